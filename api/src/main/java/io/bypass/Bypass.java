@@ -1,0 +1,187 @@
+package io.bypass;
+
+import io.bypass.spi.BackendProvider;
+import io.bypass.udp.UdpEndpoint;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ServiceLoader;
+
+/**
+ * The entry point: opens ports and UDP endpoints from a URI, choosing the backend by
+ * the URI's scheme. Changing the URI, not the code, moves an application from NIO on a
+ * laptop to AF_XDP on a virtio VM, DPDK on an SR-IOV VF or ef_vi on a Solarflare NIC.
+ *
+ * <pre>{@code
+ * try (UdpEndpoint md = Bypass.openUdp("auto:eth1")) {    // or "afxdp:eth1?queue=0", "nio:eth1"
+ *     md.join(Ipv4.parse("239.1.1.1"), 30001);
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>{@code auto:IFACE} tries the available backends from the highest priority down and
+ * records why it passed over each one in {@link Selection#reasons()}; an explicit scheme
+ * whose backend is unavailable fails with its cause and never falls back.
+ */
+public final class Bypass {
+    private static final System.Logger LOG = System.getLogger("io.bypass");
+    private static volatile List<BackendProvider> providers;
+
+    private Bypass() {
+    }
+
+    /**
+     * Opens an L2 port.
+     *
+     * @param uri such as {@code afxdp:eth1?queue=0}
+     * @return the open port
+     * @throws BypassUriException          if the URI is malformed
+     * @throws BackendUnavailableException if the backend cannot run here, with cause and remedy
+     * @throws UnsupportedByBackendException if the backend has no L2 ports (nio)
+     */
+    public static Port open(final String uri) {
+        return select(PortUri.parse(uri), true, BackendProvider::openPort).opened();
+    }
+
+    /**
+     * Opens a UDP endpoint on any backend.
+     *
+     * @param uri such as {@code nio:lo}, {@code afxdp:veth0} or {@code auto:eth1}
+     * @return the open endpoint
+     * @throws BypassUriException          if the URI is malformed
+     * @throws BackendUnavailableException if the backend cannot run here
+     */
+    public static UdpEndpoint openUdp(final String uri) {
+        return openUdpSelecting(uri).opened();
+    }
+
+    /**
+     * Opens a UDP endpoint and tells which backend was chosen and why the others were not.
+     *
+     * @param uri as for {@link #openUdp(String)}
+     * @return the endpoint with the reasons
+     */
+    public static Selection<UdpEndpoint> openUdpSelecting(final String uri) {
+        return select(PortUri.parse(uri), false, BackendProvider::openUdp);
+    }
+
+    /**
+     * Opens an L2 port and tells which backend was chosen and why the others were not.
+     *
+     * @param uri as for {@link #open(String)}
+     * @return the port with the reasons
+     */
+    public static Selection<Port> openSelecting(final String uri) {
+        return select(PortUri.parse(uri), true, BackendProvider::openPort);
+    }
+
+    /**
+     * @return every backend on the module or class path, highest priority first
+     */
+    public static List<BackendProvider> backends() {
+        List<BackendProvider> list = providers;
+        if (list == null) {
+            final List<BackendProvider> found = new ArrayList<>();
+            ServiceLoader.load(BackendProvider.class, Bypass.class.getClassLoader()).forEach(found::add);
+            found.sort(Comparator.comparingInt(BackendProvider::priority).reversed());
+            list = List.copyOf(found);
+            providers = list;
+        }
+        return list;
+    }
+
+    /**
+     * @param name a backend name such as {@code afxdp}
+     * @return the backend, or null if it is not on the path
+     */
+    public static BackendProvider backend(final String name) {
+        for (final BackendProvider p : backends()) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A readable table of every backend, available or not and why, for doctors and logs.
+     *
+     * @return one line per backend
+     */
+    public static String describeBackends() {
+        final StringBuilder sb = new StringBuilder();
+        for (final BackendProvider p : backends()) {
+            sb.append(String.format("%-6s priority %3d  ", p.name(), p.priority()));
+            if (p.isAvailable()) {
+                sb.append("available\n");
+            } else {
+                sb.append("unavailable: ").append(p.unavailabilityCause().getMessage()).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static <T> Selection<T> select(final PortUri uri, final boolean needL2, final Function2<T> opener) {
+        if (!"auto".equals(uri.scheme())) {
+            final BackendProvider p = backend(uri.scheme());
+            if (p == null) {
+                final List<String> names = new ArrayList<>();
+                backends().forEach(b -> names.add(b.name()));
+                throw new BypassUriException(uri.text(), "no backend named '" + uri.scheme() + "' on the class path (found: "
+                    + String.join(", ", names) + "; add the io.bypass:bypass-" + uri.scheme() + " dependency)");
+            }
+            if (!p.isAvailable()) {
+                final Throwable cause = p.unavailabilityCause();
+                throw new BackendUnavailableException("backend '" + p.name() + "' is unavailable on this host: "
+                    + (cause == null ? "unknown cause" : cause.getMessage()), cause);
+            }
+            return new Selection<>(opener.open(p, uri), p.name(), List.of());
+        }
+        final List<String> reasons = new ArrayList<>();
+        final List<Throwable> failures = new ArrayList<>();
+        for (final BackendProvider p : backends()) {
+            if (!p.isAvailable()) {
+                reasons.add(p.name() + ": unavailable: " + p.unavailabilityCause().getMessage());
+                continue;
+            }
+            final PortUri concrete = uri.withScheme(p.name());
+            final String cannot = p.cannotServe(concrete);
+            if (cannot != null) {
+                reasons.add(p.name() + ": " + cannot);
+                continue;
+            }
+            try {
+                final T opened = opener.open(p, concrete);
+                LOG.log(System.Logger.Level.INFO, "auto chose " + p.name() + (reasons.isEmpty() ? "" : "; passed over " + reasons));
+                return new Selection<>(opened, p.name(), List.copyOf(reasons));
+            } catch (final UnsupportedByBackendException e) {
+                reasons.add(p.name() + ": " + e.getMessage());
+            } catch (final BypassException e) {
+                reasons.add(p.name() + ": open failed: " + e.getMessage());
+                failures.add(e);
+            }
+        }
+        final BypassException e = new BypassException("auto: no backend could open '" + uri.target() + "'"
+            + (needL2 ? " as an L2 port" : "") + ": " + String.join("; ", reasons));
+        failures.forEach(e::addSuppressed);
+        throw e;
+    }
+
+    @FunctionalInterface
+    private interface Function2<T> {
+        T open(BackendProvider provider, PortUri uri);
+    }
+
+    /**
+     * What {@code open} chose.
+     *
+     * @param opened  the open port or endpoint
+     * @param backend the backend that opened it
+     * @param reasons for {@code auto:}, why each higher-priority backend was passed over
+     * @param <T>     port or endpoint
+     */
+    public record Selection<T>(T opened, String backend, List<String> reasons) {
+    }
+
+}

@@ -1,0 +1,79 @@
+package io.bypass;
+
+/**
+ * Every counter a port or endpoint keeps. Those with {@link #isDrop()} true count
+ * frames that were lost or refused, each for one reason, so nothing is lost silently.
+ */
+public enum Counter {
+    /** Frames or datagrams delivered to the application. */
+    RX_PACKETS(false, "packets delivered to the application"),
+    /** Bytes of the frames or datagrams delivered. */
+    RX_BYTES(false, "bytes delivered to the application"),
+    /** Frames or datagrams handed to the NIC or kernel for sending. */
+    TX_PACKETS(false, "packets sent"),
+    /** Bytes handed to the NIC or kernel for sending. */
+    TX_BYTES(false, "bytes sent"),
+    /** Claims refused because the TX ring was full; the application may retry. */
+    TX_BACK_PRESSURED(false, "claims refused because the TX ring was full"),
+    /** Frames answered or consumed by the protocol layer itself (ARP, IGMP). */
+    RX_CONTROL(false, "ARP and IGMP frames handled by the protocol layer"),
+
+    /** Frame shorter than the headers it claims to carry. */
+    DROP_TRUNCATED(true, "frame shorter than its headers"),
+    /** Ethernet type neither IPv4 nor ARP (nor a VLAN carrying them). */
+    DROP_BAD_ETHERNET(true, "unsupported EtherType or VLAN nesting"),
+    /** IPv4 version not 4, or IHL below 5 or beyond the frame. */
+    DROP_BAD_IP_HEADER(true, "bad IPv4 version or header length"),
+    /** IPv4 total length below the header or beyond the frame. */
+    DROP_BAD_IP_LENGTH(true, "bad IPv4 total length"),
+    /** IPv4 header checksum wrong. */
+    DROP_BAD_IP_CHECKSUM(true, "bad IPv4 header checksum"),
+    /** IPv4 fragment; Bypass does not reassemble. */
+    DROP_IP_FRAGMENT(true, "IPv4 fragment (not reassembled)"),
+    /** UDP length below 8 or beyond the IPv4 payload. */
+    DROP_BAD_UDP_LENGTH(true, "bad UDP length"),
+    /** UDP checksum present and wrong. */
+    DROP_BAD_UDP_CHECKSUM(true, "bad UDP checksum"),
+    /** Well-formed but not addressed to anything bound or joined here. */
+    DROP_NOT_OURS(true, "not addressed to a bound port or joined group"),
+    /** Malformed ARP or IGMP. */
+    DROP_BAD_CONTROL(true, "malformed ARP or IGMP"),
+    /** The kernel or NIC dropped because the RX ring was full (AF_XDP rx_ring_full, DPDK imissed). */
+    DROP_RX_RING_FULL(true, "RX ring full"),
+    /** The kernel had no fill-ring buffer for an arriving frame (AF_XDP rx_fill_ring_empty_descs). */
+    DROP_FILL_RING_EMPTY(true, "fill ring empty"),
+    /** No buffer to receive into (DPDK rx_nombuf). */
+    DROP_NO_BUFFER(true, "no receive buffer"),
+    /** Dropped by the kernel or NIC for other reasons (AF_XDP rx_dropped, DPDK ierrors). */
+    DROP_RX_OTHER(true, "dropped by the kernel or NIC"),
+    /** Transmit descriptors the kernel or NIC refused (AF_XDP tx_invalid_descs, DPDK oerrors). */
+    DROP_TX_INVALID(true, "TX descriptors refused"),
+    /** A datagram could not be sent because the next hop's MAC is not known yet. */
+    DROP_NEIGHBOUR_UNRESOLVED(true, "next-hop MAC unresolved"),
+    /** A datagram too long for the frame size or the kernel socket buffer. */
+    DROP_TOO_LONG(true, "datagram too long"),
+    /** A datagram larger than the receive buffer was cut to fit. */
+    DROP_RX_OVERSIZE(true, "datagram larger than the receive buffer");
+
+    private final boolean drop;
+    private final String description;
+
+    Counter(final boolean drop, final String description) {
+        this.drop = drop;
+        this.description = description;
+    }
+
+    /**
+     * @return true if this counter counts lost or refused frames
+     */
+    public boolean isDrop() {
+        return drop;
+    }
+
+    /**
+     * @return a short human description, for reports
+     */
+    public String description() {
+        return description;
+    }
+}

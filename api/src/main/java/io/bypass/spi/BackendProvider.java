@@ -1,0 +1,74 @@
+package io.bypass.spi;
+
+import io.bypass.Port;
+import io.bypass.PortUri;
+import io.bypass.udp.L2UdpEndpoint;
+import io.bypass.udp.UdpEndpoint;
+
+/**
+ * A backend, found by {@link java.util.ServiceLoader}. Each backend module declares one
+ * in its {@code module-info} ({@code provides io.bypass.spi.BackendProvider with ...}).
+ *
+ * <p>Like netty's {@code Epoll.isAvailable()}: the provider probes once (native
+ * library present, kernel support, privileges), caches the cause of any failure and
+ * reports it; it never throws from {@link #isAvailable()}.
+ */
+public interface BackendProvider {
+    /**
+     * @return the URI scheme this backend answers to, such as {@code afxdp}
+     */
+    String name();
+
+    /**
+     * @return rank for {@code auto:}; higher is preferred (efvi 400, dpdk 300, afxdp 200, nio 100)
+     */
+    int priority();
+
+    /**
+     * @return true if this backend can open ports on this host
+     */
+    boolean isAvailable();
+
+    /**
+     * @return why this backend is unavailable, with the remedy in the message; null if available
+     */
+    Throwable unavailabilityCause();
+
+    /**
+     * For {@code auto:}: whether this backend could serve {@code uri}'s target (an
+     * interface name) at all, checked cheaply before trying to open it.
+     *
+     * @param uri the URI with this backend's scheme
+     * @return null if it can try, else the reason it passes
+     */
+    default String cannotServe(final PortUri uri) {
+        return null;
+    }
+
+    /**
+     * Opens an L2 port. Called only when {@link #isAvailable()}.
+     *
+     * @param uri the URI, with this backend's scheme
+     * @return the open port
+     * @throws io.bypass.BypassException with cause and remedy if it cannot
+     * @throws io.bypass.UnsupportedByBackendException if this backend has no L2 ports
+     */
+    Port openPort(PortUri uri);
+
+    /**
+     * Opens a UDP endpoint. L2 backends inherit the shared protocol layer over
+     * {@link #openPort(PortUri)}; a socket backend implements it directly.
+     *
+     * @param uri the URI, with this backend's scheme
+     * @return the open endpoint
+     */
+    default UdpEndpoint openUdp(final PortUri uri) {
+        final Port port = openPort(uri);
+        try {
+            return new L2UdpEndpoint(port, uri, true);
+        } catch (final RuntimeException e) {
+            port.close();
+            throw e;
+        }
+    }
+}
