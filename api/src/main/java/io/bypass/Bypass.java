@@ -123,11 +123,23 @@ public final class Bypass {
     }
 
     private static <T> Selection<T> select(final PortUri uri, final boolean needL2, final Function2<T> opener) {
+        return select(uri, needL2, opener, backends());
+    }
+
+    // Package-private so tests can run the selection over providers of their own.
+    static <T> Selection<T> select(final PortUri uri, final boolean needL2, final Function2<T> opener,
+                                   final List<BackendProvider> candidates) {
         if (!"auto".equals(uri.scheme())) {
-            final BackendProvider p = backend(uri.scheme());
+            BackendProvider p = null;
+            for (final BackendProvider c : candidates) {
+                if (c.name().equals(uri.scheme())) {
+                    p = c;
+                    break;
+                }
+            }
             if (p == null) {
                 final List<String> names = new ArrayList<>();
-                backends().forEach(b -> names.add(b.name()));
+                candidates.forEach(b -> names.add(b.name()));
                 throw new BypassUriException(uri.text(), "no backend named '" + uri.scheme() + "' on the class path (found: "
                     + String.join(", ", names) + "; add the io.bypass:bypass-" + uri.scheme() + " dependency)");
             }
@@ -140,7 +152,7 @@ public final class Bypass {
         }
         final List<String> reasons = new ArrayList<>();
         final List<Throwable> failures = new ArrayList<>();
-        for (final BackendProvider p : backends()) {
+        for (final BackendProvider p : candidates) {
             if (!p.isAvailable()) {
                 reasons.add(p.name() + ": unavailable: " + p.unavailabilityCause().getMessage());
                 continue;
@@ -169,7 +181,7 @@ public final class Bypass {
     }
 
     @FunctionalInterface
-    private interface Function2<T> {
+    interface Function2<T> {
         T open(BackendProvider provider, PortUri uri);
     }
 

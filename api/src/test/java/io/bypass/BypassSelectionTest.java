@@ -1,0 +1,116 @@
+package io.bypass;
+
+import io.bypass.spi.BackendProvider;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BypassSelectionTest {
+    /** A provider that records what it was asked to open and returns a marker. */
+    private static final class FakeProvider implements BackendProvider {
+        final String name;
+        final int priority;
+        final Throwable cause;
+        final String cannotServe;
+        final RuntimeException openFailure;
+        final List<String> opened = new ArrayList<>();
+
+        FakeProvider(final String name, final int priority, final Throwable cause, final String cannotServe,
+                     final RuntimeException openFailure) {
+            this.name = name;
+            this.priority = priority;
+            this.cause = cause;
+            this.cannotServe = cannotServe;
+            this.openFailure = openFailure;
+        }
+
+        @Override public String name() { return name; }
+        @Override public int priority() { return priority; }
+        @Override public boolean isAvailable() { return cause == null; }
+        @Override public Throwable unavailabilityCause() { return cause; }
+        @Override public String cannotServe(final PortUri uri) { return cannotServe; }
+
+        @Override
+        public Port openPort(final PortUri uri) {
+            throw new UnsupportedOperationException("not used");
+        }
+
+        String open(final PortUri uri) {
+            if (openFailure != null) {
+                throw openFailure;
+            }
+            opened.add(uri.text());
+            return name;
+        }
+    }
+
+    private static Bypass.Selection<String> select(final String uri, final FakeProvider... providers) {
+        final List<BackendProvider> list = List.of(providers);
+        return Bypass.select(PortUri.parse(uri), false, (p, u) -> ((FakeProvider) p).open(u), list);
+    }
+
+    @Test
+    void explicitSchemeOpensThatBackend() {
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
+        final Bypass.Selection<String> s = select("nio:lo", nio);
+        assertEquals("nio", s.opened());
+        assertEquals(List.of("nio:lo"), nio.opened);
+        assertTrue(s.reasons().isEmpty());
+    }
+
+    @Test
+    void explicitUnavailableBackendFailsWithItsCauseAndNeverFallsBack() {
+        final FakeProvider afxdp = new FakeProvider("afxdp", 200, new IllegalStateException("libxdp.so.1 not found: apt-get install libxdp1"), null, null);
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
+        final BackendUnavailableException e = assertThrows(BackendUnavailableException.class, () -> select("afxdp:eth0", afxdp, nio));
+        assertTrue(e.getMessage().contains("libxdp.so.1 not found"), e.getMessage());
+        assertTrue(nio.opened.isEmpty(), "must not fall back");
+    }
+
+    @Test
+    void unknownSchemeNamesTheBackendsFound() {
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
+        final BypassUriException e = assertThrows(BypassUriException.class, () -> select("rdma:eth0", nio));
+        assertTrue(e.getMessage().contains("no backend named 'rdma'"), e.getMessage());
+        assertTrue(e.getMessage().contains("found: nio"), e.getMessage());
+    }
+
+    @Test
+    void autoPicksTheBestAvailableAndSaysWhyItPassedOverOthers() {
+        final FakeProvider efvi = new FakeProvider("efvi", 400, new IllegalStateException("no Onload"), null, null);
+        final FakeProvider dpdk = new FakeProvider("dpdk", 300, null, "interface eth0 is not bound to a DPDK driver", null);
+        final FakeProvider afxdp = new FakeProvider("afxdp", 200, null, null, new BypassException("EPERM: run as root"));
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
+        final Bypass.Selection<String> s = select("auto:eth0?x=1", efvi, dpdk, afxdp, nio);
+        assertEquals("nio", s.opened());
+        assertEquals(List.of("nio:eth0?x=1"), nio.opened);
+        assertEquals(3, s.reasons().size());
+        assertTrue(s.reasons().get(0).startsWith("efvi: unavailable: no Onload"), s.reasons().get(0));
+        assertTrue(s.reasons().get(1).contains("not bound to a DPDK driver"), s.reasons().get(1));
+        assertTrue(s.reasons().get(2).contains("open failed: EPERM"), s.reasons().get(2));
+    }
+
+    @Test
+    void autoWithNothingUsableExplainsEveryBackend() {
+        final FakeProvider afxdp = new FakeProvider("afxdp", 200, new IllegalStateException("no AF_XDP"), null, null);
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, new UnsupportedByBackendException("nio", "an L2 Port", "use openUdp"));
+        final BypassException e = assertThrows(BypassException.class, () -> select("auto:eth0", afxdp, nio));
+        assertTrue(e.getMessage().contains("afxdp: unavailable: no AF_XDP"), e.getMessage());
+        assertTrue(e.getMessage().contains("nio: an L2 Port is not supported"), e.getMessage());
+    }
+
+    @Test
+    void backendsAreSortedByPriority() {
+        final List<BackendProvider> found = Bypass.backends();
+        for (int i = 1; i < found.size(); i++) {
+            assertTrue(found.get(i - 1).priority() >= found.get(i).priority());
+        }
+        assertSame(found, Bypass.backends(), "probed once and cached");
+    }
+}
