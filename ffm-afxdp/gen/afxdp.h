@@ -10,6 +10,9 @@
 #include <unistd.h>
 #include <string.h>
 #include <net/if.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/neighbour.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <bpf/libbpf.h>

@@ -69,6 +69,15 @@ public class Libbpf {
     public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, JAVA_BYTE));
     public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+    private static final int BPF_XDP = (int)37L;
+    /**
+     * {@snippet lang=c :
+     * enum bpf_attach_type.BPF_XDP = 37
+     * }
+     */
+    public static int BPF_XDP() {
+        return BPF_XDP;
+    }
     private static final int BPF_ANY = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1677,6 +1686,185 @@ public class Libbpf {
                 traceDowncall("bpf_map_delete_elem", fd, key);
             }
             return (int)mh$.invokeExact(fd, key);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bpf_link_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libbpf.C_INT,
+            Libbpf.C_INT,
+            Libbpf.C_INT,
+            Libbpf.C_INT,
+            Libbpf.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Libbpf.findOrThrow("bpf_link_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type attach_type, const struct bpf_link_create_opts *opts)
+     * }
+     */
+    public static FunctionDescriptor bpf_link_create$descriptor() {
+        return bpf_link_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type attach_type, const struct bpf_link_create_opts *opts)
+     * }
+     */
+    public static MethodHandle bpf_link_create$handle() {
+        return bpf_link_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type attach_type, const struct bpf_link_create_opts *opts)
+     * }
+     */
+    public static MemorySegment bpf_link_create$address() {
+        return bpf_link_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bpf_link_create(int prog_fd, int target_fd, enum bpf_attach_type attach_type, const struct bpf_link_create_opts *opts)
+     * }
+     */
+    public static int bpf_link_create(int prog_fd, int target_fd, int attach_type, MemorySegment opts) {
+        var mh$ = bpf_link_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_link_create", prog_fd, target_fd, attach_type, opts);
+            }
+            return (int)mh$.invokeExact(prog_fd, target_fd, attach_type, opts);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bpf_prog_get_fd_by_id {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libbpf.C_INT,
+            Libbpf.C_INT
+        );
+
+        public static final MemorySegment ADDR = Libbpf.findOrThrow("bpf_prog_get_fd_by_id");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bpf_prog_get_fd_by_id(__u32 id)
+     * }
+     */
+    public static FunctionDescriptor bpf_prog_get_fd_by_id$descriptor() {
+        return bpf_prog_get_fd_by_id.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bpf_prog_get_fd_by_id(__u32 id)
+     * }
+     */
+    public static MethodHandle bpf_prog_get_fd_by_id$handle() {
+        return bpf_prog_get_fd_by_id.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bpf_prog_get_fd_by_id(__u32 id)
+     * }
+     */
+    public static MemorySegment bpf_prog_get_fd_by_id$address() {
+        return bpf_prog_get_fd_by_id.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bpf_prog_get_fd_by_id(__u32 id)
+     * }
+     */
+    public static int bpf_prog_get_fd_by_id(int id) {
+        var mh$ = bpf_prog_get_fd_by_id.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_prog_get_fd_by_id", id);
+            }
+            return (int)mh$.invokeExact(id);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class bpf_obj_get_info_by_fd {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Libbpf.C_INT,
+            Libbpf.C_INT,
+            Libbpf.C_POINTER,
+            Libbpf.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Libbpf.findOrThrow("bpf_obj_get_info_by_fd");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len)
+     * }
+     */
+    public static FunctionDescriptor bpf_obj_get_info_by_fd$descriptor() {
+        return bpf_obj_get_info_by_fd.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len)
+     * }
+     */
+    public static MethodHandle bpf_obj_get_info_by_fd$handle() {
+        return bpf_obj_get_info_by_fd.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len)
+     * }
+     */
+    public static MemorySegment bpf_obj_get_info_by_fd$address() {
+        return bpf_obj_get_info_by_fd.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len)
+     * }
+     */
+    public static int bpf_obj_get_info_by_fd(int bpf_fd, MemorySegment info, MemorySegment info_len) {
+        var mh$ = bpf_obj_get_info_by_fd.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bpf_obj_get_info_by_fd", bpf_fd, info, info_len);
+            }
+            return (int)mh$.invokeExact(bpf_fd, info, info_len);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }

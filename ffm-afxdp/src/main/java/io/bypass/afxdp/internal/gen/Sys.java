@@ -185,6 +185,24 @@ public class Sys {
     public static int ENOBUFS() {
         return ENOBUFS;
     }
+    private static final int PF_XDP = (int)44L;
+    /**
+     * {@snippet lang=c :
+     * #define PF_XDP 44
+     * }
+     */
+    public static int PF_XDP() {
+        return PF_XDP;
+    }
+    private static final int SOL_NETLINK = (int)270L;
+    /**
+     * {@snippet lang=c :
+     * #define SOL_NETLINK 270
+     * }
+     */
+    public static int SOL_NETLINK() {
+        return SOL_NETLINK;
+    }
     private static final int SOL_XDP = (int)283L;
     /**
      * {@snippet lang=c :
@@ -338,6 +356,186 @@ public class Sys {
     public static int IF_NAMESIZE() {
         return IF_NAMESIZE;
     }
+    private static final int NETLINK_ROUTE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_ROUTE 0
+     * }
+     */
+    public static int NETLINK_ROUTE() {
+        return NETLINK_ROUTE;
+    }
+    private static final int NLM_F_REQUEST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_REQUEST 1
+     * }
+     */
+    public static int NLM_F_REQUEST() {
+        return NLM_F_REQUEST;
+    }
+    private static final int NLM_F_ACK = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_ACK 4
+     * }
+     */
+    public static int NLM_F_ACK() {
+        return NLM_F_ACK;
+    }
+    private static final int NLM_F_REPLACE = (int)256L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_REPLACE 256
+     * }
+     */
+    public static int NLM_F_REPLACE() {
+        return NLM_F_REPLACE;
+    }
+    private static final int NLM_F_EXCL = (int)512L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_EXCL 512
+     * }
+     */
+    public static int NLM_F_EXCL() {
+        return NLM_F_EXCL;
+    }
+    private static final int NLM_F_CREATE = (int)1024L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_CREATE 1024
+     * }
+     */
+    public static int NLM_F_CREATE() {
+        return NLM_F_CREATE;
+    }
+    private static final int NLMSG_NOOP = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define NLMSG_NOOP 1
+     * }
+     */
+    public static int NLMSG_NOOP() {
+        return NLMSG_NOOP;
+    }
+    private static final int NLMSG_ERROR = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define NLMSG_ERROR 2
+     * }
+     */
+    public static int NLMSG_ERROR() {
+        return NLMSG_ERROR;
+    }
+    private static final int NLMSG_DONE = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * #define NLMSG_DONE 3
+     * }
+     */
+    public static int NLMSG_DONE() {
+        return NLMSG_DONE;
+    }
+    private static final int NETLINK_EXT_ACK = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_EXT_ACK 11
+     * }
+     */
+    public static int NETLINK_EXT_ACK() {
+        return NETLINK_EXT_ACK;
+    }
+    private static final int NETLINK_GET_STRICT_CHK = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * #define NETLINK_GET_STRICT_CHK 12
+     * }
+     */
+    public static int NETLINK_GET_STRICT_CHK() {
+        return NETLINK_GET_STRICT_CHK;
+    }
+    private static final int NUD_INCOMPLETE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_INCOMPLETE 1
+     * }
+     */
+    public static int NUD_INCOMPLETE() {
+        return NUD_INCOMPLETE;
+    }
+    private static final int NUD_REACHABLE = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_REACHABLE 2
+     * }
+     */
+    public static int NUD_REACHABLE() {
+        return NUD_REACHABLE;
+    }
+    private static final int NUD_STALE = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_STALE 4
+     * }
+     */
+    public static int NUD_STALE() {
+        return NUD_STALE;
+    }
+    private static final int NUD_DELAY = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_DELAY 8
+     * }
+     */
+    public static int NUD_DELAY() {
+        return NUD_DELAY;
+    }
+    private static final int NUD_PROBE = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_PROBE 16
+     * }
+     */
+    public static int NUD_PROBE() {
+        return NUD_PROBE;
+    }
+    private static final int NUD_FAILED = (int)32L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_FAILED 32
+     * }
+     */
+    public static int NUD_FAILED() {
+        return NUD_FAILED;
+    }
+    private static final int NUD_NOARP = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_NOARP 64
+     * }
+     */
+    public static int NUD_NOARP() {
+        return NUD_NOARP;
+    }
+    private static final int NUD_PERMANENT = (int)128L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_PERMANENT 128
+     * }
+     */
+    public static int NUD_PERMANENT() {
+        return NUD_PERMANENT;
+    }
+    private static final int NUD_NONE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define NUD_NONE 0
+     * }
+     */
+    public static int NUD_NONE() {
+        return NUD_NONE;
+    }
     private static final int XDP_MMAP_OFFSETS = (int)1L;
     /**
      * {@snippet lang=c :
@@ -434,6 +632,15 @@ public class Sys {
      * }
      */
     public static final OfInt socklen_t = Sys.C_INT;
+    private static final int SOCK_DGRAM = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum __socket_type.SOCK_DGRAM = 2
+     * }
+     */
+    public static int SOCK_DGRAM() {
+        return SOCK_DGRAM;
+    }
     private static final int SOCK_RAW = (int)3L;
     /**
      * {@snippet lang=c :
@@ -1375,6 +1582,132 @@ public class Sys {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int NDA_DST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.NDA_DST = 1
+     * }
+     */
+    public static int NDA_DST() {
+        return NDA_DST;
+    }
+    private static final int NDA_LLADDR = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.NDA_LLADDR = 2
+     * }
+     */
+    public static int NDA_LLADDR() {
+        return NDA_LLADDR;
+    }
+    private static final int RTM_NEWROUTE = (int)24L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_NEWROUTE = 24
+     * }
+     */
+    public static int RTM_NEWROUTE() {
+        return RTM_NEWROUTE;
+    }
+    private static final int RTM_DELROUTE = (int)25L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_DELROUTE = 25
+     * }
+     */
+    public static int RTM_DELROUTE() {
+        return RTM_DELROUTE;
+    }
+    private static final int RTM_GETROUTE = (int)26L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_GETROUTE = 26
+     * }
+     */
+    public static int RTM_GETROUTE() {
+        return RTM_GETROUTE;
+    }
+    private static final int RTM_NEWNEIGH = (int)28L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_NEWNEIGH = 28
+     * }
+     */
+    public static int RTM_NEWNEIGH() {
+        return RTM_NEWNEIGH;
+    }
+    private static final int RTM_DELNEIGH = (int)29L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_DELNEIGH = 29
+     * }
+     */
+    public static int RTM_DELNEIGH() {
+        return RTM_DELNEIGH;
+    }
+    private static final int RTM_GETNEIGH = (int)30L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.RTM_GETNEIGH = 30
+     * }
+     */
+    public static int RTM_GETNEIGH() {
+        return RTM_GETNEIGH;
+    }
+    private static final int RT_TABLE_MAIN = (int)254L;
+    /**
+     * {@snippet lang=c :
+     * enum rt_class_t.RT_TABLE_MAIN = 254
+     * }
+     */
+    public static int RT_TABLE_MAIN() {
+        return RT_TABLE_MAIN;
+    }
+    private static final int RTA_DST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum rtattr_type_t.RTA_DST = 1
+     * }
+     */
+    public static int RTA_DST() {
+        return RTA_DST;
+    }
+    private static final int RTA_OIF = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum rtattr_type_t.RTA_OIF = 4
+     * }
+     */
+    public static int RTA_OIF() {
+        return RTA_OIF;
+    }
+    private static final int RTA_GATEWAY = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum rtattr_type_t.RTA_GATEWAY = 5
+     * }
+     */
+    public static int RTA_GATEWAY() {
+        return RTA_GATEWAY;
+    }
+    private static final int RTA_PREFSRC = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum rtattr_type_t.RTA_PREFSRC = 7
+     * }
+     */
+    public static int RTA_PREFSRC() {
+        return RTA_PREFSRC;
+    }
+    private static final int RTA_TABLE = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum rtattr_type_t.RTA_TABLE = 15
+     * }
+     */
+    public static int RTA_TABLE() {
+        return RTA_TABLE;
+    }
     private static final int XDP_ABORTED = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1429,6 +1762,33 @@ public class Sys {
     public static int ENOTSUP() {
         return ENOTSUP;
     }
+    private static final int AF_UNSPEC = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_UNSPEC 0
+     * }
+     */
+    public static int AF_UNSPEC() {
+        return AF_UNSPEC;
+    }
+    private static final int AF_INET = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_INET 2
+     * }
+     */
+    public static int AF_INET() {
+        return AF_INET;
+    }
+    private static final int AF_NETLINK = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define AF_NETLINK 16
+     * }
+     */
+    public static int AF_NETLINK() {
+        return AF_NETLINK;
+    }
     private static final int AF_XDP = (int)44L;
     /**
      * {@snippet lang=c :
@@ -1446,6 +1806,15 @@ public class Sys {
      */
     public static MemorySegment MAP_FAILED() {
         return MAP_FAILED;
+    }
+    private static final int NLM_F_DUMP = (int)768L;
+    /**
+     * {@snippet lang=c :
+     * #define NLM_F_DUMP 768
+     * }
+     */
+    public static int NLM_F_DUMP() {
+        return NLM_F_DUMP;
     }
     private static final int XDP_FLAGS_UPDATE_IF_NOEXIST = (int)1L;
     /**
@@ -1509,6 +1878,15 @@ public class Sys {
      */
     public static int XDP_FLAGS_MASK() {
         return XDP_FLAGS_MASK;
+    }
+    private static final int NTF_USE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define NTF_USE 1
+     * }
+     */
+    public static int NTF_USE() {
+        return NTF_USE;
     }
     private static final int XDP_SHARED_UMEM = (int)1L;
     /**
