@@ -1,0 +1,502 @@
+package io.bypass.net;
+
+import io.bypass.Counter;
+import io.bypass.Counters;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2IntHashMap;
+import org.agrona.collections.IntHashSet;
+import org.agrona.collections.LongHashSet;
+
+import java.nio.ByteOrder;
+
+/**
+ * Validates and classifies received Ethernet frames for the UDP layer: returns
+ * {@link #UDP}, {@link #ARP} or {@link #IGMP} with the parsed fields available from its
+ * getters, or {@link #DROPPED} after incrementing exactly one drop {@link Counter}.
+ * Never throws for any frame content or length; allocates nothing.
+ *
+ * <p>Checks, in order:
+ * <ol>
+ *   <li>Ethernet: shorter than 14 (18 if tagged) bytes {@link Counter#DROP_TRUNCATED};
+ *       QinQ or an EtherType other than IPv4 and ARP {@link Counter#DROP_BAD_ETHERNET}.</li>
+ *   <li>ARP: shorter than 28 bytes {@code DROP_TRUNCATED}; not handled here (the kernel
+ *       answers) {@code DROP_NOT_OURS}; not a request or reply for IPv4 over Ethernet
+ *       {@link Counter#DROP_BAD_CONTROL}; not broadcast or to our MAC, or not for our
+ *       address {@code DROP_NOT_OURS}.</li>
+ *   <li>IPv4: destination MAC not ours, broadcast, a joined group's or (when IGMP is
+ *       handled) all-systems {@code DROP_NOT_OURS}; fewer than 20 bytes
+ *       {@code DROP_TRUNCATED}; version not 4, IHL below 5 or IHL beyond the frame
+ *       {@link Counter#DROP_BAD_IP_HEADER}; total length below IHL*4 or beyond the frame
+ *       {@link Counter#DROP_BAD_IP_LENGTH} (Ethernet padding after it is fine); header
+ *       checksum {@link Counter#DROP_BAD_IP_CHECKSUM}; MF or a fragment offset
+ *       {@link Counter#DROP_IP_FRAGMENT}; a protocol other than UDP and IGMP
+ *       {@code DROP_NOT_OURS}.</li>
+ *   <li>UDP: payload shorter than 8 {@code DROP_TRUNCATED}; UDP length below 8 or beyond
+ *       the IPv4 payload {@link Counter#DROP_BAD_UDP_LENGTH}; destination not our address
+ *       (or limited broadcast) on a bound port, nor a joined group on its port
+ *       {@code DROP_NOT_OURS}; checksum non-zero and wrong {@link Counter#DROP_BAD_UDP_CHECKSUM}.</li>
+ *   <li>IGMP: not handled here {@code DROP_NOT_OURS}; shorter than 8
+ *       {@code DROP_TRUNCATED}; malformed or bad checksum {@code DROP_BAD_CONTROL};
+ *       destination not all-systems, a joined group or our address {@code DROP_NOT_OURS}.</li>
+ * </ol>
+ *
+ * <pre>{@code
+ * FrameClassifier classifier = new FrameClassifier(port.counters());
+ * classifier.localMac(port.macAddress()).localAddress(port.ipv4Address());
+ * classifier.bind(9000);
+ * if (classifier.classify(buffer, offset, length) == FrameClassifier.UDP) {
+ *     deliver(buffer, classifier.payloadOffset(), classifier.payloadLength());
+ * }
+ * }</pre>
+ *
+ * <p>Subscriptions ({@link #bind}, {@link #join}) are not thread-safe: change them from
+ * the polling thread.
+ */
+public final class FrameClassifier {
+    /** The frame was dropped and one drop counter incremented; see {@link #lastDrop()}. */
+    public static final int DROPPED = -1;
+    /** A valid UDP datagram for a bound port or joined group. */
+    public static final int UDP = 0;
+    /** A valid ARP request or reply for our address. */
+    public static final int ARP = 1;
+    /** A valid IGMP message for us (query, or another member's report). */
+    public static final int IGMP = 2;
+
+    private static final long ALL_SYSTEMS_MAC = Ipv4.multicastMac(Igmp.ALL_SYSTEMS);
+    private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
+
+    private final Counters counters;
+    private final IntHashSet boundPorts = new IntHashSet();
+    private final LongHashSet groupPorts = new LongHashSet();
+    private final Int2IntHashMap groupRefs = new Int2IntHashMap(0);
+    private final LongHashSet groupMacs = new LongHashSet();
+    private int[] groups = new int[8];
+    private int groupCount;
+
+    private long localMac;
+    private int localAddress;
+    private boolean handleArp = true;
+    private boolean handleIgmp = true;
+
+    private Counter lastDrop;
+    private int vlanId;
+    private long sourceMac;
+    private long destinationMac;
+    private int ipOffset;
+    private int ipHeaderLength;
+    private int sourceAddress;
+    private int destinationAddress;
+    private int l4Offset;
+    private int l4Length;
+    private int sourcePort;
+    private int destinationPort;
+
+    /**
+     * @param counters where drops are counted
+     */
+    public FrameClassifier(final Counters counters) {
+        this.counters = counters;
+    }
+
+    /**
+     * @param mac our MAC address
+     * @return this
+     */
+    public FrameClassifier localMac(final long mac) {
+        this.localMac = mac & Mac.MASK;
+        return this;
+    }
+
+    /**
+     * @param address our IPv4 address, or 0 for none (then no unicast is ours)
+     * @return this
+     */
+    public FrameClassifier localAddress(final int address) {
+        this.localAddress = address;
+        return this;
+    }
+
+    /**
+     * @param handle false when the kernel answers ARP: ARP frames then count as not ours
+     * @return this
+     */
+    public FrameClassifier handleArp(final boolean handle) {
+        this.handleArp = handle;
+        return this;
+    }
+
+    /**
+     * @param handle false when the kernel handles IGMP: IGMP frames then count as not ours
+     * @return this
+     */
+    public FrameClassifier handleIgmp(final boolean handle) {
+        this.handleIgmp = handle;
+        return this;
+    }
+
+    /** @return our MAC */
+    public long localMac() {
+        return localMac;
+    }
+
+    /** @return our IPv4 address */
+    public int localAddress() {
+        return localAddress;
+    }
+
+    /**
+     * Accepts unicast datagrams to our address on {@code port}.
+     *
+     * @param port UDP port
+     * @return true if newly bound
+     */
+    public boolean bind(final int port) {
+        return boundPorts.add(port);
+    }
+
+    /**
+     * @param port UDP port
+     * @return true if it was bound
+     */
+    public boolean unbind(final int port) {
+        return boundPorts.remove(port);
+    }
+
+    /**
+     * @param port UDP port
+     * @return true if bound
+     */
+    public boolean isBound(final int port) {
+        return boundPorts.contains(port);
+    }
+
+    private static long key(final int group, final int port) {
+        return ((long) group << 32) | port;
+    }
+
+    /**
+     * Accepts datagrams to {@code group:port}.
+     *
+     * @param group multicast group
+     * @param port  UDP port
+     * @return true if this is the first port joined for the group (the group is new)
+     */
+    public boolean join(final int group, final int port) {
+        if (!groupPorts.add(key(group, port))) {
+            return false;
+        }
+        final int refs = groupRefs.get(group);
+        groupRefs.put(group, refs + 1);
+        if (refs == 0) {
+            if (groupCount == groups.length) {
+                groups = java.util.Arrays.copyOf(groups, groupCount * 2);
+            }
+            groups[groupCount++] = group;
+            rebuildMacs();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Stops accepting datagrams to {@code group:port}.
+     *
+     * @param group multicast group
+     * @param port  UDP port
+     * @return true if that was the group's last port (the group is gone)
+     */
+    public boolean leave(final int group, final int port) {
+        if (!groupPorts.remove(key(group, port))) {
+            return false;
+        }
+        final int refs = groupRefs.get(group) - 1;
+        if (refs > 0) {
+            groupRefs.put(group, refs);
+            return false;
+        }
+        groupRefs.remove(group);
+        for (int i = 0; i < groupCount; i++) {
+            if (groups[i] == group) {
+                groups[i] = groups[--groupCount];
+                break;
+            }
+        }
+        rebuildMacs();
+        return true;
+    }
+
+    private void rebuildMacs() {
+        groupMacs.clear();
+        for (int i = 0; i < groupCount; i++) {
+            groupMacs.add(Ipv4.multicastMac(groups[i]));
+        }
+    }
+
+    /**
+     * @param group multicast group
+     * @param port  UDP port
+     * @return true if {@code group:port} is joined
+     */
+    public boolean isJoined(final int group, final int port) {
+        return groupPorts.contains(key(group, port));
+    }
+
+    /**
+     * @param group multicast group
+     * @return true if any port is joined for it
+     */
+    public boolean isJoined(final int group) {
+        return groupRefs.get(group) > 0;
+    }
+
+    /** @return number of distinct groups joined */
+    public int groupCount() {
+        return groupCount;
+    }
+
+    /**
+     * @param index 0 until {@link #groupCount()}
+     * @return that joined group
+     */
+    public int group(final int index) {
+        return groups[index];
+    }
+
+    private int drop(final Counter counter) {
+        lastDrop = counter;
+        counters.increment(counter);
+        return DROPPED;
+    }
+
+    /**
+     * Validates and classifies one frame.
+     *
+     * @param buffer the frame's buffer
+     * @param offset where the Ethernet header starts
+     * @param length frame length without FCS
+     * @return {@link #UDP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
+     */
+    public int classify(final DirectBuffer buffer, final int offset, final int length) {
+        lastDrop = null;
+        if (length < Ethernet.HEADER_LENGTH || offset < 0 || length > buffer.capacity() - offset) {
+            return drop(Counter.DROP_TRUNCATED);
+        }
+        final int end = offset + length;
+        int etherType = buffer.getShort(offset + Ethernet.ETHERTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        int l3 = offset + Ethernet.HEADER_LENGTH;
+        vlanId = -1;
+        if (etherType == Ethernet.ETHERTYPE_VLAN) {
+            if (length < Ethernet.VLAN_HEADER_LENGTH) {
+                return drop(Counter.DROP_TRUNCATED);
+            }
+            vlanId = buffer.getShort(offset + Ethernet.TCI_OFFSET, ByteOrder.BIG_ENDIAN) & 0x0FFF;
+            etherType = buffer.getShort(offset + Ethernet.INNER_ETHERTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            l3 = offset + Ethernet.VLAN_HEADER_LENGTH;
+        }
+        destinationMac = Mac.get(buffer, offset);
+        sourceMac = Mac.get(buffer, offset + Ethernet.SOURCE_OFFSET);
+        ipOffset = l3;
+        if (etherType == Ethernet.ETHERTYPE_IPV4) {
+            return classifyIpv4(buffer, l3, end);
+        }
+        if (etherType == Ethernet.ETHERTYPE_ARP) {
+            return classifyArp(buffer, l3, end);
+        }
+        return drop(Counter.DROP_BAD_ETHERNET);
+    }
+
+    private int classifyArp(final DirectBuffer buffer, final int l3, final int end) {
+        if (end - l3 < Arp.LENGTH) {
+            return drop(Counter.DROP_TRUNCATED);
+        }
+        if (!handleArp) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        final int op = buffer.getShort(l3 + Arp.OPER_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if ((buffer.getShort(l3 + Arp.HTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != Arp.HTYPE_ETHERNET
+            || (buffer.getShort(l3 + Arp.PTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != Arp.PTYPE_IPV4
+            || buffer.getByte(l3 + Arp.HLEN_OFFSET) != 6
+            || buffer.getByte(l3 + Arp.PLEN_OFFSET) != 4
+            || (op != Arp.OP_REQUEST && op != Arp.OP_REPLY)) {
+            return drop(Counter.DROP_BAD_CONTROL);
+        }
+        if (destinationMac != localMac && destinationMac != Mac.BROADCAST) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        sourceAddress = buffer.getInt(l3 + Arp.SPA_OFFSET, ByteOrder.BIG_ENDIAN);
+        destinationAddress = buffer.getInt(l3 + Arp.TPA_OFFSET, ByteOrder.BIG_ENDIAN);
+        if (localAddress == 0 || destinationAddress != localAddress) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        l4Offset = l3;
+        l4Length = Arp.LENGTH;
+        return ARP;
+    }
+
+    private boolean isOurMac(final long mac) {
+        return mac == localMac || mac == Mac.BROADCAST
+            || (Mac.isMulticast(mac) && (groupMacs.contains(mac) || (handleIgmp && mac == ALL_SYSTEMS_MAC)));
+    }
+
+    private int classifyIpv4(final DirectBuffer buffer, final int l3, final int end) {
+        if (!isOurMac(destinationMac)) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        final int available = end - l3;
+        if (available < Ipv4Header.MIN_HEADER_LENGTH) {
+            return drop(Counter.DROP_TRUNCATED);
+        }
+        final int versionIhl = buffer.getByte(l3) & 0xFF;
+        final int headerLength = (versionIhl & 0x0F) << 2;
+        if ((versionIhl >>> 4) != 4 || headerLength < Ipv4Header.MIN_HEADER_LENGTH || headerLength > available) {
+            return drop(Counter.DROP_BAD_IP_HEADER);
+        }
+        final int totalLength = buffer.getShort(l3 + Ipv4Header.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (totalLength < headerLength || totalLength > available) {
+            return drop(Counter.DROP_BAD_IP_LENGTH);
+        }
+        if (Checksums.ipv4Header(buffer, l3, headerLength) != 0) {
+            return drop(Counter.DROP_BAD_IP_CHECKSUM);
+        }
+        final int fragment = buffer.getShort(l3 + Ipv4Header.FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN)
+            & (Ipv4Header.FLAG_MF | Ipv4Header.FRAGMENT_OFFSET_MASK);
+        if (fragment != 0) {
+            return drop(Counter.DROP_IP_FRAGMENT);
+        }
+        ipHeaderLength = headerLength;
+        sourceAddress = buffer.getInt(l3 + Ipv4Header.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        destinationAddress = buffer.getInt(l3 + Ipv4Header.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
+        l4Offset = l3 + headerLength;
+        l4Length = totalLength - headerLength;
+        final int protocol = buffer.getByte(l3 + Ipv4Header.PROTOCOL_OFFSET) & 0xFF;
+        if (protocol == Ipv4Header.PROTOCOL_UDP) {
+            return classifyUdp(buffer);
+        }
+        if (protocol == Ipv4Header.PROTOCOL_IGMP) {
+            return classifyIgmp(buffer);
+        }
+        return drop(Counter.DROP_NOT_OURS);
+    }
+
+    private int classifyUdp(final DirectBuffer buffer) {
+        if (l4Length < Udp.HEADER_LENGTH) {
+            return drop(Counter.DROP_TRUNCATED);
+        }
+        final int udpLength = buffer.getShort(l4Offset + Udp.LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (udpLength < Udp.HEADER_LENGTH || udpLength > l4Length) {
+            return drop(Counter.DROP_BAD_UDP_LENGTH);
+        }
+        sourcePort = buffer.getShort(l4Offset + Udp.SOURCE_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        destinationPort = buffer.getShort(l4Offset + Udp.DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int dst = destinationAddress;
+        if (Ipv4.isMulticast(dst)) {
+            if (!groupPorts.contains(key(dst, destinationPort))) {
+                return drop(Counter.DROP_NOT_OURS);
+            }
+        } else if ((dst != localAddress || localAddress == 0) && dst != LIMITED_BROADCAST || !boundPorts.contains(destinationPort)) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        if (!Checksums.isUdpValid(buffer, l4Offset, udpLength, sourceAddress, dst)) {
+            return drop(Counter.DROP_BAD_UDP_CHECKSUM);
+        }
+        l4Length = udpLength;
+        return UDP;
+    }
+
+    private int classifyIgmp(final DirectBuffer buffer) {
+        if (!handleIgmp) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        if (l4Length < Igmp.V2_LENGTH) {
+            return drop(Counter.DROP_TRUNCATED);
+        }
+        final int type = buffer.getByte(l4Offset) & 0xFF;
+        if (type == Igmp.TYPE_MEMBERSHIP_QUERY && l4Length > Igmp.V2_LENGTH) {
+            if (l4Length < Igmp.V3_QUERY_MIN_LENGTH) {
+                return drop(Counter.DROP_BAD_CONTROL);
+            }
+            final int sources = buffer.getShort(l4Offset + Igmp.V3_NUMBER_OF_SOURCES_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            if (Igmp.V3_QUERY_MIN_LENGTH + (sources << 2) > l4Length) {
+                return drop(Counter.DROP_BAD_CONTROL);
+            }
+        }
+        if (Checksums.igmp(buffer, l4Offset, l4Length) != 0) {
+            return drop(Counter.DROP_BAD_CONTROL);
+        }
+        final int dst = destinationAddress;
+        if (dst != Igmp.ALL_SYSTEMS && !(Ipv4.isMulticast(dst) && isJoined(dst)) && (dst != localAddress || localAddress == 0)) {
+            return drop(Counter.DROP_NOT_OURS);
+        }
+        return IGMP;
+    }
+
+    /** @return the counter incremented by the last {@link #classify} that dropped, else null */
+    public Counter lastDrop() {
+        return lastDrop;
+    }
+
+    /** @return VLAN id of the last frame, or -1 if untagged */
+    public int vlanId() {
+        return vlanId;
+    }
+
+    /** @return source MAC of the last frame */
+    public long sourceMac() {
+        return sourceMac;
+    }
+
+    /** @return destination MAC of the last frame */
+    public long destinationMac() {
+        return destinationMac;
+    }
+
+    /** @return where the IPv4 header or ARP packet starts */
+    public int ipOffset() {
+        return ipOffset;
+    }
+
+    /** @return IPv4 header length (IHL * 4) of the last IPv4 frame */
+    public int ipHeaderLength() {
+        return ipHeaderLength;
+    }
+
+    /** @return IPv4 source (ARP: sender protocol address) */
+    public int sourceAddress() {
+        return sourceAddress;
+    }
+
+    /** @return IPv4 destination (ARP: target protocol address) */
+    public int destinationAddress() {
+        return destinationAddress;
+    }
+
+    /** @return where the UDP header, IGMP message or ARP packet starts */
+    public int l4Offset() {
+        return l4Offset;
+    }
+
+    /** @return UDP length, IGMP message length or ARP length */
+    public int l4Length() {
+        return l4Length;
+    }
+
+    /** @return UDP source port */
+    public int sourcePort() {
+        return sourcePort;
+    }
+
+    /** @return UDP destination port */
+    public int destinationPort() {
+        return destinationPort;
+    }
+
+    /** @return where the UDP payload starts */
+    public int payloadOffset() {
+        return l4Offset + Udp.HEADER_LENGTH;
+    }
+
+    /** @return UDP payload length, from the UDP length field */
+    public int payloadLength() {
+        return l4Length - Udp.HEADER_LENGTH;
+    }
+}
