@@ -3,6 +3,7 @@
  * Only the symbols listed in includes.txt are generated from them.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/mman.h>

@@ -95,6 +95,24 @@ public class Sys {
     public static int EINTR() {
         return EINTR;
     }
+    private static final int ENXIO = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * #define ENXIO 6
+     * }
+     */
+    public static int ENXIO() {
+        return ENXIO;
+    }
+    private static final int E2BIG = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * #define E2BIG 7
+     * }
+     */
+    public static int E2BIG() {
+        return E2BIG;
+    }
     private static final int EAGAIN = (int)11L;
     /**
      * {@snippet lang=c :
@@ -112,6 +130,15 @@ public class Sys {
      */
     public static int ENOMEM() {
         return ENOMEM;
+    }
+    private static final int EACCES = (int)13L;
+    /**
+     * {@snippet lang=c :
+     * #define EACCES 13
+     * }
+     */
+    public static int EACCES() {
+        return EACCES;
     }
     private static final int EBUSY = (int)16L;
     /**
@@ -148,6 +175,24 @@ public class Sys {
      */
     public static int EINVAL() {
         return EINVAL;
+    }
+    private static final int ERANGE = (int)34L;
+    /**
+     * {@snippet lang=c :
+     * #define ERANGE 34
+     * }
+     */
+    public static int ERANGE() {
+        return ERANGE;
+    }
+    private static final int EPROTONOSUPPORT = (int)93L;
+    /**
+     * {@snippet lang=c :
+     * #define EPROTONOSUPPORT 93
+     * }
+     */
+    public static int EPROTONOSUPPORT() {
+        return EPROTONOSUPPORT;
     }
     private static final int EOPNOTSUPP = (int)95L;
     /**
@@ -626,6 +671,67 @@ public class Sys {
     public static int XDP_PACKET_HEADROOM() {
         return XDP_PACKET_HEADROOM;
     }
+
+    private static class vsnprintf {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Sys.C_INT,
+            Sys.C_POINTER,
+            Sys.C_LONG,
+            Sys.C_POINTER,
+            Sys.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = Sys.findOrThrow("vsnprintf");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern int vsnprintf(char *restrict __s, size_t __maxlen, const char *restrict __format, __gnuc_va_list __arg)
+     * }
+     */
+    public static FunctionDescriptor vsnprintf$descriptor() {
+        return vsnprintf.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern int vsnprintf(char *restrict __s, size_t __maxlen, const char *restrict __format, __gnuc_va_list __arg)
+     * }
+     */
+    public static MethodHandle vsnprintf$handle() {
+        return vsnprintf.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern int vsnprintf(char *restrict __s, size_t __maxlen, const char *restrict __format, __gnuc_va_list __arg)
+     * }
+     */
+    public static MemorySegment vsnprintf$address() {
+        return vsnprintf.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern int vsnprintf(char *restrict __s, size_t __maxlen, const char *restrict __format, __gnuc_va_list __arg)
+     * }
+     */
+    public static int vsnprintf(MemorySegment __s, long __maxlen, MemorySegment __format, MemorySegment __arg) {
+        var mh$ = vsnprintf.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("vsnprintf", __s, __maxlen, __format, __arg);
+            }
+            return (int)mh$.invokeExact(__s, __maxlen, __format, __arg);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     /**
      * {@snippet lang=c :
      * typedef __socklen_t socklen_t
@@ -784,6 +890,67 @@ public class Sys {
                 traceDowncall("bind", __fd, __addr, __len);
             }
             return (int)mh$.invokeExact(__fd, __addr, __len);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class recv {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Sys.C_LONG,
+            Sys.C_INT,
+            Sys.C_POINTER,
+            Sys.C_LONG,
+            Sys.C_INT
+        );
+
+        public static final MemorySegment ADDR = Sys.findOrThrow("recv");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * extern ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static FunctionDescriptor recv$descriptor() {
+        return recv.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * extern ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static MethodHandle recv$handle() {
+        return recv.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * extern ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static MemorySegment recv$address() {
+        return recv.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * extern ssize_t recv(int __fd, void *__buf, size_t __n, int __flags)
+     * }
+     */
+    public static long recv(int __fd, MemorySegment __buf, long __n, int __flags) {
+        var mh$ = recv.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("recv", __fd, __buf, __n, __flags);
+            }
+            return (long)mh$.invokeExact(__fd, __buf, __n, __flags);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
