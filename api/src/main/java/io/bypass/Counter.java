@@ -17,6 +17,8 @@ public enum Counter {
     TX_BACK_PRESSURED(false, "claims refused because the TX ring was full"),
     /** Frames answered or consumed by the protocol layer itself (ARP, IGMP). */
     RX_CONTROL(false, "ARP and IGMP frames handled by the protocol layer"),
+    /** Times the kernel was woken to send but found the TX ring empty (AF_XDP tx_ring_empty_descs); not a loss. */
+    TX_RING_EMPTY(false, "kernel woken to send found the TX ring empty"),
 
     /** Frame shorter than the headers it claims to carry. */
     DROP_TRUNCATED(true, "frame shorter than its headers"),
