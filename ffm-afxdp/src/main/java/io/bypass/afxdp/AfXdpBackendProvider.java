@@ -1,0 +1,69 @@
+package io.bypass.afxdp;
+
+import io.bypass.BackendUnavailableException;
+import io.bypass.Port;
+import io.bypass.PortUri;
+import io.bypass.afxdp.internal.AfXdpPortImpl;
+import io.bypass.afxdp.internal.Probe;
+import io.bypass.spi.BackendProvider;
+
+/**
+ * The {@code afxdp:} backend: AF_XDP sockets on any Linux NIC (virtio and veth included),
+ * with rings driven from Java and a flow-steering XDP program of our own, so only the
+ * flows the application asked for leave the kernel.
+ *
+ * <p>URI: {@code afxdp:IFACE?key=value&...}
+ * <ul>
+ *   <li>{@code queue=N} first NIC queue (default 0); {@code queues=N} how many, sharing one UMEM (default 1)</li>
+ *   <li>{@code mode=auto|copy|zerocopy} socket bind mode (default auto: zero-copy if the driver has it,
+ *       else copy; see {@link AfXdpPort#isZeroCopy()})</li>
+ *   <li>{@code xdp=auto|drv|skb} XDP attach mode: native driver, generic (skb), or let the kernel pick (default)</li>
+ *   <li>{@code frameSize=2048|4096}, {@code frames=N} UMEM layout; {@code hugepages=true} to back it with huge pages</li>
+ *   <li>{@code rxRing}, {@code txRing}, {@code fillRing}, {@code compRing} ring sizes (powers of two, default 2048)</li>
+ *   <li>{@code rxBatch=N} most frames one poll takes (default 64); {@code txBatch=N} completions reclaimed per flush</li>
+ *   <li>{@code needWakeup=true|false} XDP_USE_NEED_WAKEUP (default true)</li>
+ *   <li>{@code busyPoll=USECS}, {@code busyPollBudget=N}: SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET</li>
+ * </ul>
+ *
+ * <p>Needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_PERFMON), and libbpf 1.x
+ * ({@code apt-get install libbpf1}). Open the port on a thread in the interface's network namespace.
+ */
+public final class AfXdpBackendProvider implements BackendProvider {
+    /** Created by {@link java.util.ServiceLoader}. */
+    public AfXdpBackendProvider() {
+    }
+
+    @Override
+    public String name() {
+        return "afxdp";
+    }
+
+    @Override
+    public int priority() {
+        return 200;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return Probe.cause() == null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        return Probe.cause();
+    }
+
+    @Override
+    public String cannotServe(final PortUri uri) {
+        return AfXdpPortImpl.cannotServe(uri);
+    }
+
+    @Override
+    public Port openPort(final PortUri uri) {
+        final Throwable cause = Probe.cause();
+        if (cause != null) {
+            throw new BackendUnavailableException("afxdp: backend unavailable: " + cause.getMessage(), cause);
+        }
+        return AfXdpPortImpl.open(uri);
+    }
+}

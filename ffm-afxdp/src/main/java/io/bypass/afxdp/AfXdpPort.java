@@ -1,0 +1,45 @@
+package io.bypass.afxdp;
+
+import io.bypass.Port;
+
+/**
+ * A {@link Port} opened by the {@code afxdp:} backend, for the few things only AF_XDP
+ * has. Most applications never need it: {@link Port#capabilities()} already says
+ * whether receive and transmit are zero-copy.
+ *
+ * <pre>{@code
+ * try (Port port = Bypass.open("afxdp:eth1?mode=auto")) {
+ *     if (port instanceof AfXdpPort x && !x.isZeroCopy()) {
+ *         log.warn("AF_XDP fell back to copy mode on {}", x.interfaceName());
+ *     }
+ * }
+ * }</pre>
+ */
+public interface AfXdpPort extends Port {
+    /**
+     * @return true if the sockets are bound in zero-copy mode; with {@code mode=auto} this
+     *         says which mode the driver gave us
+     */
+    boolean isZeroCopy();
+
+    /**
+     * @return the XDP attach mode asked for: {@code drv}, {@code skb} or {@code auto}
+     */
+    String xdpMode();
+
+    /**
+     * @return the interface name
+     */
+    String interfaceName();
+
+    /**
+     * @return the interface index in the port's network namespace
+     */
+    int interfaceIndex();
+
+    /**
+     * @return the first RX/TX queue id of the NIC this port is bound to ({@code queue=} in the URI);
+     *         port queue {@code i} is NIC queue {@code firstQueueId() + i}
+     */
+    int firstQueueId();
+}

@@ -1,0 +1,84 @@
+package io.bypass.afxdp.internal;
+
+import io.bypass.BypassUriException;
+import io.bypass.PortUri;
+
+import java.util.Set;
+
+/**
+ * The {@code afxdp:} URI parameters, validated. See {@link io.bypass.afxdp.AfXdpBackendProvider}
+ * for what each means.
+ */
+public final class AfXdpOptions {
+    /** Every parameter {@code afxdp:} understands. */
+    public static final Set<String> KNOWN = Set.of("queue", "queues", "mode", "xdp", "frameSize", "frames",
+        "rxRing", "txRing", "fillRing", "compRing", "rxBatch", "txBatch", "needWakeup", "hugepages",
+        "busyPoll", "busyPollBudget");
+
+    final String iface;
+    final int queue;
+    final int queues;
+    final String mode;
+    final String xdp;
+    final int frameSize;
+    final int frames;
+    final int rxRing;
+    final int txRing;
+    final int fillRing;
+    final int compRing;
+    final int rxBatch;
+    final int txBatch;
+    final boolean needWakeup;
+    final boolean hugepages;
+    final int busyPoll;
+    final int busyPollBudget;
+
+    /**
+     * @param uri the URI
+     * @throws BypassUriException naming the bad parameter
+     */
+    public AfXdpOptions(final PortUri uri) {
+        uri.requireOnly(KNOWN);
+        iface = uri.target();
+        if (iface.isEmpty() || iface.length() > 15 || iface.contains("/")) {
+            throw new BypassUriException(uri.text(), "afxdp: needs an interface name (at most 15 characters), e.g. afxdp:eth1");
+        }
+        queue = uri.getInt("queue", 0, 0, 255);
+        queues = uri.getInt("queues", 1, 1, 64);
+        if (queue + queues > 256) {
+            throw new BypassUriException(uri.text(), "queue + queues must be at most 256");
+        }
+        mode = uri.getChoice("mode", "auto", "auto", "copy", "zerocopy");
+        xdp = uri.getChoice("xdp", "auto", "auto", "drv", "skb");
+        frameSize = uri.getInt("frameSize", 4096, 2048, 4096);
+        rxRing = powerOfTwo(uri, "rxRing", 2048);
+        txRing = powerOfTwo(uri, "txRing", 2048);
+        fillRing = powerOfTwo(uri, "fillRing", 2048);
+        compRing = powerOfTwo(uri, "compRing", 2048);
+        if (Integer.bitCount(frameSize) != 1) {
+            throw new BypassUriException(uri.text(), "parameter 'frameSize' must be 2048 or 4096 (aligned UMEM chunks)");
+        }
+        final int defaultFrames = queues * (fillRing + Math.min(txRing, compRing));
+        frames = uri.getInt("frames", defaultFrames, 2 * queues, 1 << 20);
+        if ((long) frames * frameSize > Integer.MAX_VALUE) {
+            throw new BypassUriException(uri.text(), "frames * frameSize must stay below 2 GiB");
+        }
+        rxBatch = uri.getInt("rxBatch", 64, 1, 65536);
+        txBatch = uri.getInt("txBatch", 64, 1, 65536);
+        needWakeup = uri.getBoolean("needWakeup", true);
+        hugepages = uri.getBoolean("hugepages", false);
+        busyPoll = uri.getInt("busyPoll", 0, 0, 1_000_000);
+        busyPollBudget = uri.getInt("busyPollBudget", 0, 0, 65535);
+        if (busyPollBudget > 0 && busyPoll == 0) {
+            throw new BypassUriException(uri.text(), "parameter 'busyPollBudget' needs busyPoll=<microseconds>");
+        }
+    }
+
+    private static int powerOfTwo(final PortUri uri, final String key, final int dflt) {
+        final int v = uri.getInt(key, dflt, 32, 1 << 16);
+        if (Integer.bitCount(v) != 1) {
+            throw new BypassUriException(uri.text(), "parameter '" + key + "' must be a power of two, got " + v);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,526 @@
+package io.bypass.afxdp.internal;
+
+import io.bypass.BypassException;
+import io.bypass.Capability;
+import io.bypass.Counter;
+import io.bypass.Counters;
+import io.bypass.FlowRule;
+import io.bypass.PortUri;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.afxdp.AfXdpPort;
+import io.bypass.afxdp.internal.gen.xdp_statistics;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InterfaceAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.MembershipKey;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An AF_XDP port: one UMEM shared by {@code queues} sockets, our XDP program attached
+ * with a bpf_link, a kernel UDP socket for multicast membership and an rtnetlink socket
+ * for the neighbour table. Everything is opened on the calling thread, so its network
+ * namespace decides which interface {@code IFACE} is.
+ *
+ * <p>Open order: interface, XDP program (loaded), UMEM, sockets and rings, XSKMAP entries,
+ * program attached, kernel helpers. {@link #close()} undoes whatever was done, in reverse,
+ * after a failed open too.
+ */
+public final class AfXdpPortImpl implements AfXdpPort {
+    private static final long HUGE_PAGE = 2L << 20;
+
+    volatile boolean closed;
+    private final PortUri uri;
+    private final AfXdpOptions opts;
+    private final Arena arena = Arena.ofShared();
+    private final Arena mapArena = Arena.ofShared();
+    private final MemorySegment errno = Errno.allocate(arena);
+    private final Counters counters = new Counters();
+    private final Object lock = new Object();
+    private final Map<FlowRule, Integer> flows = new HashMap<>();
+    private final Map<Integer, MembershipKey> groups = new HashMap<>();
+
+    private int ifindex;
+    private NetworkInterface netif;
+    private long mac;
+    private int ipv4;
+    private int prefix;
+    private int gateway;
+    private int mtu;
+    private XdpProgram program;
+    private MemorySegment umem;
+    private final List<XskSocket> sockets = new ArrayList<>();
+    private AfXdpRxQueue[] rxQueues = new AfXdpRxQueue[0];
+    private AfXdpTxQueue[] txQueues = new AfXdpTxQueue[0];
+    private boolean zeroCopy;
+    private Set<Capability> capabilities = Set.of();
+    private DatagramChannel multicast;
+    private Neighbours neighbours;
+    // Preallocated for the statistics refresher.
+    private final MemorySegment stats = xdp_statistics.allocate(arena);
+    private final MemorySegment statsLen = arena.allocate(ValueLayout.JAVA_INT);
+    private final MemorySegment statsErrno = Errno.allocate(arena);
+
+    private AfXdpPortImpl(final PortUri uri, final AfXdpOptions opts) {
+        this.uri = uri;
+        this.opts = opts;
+    }
+
+    /**
+     * For {@code auto:}: whether the interface exists in the calling thread's namespace.
+     *
+     * @param uri the URI
+     * @return null if it can try, else why not
+     */
+    public static String cannotServe(final PortUri uri) {
+        try (Arena a = Arena.ofConfined()) {
+            if (uri.target().isEmpty() || Libc.ifNameToIndex(Errno.allocate(a), uri.target()) == 0) {
+                return "no interface '" + uri.target() + "' in this network namespace";
+            }
+            return null;
+        }
+    }
+
+    /**
+     * Opens a port; on failure frees whatever was set up and rethrows.
+     *
+     * @param uri the {@code afxdp:} URI
+     * @return the open port
+     */
+    public static AfXdpPortImpl open(final PortUri uri) {
+        final AfXdpPortImpl port = new AfXdpPortImpl(uri, new AfXdpOptions(uri));
+        try {
+            port.init();
+            return port;
+        } catch (final RuntimeException | Error e) {
+            try {
+                port.close();
+            } catch (final RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void init() {
+        final String iface = opts.iface;
+        ifindex = Libc.ifNameToIndex(errno, iface);
+        if (ifindex == 0) {
+            throw new BypassException("afxdp: no interface '" + iface + "' in this network namespace ("
+                + Errno.describe(Errno.get(errno)) + "); check 'ip link show', or open the port on a thread inside the "
+                + "interface's namespace");
+        }
+        readAddressing(iface);
+
+        program = XdpProgram.load();
+
+        final long umemSize = (long) opts.frames * opts.frameSize;
+        mapUmem(umemSize);
+
+        final int perQueue = opts.frames / opts.queues;
+        final int txFrames = Math.min(Math.min(opts.txRing, opts.compRing), perQueue / 2);
+        final int rxFrames = Math.min(opts.fillRing, perQueue - txFrames);
+        final int maxFrame = Math.min(opts.frameSize, mtu + 18);
+        final UnsafeBuffer umemBuffer = new UnsafeBuffer(umem.address(), (int) umemSize);
+        rxQueues = new AfXdpRxQueue[opts.queues];
+        txQueues = new AfXdpTxQueue[opts.queues];
+        for (int q = 0; q < opts.queues; q++) {
+            final XskSocket s = XskSocket.create(errno, opts.queue + q);
+            sockets.add(s);
+            if (q == 0) {
+                s.registerUmem(umem, opts.frameSize);
+            }
+            s.createRings(mapArena, opts.fillRing, opts.compRing, opts.rxRing, opts.txRing);
+            s.bind(ifindex, iface, opts.mode, opts.needWakeup, q == 0 ? -1 : sockets.get(0).fd);
+            if (opts.busyPoll > 0) {
+                s.busyPoll(opts.busyPoll, opts.busyPollBudget);
+            }
+            final long base = (long) q * perQueue * opts.frameSize;
+            final AfXdpRxQueue rxq = new AfXdpRxQueue(this, q, s, umemBuffer, opts.frameSize, opts.rxBatch,
+                opts.needWakeup, opts.busyPoll > 0, Errno.allocate(arena), counters);
+            rxq.populateFill(base, rxFrames, opts.frameSize);
+            rxQueues[q] = rxq;
+            txQueues[q] = new AfXdpTxQueue(this, q, s, umem.address(), base + (long) rxFrames * opts.frameSize,
+                txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, Errno.allocate(arena), counters);
+            program.registerSocket(opts.queue + q, s.fd);
+        }
+        zeroCopy = sockets.get(0).zeroCopy;
+
+        program.attach(iface, ifindex, opts.xdp);
+
+        try {
+            multicast = DatagramChannel.open(StandardProtocolFamily.INET);
+        } catch (final IOException e) {
+            throw new BypassException("afxdp: cannot open the kernel UDP socket used for multicast membership: " + e, e);
+        }
+        neighbours = new Neighbours(ifindex);
+
+        final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.MULTICAST,
+            Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);
+        if (zeroCopy) {
+            caps.add(Capability.ZERO_COPY_RX);
+            caps.add(Capability.ZERO_COPY_TX);
+        }
+        if (opts.queues > 1) {
+            caps.add(Capability.MULTI_QUEUE);
+        }
+        if (opts.busyPoll > 0) {
+            caps.add(Capability.BUSY_POLL);
+        }
+        capabilities = Collections.unmodifiableSet(caps);
+        counters.refresher(this::refreshStatistics);
+    }
+
+    private void mapUmem(final long size) {
+        int flags = Constants.MAP_PRIVATE | Constants.MAP_ANONYMOUS | Constants.MAP_POPULATE;
+        long length = size;
+        if (opts.hugepages) {
+            flags |= Constants.MAP_HUGETLB;
+            length = (size + HUGE_PAGE - 1) & -HUGE_PAGE;
+        }
+        final MemorySegment m = Libc.mmap(errno, length, Constants.PROT_READ | Constants.PROT_WRITE, flags, -1, 0);
+        if (m.address() == Libc.MAP_FAILED) {
+            final int err = Errno.get(errno);
+            throw Errno.failure("mmap(UMEM, " + length + " bytes" + (opts.hugepages ? ", MAP_HUGETLB" : "") + ")", err,
+                opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / HUGE_PAGE)
+                    + " > /proc/sys/vm/nr_hugepages) or drop hugepages=true" : "use fewer frames");
+        }
+        umem = Mmap.bind(m, size, mapArena);
+    }
+
+    private void readAddressing(final String iface) {
+        try {
+            netif = NetworkInterface.getByName(iface);
+            if (netif == null) {
+                throw new BypassException("afxdp: no interface '" + iface + "' in this network namespace; check 'ip link show'");
+            }
+            if (!netif.isUp()) {
+                throw new BypassException("afxdp: interface " + iface + " is down; bring it up: ip link set dev " + iface + " up");
+            }
+            mtu = netif.getMTU();
+            final byte[] hw = netif.getHardwareAddress();
+            if (hw != null && hw.length == 6) {
+                for (final byte b : hw) {
+                    mac = (mac << 8) | (b & 0xFF);
+                }
+            }
+            for (final InterfaceAddress a : netif.getInterfaceAddresses()) {
+                if (a.getAddress() instanceof Inet4Address v4) {
+                    final byte[] b = v4.getAddress();
+                    ipv4 = ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+                    prefix = a.getNetworkPrefixLength();
+                    break;
+                }
+            }
+        } catch (final SocketException e) {
+            throw new BypassException("afxdp: cannot read the addresses of " + iface + ": " + e, e);
+        }
+        gateway = readGateway(iface);
+    }
+
+    // /proc/thread-self, not /proc/self: this thread may be in another namespace than the main thread.
+    private static int readGateway(final String iface) {
+        try {
+            for (final String line : Files.readAllLines(Path.of("/proc/thread-self/net/route"))) {
+                final String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && f[0].equals(iface) && f[1].equals("00000000") && !f[2].equals("00000000")) {
+                    // The kernel prints the address as a host-order (little-endian here) hex word.
+                    return Integer.reverseBytes((int) Long.parseLong(f[2], 16));
+                }
+            }
+        } catch (final IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    BypassException closedException() {
+        return new BypassException("afxdp: port " + uri + " is closed");
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private void refreshStatistics() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            long rxDropped = 0;
+            long rxInvalid = 0;
+            long txInvalid = 0;
+            long rxRingFull = 0;
+            long fillEmpty = 0;
+            long txRingEmpty = 0;
+            for (final XskSocket s : sockets) {
+                // Kernels before 5.9 fill only the first three fields; the rest stay zero.
+                if (s.statistics(stats, statsLen, statsErrno)) {
+                    rxDropped += xdp_statistics.rx_dropped(stats);
+                    rxInvalid += xdp_statistics.rx_invalid_descs(stats);
+                    txInvalid += xdp_statistics.tx_invalid_descs(stats);
+                    rxRingFull += xdp_statistics.rx_ring_full(stats);
+                    fillEmpty += xdp_statistics.rx_fill_ring_empty_descs(stats);
+                    txRingEmpty += xdp_statistics.tx_ring_empty_descs(stats);
+                }
+            }
+            counters.set(Counter.DROP_RX_OTHER, rxDropped + rxInvalid);
+            counters.set(Counter.DROP_TX_INVALID, txInvalid);
+            counters.set(Counter.DROP_RX_RING_FULL, rxRingFull);
+            counters.set(Counter.DROP_FILL_RING_EMPTY, fillEmpty);
+            counters.set(Counter.TX_RING_EMPTY, txRingEmpty);
+        }
+    }
+
+    @Override
+    public String backend() {
+        return "afxdp";
+    }
+
+    @Override
+    public PortUri uri() {
+        return uri;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public int rxQueueCount() {
+        return rxQueues.length;
+    }
+
+    @Override
+    public int txQueueCount() {
+        return txQueues.length;
+    }
+
+    @Override
+    public RxQueue rxQueue(final int id) {
+        checkOpen();
+        if (id < 0 || id >= rxQueues.length) {
+            throw new IllegalArgumentException("RX queue " + id + " outside 0.." + (rxQueues.length - 1));
+        }
+        return rxQueues[id];
+    }
+
+    @Override
+    public TxQueue txQueue(final int id) {
+        checkOpen();
+        if (id < 0 || id >= txQueues.length) {
+            throw new IllegalArgumentException("TX queue " + id + " outside 0.." + (txQueues.length - 1));
+        }
+        return txQueues[id];
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public long macAddress() {
+        return mac;
+    }
+
+    @Override
+    public int ipv4Address() {
+        return ipv4;
+    }
+
+    @Override
+    public int ipv4PrefixLength() {
+        return prefix;
+    }
+
+    @Override
+    public int ipv4Gateway() {
+        return gateway;
+    }
+
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    @Override
+    public void addFlow(final int rxQueueId, final FlowRule rule) {
+        synchronized (lock) {
+            checkOpen();
+            if (rxQueueId < 0 || rxQueueId >= rxQueues.length) {
+                throw new IllegalArgumentException("RX queue " + rxQueueId + " outside 0.." + (rxQueues.length - 1));
+            }
+            program.updateFlow(true, rule.destinationAddress(), rule.destinationPort(), opts.queue + rxQueueId);
+            flows.put(rule, rxQueueId);
+        }
+    }
+
+    @Override
+    public void removeFlow(final int rxQueueId, final FlowRule rule) {
+        synchronized (lock) {
+            checkOpen();
+            final Integer q = flows.get(rule);
+            if (q != null && q == rxQueueId) {
+                program.updateFlow(false, rule.destinationAddress(), rule.destinationPort(), opts.queue + rxQueueId);
+                flows.remove(rule);
+            }
+        }
+    }
+
+    @Override
+    public void joinMulticast(final int group) {
+        synchronized (lock) {
+            checkOpen();
+            if ((group >>> 28) != 0xE) {
+                throw new IllegalArgumentException(io.bypass.net.Ipv4.toString(group) + " is not an IPv4 multicast group");
+            }
+            if (groups.containsKey(group)) {
+                return;
+            }
+            try {
+                // The kernel socket's membership sends the IGMP report and programs the NIC's
+                // multicast filter; the frames themselves still come to us through XDP.
+                groups.put(group, multicast.join(toInet(group), netif));
+            } catch (final IOException | RuntimeException e) {
+                throw new BypassException("afxdp: joining " + io.bypass.net.Ipv4.toString(group) + " on " + opts.iface
+                    + " failed: " + e + (ipv4 == 0 ? "; the interface needs an IPv4 address for IGMP" : ""), e);
+            }
+        }
+    }
+
+    @Override
+    public void leaveMulticast(final int group) {
+        synchronized (lock) {
+            checkOpen();
+            final MembershipKey key = groups.remove(group);
+            if (key != null) {
+                key.drop();
+            }
+        }
+    }
+
+    private static InetAddress toInet(final int address) throws IOException {
+        return InetAddress.getByAddress(new byte[] {
+            (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+    }
+
+    @Override
+    public long resolveNeighbour(final int ipv4Address) {
+        checkOpen();
+        return neighbours.resolve(ipv4Address);
+    }
+
+    @Override
+    public boolean isZeroCopy() {
+        return zeroCopy;
+    }
+
+    @Override
+    public String xdpMode() {
+        return opts.xdp;
+    }
+
+    @Override
+    public String interfaceName() {
+        return opts.iface;
+    }
+
+    @Override
+    public int interfaceIndex() {
+        return ifindex;
+    }
+
+    @Override
+    public int firstQueueId() {
+        return opts.queue;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Detaches the program, closes the sockets, unmaps rings and UMEM, leaves groups.
+     * Idempotent, and safe after a partial open.
+     */
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            RuntimeException failure = null;
+            // 1. Detach first, so no frame is redirected to a socket being torn down.
+            if (program != null) {
+                try {
+                    program.close();
+                } catch (final RuntimeException e) {
+                    failure = e;
+                }
+            }
+            // 2. Sockets (their rings stay mapped until step 3).
+            for (int i = sockets.size() - 1; i >= 0; i--) {
+                try {
+                    sockets.get(i).close();
+                } catch (final RuntimeException e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            // 3. munmap rings and UMEM; any later access through a segment throws, never crashes.
+            try {
+                mapArena.close();
+            } catch (final RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+            if (multicast != null) {
+                try {
+                    multicast.close(); // drops every membership: the kernel sends the IGMP leaves
+                } catch (final IOException e) {
+                    failure = failure == null ? new BypassException("afxdp: closing the multicast socket: " + e, e) : failure;
+                }
+            }
+            if (neighbours != null) {
+                neighbours.close();
+            }
+            groups.clear();
+            flows.clear();
+            try {
+                arena.close();
+            } catch (final RuntimeException e) {
+                failure = failure == null ? e : failure;
+            }
+            if (failure != null) {
+                throw new BypassException("afxdp: closing " + uri + " failed part-way (everything else was freed): " + failure, failure);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AfXdpPort[" + uri + (closed ? ", closed" : ", " + (zeroCopy ? "zerocopy" : "copy")) + "]";
+    }
+}

@@ -1,0 +1,116 @@
+package io.bypass.afxdp.internal;
+
+import io.bypass.Counter;
+import io.bypass.Counters;
+import io.bypass.FrameHandler;
+import io.bypass.FrameMeta;
+import io.bypass.RxQueue;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An AF_XDP RX queue: peeks the RX ring, hands each frame to the handler as a view onto
+ * the UMEM (one preallocated {@link UnsafeBuffer} over the whole UMEM, the descriptor's
+ * address as offset), then gives the same frames back through the fill ring.
+ * At most one syscall per poll: the fill-ring wakeup, only when the kernel asks for it.
+ */
+final class AfXdpRxQueue implements RxQueue {
+    private final AfXdpPortImpl port;
+    private final int id;
+    private final XskRingCons rx;
+    private final XskRingProd fill;
+    private final int fd;
+    private final UnsafeBuffer umem;
+    private final long frameMask;
+    private final int batch;
+    private final boolean needWakeup;
+    private final boolean busyPoll;
+    private final MemorySegment errno;
+    private final Counters counters;
+    private final FrameMeta meta = new FrameMeta();
+
+    AfXdpRxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final UnsafeBuffer umem,
+                 final int frameSize, final int batch, final boolean needWakeup, final boolean busyPoll,
+                 final MemorySegment errno, final Counters counters) {
+        this.port = port;
+        this.id = id;
+        this.rx = socket.rx;
+        this.fill = socket.fill;
+        this.fd = socket.fd;
+        this.umem = umem;
+        this.frameMask = ~((long) frameSize - 1);
+        this.batch = batch;
+        this.needWakeup = needWakeup;
+        this.busyPoll = busyPoll;
+        this.errno = errno;
+        this.counters = counters;
+        meta.set(socket.queueId, FrameMeta.NO_TIMESTAMP, false);
+    }
+
+    /**
+     * Gives the kernel the queue's RX frames at start.
+     *
+     * @param base  UMEM offset of the first RX frame
+     * @param count number of RX frames, at most the fill ring size
+     * @param frameSize frame size
+     */
+    void populateFill(final long base, final int count, final int frameSize) {
+        final long idx = fill.reserve(count);
+        if (idx < 0) {
+            throw new IllegalStateException("fill ring smaller than the RX frame count");
+        }
+        for (int i = 0; i < count; i++) {
+            fill.setAddr(idx + i, base + (long) i * frameSize);
+        }
+        fill.submit();
+    }
+
+    @Override
+    public int poll(final FrameHandler handler, final int limit) {
+        if (port.closed) {
+            throw port.closedException();
+        }
+        final XskRingCons rx = this.rx;
+        final int n = rx.peek(Math.min(limit, batch));
+        if (n <= 0) {
+            // The kernel sets need_wakeup on the fill ring when it stopped for lack of
+            // buffers (or always, with busy polling): one non-blocking recvfrom restarts it.
+            if (busyPoll || (needWakeup && fill.needsWakeup())) {
+                Libc.wakeupRx(errno, fd);
+            }
+            return 0;
+        }
+        final int first = rx.peekIndex();
+        final UnsafeBuffer buffer = umem;
+        final FrameMeta meta = this.meta;
+        long bytes = 0;
+        int delivered = 0;
+        try {
+            for (int i = 0; i < n; i++) {
+                final long addr = rx.descAddr(first + i);
+                final int len = rx.descLen(first + i);
+                handler.onFrame(buffer, (int) addr, len, meta);
+                bytes += len;
+                delivered++;
+            }
+        } finally {
+            // Recycle every peeked frame, even if the handler threw: the fill ring always has
+            // room because a queue never owns more RX frames than the fill ring holds.
+            final long f = fill.reserve(n);
+            for (int i = 0; i < n; i++) {
+                fill.setAddr(f + i, rx.descAddr(first + i) & frameMask);
+            }
+            fill.submit();
+            rx.release();
+            counters.add(Counter.RX_PACKETS, delivered);
+            counters.add(Counter.RX_BYTES, bytes);
+        }
+        return n;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+}

@@ -1,0 +1,161 @@
+package io.bypass.afxdp.internal;
+
+import io.bypass.Counter;
+import io.bypass.Counters;
+import io.bypass.FrameClaim;
+import io.bypass.TxQueue;
+import io.bypass.spi.ClaimOwner;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An AF_XDP TX queue. Claims take a free UMEM frame from a stack (refilled from the
+ * completion ring), commits write TX descriptors, and {@link #flush()} publishes them
+ * with one release store and kicks the kernel with one non-blocking sendto when it asks
+ * for it (need_wakeup). No allocation, no downcall per frame.
+ */
+final class AfXdpTxQueue implements TxQueue, ClaimOwner {
+    /** Frames a copy-mode sendto sends when XDP_MAX_TX_SKB_BUDGET is not available. */
+    private static final int KERNEL_COPY_BATCH = 32;
+
+    private final AfXdpPortImpl port;
+    private final int id;
+    private final XskRingProd tx;
+    private final XskRingCons comp;
+    private final int fd;
+    private final long umemAddress;
+    private final long frameMask;
+    private final int maxFrameLength;
+    private final int batch;
+    private final boolean needWakeup;
+    private final boolean copyBudgetLimited;
+    private final MemorySegment errno;
+    private final Counters counters;
+    private final long[] free;
+    private int freeCount;
+    private int committed;
+    private long committedBytes;
+    private long kickErrors;
+
+    AfXdpTxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final long umemAddress,
+                 final long base, final int frames, final int frameSize, final int maxFrameLength, final int batch,
+                 final boolean needWakeup, final MemorySegment errno, final Counters counters) {
+        this.port = port;
+        this.id = id;
+        this.tx = socket.tx;
+        this.comp = socket.comp;
+        this.fd = socket.fd;
+        this.umemAddress = umemAddress;
+        this.frameMask = ~((long) frameSize - 1);
+        this.maxFrameLength = maxFrameLength;
+        this.batch = batch;
+        this.needWakeup = needWakeup;
+        this.copyBudgetLimited = !socket.zeroCopy && !socket.txBudgetRaised;
+        this.errno = errno;
+        this.counters = counters;
+        this.free = new long[frames];
+        for (int i = frames - 1; i >= 0; i--) {
+            free[freeCount++] = base + (long) i * frameSize;
+        }
+    }
+
+    @Override
+    public boolean tryClaim(final int length, final FrameClaim claim) {
+        if (port.closed) {
+            throw port.closedException();
+        }
+        if (length < 0 || length > maxFrameLength) {
+            throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrameLength);
+        }
+        if (freeCount == 0 && reclaim() == 0) {
+            counters.increment(Counter.TX_BACK_PRESSURED);
+            return false;
+        }
+        final long addr = free[--freeCount];
+        claim.wrap(this, addr, umemAddress + addr, length);
+        return true;
+    }
+
+    @Override
+    public void commit(final long token, final int length) {
+        // A queue never owns more TX frames than the TX ring holds, so a claimed frame
+        // always has a free slot.
+        final long idx = tx.reserve(1);
+        tx.setDesc(idx, token, length);
+        committed++;
+        committedBytes += length;
+    }
+
+    @Override
+    public void abort(final long token) {
+        free[freeCount++] = token;
+    }
+
+    @Override
+    public int flush() {
+        if (port.closed) {
+            throw port.closedException();
+        }
+        final int n = committed;
+        if (n > 0) {
+            tx.submit();
+            counters.add(Counter.TX_PACKETS, n);
+            counters.add(Counter.TX_BYTES, committedBytes);
+            committed = 0;
+            committedBytes = 0;
+        }
+        if ((n > 0 || !tx.isDrained()) && (!needWakeup || tx.needsWakeup())) {
+            kick();
+            // Older kernels send at most 32 frames per copy-mode sendto; kick again only
+            // then, one syscall per 32 frames (Linux 6.17+ takes the whole batch at once).
+            if (copyBudgetLimited) {
+                for (int k = KERNEL_COPY_BATCH; k < n && !tx.isDrained(); k += KERNEL_COPY_BATCH) {
+                    kick();
+                }
+            }
+        }
+        reclaim();
+        return n;
+    }
+
+    private void kick() {
+        if (Libc.kick(errno, fd) < 0) {
+            // EAGAIN/EBUSY/ENOBUFS: the kernel is busy and keeps the descriptors; the next
+            // flush kicks again. Anything else is counted, never thrown on the hot path.
+            final int err = Errno.get(errno);
+            if (err != Errno.EAGAIN && err != Errno.EBUSY && err != Errno.ENOBUFS && err != Errno.ENETDOWN) {
+                kickErrors++;
+            }
+        }
+    }
+
+    private int reclaim() {
+        final XskRingCons c = comp;
+        final int n = c.peek(batch);
+        if (n > 0) {
+            final int first = c.peekIndex();
+            for (int i = 0; i < n; i++) {
+                free[freeCount++] = c.addr(first + i) & frameMask;
+            }
+            c.release();
+        }
+        return n;
+    }
+
+    /**
+     * @return sendto kicks that failed with an unexpected errno
+     */
+    long kickErrors() {
+        return kickErrors;
+    }
+
+    @Override
+    public int maxFrameLength() {
+        return maxFrameLength;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+}

@@ -1,0 +1,199 @@
+package io.bypass.afxdp.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import io.bypass.afxdp.internal.gen.Sys;
+
+/**
+ * The C library calls of the backend: jextract's addresses and descriptors ({@link Sys}),
+ * linked here with errno capture. Every method takes the capture segment
+ * ({@link Errno#allocate}) as its first argument.
+ */
+public final class Libc {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle SOCKET = bind(Sys.socket$address(), Sys.socket$descriptor());
+    private static final MethodHandle BIND = bind(Sys.bind$address(), Sys.bind$descriptor());
+    private static final MethodHandle SETSOCKOPT = bind(Sys.setsockopt$address(), Sys.setsockopt$descriptor());
+    private static final MethodHandle GETSOCKOPT = bind(Sys.getsockopt$address(), Sys.getsockopt$descriptor());
+    private static final MethodHandle MMAP = bind(Sys.mmap$address(), Sys.mmap$descriptor());
+    private static final MethodHandle MUNMAP = bind(Sys.munmap$address(), Sys.munmap$descriptor());
+    private static final MethodHandle CLOSE = bind(Sys.close$address(), Sys.close$descriptor());
+    // Hot-path kicks: MSG_DONTWAIT so they never block, hence critical (no thread-state transition).
+    private static final MethodHandle SENDTO = LINKER.downcallHandle(Sys.sendto$address(), Sys.sendto$descriptor(),
+        ERRNO, Linker.Option.critical(false));
+    private static final MethodHandle RECVFROM = LINKER.downcallHandle(Sys.recvfrom$address(), Sys.recvfrom$descriptor(),
+        ERRNO, Linker.Option.critical(false));
+    private static final MethodHandle SENDTO_BLOCKING = bind(Sys.sendto$address(), Sys.sendto$descriptor());
+    private static final MethodHandle RECVFROM_BLOCKING = bind(Sys.recvfrom$address(), Sys.recvfrom$descriptor());
+    private static final MethodHandle IF_NAMETOINDEX = bind(Sys.if_nametoindex$address(), Sys.if_nametoindex$descriptor());
+    private static final MethodHandle STRERROR = LINKER.downcallHandle(Sys.strerror$address(), Sys.strerror$descriptor());
+
+    /** mmap's failure value. */
+    public static final long MAP_FAILED = -1L;
+
+    private Libc() {
+    }
+
+    private static MethodHandle bind(final MemorySegment address, final FunctionDescriptor fd) {
+        return LINKER.downcallHandle(address, fd, ERRNO);
+    }
+
+    private static RuntimeException rethrow(final Throwable t) {
+        if (t instanceof RuntimeException r) {
+            return r;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException(t);
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/socket.2.html">socket(2)</a> */
+    public static int socket(final MemorySegment errno, final int domain, final int type, final int protocol) {
+        try {
+            return (int) SOCKET.invokeExact(errno, domain, type, protocol);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/bind.2.html">bind(2)</a> */
+    public static int bind(final MemorySegment errno, final int fd, final MemorySegment addr, final int len) {
+        try {
+            return (int) BIND.invokeExact(errno, fd, addr, len);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/setsockopt.2.html">setsockopt(2)</a> */
+    public static int setsockopt(final MemorySegment errno, final int fd, final int level, final int name,
+                                 final MemorySegment value, final int len) {
+        try {
+            return (int) SETSOCKOPT.invokeExact(errno, fd, level, name, value, len);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/getsockopt.2.html">getsockopt(2)</a> */
+    public static int getsockopt(final MemorySegment errno, final int fd, final int level, final int name,
+                                 final MemorySegment value, final MemorySegment len) {
+        try {
+            return (int) GETSOCKOPT.invokeExact(errno, fd, level, name, value, len);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/mmap.2.html">mmap(2)</a> */
+    public static MemorySegment mmap(final MemorySegment errno, final long length, final int prot, final int flags,
+                                     final int fd, final long offset) {
+        try {
+            return (MemorySegment) MMAP.invokeExact(errno, MemorySegment.NULL, length, prot, flags, fd, offset);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/munmap.2.html">munmap(2)</a> */
+    public static int munmap(final MemorySegment errno, final MemorySegment addr, final long length) {
+        try {
+            return (int) MUNMAP.invokeExact(errno, addr, length);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/close.2.html">close(2)</a> */
+    public static int close(final MemorySegment errno, final int fd) {
+        try {
+            return (int) CLOSE.invokeExact(errno, fd);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Zero-length non-blocking sendto, the AF_XDP TX kick. No allocation.
+     *
+     * @param errno capture segment
+     * @param fd    the XSK
+     * @return sendto's result
+     */
+    public static long kick(final MemorySegment errno, final int fd) {
+        try {
+            return (long) SENDTO.invokeExact(errno, fd, MemorySegment.NULL, 0L, Constants.MSG_DONTWAIT, MemorySegment.NULL, 0);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * Zero-length non-blocking recvfrom, the AF_XDP fill-ring wakeup. No allocation.
+     *
+     * @param errno capture segment
+     * @param fd    the XSK
+     * @return recvfrom's result
+     */
+    public static long wakeupRx(final MemorySegment errno, final int fd) {
+        try {
+            return (long) RECVFROM.invokeExact(errno, fd, MemorySegment.NULL, 0L, Constants.MSG_DONTWAIT,
+                MemorySegment.NULL, MemorySegment.NULL);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** @see <a href="https://man7.org/linux/man-pages/man2/sendto.2.html">sendto(2)</a> */
+    public static long sendto(final MemorySegment errno, final int fd, final MemorySegment buf, final long len,
+                              final int flags, final MemorySegment addr, final int addrLen) {
+        try {
+            return (long) SENDTO_BLOCKING.invokeExact(errno, fd, buf, len, flags, addr, addrLen);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** recvfrom(fd, buf, len, flags, NULL, NULL). @see <a href="https://man7.org/linux/man-pages/man2/recv.2.html">recv(2)</a> */
+    public static long recv(final MemorySegment errno, final int fd, final MemorySegment buf, final long len, final int flags) {
+        try {
+            return (long) RECVFROM_BLOCKING.invokeExact(errno, fd, buf, len, flags, MemorySegment.NULL, MemorySegment.NULL);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * @param errno capture segment
+     * @param name  interface name
+     * @return the index, 0 if there is no such interface
+     * @see <a href="https://man7.org/linux/man-pages/man3/if_nametoindex.3.html">if_nametoindex(3)</a>
+     */
+    public static int ifNameToIndex(final MemorySegment errno, final String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) IF_NAMETOINDEX.invokeExact(errno, arena.allocateFrom(name));
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * @param errno an errno value
+     * @return the C library's text for it
+     */
+    public static String strerror(final int errno) {
+        try {
+            final MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            return s.reinterpret(1024).getString(0);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+}

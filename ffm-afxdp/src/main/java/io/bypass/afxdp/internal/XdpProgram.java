@@ -1,0 +1,210 @@
+package io.bypass.afxdp.internal;
+
+import io.bypass.BypassException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Our flow-steering XDP program ({@code native/afxdp/bypass_xdp.c}), loaded from the jar
+ * with libbpf and attached with a bpf_link, so the kernel detaches it when the link fd
+ * is closed, including when the process dies.
+ */
+final class XdpProgram implements AutoCloseable {
+    static final String RESOURCE = "/META-INF/native/bypass_xdp.o";
+    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment errno = Errno.allocate(arena);
+    private MemorySegment object = MemorySegment.NULL;
+    private int progFd = -1;
+    private int flowsFd = -1;
+    private int xsksFd = -1;
+    private int linkFd = -1;
+
+    /**
+     * Opens and loads the program into the kernel (not attached yet).
+     *
+     * @return the loaded program
+     */
+    static XdpProgram load() {
+        final XdpProgram p = new XdpProgram();
+        try {
+            p.doLoad();
+            return p;
+        } catch (final RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private void doLoad() {
+        final byte[] elf;
+        try (InputStream in = XdpProgram.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new BypassException("afxdp: " + RESOURCE + " is missing from the bypass-afxdp jar; rebuild it with clang installed");
+            }
+            elf = in.readAllBytes();
+        } catch (final IOException e) {
+            throw new BypassException("afxdp: cannot read " + RESOURCE + ": " + e, e);
+        }
+        // libbpf keeps no pointer into the buffer after open_mem returns, but we keep it
+        // alive with the program anyway: it costs 12 KiB.
+        final MemorySegment buf = arena.allocate(elf.length, 8);
+        MemorySegment.copy(elf, 0, buf, ValueLayout.JAVA_BYTE, 0, elf.length);
+        LibBpf.drainLog();
+        object = LibBpf.objectOpenMem(errno, buf);
+        if (object.equals(MemorySegment.NULL)) {
+            object = MemorySegment.NULL;
+            throw failure("bpf_object__open_mem(bypass_xdp.o)", Errno.get(errno), null);
+        }
+        final int rc = LibBpf.objectLoad(errno, object);
+        if (rc != 0) {
+            final int err = rc < 0 ? -rc : Errno.get(errno);
+            throw failure("bpf_object__load(bypass_xdp.o)", err,
+                err == Errno.EPERM ? Errno.PRIVILEGE_REMEDY + " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN)" : null);
+        }
+        final MemorySegment prog = LibBpf.findProgram(errno, object, "bypass_xdp");
+        if (prog.equals(MemorySegment.NULL)) {
+            throw new BypassException("afxdp: program bypass_xdp not found in bypass_xdp.o (corrupt build)");
+        }
+        progFd = LibBpf.programFd(errno, prog);
+        flowsFd = mapFd("bypass_flows");
+        xsksFd = mapFd("bypass_xsks");
+    }
+
+    private int mapFd(final String name) {
+        final MemorySegment map = LibBpf.findMap(errno, object, name);
+        if (map.equals(MemorySegment.NULL)) {
+            throw new BypassException("afxdp: map " + name + " not found in bypass_xdp.o (corrupt build)");
+        }
+        final int fd = LibBpf.mapFd(errno, map);
+        if (fd < 0) {
+            throw new BypassException("afxdp: map " + name + " has no fd after load");
+        }
+        return fd;
+    }
+
+    private static BypassException failure(final String call, final int err, final String remedy) {
+        final String log = LibBpf.drainLog();
+        final BypassException e = Errno.failure(call, err, remedy);
+        return log.isEmpty() ? e : new BypassException(e.getMessage() + " [libbpf: " + log + "]");
+    }
+
+    /**
+     * Attaches the program to an interface with a bpf_link.
+     *
+     * @param iface   interface name, for messages
+     * @param ifindex interface index
+     * @param xdp     {@code drv}, {@code skb} or {@code auto} (the kernel picks native when the driver has it)
+     */
+    void attach(final String iface, final int ifindex, final String xdp) {
+        final int flags = switch (xdp) {
+            case "drv" -> Constants.XDP_FLAGS_DRV_MODE;
+            case "skb" -> Constants.XDP_FLAGS_SKB_MODE;
+            default -> 0;
+        };
+        final int fd = LibBpf.linkCreateXdp(errno, progFd, ifindex, flags);
+        if (fd < 0) {
+            final int err = -fd > 0 ? -fd : Errno.get(errno);
+            final String attached = LibBpf.attachedProgram(ifindex);
+            if ((err == Errno.EBUSY || err == Errno.EEXIST) && attached != null) {
+                throw new BypassException("afxdp: another XDP program (" + attached + ") is already attached to " + iface
+                    + "; Bypass does not replace it. If nothing needs it, remove it with 'ip link set dev " + iface
+                    + " xdp off' (or 'xdp-loader unload " + iface + " --all') and open the port again."
+                    + " Two Bypass ports cannot share one interface: use queues=N on a single port.");
+            }
+            String remedy = null;
+            if (err == Errno.EOPNOTSUPP || (err == Errno.EINVAL && "drv".equals(xdp))) {
+                remedy = "the driver of " + iface + " may not support native XDP; use xdp=skb (generic mode) or xdp=auto";
+            } else if (err == Errno.ERANGE_OR_MTU) {
+                remedy = "the MTU of " + iface + " may be too large for XDP; lower it (ip link set dev " + iface + " mtu 1500)";
+            }
+            throw failure("bpf_link_create(BPF_XDP, " + iface + ", xdp=" + xdp + ")", err, remedy);
+        }
+        linkFd = fd;
+    }
+
+    /**
+     * Registers an AF_XDP socket for an RX queue in the XSKMAP.
+     *
+     * @param queueId the RX queue
+     * @param xskFd   the socket
+     */
+    void registerSocket(final int queueId, final int xskFd) {
+        try (Arena a = Arena.ofConfined()) {
+            final MemorySegment key = a.allocate(ValueLayout.JAVA_INT);
+            final MemorySegment value = a.allocate(ValueLayout.JAVA_INT);
+            key.set(ValueLayout.JAVA_INT, 0, queueId);
+            value.set(ValueLayout.JAVA_INT, 0, xskFd);
+            final MemorySegment e = Errno.allocate(a);
+            final int rc = LibBpf.mapUpdate(e, xsksFd, key, value, LibBpf.BPF_ANY);
+            if (rc != 0) {
+                throw failure("bpf_map_update_elem(bypass_xsks, queue " + queueId + ")", rc < 0 ? -rc : Errno.get(e), null);
+            }
+        }
+    }
+
+    /**
+     * Adds or removes a steered flow.
+     *
+     * @param add     true to add, false to remove
+     * @param address IPv4 destination (big-endian int) or 0 for any
+     * @param port    UDP destination port
+     * @param queueId the queue it is for
+     * @return false if removing a flow that was not there
+     */
+    boolean updateFlow(final boolean add, final int address, final int port, final int queueId) {
+        try (Arena a = Arena.ofConfined()) {
+            // struct bypass_flow_key { __be32 daddr; __be16 dport; __u16 pad; }: bytes as on the wire.
+            final MemorySegment key = a.allocate(8, 4);
+            key.set(BE_INT, 0, address);
+            key.set(BE_SHORT, 4, (short) port);
+            key.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+            final MemorySegment e = Errno.allocate(a);
+            final int rc;
+            if (add) {
+                final MemorySegment value = a.allocate(ValueLayout.JAVA_INT);
+                value.set(ValueLayout.JAVA_INT, 0, queueId);
+                rc = LibBpf.mapUpdate(e, flowsFd, key, value, LibBpf.BPF_ANY);
+            } else {
+                rc = LibBpf.mapDelete(e, flowsFd, key);
+            }
+            if (rc != 0) {
+                final int err = rc < 0 ? -rc : Errno.get(e);
+                if (!add && err == Errno.ENOENT) {
+                    return false;
+                }
+                throw failure((add ? "bpf_map_update_elem" : "bpf_map_delete_elem") + "(bypass_flows)", err,
+                    err == Errno.E2BIG ? "too many flows (the map holds 4096)" : null);
+            }
+            return true;
+        }
+    }
+
+    /** Detaches (closes the link) and unloads. Idempotent. */
+    @Override
+    public void close() {
+        final MemorySegment e = errno;
+        if (linkFd >= 0) {
+            Libc.close(e, linkFd);
+            linkFd = -1;
+        }
+        if (!object.equals(MemorySegment.NULL)) {
+            // Closes the program and map fds; the kernel frees them once no socket refers to them.
+            LibBpf.objectClose(object);
+            object = MemorySegment.NULL;
+        }
+        progFd = -1;
+        flowsFd = -1;
+        xsksFd = -1;
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

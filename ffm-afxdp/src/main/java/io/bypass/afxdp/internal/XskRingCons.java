@@ -1,0 +1,110 @@
+package io.bypass.afxdp.internal;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A consumer ring (RX or completion), driven over the mmapped ring exactly as
+ * {@code xsk.h} does inline: a cached producer index, an acquire load of the kernel's
+ * producer index only when the cache is empty, and a release store of the consumer
+ * index on release. Single-threaded; no allocation, no downcall.
+ */
+public final class XskRingCons {
+    private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
+
+    private final MemorySegment producer;
+    private final MemorySegment consumer;
+    private final MemorySegment flags;
+    /** The descriptor array: u64 addresses (completion) or struct xdp_desc (RX). */
+    final MemorySegment ring;
+    final int size;
+    final int mask;
+    private int cachedProd;
+    private int cachedCons;
+
+    /**
+     * @param map     the mmapped ring
+     * @param offsets its offsets from XDP_MMAP_OFFSETS
+     * @param size    number of entries, a power of two
+     */
+    XskRingCons(final MemorySegment map, final RingOffsets offsets, final int size) {
+        this.producer = map.asSlice(offsets.producer(), 4);
+        this.consumer = map.asSlice(offsets.consumer(), 4);
+        this.flags = map.asSlice(offsets.flags(), 4);
+        this.ring = map.asSlice(offsets.desc());
+        this.size = size;
+        this.mask = size - 1;
+        this.cachedProd = (int) U32.getAcquire(producer, 0L);
+        this.cachedCons = (int) U32.getAcquire(consumer, 0L);
+    }
+
+    /**
+     * xsk_cons_nb_avail: entries ready, reading the kernel's producer index only when
+     * the cached ones are used up.
+     *
+     * @param nb most entries wanted
+     * @return entries available, at most {@code nb}
+     */
+    public int nbAvail(final int nb) {
+        int entries = cachedProd - cachedCons;
+        if (entries == 0) {
+            cachedProd = (int) U32.getAcquire(producer, 0L);
+            entries = cachedProd - cachedCons;
+        }
+        return Math.min(entries, nb);
+    }
+
+    /**
+     * xsk_ring_cons__peek: takes up to {@code nb} entries starting at {@link #peekIndex()}.
+     *
+     * @param nb most entries wanted
+     * @return entries taken
+     */
+    public int peek(final int nb) {
+        final int entries = nbAvail(nb);
+        if (entries > 0) {
+            peekIndex = cachedCons;
+            cachedCons += entries;
+        }
+        return entries;
+    }
+
+    private int peekIndex;
+
+    /**
+     * @return the index of the first entry of the last successful {@link #peek(int)}
+     */
+    public int peekIndex() {
+        return peekIndex;
+    }
+
+    /**
+     * xsk_ring_cons__release: hands every peeked entry back to the kernel.
+     */
+    public void release() {
+        U32.setRelease(consumer, 0L, cachedCons);
+    }
+
+    /**
+     * @return true if the kernel asked for a syscall to make progress
+     */
+    public boolean needsWakeup() {
+        return ((int) U32.getOpaque(flags, 0L) & Constants.XDP_RING_NEED_WAKEUP) != 0;
+    }
+
+    /** Completion ring: the UMEM address of entry {@code idx}. */
+    long addr(final int idx) {
+        return ring.get(ValueLayout.JAVA_LONG, (idx & mask) * 8L);
+    }
+
+    /** RX ring: the UMEM address of descriptor {@code idx}. */
+    long descAddr(final int idx) {
+        return ring.get(ValueLayout.JAVA_LONG, (idx & mask) * 16L);
+    }
+
+    /** RX ring: the length of descriptor {@code idx}. */
+    int descLen(final int idx) {
+        return ring.get(ValueLayout.JAVA_INT, (idx & mask) * 16L + 8);
+    }
+}
