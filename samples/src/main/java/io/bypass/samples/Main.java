@@ -1,0 +1,163 @@
+package io.bypass.samples;
+
+import io.bypass.BackendUnavailableException;
+import io.bypass.BypassException;
+import io.bypass.BypassUriException;
+import io.bypass.samples.cli.Args;
+import io.bypass.samples.cli.Command;
+import io.bypass.samples.cli.Context;
+import io.bypass.samples.cli.UsageException;
+import io.bypass.samples.demo.DemoCommand;
+import io.bypass.samples.doctor.DoctorCommand;
+import io.bypass.samples.feed.FeedCommand;
+import io.bypass.samples.feed.PublishCommand;
+import io.bypass.samples.pcap.CaptureCommand;
+import io.bypass.samples.pcap.ReplayCommand;
+import io.bypass.samples.pingpong.PingPongCommand;
+import io.bypass.samples.trade.ExchangeCommand;
+import io.bypass.samples.trade.TradeCommand;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@code bypass} command: {@code bypass SUBCOMMAND [options]}. Exit status 0 on
+ * success, 1 on failure, 2 on a bad argument (with usage on stderr).
+ *
+ * <p>{@link #run(String[], Context)} is what tests call in-process; {@link #main}
+ * adds Ctrl-C handling: the running subcommand stops, prints its summary and cleans up.
+ */
+public final class Main {
+    /** Exit status for a bad command line. */
+    public static final int USAGE = 2;
+
+    private Main() {
+    }
+
+    /** @return every subcommand by name, in usage order */
+    public static Map<String, Command> commands() {
+        final Map<String, Command> m = new LinkedHashMap<>();
+        for (final Command c : List.of(new FeedCommand(), new PublishCommand(), new ReplayCommand(), new CaptureCommand(),
+            new PingPongCommand(), new TradeCommand(), new ExchangeCommand(), new DoctorCommand(), new DemoCommand())) {
+            m.put(c.name(), c);
+        }
+        return m;
+    }
+
+    /**
+     * Entry point.
+     *
+     * @param args the command line
+     */
+    public static void main(final String[] args) {
+        final Context ctx = new Context(System.out, System.err);
+        final Thread main = Thread.currentThread();
+        final Thread hook = new Thread(() -> {
+            ctx.stop();
+            try {
+                // Let the subcommand print its summary and clean up (namespaces, XDP programs).
+                main.join(10_000);
+            } catch (final InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bypass-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        final int status = run(args, ctx);
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (final IllegalStateException ignored) {
+            // already shutting down: the hook is waiting for us
+        }
+        System.out.flush();
+        System.exit(status);
+    }
+
+    /**
+     * Runs a command line in this JVM.
+     *
+     * @param argv the command line, subcommand first
+     * @param out  stdout
+     * @param err  stderr
+     * @return the exit status
+     */
+    public static int run(final String[] argv, final PrintStream out, final PrintStream err) {
+        return run(argv, new Context(out, err));
+    }
+
+    /**
+     * Runs a command line in this JVM with a given context (so a caller can stop it).
+     *
+     * @param argv the command line, subcommand first
+     * @param ctx  streams and stop flag
+     * @return the exit status
+     */
+    public static int run(final String[] argv, final Context ctx) {
+        final PrintStream err = ctx.err();
+        final Map<String, Command> commands = commands();
+        if (argv.length == 0 || "--help".equals(argv[0]) || "-h".equals(argv[0]) || "help".equals(argv[0])) {
+            if (argv.length > 1 && commands.containsKey(argv[1])) {
+                ctx.out().print(commands.get(argv[1]).options().usage());
+                return 0;
+            }
+            (argv.length == 0 ? err : ctx.out()).print(usage(commands));
+            return argv.length == 0 ? USAGE : 0;
+        }
+        final Command cmd = commands.get(argv[0]);
+        if (cmd == null) {
+            err.println("bypass: unknown command '" + argv[0] + "'");
+            err.print(usage(commands));
+            return USAGE;
+        }
+        for (int i = 1; i < argv.length; i++) {
+            if ("--help".equals(argv[i]) || "-h".equals(argv[i])) {
+                ctx.out().print(cmd.options().usage());
+                return 0;
+            }
+        }
+        try {
+            final Args args = cmd.options().parse(argv, 1);
+            ctx.configure(args);
+            return cmd.run(args, ctx);
+        } catch (final UsageException e) {
+            err.println("bypass " + cmd.name() + ": " + e.getMessage());
+            err.print(cmd.options().usage());
+            return USAGE;
+        } catch (final BypassUriException e) {
+            err.println("bypass " + cmd.name() + ": bad --uri: " + e.getMessage());
+            err.print(cmd.options().usage());
+            return USAGE;
+        } catch (final BackendUnavailableException e) {
+            err.println("bypass " + cmd.name() + ": " + e.getMessage());
+            err.println("  run 'bypass doctor' to see which backends this host can use and how to enable the others");
+            return 1;
+        } catch (final BypassException | IllegalStateException | IllegalArgumentException e) {
+            err.println("bypass " + cmd.name() + ": " + e.getMessage());
+            return 1;
+        } catch (final Exception e) {
+            err.println("bypass " + cmd.name() + ": " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static String usage(final Map<String, Command> commands) {
+        final StringBuilder sb = new StringBuilder("usage: bypass COMMAND [options]   (bypass COMMAND --help for its options)\ncommands:\n");
+        final Map<String, String> help = new LinkedHashMap<>();
+        help.put("feed", "receive a MoldUDP64 feed on A/B lines: arbitration, gaps, latency");
+        help.put("publish", "send a synthetic MoldUDP64 feed to the A and B lines");
+        help.put("replay", "replay a pcap/pcapng capture at 1x, 10x, 20x or max speed");
+        help.put("capture", "record received UDP datagrams to a pcap file");
+        help.put("pingpong", "order/ack round trips (client|server); the server also answers sockperf");
+        help.put("trade", "strategy: feed in, order out on each trigger");
+        help.put("exchange", "exchange simulator: feed with triggers out, orders in, tick-to-trade");
+        help.put("doctor", "host readiness report: NICs, XDP, hugepages, IOMMU, Onload, CPUs, backends");
+        help.put("demo", "publish and feed across a veth pair (or loopback) and print rate, loss, latency");
+        for (final String name : commands.keySet()) {
+            sb.append(String.format("  %-10s %s%n", name, help.getOrDefault(name, "")));
+        }
+        sb.append("common options: --uri URI  --cpu N  --idle spin|yield|backoff  --duration TIME  --json  --quiet\n");
+        return sb.toString();
+    }
+}

@@ -1,0 +1,197 @@
+package io.bypass.samples.cli;
+
+import io.bypass.samples.internal.Affinity;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.io.PrintStream;
+
+/**
+ * What every subcommand gets: stdout and stderr, a stop flag set by Ctrl-C, and the
+ * common options ({@code --uri --cpu --idle --duration --json --quiet}).
+ */
+public final class Context {
+    /** The default URI: NIO on loopback runs on any host. */
+    public static final String DEFAULT_URI = "nio:lo";
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private volatile boolean stopped;
+    private String uri = DEFAULT_URI;
+    private int cpu = -1;
+    private String idle = "spin";
+    private long durationNanos;
+    private boolean json;
+    private boolean quiet;
+    private volatile Summary summary;
+    private final java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+
+    /**
+     * @param out stdout: the summary
+     * @param err stderr: progress and diagnostics
+     */
+    public Context(final PrintStream out, final PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /**
+     * Adds the common options to a subcommand's options.
+     *
+     * @param o               the options
+     * @param polls           whether it has a polling loop ({@code --cpu}, {@code --idle})
+     * @param defaultDuration default for {@code --duration}, null for none
+     * @return {@code o}
+     */
+    public static Options common(final Options o, final boolean polls, final String defaultDuration) {
+        o.value("--uri", "URI", "backend and interface: nio:lo, afxdp:veth0?xdp=drv, dpdk:..., efvi:eth1, auto:eth1", DEFAULT_URI);
+        if (polls) {
+            o.value("--cpu", "N", "pin the polling thread to CPU N (sched_setaffinity)", null);
+            o.value("--idle", "spin|yield|backoff", "what the polling loop does when idle", "spin");
+        }
+        o.value("--duration", "TIME", "stop after TIME (10s, 500ms; 0 = no limit)", defaultDuration);
+        o.flag("--json", "end with the summary as one JSON object on the last line");
+        o.flag("--quiet", "no progress lines on stderr");
+        return o;
+    }
+
+    /**
+     * Reads the common options from parsed arguments.
+     *
+     * @param a parsed arguments
+     * @throws UsageException if one is malformed
+     */
+    public void configure(final Args a) throws UsageException {
+        final String u = a.string("--uri");
+        if (u != null) {
+            uri = u;
+        }
+        if (a.string("--cpu") != null) {
+            cpu = a.intValue("--cpu", 0, Affinity.MAX_CPUS - 1);
+            final int n = Runtime.getRuntime().availableProcessors();
+            if (!Affinity.isOnline(cpu)) {
+                throw new UsageException("--cpu: CPU " + cpu + " is not online here (this process may use " + n + " CPUs; see /sys/devices/system/cpu/online)");
+            }
+        }
+        if (a.string("--idle") != null) {
+            idle = a.choice("--idle", "spin", "yield", "backoff");
+        }
+        durationNanos = a.durationNanos("--duration");
+        json = a.flag("--json");
+        quiet = a.flag("--quiet");
+    }
+
+    /** @return stdout */
+    public PrintStream out() {
+        return out;
+    }
+
+    /** @return stderr */
+    public PrintStream err() {
+        return err;
+    }
+
+    /** @return the port URI */
+    public String uri() {
+        return uri;
+    }
+
+    /** @return CPU to pin the polling thread to, or -1 */
+    public int cpu() {
+        return cpu;
+    }
+
+    /** @return a new idle strategy as chosen by {@code --idle} */
+    public IdleStrategy idleStrategy() {
+        return Idle.of(idle);
+    }
+
+    /** @return the idle strategy's name */
+    public String idleName() {
+        return idle;
+    }
+
+    /** @return {@code --duration} in nanoseconds, 0 for no limit */
+    public long durationNanos() {
+        return durationNanos;
+    }
+
+    /** @return true with {@code --json} */
+    public boolean json() {
+        return json;
+    }
+
+    /** @return true unless {@code --quiet} */
+    public boolean progress() {
+        return !quiet;
+    }
+
+    /** @return a progress printer starting now */
+    public Progress newProgress() {
+        return new Progress(err, !quiet, System.nanoTime());
+    }
+
+    /**
+     * Pins the calling thread to {@code --cpu} if given. Call from the polling thread.
+     */
+    public void pinCurrentThread() {
+        if (cpu >= 0) {
+            Affinity.pinCurrentThread(cpu);
+            if (!quiet) {
+                err.println("pinned polling thread to CPU " + cpu);
+            }
+        }
+    }
+
+    /**
+     * Says the subcommand has opened its endpoints and joined its groups: receivers call
+     * it before polling so a sender started afterwards loses nothing.
+     */
+    public void ready() {
+        if (!quiet) {
+            err.println("ready");
+        }
+        ready.countDown();
+    }
+
+    /**
+     * Waits for {@link #ready()}, for tests and the demo that start a receiver first.
+     *
+     * @param timeoutMillis how long to wait
+     * @return true if ready in time
+     * @throws InterruptedException if interrupted
+     */
+    public boolean awaitReady(final long timeoutMillis) throws InterruptedException {
+        return ready.await(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * @param s the summary the subcommand printed
+     */
+    public void setSummary(final Summary s) {
+        summary = s;
+    }
+
+    /** @return the summary the subcommand printed, or null */
+    public Summary summary() {
+        return summary;
+    }
+
+    /** @return true once {@link #stop()} was called (Ctrl-C) */
+    public boolean isStopped() {
+        return stopped;
+    }
+
+    /** Asks the running subcommand to finish and print its summary. */
+    public void stop() {
+        stopped = true;
+    }
+
+    /**
+     * @param startNanos {@link System#nanoTime()} at start
+     * @param now        {@link System#nanoTime()}
+     * @return true if {@code --duration} has passed
+     */
+    public boolean expired(final long startNanos, final long now) {
+        return durationNanos > 0 && now - startNanos >= durationNanos;
+    }
+}

@@ -1,0 +1,106 @@
+package io.bypass.samples.cli;
+
+import org.HdrHistogram.Histogram;
+
+import java.io.PrintStream;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The end-of-run summary of a subcommand: printed as readable {@code key: value} lines,
+ * and with {@code --json} also as one JSON object on the last line of stdout.
+ */
+public final class Summary {
+    private final Map<String, Object> fields = new LinkedHashMap<>();
+
+    /** Creates an empty summary. */
+    public Summary() {
+    }
+
+    /**
+     * @param key   field name, snake_case
+     * @param value number, string, boolean, list or map
+     * @return this
+     */
+    public Summary put(final String key, final Object value) {
+        fields.put(key, value);
+        return this;
+    }
+
+    /** @return the fields, in insertion order */
+    public Map<String, Object> fields() {
+        return fields;
+    }
+
+    /**
+     * Adds latency percentiles of a histogram recorded in nanoseconds, as microseconds,
+     * under {@code prefix_p50_us} and so on; nothing if it is empty.
+     *
+     * @param prefix name prefix, such as {@code latency}
+     * @param h      histogram in nanoseconds
+     * @return this
+     */
+    public Summary percentiles(final String prefix, final Histogram h) {
+        put(prefix + "_samples", h.getTotalCount());
+        if (h.getTotalCount() == 0) {
+            return this;
+        }
+        put(prefix + "_min_us", us(h.getMinValue()));
+        put(prefix + "_p50_us", us(h.getValueAtPercentile(50)));
+        put(prefix + "_p90_us", us(h.getValueAtPercentile(90)));
+        put(prefix + "_p99_us", us(h.getValueAtPercentile(99)));
+        put(prefix + "_p99_9_us", us(h.getValueAtPercentile(99.9)));
+        put(prefix + "_max_us", us(h.getMaxValue()));
+        put(prefix + "_mean_us", Math.round(h.getMean() / 10.0) / 100.0);
+        return this;
+    }
+
+    private static double us(final long nanos) {
+        return Math.round(nanos / 10.0) / 100.0;
+    }
+
+    /**
+     * Prints to the context's stdout (JSON too with {@code --json}) and keeps the summary
+     * in the context for callers running the subcommand in-process.
+     *
+     * @param ctx the running subcommand's context
+     */
+    public void print(final Context ctx) {
+        ctx.setSummary(this);
+        print(ctx.out(), ctx.json());
+    }
+
+    /**
+     * Prints the readable form, then the JSON line if asked.
+     *
+     * @param out  stdout
+     * @param json whether to end with the JSON object
+     */
+    public void print(final PrintStream out, final boolean json) {
+        for (final Map.Entry<String, Object> e : fields.entrySet()) {
+            final Object v = e.getValue();
+            if (v instanceof Collection<?> c && !c.isEmpty() && c.iterator().next() instanceof Map) {
+                out.println(e.getKey() + ":");
+                for (final Object o : c) {
+                    out.println("  " + Json.write(o));
+                }
+            } else if (v instanceof Map<?, ?> m) {
+                out.println(e.getKey() + ":");
+                for (final Map.Entry<?, ?> inner : m.entrySet()) {
+                    out.println("  " + inner.getKey() + ": " + readable(inner.getValue()));
+                }
+            } else {
+                out.println(e.getKey() + ": " + readable(v));
+            }
+        }
+        if (json) {
+            out.println(Json.write(fields));
+        }
+        out.flush();
+    }
+
+    private static String readable(final Object v) {
+        return v instanceof String s ? s : Json.write(v);
+    }
+}

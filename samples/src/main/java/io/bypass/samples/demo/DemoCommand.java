@@ -1,0 +1,201 @@
+package io.bypass.samples.demo;
+
+import io.bypass.Bypass;
+import io.bypass.samples.cli.Args;
+import io.bypass.samples.cli.Command;
+import io.bypass.samples.cli.Context;
+import io.bypass.samples.cli.Options;
+import io.bypass.samples.cli.Summary;
+import io.bypass.samples.cli.UsageException;
+import io.bypass.samples.feed.FeedCommand;
+import io.bypass.samples.feed.PublishCommand;
+import io.bypass.samples.internal.NetNamespace;
+import io.bypass.samples.internal.VethPair;
+import io.bypass.spi.BackendProvider;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code bypass demo}: the README demo. Publishes a MoldUDP64 feed on two lines and
+ * receives it with the A/B feed handler, then prints rate, loss and latency.
+ *
+ * <p>As root it makes two network namespaces joined by a veth pair and runs the
+ * publisher and the feed handler in one JVM on two threads, each moved into its
+ * namespace with {@code setns(2)}, on the best available backend ({@code auto:}). Without
+ * root it runs both on NIO over loopback. The namespaces are removed on exit and on
+ * Ctrl-C, and a later run removes any a killed run left behind.
+ */
+public final class DemoCommand implements Command {
+    /** Creates the command. */
+    public DemoCommand() {
+    }
+
+    @Override
+    public String name() {
+        return "demo";
+    }
+
+    @Override
+    public Options options() {
+        return new Options("demo", "publish and feed across a veth pair (root) or loopback; print rate, loss, latency")
+            .value("--backend", "NAME|auto", "backend for both sides (auto = best available)", "auto")
+            .value("--rate", "PPS", "packets per second", "20000")
+            .value("--seconds", "N", "how long to publish", "10")
+            .value("--messages-per-packet", "N", "messages in each packet", "3")
+            .flag("--loopback", "use NIO on loopback even as root")
+            .flag("--json", "end with the summary as one JSON object on the last line")
+            .flag("--quiet", "no progress lines");
+    }
+
+    @Override
+    public int run(final Args args, final Context ctx) throws UsageException, InterruptedException {
+        final String backend = args.required("--backend");
+        final double rate = args.doubleValue("--rate", 1, 10_000_000);
+        final int seconds = args.intValue("--seconds", 1, 3600);
+        final int mpp = args.intValue("--messages-per-packet", 1, 30);
+        if (!"auto".equals(backend) && Bypass.backend(backend) == null) {
+            final List<String> names = new ArrayList<>();
+            Bypass.backends().forEach(b -> names.add(b.name()));
+            throw new UsageException("--backend: no backend '" + backend + "' on the class path (found: " + String.join(", ", names) + ")");
+        }
+        final long count = (long) (rate * seconds);
+        final String why = args.flag("--loopback") ? "--loopback given" : VethPair.cannotCreate();
+        final PrintStream err = ctx.err();
+        VethPair pair = null;
+        final String uriA;
+        final String uriB;
+        if (why == null) {
+            for (final String stale : VethPair.removeStale()) {
+                err.println("demo: removed namespace left by an earlier run: " + stale);
+            }
+            pair = VethPair.create();
+            uriA = backend + ":" + pair.interfaceA();
+            uriB = backend + ":" + pair.interfaceB();
+            err.println("demo: namespaces " + pair.namespaceA() + " (" + pair.interfaceA() + " " + VethPair.ADDRESS_A + ") -> "
+                + pair.namespaceB() + " (" + pair.interfaceB() + " " + VethPair.ADDRESS_B + ")");
+        } else {
+            uriA = "auto".equals(backend) ? "nio:lo" : backend + ":lo";
+            uriB = uriA;
+            err.println("demo: " + why + "; running on loopback with " + uriA);
+        }
+        err.println("demo: backends here:\n" + Bypass.describeBackends().indent(2).stripTrailing());
+        try {
+            return runPair(ctx, pair, uriA, uriB, rate, count, mpp, seconds, args.flag("--quiet"));
+        } finally {
+            if (pair != null) {
+                pair.close();
+                err.println("demo: removed namespaces " + pair.namespaceA() + " and " + pair.namespaceB());
+            }
+        }
+    }
+
+    private int runPair(final Context ctx, final VethPair pair, final String uriA, final String uriB, final double rate,
+                        final long count, final int mpp, final int seconds, final boolean quiet) throws InterruptedException {
+        final PrintStream nowhere = new PrintStream(OutputStream.nullOutputStream());
+        final Context feedCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  feed: "));
+        final Context pubCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  publish: "));
+        final AtomicReference<Integer> feedStatus = new AtomicReference<>();
+        final AtomicReference<Integer> pubStatus = new AtomicReference<>();
+        final String[] feedArgs = {"feed", "--uri", uriB, "--expect", String.valueOf(count * mpp),
+            "--duration", (seconds + 10) + "s", "--json"};
+        final String[] pubArgs = {"publish", "--uri", uriA, "--rate", String.valueOf(rate), "--count", String.valueOf(count),
+            "--messages-per-packet", String.valueOf(mpp), "--json"};
+        final Thread feed = new Thread(() -> {
+            if (pair != null) {
+                NetNamespace.enter(pair.namespaceB());
+            }
+            feedStatus.set(io.bypass.samples.Main.run(feedArgs, feedCtx));
+        }, "demo-feed");
+        final Thread pub = new Thread(() -> {
+            if (pair != null) {
+                NetNamespace.enter(pair.namespaceA());
+            }
+            pubStatus.set(io.bypass.samples.Main.run(pubArgs, pubCtx));
+        }, "demo-publish");
+        feed.start();
+        if (!feedCtx.awaitReady(15_000)) {
+            feedCtx.stop();
+            feed.join(5_000);
+            ctx.err().println("demo: the feed handler did not start (status " + feedStatus.get() + ")");
+            return 1;
+        }
+        pub.start();
+        while (pub.isAlive() || feed.isAlive()) {
+            if (ctx.isStopped()) {
+                pubCtx.stop();
+                feedCtx.stop();
+            }
+            if (!pub.isAlive() && feed.isAlive()) {
+                // Publisher done: give the last packets a moment, then stop the feed.
+                feed.join(3_000);
+                feedCtx.stop();
+            }
+            feed.join(100);
+        }
+        final Summary f = feedCtx.summary();
+        final Summary p = pubCtx.summary();
+        if (f == null || p == null) {
+            ctx.err().println("demo: " + (f == null ? "feed" : "publish") + " failed (exit " + (f == null ? feedStatus.get() : pubStatus.get()) + ")");
+            return 1;
+        }
+        final Map<String, Object> fv = f.fields();
+        final Map<String, Object> pv = p.fields();
+        final Summary s = new Summary()
+            .put("command", "demo")
+            .put("topology", pair == null ? "loopback" : "veth pair in namespaces " + pair.namespaceA() + " -> " + pair.namespaceB())
+            .put("publish_backend", pv.get("backend"))
+            .put("feed_backend", fv.get("backend"))
+            .put("packets_sent", pv.get("packets"))
+            .put("messages_sent", pv.get("messages"))
+            .put("packets", fv.get("packets"))
+            .put("messages", fv.get("messages"))
+            .put("duplicates", fv.get("duplicates"))
+            .put("gaps", fv.get("gaps"))
+            .put("lost", fv.get("lost"))
+            .put("malformed", fv.get("malformed"))
+            .put("rate_pps", fv.get("rate_pps"))
+            .put("rate_mps", fv.get("rate_mps"));
+        for (final String k : fv.keySet()) {
+            if (k.startsWith("latency_")) {
+                s.put(k, fv.get(k));
+            }
+        }
+        ctx.out().println();
+        s.print(ctx);
+        final Object lost = fv.get("lost");
+        return Integer.valueOf(0).equals(feedStatus.get()) && Integer.valueOf(0).equals(pubStatus.get())
+            && lost instanceof Long l && l == 0 ? 0 : 1;
+    }
+
+    private static PrintStream prefixed(final PrintStream err, final String prefix) {
+        return new PrintStream(new OutputStream() {
+            private final StringBuilder line = new StringBuilder();
+
+            @Override
+            public synchronized void write(final int b) {
+                if (b == '\n') {
+                    err.println(prefix + line);
+                    line.setLength(0);
+                } else {
+                    line.append((char) b);
+                }
+            }
+        }, true);
+    }
+
+    /** @return names of available backends, best first (for messages) */
+    static List<String> available() {
+        final List<String> out = new ArrayList<>();
+        for (final BackendProvider b : Bypass.backends()) {
+            if (b.isAvailable()) {
+                out.add(b.name());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,56 @@
+package io.bypass.samples.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Moves the calling thread into a named network namespace ({@code ip netns add NAME}
+ * creates {@code /var/run/netns/NAME}) with {@code setns(2)}. Sockets and AF_XDP
+ * sockets opened afterwards by that thread live in that namespace. A small copy of the
+ * test utility's helper, because test-jar code is not on the runtime class path.
+ */
+public final class NetNamespace {
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final int CLONE_NEWNET = 0x40000000;
+
+    private NetNamespace() {
+    }
+
+    /**
+     * Enters {@code /var/run/netns/NAME} for the calling thread only.
+     *
+     * @param name namespace name
+     * @throws IllegalStateException naming the failing call, errno and the remedy
+     */
+    public static void enter(final String name) {
+        enterPath("/var/run/netns/" + name);
+    }
+
+    /**
+     * Enters the network namespace at a path such as {@code /proc/1/ns/net}.
+     *
+     * @param path the namespace file
+     */
+    public static void enterPath(final String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment state = Libc.callState(arena);
+            final int fd = (int) Libc.OPEN.invokeExact(state, arena.allocateFrom(path), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                throw new IllegalStateException("open(" + path + ") failed: " + Libc.strerror(Libc.errno(state))
+                    + "; does the namespace exist (ip netns list)?");
+            }
+            final int rc = (int) Libc.SETNS.invokeExact(state, fd, CLONE_NEWNET);
+            final int errno = rc == 0 ? 0 : Libc.errno(state);
+            final int ignored = (int) Libc.CLOSE.invokeExact(state, fd);
+            if (rc != 0) {
+                throw new IllegalStateException("setns(" + path + ", CLONE_NEWNET) failed: " + Libc.strerror(errno)
+                    + "; entering a network namespace needs CAP_SYS_ADMIN (run as root)");
+            }
+        } catch (final RuntimeException | Error e) {
+            throw e;
+        } catch (final Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

@@ -1,0 +1,310 @@
+package io.bypass.samples.pingpong;
+
+import io.bypass.samples.cli.Args;
+import io.bypass.samples.cli.Command;
+import io.bypass.samples.cli.Context;
+import io.bypass.samples.cli.GroupPort;
+import io.bypass.samples.cli.Options;
+import io.bypass.samples.cli.Progress;
+import io.bypass.samples.cli.Summary;
+import io.bypass.samples.cli.Udp;
+import io.bypass.samples.cli.UsageException;
+import io.bypass.samples.codec.PingMessage;
+import io.bypass.samples.codec.SockperfHeader;
+import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.UdpDestination;
+import io.bypass.udp.UdpEndpoint;
+import org.HdrHistogram.Histogram;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * {@code bypass pingpong client|server}: order/ack round trips with a fixed 32-byte
+ * message, warm-up excluded, percentiles from HdrHistogram. The server also answers
+ * {@code sockperf ping-pong} clients exactly as a sockperf server does, so Bypass can be
+ * measured with the tool used for Onload and VMA.
+ *
+ * <pre>
+ * bypass pingpong server --uri afxdp:veth1 --port 11111
+ * bypass pingpong client --uri afxdp:veth0 --server 10.0.0.2:11111 --count 100000 --json
+ * sockperf ping-pong -i 10.0.0.2 -p 11111 --time 5
+ * </pre>
+ */
+public final class PingPongCommand implements Command {
+    /** Default server port: sockperf's default. */
+    public static final String DEFAULT_PORT = "11111";
+    private static final long SEND_TIMEOUT = 1_000_000_000L;
+
+    /** Creates the command. */
+    public PingPongCommand() {
+    }
+
+    @Override
+    public String name() {
+        return "pingpong";
+    }
+
+    @Override
+    public Options options() {
+        return Context.common(new Options("pingpong", "order/ack round trips; the server also answers sockperf ping-pong"), true, null)
+            .positional("ROLE", "client", "server")
+            .value("--port", "PORT", "server: UDP port to answer on", DEFAULT_PORT)
+            .value("--server", "ADDRESS:PORT", "client: the server", null)
+            .value("--bind", "PORT", "client: local UDP port for acks", "11112")
+            .value("--count", "N", "client: measured round trips; server: stop after N replies (0 = no limit)", null)
+            .value("--warmup", "N", "client: round trips before measuring", "10000")
+            .value("--timeout", "TIME", "client: give up on one ack after TIME (counted lost)", "200ms")
+            .value("--batch", "N", "server: datagrams per poll", "32");
+    }
+
+    @Override
+    public int run(final Args args, final Context ctx) throws UsageException {
+        return "server".equals(args.positional(0)) ? server(args, ctx) : client(args, ctx);
+    }
+
+    private int server(final Args args, final Context ctx) throws UsageException {
+        final int port = args.intValue("--port", 1, 65535);
+        final long count = args.has("--count") ? args.longValue("--count", 0, Long.MAX_VALUE) : 0;
+        final int batch = args.intValue("--batch", 1, 1024);
+        final Server server = new Server(batch);
+        ctx.pinCurrentThread();
+        try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
+            udp.bind(port);
+            final IdleStrategy idle = ctx.idleStrategy();
+            final Progress progress = ctx.newProgress();
+            final long start = System.nanoTime();
+            ctx.ready();
+            long lastReplies = 0;
+            while (!ctx.isStopped()) {
+                final int n = udp.poll(server, batch);
+                if (server.pending > 0) {
+                    server.sendReplies(udp, idle);
+                }
+                final long now = System.nanoTime();
+                if ((count > 0 && server.replies() >= count) || ctx.expired(start, now)) {
+                    break;
+                }
+                if (progress.due(now)) {
+                    final double secs = progress.elapsedSeconds(now);
+                    progress.print(now, String.format("pingpong server: %,.0f replies/s  orders=%d sockperf=%d ignored=%d",
+                        (server.replies() - lastReplies) / secs, server.orders, server.sockperf, server.ignored()));
+                    lastReplies = server.replies();
+                }
+                idle.idle(n);
+            }
+            new Summary()
+                .put("command", "pingpong-server")
+                .put("backend", udp.backend())
+                .put("uri", ctx.uri())
+                .put("port", port)
+                .put("orders", server.orders)
+                .put("sockperf_replies", server.sockperf)
+                .put("sockperf_warmup", server.sockperfWarmup)
+                .put("sockperf_no_reply", server.sockperfNoReply)
+                .put("unknown", server.unknown)
+                .put("send_failures", server.failures)
+                .put("endpoint_drops", udp.counters().totalDrops())
+                .put("elapsed_s", (System.nanoTime() - start) / 1e9)
+                .print(ctx);
+            return 0;
+        }
+    }
+
+    /**
+     * The server's receive path: copies each datagram that needs an answer into a reply
+     * slot during poll, then sends them all and flushes once, so it never sends from
+     * inside the poll callback.
+     */
+    private static final class Server implements DatagramHandler {
+        private final UnsafeBuffer[] slots;
+        private final int[] lengths;
+        private final UdpDestination[] to;
+        private final DestinationCache cache = new DestinationCache(64);
+        private int pending;
+        private long orders;
+        private long sockperf;
+        private long sockperfWarmup;
+        private long sockperfNoReply;
+        private long unknown;
+        private long failures;
+
+        Server(final int batch) {
+            slots = new UnsafeBuffer[batch];
+            lengths = new int[batch];
+            to = new UdpDestination[batch];
+            for (int i = 0; i < batch; i++) {
+                slots[i] = new UnsafeBuffer(ByteBuffer.allocateDirect(65536));
+            }
+        }
+
+        @Override
+        public void onDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+            if (pending == slots.length) {
+                unknown++;
+                return;
+            }
+            final UnsafeBuffer slot = slots[pending];
+            if (PingMessage.is(buffer, offset, length, PingMessage.ORDER)) {
+                PingMessage.encode(slot, 0, PingMessage.ACK, PingMessage.sequence(buffer, offset),
+                    PingMessage.sendNanos(buffer, offset), System.nanoTime());
+                orders++;
+            } else if (SockperfHeader.wantsReply(buffer, offset, length)) {
+                slot.putBytes(0, buffer, offset, length);
+                SockperfHeader.toReply(slot, 0);
+                sockperf++;
+            } else {
+                if (length >= SockperfHeader.LENGTH && SockperfHeader.isClient(buffer, offset)) {
+                    if ((SockperfHeader.flags(buffer, offset) & SockperfHeader.FLAG_WARMUP) != 0) {
+                        sockperfWarmup++;
+                    } else {
+                        sockperfNoReply++;
+                    }
+                } else {
+                    unknown++;
+                }
+                return;
+            }
+            lengths[pending] = length;
+            to[pending] = cache.get(meta.sourceAddress(), meta.sourcePort());
+            pending++;
+        }
+
+        void sendReplies(final UdpEndpoint udp, final IdleStrategy idle) {
+            for (int i = 0; i < pending; i++) {
+                if (Udp.send(udp, to[i], slots[i], 0, lengths[i], idle, SEND_TIMEOUT) != UdpEndpoint.OK) {
+                    failures++;
+                }
+                to[i] = null;
+            }
+            pending = 0;
+            udp.flush();
+        }
+
+        long replies() {
+            return orders + sockperf;
+        }
+
+        long ignored() {
+            return sockperfWarmup + sockperfNoReply + unknown;
+        }
+    }
+
+    private int client(final Args args, final Context ctx) throws UsageException {
+        final GroupPort server = args.groupPort("--server");
+        if (server == null) {
+            throw new UsageException("client needs --server ADDRESS:PORT");
+        }
+        final int bindPort = args.intValue("--bind", 1, 65535);
+        final long count = args.has("--count") ? args.longValue("--count", 1, Long.MAX_VALUE) : 100_000;
+        final long warmup = args.longValue("--warmup", 0, Long.MAX_VALUE);
+        final long timeout = args.durationNanos("--timeout");
+        if (timeout <= 0) {
+            throw new UsageException("--timeout must be positive");
+        }
+        final UdpDestination dest = server.destination();
+        final Histogram rtt = new Histogram(60_000_000_000L, 3);
+        final UnsafeBuffer order = new UnsafeBuffer(ByteBuffer.allocateDirect(PingMessage.LENGTH));
+        final AckHandler acks = new AckHandler();
+        ctx.pinCurrentThread();
+        try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
+            udp.bind(bindPort);
+            final IdleStrategy idle = ctx.idleStrategy();
+            final Progress progress = ctx.newProgress();
+            final long start = System.nanoTime();
+            long seq = 0;
+            long measured = 0;
+            long lost = 0;
+            long failures = 0;
+            long lastMeasured = 0;
+            boolean expired = false;
+            while (measured < count && !ctx.isStopped()) {
+                seq++;
+                final long t0 = System.nanoTime();
+                PingMessage.encode(order, 0, PingMessage.ORDER, seq, t0, 0);
+                if (Udp.send(udp, dest, order, 0, PingMessage.LENGTH, idle, SEND_TIMEOUT) != UdpEndpoint.OK) {
+                    failures++;
+                    if (failures > 100 && measured == 0) {
+                        break;
+                    }
+                    continue;
+                }
+                udp.flush();
+                acks.expect(seq);
+                idle.reset();
+                long now = t0;
+                while (!acks.matched) {
+                    final int n = udp.poll(acks, 16);
+                    now = System.nanoTime();
+                    if (acks.matched || now - t0 > timeout) {
+                        break;
+                    }
+                    idle.idle(n);
+                }
+                if (!acks.matched) {
+                    lost++;
+                } else if (seq > warmup) {
+                    rtt.recordValue(Math.min(acks.receivedNanos - t0, rtt.getHighestTrackableValue()));
+                    measured++;
+                }
+                if (ctx.expired(start, now)) {
+                    expired = true;
+                    break;
+                }
+                if (progress.due(now)) {
+                    final double secs = progress.elapsedSeconds(now);
+                    progress.print(now, String.format("pingpong client: %,.0f rt/s  measured=%d lost=%d p50=%.1fus p99=%.1fus",
+                        (measured - lastMeasured) / secs, measured, lost,
+                        rtt.getValueAtPercentile(50) / 1e3, rtt.getValueAtPercentile(99) / 1e3));
+                    lastMeasured = measured;
+                }
+            }
+            final long elapsed = System.nanoTime() - start;
+            new Summary()
+                .put("command", "pingpong-client")
+                .put("backend", udp.backend())
+                .put("uri", ctx.uri())
+                .put("server", server.toString())
+                .put("round_trips", measured)
+                .put("warmup", Math.min(warmup, seq))
+                .put("lost", lost)
+                .put("late_acks", acks.late)
+                .put("send_failures", failures)
+                .put("stopped_by_duration", expired)
+                .put("elapsed_s", elapsed / 1e9)
+                .put("rate_rtps", (measured + Math.min(warmup, seq)) * 1e9 / Math.max(1, elapsed))
+                .put("idle", ctx.idleName())
+                .percentiles("rtt", rtt)
+                .print(ctx);
+            return measured == 0 ? 1 : 0;
+        }
+    }
+
+    /** Matches acks to the outstanding order; late acks of earlier orders are counted. */
+    private static final class AckHandler implements DatagramHandler {
+        private long expected;
+        private boolean matched;
+        private long receivedNanos;
+        private long late;
+
+        void expect(final long seq) {
+            expected = seq;
+            matched = false;
+        }
+
+        @Override
+        public void onDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+            if (PingMessage.is(buffer, offset, length, PingMessage.ACK)) {
+                if (PingMessage.sequence(buffer, offset) == expected) {
+                    receivedNanos = System.nanoTime();
+                    matched = true;
+                } else {
+                    late++;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package io.bypass.samples.trade;
+
+import io.bypass.samples.cli.Args;
+import io.bypass.samples.cli.Command;
+import io.bypass.samples.cli.Context;
+import io.bypass.samples.cli.GroupPort;
+import io.bypass.samples.cli.Options;
+import io.bypass.samples.cli.Progress;
+import io.bypass.samples.cli.Summary;
+import io.bypass.samples.cli.Udp;
+import io.bypass.samples.cli.UsageException;
+import io.bypass.samples.codec.EnterOrder;
+import io.bypass.samples.codec.MarketMessage;
+import io.bypass.samples.feed.Arbitrator;
+import io.bypass.samples.feed.FeedCommand;
+import io.bypass.samples.feed.FeedHandler;
+import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.UdpDestination;
+import io.bypass.udp.UdpEndpoint;
+import org.HdrHistogram.Histogram;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * {@code bypass trade}: a strategy loop on the feed. It arbitrates the A and B lines like
+ * {@code feed}, and on each trigger message sends an OUCH-style Enter Order over UDP to
+ * the exchange. It measures its own part of tick-to-trade: from the moment the trigger's
+ * datagram reached the handler to the moment the order was flushed to the backend.
+ *
+ * <pre>
+ * bypass trade --uri afxdp:veth1 --exchange 10.0.0.1:40000 --json
+ * </pre>
+ */
+public final class TradeCommand implements Command {
+    private static final long SEND_TIMEOUT = 1_000_000_000L;
+    private static final byte[] FIRM = {'B', 'Y', 'P', 'S'};
+    private static final byte[] STOCK = {'B', 'Y', 'P', 'S', ' ', ' ', ' ', ' '};
+
+    /** Creates the command. */
+    public TradeCommand() {
+    }
+
+    @Override
+    public String name() {
+        return "trade";
+    }
+
+    @Override
+    public Options options() {
+        return Context.common(new Options("trade", "strategy: on each trigger in the feed send an order to the exchange"), true, null)
+            .value("--a", "GROUP:PORT", "feed A line", FeedCommand.DEFAULT_A)
+            .value("--b", "GROUP:PORT|none", "feed B line", FeedCommand.DEFAULT_B)
+            .value("--exchange", "ADDRESS:PORT", "where orders go", null)
+            .value("--bind", "PORT", "local UDP port orders are sent from", "40001")
+            .value("--first-sequence", "N", "sequence expected first; 0 = from the first packet", "1")
+            .value("--expect-triggers", "N", "stop after answering N triggers (0 = until end of session)", "0");
+    }
+
+    @Override
+    public int run(final Args args, final Context ctx) throws UsageException {
+        final GroupPort a = args.groupPort("--a");
+        final String bText = args.string("--b");
+        final GroupPort b = "none".equals(bText) ? null : GroupPort.parse("--b", bText);
+        final GroupPort exchange = args.groupPort("--exchange");
+        if (exchange == null) {
+            throw new UsageException("missing required option --exchange ADDRESS:PORT");
+        }
+        final int bindPort = args.intValue("--bind", 1, 65535);
+        final long first = args.longValue("--first-sequence", 0, Long.MAX_VALUE);
+        final long expectTriggers = args.longValue("--expect-triggers", 0, Long.MAX_VALUE);
+        final Strategy strategy = new Strategy();
+        final Arbitrator arb = new Arbitrator(first, strategy, (from, to, line) -> {
+            if (ctx.progress()) {
+                ctx.err().println("gap: sequence " + from + ".." + to + " missing");
+            }
+        });
+        final FeedHandler feed = new FeedHandler(arb, a, b);
+        strategy.feed = feed;
+        final UdpDestination dest = exchange.destination();
+        ctx.pinCurrentThread();
+        try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
+            udp.bind(bindPort);
+            Udp.subscribe(udp, a);
+            if (b != null) {
+                Udp.subscribe(udp, b);
+            }
+            final IdleStrategy idle = ctx.idleStrategy();
+            final Progress progress = ctx.newProgress();
+            final long start = System.nanoTime();
+            ctx.ready();
+            while (!ctx.isStopped()) {
+                // One datagram per poll: a trigger's order goes out before the next packet is read.
+                final int n = udp.poll(strategy, 1);
+                if (strategy.pending > 0) {
+                    for (int i = 0; i < strategy.pending; i++) {
+                        if (Udp.send(udp, dest, strategy.orders[i], 0, EnterOrder.LENGTH, idle, SEND_TIMEOUT) != UdpEndpoint.OK) {
+                            strategy.failures++;
+                        }
+                    }
+                    udp.flush();
+                    final long sent = System.nanoTime();
+                    for (int i = 0; i < strategy.pending; i++) {
+                        strategy.internal.recordValue(Math.min(sent - strategy.rxNanos[i], strategy.internal.getHighestTrackableValue()));
+                    }
+                    strategy.ordersSent += strategy.pending;
+                    strategy.pending = 0;
+                }
+                final long now = System.nanoTime();
+                if (ctx.expired(start, now) || (expectTriggers > 0 && strategy.ordersSent >= expectTriggers)) {
+                    break;
+                }
+                if (arb.endOfSession(0) && (b == null || arb.endOfSession(1))) {
+                    break;
+                }
+                if (progress.due(now)) {
+                    progress.print(now, String.format("trade: messages=%d triggers=%d orders=%d gaps=%d internal p50=%.1fus",
+                        arb.messages(), strategy.triggers, strategy.ordersSent, arb.gaps(),
+                        strategy.internal.getValueAtPercentile(50) / 1e3));
+                }
+                idle.idle(n);
+            }
+            new Summary()
+                .put("command", "trade")
+                .put("backend", udp.backend())
+                .put("uri", ctx.uri())
+                .put("exchange", exchange.toString())
+                .put("packets", arb.packets() + feed.malformed())
+                .put("messages", arb.messages())
+                .put("duplicates", arb.duplicates())
+                .put("gaps", arb.gaps())
+                .put("lost", arb.lost())
+                .put("malformed", feed.malformed())
+                .put("triggers", strategy.triggers)
+                .put("orders_sent", strategy.ordersSent)
+                .put("send_failures", strategy.failures)
+                .put("idle", ctx.idleName())
+                .percentiles("internal", strategy.internal)
+                .percentiles("feed_latency", feed.latency())
+                .print(ctx);
+            return strategy.failures > 0 ? 1 : 0;
+        }
+    }
+
+    /**
+     * The strategy: stamps each datagram's arrival, lets the feed handler arbitrate, and
+     * turns each new trigger message into an order, encoded at once and sent after poll.
+     */
+    private static final class Strategy implements DatagramHandler, Arbitrator.MessageHandler {
+        private static final int MAX_PENDING = 64;
+        private final UnsafeBuffer[] orders = new UnsafeBuffer[MAX_PENDING];
+        private final long[] rxNanos = new long[MAX_PENDING];
+        private final Histogram internal = new Histogram(60_000_000_000L, 3);
+        private FeedHandler feed;
+        private long datagramNanos;
+        private int pending;
+        private long triggers;
+        private long ordersSent;
+        private long failures;
+
+        Strategy() {
+            for (int i = 0; i < MAX_PENDING; i++) {
+                orders[i] = new UnsafeBuffer(ByteBuffer.allocateDirect(EnterOrder.LENGTH));
+            }
+        }
+
+        @Override
+        public void onDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+            datagramNanos = System.nanoTime();
+            feed.onDatagram(buffer, offset, length, meta);
+        }
+
+        @Override
+        public void onMessage(final DirectBuffer buffer, final int offset, final int length, final long sequence,
+                              final boolean recovered) {
+            if (!MarketMessage.isAddOrder(buffer, offset, length) || !MarketMessage.isTrigger(buffer, offset)) {
+                return;
+            }
+            triggers++;
+            if (pending == MAX_PENDING) {
+                failures++;
+                return;
+            }
+            // Cross the displayed order: buy what was offered, sell what was bid.
+            final byte side = MarketMessage.side(buffer, offset) == 'S' ? (byte) 'B' : (byte) 'S';
+            EnterOrder.encode(orders[pending], 0, MarketMessage.orderRef(buffer, offset), side,
+                MarketMessage.shares(buffer, offset), STOCK, MarketMessage.price(buffer, offset), FIRM);
+            rxNanos[pending] = datagramNanos;
+            pending++;
+        }
+    }
+}

@@ -1,0 +1,23 @@
+/**
+ * The {@code bypass} command and sample applications: a MoldUDP64 feed handler with A/B
+ * arbitration, a publisher, a pcap/pcapng replayer, an order ping-pong that also answers
+ * sockperf, tick-to-trade, a host doctor and a demo. They use only the public API
+ * ({@link io.bypass.Bypass#openUdp(String)}) so every backend runs them, chosen by URI.
+ */
+module io.bypass.samples {
+    requires io.bypass;
+    requires org.agrona;
+    requires HdrHistogram;
+
+    exports io.bypass.samples;
+    exports io.bypass.samples.cli;
+    exports io.bypass.samples.codec;
+    exports io.bypass.samples.feed;
+    exports io.bypass.samples.pcap;
+    exports io.bypass.samples.pingpong;
+    exports io.bypass.samples.trade;
+    exports io.bypass.samples.doctor;
+    exports io.bypass.samples.demo;
+
+    uses io.bypass.spi.BackendProvider;
+}
