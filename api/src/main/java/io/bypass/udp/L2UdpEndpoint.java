@@ -1,42 +1,752 @@
 package io.bypass.udp;
 
+import io.bypass.BypassException;
+import io.bypass.BypassUriException;
 import io.bypass.Capability;
+import io.bypass.Counter;
 import io.bypass.Counters;
+import io.bypass.FlowRule;
+import io.bypass.FrameClaim;
+import io.bypass.FrameHandler;
+import io.bypass.FrameMeta;
 import io.bypass.Port;
 import io.bypass.PortUri;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.net.Arp;
+import io.bypass.net.Checksums;
+import io.bypass.net.Ethernet;
+import io.bypass.net.FrameClassifier;
+import io.bypass.net.Igmp;
+import io.bypass.net.IgmpV3Report;
+import io.bypass.net.Ipv4;
+import io.bypass.net.Ipv4Header;
+import io.bypass.net.Mac;
+import io.bypass.net.NeighbourTable;
+import io.bypass.net.Udp;
+import io.bypass.spi.ClaimOwner;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
-/** PLACEHOLDER being written by the protocol-layer work; replaced before any commit. */
-public final class L2UdpEndpoint implements UdpEndpoint {
-    private static UnsupportedOperationException todo() {
-        return new UnsupportedOperationException("placeholder");
+/**
+ * The shared UDP/IPv4 protocol layer over any L2 {@link Port}: every L2 backend (ef_vi,
+ * DPDK, AF_XDP) gets unicast, multicast, ARP and IGMP from this one class, through
+ * {@link io.bypass.spi.BackendProvider#openUdp(PortUri)}.
+ *
+ * <p>Receive: {@link #poll} polls one RX queue, validates each frame with a
+ * {@link FrameClassifier} (malformed and foreign frames are counted by reason in the
+ * port's {@link Counters}, never thrown) and hands UDP payloads to the
+ * {@link DatagramHandler} in place, zero copy. ARP requests for the port's address are
+ * answered and neighbours learned; IGMP queries for joined groups are answered. Where
+ * the port has {@link Capability#KERNEL_NEIGHBOURS} the kernel owns ARP and IGMP, so this
+ * layer leaves them alone and asks {@link Port#resolveNeighbour(int)} for next hops.
+ *
+ * <p>Transmit: {@link #tryClaim} routes (same subnet or multicast: the destination
+ * itself; otherwise the port's gateway), finds the next hop's MAC in its
+ * {@link NeighbourTable} (sending a rate-limited ARP request and returning
+ * {@link #NEIGHBOUR_PENDING} while unknown), claims a frame on the TX queue, writes the
+ * Ethernet, IPv4 and UDP headers and points the {@link DatagramClaim} at the payload so
+ * the application writes it in place. Commit fills the lengths and checksums (the UDP
+ * checksum is left to the NIC with {@link Capability#TX_CHECKSUM_OFFLOAD}: the field then
+ * holds the pseudo-header sum, as DPDK and Linux expect). Frames leave at {@link #flush()}.
+ *
+ * <p>URI parameters it reads (backends accept them through {@link #URI_PARAMETERS}):
+ * <ul>
+ *   <li>{@code queue}: RX and TX queue index, default 0.</li>
+ *   <li>{@code port}: source UDP port before any {@link #bind}; default an ephemeral port.</li>
+ *   <li>{@code ttl}: IPv4 TTL for unicast, default 64.</li>
+ *   <li>{@code mcast_ttl}: IPv4 TTL for multicast, default 1 (as {@code IP_MULTICAST_TTL}).</li>
+ *   <li>{@code igmp}: IGMP version of the reports sent on join and leave, 2 or 3 (default).</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * try (UdpEndpoint udp = new L2UdpEndpoint(port, port.uri(), true)) {
+ *     udp.join(Ipv4.parse("239.1.1.1"), 30001);
+ *     while (running) {
+ *         idle.idle(udp.poll(onDatagram, 64));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Call {@link #poll} regularly even when only sending: it answers ARP and IGMP and
+ * advances the clock neighbour expiry is judged by. Use from one thread.
+ * Not done here: IP fragments (dropped and counted), IP options on transmit, multicast
+ * loopback to the sending endpoint, IGMP report retransmission and response delays.
+ */
+public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
+    /** URI parameters this layer reads; L2 backends include them in their {@code requireOnly} set. */
+    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp");
+
+    private static final int HEADERS = Udp.ETHERNET_IPV4_UDP_HEADERS;
+    private static final int IP_OFFSET = Ethernet.HEADER_LENGTH;
+    private static final int UDP_OFFSET = Ethernet.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH;
+    /** IGMP goes with the Router Alert option (RFC 2236 section 2, RFC 3376 section 4). */
+    private static final int IGMP_IP_HEADER_LENGTH = Ipv4Header.MIN_HEADER_LENGTH + 4;
+    private static final int IGMP_OFFSET = Ethernet.HEADER_LENGTH + IGMP_IP_HEADER_LENGTH;
+    /** Internetwork control precedence, as Linux sends IGMP. */
+    private static final int TOS_INTERNETWORK_CONTROL = 0xC0;
+    private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
+    private static final long REACHABLE_NANOS = 30_000_000_000L;
+    private static final long ARP_RETRY_NANOS = 1_000_000_000L;
+    private static final long KERNEL_RETRY_NANOS = 10_000_000L;
+    private static final int EPHEMERAL_LOW = 32768;
+    private static final int EPHEMERAL_HIGH = 60999;
+
+    private final Port port;
+    private final PortUri uri;
+    private final boolean closePort;
+    private final Set<Capability> capabilities;
+    private final Counters counters;
+    private final int queueId;
+    private final RxQueue rx;
+    private final TxQueue tx;
+    private final boolean kernelNeighbours;
+    private final boolean checksumOffload;
+    private final int igmpVersion;
+    private final int unicastTtl;
+    private final int multicastTtl;
+    private final long localMac;
+    private final int localAddress;
+    private final int prefixLength;
+    private final int gateway;
+    private final int maxPayloadLength;
+
+    private final FrameClassifier classifier;
+    private final NeighbourTable neighbours;
+    private final FrameHandler onFrame = this::onFrame;
+    private final FrameClaim frameClaim = new FrameClaim();
+    private final FrameClaim controlClaim = new FrameClaim();
+    private final DatagramClaim sendClaim = new DatagramClaim();
+    private final DatagramMeta datagramMeta = new DatagramMeta();
+    private final Ethernet ethernet = new Ethernet();
+    private final Ipv4Header ip = new Ipv4Header();
+    private final Udp udp = new Udp();
+    private final Arp arp = new Arp();
+    private final Igmp igmp = new Igmp();
+    private final IgmpV3Report igmpReport = new IgmpV3Report();
+    private final List<FlowRule> boundFlows = new ArrayList<>();
+    private final List<FlowRule> joinedFlows = new ArrayList<>();
+
+    private DatagramHandler handler;
+    private int delivered;
+    private long deliveredBytes;
+    private long clockNanos;
+    private int sourcePort;
+    private int identification;
+    private int pendingDestination;
+    private boolean closed;
+
+    /**
+     * Opens the protocol layer over {@code port}. Reads the URI parameters listed in the
+     * class description.
+     *
+     * @param port      an open L2 port
+     * @param uri       the URI the endpoint was asked for (its parameters are read here)
+     * @param closePort whether {@link #close()} also closes {@code port}
+     * @throws BypassUriException if a parameter is malformed or the queue does not exist
+     */
+    public L2UdpEndpoint(final Port port, final PortUri uri, final boolean closePort) {
+        this.port = Objects.requireNonNull(port, "port");
+        this.uri = Objects.requireNonNull(uri, "uri");
+        this.closePort = closePort;
+        if (port.isClosed()) {
+            throw new BypassException("cannot open a UDP endpoint on a closed port (" + uri + ")");
+        }
+        capabilities = port.capabilities();
+        counters = port.counters();
+        queueId = uri.getInt("queue", 0, 0, 65535);
+        if (queueId >= port.rxQueueCount() || queueId >= port.txQueueCount()) {
+            throw new BypassUriException(uri.text(), "parameter 'queue' is " + queueId + " but the port has "
+                + port.rxQueueCount() + " RX and " + port.txQueueCount() + " TX queues; open it with more queues or pick a lower one");
+        }
+        rx = port.rxQueue(queueId);
+        tx = port.txQueue(queueId);
+        final int configuredPort = uri.getInt("port", 0, 0, 65535);
+        sourcePort = configuredPort != 0 ? configuredPort : ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1);
+        unicastTtl = uri.getInt("ttl", 64, 1, 255);
+        multicastTtl = uri.getInt("mcast_ttl", 1, 1, 255);
+        igmpVersion = uri.getInt("igmp", 3, 2, 3);
+        kernelNeighbours = capabilities.contains(Capability.KERNEL_NEIGHBOURS);
+        checksumOffload = capabilities.contains(Capability.TX_CHECKSUM_OFFLOAD);
+        localMac = port.macAddress() & Mac.MASK;
+        localAddress = port.ipv4Address();
+        prefixLength = port.ipv4PrefixLength();
+        gateway = port.ipv4Gateway();
+        maxPayloadLength = Math.max(0, Math.min(port.mtu() - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - HEADERS));
+        classifier = new FrameClassifier(counters)
+            .localMac(localMac)
+            .localAddress(localAddress)
+            .handleArp(!kernelNeighbours)
+            .handleIgmp(!kernelNeighbours);
+        neighbours = new NeighbourTable(16, REACHABLE_NANOS, kernelNeighbours ? KERNEL_RETRY_NANOS : ARP_RETRY_NANOS);
+        identification = ThreadLocalRandom.current().nextInt(0x10000);
+        clockNanos = System.nanoTime();
+    }
+
+    private BypassException closedException() {
+        return new BypassException("endpoint closed: " + uri + " (open a new one)");
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw closedException();
+        }
+    }
+
+    private static void checkPort(final int udpPort) {
+        if (udpPort < 1 || udpPort > 65535) {
+            throw new IllegalArgumentException("UDP port " + udpPort + " outside 1..65535");
+        }
+    }
+
+    private static void checkGroup(final int group) {
+        if (!Ipv4.isMulticast(group)) {
+            throw new IllegalArgumentException("group " + Ipv4.toString(group)
+                + " is not an IPv4 multicast address (224.0.0.0/4)");
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String backend() {
+        return port.backend();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public PortUri uri() {
+        return uri;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities;
     }
 
     /**
-     * @param port      port
-     * @param uri       uri
-     * @param closePort close
+     * @return the port under this endpoint
      */
-    public L2UdpEndpoint(final Port port, final PortUri uri, final boolean closePort) {
-        throw todo();
+    public Port port() {
+        return port;
     }
 
-    @Override public String backend() { throw todo(); }
-    @Override public PortUri uri() { throw todo(); }
-    @Override public Set<Capability> capabilities() { throw todo(); }
-    @Override public void bind(final int port) { throw todo(); }
-    @Override public void join(final int group, final int port) { throw todo(); }
-    @Override public void leave(final int group, final int port) { throw todo(); }
-    @Override public int poll(final DatagramHandler handler, final int limit) { throw todo(); }
-    @Override public int tryClaim(final UdpDestination destination, final int length, final DatagramClaim claim) { throw todo(); }
-    @Override public int send(final UdpDestination destination, final DirectBuffer buffer, final int offset, final int length) { throw todo(); }
-    @Override public int flush() { throw todo(); }
-    @Override public int maxPayloadLength() { throw todo(); }
-    @Override public int localAddress() { throw todo(); }
-    @Override public int localPort() { throw todo(); }
-    @Override public Counters counters() { throw todo(); }
-    @Override public boolean isClosed() { throw todo(); }
-    @Override public void close() { throw todo(); }
+    /**
+     * @return the neighbour (ARP) cache; read it from the polling thread only
+     */
+    public NeighbourTable neighbours() {
+        return neighbours;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Steers {@code FlowRule(localAddress, port)} to this endpoint's queue.
+     */
+    @Override
+    public void bind(final int udpPort) {
+        ensureOpen();
+        checkPort(udpPort);
+        if (!classifier.isBound(udpPort)) {
+            final FlowRule rule = new FlowRule(localAddress, udpPort);
+            port.addFlow(queueId, rule);
+            classifier.bind(udpPort);
+            boundFlows.add(rule);
+        }
+        sourcePort = udpPort;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Steers {@code FlowRule(group, port)} to this endpoint's queue and calls
+     * {@link Port#joinMulticast(int)} for a new group; without
+     * {@link Capability#KERNEL_NEIGHBOURS} also sends an IGMP membership report (v3
+     * CHANGE_TO_EXCLUDE_MODE, or v2 with {@code igmp=2}). Joining twice is a no-op.
+     *
+     * @throws IllegalArgumentException if {@code group} is not multicast or the port is out of range
+     */
+    @Override
+    public void join(final int group, final int udpPort) {
+        ensureOpen();
+        checkGroup(group);
+        checkPort(udpPort);
+        if (classifier.isJoined(group, udpPort)) {
+            return;
+        }
+        final FlowRule rule = new FlowRule(group, udpPort);
+        port.addFlow(queueId, rule);
+        final boolean newGroup = !classifier.isJoined(group);
+        if (newGroup) {
+            try {
+                port.joinMulticast(group);
+            } catch (final RuntimeException e) {
+                port.removeFlow(queueId, rule);
+                throw e;
+            }
+        }
+        classifier.join(group, udpPort);
+        joinedFlows.add(rule);
+        if (newGroup && !kernelNeighbours) {
+            if (igmpVersion == 3) {
+                sendV3Report(IgmpV3Report.CHANGE_TO_EXCLUDE_MODE, group);
+            } else {
+                sendIgmpV2(Igmp.TYPE_V2_MEMBERSHIP_REPORT, group, group);
+            }
+            tx.flush();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Undoes {@link #join}: removes the flow, and for the group's last port sends an
+     * IGMP leave (v3 CHANGE_TO_INCLUDE_MODE with no sources, or v2 Leave Group) unless
+     * the kernel owns IGMP, then calls {@link Port#leaveMulticast(int)}.
+     *
+     * @throws IllegalArgumentException if {@code group:port} is not joined or the arguments are invalid
+     */
+    @Override
+    public void leave(final int group, final int udpPort) {
+        ensureOpen();
+        checkGroup(group);
+        checkPort(udpPort);
+        if (!classifier.isJoined(group, udpPort)) {
+            throw new IllegalArgumentException("not joined to " + Ipv4.toString(group) + ":" + udpPort);
+        }
+        doLeave(group, udpPort);
+        joinedFlows.remove(new FlowRule(group, udpPort));
+    }
+
+    private void doLeave(final int group, final int udpPort) {
+        final boolean lastPort = classifier.leave(group, udpPort);
+        port.removeFlow(queueId, new FlowRule(group, udpPort));
+        if (lastPort) {
+            if (!kernelNeighbours) {
+                if (igmpVersion == 3) {
+                    sendV3Report(IgmpV3Report.CHANGE_TO_INCLUDE_MODE, group);
+                } else {
+                    sendIgmpV2(Igmp.TYPE_V2_LEAVE_GROUP, group, Igmp.ALL_ROUTERS);
+                }
+                tx.flush();
+            }
+            port.leaveMulticast(group);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int poll(final DatagramHandler handler, final int limit) {
+        if (closed) {
+            throw closedException();
+        }
+        this.handler = handler;
+        delivered = 0;
+        deliveredBytes = 0;
+        clockNanos = System.nanoTime();
+        try {
+            rx.poll(onFrame, limit);
+        } finally {
+            this.handler = null;
+            final int n = delivered;
+            if (n > 0) {
+                counters.add(Counter.RX_PACKETS, n);
+                counters.add(Counter.RX_BYTES, deliveredBytes);
+            }
+        }
+        return delivered;
+    }
+
+    private void onFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        final FrameClassifier c = classifier;
+        final int kind = c.classify(buffer, offset, length);
+        if (kind == FrameClassifier.UDP) {
+            final int payloadLength = c.payloadLength();
+            datagramMeta.set(c.sourceAddress(), c.sourcePort(), c.destinationAddress(), c.destinationPort(), meta.timestampNanos());
+            delivered++;
+            deliveredBytes += payloadLength;
+            handler.onDatagram(buffer, c.payloadOffset(), payloadLength, datagramMeta);
+        } else if (kind == FrameClassifier.ARP) {
+            onArp(buffer);
+        } else if (kind == FrameClassifier.IGMP) {
+            onIgmp(buffer);
+        }
+    }
+
+    private void onArp(final DirectBuffer buffer) {
+        counters.increment(Counter.RX_CONTROL);
+        arp.wrap(buffer, classifier.l4Offset(), Arp.LENGTH);
+        final long senderMac = arp.senderMac();
+        final int senderAddress = arp.senderAddress();
+        if (senderAddress != 0 && !Mac.isMulticast(senderMac) && senderMac != Mac.ZERO) {
+            neighbours.learn(senderAddress, senderMac, clockNanos);
+        }
+        if (arp.operation() == Arp.OP_REQUEST) {
+            sendArp(Arp.OP_REPLY, senderMac, senderMac, senderAddress);
+            tx.flush();
+        }
+    }
+
+    private void onIgmp(final DirectBuffer buffer) {
+        counters.increment(Counter.RX_CONTROL);
+        final int length = classifier.l4Length();
+        igmp.wrap(buffer, classifier.l4Offset(), length);
+        if (igmp.type() != Igmp.TYPE_MEMBERSHIP_QUERY) {
+            return; // another member's report or leave: hosts need do nothing
+        }
+        final int group = igmp.groupAddress();
+        final boolean v3 = length >= Igmp.V3_QUERY_MIN_LENGTH;
+        final int v2Type = igmp.maxResponseCode() == 0 ? Igmp.TYPE_V1_MEMBERSHIP_REPORT : Igmp.TYPE_V2_MEMBERSHIP_REPORT;
+        // answered at once rather than after a random delay: one host per group, no report storm to avoid
+        if (group == 0) {
+            if (classifier.groupCount() == 0) {
+                return;
+            }
+            if (v3) {
+                sendV3Report(IgmpV3Report.MODE_IS_EXCLUDE, 0);
+            } else {
+                for (int i = 0; i < classifier.groupCount(); i++) {
+                    final int g = classifier.group(i);
+                    sendIgmpV2(v2Type, g, g);
+                }
+            }
+        } else if (classifier.isJoined(group)) {
+            if (v3) {
+                sendV3Report(IgmpV3Report.MODE_IS_EXCLUDE, group);
+            } else {
+                sendIgmpV2(v2Type, group, group);
+            }
+        } else {
+            return;
+        }
+        tx.flush();
+    }
+
+    private boolean sendArp(final int operation, final long ethernetDestination, final long targetMac, final int targetAddress) {
+        if (!tx.tryClaim(Ethernet.MIN_FRAME_LENGTH, controlClaim)) {
+            return false;
+        }
+        final MutableDirectBuffer b = controlClaim.buffer();
+        final int o = controlClaim.offset();
+        ethernet.wrap(b, o, Ethernet.MIN_FRAME_LENGTH).header(ethernetDestination, localMac, Ethernet.ETHERTYPE_ARP);
+        arp.wrap(b, o + Ethernet.HEADER_LENGTH, Arp.LENGTH).header(operation, localMac, localAddress, targetMac, targetAddress);
+        final int used = Ethernet.HEADER_LENGTH + Arp.LENGTH;
+        b.setMemory(o + used, Ethernet.MIN_FRAME_LENGTH - used, (byte) 0);
+        controlClaim.commit(Ethernet.MIN_FRAME_LENGTH);
+        return true;
+    }
+
+    private void writeIgmpIpHeader(final MutableDirectBuffer b, final int o, final int frameLength, final int igmpLength, final int destination) {
+        ethernet.wrap(b, o, frameLength).header(Ipv4.multicastMac(destination), localMac, Ethernet.ETHERTYPE_IPV4);
+        ip.wrap(b, o + IP_OFFSET, IGMP_IP_HEADER_LENGTH + igmpLength)
+            .header(IGMP_IP_HEADER_LENGTH, TOS_INTERNETWORK_CONTROL, IGMP_IP_HEADER_LENGTH + igmpLength, nextIdentification(),
+                0, 1, Ipv4Header.PROTOCOL_IGMP, localAddress, destination);
+        b.putInt(o + IP_OFFSET + Ipv4Header.MIN_HEADER_LENGTH, Ipv4Header.OPTION_ROUTER_ALERT, java.nio.ByteOrder.BIG_ENDIAN);
+        ip.computeChecksum();
+    }
+
+    private boolean sendIgmpV2(final int type, final int group, final int destination) {
+        final int used = IGMP_OFFSET + Igmp.V2_LENGTH;
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, used);
+        if (!tx.tryClaim(frameLength, controlClaim)) {
+            return false;
+        }
+        final MutableDirectBuffer b = controlClaim.buffer();
+        final int o = controlClaim.offset();
+        writeIgmpIpHeader(b, o, frameLength, Igmp.V2_LENGTH, destination);
+        igmp.wrap(b, o + IGMP_OFFSET, Igmp.V2_LENGTH).header(type, 0, group).computeChecksum();
+        b.setMemory(o + used, frameLength - used, (byte) 0);
+        controlClaim.commit(frameLength);
+        return true;
+    }
+
+    /**
+     * Sends IGMPv3 reports: one record for {@code group}, or (group 0) one record per
+     * joined group, split over as many frames as the MTU needs.
+     */
+    private void sendV3Report(final int recordType, final int group) {
+        final int room = Math.min(port.mtu(), tx.maxFrameLength() - Ethernet.HEADER_LENGTH)
+            - IGMP_IP_HEADER_LENGTH - IgmpV3Report.HEADER_LENGTH;
+        final int perFrame = Math.max(1, room / IgmpV3Report.RECORD_HEADER_LENGTH);
+        final int total = group != 0 ? 1 : classifier.groupCount();
+        int next = 0;
+        while (next < total) {
+            final int records = Math.min(perFrame, total - next);
+            final int igmpLength = IgmpV3Report.HEADER_LENGTH + records * IgmpV3Report.RECORD_HEADER_LENGTH;
+            final int used = IGMP_OFFSET + igmpLength;
+            final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, used);
+            if (!tx.tryClaim(frameLength, controlClaim)) {
+                return;
+            }
+            final MutableDirectBuffer b = controlClaim.buffer();
+            final int o = controlClaim.offset();
+            writeIgmpIpHeader(b, o, frameLength, igmpLength, Igmp.V3_ROUTERS);
+            igmpReport.wrap(b, o + IGMP_OFFSET, igmpLength).header(0);
+            for (int i = 0; i < records; i++) {
+                igmpReport.appendRecord(recordType, group != 0 ? group : classifier.group(next + i));
+            }
+            igmpReport.computeChecksum();
+            b.setMemory(o + used, frameLength - used, (byte) 0);
+            controlClaim.commit(frameLength);
+            next += records;
+        }
+    }
+
+    private int nextIdentification() {
+        identification = (identification + 1) & 0xFFFF;
+        return identification;
+    }
+
+    /**
+     * Finds the MAC for a next hop not in the table: asks the kernel (ports with
+     * {@link Capability#KERNEL_NEIGHBOURS}) or sends an ARP request, rate-limited.
+     */
+    private long resolve(final int nextHop) {
+        final long now = System.nanoTime();
+        clockNanos = now;
+        if (neighbours.trySolicit(nextHop, now)) {
+            if (kernelNeighbours) {
+                final long mac = port.resolveNeighbour(nextHop);
+                if (mac >= 0) {
+                    neighbours.learn(nextHop, mac, now);
+                    return mac & Mac.MASK;
+                }
+            } else if (sendArp(Arp.OP_REQUEST, Mac.BROADCAST, Mac.ZERO, nextHop)) {
+                tx.flush();
+            }
+        }
+        return NeighbourTable.NO_MAC;
+    }
+
+    /** A known but expired neighbour: keep using it, confirm it at most once per retry interval. */
+    private void reconfirm(final int nextHop) {
+        if (neighbours.trySolicit(nextHop, clockNanos)) {
+            if (kernelNeighbours) {
+                final long mac = port.resolveNeighbour(nextHop);
+                if (mac >= 0) {
+                    neighbours.learn(nextHop, mac, clockNanos);
+                }
+            } else if (sendArp(Arp.OP_REQUEST, neighbours.lookup(nextHop), Mac.ZERO, nextHop)) {
+                tx.flush();
+            }
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Returns {@link #TOO_LONG} (counted as {@link Counter#DROP_TOO_LONG}) above
+     * {@link #maxPayloadLength()}; {@link #NEIGHBOUR_PENDING} (counted as
+     * {@link Counter#DROP_NEIGHBOUR_UNRESOLVED}) while the next hop's MAC is unknown, or
+     * when the destination is off-subnet and the port has no gateway;
+     * {@link #BACK_PRESSURED} when the TX ring is full (the TX queue counts it).
+     *
+     * @throws IllegalStateException if the previous claim is neither committed nor aborted
+     * @throws IllegalArgumentException if {@code length} is negative
+     */
+    @Override
+    public int tryClaim(final UdpDestination destination, final int length, final DatagramClaim claim) {
+        if (closed) {
+            throw closedException();
+        }
+        if (length < 0) {
+            throw new IllegalArgumentException("negative payload length " + length);
+        }
+        if (length > maxPayloadLength) {
+            counters.increment(Counter.DROP_TOO_LONG);
+            return TOO_LONG;
+        }
+        if (frameClaim.isClaimed()) {
+            throw new IllegalStateException("the previous datagram claim is neither committed nor aborted");
+        }
+        final int destinationAddress = destination.address();
+        final long mac;
+        final int ttl;
+        if (Ipv4.isMulticast(destinationAddress)) {
+            mac = Ipv4.multicastMac(destinationAddress);
+            ttl = multicastTtl;
+        } else if (destinationAddress == LIMITED_BROADCAST) {
+            mac = Mac.BROADCAST;
+            ttl = unicastTtl;
+        } else {
+            ttl = unicastTtl;
+            final int nextHop = Ipv4.sameSubnet(destinationAddress, localAddress, prefixLength) ? destinationAddress : gateway;
+            if (nextHop == 0) {
+                counters.increment(Counter.DROP_NEIGHBOUR_UNRESOLVED);
+                return NEIGHBOUR_PENDING;
+            }
+            long m = neighbours.lookup(nextHop);
+            if (m == NeighbourTable.NO_MAC) {
+                m = resolve(nextHop);
+                if (m == NeighbourTable.NO_MAC) {
+                    counters.increment(Counter.DROP_NEIGHBOUR_UNRESOLVED);
+                    return NEIGHBOUR_PENDING;
+                }
+            } else if (!neighbours.isFresh(nextHop, clockNanos)) {
+                reconfirm(nextHop);
+            }
+            mac = m;
+        }
+
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, HEADERS + length);
+        if (!tx.tryClaim(frameLength, frameClaim)) {
+            return BACK_PRESSURED;
+        }
+        final MutableDirectBuffer b = frameClaim.buffer();
+        final int o = frameClaim.offset();
+        ethernet.wrap(b, o, frameLength).header(mac, localMac, Ethernet.ETHERTYPE_IPV4);
+        // lengths and checksums are written at commit, when the payload length is final
+        ip.wrap(b, o + IP_OFFSET, frameLength - IP_OFFSET).header(Ipv4Header.MIN_HEADER_LENGTH, 0, 0, nextIdentification(),
+            Ipv4Header.FLAG_DF, ttl, Ipv4Header.PROTOCOL_UDP, localAddress, destinationAddress);
+        udp.wrap(b, o + UDP_OFFSET, frameLength - UDP_OFFSET).header(sourcePort, destination.port(), 0);
+        pendingDestination = destinationAddress;
+        claim.wrap(this, 0, b.addressOffset() + o + HEADERS, length);
+        return OK;
+    }
+
+    /**
+     * For {@link DatagramClaim}: fills lengths and checksums and commits the frame.
+     *
+     * @param token  unused
+     * @param length payload bytes written
+     */
+    @Override
+    public void commit(final long token, final int length) {
+        final MutableDirectBuffer b = frameClaim.buffer();
+        final int o = frameClaim.offset();
+        final int udpLength = Udp.HEADER_LENGTH + length;
+        final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + udpLength;
+        int frameLength = Ethernet.HEADER_LENGTH + totalLength;
+        ip.wrap(b, o + IP_OFFSET, totalLength).totalLength(totalLength).computeChecksum();
+        udp.wrap(b, o + UDP_OFFSET, udpLength).udpLength(udpLength);
+        if (checksumOffload) {
+            udp.checksum(Checksums.fold(Checksums.udpPseudoHeaderSum(localAddress, pendingDestination, udpLength)));
+        } else {
+            udp.computeChecksum(localAddress, pendingDestination);
+        }
+        if (frameLength < Ethernet.MIN_FRAME_LENGTH) {
+            b.setMemory(o + frameLength, Ethernet.MIN_FRAME_LENGTH - frameLength, (byte) 0);
+            frameLength = Ethernet.MIN_FRAME_LENGTH;
+        }
+        frameClaim.commit(frameLength);
+    }
+
+    /**
+     * For {@link DatagramClaim}: gives the frame back unsent.
+     *
+     * @param token unused
+     */
+    @Override
+    public void abort(final long token) {
+        frameClaim.abort();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int send(final UdpDestination destination, final DirectBuffer buffer, final int offset, final int length) {
+        final int result = tryClaim(destination, length, sendClaim);
+        if (result == OK) {
+            sendClaim.buffer().putBytes(0, buffer, offset, length);
+            sendClaim.commit();
+        }
+        return result;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int flush() {
+        if (closed) {
+            throw closedException();
+        }
+        return tx.flush();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int maxPayloadLength() {
+        return maxPayloadLength;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int localAddress() {
+        return localAddress;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int localPort() {
+        return sourcePort;
+    }
+
+    /** {@inheritDoc} The port's counters: kernel and NIC statistics appear here too. */
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Leaves every group (sending IGMP leaves where this layer owns IGMP), removes every
+     * flow, flushes, and closes the port if asked to at construction. Carries on past
+     * failures so the port is always closed, then rethrows the first one. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        try {
+            if (!port.isClosed()) {
+                if (frameClaim.isClaimed()) {
+                    frameClaim.abort();
+                }
+                for (final FlowRule rule : joinedFlows) {
+                    try {
+                        doLeave(rule.destinationAddress(), rule.destinationPort());
+                    } catch (final RuntimeException e) {
+                        failure = failure == null ? e : failure;
+                    }
+                }
+                for (final FlowRule rule : boundFlows) {
+                    try {
+                        port.removeFlow(queueId, rule);
+                    } catch (final RuntimeException e) {
+                        failure = failure == null ? e : failure;
+                    }
+                }
+                tx.flush();
+            }
+        } catch (final RuntimeException e) {
+            failure = failure == null ? e : failure;
+        } finally {
+            joinedFlows.clear();
+            boundFlows.clear();
+            if (closePort) {
+                port.close();
+            }
+        }
+        if (failure != null) {
+            throw new BypassException("closing UDP endpoint on " + uri + ": " + failure.getMessage(), failure);
+        }
+    }
+
+    /** @return the endpoint's URI and state, for logs */
+    @Override
+    public String toString() {
+        return "L2UdpEndpoint[" + uri + (closed ? ", closed" : "") + ", " + Ipv4.toString(localAddress) + ":" + sourcePort + "]";
+    }
 }
