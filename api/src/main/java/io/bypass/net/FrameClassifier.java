@@ -21,8 +21,8 @@ import java.nio.ByteOrder;
  *       QinQ or an EtherType other than IPv4 and ARP {@link Counter#DROP_BAD_ETHERNET}.</li>
  *   <li>ARP: shorter than 28 bytes {@code DROP_TRUNCATED}; not handled here (the kernel
  *       answers) {@code DROP_NOT_OURS}; not a request or reply for IPv4 over Ethernet
- *       {@link Counter#DROP_BAD_CONTROL}; not broadcast or to our MAC, or not for our
- *       address {@code DROP_NOT_OURS}.</li>
+ *       {@link Counter#DROP_BAD_CONTROL}; not broadcast or to our MAC, or neither for our
+ *       address nor gratuitous (sender address equal to target address) {@code DROP_NOT_OURS}.</li>
  *   <li>IPv4: destination MAC not ours, broadcast, a joined group's or (when IGMP is
  *       handled) all-systems {@code DROP_NOT_OURS}; fewer than 20 bytes
  *       {@code DROP_TRUNCATED}; version not 4, IHL below 5 or IHL beyond the frame
@@ -57,7 +57,7 @@ public final class FrameClassifier {
     public static final int DROPPED = -1;
     /** A valid UDP datagram for a bound port or joined group. */
     public static final int UDP = 0;
-    /** A valid ARP request or reply for our address. */
+    /** A valid ARP request or reply for our address, or a gratuitous ARP. */
     public static final int ARP = 1;
     /** A valid IGMP message for us (query, or another member's report). */
     public static final int IGMP = 2;
@@ -325,7 +325,10 @@ public final class FrameClassifier {
         }
         sourceAddress = buffer.getInt(l3 + Arp.SPA_OFFSET, ByteOrder.BIG_ENDIAN);
         destinationAddress = buffer.getInt(l3 + Arp.TPA_OFFSET, ByteOrder.BIG_ENDIAN);
-        if (localAddress == 0 || destinationAddress != localAddress) {
+        // ours: asks for or answers our address; or gratuitous (sender == target), which
+        // announces a neighbour's new MAC (gateway failover) and refreshes the cache
+        if ((localAddress == 0 || destinationAddress != localAddress)
+            && (sourceAddress != destinationAddress || sourceAddress == 0)) {
             return drop(Counter.DROP_NOT_OURS);
         }
         l4Offset = l3;

@@ -95,6 +95,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private static final long REACHABLE_NANOS = 30_000_000_000L;
     private static final long ARP_RETRY_NANOS = 1_000_000_000L;
     private static final long KERNEL_RETRY_NANOS = 10_000_000L;
+    /** Used when a port cannot tell its MTU (reports 0). */
+    private static final int DEFAULT_MTU = 1500;
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
 
@@ -115,6 +117,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final int localAddress;
     private final int prefixLength;
     private final int gateway;
+    private final int mtu;
     private final int maxPayloadLength;
 
     private final FrameClassifier classifier;
@@ -140,6 +143,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private int sourcePort;
     private int identification;
     private int pendingDestination;
+    private DatagramClaim pendingClaim;
+    private long claimSequence;
     private boolean closed;
 
     /**
@@ -178,7 +183,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         localAddress = port.ipv4Address();
         prefixLength = port.ipv4PrefixLength();
         gateway = port.ipv4Gateway();
-        maxPayloadLength = Math.max(0, Math.min(port.mtu() - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - HEADERS));
+        mtu = port.mtu() > 0 ? port.mtu() : DEFAULT_MTU;
+        maxPayloadLength = Math.max(0, Math.min(mtu - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - HEADERS));
         classifier = new FrameClassifier(counters)
             .localMac(localMac)
             .localAddress(localAddress)
@@ -384,7 +390,16 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         arp.wrap(buffer, classifier.l4Offset(), Arp.LENGTH);
         final long senderMac = arp.senderMac();
         final int senderAddress = arp.senderAddress();
-        if (senderAddress != 0 && !Mac.isMulticast(senderMac) && senderMac != Mac.ZERO) {
+        final boolean validSender = senderAddress != 0 && senderAddress != localAddress
+            && !Mac.isMulticast(senderMac) && senderMac != Mac.ZERO;
+        if (arp.targetAddress() != localAddress) {
+            // gratuitous: update a neighbour we already use (RFC 826 merge), never add one
+            if (validSender) {
+                neighbours.refresh(senderAddress, senderMac, clockNanos);
+            }
+            return;
+        }
+        if (validSender) {
             neighbours.learn(senderAddress, senderMac, clockNanos);
         }
         if (arp.operation() == Arp.OP_REQUEST) {
@@ -471,7 +486,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * joined group, split over as many frames as the MTU needs.
      */
     private void sendV3Report(final int recordType, final int group) {
-        final int room = Math.min(port.mtu(), tx.maxFrameLength() - Ethernet.HEADER_LENGTH)
+        final int room = Math.min(mtu, tx.maxFrameLength() - Ethernet.HEADER_LENGTH)
             - IGMP_IP_HEADER_LENGTH - IgmpV3Report.HEADER_LENGTH;
         final int perFrame = Math.max(1, room / IgmpV3Report.RECORD_HEADER_LENGTH);
         final int total = group != 0 ? 1 : classifier.groupCount();
@@ -524,7 +539,10 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         return NeighbourTable.NO_MAC;
     }
 
-    /** A known but expired neighbour: keep using it, confirm it at most once per retry interval. */
+    /**
+     * A known but expired neighbour: keep using it, confirm it at most once per retry
+     * interval. Broadcast, so a neighbour whose MAC changed still hears the request.
+     */
     private void reconfirm(final int nextHop) {
         if (neighbours.trySolicit(nextHop, clockNanos)) {
             if (kernelNeighbours) {
@@ -532,7 +550,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
                 if (mac >= 0) {
                     neighbours.learn(nextHop, mac, clockNanos);
                 }
-            } else if (sendArp(Arp.OP_REQUEST, neighbours.lookup(nextHop), Mac.ZERO, nextHop)) {
+            } else if (sendArp(Arp.OP_REQUEST, Mac.BROADCAST, Mac.ZERO, nextHop)) {
                 tx.flush();
             }
         }
@@ -606,18 +624,22 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             Ipv4Header.FLAG_DF, ttl, Ipv4Header.PROTOCOL_UDP, localAddress, destinationAddress);
         udp.wrap(b, o + UDP_OFFSET, frameLength - UDP_OFFSET).header(sourcePort, destination.port(), 0);
         pendingDestination = destinationAddress;
-        claim.wrap(this, 0, b.addressOffset() + o + HEADERS, length);
+        pendingClaim = claim;
+        claim.wrap(this, ++claimSequence, b.addressOffset() + o + HEADERS, length);
         return OK;
     }
 
     /**
      * For {@link DatagramClaim}: fills lengths and checksums and commits the frame.
      *
-     * @param token  unused
+     * @param token  the claim's sequence number
      * @param length payload bytes written
+     * @throws BypassException if the endpoint was closed since the claim
      */
     @Override
     public void commit(final long token, final int length) {
+        checkClaim(token);
+        pendingClaim = null;
         final MutableDirectBuffer b = frameClaim.buffer();
         final int o = frameClaim.offset();
         final int udpLength = Udp.HEADER_LENGTH + length;
@@ -640,11 +662,23 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     /**
      * For {@link DatagramClaim}: gives the frame back unsent.
      *
-     * @param token unused
+     * @param token the claim's sequence number
+     * @throws BypassException if the endpoint was closed since the claim
      */
     @Override
     public void abort(final long token) {
+        checkClaim(token);
+        pendingClaim = null;
         frameClaim.abort();
+    }
+
+    private void checkClaim(final long token) {
+        if (closed) {
+            throw closedException();
+        }
+        if (token != claimSequence || !frameClaim.isClaimed()) {
+            throw new IllegalStateException("datagram claim " + token + " is not the outstanding one");
+        }
     }
 
     /** {@inheritDoc} */
@@ -708,6 +742,13 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             return;
         }
         closed = true;
+        final DatagramClaim outstanding = pendingClaim;
+        pendingClaim = null;
+        if (outstanding != null && outstanding.isClaimed()) {
+            // point the application's claim at nothing: writing after close then fails a
+            // bounds check instead of touching memory the port may unmap; commit throws
+            outstanding.wrap(this, -1, 0, 0);
+        }
         RuntimeException failure = null;
         try {
             if (!port.isClosed()) {

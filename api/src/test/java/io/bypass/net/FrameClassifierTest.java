@@ -264,6 +264,9 @@ class FrameClassifierTest {
         assertEquals(FrameClassifier.ARP, classify(RefFrames.arp(MAC_US, Arp.OP_REPLY, MAC_PEER, IP_PEER, MAC_US, IP_US)));
         assertDrop(Counter.DROP_NOT_OURS, RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_PEER, IP_PEER, 0, 0x0A00_0063));
         assertDrop(Counter.DROP_NOT_OURS, RefFrames.arp(MAC_STRANGER, Arp.OP_REPLY, MAC_PEER, IP_PEER, MAC_STRANGER, IP_US));
+        assertEquals(FrameClassifier.ARP, classify(RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_PEER, IP_PEER, 0, IP_PEER)),
+            "gratuitous ARP (sender == target) is handed up to refresh the cache");
+        assertDrop(Counter.DROP_NOT_OURS, RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_PEER, 0, 0, 0));
         final byte[] op3 = RefFrames.arp(Mac.BROADCAST, 3, MAC_PEER, IP_PEER, 0, IP_US);
         assertDrop(Counter.DROP_BAD_CONTROL, op3);
         final byte[] htype = RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_PEER, IP_PEER, 0, IP_US);

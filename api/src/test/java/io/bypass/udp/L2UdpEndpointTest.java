@@ -270,6 +270,35 @@ class L2UdpEndpointTest {
     }
 
     @Test
+    void gratuitousArpUpdatesKnownNeighboursOnly() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final L2UdpEndpoint a = endpoint(pair.a());
+        send(pair.b(), RefFrames.arp(MAC_A, Arp.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A));
+        a.poll(collect, 16);
+        assertEquals(MAC_B, a.neighbours().lookup(IP_B));
+        final long newMac = 0x02_00_00_00_00_BBL;
+        send(pair.b(), RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, newMac, IP_B, 0, IP_B));
+        final int stranger = Ipv4.parse("10.0.0.7");
+        send(pair.b(), RefFrames.arp(Mac.BROADCAST, Arp.OP_REPLY, newMac, stranger, Mac.BROADCAST, stranger));
+        a.poll(collect, 16);
+        assertEquals(newMac, a.neighbours().lookup(IP_B), "failover announced by gratuitous ARP");
+        assertEquals(NeighbourTable.NO_MAC, a.neighbours().lookup(stranger), "not added: we never asked");
+        assertEquals(0, drain(pair.b()).size(), "gratuitous ARP is not answered");
+        assertEquals(3, a.counters().get(Counter.RX_CONTROL));
+    }
+
+    @Test
+    void staleCommitIsRefused() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final L2UdpEndpoint a = endpoint(pair.a());
+        final UdpDestination group = UdpDestination.of(GROUP, 1);
+        assertEquals(UdpEndpoint.OK, a.tryClaim(group, 10, claim));
+        claim.commit();
+        assertThrows(IllegalStateException.class, () -> a.commit(1, 10), "already committed");
+        assertEquals(1, a.flush());
+    }
+
+    @Test
     void multicastBetweenTwoEndpointsAndNotJoinedDropped() {
         final MemoryPort.Pair pair = pair(configA(), configB());
         final L2UdpEndpoint a = endpoint(pair.a());
@@ -629,6 +658,10 @@ class L2UdpEndpointTest {
         assertEquals(UdpEndpoint.OK, a.tryClaim(UdpDestination.of(GROUP, 1), 10, claim));
         a.close();
         assertEquals(0, drain(pair.b()).size());
+        assertThrows(IndexOutOfBoundsException.class, () -> claim.buffer().putByte(0, (byte) 1),
+            "the stale claim no longer points at frame memory");
+        final BypassException late = assertThrows(BypassException.class, claim::commit);
+        assertTrue(late.getMessage().contains("endpoint closed"), late.getMessage());
         assertEquals(UdpEndpoint.OK, new L2UdpEndpoint(pair.a(), pair.a().uri(), false).tryClaim(UdpDestination.of(GROUP, 1), 10, new DatagramClaim()),
             "the ring is usable after the abort");
     }
