@@ -356,14 +356,22 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         delivered = 0;
         deliveredBytes = 0;
         clockNanos = System.nanoTime();
+        final Counters c = counters;
+        final long packetsBefore = c.get(Counter.RX_PACKETS);
+        final long bytesBefore = c.get(Counter.RX_BYTES);
         try {
             rx.poll(onFrame, limit);
         } finally {
             this.handler = null;
-            final int n = delivered;
-            if (n > 0) {
-                counters.add(Counter.RX_PACKETS, n);
-                counters.add(Counter.RX_BYTES, deliveredBytes);
+            // RX_PACKETS/RX_BYTES count datagrams and payload bytes delivered here; a port that
+            // counted the frames of this batch in the shared counters is corrected, not doubled
+            final long packets = delivered - (c.get(Counter.RX_PACKETS) - packetsBefore);
+            final long bytes = deliveredBytes - (c.get(Counter.RX_BYTES) - bytesBefore);
+            if (packets != 0) {
+                c.add(Counter.RX_PACKETS, packets);
+            }
+            if (bytes != 0) {
+                c.add(Counter.RX_BYTES, bytes);
             }
         }
         return delivered;
@@ -719,7 +727,16 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         return sourcePort;
     }
 
-    /** {@inheritDoc} The port's counters: kernel and NIC statistics appear here too. */
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The port's own {@link Counters}, so kernel and NIC statistics appear here too.
+     * {@code RX_PACKETS} and {@code RX_BYTES} count datagrams and payload bytes delivered
+     * (added once per poll; where the port counts received frames itself, the endpoint
+     * replaces that batch's frame counts). {@code TX_PACKETS} and {@code TX_BYTES} are
+     * the port's frame counts, ARP and IGMP included. {@code RX_CONTROL} counts ARP and
+     * IGMP frames handled here; each dropped frame increments exactly one drop counter.
+     */
     @Override
     public Counters counters() {
         return counters;

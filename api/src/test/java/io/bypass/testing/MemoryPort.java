@@ -38,9 +38,9 @@ import java.util.function.IntToLongFunction;
  * memory (zero copy) and frees the frames when the poll returns. A full ring refuses
  * claims and counts {@link Counter#TX_BACK_PRESSURED}; claims longer than the frame
  * size are refused with {@link IllegalArgumentException}; poll honours its limit. The
- * port counts {@code TX_PACKETS}/{@code TX_BYTES} at flush; like an L2 backend under
- * the UDP layer it leaves {@code RX_PACKETS}/{@code RX_BYTES} to whoever consumes the
- * frames. Single producer and single consumer per direction; the two sides may run on
+ * port counts {@code TX_PACKETS}/{@code TX_BYTES} at flush, and {@code RX_PACKETS}/
+ * {@code RX_BYTES} per frame polled only with {@link Config#countRx(boolean)}, so tests
+ * cover L2 backends of both kinds. Single producer and single consumer per direction; the two sides may run on
  * different threads.
  *
  * <pre>{@code
@@ -73,6 +73,7 @@ public final class MemoryPort implements Port {
         private Set<Capability> capabilities = EnumSet.of(
             Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX, Capability.MULTICAST);
         private IntToLongFunction neighbourResolver = ip -> -1;
+        private boolean countRx;
 
         /** Creates the default settings: MTU 1500, 256 frames of 2048 bytes, no address. */
         public Config() {
@@ -145,6 +146,16 @@ public final class MemoryPort implements Port {
          */
         public Config capabilities(final Set<Capability> capabilities) {
             this.capabilities = EnumSet.copyOf(capabilities);
+            return this;
+        }
+
+        /**
+         * @param countRx true to count {@code RX_PACKETS}/{@code RX_BYTES} per frame polled,
+         *                as some L2 backends do
+         * @return this
+         */
+        public Config countRx(final boolean countRx) {
+            this.countRx = countRx;
             return this;
         }
 
@@ -320,6 +331,7 @@ public final class MemoryPort implements Port {
             long h = rxLink.head;
             final long p = rxLink.published;
             int n = 0;
+            long bytes = 0;
             try {
                 while (h < p && n < limit) {
                     final int slot = (int) h & rxLink.mask;
@@ -327,11 +339,16 @@ public final class MemoryPort implements Port {
                     h++;
                     if (length >= 0) {
                         n++;
+                        bytes += length;
                         handler.onFrame(rxLink.frames, slot * rxLink.frameSize, length, meta.set(0, FrameMeta.NO_TIMESTAMP, false));
                     }
                 }
             } finally {
                 rxLink.head = h; // frames go back to the ring once poll returns
+                if (config.countRx && n > 0) {
+                    counters.add(Counter.RX_PACKETS, n);
+                    counters.add(Counter.RX_BYTES, bytes);
+                }
             }
             return n;
         }

@@ -542,6 +542,25 @@ class L2UdpEndpointTest {
     }
 
     @Test
+    void rxCountsAreDatagramsEvenWhenThePortCountsFrames() {
+        final MemoryPort.Pair pair = pair(configA(), configB().countRx(true));
+        final L2UdpEndpoint a = endpoint(pair.a());
+        final L2UdpEndpoint b = endpoint(pair.b());
+        b.join(GROUP, GROUP_PORT);
+        a.poll(collect, 16);
+        for (int i = 0; i < 5; i++) {
+            assertEquals(UdpEndpoint.OK, a.send(UdpDestination.of(GROUP, GROUP_PORT), new UnsafeBuffer(new byte[10 + i]), 0, 10 + i));
+        }
+        assertEquals(UdpEndpoint.OK, a.send(UdpDestination.of(GROUP2, GROUP_PORT), new UnsafeBuffer(new byte[3]), 0, 3));
+        a.flush();
+        assertEquals(5, b.poll(collect, 16));
+        assertEquals(5, b.counters().get(Counter.RX_PACKETS), "datagrams, not frames");
+        assertEquals(10 + 11 + 12 + 13 + 14, b.counters().get(Counter.RX_BYTES), "payload bytes");
+        assertEquals(1, b.counters().get(Counter.DROP_NOT_OURS));
+        assertEquals(6, a.counters().get(Counter.TX_PACKETS), "frames the port sent");
+    }
+
+    @Test
     void commitShorterAndAbort() {
         final MemoryPort.Pair pair = pair(configA(), configB());
         final L2UdpEndpoint a = endpoint(pair.a());
