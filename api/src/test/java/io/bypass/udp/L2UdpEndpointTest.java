@@ -602,6 +602,66 @@ class L2UdpEndpointTest {
     }
 
     @Test
+    void fuzzedFramesNeverThrowAndEachIsCountedOnce() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final L2UdpEndpoint a = endpoint(pair.a());
+        a.bind(PORT);
+        a.join(GROUP, GROUP_PORT);
+        drain(pair.b());
+        final byte[][] valid = {
+            RefFrames.udp(MAC_A, -1, IP_B, IP_A, 1, PORT, new byte[16]),
+            RefFrames.udp(MAC_A, 12, IP_B, IP_A, 1, PORT, new byte[3]),
+            RefFrames.udp(Ipv4.multicastMac(GROUP), -1, IP_B, GROUP, 1, GROUP_PORT, new byte[40]),
+            RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_B, IP_B, 0, IP_A),
+            RefFrames.arp(MAC_A, Arp.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A),
+            RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_B, IP_B, 0, IP_B),
+            RefFrames.igmp(Igmp.ALL_SYSTEMS, RefFrames.igmpQuery(0, false, 100)),
+            RefFrames.igmp(Igmp.ALL_SYSTEMS, RefFrames.igmpQuery(0, true, 100)),
+            RefFrames.igmp(GROUP, RefFrames.igmpQuery(GROUP, true, 100)),
+        };
+        final java.util.Random random = new java.util.Random(11);
+        final byte[] scratch = new byte[256];
+        final DatagramHandler ignore = (buffer, offset, length, meta) -> {
+            if (offset < 0 || length < 0 || offset + length > buffer.capacity()) {
+                throw new AssertionError("payload outside the frame");
+            }
+        };
+        long fed = 0;
+        for (int round = 0; round < 2_000; round++) {
+            final int batch = 1 + random.nextInt(32);
+            for (int k = 0; k < batch; k++) {
+                final int length;
+                final int mode = random.nextInt(4);
+                if (mode == 0) {
+                    random.nextBytes(scratch);
+                    length = random.nextInt(200);
+                } else {
+                    final byte[] v = valid[random.nextInt(valid.length)];
+                    java.util.Arrays.fill(scratch, (byte) 0);
+                    System.arraycopy(v, 0, scratch, 0, v.length);
+                    length = mode == 1 ? random.nextInt(v.length + 1) : v.length;
+                    if (mode == 2) {
+                        scratch[random.nextInt(v.length)] = (byte) random.nextInt();
+                    }
+                }
+                assertTrue(pair.a().inject(scratch, 0, length));
+                fed++;
+            }
+            a.poll(ignore, 64);
+            drain(pair.b()); // replies and reports go out; keep the TX ring free
+        }
+        long counted = a.counters().get(Counter.RX_PACKETS) + a.counters().get(Counter.RX_CONTROL);
+        for (final Counter c : Counter.values()) {
+            if (c.isDrop()) {
+                counted += a.counters().get(c);
+            }
+        }
+        assertEquals(fed, counted, "every frame delivered, handled or dropped exactly once: " + a.counters());
+        assertTrue(a.counters().get(Counter.RX_PACKETS) > 1_000);
+        assertTrue(a.counters().get(Counter.RX_CONTROL) > 1_000);
+    }
+
+    @Test
     void sourcePortFromUriThenBind() {
         final MemoryPort.Pair pair = pair(configA().uri("memory:a?port=5555&queue=0&ttl=9&mcast_ttl=4"), configB());
         final L2UdpEndpoint a = endpoint(pair.a());
