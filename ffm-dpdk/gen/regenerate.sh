@@ -60,5 +60,16 @@ for cls in $classes; do
     --header-class-name "$cls" "${lib_args[@]}" "${args[@]}" "$gen_dir/dpdk.h"
 done
 
+# The C shim (native/dpdk/bypass_dpdk_shim.h) is bound into its own package without a
+# --library: the backend extracts libbypass_dpdk.so from the jar and System.load()s it, and
+# jextract's default lookup (SymbolLookup.loaderLookup()) then finds its symbols.
+shim_header="$module_dir/../native/dpdk/bypass_dpdk_shim.h"
+shim_args=()
+for fn in $(grep -Eo '^[a-z0-9_]+ +\**bypass_dpdk_[a-z_]+|bypass_dpdk_[a-z_]+\(' "$shim_header" | grep -Eo 'bypass_dpdk_[a-z_]+' | sort -u); do
+  shim_args+=(--include-function "$fn")
+done
+echo "jextract: Shim (${#shim_args[@]} functions from $shim_header)"
+jextract --output "$src_dir" --target-package "$package.shim" --header-class-name Shim "${shim_args[@]}" "$shim_header"
+
 { jextract --version 2>&1; echo "DPDK $dpdk_version"; } | sed 's/^/# /' > "$gen_dir/jextract.version"
 echo "generated $(find "$out_dir" -name '*.java' | wc -l) files in $out_dir"

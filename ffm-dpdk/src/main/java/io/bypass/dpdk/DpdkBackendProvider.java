@@ -1,0 +1,101 @@
+package io.bypass.dpdk;
+
+import io.bypass.BackendUnavailableException;
+import io.bypass.Port;
+import io.bypass.PortUri;
+import io.bypass.dpdk.internal.DpdkPortImpl;
+import io.bypass.dpdk.internal.EalRuntime;
+import io.bypass.dpdk.internal.NativeLibraries;
+import io.bypass.spi.BackendProvider;
+import io.bypass.udp.UdpEndpoint;
+
+/**
+ * The {@code dpdk:} backend: DPDK ethdev ports driven through FFM, with mbufs read and
+ * written in place and a tiny C shim for DPDK's inline burst functions. DPDK owns the port,
+ * so the shared UDP layer answers ARP for the configured address, resolves peers and sends
+ * IGMP reports itself.
+ *
+ * <p>URI: {@code dpdk:DEVARGS?key=value&...}, where DEVARGS is a virtual device with its
+ * arguments or a PCI address:
+ * <pre>
+ * dpdk:net_af_xdp0,iface=eth1?ip=10.0.0.1/24
+ * dpdk:net_af_packet0,iface=eth1?ip=10.0.0.1/24&amp;gateway=10.0.0.254
+ * dpdk:0000:03:00.0?ip=10.0.0.1/24&amp;rxQueues=4&amp;txQueues=4
+ * </pre>
+ * <ul>
+ *   <li>{@code ip=A.B.C.D/NN}, {@code gateway=A.B.C.D}: the port's address (required for UDP) and default route</li>
+ *   <li>{@code rxQueues=N}, {@code txQueues=N}: queues (RSS over IP/UDP when more than one RX queue), default 1</li>
+ *   <li>{@code rxDesc}, {@code txDesc}: ring sizes (default 1024); {@code burst}: frames per rx burst (64)</li>
+ *   <li>{@code mbufs}, {@code mbufCache}: mempool size (default: from the rings) and per-lcore cache (256)</li>
+ *   <li>{@code promisc}, {@code allmulti}: true|false (default false); {@code mtu}: bytes</li>
+ *   <li>EAL, once per process: {@code lcores} (EAL --lcores, default one lcore floating on all allowed CPUs),
+ *       {@code prefix} (--file-prefix, default private and --in-memory), {@code hugepages=true|false}
+ *       (default: if any are free), {@code memory} (-m MB)</li>
+ *   <li>and the UDP layer's: {@code queue}, {@code port}, {@code ttl}, {@code mcast_ttl}, {@code igmp}</li>
+ * </ul>
+ *
+ * <p>Open a vdev port on a thread inside the network namespace of its interface: the device is
+ * probed on the opening thread. Needs root (or CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN,
+ * CAP_IPC_LOCK) and the DPDK 22.11 runtime ({@code apt-get install dpdk}).
+ */
+public final class DpdkBackendProvider implements BackendProvider {
+    /** Created by {@link java.util.ServiceLoader}. */
+    public DpdkBackendProvider() {
+    }
+
+    /**
+     * Starts the process's DPDK environment (EAL) now with {@code context}, whose settings also
+     * become the defaults of every port. Optional: the first port otherwise starts it from its URI.
+     * Call once, before the first port opens.
+     *
+     * @param context the settings; concluded here
+     * @throws io.bypass.BypassException if the EAL cannot start, or already runs with other settings
+     */
+    public static void initialiseEal(final DpdkContext context) {
+        final Throwable cause = NativeLibraries.cause();
+        if (cause != null) {
+            throw new BackendUnavailableException("dpdk: backend unavailable: " + cause.getMessage(), cause);
+        }
+        EalRuntime.start(context.conclude());
+    }
+
+    @Override
+    public String name() {
+        return "dpdk";
+    }
+
+    @Override
+    public int priority() {
+        return 300;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return NativeLibraries.cause() == null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        return NativeLibraries.cause();
+    }
+
+    @Override
+    public String cannotServe(final PortUri uri) {
+        return DpdkPortImpl.cannotServe(uri);
+    }
+
+    @Override
+    public Port openPort(final PortUri uri) {
+        final Throwable cause = NativeLibraries.cause();
+        if (cause != null) {
+            throw new BackendUnavailableException("dpdk: backend unavailable: " + cause.getMessage(), cause);
+        }
+        return DpdkPortImpl.open(uri);
+    }
+
+    @Override
+    public UdpEndpoint openUdp(final PortUri uri) {
+        DpdkPortImpl.requireIpForUdp(uri);
+        return BackendProvider.super.openUdp(uri);
+    }
+}

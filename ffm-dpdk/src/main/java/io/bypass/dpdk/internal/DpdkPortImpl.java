@@ -1,0 +1,660 @@
+package io.bypass.dpdk.internal;
+
+import io.bypass.BypassException;
+import io.bypass.BypassUriException;
+import io.bypass.Capability;
+import io.bypass.Counter;
+import io.bypass.Counters;
+import io.bypass.FlowRule;
+import io.bypass.PortUri;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.dpdk.DpdkContext;
+import io.bypass.dpdk.DpdkPort;
+import io.bypass.dpdk.internal.gen.Eal;
+import io.bypass.dpdk.internal.gen.Ethdev;
+import io.bypass.dpdk.internal.gen.Mbuf;
+import io.bypass.dpdk.internal.gen.rte_eth_conf;
+import io.bypass.dpdk.internal.gen.rte_eth_dev_info;
+import io.bypass.dpdk.internal.gen.rte_eth_link;
+import io.bypass.dpdk.internal.gen.rte_eth_rss_conf;
+import io.bypass.dpdk.internal.gen.rte_eth_rxmode;
+import io.bypass.dpdk.internal.gen.rte_eth_stats;
+import io.bypass.dpdk.internal.gen.rte_eth_txmode;
+import io.bypass.net.Ipv4;
+import io.bypass.udp.L2UdpEndpoint;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A DPDK ethdev port: device probed (vdev hotplug or PCI), one mempool, N RX and TX queues
+ * (RSS across RX queues when N &gt; 1), started; statistics copied into {@link Counters} on
+ * demand. Close stops and closes the port, removes the device and frees the mempool.
+ */
+public final class DpdkPortImpl implements DpdkPort {
+    private static final System.Logger LOG = System.getLogger(DpdkPortImpl.class.getName());
+
+    /** URI keys of the backend itself. */
+    public static final Set<String> URI_KEYS = Set.of("ip", "gateway", "rxQueues", "txQueues", "rxDesc", "txDesc",
+        "mbufs", "mbufCache", "burst", "promisc", "allmulti", "mtu", "lcores", "prefix", "hugepages", "memory");
+    private static final Set<String> ALL_KEYS;
+
+    static {
+        final Set<String> all = new HashSet<>(URI_KEYS);
+        all.addAll(L2UdpEndpoint.URI_PARAMETERS);
+        ALL_KEYS = Set.copyOf(all);
+    }
+
+    private static final AtomicInteger POOL_SEQUENCE = new AtomicInteger();
+    private static final int EOPNOTSUPP = 95;
+    private static final int LINK_STATUS_BIT = 1 << 2; // rte_eth_link: duplex bit 0, autoneg bit 1, status bit 2 of byte 4
+
+    private final PortUri uri;
+    private final String deviceName;
+    private final boolean removeDevice;
+    private final short portId;
+    private final int ipv4Address;
+    private final int ipv4Prefix;
+    private final int ipv4Gateway;
+    private final Arena arena = Arena.ofShared();
+    private final Counters counters = new Counters();
+    private final Set<Capability> capabilities;
+    private final Map<Integer, Integer> groups = new LinkedHashMap<>();
+    private MemorySegment mempool = MemorySegment.NULL;
+    private boolean configured;
+    private boolean started;
+    private long macAddress;
+    private int mtu;
+    private long txOffloads;
+    private DpdkRxQueue[] rxQueues = new DpdkRxQueue[0];
+    private DpdkTxQueue[] txQueues = new DpdkTxQueue[0];
+    private MemorySegment statsSegment;
+    private MemorySegment linkSegment;
+    private MulticastFilter multicastFilter = MulticastFilter.MAC_LIST;
+    private boolean promiscuous;
+    private boolean allMulticast;
+    private volatile boolean closed;
+
+    private DpdkPortImpl(final PortUri uri, final String deviceName, final boolean removeDevice, final short portId,
+                         final int ip, final int prefix, final int gateway) {
+        this.uri = uri;
+        this.deviceName = deviceName;
+        this.removeDevice = removeDevice;
+        this.portId = portId;
+        this.ipv4Address = ip;
+        this.ipv4Prefix = prefix;
+        this.ipv4Gateway = gateway;
+        this.capabilities = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
+            Capability.MULTICAST);
+    }
+
+    /**
+     * For {@code auto:}: DPDK needs devargs or a PCI address, not a kernel interface name.
+     *
+     * @param uri the URI
+     * @return null if the target looks like devargs, else the reason to pass
+     */
+    public static String cannotServe(final PortUri uri) {
+        final String name = deviceName(uri.target());
+        return name.startsWith("net_") || EalRuntime.isPci(name) ? null
+            : "dpdk needs a vdev (net_af_xdp0,iface=" + uri.target() + ") or a PCI address, not a kernel interface name";
+    }
+
+    /**
+     * Fails early, before any device is touched, when a UDP endpoint is asked for without an address.
+     *
+     * @param uri the URI
+     */
+    public static void requireIpForUdp(final PortUri uri) {
+        if (uri.get("ip") == null) {
+            throw new BypassUriException(uri.text(), "a DPDK port owns its NIC, so the UDP layer needs the port's own IPv4 "
+                + "address: add ip=A.B.C.D/NN (and gateway=A.B.C.D to reach other subnets), e.g. "
+                + "dpdk:net_af_packet0,iface=eth1?ip=10.0.0.1/24");
+        }
+    }
+
+    /**
+     * Opens a port.
+     *
+     * @param uri the {@code dpdk:} URI
+     * @return the started port
+     * @throws BypassException naming the cause and remedy; nothing is left behind
+     */
+    public static DpdkPortImpl open(final PortUri uri) {
+        uri.requireOnly(ALL_KEYS);
+        final String devargs = uri.target();
+        if (devargs.isBlank()) {
+            throw new BypassUriException(uri.text(), "missing devargs: dpdk:net_af_xdp0,iface=eth1, dpdk:net_af_packet0,iface=eth1 or dpdk:0000:03:00.0");
+        }
+        final String name = deviceName(devargs);
+        final boolean pci = EalRuntime.isPci(name);
+        if (!pci && !name.matches("net_[a-z0-9_]+")) {
+            throw new BypassUriException(uri.text(), "bad devargs '" + devargs + "': expected a virtual device such as "
+                + "net_af_xdp0,iface=eth1 / net_af_packet0,iface=eth1 / net_tap0,iface=tap0, or a PCI address such as 0000:03:00.0");
+        }
+        // ip, gateway
+        int ip = 0;
+        int prefix = 0;
+        int gateway = 0;
+        final String ipText = uri.get("ip");
+        if (ipText != null) {
+            final int slash = ipText.indexOf('/');
+            try {
+                ip = Ipv4.parse(slash < 0 ? ipText : ipText.substring(0, slash));
+                prefix = slash < 0 ? 32 : Integer.parseInt(ipText.substring(slash + 1));
+            } catch (final IllegalArgumentException e) {
+                throw new BypassUriException(uri.text(), "parameter 'ip' must be A.B.C.D/NN, got '" + ipText + "'");
+            }
+            if (prefix < 0 || prefix > 32) {
+                throw new BypassUriException(uri.text(), "prefix length in 'ip' must be 0..32, got " + prefix);
+            }
+        }
+        if (uri.get("gateway") != null) {
+            try {
+                gateway = Ipv4.parse(uri.get("gateway"));
+            } catch (final IllegalArgumentException e) {
+                throw new BypassUriException(uri.text(), "parameter 'gateway' must be A.B.C.D, got '" + uri.get("gateway") + "'");
+            }
+        }
+        final DpdkContext ctx = EalRuntime.defaults().copy();
+        final List<String> explicitEal = new ArrayList<>();
+        if (uri.get("lcores") != null) {
+            ctx.lcores(uri.get("lcores"));
+            explicitEal.add("lcores");
+        }
+        if (uri.get("prefix") != null) {
+            ctx.filePrefix(uri.get("prefix"));
+            explicitEal.add("prefix");
+        }
+        if (uri.get("hugepages") != null) {
+            ctx.hugepages(uri.getBoolean("hugepages", false));
+            explicitEal.add("hugepages");
+        }
+        if (uri.get("memory") != null) {
+            ctx.memoryMb(uri.getInt("memory", 0, 1, 1 << 20));
+            explicitEal.add("memory");
+        }
+        ctx.rxDesc(uri.getInt("rxDesc", ctx.rxDesc(), 1, 32768));
+        ctx.txDesc(uri.getInt("txDesc", ctx.txDesc(), 1, 32768));
+        ctx.mbufs(uri.getInt("mbufs", ctx.mbufs(), 0, 1 << 24));
+        ctx.mbufCache(uri.getInt("mbufCache", ctx.mbufCache(), 0, 512));
+        ctx.burst(uri.getInt("burst", ctx.burst(), 1, 512));
+        final int nRx = uri.getInt("rxQueues", 1, 1, 1024);
+        final int nTx = uri.getInt("txQueues", 1, 1, 1024);
+        final int mtuParam = uri.getInt("mtu", 0, 68, 65535);
+        final boolean promisc = uri.getBoolean("promisc", false);
+        final boolean allmulti = uri.getBoolean("allmulti", false);
+        ctx.conclude();
+
+        final Throwable cause = NativeLibraries.cause();
+        if (cause != null) {
+            throw new io.bypass.BackendUnavailableException("dpdk: backend unavailable: " + cause.getMessage(), cause);
+        }
+        EalRuntime.ensureStarted(ctx, pci ? name : null, explicitEal);
+
+        // Reuse a port the EAL probed at start (PCI allowlist), else hotplug the device now, on this thread.
+        short portId = findPort(name);
+        boolean probedHere = false;
+        if (portId < 0) {
+            EalRuntime.probe(devargs, name);
+            probedHere = true;
+            portId = findPort(name);
+            if (portId < 0) {
+                final String err = EalRuntime.remove(name);
+                throw new BypassException("dpdk: device " + name + " was probed but no ethdev port appeared (is it a network "
+                    + "device?)" + (err == null ? "" : "; " + err));
+            }
+        }
+        final DpdkPortImpl port = new DpdkPortImpl(uri, name, true, portId, ip, prefix, gateway);
+        try {
+            port.start(ctx, nRx, nTx, mtuParam, promisc, allmulti);
+            return port;
+        } catch (final RuntimeException e) {
+            port.closeQuietly(e);
+            throw e;
+        } finally {
+            if (!probedHere) {
+                LOG.log(System.Logger.Level.DEBUG, "dpdk: port {0} was probed at EAL start", name);
+            }
+        }
+    }
+
+    private static String deviceName(final String devargs) {
+        final int comma = devargs.indexOf(',');
+        return (comma < 0 ? devargs : devargs.substring(0, comma)).strip();
+    }
+
+    private static short findPort(final String name) {
+        try (Arena a = Arena.ofConfined()) {
+            final MemorySegment id = a.allocate(ValueLayout.JAVA_SHORT);
+            final int rc = Ethdev.rte_eth_dev_get_port_by_name(a.allocateFrom(name), id);
+            return rc == 0 ? id.get(ValueLayout.JAVA_SHORT, 0) : -1;
+        }
+    }
+
+    private void start(final DpdkContext ctx, final int nRx, final int nTx, final int mtuParam,
+                       final boolean promisc, final boolean allmulti) {
+        final MemorySegment info = rte_eth_dev_info.allocate(arena);
+        check(Ethdev.rte_eth_dev_info_get(portId, info), "rte_eth_dev_info_get");
+        final int maxRx = rte_eth_dev_info.max_rx_queues(info) & 0xFFFF;
+        final int maxTx = rte_eth_dev_info.max_tx_queues(info) & 0xFFFF;
+        if (nRx > maxRx || nTx > maxTx) {
+            throw new BypassException("dpdk: " + deviceName + " has at most " + maxRx + " RX and " + maxTx + " TX queues, "
+                + "asked for rxQueues=" + nRx + " txQueues=" + nTx + "; lower them (for net_af_xdp/net_af_packet also raise "
+                + "the devargs' queue_count=/qpairs= and the interface's channels: ethtool -L)");
+        }
+        final long txCapa = rte_eth_dev_info.tx_offload_capa(info);
+        final long rssCapa = rte_eth_dev_info.flow_type_rss_offloads(info);
+
+        final MemorySegment conf = rte_eth_conf.allocate(arena);
+        final long rxmode = rte_eth_conf.rxmode$offset();
+        final long txmode = rte_eth_conf.txmode$offset();
+        if (nRx > 1) {
+            conf.set(ValueLayout.JAVA_INT, rxmode + rte_eth_rxmode.mq_mode$offset(), Ethdev.RTE_ETH_MQ_RX_RSS());
+            final long rssHf = (Ethdev.RTE_ETH_RSS_IP() | Ethdev.RTE_ETH_RSS_UDP()) & rssCapa;
+            conf.set(ValueLayout.JAVA_LONG, rte_eth_conf.rx_adv_conf$offset() + rte_eth_conf.rx_adv_conf.rss_conf$offset()
+                + rte_eth_rss_conf.rss_hf$offset(), rssHf);
+        }
+        if (mtuParam > 0) {
+            conf.set(ValueLayout.JAVA_INT, rxmode + rte_eth_rxmode.mtu$offset(), mtuParam);
+        }
+        // UDP checksum offload only where the PMD does it; the TX queue then marks each UDP/IPv4 mbuf.
+        final long wantTx = Ethdev.RTE_ETH_TX_OFFLOAD_UDP_CKSUM();
+        if ((txCapa & wantTx) == wantTx) {
+            txOffloads = wantTx;
+            conf.set(ValueLayout.JAVA_LONG, txmode + rte_eth_txmode.offloads$offset(), txOffloads);
+            capabilities.add(Capability.TX_CHECKSUM_OFFLOAD);
+        }
+        if (nRx > 1 || nTx > 1) {
+            capabilities.add(Capability.MULTI_QUEUE);
+        }
+        check(Ethdev.rte_eth_dev_configure(portId, (short) nRx, (short) nTx, conf), "rte_eth_dev_configure(" + nRx + " rx, "
+            + nTx + " tx queues" + (mtuParam > 0 ? ", mtu " + mtuParam : "") + ")");
+        configured = true;
+
+        final MemorySegment rxDescSeg = arena.allocate(ValueLayout.JAVA_SHORT);
+        final MemorySegment txDescSeg = arena.allocate(ValueLayout.JAVA_SHORT);
+        rxDescSeg.set(ValueLayout.JAVA_SHORT, 0, (short) ctx.rxDesc());
+        txDescSeg.set(ValueLayout.JAVA_SHORT, 0, (short) ctx.txDesc());
+        check(Ethdev.rte_eth_dev_adjust_nb_rx_tx_desc(portId, rxDescSeg, txDescSeg), "rte_eth_dev_adjust_nb_rx_tx_desc");
+        final int rxDesc = rxDescSeg.get(ValueLayout.JAVA_SHORT, 0) & 0xFFFF;
+        final int txDesc = txDescSeg.get(ValueLayout.JAVA_SHORT, 0) & 0xFFFF;
+
+        int socket = Ethdev.rte_eth_dev_socket_id(portId);
+        if (socket < 0) {
+            socket = Eal.SOCKET_ID_ANY();
+        }
+        final int burst = ctx.burst();
+        // Every descriptor of every ring, each TX queue's stash and pending list, the lcore caches, and slack.
+        final int needed = nRx * rxDesc + nTx * (txDesc + 3 * burst) + 2 * ctx.mbufCache() + 1024;
+        final int mbufs = ctx.mbufs() > 0 ? ctx.mbufs() : Math.max(8191, (Integer.highestOneBit(needed) << 1) - 1);
+        final int cache = Math.min(ctx.mbufCache(), mbufs / 2);
+        final String poolName = "bypass_" + POOL_SEQUENCE.incrementAndGet() + "_" + (ProcessHandle.current().pid() % 100000);
+        mempool = Mbuf.rte_pktmbuf_pool_create(arena.allocateFrom(poolName), mbufs, cache, (short) 0,
+            (short) Mbuf.RTE_MBUF_DEFAULT_BUF_SIZE(), socket);
+        if (mempool.equals(MemorySegment.NULL)) {
+            final int err = Rte.errno();
+            mempool = MemorySegment.NULL;
+            throw new BypassException("dpdk: rte_pktmbuf_pool_create(" + poolName + ", " + mbufs + " mbufs of "
+                + Mbuf.RTE_MBUF_DEFAULT_BUF_SIZE() + " bytes) failed: " + Rte.strerror(err) + "; lower mbufs= or raise the "
+                + "EAL memory (memory=MB, running: " + String.join(" ", EalRuntime.arguments()) + ")");
+        }
+        for (int q = 0; q < nRx; q++) {
+            check(Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool),
+                "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)");
+        }
+        for (int q = 0; q < nTx; q++) {
+            check(Ethdev.rte_eth_tx_queue_setup(portId, (short) q, (short) txDesc, socket, MemorySegment.NULL),
+                "rte_eth_tx_queue_setup(queue " + q + ", " + txDesc + " descriptors)");
+        }
+        check(Ethdev.rte_eth_dev_start(portId), "rte_eth_dev_start");
+        started = true;
+
+        if (promisc) {
+            check(Ethdev.rte_eth_promiscuous_enable(portId), "rte_eth_promiscuous_enable");
+            promiscuous = true;
+        }
+        if (allmulti) {
+            check(Ethdev.rte_eth_allmulticast_enable(portId), "rte_eth_allmulticast_enable");
+            allMulticast = true;
+        }
+        final MemorySegment mac = arena.allocate(8);
+        check(Ethdev.rte_eth_macaddr_get(portId, mac), "rte_eth_macaddr_get");
+        long m = 0;
+        for (int i = 0; i < 6; i++) {
+            m = (m << 8) | (mac.get(ValueLayout.JAVA_BYTE, i) & 0xFF);
+        }
+        macAddress = m;
+        final MemorySegment mtuSeg = arena.allocate(ValueLayout.JAVA_SHORT);
+        mtu = Ethdev.rte_eth_dev_get_mtu(portId, mtuSeg) == 0 ? mtuSeg.get(ValueLayout.JAVA_SHORT, 0) & 0xFFFF
+            : (mtuParam > 0 ? mtuParam : 1500);
+
+        final int dataRoom = Mbuf.RTE_MBUF_DEFAULT_BUF_SIZE() - Mbuf.RTE_PKTMBUF_HEADROOM();
+        final int maxFrame = Math.min(dataRoom, mtu + 14 + 4);
+        rxQueues = new DpdkRxQueue[nRx];
+        for (int q = 0; q < nRx; q++) {
+            rxQueues[q] = new DpdkRxQueue(this, portId, q, burst, arena);
+        }
+        txQueues = new DpdkTxQueue[nTx];
+        for (int q = 0; q < nTx; q++) {
+            txQueues[q] = new DpdkTxQueue(this, portId, q, burst, Math.max(burst, txDesc), maxFrame, mempool, txOffloads, arena);
+        }
+        statsSegment = rte_eth_stats.allocate(arena);
+        linkSegment = rte_eth_link.allocate(arena);
+        counters.refresher(this::refreshStats);
+    }
+
+    private void check(final int rc, final String call) {
+        if (rc < 0) {
+            final String hint = -rc == EOPNOTSUPP ? "the " + deviceName + " PMD does not support it"
+                : -rc == 22 ? "a value is outside what the device allows (rte_eth_dev_info: queues, descriptors, MTU)"
+                : "see the EAL log on stderr";
+            throw new BypassException("dpdk: " + call + " on " + deviceName + " (port " + portId + ") failed: "
+                + Rte.strerror(rc) + "; " + hint);
+        }
+    }
+
+    /** Copies rte_eth_stats into the counters; off the hot path, on whichever thread reads counters. */
+    private void refreshStats() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            if (Ethdev.rte_eth_stats_get(portId, statsSegment) == 0) {
+                counters.set(Counter.DROP_RX_RING_FULL, rte_eth_stats.imissed(statsSegment));
+                counters.set(Counter.DROP_RX_OTHER, rte_eth_stats.ierrors(statsSegment));
+                counters.set(Counter.DROP_NO_BUFFER, rte_eth_stats.rx_nombuf(statsSegment));
+                counters.set(Counter.DROP_TX_INVALID, rte_eth_stats.oerrors(statsSegment));
+            }
+        }
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new BypassException("dpdk: port " + deviceName + " is closed");
+        }
+    }
+
+    boolean closedFlag() {
+        return closed;
+    }
+
+    Counters countersInternal() {
+        return counters;
+    }
+
+    @Override
+    public String backend() {
+        return "dpdk";
+    }
+
+    @Override
+    public PortUri uri() {
+        return uri;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return Collections.unmodifiableSet(capabilities);
+    }
+
+    @Override
+    public int rxQueueCount() {
+        return rxQueues.length;
+    }
+
+    @Override
+    public int txQueueCount() {
+        return txQueues.length;
+    }
+
+    @Override
+    public RxQueue rxQueue(final int id) {
+        checkOpen();
+        if (id < 0 || id >= rxQueues.length) {
+            throw new IllegalArgumentException("rx queue " + id + " outside 0.." + (rxQueues.length - 1));
+        }
+        return rxQueues[id];
+    }
+
+    @Override
+    public TxQueue txQueue(final int id) {
+        checkOpen();
+        if (id < 0 || id >= txQueues.length) {
+            throw new IllegalArgumentException("tx queue " + id + " outside 0.." + (txQueues.length - 1));
+        }
+        return txQueues[id];
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public long macAddress() {
+        return macAddress;
+    }
+
+    @Override
+    public int ipv4Address() {
+        return ipv4Address;
+    }
+
+    @Override
+    public int ipv4PrefixLength() {
+        return ipv4Prefix;
+    }
+
+    @Override
+    public int ipv4Gateway() {
+        return ipv4Gateway;
+    }
+
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    @Override
+    public void addFlow(final int rxQueueId, final FlowRule rule) {
+        checkOpen();
+        // No FLOW_STEERING capability: every frame is delivered (RSS spreads them), so this is a no-op by contract.
+    }
+
+    @Override
+    public void removeFlow(final int rxQueueId, final FlowRule rule) {
+        checkOpen();
+    }
+
+    @Override
+    public synchronized void joinMulticast(final int group) {
+        checkOpen();
+        if (!Ipv4.isMulticast(group)) {
+            throw new IllegalArgumentException(Ipv4.toString(group) + " is not a multicast group");
+        }
+        final Integer count = groups.get(group);
+        groups.put(group, count == null ? 1 : count + 1);
+        if (count == null) {
+            programMulticast();
+        }
+    }
+
+    @Override
+    public synchronized void leaveMulticast(final int group) {
+        checkOpen();
+        final Integer count = groups.get(group);
+        if (count == null) {
+            return;
+        }
+        if (count > 1) {
+            groups.put(group, count - 1);
+        } else {
+            groups.remove(group);
+            programMulticast();
+        }
+    }
+
+    /** Programs the group MACs (01:00:5e + low 23 bits); falls back to all-multicast, then promiscuous, and says so. */
+    private void programMulticast() {
+        if (multicastFilter == MulticastFilter.MAC_LIST) {
+            final int n = groups.size();
+            try (Arena a = Arena.ofConfined()) {
+                final MemorySegment list = a.allocate(6L * Math.max(1, n));
+                int i = 0;
+                for (final int g : groups.keySet()) {
+                    final long mac = 0x01005E000000L | (g & 0x7FFFFFL);
+                    for (int b = 0; b < 6; b++) {
+                        list.set(ValueLayout.JAVA_BYTE, 6L * i + b, (byte) (mac >>> (40 - 8 * b)));
+                    }
+                    i++;
+                }
+                final int rc = Ethdev.rte_eth_dev_set_mc_addr_list(portId, n == 0 ? MemorySegment.NULL : list, n);
+                if (rc == 0) {
+                    return;
+                }
+                if (-rc != EOPNOTSUPP) {
+                    check(rc, "rte_eth_dev_set_mc_addr_list(" + n + " groups)");
+                }
+            }
+            LOG.log(System.Logger.Level.INFO, "dpdk: {0} has no multicast MAC filter list; receiving all multicast instead",
+                deviceName);
+            multicastFilter = MulticastFilter.ALL_MULTICAST;
+        }
+        if (multicastFilter == MulticastFilter.ALL_MULTICAST) {
+            if (allMulticast) {
+                return;
+            }
+            final int rc = Ethdev.rte_eth_allmulticast_enable(portId);
+            if (rc == 0) {
+                allMulticast = true;
+                return;
+            }
+            if (-rc != EOPNOTSUPP) {
+                check(rc, "rte_eth_allmulticast_enable");
+            }
+            LOG.log(System.Logger.Level.WARNING, "dpdk: {0} has neither a multicast filter list nor all-multicast; "
+                + "making the port promiscuous to receive joined groups", deviceName);
+            multicastFilter = MulticastFilter.PROMISCUOUS;
+        }
+        if (!promiscuous) {
+            check(Ethdev.rte_eth_promiscuous_enable(portId), "rte_eth_promiscuous_enable (to receive multicast: the PMD "
+                + "has neither a multicast filter list nor all-multicast)");
+            promiscuous = true;
+        }
+    }
+
+    @Override
+    public int portId() {
+        return portId & 0xFFFF;
+    }
+
+    @Override
+    public synchronized boolean isLinkUp() {
+        checkOpen();
+        return Ethdev.rte_eth_link_get_nowait(portId, linkSegment) == 0
+            && (linkSegment.get(ValueLayout.JAVA_BYTE, 4) & LINK_STATUS_BIT) != 0;
+    }
+
+    @Override
+    public synchronized int linkSpeedMbps() {
+        checkOpen();
+        if (Ethdev.rte_eth_link_get_nowait(portId, linkSegment) != 0) {
+            return 0;
+        }
+        final int speed = rte_eth_link.link_speed(linkSegment);
+        return speed == Ethdev.RTE_ETH_SPEED_NUM_UNKNOWN() ? 0 : speed;
+    }
+
+    @Override
+    public synchronized int mempoolAvailable() {
+        checkOpen();
+        return Mbuf.rte_mempool_avail_count(mempool);
+    }
+
+    @Override
+    public synchronized MulticastFilter multicastFilter() {
+        return multicastFilter;
+    }
+
+    /**
+     * For tests: reclaims mbufs the PMD still holds after sending ({@code rte_eth_tx_done_cleanup}).
+     *
+     * @param queue TX queue
+     * @return mbufs freed, or a negative errno
+     */
+    public synchronized int txDoneCleanup(final int queue) {
+        checkOpen();
+        return Ethdev.rte_eth_tx_done_cleanup(portId, (short) queue, 0);
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        final String failure = closeQuietly(null);
+        if (failure != null) {
+            LOG.log(System.Logger.Level.WARNING, "dpdk: closing {0}: {1}", deviceName, failure);
+        }
+    }
+
+    /** Releases everything; every step runs even if one fails. Returns the failures, or null. */
+    private synchronized String closeQuietly(final Throwable during) {
+        if (closed) {
+            return null;
+        }
+        closed = true;
+        final StringBuilder failures = new StringBuilder();
+        for (final DpdkTxQueue q : txQueues) {
+            q.release();
+        }
+        if (started) {
+            final int rc = Ethdev.rte_eth_dev_stop(portId);
+            if (rc < 0) {
+                failures.append("rte_eth_dev_stop: ").append(Rte.strerror(rc)).append("; ");
+            }
+        }
+        if (configured || started || removeDevice) {
+            // Closing releases the queues (and the mbufs they hold) and, for net_af_xdp, detaches its XDP program.
+            final int rc = Ethdev.rte_eth_dev_close(portId);
+            if (rc < 0) {
+                failures.append("rte_eth_dev_close: ").append(Rte.strerror(rc)).append("; ");
+            }
+        }
+        if (removeDevice) {
+            final String err = EalRuntime.remove(deviceName);
+            if (err != null) {
+                failures.append(err).append("; ");
+            }
+        }
+        if (!mempool.equals(MemorySegment.NULL)) {
+            Mbuf.rte_mempool_free(mempool);
+            mempool = MemorySegment.NULL;
+        }
+        counters.refresher(null);
+        arena.close();
+        if (during != null && !failures.isEmpty()) {
+            during.addSuppressed(new BypassException("dpdk: cleanup after the failed open: " + failures));
+        }
+        return failures.isEmpty() ? null : failures.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "dpdk port " + portId() + " (" + deviceName + ")";
+    }
+}
