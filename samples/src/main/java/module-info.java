@@ -8,6 +8,7 @@ module io.bypass.samples {
     requires io.bypass;
     requires org.agrona;
     requires HdrHistogram;
+    requires java.logging;
 
     exports io.bypass.samples;
     exports io.bypass.samples.cli;

@@ -52,6 +52,8 @@ public final class Main {
      * @param args the command line
      */
     public static void main(final String[] args) {
+        // Each subcommand says which backend it opened; the library's INFO line would repeat it.
+        java.util.logging.Logger.getLogger("io.bypass").setLevel(java.util.logging.Level.WARNING);
         final Context ctx = new Context(System.out, System.err);
         final Thread main = Thread.currentThread();
         final Thread hook = new Thread(() -> {
@@ -135,7 +137,7 @@ public final class Main {
         } catch (final BypassException | IllegalStateException | IllegalArgumentException e) {
             err.println("bypass " + cmd.name() + ": " + e.getMessage());
             return 1;
-        } catch (final Exception e) {
+        } catch (final Exception | LinkageError e) {
             err.println("bypass " + cmd.name() + ": " + e);
             e.printStackTrace(err);
             return 1;

@@ -47,6 +47,7 @@ public final class DemoCommand implements Command {
             .value("--rate", "PPS", "packets per second", "20000")
             .value("--seconds", "N", "how long to publish", "10")
             .value("--messages-per-packet", "N", "messages in each packet", "3")
+            .value("--idle", "spin|yield|backoff", "idle strategy of both loops (default: spin with 4+ CPUs, else backoff)", null)
             .flag("--loopback", "use NIO on loopback even as root")
             .flag("--json", "end with the summary as one JSON object on the last line")
             .flag("--quiet", "no progress lines");
@@ -58,6 +59,11 @@ public final class DemoCommand implements Command {
         final double rate = args.doubleValue("--rate", 1, 10_000_000);
         final int seconds = args.intValue("--seconds", 1, 3600);
         final int mpp = args.intValue("--messages-per-packet", 1, 30);
+        String idle = args.has("--idle") ? args.choice("--idle", "spin", "yield", "backoff") : null;
+        if (idle == null) {
+            // Two spinning loops on a 2-CPU host starve the kernel's softirq work and add milliseconds.
+            idle = Runtime.getRuntime().availableProcessors() >= 4 ? "spin" : "backoff";
+        }
         if (!"auto".equals(backend) && Bypass.backend(backend) == null) {
             final List<String> names = new ArrayList<>();
             Bypass.backends().forEach(b -> names.add(b.name()));
@@ -85,7 +91,7 @@ public final class DemoCommand implements Command {
         }
         err.println("demo: backends here:\n" + Bypass.describeBackends().indent(2).stripTrailing());
         try {
-            return runPair(ctx, pair, uriA, uriB, rate, count, mpp, seconds, args.flag("--quiet"));
+            return runPair(ctx, pair, uriA, uriB, rate, count, mpp, seconds, idle, args.flag("--quiet"));
         } finally {
             if (pair != null) {
                 pair.close();
@@ -95,28 +101,18 @@ public final class DemoCommand implements Command {
     }
 
     private int runPair(final Context ctx, final VethPair pair, final String uriA, final String uriB, final double rate,
-                        final long count, final int mpp, final int seconds, final boolean quiet) throws InterruptedException {
+                        final long count, final int mpp, final int seconds, final String idle, final boolean quiet) throws InterruptedException {
         final PrintStream nowhere = new PrintStream(OutputStream.nullOutputStream());
-        final Context feedCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  feed: "));
-        final Context pubCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  publish: "));
+        final Context feedCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  "));
+        final Context pubCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  "));
         final AtomicReference<Integer> feedStatus = new AtomicReference<>();
         final AtomicReference<Integer> pubStatus = new AtomicReference<>();
         final String[] feedArgs = {"feed", "--uri", uriB, "--expect", String.valueOf(count * mpp),
-            "--duration", (seconds + 10) + "s", "--json"};
+            "--duration", (seconds + 10) + "s", "--idle", idle, "--json"};
         final String[] pubArgs = {"publish", "--uri", uriA, "--rate", String.valueOf(rate), "--count", String.valueOf(count),
-            "--messages-per-packet", String.valueOf(mpp), "--json"};
-        final Thread feed = new Thread(() -> {
-            if (pair != null) {
-                NetNamespace.enter(pair.namespaceB());
-            }
-            feedStatus.set(io.bypass.samples.Main.run(feedArgs, feedCtx));
-        }, "demo-feed");
-        final Thread pub = new Thread(() -> {
-            if (pair != null) {
-                NetNamespace.enter(pair.namespaceA());
-            }
-            pubStatus.set(io.bypass.samples.Main.run(pubArgs, pubCtx));
-        }, "demo-publish");
+            "--messages-per-packet", String.valueOf(mpp), "--idle", idle, "--json"};
+        final Thread feed = new Thread(() -> runIn(pair == null ? null : pair.namespaceB(), feedArgs, feedCtx, feedStatus), "demo-feed");
+        final Thread pub = new Thread(() -> runIn(pair == null ? null : pair.namespaceA(), pubArgs, pubCtx, pubStatus), "demo-publish");
         feed.start();
         if (!feedCtx.awaitReady(15_000)) {
             feedCtx.stop();
@@ -148,6 +144,7 @@ public final class DemoCommand implements Command {
         final Summary s = new Summary()
             .put("command", "demo")
             .put("topology", pair == null ? "loopback" : "veth pair in namespaces " + pair.namespaceA() + " -> " + pair.namespaceB())
+            .put("idle", idle)
             .put("publish_backend", pv.get("backend"))
             .put("feed_backend", fv.get("backend"))
             .put("packets_sent", pv.get("packets"))
@@ -170,6 +167,20 @@ public final class DemoCommand implements Command {
         final Object lost = fv.get("lost");
         return Integer.valueOf(0).equals(feedStatus.get()) && Integer.valueOf(0).equals(pubStatus.get())
             && lost instanceof Long l && l == 0 ? 0 : 1;
+    }
+
+    private static void runIn(final String namespace, final String[] argv, final Context c, final AtomicReference<Integer> status) {
+        try {
+            if (namespace != null) {
+                NetNamespace.enter(namespace);
+            }
+            status.set(io.bypass.samples.Main.run(argv, c));
+        } catch (final Throwable t) {
+            // An Error here must still reach the user and let the demo clean up.
+            c.err().println(argv[0] + " failed: " + t);
+            status.set(1);
+            c.ready();
+        }
     }
 
     private static PrintStream prefixed(final PrintStream err, final String prefix) {

@@ -1,0 +1,231 @@
+package io.bypass.samples.e2e;
+
+import io.bypass.net.Ipv4;
+import io.bypass.samples.codec.MarketMessage;
+import io.bypass.samples.codec.MoldUdp64Encoder;
+import io.bypass.samples.pcap.PcapWriter;
+import io.bypass.testing.Netns;
+import io.bypass.testing.Requirements;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every network subcommand end to end, in-process, across a veth pair between two
+ * network namespaces, once per backend: the sender runs on a thread in namespace A, the
+ * receiver on a thread in namespace B, each opening {@code BACKEND:IFACE}. A backend that
+ * cannot run here skips with its cause, or fails under {@code -Dbypass.requireAll=true}.
+ */
+class EndToEndTest {
+    private static final String A = "239.1.1.1:30001";
+    private static final String B = "239.1.1.2:30002";
+    private Netns.Topology topo;
+
+    private Netns.Topology topology(final String backend) {
+        Requirements.requireNetns();
+        Requirements.requireBackendAvailable(backend);
+        topo = Netns.Topology.create();
+        return topo;
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (topo != null) {
+            topo.close();
+        }
+    }
+
+    private static String uri(final String backend, final String iface) {
+        return backend + ":" + iface;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void publishToFeedWithZeroLoss(final String backend) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
+            "--expect", "20000", "--duration", "60s", "--json", "--idle", "backoff");
+        final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
+            "--rate", "10000", "--count", "10000", "--messages-per-packet", "2", "--json");
+        assertEquals(0, pub.await(60), pub.err());
+        assertEquals(0, feed.await(60), feed.err());
+        assertEquals(10000, pub.num("packets"), pub.describe());
+        assertEquals(20000, feed.num("messages"), feed.describe());
+        assertEquals(0, feed.num("lost"), feed.describe());
+        assertEquals(0, feed.num("gaps"), feed.describe());
+        assertEquals(0, feed.num("malformed"), feed.describe());
+        assertTrue(feed.num("duplicates") > 0, "the B copies were seen and dropped: " + feed.describe());
+        assertTrue(feed.num("latency_samples") > 0, feed.describe());
+        assertTrue(feed.dbl("rate_pps") > 0, feed.describe());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void duplicatesSuppressedALineDropsFilledAndInjectedGapsReported(final String backend) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
+            "--duration", "60s", "--json", "--idle", "backoff");
+        final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
+            "--rate", "5000", "--count", "1000", "--gap-every", "100", "--drop-a-every", "7", "--json");
+        assertEquals(0, pub.await(60), pub.err());
+        assertEquals(0, feed.await(60), feed.err());
+        // 1000 packets, every 100th skipped on both lines: 10 real gaps of one message each.
+        assertEquals(10, pub.num("skipped_packets"));
+        assertEquals(990, feed.num("messages"), feed.describe());
+        assertEquals(10, feed.num("gaps"), feed.describe());
+        assertEquals(10, feed.num("lost"), feed.describe());
+        // Every packet dropped on A came from B instead.
+        assertEquals(pub.num("dropped_on_a"), feed.num("wins_b") + feed.num("recovered"), feed.describe());
+        assertTrue(feed.num("duplicates") >= 990 - pub.num("dropped_on_a") - 5, feed.describe());
+        @SuppressWarnings("unchecked")
+        final List<Map<String, Object>> gaps = (List<Map<String, Object>>) feed.summary().get("gap_list");
+        assertEquals(100L, gaps.get(0).get("from"));
+        assertEquals(100L, gaps.get(0).get("to"));
+        assertEquals(1000L, gaps.get(9).get("from"));
+        assertTrue(feed.err().contains("gap: sequence 100..100"), feed.err());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void malformedPacketsAreCountedAndTheFeedGoesOn(final String backend) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
+            "--duration", "60s", "--json", "--idle", "backoff");
+        final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
+            "--rate", "5000", "--count", "1000", "--malformed-every", "50", "--json");
+        assertEquals(0, pub.await(60), pub.err());
+        assertEquals(0, feed.await(60), feed.err());
+        assertEquals(20, pub.num("malformed_sent"));
+        assertEquals(20, feed.num("malformed"), feed.describe());
+        assertEquals(1000, feed.num("messages"), feed.describe());
+        assertEquals(0, feed.num("lost"), feed.describe());
+        @SuppressWarnings("unchecked")
+        final Map<String, Object> reasons = (Map<String, Object>) feed.summary().get("malformed_reasons");
+        assertEquals(20L, reasons.get("overrun"));
+    }
+
+    /** Writes a capture of {@code packets} MoldUDP64 packets to the A group, 1 ms apart. */
+    static void writeFeedCapture(final Path file, final PcapWriter.Format format, final int packets) throws Exception {
+        final UnsafeBuffer buf = new UnsafeBuffer(new byte[2048]);
+        final MoldUdp64Encoder enc = new MoldUdp64Encoder();
+        final byte[] stock = "TEST    ".getBytes();
+        final long t0 = 1_700_000_000_000_000_000L;
+        try (PcapWriter w = PcapWriter.open(file, format)) {
+            for (int i = 0; i < packets; i++) {
+                enc.wrap(buf, 0, MoldUdp64Encoder.session("REPLAY0001")).sequence(i + 1);
+                MarketMessage.encode(buf, enc.addMessage(MarketMessage.LENGTH), 0, 0, i + 1, (byte) 'B', 100, stock, 10_000);
+                w.writeUdp(t0 + i * 1_000_000L, Ipv4.parse("192.0.2.1"), 40000, Ipv4.parse("239.1.1.1"), 30001,
+                    buf.byteArray(), 0, enc.length());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void replayAt10xWithZeroLossCountedByTheFeed(final String backend, @TempDir final Path dir) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Path capture = dir.resolve("feed.pcap");
+        writeFeedCapture(capture, PcapWriter.Format.PCAP_NANOS, 2000);
+        final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", "none",
+            "--expect", "2000", "--duration", "60s", "--json", "--idle", "backoff");
+        final Run replay = Run.start(t.executorA(), "replay", "--uri", uri(backend, t.ifaceA()), "--file", capture.toString(),
+            "--speed", "10", "--json");
+        assertEquals(0, replay.await(60), replay.err());
+        assertEquals(0, feed.await(60), feed.err());
+        assertEquals(2000, replay.num("packets"), replay.describe());
+        assertEquals(2000, feed.num("messages"), feed.describe());
+        assertEquals(0, feed.num("lost"), feed.describe());
+        assertEquals(0, feed.num("gaps"), feed.describe());
+        // 2 s of capture at 10x is 0.2 s; allow for a slow CI host but not for ignoring the schedule.
+        final double elapsed = replay.dbl("elapsed_s");
+        assertTrue(elapsed >= 0.19 && elapsed < 2.0, "elapsed " + elapsed + ": " + replay.describe());
+        assertTrue(replay.summary().containsKey("late_p99_us"), replay.describe());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void replayPcapngAt20x(final String backend, @TempDir final Path dir) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Path capture = dir.resolve("feed.pcapng");
+        writeFeedCapture(capture, PcapWriter.Format.PCAPNG, 500);
+        final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", "none",
+            "--expect", "500", "--duration", "60s", "--json", "--idle", "backoff");
+        final Run replay = Run.start(t.executorA(), "replay", "--uri", uri(backend, t.ifaceA()), "--file", capture.toString(),
+            "--speed", "20", "--json");
+        assertEquals(0, replay.await(60), replay.err());
+        assertEquals(0, feed.await(60), feed.err());
+        assertEquals(500, feed.num("messages"), feed.describe());
+        assertEquals(0, feed.num("lost"), feed.describe());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void pingPongClientServer(final String backend) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", uri(backend, t.ifaceB()),
+            "--port", "11111", "--json", "--duration", "60s");
+        final Run client = Run.start(t.executorA(), "pingpong", "client", "--uri", uri(backend, t.ifaceA()),
+            "--server", t.addressBText() + ":11111", "--count", "2000", "--warmup", "500", "--json");
+        assertEquals(0, client.await(60), client.err());
+        server.stop();
+        assertEquals(0, server.await(30), server.err());
+        assertEquals(2000, client.num("round_trips"), client.describe());
+        assertEquals(0, client.num("lost"), client.describe());
+        assertTrue(client.dbl("rtt_p50_us") > 0 && client.dbl("rtt_p99_9_us") >= client.dbl("rtt_p50_us"), client.describe());
+        assertEquals(2500, server.num("orders"), server.describe());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void sockperfMeasuresThePingPongServer(final String backend) throws Exception {
+        Requirements.requireCommand("sockperf");
+        final Netns.Topology t = topology(backend);
+        // sockperf sends through the kernel; on veth it leaves the UDP checksum to an offload
+        // that never happens, and an L2 backend rightly drops such frames as bad checksums.
+        // Turn the offload off so the kernel computes real checksums, as a physical NIC's peer would.
+        t.a().exec("ethtool", "-K", t.ifaceA(), "tx", "off");
+        final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", uri(backend, t.ifaceB()),
+            "--port", "11111", "--json", "--duration", "60s");
+        final Netns.Result r = Netns.runUnchecked("ip", "netns", "exec", t.a().name(), "sockperf", "ping-pong",
+            "-i", t.addressBText(), "-p", "11111", "--time", "2", "-m", "64");
+        server.stop();
+        assertEquals(0, server.await(30), server.err());
+        final String out = r.stdout() + r.stderr();
+        assertEquals(0, r.exitCode(), out);
+        assertTrue(out.contains("Summary: Latency is"), out);
+        assertTrue(out.contains("percentile 99.900"), out);
+        assertTrue(server.num("sockperf_replies") > 1000, server.describe() + "\n" + out);
+        // sockperf counts what it got back: it must see (nearly) every reply it measured.
+        assertTrue(!out.contains("No messages were received"), out);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp"})
+    void tickToTrade(final String backend) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Run trade = Run.startReady(t.executorB(), "trade", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
+            "--exchange", t.addressAText() + ":40000", "--json", "--duration", "60s", "--idle", "yield");
+        final Run exchange = Run.start(t.executorA(), "exchange", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
+            "--port", "40000", "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json",
+            "--fail-on-missing");
+        assertEquals(0, exchange.await(60), exchange.err() + exchange.out());
+        assertEquals(0, trade.await(60), trade.err());
+        assertEquals(40, exchange.num("triggers"), exchange.describe());
+        assertEquals(40, exchange.num("orders"), exchange.describe());
+        assertEquals(0, exchange.num("missing_orders"), exchange.describe());
+        assertEquals(40, exchange.num("tick_to_trade_samples"), exchange.describe());
+        assertEquals(40, trade.num("orders_sent"), trade.describe());
+        assertEquals(40, trade.num("internal_samples"), trade.describe());
+        // The strategy's own part is a fraction of the round trip through two stacks.
+        assertTrue(trade.dbl("internal_p50_us") < exchange.dbl("tick_to_trade_p50_us"), trade.describe() + exchange.describe());
+    }
+}
