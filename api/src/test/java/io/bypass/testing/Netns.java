@@ -88,7 +88,9 @@ public final class Netns implements AutoCloseable {
     /**
      * A namespace for loopback tests: {@code lo} up with multicast on and the multicast
      * route {@code 224.0.0.0/4 dev lo}, so kernel multicast works on 127.0.0.1 without
-     * touching the root namespace's routes.
+     * touching the root namespace's routes; and {@code route_localnet}, {@code accept_local}
+     * on, {@code rp_filter} off, so frames injected on {@code lo} with a {@link RawSocket}
+     * reach its sockets.
      *
      * @return the namespace
      */
@@ -97,6 +99,11 @@ public final class Netns implements AutoCloseable {
         try {
             ns.ip("link", "set", "lo", "multicast", "on");
             ns.ip("route", "add", "224.0.0.0/4", "dev", "lo");
+            // Frames injected on lo with a raw socket arrive without a route attached, so
+            // the kernel would drop 127.0.0.1 as a martian and a local source as spoofed.
+            ns.exec("sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1", "net.ipv4.conf.lo.route_localnet=1",
+                "net.ipv4.conf.all.accept_local=1", "net.ipv4.conf.lo.accept_local=1",
+                "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.lo.rp_filter=0");
             return ns;
         } catch (final RuntimeException e) {
             ns.closeQuietly(e);

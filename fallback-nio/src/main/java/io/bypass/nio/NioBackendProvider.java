@@ -1,0 +1,98 @@
+package io.bypass.nio;
+
+import io.bypass.Port;
+import io.bypass.PortUri;
+import io.bypass.UnsupportedByBackendException;
+import io.bypass.spi.BackendProvider;
+import io.bypass.udp.UdpEndpoint;
+
+import java.net.NetworkInterface;
+import java.net.SocketException;
+
+/**
+ * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel}.
+ * Always available (it needs nothing but the JDK), lowest priority for {@code auto:}, and
+ * UDP only: {@link io.bypass.Bypass#open(String)} on it raises
+ * {@link UnsupportedByBackendException}.
+ *
+ * <pre>{@code
+ * try (UdpEndpoint udp = Bypass.openUdp("nio:eth1?loop=true")) {
+ *     udp.join(Ipv4.parse("239.1.1.1"), 30001);
+ * }
+ * }</pre>
+ *
+ * @see NioUdpEndpoint for the URI parameters
+ */
+public final class NioBackendProvider implements BackendProvider {
+    /** The scheme, {@code nio}. */
+    public static final String NAME = "nio";
+    /** Rank for {@code auto:}: below every kernel-bypass backend. */
+    public static final int PRIORITY = 100;
+
+    /** Created by {@link java.util.ServiceLoader}. */
+    public NioBackendProvider() {
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return PRIORITY;
+    }
+
+    /**
+     * @return true: the module requires a JDK 22+ to load at all, and needs nothing else
+     */
+    @Override
+    public boolean isAvailable() {
+        return true;
+    }
+
+    /**
+     * @return null, never unavailable
+     */
+    @Override
+    public Throwable unavailabilityCause() {
+        return null;
+    }
+
+    /**
+     * @param uri the URI with scheme {@code nio}
+     * @return null if the target is empty or an interface that exists here, else why not
+     */
+    @Override
+    public String cannotServe(final PortUri uri) {
+        if (uri.target().isEmpty()) {
+            return null;
+        }
+        try {
+            return NetworkInterface.getByName(uri.target()) == null ? "no interface named '" + uri.target() + "'" : null;
+        } catch (final SocketException e) {
+            return "cannot look up interface '" + uri.target() + "': " + e.getMessage();
+        }
+    }
+
+    /**
+     * Always refuses: NIO has no L2 access.
+     *
+     * @param uri ignored
+     * @return never
+     * @throws UnsupportedByBackendException always, naming UdpEndpoint as the alternative
+     */
+    @Override
+    public Port openPort(final PortUri uri) {
+        throw new UnsupportedByBackendException(NAME, "an L2 Port", "use Bypass.openUdp(...) / UdpEndpoint");
+    }
+
+    /**
+     * @param uri {@code nio:[IFACE][?loop=..&ttl=..&rcvbuf=..&sndbuf=..&maxPayload=..]}
+     * @return a new {@link NioUdpEndpoint}
+     */
+    @Override
+    public UdpEndpoint openUdp(final PortUri uri) {
+        return new NioUdpEndpoint(uri);
+    }
+}
