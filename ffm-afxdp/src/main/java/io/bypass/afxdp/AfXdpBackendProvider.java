@@ -6,6 +6,8 @@ import io.bypass.PortUri;
 import io.bypass.afxdp.internal.AfXdpPortImpl;
 import io.bypass.afxdp.internal.Probe;
 import io.bypass.spi.BackendProvider;
+import io.bypass.udp.L2UdpEndpoint;
+import io.bypass.udp.UdpEndpoint;
 
 /**
  * The {@code afxdp:} backend: AF_XDP sockets on any Linux NIC (virtio and veth included),
@@ -65,5 +67,41 @@ public final class AfXdpBackendProvider implements BackendProvider {
             throw new BackendUnavailableException("afxdp: backend unavailable: " + cause.getMessage(), cause);
         }
         return AfXdpPortImpl.open(uri);
+    }
+
+    /**
+     * Opens the shared UDP layer ({@link L2UdpEndpoint}) over an AF_XDP port. {@code queue=N}
+     * in an {@code afxdp:} URI names the NIC queue, which is the port's queue 0, so the UDP
+     * layer is given the URI without it.
+     *
+     * @param uri the {@code afxdp:} URI
+     * @return the endpoint; closing it closes the port
+     */
+    @Override
+    public UdpEndpoint openUdp(final PortUri uri) {
+        final Port port = openPort(uri);
+        try {
+            return new L2UdpEndpoint(port, withoutQueue(uri), true);
+        } catch (final RuntimeException e) {
+            port.close();
+            throw e;
+        }
+    }
+
+    private static PortUri withoutQueue(final PortUri uri) {
+        if (uri.get("queue") == null) {
+            return uri;
+        }
+        final String text = uri.text();
+        final int q = text.indexOf('?', text.indexOf(':') + 1);
+        final StringBuilder sb = new StringBuilder(text.substring(0, q));
+        char sep = '?';
+        for (final String pair : text.substring(q + 1).split("&")) {
+            if (!pair.startsWith("queue=")) {
+                sb.append(sep).append(pair);
+                sep = '&';
+            }
+        }
+        return PortUri.parse(sb.toString());
     }
 }

@@ -25,6 +25,16 @@ class AfXdpSmokeTest {
     }
 
     @Test
+    void reopenRightAfterClose() throws Exception {
+        try (Netns.Topology t = Netns.Topology.create()) {
+            for (int i = 0; i < 3; i++) {
+                final Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));
+                port.close();
+            }
+        }
+    }
+
+    @Test
     void receivesSteeredFlowAndSends() throws Exception {
         try (Netns.Topology t = Netns.Topology.create()) {
             final Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));

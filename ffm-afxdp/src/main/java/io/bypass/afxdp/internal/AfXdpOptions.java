@@ -11,9 +11,16 @@ import java.util.Set;
  */
 public final class AfXdpOptions {
     /** Every parameter {@code afxdp:} understands. */
-    public static final Set<String> KNOWN = Set.of("queue", "queues", "mode", "xdp", "frameSize", "frames",
-        "rxRing", "txRing", "fillRing", "compRing", "rxBatch", "txBatch", "needWakeup", "hugepages",
-        "busyPoll", "busyPollBudget");
+    public static final Set<String> KNOWN = known();
+
+    private static Set<String> known() {
+        final Set<String> k = new java.util.HashSet<>(Set.of("queue", "queues", "mode", "xdp", "frameSize", "frames",
+            "rxRing", "txRing", "fillRing", "compRing", "rxBatch", "txBatch", "needWakeup", "hugepages",
+            "busyPoll", "busyPollBudget"));
+        // openUdp passes the same URI to the shared UDP layer, which reads its own keys.
+        k.addAll(io.bypass.udp.L2UdpEndpoint.URI_PARAMETERS);
+        return Set.copyOf(k);
+    }
 
     final String iface;
     final int queue;

@@ -1,6 +1,7 @@
 package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
+import io.bypass.afxdp.internal.gen.Sys;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
@@ -20,47 +21,47 @@ public final class Errno {
     private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     /** Operation not permitted. */
-    public static final int EPERM = 1;
+    public static final int EPERM = Sys.EPERM();
     /** No such file or directory. */
-    public static final int ENOENT = 2;
+    public static final int ENOENT = Sys.ENOENT();
     /** Interrupted system call. */
-    public static final int EINTR = 4;
+    public static final int EINTR = Sys.EINTR();
     /** I/O error. */
     public static final int EIO = 5;
     /** No such device or address. */
-    public static final int ENXIO = 6;
+    public static final int ENXIO = Sys.ENXIO();
     /** Bad file descriptor. */
     public static final int EBADF = 9;
     /** Try again. */
-    public static final int EAGAIN = 11;
+    public static final int EAGAIN = Sys.EAGAIN();
     /** Out of memory. */
-    public static final int ENOMEM = 12;
+    public static final int ENOMEM = Sys.ENOMEM();
     /** Permission denied. */
-    public static final int EACCES = 13;
+    public static final int EACCES = Sys.EACCES();
     /** Device or resource busy. */
-    public static final int EBUSY = 16;
+    public static final int EBUSY = Sys.EBUSY();
     /** File exists. */
-    public static final int EEXIST = 17;
+    public static final int EEXIST = Sys.EEXIST();
     /** No such device. */
-    public static final int ENODEV = 19;
+    public static final int ENODEV = Sys.ENODEV();
     /** Invalid argument. */
-    public static final int EINVAL = 22;
+    public static final int EINVAL = Sys.EINVAL();
     /** Protocol not available. */
     public static final int ENOPROTOOPT = 92;
     /** Address family not supported by protocol. */
-    public static final int EAFNOSUPPORT = 97;
+    public static final int EAFNOSUPPORT = Sys.EAFNOSUPPORT();
     /** Operation not supported. */
-    public static final int EOPNOTSUPP = 95;
+    public static final int EOPNOTSUPP = Sys.EOPNOTSUPP();
     /** Network is down. */
-    public static final int ENETDOWN = 100;
+    public static final int ENETDOWN = Sys.ENETDOWN();
     /** No buffer space available. */
-    public static final int ENOBUFS = 105;
+    public static final int ENOBUFS = Sys.ENOBUFS();
     /** Argument list too long (BPF map full). */
-    public static final int E2BIG = 7;
+    public static final int E2BIG = Sys.E2BIG();
     /** Protocol not supported. */
-    public static final int EPROTONOSUPPORT = 93;
+    public static final int EPROTONOSUPPORT = Sys.EPROTONOSUPPORT();
     /** Result too large (XDP: MTU too big for the program). */
-    public static final int ERANGE_OR_MTU = 34;
+    public static final int ERANGE_OR_MTU = Sys.ERANGE();
 
     private Errno() {
     }
@@ -100,27 +101,18 @@ public final class Errno {
      * @return its symbolic name, or {@code errno N}
      */
     public static String name(final int errno) {
-        return switch (errno) {
-            case EPERM -> "EPERM";
-            case ENOENT -> "ENOENT";
-            case EINTR -> "EINTR";
-            case EIO -> "EIO";
-            case ENXIO -> "ENXIO";
-            case EBADF -> "EBADF";
-            case EAGAIN -> "EAGAIN";
-            case ENOMEM -> "ENOMEM";
-            case EACCES -> "EACCES";
-            case EBUSY -> "EBUSY";
-            case EEXIST -> "EEXIST";
-            case ENODEV -> "ENODEV";
-            case EINVAL -> "EINVAL";
-            case ENOPROTOOPT -> "ENOPROTOOPT";
-            case EAFNOSUPPORT -> "EAFNOSUPPORT";
-            case EOPNOTSUPP -> "EOPNOTSUPP";
-            case ENETDOWN -> "ENETDOWN";
-            case ENOBUFS -> "ENOBUFS";
-            default -> "errno " + errno;
-        };
+        final String[] names = {"EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EBUSY",
+            "EEXIST", "ENODEV", "EINVAL", "ENOPROTOOPT", "EAFNOSUPPORT", "EOPNOTSUPP", "ENETDOWN", "ENOBUFS", "E2BIG",
+            "EPROTONOSUPPORT", "ERANGE"};
+        final int[] values = {EPERM, ENOENT, EINTR, EIO, ENXIO, EBADF, EAGAIN, ENOMEM, EACCES, EBUSY,
+            EEXIST, ENODEV, EINVAL, ENOPROTOOPT, EAFNOSUPPORT, EOPNOTSUPP, ENETDOWN, ENOBUFS, E2BIG,
+            EPROTONOSUPPORT, ERANGE_OR_MTU};
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] == errno) {
+                return names[i];
+            }
+        }
+        return "errno " + errno;
     }
 
     /** Remedy for missing privileges, shared by every EPERM message. */

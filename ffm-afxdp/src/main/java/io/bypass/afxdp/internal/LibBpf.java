@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 import io.bypass.afxdp.internal.gen.Libbpf;
+import io.bypass.afxdp.internal.gen.Sys;
 import io.bypass.afxdp.internal.gen.bpf_link_create_opts;
 import io.bypass.afxdp.internal.gen.bpf_prog_info;
 
@@ -90,9 +91,13 @@ public final class LibBpf {
 
     @SuppressWarnings("unused") // upcall target
     private static int log(final int level, final MemorySegment format, final MemorySegment args) {
-        try {
-            // The format string alone (arguments unexpanded): enough to say which step failed.
-            final String line = format.reinterpret(1024).getString(0).strip();
+        try (Arena arena = Arena.ofConfined()) {
+            // va_list is passed as a pointer on x86-64 and aarch64, so vsnprintf can expand it.
+            final MemorySegment buf = arena.allocate(512);
+            if (Sys.vsnprintf(buf, buf.byteSize(), format, args) <= 0) {
+                return 0;
+            }
+            final String line = buf.getString(0).strip();
             synchronized (LOG) {
                 if (LOG.size() == LOG_LINES) {
                     LOG.removeFirst();

@@ -30,6 +30,16 @@ final class XskSocket implements AutoCloseable {
     /** Whether XDP_MAX_TX_SKB_BUDGET was raised to the TX ring size (one kick drains the ring in copy mode). */
     boolean txBudgetRaised;
 
+    private static final int BIND_RETRIES = 100;
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(10);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private XskSocket(final MemorySegment errno, final int fd, final int queueId) {
         this.errno = errno;
         this.fd = fd;
@@ -46,11 +56,10 @@ final class XskSocket implements AutoCloseable {
         final int fd = Libc.socket(errno, Constants.AF_XDP, Constants.SOCK_RAW | Constants.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             final int err = Errno.get(errno);
-            throw Errno.failure("socket(AF_XDP, SOCK_RAW)", err, switch (err) {
-                case Errno.EAFNOSUPPORT -> "this kernel has no AF_XDP (CONFIG_XDP_SOCKETS); use Linux 5.10 or newer";
-                case Errno.EPERM, Errno.EACCES -> Errno.PRIVILEGE_REMEDY + " (AF_XDP sockets need CAP_NET_RAW)";
-                default -> null;
-            });
+            throw Errno.failure("socket(AF_XDP, SOCK_RAW)", err,
+                err == Errno.EAFNOSUPPORT ? "this kernel has no AF_XDP (CONFIG_XDP_SOCKETS); use Linux 5.10 or newer"
+                    : err == Errno.EPERM || err == Errno.EACCES ? Errno.PRIVILEGE_REMEDY + " (AF_XDP sockets need CAP_NET_RAW)"
+                    : null);
         }
         return new XskSocket(errno, fd, queueId);
     }
@@ -177,7 +186,15 @@ final class XskSocket implements AutoCloseable {
             sockaddr_xdp.sxdp_ifindex(sa, ifindex);
             sockaddr_xdp.sxdp_queue_id(sa, queueId);
             sockaddr_xdp.sxdp_shared_umem_fd(sa, Math.max(sharedFd, 0));
-            if (Libc.bind(errno, fd, sa, (int) sa.byteSize()) != 0) {
+            int rc = Libc.bind(errno, fd, sa, (int) sa.byteSize());
+            // The kernel frees a closed socket's queue binding from a workqueue
+            // (xp_release_deferred), so a port reopened right after close may briefly see
+            // EBUSY: retry for up to a second before blaming another socket.
+            for (int i = 0; i < BIND_RETRIES && rc != 0 && Errno.get(errno) == Errno.EBUSY; i++) {
+                sleepQuietly();
+                rc = Libc.bind(errno, fd, sa, (int) sa.byteSize());
+            }
+            if (rc != 0) {
                 final int err = Errno.get(errno);
                 final String call = "bind(AF_XDP, " + iface + " queue " + queueId + ", mode=" + mode + ")";
                 if ("zerocopy".equals(mode) && (err == Errno.EOPNOTSUPP || err == Errno.EINVAL || err == Errno.EPROTONOSUPPORT)) {
@@ -229,11 +246,10 @@ final class XskSocket implements AutoCloseable {
             v.set(ValueLayout.JAVA_INT, 0, value);
             if (Libc.setsockopt(errno, fd, Constants.SOL_SOCKET, option, v, 4) != 0) {
                 final int err = Errno.get(errno);
-                throw Errno.failure("setsockopt(SOL_SOCKET, " + name + ", " + value + ")", err, switch (err) {
-                    case Errno.ENOPROTOOPT -> "this kernel has no " + name + " (needs Linux 5.11+); drop busyPoll from the URI";
-                    case Errno.EPERM, Errno.EACCES -> "raising busy-poll settings needs CAP_NET_ADMIN: " + Errno.PRIVILEGE_REMEDY;
-                    default -> null;
-                });
+                throw Errno.failure("setsockopt(SOL_SOCKET, " + name + ", " + value + ")", err,
+                    err == Errno.ENOPROTOOPT ? "this kernel has no " + name + " (needs Linux 5.11+); drop busyPoll from the URI"
+                        : err == Errno.EPERM || err == Errno.EACCES
+                        ? "raising busy-poll settings needs CAP_NET_ADMIN: " + Errno.PRIVILEGE_REMEDY : null);
             }
         }
     }
