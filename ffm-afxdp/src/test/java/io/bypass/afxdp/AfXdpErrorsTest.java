@@ -1,0 +1,219 @@
+package io.bypass.afxdp;
+
+import io.bypass.BackendUnavailableException;
+import io.bypass.Bypass;
+import io.bypass.BypassException;
+import io.bypass.BypassUriException;
+import io.bypass.FlowRule;
+import io.bypass.FrameClaim;
+import io.bypass.Port;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.net.Ipv4;
+import io.bypass.testing.Netns;
+import io.bypass.testing.Requirements;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Each failure the backend can meet gives an exception naming the cause and the remedy,
+ * and leaves nothing behind: no XDP program, no socket, no mapping.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class AfXdpErrorsTest {
+    private Netns.Topology t;
+
+    @BeforeAll
+    static void host() {
+        Requirements.requireNetns();
+        Requirements.requireBackendAvailable("afxdp");
+    }
+
+    @BeforeEach
+    void topology() {
+        t = Netns.Topology.create();
+    }
+
+    @AfterEach
+    void removeTopology() {
+        if (t != null) {
+            t.close();
+        }
+    }
+
+    private BypassException openFails(final String uri) throws Exception {
+        // The namespace executor rethrows the task's own exception.
+        return assertThrows(BypassException.class, () -> t.executorA().call(() -> Bypass.open(uri)));
+    }
+
+    private static long fds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    // AF_XDP rings show up as mappings of the socket ("socket:[N]"), the UMEM as anonymous memory.
+    private static long socketMappings() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("socket:") || l.contains("xdp")).count();
+    }
+
+    private boolean xdpAttached() {
+        return t.a().ip("link", "show", "dev", t.ifaceA()).contains("xdp");
+    }
+
+    @Test
+    void interfaceThatDoesNotExist() throws Exception {
+        final BypassException e = openFails("afxdp:nosuch0?xdp=drv");
+        assertTrue(e.getMessage().contains("no interface 'nosuch0'") && e.getMessage().contains("ip link show"), e.getMessage());
+    }
+
+    @Test
+    void queueThatDoesNotExistNamesTheQueueAndLeavesNothing() throws Exception {
+        final long fdsBefore = fds();
+        final BypassException e = openFails("afxdp:" + t.ifaceA() + "?queue=7&mode=copy");
+        assertTrue(e.getMessage().contains("queue 7") && e.getMessage().contains("ethtool -l " + t.ifaceA()), e.getMessage());
+        assertFalse(xdpAttached());
+        assertEquals(fdsBefore, fds(), "file descriptors leaked by a failed open");
+        assertEquals(0, socketMappings(), "ring mappings left by a failed open");
+    }
+
+    @Test
+    void zeroCopyOnVethSuggestsCopyModeAndLeavesNothing() throws Exception {
+        // Prove the leak checks can fail: an open port has fds, ring mappings and a program.
+        final long fdsBefore = fds();
+        try (Port open = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy"))) {
+            assertTrue(socketMappings() >= 4, "rings mapped while open");
+            assertTrue(fds() > fdsBefore);
+            assertTrue(xdpAttached());
+            assertFalse(open.isClosed());
+        }
+        assertEquals(0, socketMappings());
+        for (int i = 0; i < 3; i++) {
+            final BypassException e = openFails("afxdp:" + t.ifaceA() + "?mode=zerocopy&xdp=drv");
+            assertTrue(e.getMessage().contains("zero-copy") && e.getMessage().contains("mode=copy"), e.getMessage());
+        }
+        assertFalse(xdpAttached(), "XDP program left attached after a failed open");
+        assertEquals(fdsBefore, fds(), "file descriptors leaked by failed opens");
+        assertEquals(0, socketMappings(), "ring mappings left by failed opens");
+    }
+
+    @Test
+    void modeAutoFallsBackToCopyAndSaysSo() throws Exception {
+        try (Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=auto"))) {
+            assertFalse(((AfXdpPort) port).isZeroCopy());
+            assertFalse(port.capabilities().contains(io.bypass.Capability.ZERO_COPY_TX));
+        }
+    }
+
+    @Test
+    void anotherXdpProgramIsNamedAndNotReplaced() throws Exception {
+        final Path obj = Files.createTempFile("other_xdp", ".o");
+        try (InputStream in = AfXdpErrorsTest.class.getResourceAsStream("/META-INF/native/bypass_xdp.o")) {
+            Files.write(obj, in.readAllBytes());
+        }
+        try {
+            t.a().ip("link", "set", "dev", t.ifaceA(), "xdpgeneric", "obj", obj.toString(), "sec", "xdp");
+            final String before = t.a().ip("link", "show", "dev", t.ifaceA());
+            assertTrue(before.contains("xdpgeneric"), before);
+            for (final String mode : List.of("drv", "skb")) {
+                final BypassException e = openFails("afxdp:" + t.ifaceA() + "?mode=copy&xdp=" + mode);
+                assertTrue(e.getMessage().contains("another XDP program (id ")
+                    && e.getMessage().contains("ip link set dev " + t.ifaceA() + " xdp off")
+                    && e.getMessage().contains("xdp-loader unload"), e.getMessage());
+            }
+            assertEquals(before, t.a().ip("link", "show", "dev", t.ifaceA()), "the other program must stay as it was");
+        } finally {
+            Files.deleteIfExists(obj);
+        }
+    }
+
+    @Test
+    void useAfterCloseThrowsAndNeverCrashes() throws Exception {
+        final Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy"));
+        final RxQueue rx = port.rxQueue(0);
+        final TxQueue tx = port.txQueue(0);
+        final FrameClaim claim = new FrameClaim();
+        assertTrue(tx.tryClaim(60, claim));
+        port.close();
+        port.close(); // idempotent
+        assertTrue(port.isClosed());
+        assertFalse(xdpAttached());
+        final List<Runnable> uses = new ArrayList<>(List.of(
+            () -> rx.poll((b, o, l, m) -> { }, 16),
+            () -> tx.tryClaim(60, new FrameClaim()),
+            tx::flush,
+            () -> port.rxQueue(0),
+            () -> port.txQueue(0),
+            () -> port.addFlow(0, new FlowRule(0, 9)),
+            () -> port.removeFlow(0, new FlowRule(0, 9)),
+            () -> port.joinMulticast(Ipv4.parse("239.1.1.1")),
+            () -> port.leaveMulticast(Ipv4.parse("239.1.1.1")),
+            () -> port.resolveNeighbour(t.addressB())));
+        for (final Runnable use : uses) {
+            final BypassException e = assertThrows(BypassException.class, use::run);
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        port.counters().refresh(); // readable after close, never touches freed memory
+    }
+
+    @Test
+    void badUriParametersAreNamed() {
+        for (final String bad : List.of("rxRing=100", "mode=fast", "xdp=hw", "frameSize=3000", "queues=0", "bogus=1",
+            "busyPollBudget=8")) {
+            final BypassUriException e = assertThrows(BypassUriException.class,
+                () -> Bypass.open("afxdp:" + t.ifaceA() + "?" + bad));
+            assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf('='))), e.getMessage());
+        }
+    }
+
+    @Test
+    void withoutPrivilegesTheBackendIsUnavailableWithTheRemedy() throws Exception {
+        Requirements.requireCommand("setpriv");
+        // A child JVM, still uid 0 but with every capability dropped from its bounding set.
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final Process p = new ProcessBuilder("setpriv", "--bounding-set=-all", "--inh-caps=-all", java,
+            "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+            UnprivilegedProbe.class.getName(), t.ifaceA()).redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("available=false") && out.contains("EPERM") && out.contains("setcap cap_net_admin,cap_net_raw,cap_bpf,cap_perfmon+ep"),
+            out);
+        assertTrue(out.contains("open: " + BackendUnavailableException.class.getSimpleName()), out);
+    }
+
+    /** Runs in the unprivileged child JVM. */
+    static final class UnprivilegedProbe {
+        private UnprivilegedProbe() {
+        }
+
+        public static void main(final String[] args) {
+            final var p = Bypass.backend("afxdp");
+            System.out.println("available=" + p.isAvailable() + " cause=" + p.unavailabilityCause());
+            try {
+                Bypass.open("afxdp:" + args[0]).close();
+                System.out.println("open: succeeded");
+            } catch (final BypassException e) {
+                System.out.println("open: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+    }
+}
