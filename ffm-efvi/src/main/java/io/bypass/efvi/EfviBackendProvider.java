@@ -1,0 +1,66 @@
+package io.bypass.efvi;
+
+import io.bypass.BackendUnavailableException;
+import io.bypass.Port;
+import io.bypass.PortUri;
+import io.bypass.efvi.internal.EfviNative;
+import io.bypass.efvi.internal.EfviPortImpl;
+import io.bypass.spi.BackendProvider;
+
+/**
+ * The {@code efvi:} backend: Solarflare/AMD NICs through Onload's ef_vi ({@code libciul.so.1}).
+ *
+ * <pre>{@code
+ * try (UdpEndpoint udp = Bypass.openUdp("efvi:ens1f0?rxRing=1024")) {
+ *     udp.join(Ipv4.parse("239.1.1.1"), 30001);
+ *     while (running) {
+ *         udp.poll(handler, 64);
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>URI: {@code efvi:IFACE?rxRing=N&txRing=N&buffers=N}; rings are powers of two
+ * (64..4096, default 512), {@code buffers} the packet buffers registered with the NIC
+ * (default: enough to fill both rings). Available when {@code libciul.so.1} loads and
+ * {@code ef_driver_open} works; system property {@code bypass.efvi.libciul} (or
+ * environment variable {@code BYPASS_EFVI_LIBCIUL}) names another ef_vi library.
+ */
+public final class EfviBackendProvider implements BackendProvider {
+    /** Creates the provider; {@link java.util.ServiceLoader} calls this. */
+    public EfviBackendProvider() {
+    }
+
+    @Override
+    public String name() {
+        return "efvi";
+    }
+
+    @Override
+    public int priority() {
+        return 400;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return EfviNative.cause() == null;
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        return EfviNative.cause();
+    }
+
+    @Override
+    public String cannotServe(final PortUri uri) {
+        return EfviPortImpl.cannotServe(uri);
+    }
+
+    @Override
+    public Port openPort(final PortUri uri) {
+        final Throwable cause = EfviNative.cause();
+        if (cause != null) {
+            throw new BackendUnavailableException("efvi: backend unavailable: " + cause.getMessage(), cause);
+        }
+        return EfviPortImpl.open(uri);
+    }
+}

@@ -1,0 +1,472 @@
+package io.bypass.efvi.internal;
+
+import io.bypass.BypassException;
+import io.bypass.BypassUriException;
+import io.bypass.Capability;
+import io.bypass.Counters;
+import io.bypass.FlowRule;
+import io.bypass.Port;
+import io.bypass.PortUri;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.efvi.internal.gen.EfviShim;
+import io.bypass.net.Ipv4;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InterfaceAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.MembershipKey;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An ef_vi port: one VI (event queue, RX ring, TX ring) on one interface, its protection
+ * domain, its registered packet buffers and its filters. The kernel keeps the interface's
+ * IP address, answers ARP and sends IGMP (through a kernel socket's group membership), as
+ * with Onload; the VI receives only the UDP flows steered to it with filters.
+ *
+ * <p>RX queue 0 and TX queue 0 share the VI's event queue, as in ef_vi: polling and
+ * flushing from different threads is safe, but {@link #close()} must not race them.
+ */
+public final class EfviPortImpl implements Port {
+    /** Size of one registered packet buffer (ef_vi's documented packet buffer size). */
+    static final int BUF_SIZE = 2048;
+    private static final Set<String> KNOWN = Set.of("rxRing", "txRing", "buffers");
+
+    private final PortUri uri;
+    private final String iface;
+    private final Counters counters = new Counters();
+    private final Arena arena = Arena.ofShared();
+    private final Map<FlowRule, int[]> filters = new HashMap<>();
+    private final Map<Integer, MembershipKey> groups = new HashMap<>();
+    private MemorySegment handle = MemorySegment.NULL;
+    private DatagramChannel igmpSocket;
+    private NetworkInterface nif;
+    private Set<Capability> capabilities = Set.of();
+    private EfviRxQueue rx;
+    private EfviTxQueue tx;
+    private long mac;
+    private int ipv4;
+    private int prefixLength;
+    private int gateway;
+    private int mtu;
+    private volatile boolean closed;
+
+    private EfviPortImpl(final PortUri uri) {
+        this.uri = uri;
+        this.iface = uri.target();
+    }
+
+    /**
+     * For {@code auto:}: whether this backend could serve the URI's interface.
+     *
+     * @param uri the URI
+     * @return null if it can try, else why not
+     */
+    public static String cannotServe(final PortUri uri) {
+        try {
+            if (uri.target().isEmpty()) {
+                return "no interface named (efvi:IFACE)";
+            }
+            if (NetworkInterface.getByName(uri.target()) == null) {
+                return "no interface " + uri.target() + " in this network namespace";
+            }
+            if (EfviNative.libKind() == EfviShim.BYPASS_EFVI_LIB_ONLOAD()) {
+                final Path driver = Path.of("/sys/class/net", uri.target(), "device", "driver");
+                if (Files.isSymbolicLink(driver)) {
+                    final String name = Files.readSymbolicLink(driver).getFileName().toString();
+                    if (!name.startsWith("sfc")) {
+                        return uri.target() + " is not a Solarflare/AMD NIC (driver " + name + ")";
+                    }
+                }
+            }
+            return null;
+        } catch (final IOException | RuntimeException e) {
+            return "cannot inspect " + uri.target() + ": " + e;
+        }
+    }
+
+    /**
+     * Opens a port; on failure frees whatever was set up and throws.
+     *
+     * @param uri {@code efvi:IFACE?rxRing=N&txRing=N&buffers=N}
+     * @return the open port
+     */
+    public static EfviPortImpl open(final PortUri uri) {
+        uri.requireOnly(KNOWN);
+        final EfviPortImpl port = new EfviPortImpl(uri);
+        try {
+            port.setUp();
+            return port;
+        } catch (final RuntimeException e) {
+            port.close();
+            throw e;
+        }
+    }
+
+    private static int ring(final PortUri uri, final String key) {
+        final int v = uri.getInt(key, 512, 64, 4096);
+        if (Integer.bitCount(v) != 1) {
+            throw new BypassUriException(uri.text(), "parameter '" + key + "' must be a power of two, got " + v);
+        }
+        return v;
+    }
+
+    private void setUp() {
+        if (iface.isEmpty()) {
+            throw new BypassUriException(uri.text(), "missing interface: efvi:IFACE, e.g. efvi:ens1f0");
+        }
+        final int rxRing = ring(uri, "rxRing");
+        final int txRing = ring(uri, "txRing");
+        final int buffersParam = uri.getInt("buffers", 0, 2, 32768);
+        try {
+            nif = NetworkInterface.getByName(iface);
+        } catch (final SocketException e) {
+            throw new BypassException("efvi: cannot look up interface " + iface + ": " + e.getMessage(), e);
+        }
+        if (nif == null) {
+            throw new BypassException("efvi: no interface " + iface + " in this network namespace; check `ip link`");
+        }
+        readInterface();
+
+        handle = EfviShim.bypass_efvi_create();
+        if (handle.equals(MemorySegment.NULL)) {
+            throw new BypassException("efvi: out of memory creating the VI state");
+        }
+        check("ef_driver_open", EfviShim.bypass_efvi_driver_open(handle));
+        check("ef_pd_alloc(" + iface + ", ifindex " + nif.getIndex() + ")", EfviShim.bypass_efvi_pd_alloc(handle, nif.getIndex()));
+        check("ef_vi_alloc_from_pd(rxq " + rxRing + ", txq " + txRing + ")",
+            EfviShim.bypass_efvi_vi_alloc(handle, -1, rxRing, txRing, 1));
+        final int rxCap = EfviShim.bypass_efvi_rx_capacity(handle);
+        final int txCap = EfviShim.bypass_efvi_tx_capacity(handle);
+        final int buffers = buffersParam > 0 ? buffersParam : rxCap + txCap;
+        final int rxBuffers = Math.min(rxCap, buffers / 2 + buffers % 2);
+        final int txBuffers = buffers - rxBuffers;
+        if (rxBuffers < 1 || txBuffers < 1) {
+            throw new BypassUriException(uri.text(), "parameter 'buffers' must leave at least one RX and one TX buffer");
+        }
+        final MemorySegment mem = arena.allocate((long) buffers * BUF_SIZE, 4096);
+        final MemorySegment dmaOut = arena.allocate((long) buffers * Long.BYTES, 8);
+        check("ef_memreg_alloc(" + buffers + " x " + BUF_SIZE + " bytes)",
+            EfviShim.bypass_efvi_memreg_alloc(handle, mem, mem.byteSize(), BUF_SIZE, dmaOut, buffers));
+        final long[] dma = dmaOut.toArray(ValueLayout.JAVA_LONG);
+        check("opening /proc/thread-self/net/arp for neighbour lookups", EfviShim.bypass_efvi_neigh_open(handle, arena.allocateFrom(iface)));
+
+        final int prefix = EfviShim.bypass_efvi_rx_prefix_len(handle);
+        final boolean onload = EfviNative.libKind() == EfviShim.BYPASS_EFVI_LIB_ONLOAD();
+        final boolean hwTimestamps = onload && EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0;
+        final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters);
+        rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
+        tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
+            Math.min(BUF_SIZE, mtu + 18));
+        events.txQueue(tx);
+        rx.fill(rxBuffers);
+
+        try {
+            // IGMP stays with the kernel: memberships on this socket make it report and answer queries.
+            igmpSocket = DatagramChannel.open(StandardProtocolFamily.INET);
+        } catch (final IOException e) {
+            throw new BypassException("efvi: cannot open the kernel socket used for multicast joins: " + e.getMessage(), e);
+        }
+        final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
+            Capability.MULTICAST, Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);
+        if (hwTimestamps) {
+            caps.add(Capability.HARDWARE_TIMESTAMPS);
+        }
+        capabilities = Collections.unmodifiableSet(caps);
+    }
+
+    private void readInterface() {
+        try {
+            final byte[] hw = nif.getHardwareAddress();
+            if (hw != null && hw.length == 6) {
+                long m = 0;
+                for (final byte b : hw) {
+                    m = (m << 8) | (b & 0xFF);
+                }
+                mac = m;
+            }
+            mtu = nif.getMTU();
+            for (final InterfaceAddress a : nif.getInterfaceAddresses()) {
+                if (a.getAddress() instanceof Inet4Address v4) {
+                    ipv4 = Ipv4.fromBytes(v4.getAddress());
+                    prefixLength = a.getNetworkPrefixLength();
+                    break;
+                }
+            }
+            gateway = readGateway(iface);
+        } catch (final IOException e) {
+            throw new BypassException("efvi: cannot read " + iface + "'s addresses: " + e.getMessage(), e);
+        }
+    }
+
+    /** The default route's gateway through {@code iface}, from this thread's namespace. */
+    private static int readGateway(final String iface) throws IOException {
+        final Path route = Path.of("/proc/thread-self/net/route");
+        if (!Files.isReadable(route)) {
+            return 0;
+        }
+        final List<String> lines = Files.readAllLines(route);
+        for (final String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            final String[] f = line.trim().split("\\s+");
+            if (f.length >= 3 && f[0].equals(iface) && f[1].equals("00000000")) {
+                // The file prints the address as the host-order int of its network-order bytes.
+                return Integer.reverseBytes((int) Long.parseLong(f[2], 16));
+            }
+        }
+        return 0;
+    }
+
+    private void check(final String call, final int rc) {
+        if (rc < 0) {
+            throw new BypassException("efvi: " + call + " on " + iface + " failed: " + Errno.describe(rc) + Errno.remedy(rc)
+                + " (library " + EfviNative.libPath() + ", " + EfviNative.libVersion() + ")");
+        }
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new BypassException("efvi port " + iface + " is closed");
+        }
+    }
+
+    @Override
+    public String backend() {
+        return "efvi";
+    }
+
+    @Override
+    public PortUri uri() {
+        return uri;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public int rxQueueCount() {
+        return 1;
+    }
+
+    @Override
+    public int txQueueCount() {
+        return 1;
+    }
+
+    @Override
+    public RxQueue rxQueue(final int id) {
+        ensureOpen();
+        if (id != 0) {
+            throw new IllegalArgumentException("efvi ports have one RX queue (0), not " + id);
+        }
+        return rx;
+    }
+
+    @Override
+    public TxQueue txQueue(final int id) {
+        ensureOpen();
+        if (id != 0) {
+            throw new IllegalArgumentException("efvi ports have one TX queue (0), not " + id);
+        }
+        return tx;
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public long macAddress() {
+        return mac;
+    }
+
+    @Override
+    public int ipv4Address() {
+        return ipv4;
+    }
+
+    @Override
+    public int ipv4PrefixLength() {
+        return prefixLength;
+    }
+
+    @Override
+    public int ipv4Gateway() {
+        return gateway;
+    }
+
+    @Override
+    public int mtu() {
+        return mtu;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Adds an ef_vi {@code ip4_local} UDP filter; address 0 means this port's own address.
+     * Adding the same flow again only counts a reference.
+     */
+    @Override
+    public synchronized void addFlow(final int rxQueueId, final FlowRule rule) {
+        ensureOpen();
+        checkQueue(rxQueueId);
+        final FlowRule key = effective(rule);
+        final int[] cookie = filters.get(key);
+        if (cookie != null) {
+            cookie[2]++;
+            return;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            final MemorySegment out = a.allocate(2L * Integer.BYTES, 4);
+            final int rc = EfviShim.bypass_efvi_filter_add_udp(handle, key.destinationAddress(), key.destinationPort(), out);
+            if (rc < 0) {
+                throw new BypassException("efvi: ef_vi_filter_add(udp " + Ipv4.toString(key.destinationAddress()) + ":"
+                    + key.destinationPort() + ") on " + iface + " failed: " + Errno.describe(rc)
+                    + (rc == -17 ? "; another VI or Onload stack already has a filter for this flow" : Errno.remedy(rc)));
+            }
+            filters.put(key, new int[] {out.getAtIndex(ValueLayout.JAVA_INT, 0), out.getAtIndex(ValueLayout.JAVA_INT, 1), 1});
+        }
+    }
+
+    @Override
+    public synchronized void removeFlow(final int rxQueueId, final FlowRule rule) {
+        ensureOpen();
+        checkQueue(rxQueueId);
+        final FlowRule key = effective(rule);
+        final int[] cookie = filters.get(key);
+        if (cookie == null) {
+            throw new BypassException("efvi: no flow udp " + Ipv4.toString(key.destinationAddress()) + ":"
+                + key.destinationPort() + " was added on " + iface);
+        }
+        if (--cookie[2] > 0) {
+            return;
+        }
+        filters.remove(key);
+        final int rc = deleteFilter(cookie);
+        if (rc < 0) {
+            throw new BypassException("efvi: ef_vi_filter_del(udp " + Ipv4.toString(key.destinationAddress()) + ":"
+                + key.destinationPort() + ") on " + iface + " failed: " + Errno.describe(rc));
+        }
+    }
+
+    private int deleteFilter(final int[] cookie) {
+        try (Arena a = Arena.ofConfined()) {
+            final MemorySegment c = a.allocate(2L * Integer.BYTES, 4);
+            c.setAtIndex(ValueLayout.JAVA_INT, 0, cookie[0]);
+            c.setAtIndex(ValueLayout.JAVA_INT, 1, cookie[1]);
+            return EfviShim.bypass_efvi_filter_del(handle, c);
+        }
+    }
+
+    private FlowRule effective(final FlowRule rule) {
+        return rule.destinationAddress() == 0 ? new FlowRule(ipv4, rule.destinationPort()) : rule;
+    }
+
+    private static void checkQueue(final int rxQueueId) {
+        if (rxQueueId != 0) {
+            throw new IllegalArgumentException("efvi ports have one RX queue (0), not " + rxQueueId);
+        }
+    }
+
+    @Override
+    public synchronized void joinMulticast(final int group) {
+        ensureOpen();
+        if (!Ipv4.isMulticast(group)) {
+            throw new IllegalArgumentException(Ipv4.toString(group) + " is not a multicast group");
+        }
+        if (groups.containsKey(group)) {
+            return;
+        }
+        try {
+            groups.put(group, igmpSocket.join(InetAddress.getByAddress(Ipv4.toBytes(group)), nif));
+        } catch (final IOException e) {
+            throw new BypassException("efvi: the kernel refused to join " + Ipv4.toString(group) + " on " + iface
+                + " (needed so IGMP reports go out): " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void leaveMulticast(final int group) {
+        ensureOpen();
+        final MembershipKey key = groups.remove(group);
+        if (key == null) {
+            throw new BypassException("efvi: " + Ipv4.toString(group) + " was not joined on " + iface);
+        }
+        key.drop();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Reads the kernel's table ({@code /proc/net/arp} of the namespace the port was opened
+     * in); when the entry is missing, sends an empty datagram to the discard port so the
+     * kernel resolves it. No allocation.
+     */
+    @Override
+    public long resolveNeighbour(final int ipv4Address) {
+        ensureOpen();
+        return EfviShim.bypass_efvi_neigh_resolve(handle, ipv4Address);
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Removes the filters, leaves the groups, frees the VI, the memory registration, the
+     * protection domain and the driver handle (in that order), then the packet buffers.
+     * Idempotent, and safe after a failed open.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!handle.equals(MemorySegment.NULL)) {
+            for (final int[] cookie : filters.values()) {
+                deleteFilter(cookie);
+            }
+        }
+        filters.clear();
+        for (final MembershipKey k : groups.values()) {
+            k.drop();
+        }
+        groups.clear();
+        if (igmpSocket != null) {
+            try {
+                igmpSocket.close();
+            } catch (final IOException ignored) {
+                // nothing left to free
+            }
+        }
+        if (!handle.equals(MemorySegment.NULL)) {
+            EfviShim.bypass_efvi_destroy(handle);
+            handle = MemorySegment.NULL;
+        }
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "efvi:" + iface + " (" + EfviNative.libVersion() + ")";
+    }
+}

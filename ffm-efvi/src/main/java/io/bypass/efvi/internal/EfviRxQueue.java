@@ -1,0 +1,149 @@
+package io.bypass.efvi.internal;
+
+import io.bypass.Counter;
+import io.bypass.Counters;
+import io.bypass.FrameHandler;
+import io.bypass.FrameMeta;
+import io.bypass.RxQueue;
+import io.bypass.efvi.internal.gen.EfviShim;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * RX queue 0 of an ef_vi port. {@link #poll} makes at most two downcalls: one
+ * {@code ef_eventq_poll} (through {@link EventQueue}) when fewer records than asked for
+ * are pending, and one refill ({@code ef_vi_receive_init} per buffer, one
+ * {@code ef_vi_receive_push}) for the buffers it handed to the application.
+ */
+final class EfviRxQueue implements RxQueue {
+    private static final int OK = EfviShim.BYPASS_EFVI_ST_OK();
+    private static final int JUMBO_TAIL = EfviShim.BYPASS_EFVI_ST_JUMBO_TAIL();
+    private static final int F_TS = EfviShim.BYPASS_EFVI_RXF_TIMESTAMP();
+    private static final int F_SYNCED = EfviShim.BYPASS_EFVI_RXF_TS_SYNCED();
+
+    private final EfviPortImpl port;
+    private final MemorySegment handle;
+    private final EventQueue events;
+    private final Counters counters;
+    private final long memBase;
+    private final int bufSize;
+    private final int prefix;
+    private final long[] dma;
+    private final boolean hardwareClock;
+    private final MemorySegment refillIds;
+    private final MemorySegment refillAddrs;
+    private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+    private final FrameMeta meta = new FrameMeta();
+    private long head;
+    private int refills;
+
+    EfviRxQueue(final EfviPortImpl port, final MemorySegment handle, final EventQueue events, final Arena arena,
+                final long memBase, final int bufSize, final int prefix, final long[] dma, final int rxBuffers,
+                final boolean hardwareClock) {
+        this.port = port;
+        this.handle = handle;
+        this.events = events;
+        this.counters = port.counters();
+        this.memBase = memBase;
+        this.bufSize = bufSize;
+        this.prefix = prefix;
+        this.dma = dma;
+        this.hardwareClock = hardwareClock;
+        refillIds = arena.allocate((long) rxBuffers * Integer.BYTES, 64);
+        refillAddrs = arena.allocate((long) rxBuffers * Long.BYTES, 64);
+    }
+
+    /** Posts RX buffers {@code 0..n-1} to the NIC; called once at open. */
+    void fill(final int n) {
+        for (int i = 0; i < n; i++) {
+            queueRefill(i);
+        }
+        pushRefills();
+    }
+
+    private void queueRefill(final int id) {
+        refillIds.setAtIndex(ValueLayout.JAVA_INT, refills, id);
+        refillAddrs.setAtIndex(ValueLayout.JAVA_LONG, refills, dma[id]);
+        refills++;
+    }
+
+    private void pushRefills() {
+        if (refills > 0) {
+            final int n = EfviShim.bypass_efvi_refill(handle, refillIds, refillAddrs, refills);
+            if (n < refills) {
+                // Cannot happen: only buffers the NIC gave back are reposted. Count, never lose silently.
+                counters.add(Counter.DROP_NO_BUFFER, refills - Math.max(0, n));
+            }
+            refills = 0;
+        }
+    }
+
+    @Override
+    public int poll(final FrameHandler handler, final int limit) {
+        port.ensureOpen();
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit " + limit + " < 1");
+        }
+        if (events.tail() - head < limit) {
+            events.poll();
+        }
+        final long tail = events.tail();
+        final int capacity = events.capacity();
+        int delivered = 0;
+        long bytes = 0;
+        try {
+            while (head < tail && delivered < limit) {
+                final int slot = (int) (head % capacity);
+                head++;
+                final int id = events.pendingId[slot];
+                final int status = events.pendingStatus[slot];
+                if (id < 0 || id >= dma.length) {
+                    counters.increment(Counter.DROP_RX_OTHER);
+                    continue;
+                }
+                queueRefill(id);
+                if (status == OK) {
+                    final int len = events.pendingLen[slot];
+                    final int flags = events.pendingFlags[slot];
+                    final long ts = (flags & F_TS) != 0 ? events.pendingTs[slot] : FrameMeta.NO_TIMESTAMP;
+                    view.wrap(memBase + (long) id * bufSize + prefix, len);
+                    meta.set(0, ts, hardwareClock && (flags & F_SYNCED) != 0);
+                    delivered++;
+                    bytes += len;
+                    handler.onFrame(view, 0, len, meta);
+                } else if (status != JUMBO_TAIL) {
+                    counters.increment(dropFor(status));
+                }
+            }
+        } finally {
+            pushRefills();
+            if (delivered > 0) {
+                counters.add(Counter.RX_PACKETS, delivered);
+                counters.add(Counter.RX_BYTES, bytes);
+            }
+        }
+        return delivered;
+    }
+
+    /** The counter for an RX_DISCARD reason (as decoded by the shim). */
+    static Counter dropFor(final int status) {
+        if (status == EfviShim.BYPASS_EFVI_ST_TRUNC() || status == EfviShim.BYPASS_EFVI_ST_JUMBO_HEAD()) {
+            return Counter.DROP_RX_OVERSIZE;   // larger than one packet buffer
+        }
+        if (status == EfviShim.BYPASS_EFVI_ST_MCAST_MISMATCH()) {
+            return Counter.DROP_NOT_OURS;
+        }
+        if (status == EfviShim.BYPASS_EFVI_ST_NO_DESC_TRUNC()) {
+            return Counter.DROP_NO_BUFFER;
+        }
+        return Counter.DROP_RX_OTHER;          // checksum (IP or L4, ef_vi does not say which), CRC, rights, other
+    }
+
+    @Override
+    public int id() {
+        return 0;
+    }
+}

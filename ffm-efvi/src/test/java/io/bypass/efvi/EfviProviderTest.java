@@ -1,0 +1,111 @@
+package io.bypass.efvi;
+
+import io.bypass.BackendUnavailableException;
+import io.bypass.Bypass;
+import io.bypass.BypassException;
+import io.bypass.BypassUriException;
+import io.bypass.efvi.internal.EfviNative;
+import io.bypass.efvi.internal.gen.EfviShim;
+import io.bypass.spi.BackendProvider;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Availability, library selection, URI validation and the shim's build, without traffic.
+ * Surefire points {@code bypass.efvi.libciul} at the software stand-in.
+ */
+class EfviProviderTest {
+    private static final Path TEST_DIR = Path.of(System.getProperty("bypass.efvi.test.dir", "target/efvi-standin"));
+    private static final boolean ONLOAD_HEADERS = Files.isRegularFile(Path.of("/usr/include/etherfabric/ef_vi.h"));
+
+    @Test
+    void withoutAConfiguredLibraryTheCauseNamesOnloadAndTheRemedy() {
+        final boolean onloadInstalled;
+        try (Arena a = Arena.ofConfined()) {
+            SymbolLookup.libraryLookup(EfviNative.LIBCIUL, a);
+            onloadInstalled = true;
+        } catch (final IllegalArgumentException e) {
+            assertNotNull(e.getMessage());
+            final BackendUnavailableException cause = assertThrows(BackendUnavailableException.class,
+                () -> EfviNative.locateLibciul(null, null));
+            assertTrue(cause.getMessage().startsWith("Onload's libciul.so.1 not found: install Onload (https://github.com/Xilinx-CNS/onload"),
+                cause.getMessage());
+            assertTrue(cause.getMessage().contains("-Dbypass.efvi.libciul="), cause.getMessage());
+            return;
+        }
+        // A host with Onload: the default is the real library.
+        assertTrue(onloadInstalled);
+        assertEquals(EfviNative.LIBCIUL, EfviNative.locateLibciul(null, null));
+    }
+
+    @Test
+    void aConfiguredLibraryMustExist() {
+        final BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
+            () -> EfviNative.locateLibciul("/nonexistent/libciul.so.1", null));
+        assertTrue(e.getMessage().contains("/nonexistent/libciul.so.1") && e.getMessage().contains("bypass.efvi.libciul"), e.getMessage());
+        final String standin = TEST_DIR.resolve("libbypass_ciul_standin.so").toString();
+        assertEquals(standin, EfviNative.locateLibciul(null, standin), "the environment variable is used without the property");
+        assertEquals(standin, EfviNative.locateLibciul(standin, "/nonexistent"), "the property wins over the environment");
+    }
+
+    @Test
+    void providerIsFoundAndAvailableWithTheStandIn() {
+        final BackendProvider p = Bypass.backend("efvi");
+        assertNotNull(p, "efvi provider not found by ServiceLoader");
+        assertEquals(400, p.priority());
+        assertNull(p.unavailabilityCause(), () -> "efvi unavailable with the stand-in: " + p.unavailabilityCause());
+        assertTrue(p.isAvailable());
+        assertEquals(EfviShim.BYPASS_EFVI_LIB_STANDIN(), EfviShim.bypass_efvi_lib_kind(), "surefire configures the stand-in");
+        assertTrue(EfviShim.bypass_efvi_lib_version().reinterpret(64).getString(0).startsWith("bypass-ciul-standin"));
+    }
+
+    /** The build compiles the shim against our own header; the jar's shim too when Onload is absent. */
+    @Test
+    void shimIsBuiltAgainstOurOwnHeader() throws Throwable {
+        final Path own = TEST_DIR.resolve("libbypass_efvi_ownhdr.so");
+        assertTrue(Files.isRegularFile(own), own + " not built");
+        try (Arena a = Arena.ofConfined()) {
+            final MethodHandle abi = Linker.nativeLinker().downcallHandle(
+                SymbolLookup.libraryLookup(own, a).find("bypass_efvi_abi").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            assertEquals(EfviShim.BYPASS_EFVI_ABI_OWN_HEADER(), (int) abi.invokeExact());
+        }
+        assertNotNull(EfviNative.class.getResource(EfviNative.SHIM_RESOURCE), "the shim is packaged in the jar's resources");
+        assertEquals(ONLOAD_HEADERS ? EfviShim.BYPASS_EFVI_ABI_ONLOAD() : EfviShim.BYPASS_EFVI_ABI_OWN_HEADER(),
+            ONLOAD_HEADERS ? EfviShim.BYPASS_EFVI_ABI_ONLOAD() : EfviShim.bypass_efvi_abi(),
+            "without /usr/include/etherfabric the loaded shim is the own-header build");
+    }
+
+    @Test
+    void badUrisAreRefusedNamingTheParameter() {
+        assertUri("efvi:eth0?rxring=512", "unknown parameter 'rxring'");
+        assertUri("efvi:eth0?rxRing=100", "'rxRing' must be a power of two");
+        assertUri("efvi:eth0?txRing=8192", "'txRing' must be in 64..4096");
+        assertUri("efvi:eth0?buffers=1", "'buffers' must be in 2..32768");
+        assertUri("efvi:", "missing interface");
+    }
+
+    private static void assertUri(final String uri, final String expected) {
+        final BypassUriException e = assertThrows(BypassUriException.class, () -> Bypass.open(uri));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void unknownInterfaceIsAClearError() {
+        final BypassException e = assertThrows(BypassException.class, () -> Bypass.open("efvi:nosuchif0"));
+        assertTrue(e.getMessage().contains("no interface nosuchif0"), e.getMessage());
+    }
+}
