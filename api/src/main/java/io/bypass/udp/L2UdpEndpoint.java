@@ -27,6 +27,8 @@ import io.bypass.net.Udp;
 import io.bypass.spi.ClaimOwner;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +102,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
 
+    private final NanoClock nanoClock;
     private final Port port;
     private final PortUri uri;
     private final boolean closePort;
@@ -157,6 +160,21 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * @throws BypassUriException if a parameter is malformed or the queue does not exist
      */
     public L2UdpEndpoint(final Port port, final PortUri uri, final boolean closePort) {
+        this(port, uri, closePort, SystemNanoClock.INSTANCE);
+    }
+
+    /**
+     * Opens the protocol layer with a given clock for neighbour expiry and ARP retries
+     * (tests drive time with a {@link org.agrona.concurrent.CachedNanoClock}).
+     *
+     * @param port      an open L2 port
+     * @param uri       the URI the endpoint was asked for
+     * @param closePort whether {@link #close()} also closes {@code port}
+     * @param nanoClock read once per {@link #poll} and when resolving a neighbour
+     * @throws BypassUriException if a parameter is malformed or the queue does not exist
+     */
+    public L2UdpEndpoint(final Port port, final PortUri uri, final boolean closePort, final NanoClock nanoClock) {
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.port = Objects.requireNonNull(port, "port");
         this.uri = Objects.requireNonNull(uri, "uri");
         this.closePort = closePort;
@@ -192,7 +210,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             .handleIgmp(!kernelNeighbours);
         neighbours = new NeighbourTable(16, REACHABLE_NANOS, kernelNeighbours ? KERNEL_RETRY_NANOS : ARP_RETRY_NANOS);
         identification = ThreadLocalRandom.current().nextInt(0x10000);
-        clockNanos = System.nanoTime();
+        clockNanos = nanoClock.nanoTime();
     }
 
     private BypassException closedException() {
@@ -355,7 +373,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         this.handler = handler;
         delivered = 0;
         deliveredBytes = 0;
-        clockNanos = System.nanoTime();
+        clockNanos = nanoClock.nanoTime();
         final Counters c = counters;
         final long packetsBefore = c.get(Counter.RX_PACKETS);
         final long bytesBefore = c.get(Counter.RX_BYTES);
@@ -531,7 +549,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * {@link Capability#KERNEL_NEIGHBOURS}) or sends an ARP request, rate-limited.
      */
     private long resolve(final int nextHop) {
-        final long now = System.nanoTime();
+        final long now = nanoClock.nanoTime();
         clockNanos = now;
         if (neighbours.trySolicit(nextHop, now)) {
             if (kernelNeighbours) {
@@ -549,19 +567,22 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
 
     /**
      * A known but expired neighbour: keep using it, confirm it at most once per retry
-     * interval. Broadcast, so a neighbour whose MAC changed still hears the request.
+     * interval. Broadcast, so a neighbour whose MAC changed still hears the request; the
+     * kernel's answer, where it resolves, is used at once.
      */
-    private void reconfirm(final int nextHop) {
+    private long reconfirm(final int nextHop, final long staleMac) {
         if (neighbours.trySolicit(nextHop, clockNanos)) {
             if (kernelNeighbours) {
                 final long mac = port.resolveNeighbour(nextHop);
                 if (mac >= 0) {
                     neighbours.learn(nextHop, mac, clockNanos);
+                    return mac & Mac.MASK;
                 }
             } else if (sendArp(Arp.OP_REQUEST, Mac.BROADCAST, Mac.ZERO, nextHop)) {
                 tx.flush();
             }
         }
+        return staleMac;
     }
 
     /**
@@ -615,7 +636,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
                     return NEIGHBOUR_PENDING;
                 }
             } else if (!neighbours.isFresh(nextHop, clockNanos)) {
-                reconfirm(nextHop);
+                m = reconfirm(nextHop, m);
             }
             mac = m;
         }

@@ -15,6 +15,7 @@ import io.bypass.net.Mac;
 import io.bypass.net.NeighbourTable;
 import io.bypass.net.RefFrames;
 import io.bypass.testing.MemoryPort;
+import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -180,6 +181,79 @@ class L2UdpEndpointTest {
         assertEquals(IP_B, int32(f, 38));
         assertEquals(NeighbourTable.INCOMPLETE, a.neighbours().state(IP_B, System.nanoTime()));
         assertEquals(2, a.counters().get(Counter.DROP_NEIGHBOUR_UNRESOLVED));
+    }
+
+    @Test
+    void arpRetriesAfterTheIntervalAndReprobesStaleNeighbours() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final CachedNanoClock clock = new CachedNanoClock();
+        clock.update(5_000_000_000L);
+        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
+        toClose.add(a);
+        final UdpDestination toB = UdpDestination.of(IP_B, PORT);
+        assertEquals(UdpEndpoint.NEIGHBOUR_PENDING, a.tryClaim(toB, 1, claim));
+        clock.advance(999_000_000L);
+        assertEquals(UdpEndpoint.NEIGHBOUR_PENDING, a.tryClaim(toB, 1, claim));
+        assertEquals(1, drain(pair.b()).size(), "rate-limited within the second");
+        clock.advance(1_000_000L);
+        assertEquals(UdpEndpoint.NEIGHBOUR_PENDING, a.tryClaim(toB, 1, claim));
+        assertEquals(1, drain(pair.b()).size(), "retried after a second");
+
+        send(pair.b(), RefFrames.arp(MAC_A, Arp.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A));
+        a.poll(collect, 16);
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        a.flush();
+        assertEquals(1, drain(pair.b()).size(), "fresh: just the datagram");
+
+        clock.advance(30_000_000_001L);
+        a.poll(collect, 16);
+        assertEquals(NeighbourTable.STALE, a.neighbours().state(IP_B, clock.nanoTime()));
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim), "a stale MAC is still used");
+        claim.commit();
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        a.flush();
+        final List<byte[]> frames = drain(pair.b());
+        assertEquals(3, frames.size(), "one re-probe, then both datagrams");
+        assertEquals(Mac.BROADCAST, mac(frames.get(0), 0), "re-probe is broadcast: a changed MAC still hears it");
+        assertEquals(0x0806, get16(frames.get(0), 12));
+        assertEquals(MAC_B, mac(frames.get(1), 0));
+        assertEquals(MAC_B, mac(frames.get(2), 0));
+    }
+
+    @Test
+    void kernelNeighboursAreAskedAgainWhenStale() {
+        final long[] answer = {MAC_B};
+        final MemoryPort.Config ca = configA()
+            .capabilities(EnumSet.of(Capability.L2_FRAMES, Capability.KERNEL_NEIGHBOURS))
+            .neighbourResolver(ip -> ip == IP_B ? answer[0] : -1);
+        final MemoryPort.Pair pair = pair(ca, configB());
+        final CachedNanoClock clock = new CachedNanoClock();
+        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
+        toClose.add(a);
+        final UdpDestination toB = UdpDestination.of(IP_B, PORT);
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        for (int i = 0; i < 10; i++) {
+            assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+            claim.commit();
+        }
+        assertEquals(1, pair.a().neighbourQueries().size(), "cached while fresh");
+        answer[0] = 0x02_00_00_00_00_BBL;
+        clock.advance(31_000_000_000L);
+        a.poll(collect, 16);
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        assertEquals(2, pair.a().neighbourQueries().size(), "asked again once stale");
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        a.flush();
+        final List<byte[]> frames = drain(pair.b());
+        assertEquals(13, frames.size());
+        assertEquals(MAC_B, mac(frames.get(10), 0));
+        assertEquals(0x02_00_00_00_00_BBL, mac(frames.get(11), 0), "the kernel's new answer is used at once");
+        assertEquals(0x02_00_00_00_00_BBL, mac(frames.get(12), 0));
     }
 
     @Test
