@@ -509,6 +509,33 @@ class L2UdpEndpointTest {
     }
 
     @Test
+    void generalV3QueryWithManyGroupsSplitsReportsByMtu() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final L2UdpEndpoint b = endpoint(pair.b());
+        final int groups = 200;
+        for (int i = 0; i < groups; i++) {
+            b.join(Ipv4.parse("239.10.0.0") + i, GROUP_PORT);
+        }
+        assertEquals(groups, drain(pair.a()).size(), "one report per join");
+        send(pair.a(), RefFrames.igmp(Igmp.ALL_SYSTEMS, RefFrames.igmpQuery(0, true, 100)));
+        b.poll(collect, 16);
+        final List<byte[]> reports = drain(pair.a());
+        assertEquals(2, reports.size(), "(1500 - 24 - 8) / 8 = 183 records fit one frame");
+        final java.util.Set<Integer> reported = new java.util.HashSet<>();
+        for (final byte[] f : reports) {
+            assertTrue(f.length - 14 <= 1500, "within the MTU");
+            assertIgmpIpHeader(f, Igmp.V3_ROUTERS);
+            final IgmpV3Report r = new IgmpV3Report().wrap(new UnsafeBuffer(f), 38, get16(f, 16) - 24);
+            assertTrue(r.isWellFormed());
+            for (int i = 0; i < r.numberOfGroupRecords(); i++) {
+                assertEquals(IgmpV3Report.MODE_IS_EXCLUDE, r.recordType(i));
+                reported.add(r.recordGroup(i));
+            }
+        }
+        assertEquals(groups, reported.size(), "every joined group reported once");
+    }
+
+    @Test
     void kernelNeighboursMeansNoArpNoIgmpAndKernelResolution() {
         final MemoryPort.Config ca = configA()
             .capabilities(EnumSet.of(Capability.L2_FRAMES, Capability.KERNEL_NEIGHBOURS, Capability.FLOW_STEERING))
