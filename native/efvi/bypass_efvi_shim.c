@@ -35,10 +35,18 @@
 #define BYPASS_EFVI_FUNCS(X) \
   X(ef_driver_open) X(ef_driver_close) X(ef_pd_alloc) X(ef_pd_free) \
   X(ef_memreg_alloc) X(ef_memreg_free) X(ef_vi_alloc_from_pd) X(ef_vi_free) \
-  X(ef_vi_transmit_init) X(ef_vi_transmit_unbundle) \
-  X(ef_vi_receive_get_timestamp_with_sync_flags) X(ef_vi_version_str) \
+  X(ef_vi_transmit_init) X(ef_vi_transmit_unbundle) X(ef_vi_version_str) \
   X(ef_filter_spec_init) X(ef_filter_spec_set_ip4_local) \
-  X(ef_vi_filter_add) X(ef_vi_filter_del)
+  X(ef_vi_filter_add) X(ef_vi_filter_del) BYPASS_EFVI_TS_FUNCS(X)
+
+/* RX timestamps: ef_vi_receive_get_precise_timestamp (a macro over the ops table) where
+ * the headers have it; older Onload only exports ef_vi_receive_get_timestamp_with_sync_flags,
+ * which newer Onload marks deprecated. */
+#ifdef ef_vi_receive_get_precise_timestamp
+#define BYPASS_EFVI_TS_FUNCS(X)
+#else
+#define BYPASS_EFVI_TS_FUNCS(X) X(ef_vi_receive_get_timestamp_with_sync_flags)
+#endif
 
 #define DECLARE(f) static __typeof__(f)* p_##f;
 BYPASS_EFVI_FUNCS(DECLARE)
@@ -282,11 +290,20 @@ int bypass_efvi_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int max_rx,
       if ((*e).rx.flags & EF_EVENT_FLAG_MULTICAST) flags |= BYPASS_EFVI_RXF_MULTICAST;
       rx_ts[nrx] = INT64_MIN;
       if (status == BYPASS_EFVI_ST_OK && h->rx_ts && id >= 0 && id < h->n_bufs) {
-        struct timespec ts;
+        const void* pkt = h->mem + (size_t) id * h->buf_size;
+        int64_t sec = 0, nsec = 0;
         unsigned sync = 0;
-        if (p_ef_vi_receive_get_timestamp_with_sync_flags(&h->vi, h->mem + (size_t) id * h->buf_size,
-                                                          &ts, &sync) == 0) {
-          rx_ts[nrx] = (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
+#ifdef ef_vi_receive_get_precise_timestamp
+        ef_precisetime pt;
+        int ok = ef_vi_receive_get_precise_timestamp(&h->vi, pkt, &pt) == 0;
+        if (ok) { sec = pt.tv_sec; nsec = pt.tv_nsec; sync = pt.tv_flags; }
+#else
+        struct timespec ts;
+        int ok = p_ef_vi_receive_get_timestamp_with_sync_flags(&h->vi, pkt, &ts, &sync) == 0;
+        if (ok) { sec = ts.tv_sec; nsec = ts.tv_nsec; }
+#endif
+        if (ok) {
+          rx_ts[nrx] = sec * 1000000000LL + nsec;
           flags |= BYPASS_EFVI_RXF_TIMESTAMP;
           if (sync & EF_VI_SYNC_FLAG_CLOCK_SET) flags |= BYPASS_EFVI_RXF_TS_SYNCED;
         }

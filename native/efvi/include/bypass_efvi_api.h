@@ -168,6 +168,14 @@ typedef struct ef_filter_cookie {
   int filter_type;
 } ef_filter_cookie;
 
+/* A received packet's time: UTC seconds, nanoseconds, 1/65536 ns, EF_VI_SYNC_FLAG_* flags. */
+typedef struct {
+  int64_t  tv_sec;
+  uint32_t tv_nsec;
+  uint16_t tv_nsec_frac;
+  uint16_t tv_flags;
+} ef_precisetime;
+
 typedef struct { unsigned mask; } ef_vi_rxq;
 typedef struct { unsigned mask; } ef_vi_txq;
 
@@ -190,6 +198,7 @@ typedef struct ef_vi {
     void (*transmit_push)(struct ef_vi*);
     int  (*receive_init)(struct ef_vi*, ef_addr, ef_request_id);
     void (*receive_push)(struct ef_vi*);
+    int  (*receive_get_timestamp)(struct ef_vi*, const void* pkt, ef_precisetime*);
     int  (*eventq_poll)(struct ef_vi*, ef_event*, int evs_len);
   } ops;
 } ef_vi;
@@ -202,6 +211,7 @@ typedef struct ef_vi {
 #define ef_vi_transmitv_init(vi, iov, iov_len, dma_id) (vi)->ops.transmitv_init((vi), (iov), (iov_len), (dma_id))
 #define ef_vi_transmit_push(vi)                (vi)->ops.transmit_push((vi))
 #define ef_eventq_poll(evq, evs, evs_len)      (evq)->ops.eventq_poll((evq), (evs), (evs_len))
+#define ef_vi_receive_get_precise_timestamp(vi, pkt, ts_out) (vi)->ops.receive_get_timestamp((vi), (pkt), (ts_out))
 
 /* ---- inline accessors, as in ef_vi ---- */
 static inline int ef_vi_receive_prefix_len(const ef_vi* vi) { return vi->rx_prefix_len; }
@@ -227,6 +237,7 @@ extern int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* 
 extern int ef_vi_free(ef_vi* vi, ef_driver_handle nic);
 extern int ef_vi_transmit_init(ef_vi* vi, ef_addr addr, int bytes, ef_request_id dma_id);
 extern int ef_vi_transmit_unbundle(ef_vi* ep, const ef_event*, ef_request_id* ids);
+/* Older API (Onload deprecates it for ef_vi_receive_get_precise_timestamp). */
 extern int ef_vi_receive_get_timestamp_with_sync_flags(ef_vi* vi, const void* pkt,
                                                        struct timespec* ts_out, unsigned* flags_out);
 extern const char* ef_vi_version_str(void);

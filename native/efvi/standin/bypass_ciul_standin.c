@@ -407,6 +407,19 @@ int ef_vi_receive_get_timestamp_with_sync_flags(ef_vi* vi, const void* pkt, stru
   return 0;
 }
 
+static int sv_receive_get_timestamp(ef_vi* vi, const void* pkt, ef_precisetime* ts_out) {
+  struct timespec ts;
+  unsigned flags = 0;
+  int rc = ef_vi_receive_get_timestamp_with_sync_flags(vi, pkt, &ts, &flags);
+  memset(ts_out, 0, sizeof(*ts_out));
+  if (rc == 0) {
+    ts_out->tv_sec = ts.tv_sec;
+    ts_out->tv_nsec = (uint32_t) ts.tv_nsec;
+    ts_out->tv_flags = (uint16_t) flags;
+  }
+  return rc;
+}
+
 int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_driver_handle pd_dh,
                         int evq_capacity, int rxq_capacity, int txq_capacity, ef_vi* evq_opt,
                         ef_driver_handle evq_dh, enum ef_vi_flags flags) {
@@ -462,6 +475,7 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
   vi->ops.receive_init = sv_receive_init;
   vi->ops.receive_push = sv_receive_push;
   vi->ops.eventq_poll = sv_eventq_poll;
+  vi->ops.receive_get_timestamp = sv_receive_get_timestamp;
   return 0;
 }
 
