@@ -29,6 +29,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,23 +49,56 @@
 #define FILTER_IP4_LOCAL    1
 
 int bypass_ciul_standin_abi(void) { return 1; }
+
+/* ---- test hooks: fault injection and a count of live objects, so tests can prove that a
+ * failed open frees everything it had allocated ---- */
+static char fail_call[64];
+static int fail_err;
+static int fail_times;
+static int live_objects;  /* driver handles + PDs + memory registrations + VIs */
+
+/* The next `times` calls named `call` (e.g. "ef_memreg_alloc") fail with `err` (negative errno). */
+int bypass_ciul_standin_fail_next(const char* call, int err, int times) {
+  snprintf(fail_call, sizeof(fail_call), "%s", call != NULL ? call : "");
+  fail_err = err;
+  fail_times = times;
+  return 0;
+}
+
+int bypass_ciul_standin_live_objects(void) { return __atomic_load_n(&live_objects, __ATOMIC_SEQ_CST); }
+
+static int injected(const char* call) {
+  if (fail_times > 0 && strcmp(fail_call, call) == 0) {
+    fail_times--;
+    return fail_err;
+  }
+  return 0;
+}
+
+static void live(int delta) { __atomic_add_fetch(&live_objects, delta, __ATOMIC_SEQ_CST); }
 const char* ef_vi_version_str(void) { return "bypass-ciul-standin 1 (software, AF_PACKET)"; }
 
 /* ---- driver handle and protection domain ---- */
 
 int ef_driver_open(ef_driver_handle* dh_out) {
+  int inj = injected("ef_driver_open");
+  if (inj) return inj;
   int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -errno;
   *dh_out = fd;
+  live(1);
   return 0;
 }
 
 int ef_driver_close(ef_driver_handle dh) {
+  live(-1);
   return close(dh) == 0 ? 0 : -errno;
 }
 
 int ef_pd_alloc(ef_pd* pd, ef_driver_handle dh, int ifindex, enum ef_pd_flags flags) {
   (void) dh;
+  int inj = injected("ef_pd_alloc");
+  if (inj) return inj;
   char name[IF_NAMESIZE];
   if (if_indextoname((unsigned) ifindex, name) == NULL) return -ENODEV;
   memset(pd, 0, sizeof(*pd));
@@ -73,13 +107,17 @@ int ef_pd_alloc(ef_pd* pd, ef_driver_handle dh, int ifindex, enum ef_pd_flags fl
   pd->pd_intf_name = strdup(name);
   pd->pd_cluster_sock = -1;
   pd->pd_cluster_dh = -1;
-  return pd->pd_intf_name == NULL ? -ENOMEM : 0;
+  if (pd->pd_intf_name == NULL) return -ENOMEM;
+  live(1);
+  return 0;
 }
 
 int ef_pd_free(ef_pd* pd, ef_driver_handle dh) {
   (void) dh;
+  if (pd->pd_intf_name == NULL) return -EINVAL;
   free(pd->pd_intf_name);
   pd->pd_intf_name = NULL;
+  live(-1);
   return 0;
 }
 
@@ -91,6 +129,8 @@ static pthread_mutex_t regions_lock = PTHREAD_MUTEX_INITIALIZER;
 int ef_memreg_alloc(ef_memreg* mr, ef_driver_handle dh, struct ef_pd* pd, ef_driver_handle pd_dh,
                     void* p_mem, size_t len) {
   (void) dh; (void) pd; (void) pd_dh;
+  int inj = injected("ef_memreg_alloc");
+  if (inj) return inj;
   if (((uintptr_t) p_mem & (EF_VI_NIC_PAGE_SIZE - 1)) != 0 || len == 0 || len % STANDIN_BUF_LEN != 0
       || len > 0xffffffffull) {
     return -EINVAL;
@@ -115,6 +155,7 @@ int ef_memreg_alloc(ef_memreg* mr, ef_driver_handle dh, struct ef_pd* pd, ef_dri
   }
   mr->mr_dma_addrs = dma;
   mr->mr_dma_addrs_base = dma;
+  live(1);
   return 0;
 }
 
@@ -127,6 +168,7 @@ int ef_memreg_free(ef_memreg* mr, ef_driver_handle dh) {
   pthread_mutex_unlock(&regions_lock);
   free(mr->mr_dma_addrs_base);
   mr->mr_dma_addrs = mr->mr_dma_addrs_base = NULL;
+  live(-1);
   return 0;
 }
 
@@ -424,6 +466,8 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
                         int evq_capacity, int rxq_capacity, int txq_capacity, ef_vi* evq_opt,
                         ef_driver_handle evq_dh, enum ef_vi_flags flags) {
   (void) pd_dh; (void) evq_capacity; (void) evq_dh;
+  int inj = injected("ef_vi_alloc_from_pd");
+  if (inj) return inj;
   if (evq_opt != NULL || rxq_capacity == 0 || txq_capacity == 0) return -EOPNOTSUPP;
   struct standin_vi* s = calloc(1, sizeof(*s));
   if (s == NULL) return -ENOMEM;
@@ -476,6 +520,7 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
   vi->ops.receive_push = sv_receive_push;
   vi->ops.eventq_poll = sv_eventq_poll;
   vi->ops.receive_get_timestamp = sv_receive_get_timestamp;
+  live(1);
   return 0;
 }
 
@@ -488,6 +533,7 @@ int ef_vi_free(ef_vi* vi, ef_driver_handle nic) {
   free(s->txd);
   free(s);
   memset(vi, 0, sizeof(*vi));
+  live(-1);
   return 0;
 }
 
@@ -515,6 +561,8 @@ int ef_filter_spec_set_vlan(ef_filter_spec* fs, int vlan_id) {
 int ef_vi_filter_add(ef_vi* vi, ef_driver_handle dh, const ef_filter_spec* fs, ef_filter_cookie* cookie_out) {
   (void) dh;
   struct standin_vi* s = S(vi);
+  int inj = injected("ef_vi_filter_add");
+  if (inj) return inj;
   if (fs->type != FILTER_IP4_LOCAL || fs->data[0] != 17) return -EPROTONOSUPPORT;
   int free_slot = -1;
   for (int i = 0; i < STANDIN_MAX_FILTERS; i++) {

@@ -159,7 +159,8 @@ public final class EfviPortImpl implements Port {
         if (rxBuffers < 1 || txBuffers < 1) {
             throw new BypassUriException(uri.text(), "parameter 'buffers' must leave at least one RX and one TX buffer");
         }
-        final MemorySegment mem = arena.allocate((long) buffers * BUF_SIZE, 4096);
+        // Page-aligned and a whole number of 4 KiB pages, as ef_memreg_alloc wants.
+        final MemorySegment mem = arena.allocate(((long) buffers * BUF_SIZE + 4095) & ~4095L, 4096);
         final MemorySegment dmaOut = arena.allocate((long) buffers * Long.BYTES, 8);
         check("ef_memreg_alloc(" + buffers + " x " + BUF_SIZE + " bytes)",
             EfviShim.bypass_efvi_memreg_alloc(handle, mem, mem.byteSize(), BUF_SIZE, dmaOut, buffers));
