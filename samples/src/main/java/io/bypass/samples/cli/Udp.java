@@ -35,9 +35,21 @@ public final class Udp {
         final var sel = Bypass.openUdpSelecting(uri);
         if (!quiet) {
             err.println("opened " + uri + " on backend " + sel.backend()
-                + (sel.reasons().isEmpty() ? "" : " (passed over: " + String.join("; ", sel.reasons()) + ")"));
+                + (sel.reasons().isEmpty() ? "" : " (passed over " + shorten(sel.reasons()) + ")"));
         }
         return sel.opened();
+    }
+
+    private static String shorten(final java.util.List<String> reasons) {
+        final StringBuilder sb = new StringBuilder();
+        for (final String r : reasons) {
+            if (sb.length() > 0) {
+                sb.append("; ");
+            }
+            // Full causes are in 'bypass doctor'; one line here is enough.
+            sb.append(r.length() > 90 ? r.substring(0, 87) + "..." : r);
+        }
+        return sb.toString();
     }
 
     /**

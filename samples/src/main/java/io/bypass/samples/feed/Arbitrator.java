@@ -5,9 +5,12 @@ import org.agrona.DirectBuffer;
 
 /**
  * A/B line arbitration for a sequenced feed: the first copy of each sequence number
- * wins, later copies are dropped as duplicates, and a jump ahead opens a gap, reported
- * once with its range. A gap stays open until the other line fills it (counted as
- * {@code recovered}) or the run ends (counted as {@code lost}).
+ * wins, later copies are dropped as duplicates, and a jump ahead opens a gap. The other
+ * line usually fills it a moment later (A and B race, and a kernel may reorder them), so
+ * a gap is reported, with what is still missing, only once it has stayed open for the
+ * gap timeout; messages that arrive late are delivered and counted as {@code recovered}.
+ * What is never filled is {@code lost}. Call {@link #checkGaps(long)} from the poll loop
+ * and {@link #finish()} at the end.
  *
  * <p>Pure logic, no I/O and no allocation per packet: gaps live in preallocated arrays;
  * gap reports are rare and go to a {@link GapListener}.
@@ -44,6 +47,12 @@ public final class Arbitrator {
     private final GapListener gapListener;
     private final long[] gapFrom = new long[MAX_OPEN_GAPS];
     private final long[] gapTo = new long[MAX_OPEN_GAPS];
+    private final long[] gapOpenedAt = new long[MAX_OPEN_GAPS];
+    private final int[] gapLine = new int[MAX_OPEN_GAPS];
+    private final boolean[] gapReported = new boolean[MAX_OPEN_GAPS];
+    private final long gapTimeoutNanos;
+    private long nowNanos;
+    private long oldestUnreported = Long.MAX_VALUE;
     private int openGaps;
     private long next;
     private long packets;
@@ -59,24 +68,99 @@ public final class Arbitrator {
     private final boolean[] endOfSession = new boolean[2];
 
     /**
+     * An arbitrator that reports gaps at once (no gap timeout).
+     *
      * @param firstSequence the sequence number expected first (MoldUDP64 starts at 1);
      *                      0 to take it from the first packet
      * @param handler       receives new messages
      * @param gapListener   told about gaps
      */
     public Arbitrator(final long firstSequence, final MessageHandler handler, final GapListener gapListener) {
+        this(firstSequence, 0, handler, gapListener);
+    }
+
+    /**
+     * @param firstSequence   the sequence number expected first (MoldUDP64 starts at 1);
+     *                        0 to take it from the first packet
+     * @param gapTimeoutNanos how long a gap may wait for the other line before it is reported
+     * @param handler         receives new messages
+     * @param gapListener     told about gaps that outlive the timeout
+     */
+    public Arbitrator(final long firstSequence, final long gapTimeoutNanos, final MessageHandler handler,
+                      final GapListener gapListener) {
         this.next = firstSequence;
+        this.gapTimeoutNanos = gapTimeoutNanos;
         this.handler = handler;
         this.gapListener = gapListener;
     }
 
     /**
-     * Arbitrates one valid packet.
+     * Arbitrates one valid packet received at {@code nowNanos}.
+     *
+     * @param mold     a valid packet
+     * @param line     0 for A, 1 for B
+     * @param nowNanos {@link System#nanoTime()}, for the gap timeout
+     */
+    public void onPacket(final MoldUdp64 mold, final int line, final long nowNanos) {
+        this.nowNanos = nowNanos;
+        arbitrate(mold, line);
+        checkGaps(nowNanos);
+    }
+
+    /**
+     * Reports gaps that have waited longer than the gap timeout. Cheap when none is open.
+     *
+     * @param nowNanos {@link System#nanoTime()}
+     */
+    public void checkGaps(final long nowNanos) {
+        if (oldestUnreported == Long.MAX_VALUE || nowNanos - oldestUnreported < gapTimeoutNanos) {
+            return;
+        }
+        long oldest = Long.MAX_VALUE;
+        for (int g = 0; g < openGaps; g++) {
+            if (gapReported[g]) {
+                continue;
+            }
+            if (nowNanos - gapOpenedAt[g] >= gapTimeoutNanos) {
+                report(g);
+            } else if (gapOpenedAt[g] < oldest) {
+                oldest = gapOpenedAt[g];
+            }
+        }
+        oldestUnreported = oldest;
+    }
+
+    /** Reports every gap still open, whatever its age: call once when the feed stops. */
+    public void finish() {
+        for (int g = 0; g < openGaps; g++) {
+            if (!gapReported[g]) {
+                report(g);
+            }
+        }
+        oldestUnreported = Long.MAX_VALUE;
+    }
+
+    private void report(final int g) {
+        gapReported[g] = true;
+        gaps++;
+        gapListener.onGap(gapFrom[g], gapTo[g], gapLine[g]);
+    }
+
+    /**
+     * Arbitrates one valid packet, keeping the time of the last {@link #onPacket(MoldUdp64, int, long)}.
+     * With no gap timeout, gaps are reported at once.
      *
      * @param mold a packet for which {@link MoldUdp64#wrap} returned {@link MoldUdp64#VALID}
      * @param line 0 for A, 1 for B
      */
     public void onPacket(final MoldUdp64 mold, final int line) {
+        arbitrate(mold, line);
+        if (gapTimeoutNanos == 0) {
+            checkGaps(nowNanos);
+        }
+    }
+
+    private void arbitrate(final MoldUdp64 mold, final int line) {
         packets++;
         packetsPerLine[line]++;
         final long s = mold.sequence();
@@ -134,18 +218,23 @@ public final class Arbitrator {
     }
 
     private void openGap(final long from, final long to, final int line) {
-        gaps++;
         if (openGaps == MAX_OPEN_GAPS) {
             // Give up the oldest: it will not be filled now.
+            if (!gapReported[0]) {
+                report(0);
+            }
             givenUp += gapTo[0] - gapFrom[0] + 1;
-            System.arraycopy(gapFrom, 1, gapFrom, 0, MAX_OPEN_GAPS - 1);
-            System.arraycopy(gapTo, 1, gapTo, 0, MAX_OPEN_GAPS - 1);
-            openGaps--;
+            removeGap(0);
         }
         gapFrom[openGaps] = from;
         gapTo[openGaps] = to;
+        gapOpenedAt[openGaps] = nowNanos;
+        gapLine[openGaps] = line;
+        gapReported[openGaps] = false;
         openGaps++;
-        gapListener.onGap(from, to, line);
+        if (nowNanos < oldestUnreported) {
+            oldestUnreported = nowNanos;
+        }
     }
 
     private boolean fillGap(final long seq) {
@@ -162,12 +251,19 @@ public final class Arbitrator {
             } else if (seq == t) {
                 gapTo[g] = t - 1;
             } else if (openGaps < MAX_OPEN_GAPS) {
-                // Split [f, t] around seq.
-                System.arraycopy(gapFrom, g + 1, gapFrom, g + 2, openGaps - g - 1);
-                System.arraycopy(gapTo, g + 1, gapTo, g + 2, openGaps - g - 1);
+                // Split [f, t] around seq; both halves keep the gap's age and report state.
+                final int n = openGaps - g - 1;
+                System.arraycopy(gapFrom, g + 1, gapFrom, g + 2, n);
+                System.arraycopy(gapTo, g + 1, gapTo, g + 2, n);
+                System.arraycopy(gapOpenedAt, g + 1, gapOpenedAt, g + 2, n);
+                System.arraycopy(gapLine, g + 1, gapLine, g + 2, n);
+                System.arraycopy(gapReported, g + 1, gapReported, g + 2, n);
                 gapTo[g] = seq - 1;
                 gapFrom[g + 1] = seq + 1;
                 gapTo[g + 1] = t;
+                gapOpenedAt[g + 1] = gapOpenedAt[g];
+                gapLine[g + 1] = gapLine[g];
+                gapReported[g + 1] = gapReported[g];
                 openGaps++;
             } else {
                 return false;
@@ -178,8 +274,12 @@ public final class Arbitrator {
     }
 
     private void removeGap(final int g) {
-        System.arraycopy(gapFrom, g + 1, gapFrom, g, openGaps - g - 1);
-        System.arraycopy(gapTo, g + 1, gapTo, g, openGaps - g - 1);
+        final int n = openGaps - g - 1;
+        System.arraycopy(gapFrom, g + 1, gapFrom, g, n);
+        System.arraycopy(gapTo, g + 1, gapTo, g, n);
+        System.arraycopy(gapOpenedAt, g + 1, gapOpenedAt, g, n);
+        System.arraycopy(gapLine, g + 1, gapLine, g, n);
+        System.arraycopy(gapReported, g + 1, gapReported, g, n);
         openGaps--;
     }
 
@@ -224,7 +324,7 @@ public final class Arbitrator {
         return messages;
     }
 
-    /** @return gaps opened */
+    /** @return gaps reported: open longer than the gap timeout, or still open at {@link #finish()} */
     public long gaps() {
         return gaps;
     }

@@ -54,6 +54,7 @@ public final class FeedCommand implements Command {
             .value("--uri-b", "URI", "receive the B line through a second endpoint (another NIC)", null)
             .value("--expect", "N", "stop after N messages (0 = no limit)", "0")
             .value("--first-sequence", "N", "sequence expected first; 0 = take it from the first packet", "1")
+            .value("--gap-timeout", "TIME", "how long a gap may wait for the other line before it is reported", "20ms")
             .value("--eos-grace", "TIME", "after end of session on one line, wait this long for the other", "200ms")
             .value("--batch", "N", "datagrams per poll", "64")
             .flag("--fail-on-loss", "exit 1 if any message was lost");
@@ -70,6 +71,7 @@ public final class FeedCommand implements Command {
         final long expect = args.longValue("--expect", 0, Long.MAX_VALUE);
         final long first = args.longValue("--first-sequence", 0, Long.MAX_VALUE);
         final long grace = args.durationNanos("--eos-grace");
+        final long gapTimeout = args.durationNanos("--gap-timeout");
         final int batch = args.intValue("--batch", 1, 4096);
         final String uriB = args.string("--uri-b");
         if (uriB != null && b == null) {
@@ -89,7 +91,7 @@ public final class FeedCommand implements Command {
                 ctx.err().println("gap: sequence " + from + ".." + to + " (" + (to - from + 1) + " messages) missing, seen on line " + (line == 0 ? "A" : "B"));
             }
         };
-        final Arbitrator arb = new Arbitrator(first, (buffer, offset, length, sequence, recovered) -> {
+        final Arbitrator arb = new Arbitrator(first, gapTimeout, (buffer, offset, length, sequence, recovered) -> {
         }, onGap);
         final FeedHandler handler = new FeedHandler(arb, a, b);
 
@@ -122,6 +124,7 @@ public final class FeedCommand implements Command {
                 if (n > 0 && firstPacketNanos == 0) {
                     firstPacketNanos = now;
                 }
+                arb.checkGaps(now);
                 if (expect > 0 && arb.messages() >= expect) {
                     break;
                 }
@@ -149,6 +152,7 @@ public final class FeedCommand implements Command {
                 idle.idle(n);
             }
             final long end = System.nanoTime();
+            arb.finish();
             final long active = (handler.lastPacketNanos() > firstPacketNanos && firstPacketNanos != 0)
                 ? handler.lastPacketNanos() - firstPacketNanos : end - start;
             final long packets = arb.packets() + handler.malformed();

@@ -76,8 +76,9 @@ public final class FeedHandler implements DatagramHandler {
             return;
         }
         final long before = arbitrator.messages();
-        arbitrator.onPacket(mold, line);
-        lastPacketNanos = System.nanoTime();
+        final long now = System.nanoTime();
+        arbitrator.onPacket(mold, line, now);
+        lastPacketNanos = now;
         if (arbitrator.messages() != before && mold.messageCount() > 0) {
             final int first = mold.firstMessage();
             final int at = mold.payloadOffset(first);

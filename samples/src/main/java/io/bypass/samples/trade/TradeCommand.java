@@ -73,7 +73,7 @@ public final class TradeCommand implements Command {
         final long first = args.longValue("--first-sequence", 0, Long.MAX_VALUE);
         final long expectTriggers = args.longValue("--expect-triggers", 0, Long.MAX_VALUE);
         final Strategy strategy = new Strategy();
-        final Arbitrator arb = new Arbitrator(first, strategy, (from, to, line) -> {
+        final Arbitrator arb = new Arbitrator(first, 20_000_000L, strategy, (from, to, line) -> {
             if (ctx.progress()) {
                 ctx.err().println("gap: sequence " + from + ".." + to + " missing");
             }
@@ -110,6 +110,7 @@ public final class TradeCommand implements Command {
                     strategy.pending = 0;
                 }
                 final long now = System.nanoTime();
+                arb.checkGaps(now);
                 if (ctx.expired(start, now) || (expectTriggers > 0 && strategy.ordersSent >= expectTriggers)) {
                     break;
                 }
@@ -123,6 +124,7 @@ public final class TradeCommand implements Command {
                 }
                 idle.idle(n);
             }
+            arb.finish();
             new Summary()
                 .put("command", "trade")
                 .put("backend", udp.backend())

@@ -55,7 +55,7 @@ class EndToEndTest {
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--expect", "20000", "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
-            "--rate", "10000", "--count", "10000", "--messages-per-packet", "2", "--json");
+            "--rate", "5000", "--count", "10000", "--messages-per-packet", "2", "--json", "--idle", "backoff");
         assertEquals(0, pub.await(60), pub.err());
         assertEquals(0, feed.await(60), feed.err());
         assertEquals(10000, pub.num("packets"), pub.describe());
@@ -75,7 +75,7 @@ class EndToEndTest {
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
-            "--rate", "5000", "--count", "1000", "--gap-every", "100", "--drop-a-every", "7", "--json");
+            "--rate", "5000", "--count", "1000", "--gap-every", "100", "--drop-a-every", "7", "--json", "--idle", "backoff");
         assertEquals(0, pub.await(60), pub.err());
         assertEquals(0, feed.await(60), feed.err());
         // 1000 packets, every 100th skipped on both lines: 10 real gaps of one message each.
@@ -83,9 +83,9 @@ class EndToEndTest {
         assertEquals(990, feed.num("messages"), feed.describe());
         assertEquals(10, feed.num("gaps"), feed.describe());
         assertEquals(10, feed.num("lost"), feed.describe());
-        // Every packet dropped on A came from B instead.
-        assertEquals(pub.num("dropped_on_a"), feed.num("wins_b") + feed.num("recovered"), feed.describe());
-        assertTrue(feed.num("duplicates") >= 990 - pub.num("dropped_on_a") - 5, feed.describe());
+        // Every packet dropped on A came from B instead (B may also win races A lost).
+        assertTrue(feed.num("wins_b") >= pub.num("dropped_on_a"), feed.describe());
+        assertTrue(feed.num("duplicates") >= 990 - feed.num("wins_b"), feed.describe());
         @SuppressWarnings("unchecked")
         final List<Map<String, Object>> gaps = (List<Map<String, Object>>) feed.summary().get("gap_list");
         assertEquals(100L, gaps.get(0).get("from"));
@@ -101,7 +101,7 @@ class EndToEndTest {
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
-            "--rate", "5000", "--count", "1000", "--malformed-every", "50", "--json");
+            "--rate", "5000", "--count", "1000", "--malformed-every", "50", "--json", "--idle", "backoff");
         assertEquals(0, pub.await(60), pub.err());
         assertEquals(0, feed.await(60), feed.err());
         assertEquals(20, pub.num("malformed_sent"));
@@ -138,7 +138,7 @@ class EndToEndTest {
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", "none",
             "--expect", "2000", "--duration", "60s", "--json", "--idle", "backoff");
         final Run replay = Run.start(t.executorA(), "replay", "--uri", uri(backend, t.ifaceA()), "--file", capture.toString(),
-            "--speed", "10", "--json");
+            "--speed", "10", "--json", "--idle", "backoff");
         assertEquals(0, replay.await(60), replay.err());
         assertEquals(0, feed.await(60), feed.err());
         assertEquals(2000, replay.num("packets"), replay.describe());
@@ -160,7 +160,7 @@ class EndToEndTest {
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", "none",
             "--expect", "500", "--duration", "60s", "--json", "--idle", "backoff");
         final Run replay = Run.start(t.executorA(), "replay", "--uri", uri(backend, t.ifaceA()), "--file", capture.toString(),
-            "--speed", "20", "--json");
+            "--speed", "20", "--json", "--idle", "backoff");
         assertEquals(0, replay.await(60), replay.err());
         assertEquals(0, feed.await(60), feed.err());
         assertEquals(500, feed.num("messages"), feed.describe());
@@ -172,9 +172,9 @@ class EndToEndTest {
     void pingPongClientServer(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", uri(backend, t.ifaceB()),
-            "--port", "11111", "--json", "--duration", "60s");
+            "--port", "11111", "--json", "--duration", "60s", "--idle", "yield");
         final Run client = Run.start(t.executorA(), "pingpong", "client", "--uri", uri(backend, t.ifaceA()),
-            "--server", t.addressBText() + ":11111", "--count", "2000", "--warmup", "500", "--json");
+            "--server", t.addressBText() + ":11111", "--count", "2000", "--warmup", "500", "--json", "--idle", "yield", "--timeout", "1s");
         assertEquals(0, client.await(60), client.err());
         server.stop();
         assertEquals(0, server.await(30), server.err());
@@ -215,7 +215,7 @@ class EndToEndTest {
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", uri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--exchange", t.addressAText() + ":40000", "--json", "--duration", "60s", "--idle", "yield");
         final Run exchange = Run.start(t.executorA(), "exchange", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
-            "--port", "40000", "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json",
+            "--port", "40000", "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json", "--idle", "backoff",
             "--fail-on-missing");
         assertEquals(0, exchange.await(60), exchange.err() + exchange.out());
         assertEquals(0, trade.await(60), trade.err());

@@ -144,4 +144,48 @@ class ArbitratorTest {
         assertEquals(1, arb.gaps());
         assertEquals(99, arb.lost());
     }
+
+    @Test
+    void gapFilledWithinTheTimeoutIsNotAGap() {
+        final List<long[]> reported = new ArrayList<>();
+        final Arbitrator timed = new Arbitrator(1, 1_000_000L, (b, o, l, seq, rec) -> {
+        }, (from, to, line) -> reported.add(new long[] {from, to}));
+        timedPacket(timed, 1, 0, 0);
+        timedPacket(timed, 3, 0, 100);          // 2 missing on A...
+        timedPacket(timed, 2, 1, 200_000);      // ...B brings it 0.2 ms later
+        timed.checkGaps(5_000_000);
+        timed.finish();
+        assertEquals(0, timed.gaps());
+        assertEquals(1, timed.recovered());
+        assertEquals(0, timed.lost());
+        assertTrue(reported.isEmpty());
+    }
+
+    @Test
+    void gapReportedAfterTheTimeoutWithWhatIsStillMissing() {
+        final List<long[]> reported = new ArrayList<>();
+        final Arbitrator timed = new Arbitrator(1, 1_000_000L, (b, o, l, seq, rec) -> {
+        }, (from, to, line) -> reported.add(new long[] {from, to}));
+        timedPacket(timed, 1, 0, 0);
+        timedPacket(timed, 10, 0, 100);         // 2..9 missing
+        timedPacket(timed, 2, 1, 500_000);      // 2 filled in time
+        timed.checkGaps(900_000);
+        assertEquals(0, timed.gaps(), "not yet");
+        timed.checkGaps(1_000_100);
+        assertEquals(1, timed.gaps());
+        assertEquals(3, reported.get(0)[0]);
+        assertEquals(9, reported.get(0)[1]);
+        timedPacket(timed, 20, 0, 2_000_000);   // 11..19 missing, never filled
+        timed.finish();
+        assertEquals(2, timed.gaps());
+        assertEquals(7 + 9, timed.lost());
+        assertEquals(11, reported.get(1)[0]);
+    }
+
+    private void timedPacket(final Arbitrator a, final long seq, final int line, final long now) {
+        enc.wrap(buf, 0, SESSION).sequence(seq);
+        buf.putLong(enc.addMessage(8), seq);
+        mold.wrap(buf, 0, enc.length());
+        a.onPacket(mold, line, now);
+    }
 }
