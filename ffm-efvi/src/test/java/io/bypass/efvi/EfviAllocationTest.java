@@ -1,0 +1,120 @@
+package io.bypass.efvi;
+
+import io.bypass.Bypass;
+import io.bypass.FlowRule;
+import io.bypass.FrameClaim;
+import io.bypass.FrameHandler;
+import io.bypass.FrameMeta;
+import io.bypass.Port;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.net.Ipv4;
+import io.bypass.testing.Allocations;
+import io.bypass.testing.Frames;
+import io.bypass.testing.Netns;
+import io.bypass.testing.Requirements;
+import org.agrona.DirectBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The {@code efvi:} Port's hot path (tryClaim, commit, flush, poll with RX refill and TX
+ * completion reaping) allocates nothing in steady state: round trips of raw frames against
+ * a kernel UDP reflector in the peer namespace, measured with per-thread allocation counts.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class EfviAllocationTest {
+    /** Counts frames; a field, so the hot path captures nothing. */
+    private static final class Counting implements FrameHandler {
+        long frames;
+
+        @Override
+        public void onFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+            frames++;
+        }
+    }
+
+    @Test
+    void portHotPathAllocatesNothing() throws Exception {
+        Requirements.requireNetns();
+        Requirements.requireBackendAvailable("efvi");
+        try (Netns.Topology topo = Netns.Topology.create()) {
+            final int dutPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+            final int peerPort = dutPort + 1;
+            final DatagramChannel reflector = topo.executorB().call(() -> {
+                final DatagramChannel c = DatagramChannel.open();
+                c.bind(new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(topo.addressB())), peerPort));
+                return c;
+            });
+            final Thread echo = Thread.ofPlatform().daemon().start(() -> {
+                final ByteBuffer b = ByteBuffer.allocateDirect(2048);
+                try {
+                    while (reflector.isOpen()) {
+                        b.clear();
+                        final SocketAddress from = reflector.receive(b);
+                        b.flip();
+                        reflector.send(b, from);
+                    }
+                } catch (final Exception closed) {
+                    // the test closed the reflector
+                }
+            });
+            try {
+                topo.executorA().run(() -> {
+                    try (Port port = Bypass.open("efvi:" + topo.ifaceA())) {
+                        port.addFlow(0, new FlowRule(0, dutPort));
+                        final byte[] frame = Frames.udp().macs(topo.macA(), topo.macB())
+                            .addresses(topo.addressA(), topo.addressB()).ports(dutPort, peerPort)
+                            .payload(new byte[32]).build();
+                        final RxQueue rx = port.rxQueue(0);
+                        final TxQueue tx = port.txQueue(0);
+                        final FrameClaim claim = new FrameClaim();
+                        final Counting handler = new Counting();
+                        final String[] failure = new String[1];
+                        final Runnable trips = () -> {
+                            for (int i = 0; i < 2_000 && failure[0] == null; i++) {
+                                if (!tx.tryClaim(frame.length, claim)) {
+                                    failure[0] = "TX ring full at trip " + i;
+                                    return;
+                                }
+                                claim.buffer().putBytes(0, frame);
+                                claim.commit();
+                                tx.flush();
+                                final long want = handler.frames + 1;
+                                final long deadline = System.nanoTime() + 2_000_000_000L;
+                                while (handler.frames < want) {
+                                    rx.poll(handler, 8);
+                                    if (System.nanoTime() - deadline > 0) {
+                                        failure[0] = "no echo at trip " + i;
+                                        return;
+                                    }
+                                }
+                            }
+                        };
+                        long bytes = -1;
+                        for (int chunk = 0; chunk < 30 && bytes != 0; chunk++) {
+                            bytes = Allocations.measure(trips, chunk == 0 ? 5 : 0);
+                            assertNull(failure[0], failure[0]);
+                        }
+                        assertEquals(0, Allocations.measure(trips), "bytes allocated over 2,000 round trips once warm");
+                        assertNull(failure[0], failure[0]);
+                    }
+                });
+            } finally {
+                reflector.close();
+                echo.join(5_000);
+            }
+        }
+    }
+}
