@@ -434,7 +434,9 @@ public abstract class UdpConformanceSuite {
             pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
             assertEquals(2, got.size(), "after leave only the unicast marker may arrive: " + got);
             assertArrayEquals(payload("marker", 0, 30), got.get(1).payload);
-            assertThrows(BypassException.class, () -> ep.leave(group, port), "leaving a group not joined");
+            final RuntimeException notJoined = assertThrows(RuntimeException.class, () -> ep.leave(group, port), "leaving a group not joined");
+            assertTrue(notJoined instanceof BypassException || notJoined instanceof IllegalArgumentException
+                || notJoined instanceof IllegalStateException, "leave of a group not joined threw " + notJoined);
             ep.join(group, port);
             send(peer, payload("rejoined", 0, 30), group, port);
             pollUntil(ep, got, 3);
@@ -611,8 +613,11 @@ public abstract class UdpConformanceSuite {
             assertThrows(BypassException.class, ep::flush, "flush");
             assertThrows(BypassException.class, () -> ep.bind(freshPort()), "bind");
             assertThrows(BypassException.class, () -> ep.join(freshGroup(), freshPort()), "join");
-            // A claim taken before close must not write into freed memory when committed.
-            assertThrows(BypassException.class, held::commit, "commit of a claim taken before close");
+            // The claim's memory may be freed: committing it must be refused (BypassException,
+            // or IllegalStateException as for any claim no longer valid), never written or sent.
+            final RuntimeException refused = assertThrows(RuntimeException.class, held::commit, "commit of a claim taken before close");
+            assertTrue(refused instanceof BypassException || refused instanceof IllegalStateException,
+                "commit after close threw " + refused);
             assertEquals(0, got.size());
             assertDoesNotThrow(ep::close);
         });

@@ -532,7 +532,9 @@ public final class Netns implements AutoCloseable {
      * Two fresh namespaces, A and B, joined by a veth pair: {@link #ifaceA()} in A with
      * {@code 10.X.Y.1/24}, {@link #ifaceB()} in B with {@code 10.X.Y.2/24} (X and Y random,
      * visible only inside the namespaces), both up, {@code lo} up in both, and the route
-     * {@code 224.0.0.0/4} on the veth in each so kernel multicast flows across. Close
+     * {@code 224.0.0.0/4} on the veth in each so kernel multicast flows across, and TX
+     * checksum offload off on both ends (so frames the kernel sends carry complete UDP
+     * checksums, as on a real wire; needs {@code ethtool}). Close
      * removes both namespaces, and with them the veth pair, even after a partial setup.
      */
     public static final class Topology implements AutoCloseable {
@@ -592,6 +594,11 @@ public final class Netns implements AutoCloseable {
             b.ip("link", "set", ifaceB, "up");
             a.ip("route", "add", "224.0.0.0/4", "dev", ifaceA);
             b.ip("route", "add", "224.0.0.0/4", "dev", ifaceB);
+            // veth hands the kernel's UDP checksum to the peer unfinished (CHECKSUM_PARTIAL);
+            // a backend reading raw frames (AF_XDP, DPDK) would see a bad checksum. With TX
+            // checksum offload off the kernel completes it, as a real NIC would on the wire.
+            a.exec("ethtool", "-K", ifaceA, "tx", "off");
+            b.exec("ethtool", "-K", ifaceB, "tx", "off");
             a.awaitUp(ifaceA, 5000);
             b.awaitUp(ifaceB, 5000);
             macA = a.macAddress(ifaceA);
