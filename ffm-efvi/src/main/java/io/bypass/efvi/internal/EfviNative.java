@@ -35,10 +35,11 @@ public final class EfviNative {
     /** Where the jar carries the shim. */
     public static final String SHIM_RESOURCE = "/META-INF/native/linux-x86_64/libbypass_efvi.so";
 
-    private static final Throwable CAUSE = load();
+    // Written by load(), so declared (without initialisers) before CAUSE runs it.
     private static int libKind;
-    private static String libVersion = "";
-    private static String libPath = "";
+    private static String libVersion;
+    private static String libPath;
+    private static final Throwable CAUSE = load();
 
     private EfviNative() {
     }
@@ -61,14 +62,14 @@ public final class EfviNative {
      * @return the library's {@code ef_vi_version_str()}
      */
     static String libVersion() {
-        return libVersion;
+        return libVersion == null ? "" : libVersion;
     }
 
     /**
      * @return the library as named to dlopen
      */
     static String libPath() {
-        return libPath;
+        return libPath == null ? "" : libPath;
     }
 
     /**

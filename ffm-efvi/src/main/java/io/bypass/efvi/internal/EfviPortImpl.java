@@ -39,8 +39,10 @@ import java.util.Set;
  * IP address, answers ARP and sends IGMP (through a kernel socket's group membership), as
  * with Onload; the VI receives only the UDP flows steered to it with filters.
  *
- * <p>RX queue 0 and TX queue 0 share the VI's event queue, as in ef_vi: polling and
- * flushing from different threads is safe, but {@link #close()} must not race them.
+ * <p>RX queue 0 and TX queue 0 share the VI and its event queue, as in ef_vi; every ef_vi
+ * call on the VI is made under one (normally uncontended) lock, so polling and flushing
+ * from two threads is safe. {@link #close()} must not race them: close after the polling
+ * threads have stopped, or from the polling thread.
  */
 public final class EfviPortImpl implements Port {
     /** Size of one registered packet buffer (ef_vi's documented packet buffer size). */
@@ -57,6 +59,8 @@ public final class EfviPortImpl implements Port {
     private DatagramChannel igmpSocket;
     private NetworkInterface nif;
     private Set<Capability> capabilities = Set.of();
+    /** Also the lock for every ef_vi call on the VI (see {@link EventQueue}). */
+    private Object viLock = new Object();
     private EfviRxQueue rx;
     private EfviTxQueue tx;
     private long mac;
@@ -171,6 +175,7 @@ public final class EfviPortImpl implements Port {
         final boolean onload = EfviNative.libKind() == EfviShim.BYPASS_EFVI_LIB_ONLOAD();
         final boolean hwTimestamps = onload && EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0;
         final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters);
+        viLock = events;
         rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
         tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
             Math.min(BUF_SIZE, mtu + 18));
@@ -336,7 +341,10 @@ public final class EfviPortImpl implements Port {
         }
         try (Arena a = Arena.ofConfined()) {
             final MemorySegment out = a.allocate(2L * Integer.BYTES, 4);
-            final int rc = EfviShim.bypass_efvi_filter_add_udp(handle, key.destinationAddress(), key.destinationPort(), out);
+            final int rc;
+            synchronized (viLock) {
+                rc = EfviShim.bypass_efvi_filter_add_udp(handle, key.destinationAddress(), key.destinationPort(), out);
+            }
             if (rc < 0) {
                 throw new BypassException("efvi: ef_vi_filter_add(udp " + Ipv4.toString(key.destinationAddress()) + ":"
                     + key.destinationPort() + ") on " + iface + " failed: " + Errno.describe(rc)
@@ -372,7 +380,9 @@ public final class EfviPortImpl implements Port {
             final MemorySegment c = a.allocate(2L * Integer.BYTES, 4);
             c.setAtIndex(ValueLayout.JAVA_INT, 0, cookie[0]);
             c.setAtIndex(ValueLayout.JAVA_INT, 1, cookie[1]);
-            return EfviShim.bypass_efvi_filter_del(handle, c);
+            synchronized (viLock) {
+                return EfviShim.bypass_efvi_filter_del(handle, c);
+            }
         }
     }
 
@@ -460,8 +470,10 @@ public final class EfviPortImpl implements Port {
             }
         }
         if (!handle.equals(MemorySegment.NULL)) {
-            EfviShim.bypass_efvi_destroy(handle);
-            handle = MemorySegment.NULL;
+            synchronized (viLock) {
+                EfviShim.bypass_efvi_destroy(handle);
+                handle = MemorySegment.NULL;
+            }
         }
         arena.close();
     }

@@ -72,7 +72,10 @@ final class EfviRxQueue implements RxQueue {
 
     private void pushRefills() {
         if (refills > 0) {
-            final int n = EfviShim.bypass_efvi_refill(handle, refillIds, refillAddrs, refills);
+            final int n;
+            synchronized (events) { // ef_vi calls on one VI never run concurrently
+                n = EfviShim.bypass_efvi_refill(handle, refillIds, refillAddrs, refills);
+            }
             if (n < refills) {
                 // Cannot happen: only buffers the NIC gave back are reposted. Count, never lose silently.
                 counters.add(Counter.DROP_NO_BUFFER, refills - Math.max(0, n));

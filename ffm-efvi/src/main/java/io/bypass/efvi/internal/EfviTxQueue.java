@@ -32,7 +32,6 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
     private final MemorySegment ids;
     private final MemorySegment addrs;
     private final MemorySegment lens;
-    private final int batchCapacity;
     private int pending;
 
     EfviTxQueue(final EfviPortImpl port, final MemorySegment handle, final EventQueue events, final Arena arena,
@@ -51,7 +50,6 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
             free[i] = firstBuffer + count - 1 - i;
         }
         freeCount = count;
-        batchCapacity = count;
         ids = arena.allocate((long) count * Integer.BYTES, 64);
         addrs = arena.allocate((long) count * Long.BYTES, 64);
         lens = arena.allocate((long) count * Integer.BYTES, 64);
@@ -114,7 +112,10 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
         port.ensureOpen();
         int sent = 0;
         if (pending > 0) {
-            sent = Math.max(0, EfviShim.bypass_efvi_transmit_batch(handle, ids, addrs, lens, pending));
+            synchronized (events) { // ef_vi calls on one VI never run concurrently
+                sent = Math.max(0, EfviShim.bypass_efvi_transmit_batch(handle, ids, addrs, lens, pending));
+                inFlight += sent;
+            }
             long bytes = 0;
             for (int i = 0; i < sent; i++) {
                 bytes += lens.getAtIndex(ValueLayout.JAVA_INT, i);
@@ -127,9 +128,6 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
                 MemorySegment.copy(lens, (long) sent * Integer.BYTES, lens, 0, (long) rest * Integer.BYTES);
             }
             pending -= sent;
-            synchronized (events) {
-                inFlight += sent;
-            }
             if (sent > 0) {
                 counters.add(Counter.TX_PACKETS, sent);
                 counters.add(Counter.TX_BYTES, bytes);
@@ -139,10 +137,6 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
             events.poll();   // reclaim completed buffers
         }
         return sent;
-    }
-
-    int batchCapacity() {
-        return batchCapacity;
     }
 
     @Override
