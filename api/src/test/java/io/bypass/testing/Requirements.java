@@ -89,7 +89,7 @@ public final class Requirements {
      */
     public static void requireCommand(final String command) {
         require(findCommand(command) != null, "needs the '" + command + "' command on the PATH"
-            + ("ip".equals(command) ? " (apt-get install iproute2)" : ""));
+            + ("ip".equals(command) ? " (apt-get install iproute2)" : "ethtool".equals(command) ? " (apt-get install ethtool)" : ""));
     }
 
     /**
@@ -111,11 +111,13 @@ public final class Requirements {
     }
 
     /**
-     * Requires what {@link Netns} needs: root and {@code ip}.
+     * Requires what {@link Netns} needs: root, {@code ip}, and {@code ethtool} (the veth
+     * topology turns TX checksum offload off).
      */
     public static void requireNetns() {
         requireRoot();
         requireCommand("ip");
+        requireCommand("ethtool");
     }
 
     /**
