@@ -4,12 +4,6 @@ import io.bypass.Counter;
 import io.bypass.conformance.UdpConformanceSuite;
 import io.bypass.testing.Frames;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 /**
  * The UDP conformance suite against {@code efvi:} on a veth pair, driven through the shim
  * by Bypass's software libciul stand-in (surefire sets {@code bypass.efvi.libciul}).
@@ -39,10 +33,6 @@ class EfviUdpConformanceTest extends UdpConformanceSuite {
     /** After close no packet socket of the stand-in's VI is left on the interface. */
     @Override
     protected void assertNothingLeft(final String iface) throws Exception {
-        final int ifindex = java.net.NetworkInterface.getByName(iface).getIndex();
-        final List<String> lines = Files.readAllLines(Path.of("/proc/thread-self/net/packet"));
-        long bound = lines.stream().skip(1).map(l -> l.trim().split("\\s+"))
-            .filter(f -> f.length > 4 && f[4].equals(Integer.toString(ifindex))).count();
-        assertEquals(0, bound, "packet sockets still bound to " + iface + ": " + lines);
+        EfviConformance.assertNoVi(iface);
     }
 }
