@@ -273,11 +273,12 @@ class AfXdpPortTest {
         }
     }
 
-    @Test
-    void hotPathAllocatesNothing() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"xdp=drv&mode=copy", "xdp=skb"})
+    void hotPathAllocatesNothing(final String params) throws Exception {
         Requirements.require(Allocations.isSupported(), "JVM does not count per-thread allocation");
-        try (Port a = open("xdp=drv&mode=copy");
-             Port b = t.executorB().call(() -> Bypass.open("afxdp:" + t.ifaceB() + "?xdp=drv&mode=copy"))) {
+        try (Port a = open(params);
+             Port b = t.executorB().call(() -> Bypass.open("afxdp:" + t.ifaceB() + "?" + params))) {
             b.addFlow(0, new FlowRule(t.addressB(), 7400));
             final byte[] f = Frames.udp().macs(t.macA(), t.macB()).addresses(t.addressA(), t.addressB()).ports(5, 7400)
                 .payload(new byte[64]).build();

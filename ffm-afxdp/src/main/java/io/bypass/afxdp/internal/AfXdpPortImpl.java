@@ -155,11 +155,11 @@ public final class AfXdpPortImpl implements AfXdpPort {
             }
             final long base = (long) q * perQueue * opts.frameSize;
             final AfXdpRxQueue rxq = new AfXdpRxQueue(this, q, s, umemBuffer, opts.frameSize, opts.rxBatch,
-                opts.needWakeup, opts.busyPoll > 0, Errno.allocate(arena), counters);
+                opts.needWakeup, opts.busyPoll > 0, counters);
             rxq.populateFill(base, rxFrames, opts.frameSize);
             rxQueues[q] = rxq;
             txQueues[q] = new AfXdpTxQueue(this, q, s, umem.address(), base + (long) rxFrames * opts.frameSize,
-                txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, Errno.allocate(arena), counters);
+                txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, counters);
             program.registerSocket(opts.queue + q, s.fd);
         }
         zeroCopy = sockets.get(0).zeroCopy;
@@ -284,7 +284,10 @@ public final class AfXdpPortImpl implements AfXdpPort {
                     txRingEmpty += xdp_statistics.tx_ring_empty_descs(stats);
                 }
             }
-            counters.set(Counter.DROP_RX_OTHER, rxDropped + rxInvalid);
+            // In copy mode the kernel counts a frame that found the fill ring empty in both
+            // rx_dropped and rx_fill_ring_empty_descs; count it once, as DROP_FILL_RING_EMPTY.
+            final long otherDropped = zeroCopy ? rxDropped : Math.max(0, rxDropped - fillEmpty);
+            counters.set(Counter.DROP_RX_OTHER, otherDropped + rxInvalid);
             counters.set(Counter.DROP_TX_INVALID, txInvalid);
             counters.set(Counter.DROP_RX_RING_FULL, rxRingFull);
             counters.set(Counter.DROP_FILL_RING_EMPTY, fillEmpty);

@@ -7,7 +7,6 @@ import io.bypass.FrameMeta;
 import io.bypass.RxQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.lang.foreign.MemorySegment;
 
 /**
  * An AF_XDP RX queue: peeks the RX ring, hands each frame to the handler as a view onto
@@ -26,13 +25,12 @@ final class AfXdpRxQueue implements RxQueue {
     private final int batch;
     private final boolean needWakeup;
     private final boolean busyPoll;
-    private final MemorySegment errno;
     private final Counters counters;
     private final FrameMeta meta = new FrameMeta();
 
     AfXdpRxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final UnsafeBuffer umem,
                  final int frameSize, final int batch, final boolean needWakeup, final boolean busyPoll,
-                 final MemorySegment errno, final Counters counters) {
+                 final Counters counters) {
         this.port = port;
         this.id = id;
         this.rx = socket.rx;
@@ -43,7 +41,6 @@ final class AfXdpRxQueue implements RxQueue {
         this.batch = batch;
         this.needWakeup = needWakeup;
         this.busyPoll = busyPoll;
-        this.errno = errno;
         this.counters = counters;
         meta.set(socket.queueId, FrameMeta.NO_TIMESTAMP, false);
     }
@@ -77,7 +74,7 @@ final class AfXdpRxQueue implements RxQueue {
             // The kernel sets need_wakeup on the fill ring when it stopped for lack of
             // buffers (or always, with busy polling): one non-blocking recvfrom restarts it.
             if (busyPoll || (needWakeup && fill.needsWakeup())) {
-                Libc.wakeupRx(errno, fd);
+                Libc.wakeupRx(fd);
             }
             return 0;
         }

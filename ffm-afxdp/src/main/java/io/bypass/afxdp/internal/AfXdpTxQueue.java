@@ -6,7 +6,6 @@ import io.bypass.FrameClaim;
 import io.bypass.TxQueue;
 import io.bypass.spi.ClaimOwner;
 
-import java.lang.foreign.MemorySegment;
 
 /**
  * An AF_XDP TX queue. Claims take a free UMEM frame from a stack (refilled from the
@@ -29,17 +28,16 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
     private final int batch;
     private final boolean needWakeup;
     private final boolean copyBudgetLimited;
-    private final MemorySegment errno;
     private final Counters counters;
     private final long[] free;
     private int freeCount;
     private int committed;
     private long committedBytes;
-    private long kickErrors;
+    private long kickFailures;
 
     AfXdpTxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final long umemAddress,
                  final long base, final int frames, final int frameSize, final int maxFrameLength, final int batch,
-                 final boolean needWakeup, final MemorySegment errno, final Counters counters) {
+                 final boolean needWakeup, final Counters counters) {
         this.port = port;
         this.id = id;
         this.tx = socket.tx;
@@ -51,7 +49,6 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
         this.batch = batch;
         this.needWakeup = needWakeup;
         this.copyBudgetLimited = !socket.zeroCopy && !socket.txBudgetRaised;
-        this.errno = errno;
         this.counters = counters;
         this.free = new long[frames];
         for (int i = frames - 1; i >= 0; i--) {
@@ -78,6 +75,9 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void commit(final long token, final int length) {
+        if (port.closed) {
+            throw port.closedException();
+        }
         // A queue never owns more TX frames than the TX ring holds, so a claimed frame
         // always has a free slot.
         final long idx = tx.reserve(1);
@@ -88,6 +88,9 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void abort(final long token) {
+        if (port.closed) {
+            throw port.closedException();
+        }
         free[freeCount++] = token;
     }
 
@@ -119,14 +122,9 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
     }
 
     private void kick() {
-        if (Libc.kick(errno, fd) < 0) {
-            // EAGAIN/EBUSY/ENOBUFS: the kernel is busy and keeps the descriptors; the next
-            // flush kicks again. Anything else is counted, never thrown on the hot path.
-            final int err = Errno.get(errno);
-            if (err != Errno.EAGAIN && err != Errno.EBUSY && err != Errno.ENOBUFS && err != Errno.ENETDOWN) {
-                kickErrors++;
-            }
-        }
+        // A failed kick (EAGAIN, EBUSY, ENOBUFS: the kernel is busy) leaves the descriptors
+        // in the ring and the next flush kicks again; counted, never thrown on the hot path.
+        kickFailures += Libc.kick(fd) >>> 63;
     }
 
     private int reclaim() {
@@ -143,10 +141,10 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
     }
 
     /**
-     * @return sendto kicks that failed with an unexpected errno
+     * @return TX kicks the kernel refused because it was busy (retried by the next flush)
      */
-    long kickErrors() {
-        return kickErrors;
+    long kickFailures() {
+        return kickFailures;
     }
 
     @Override
