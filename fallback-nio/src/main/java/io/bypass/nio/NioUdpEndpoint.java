@@ -61,9 +61,11 @@ import java.util.Set;
  * backend cannot meet the one-syscall-per-batch rule that the kernel-bypass backends
  * do; it is the fallback that runs everywhere. {@link #commit} sends at once and
  * {@link #flush()} has nothing to do. Steady-state {@link #poll} and {@link #send}
- * allocate nothing: the JDK caches the sender's {@link InetSocketAddress} while
- * consecutive datagrams come from the same sender; datagrams alternating between
- * senders allocate one address object each.
+ * allocate nothing: the JDK caches the sender's {@link InetSocketAddress} per socket
+ * while consecutive datagrams on it come from the same sender (one publisher per group,
+ * or one peer per bound port, the usual trading case); datagrams on one socket that
+ * alternate between senders allocate one address object each, a JDK limit that only
+ * bypassing {@code DatagramChannel} would avoid.
  *
  * <h2>Threads and namespaces</h2>
  * Use from one thread. {@link #bind} and {@link #join} open sockets, which belong to
