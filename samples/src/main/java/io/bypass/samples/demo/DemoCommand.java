@@ -107,7 +107,9 @@ public final class DemoCommand implements Command {
         final Context pubCtx = new Context(nowhere, quiet ? nowhere : prefixed(ctx.err(), "  "));
         final AtomicReference<Integer> feedStatus = new AtomicReference<>();
         final AtomicReference<Integer> pubStatus = new AtomicReference<>();
-        final String[] feedArgs = {"feed", "--uri", uriB, "--expect", String.valueOf(count * mpp),
+        // A feed handler on kernel sockets wants a deep socket buffer.
+        final String feedUri = uriB.startsWith("nio:") ? uriB + "?rcvbuf=4194304" : uriB;
+        final String[] feedArgs = {"feed", "--uri", feedUri, "--expect", String.valueOf(count * mpp),
             "--duration", (seconds + 10) + "s", "--idle", idle, "--json"};
         final String[] pubArgs = {"publish", "--uri", uriA, "--rate", String.valueOf(rate), "--count", String.valueOf(count),
             "--messages-per-packet", String.valueOf(mpp), "--idle", idle, "--json"};
