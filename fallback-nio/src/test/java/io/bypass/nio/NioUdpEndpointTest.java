@@ -147,6 +147,31 @@ class NioUdpEndpointTest {
     }
 
     @Test
+    void loopParameterDecidesWhetherOwnMulticastComesBack() throws Exception {
+        Requirements.requireNetns();
+        try (Netns.Topology t = Netns.Topology.create()) {
+            for (final boolean loop : new boolean[] {true, false}) {
+                final int got = t.executorA().call(() -> {
+                    try (UdpEndpoint ep = Bypass.openUdp("nio:" + t.ifaceA() + "?loop=" + loop)) {
+                        final int group = Ipv4.parse("239.8.8.8");
+                        final int p = port();
+                        ep.join(group, p);
+                        final org.agrona.concurrent.UnsafeBuffer b = new org.agrona.concurrent.UnsafeBuffer(new byte[8]);
+                        assertEquals(UdpEndpoint.OK, ep.send(io.bypass.udp.UdpDestination.of(group, p), b, 0, 8));
+                        final int[] n = {0};
+                        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+                        while (System.nanoTime() < deadline) {
+                            ep.poll((buf, o, l, m) -> n[0]++, 8);
+                        }
+                        return n[0];
+                    }
+                });
+                assertEquals(loop ? 1 : 0, got, "loop=" + loop);
+            }
+        }
+    }
+
+    @Test
     void pollOfAnIdleEndpointWithManySocketsAllocatesNothing() throws Exception {
         Requirements.requireNetns();
         try (Netns ns = Netns.createLoopback()) {
