@@ -182,6 +182,14 @@ int bypass_efvi_vi_alloc(bypass_efvi* h, int evq_capacity, int rxq_capacity, int
   }
   if (rc >= 0) {
     h->have |= HAVE_VI;
+#ifdef BYPASS_EFVI_REAL_HEADERS
+    /* X3 (EFCT) VIs receive by reference (RX_REF events), not into posted buffers. */
+    if (h->vi.nic_type.arch == EF_VI_ARCH_EFCT) {
+      p_ef_vi_free(&h->vi, h->dh);
+      h->have &= ~HAVE_VI;
+      return -EPROTONOSUPPORT;
+    }
+#endif
   }
   return rc;
 }

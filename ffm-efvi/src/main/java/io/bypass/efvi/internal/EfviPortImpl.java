@@ -153,8 +153,13 @@ public final class EfviPortImpl implements Port {
         }
         check("ef_driver_open", EfviShim.bypass_efvi_driver_open(handle));
         check("ef_pd_alloc(" + iface + ", ifindex " + nif.getIndex() + ")", EfviShim.bypass_efvi_pd_alloc(handle, nif.getIndex()));
-        check("ef_vi_alloc_from_pd(rxq " + rxRing + ", txq " + txRing + ")",
-            EfviShim.bypass_efvi_vi_alloc(handle, -1, rxRing, txRing, 1));
+        final int viRc = EfviShim.bypass_efvi_vi_alloc(handle, -1, rxRing, txRing, 1);
+        if (viRc == -93) {
+            throw new BypassException("efvi: " + iface + " is an X3/EFCT-architecture NIC, whose VIs receive by reference"
+                + " (RX_REF events) rather than into posted buffers; Bypass's ef_vi backend drives EF10/EF100 NICs only"
+                + " for now: use afxdp:" + iface + " on this NIC");
+        }
+        check("ef_vi_alloc_from_pd(rxq " + rxRing + ", txq " + txRing + ")", viRc);
         final int rxCap = EfviShim.bypass_efvi_rx_capacity(handle);
         final int txCap = EfviShim.bypass_efvi_tx_capacity(handle);
         final int buffers = buffersParam > 0 ? buffersParam : rxCap + txCap;

@@ -61,7 +61,15 @@ final class EfviRxQueue implements RxQueue {
         for (int i = 0; i < n; i++) {
             queueRefill(i);
         }
-        pushRefills();
+        final int posted;
+        synchronized (events) {
+            posted = EfviShim.bypass_efvi_refill(handle, refillIds, refillAddrs, refills);
+        }
+        refills = 0;
+        if (posted != n) {
+            throw new io.bypass.BypassException("efvi: the NIC took " + posted + " of " + n
+                + " RX buffers (ef_vi_receive_init); open with a smaller rxRing or report this with ef_vi_version_str");
+        }
     }
 
     private void queueRefill(final int id) {
