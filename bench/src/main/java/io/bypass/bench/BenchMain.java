@@ -1,0 +1,217 @@
+package io.bypass.bench;
+
+import io.bypass.Bypass;
+import io.bypass.bench.internal.Cmd;
+import io.bypass.bench.jmh.JmhRunner;
+import io.bypass.bench.net.Measurement;
+import io.bypass.bench.net.NetHarness;
+import io.bypass.bench.report.HostFacts;
+import io.bypass.bench.report.Report;
+import io.bypass.spi.BackendProvider;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code bin/bench}: runs the JMH benchmarks and the network harness and writes
+ * {@code report.md}, {@code latency.png} and {@code results.json} into
+ * {@code bench/results/<timestamp>/}.
+ *
+ * <pre>
+ * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong]
+ *           [--no-jmh] [--no-net] [--repeats N] [--duration-ms N] [--warmup-ms N]
+ *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR]
+ * </pre>
+ */
+public final class BenchMain {
+    private BenchMain() {
+    }
+
+    /**
+     * Settings parsed from the command line.
+     */
+    static final class Options {
+        boolean quick;
+        List<String> backends;
+        List<String> scenarios = List.of("rx", "tx", "pingpong");
+        boolean jmh = true;
+        boolean net = true;
+        Integer repeats;
+        Integer durationMs;
+        Integer warmupMs;
+        Integer pingCount;
+        int cpuA = 0;
+        int cpuB = 1;
+        int payload = 32;
+        Boolean udpVariants;
+        Path out;
+        String command = "bin/bench";
+
+        static Options parse(final String[] args) {
+            final Options o = new Options();
+            final List<String> raw = new ArrayList<>();
+            for (int i = 0; i < args.length; i++) {
+                final String a = args[i];
+                raw.add(a);
+                switch (a) {
+                    case "--quick" -> o.quick = true;
+                    case "--no-jmh" -> o.jmh = false;
+                    case "--no-net" -> o.net = false;
+                    case "--udp-variants" -> o.udpVariants = true;
+                    case "--no-udp-variants" -> o.udpVariants = false;
+                    case "--backends" -> o.backends = List.of(value(args, ++i, a).split(","));
+                    case "--scenarios" -> o.scenarios = List.of(value(args, ++i, a).split(","));
+                    case "--repeats" -> o.repeats = Integer.parseInt(value(args, ++i, a));
+                    case "--duration-ms" -> o.durationMs = Integer.parseInt(value(args, ++i, a));
+                    case "--warmup-ms" -> o.warmupMs = Integer.parseInt(value(args, ++i, a));
+                    case "--ping-count" -> o.pingCount = Integer.parseInt(value(args, ++i, a));
+                    case "--payload" -> o.payload = Integer.parseInt(value(args, ++i, a));
+                    case "--out" -> o.out = Path.of(value(args, ++i, a));
+                    case "--command" -> o.command = value(args, ++i, a);
+                    case "--cpus" -> {
+                        final String[] c = value(args, ++i, a).split(",");
+                        o.cpuA = Integer.parseInt(c[0]);
+                        o.cpuB = Integer.parseInt(c[c.length - 1]);
+                    }
+                    case "--help", "-h" -> throw new IllegalArgumentException("help");
+                    default -> throw new IllegalArgumentException("unknown option " + a);
+                }
+                if (i < args.length && raw.size() < i + 1) {
+                    raw.add(args[i]);
+                }
+            }
+            for (final String s : o.scenarios) {
+                if (!List.of("rx", "tx", "pingpong").contains(s)) {
+                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong)");
+                }
+            }
+            return o;
+        }
+
+        private static String value(final String[] args, final int i, final String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+    }
+
+    /**
+     * @param args see the class comment
+     * @throws Exception if the run fails as a whole
+     */
+    public static void main(final String[] args) throws Exception {
+        final Options o;
+        try {
+            o = Options.parse(args);
+        } catch (final IllegalArgumentException e) {
+            System.err.println((e.getMessage().equals("help") ? "" : e.getMessage() + "\n")
+                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong] [--no-jmh] [--no-net]\n"
+                + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
+                + "                 [--udp-variants] [--out DIR]");
+            System.exit(2);
+            return;
+        }
+        final Path dir = run(o);
+        System.out.println("report: " + dir.resolve("report.md"));
+        System.exit(0);
+    }
+
+    /**
+     * Runs what the options ask for and writes the report.
+     *
+     * @param o options
+     * @return the run directory
+     * @throws Exception if the run fails as a whole
+     */
+    static Path run(final Options o) throws Exception {
+        final String started = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        final Path dir = o.out != null ? o.out : Path.of(System.getProperty("bypass.bench.results", "bench/results")).resolve(started);
+        final List<String> notes = new ArrayList<>();
+        final List<String> backends = new ArrayList<>();
+        final List<String> wanted = o.backends != null ? o.backends : List.of("nio", "afxdp", "dpdk", "efvi");
+        for (final String b : wanted) {
+            final BackendProvider p = Bypass.backend(b);
+            if (p == null) {
+                notes.add(b + ": not on the class path, skipped");
+            } else if (!p.isAvailable()) {
+                notes.add(b + ": unavailable on this host, skipped: " + p.unavailabilityCause().getMessage());
+            } else {
+                backends.add(b);
+            }
+        }
+        final int cpus = Runtime.getRuntime().availableProcessors();
+        final int cpuA = cpus >= 2 ? o.cpuA : -1;
+        final int cpuB = cpus >= 2 ? o.cpuB : -1;
+        final List<String> jvmProps = new ArrayList<>();
+        for (final String prop : List.of("bypass.efvi.libciul")) {
+            final String v = System.getProperty(prop);
+            if (v != null) {
+                jvmProps.add("-D" + prop + "=" + v);
+            }
+        }
+        final int warmup = o.warmupMs != null ? o.warmupMs : o.quick ? 500 : 1000;
+        final int duration = o.durationMs != null ? o.durationMs : o.quick ? 2000 : 4000;
+        final int repeats = o.repeats != null ? o.repeats : o.quick ? 3 : 5;
+        final int pingCount = o.pingCount != null ? o.pingCount : 200_000;
+        final boolean udpVariants = o.udpVariants != null ? o.udpVariants : !o.quick;
+
+        final Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("backends", String.join(",", backends));
+        settings.put("scenarios", String.join(",", o.scenarios));
+        settings.put("warmup_ms", warmup);
+        settings.put("duration_ms", duration);
+        settings.put("repeats", repeats);
+        settings.put("payload_bytes", o.payload);
+        settings.put("frame_bytes", o.payload + 42);
+        settings.put("jmh", o.jmh ? (o.quick ? "quick (2x1s warmup, 3x1s measure, 1 fork)" : "3x1s warmup, 5x1s measure, 1 fork") : "off");
+
+        final String pinning = cpuA < 0 ? "none (fewer than 2 CPUs)"
+            : "device under test's polling thread on CPU " + cpuA + ", peer (generator/sink/echo) on CPU " + cpuB
+              + " (sched_setaffinity per thread; JIT/GC threads unpinned); one scenario at a time";
+
+        List<JmhRunner.Score> scores = List.of();
+        if (o.jmh) {
+            System.out.println("[jmh] running (backends " + backends + ") ...");
+            try {
+                java.nio.file.Files.createDirectories(dir);
+                scores = JmhRunner.run(backends, backends.contains("dpdk"), o.quick, jvmProps, dir.resolve("jmh.json"));
+            } catch (final Exception e) {
+                notes.add("JMH failed: " + e);
+            }
+        }
+        List<Measurement> measurements = List.of();
+        String nic = "veth pair between two network namespaces created by the harness";
+        if (o.net && !backends.isEmpty()) {
+            final NetHarness harness = new NetHarness(new NetHarness.Config(backends, o.scenarios, udpVariants, warmup, duration,
+                repeats, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
+                dir.resolve("work")));
+            measurements = harness.run();
+            notes.addAll(harness.notes());
+            nic = "veth pair " + harness.topology().ifaceA() + " <-> " + harness.topology().ifaceB()
+                + " (two namespaces, TX checksum offload off, static neighbours)";
+        }
+        final Map<String, String> facts = HostFacts.collect(pinning, nic, "veth (virtual Ethernet, kernel driver 'veth')");
+        Report.write(dir, o.command, started, facts, settings, measurements, scores, notes);
+        return dir;
+    }
+
+    private static String javaCommand() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** @return true if this host can run the harness (root, ip, ethtool, cc) */
+    static String cannotRun() {
+        for (final String c : List.of("ip", "ethtool", "cc")) {
+            if (!Cmd.exists(c)) {
+                return "needs the '" + c + "' command";
+            }
+        }
+        return null;
+    }
+}

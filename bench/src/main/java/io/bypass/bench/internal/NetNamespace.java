@@ -1,0 +1,77 @@
+package io.bypass.bench.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Runs work on a short-lived thread that has entered a named network namespace with
+ * {@code setns(2)}: sockets (and AF_XDP sockets, ef_vi filters...) opened there stay in
+ * that namespace when later used from other threads.
+ */
+public final class NetNamespace {
+    private static final int O_RDONLY = 0;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final int CLONE_NEWNET = 0x40000000;
+
+    private NetNamespace() {
+    }
+
+    /**
+     * Enters {@code /var/run/netns/NAME} for the calling thread only.
+     *
+     * @param name namespace name
+     * @throws IllegalStateException naming the failing call, errno and the remedy
+     */
+    public static void enter(final String name) {
+        final String path = "/var/run/netns/" + name;
+        try (Arena arena = Arena.ofConfined()) {
+            final MemorySegment state = Libc.callState(arena);
+            final int fd = (int) Libc.OPEN.invokeExact(state, arena.allocateFrom(path), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                throw new IllegalStateException("open(" + path + ") failed: " + Libc.strerror(Libc.errno(state))
+                    + "; does the namespace exist (ip netns list)?");
+            }
+            final int rc = (int) Libc.SETNS.invokeExact(state, fd, CLONE_NEWNET);
+            final int errno = rc == 0 ? 0 : Libc.errno(state);
+            final int ignored = (int) Libc.CLOSE.invokeExact(state, fd);
+            if (rc != 0) {
+                throw new IllegalStateException("setns(" + path + ", CLONE_NEWNET) failed: " + Libc.strerror(errno)
+                    + "; entering a network namespace needs CAP_SYS_ADMIN (run as root)");
+            }
+        } catch (final RuntimeException | Error e) {
+            throw e;
+        } catch (final Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Runs {@code task} on a fresh thread inside namespace {@code name} and returns its result.
+     *
+     * @param name the namespace
+     * @param task the work
+     * @param <T>  result type
+     * @return what the task returned
+     * @throws Exception what the task threw
+     */
+    public static <T> T call(final String name, final Callable<T> task) throws Exception {
+        final AtomicReference<T> result = new AtomicReference<>();
+        final AtomicReference<Exception> failure = new AtomicReference<>();
+        final Thread t = new Thread(() -> {
+            try {
+                enter(name);
+                result.set(task.call());
+            } catch (final Exception e) {
+                failure.set(e);
+            }
+        }, "netns-" + name);
+        t.start();
+        t.join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        return result.get();
+    }
+}

@@ -1,0 +1,520 @@
+package io.bypass.bench.net;
+
+import io.bypass.Bypass;
+import io.bypass.FlowRule;
+import io.bypass.FrameClaim;
+import io.bypass.FrameHandler;
+import io.bypass.FrameMeta;
+import io.bypass.Port;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.UnsupportedByBackendException;
+import io.bypass.bench.internal.Affinity;
+import io.bypass.udp.DatagramClaim;
+import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.UdpDestination;
+import io.bypass.udp.UdpEndpoint;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The Java side of every network scenario, run by the harness as its own JVM inside a
+ * namespace ({@code ip netns exec}); the same modes, arguments and output as the C
+ * baselines ({@code native/bench/bench_common.h}): {@code rx}, {@code tx}, {@code echo},
+ * {@code ping}, over the raw {@link Port} ({@code api=l2}) or {@link UdpEndpoint}
+ * ({@code api=udp}). The polling thread is pinned with {@code cpu=N}; the JVM's other
+ * threads are not. Prints {@code READY}, then {@code RESULT {json}} with, in addition to
+ * the C fields, the bytes the polling thread allocated during the measured window.
+ *
+ * <pre>{@code
+ * ip netns exec NS java -cp benchmarks.jar io.bypass.bench.net.JavaWorker mode=rx api=l2 uri=afxdp:veth0?xdp=drv \
+ *     local_ip=10.1.1.1 port=9000 cpu=0 warmup_ms=1000 duration_ms=3000
+ * }</pre>
+ */
+public final class JavaWorker {
+    private static final long PING_TIMEOUT_NS = 50_000_000L;
+
+    private final Map<String, String> args;
+    private final String mode;
+    private final int payload;
+    private final long warmupNs;
+    private final long durationNs;
+    private final long idleNs;
+    private final int batch;
+    private final com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    // Hot-path state, fields so the handlers are allocation-free and capture nothing.
+    private long received;
+    private long pingSeq;
+    private boolean pingMatched;
+    private TxQueue echoTx;
+    private final FrameClaim frameClaim = new FrameClaim();
+    private final DatagramClaim datagramClaim = new DatagramClaim();
+    private UdpEndpoint echoEndpoint;
+    private UdpDestination echoDestination;
+
+    private JavaWorker(final Map<String, String> args) {
+        this.args = args;
+        this.mode = arg("mode", null);
+        this.payload = Integer.parseInt(arg("payload", "32"));
+        this.warmupNs = Long.parseLong(arg("warmup_ms", "1000")) * 1_000_000L;
+        this.durationNs = Long.parseLong(arg("duration_ms", "3000")) * 1_000_000L;
+        this.idleNs = Long.parseLong(arg("idle_ms", "10000")) * 1_000_000L;
+        this.batch = Integer.parseInt(arg("batch", "64"));
+    }
+
+    /**
+     * @param argv {@code key=value} arguments as for the C baselines plus {@code uri=} and {@code api=l2|udp}
+     * @throws Exception on any failure (reported on stderr, exit code non-zero)
+     */
+    public static void main(final String[] argv) throws Exception {
+        final Map<String, String> args = new HashMap<>();
+        for (final String a : argv) {
+            final int eq = a.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("argument '" + a + "' is not key=value");
+            }
+            args.put(a.substring(0, eq), a.substring(eq + 1));
+        }
+        new JavaWorker(args).run();
+        System.exit(0); // backends' helper threads must not keep the worker alive
+    }
+
+    private String arg(final String key, final String def) {
+        final String v = args.get(key);
+        if (v == null) {
+            if (def == null) {
+                throw new IllegalArgumentException("missing argument " + key + "=...");
+            }
+            return def;
+        }
+        return v;
+    }
+
+    private void run() throws IOException {
+        Affinity.pinCurrentThread(Integer.parseInt(arg("cpu", "-1")));
+        final String uri = arg("uri", null);
+        if ("udp".equals(arg("api", "l2"))) {
+            try (UdpEndpoint ep = Bypass.openUdp(uri)) {
+                ep.bind(Integer.parseInt(arg("port", "9000")));
+                runUdp(ep);
+            }
+        } else {
+            try (Port port = Bypass.open(uri)) {
+                try {
+                    port.addFlow(0, new FlowRule(Frames.parseIp(arg("local_ip", null)), Integer.parseInt(arg("port", "9000"))));
+                } catch (final UnsupportedByBackendException e) {
+                    // the backend receives every frame on the queue anyway (DPDK)
+                }
+                runL2(port);
+            }
+        }
+    }
+
+    private long allocated() {
+        return threads.getCurrentThreadAllocatedBytes();
+    }
+
+    // ---------------------------------------------------------------- raw frames (Port)
+
+    private final FrameHandler countFrames = this::countFrame;
+    private final FrameHandler matchFrame = this::matchFrame;
+    private final FrameHandler echoFrame = this::echoFrame;
+
+    private void countFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        received++;
+    }
+
+    private void matchFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        if (length >= Frames.HEADER_LENGTH + 8 && buffer.getLong(offset + Frames.HEADER_LENGTH) == pingSeq) {
+            pingMatched = true;
+        }
+    }
+
+    private void echoFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        if (echoTx.tryClaim(length, frameClaim)) {
+            Frames.copySwapped(buffer, offset, length, frameClaim.buffer());
+            frameClaim.commit();
+            received++;
+        }
+    }
+
+    private byte[] template() {
+        return Frames.template(Frames.parseMac(arg("src_mac", null)), Frames.parseMac(arg("dst_mac", null)),
+            Frames.parseIp(arg("src_ip", null)), Frames.parseIp(arg("dst_ip", null)),
+            Integer.parseInt(arg("sport", "9000")), Integer.parseInt(arg("dport", "9000")), payload);
+    }
+
+    private void runL2(final Port port) throws IOException {
+        final RxQueue rx = port.rxQueue(0);
+        final TxQueue tx = port.txQueue(0);
+        switch (mode) {
+            case "rx" -> {
+                ready();
+                final long start = System.nanoTime();
+                long first = 0;
+                long open = 0;
+                long close = 0;
+                long counted = 0;
+                long a0 = 0;
+                long a1 = 0;
+                while (true) {
+                    final long before = received;
+                    rx.poll(countFrames, batch);
+                    final long n = received - before;
+                    final long now = System.nanoTime();
+                    if (n > 0 && first == 0) {
+                        first = now;
+                        open = now + warmupNs;
+                        close = open + durationNs;
+                    }
+                    if (first != 0 && now >= open && now < close) {
+                        if (a0 == 0) {
+                            a0 = allocated();
+                        }
+                        counted += n;
+                    }
+                    if (first != 0 ? now >= close : now - start > idleNs) {
+                        break;
+                    }
+                }
+                a1 = a0 == 0 ? 0 : allocated();
+                result("rx", counted, first != 0 ? durationNs : 0, "total", received, a1 - a0);
+            }
+            case "tx" -> {
+                final byte[] frame = template();
+                final int len = frame.length;
+                ready();
+                final long start = System.nanoTime();
+                final long open = start + warmupNs;
+                final long close = open + durationNs;
+                long counted = 0;
+                long total = 0;
+                long seq = 0;
+                long a0 = 0;
+                while (true) {
+                    int n = 0;
+                    for (; n < batch; n++) {
+                        if (!tx.tryClaim(len, frameClaim)) {
+                            break;
+                        }
+                        final MutableDirectBuffer b = frameClaim.buffer();
+                        b.putBytes(0, frame, 0, len);
+                        b.putLong(Frames.HEADER_LENGTH, ++seq);
+                        frameClaim.commit();
+                    }
+                    tx.flush();
+                    final long now = System.nanoTime();
+                    total += n;
+                    if (now >= open && now < close) {
+                        if (a0 == 0) {
+                            a0 = allocated();
+                        }
+                        counted += n;
+                    }
+                    if (now >= close) {
+                        break;
+                    }
+                }
+                result("tx", counted, durationNs, "total", total, allocated() - a0);
+            }
+            case "echo" -> {
+                echoTx = tx;
+                ready();
+                final long start = System.nanoTime();
+                while (System.nanoTime() - start < warmupNs + durationNs + idleNs) {
+                    if (rx.poll(echoFrame, batch) > 0) {
+                        tx.flush();
+                    }
+                }
+                result("echo", received, System.nanoTime() - start, "total", received, 0);
+            }
+            case "ping" -> {
+                final byte[] frame = template();
+                final int len = frame.length;
+                final long[] samples = new long[Integer.parseInt(arg("count", "1000000"))];
+                int count = 0;
+                long lost = 0;
+                ready();
+                final long start = System.nanoTime();
+                final long open = start + warmupNs;
+                final long close = open + durationNs;
+                long a0 = 0;
+                while (count < samples.length) {
+                    final long t0 = System.nanoTime();
+                    if (t0 >= close) {
+                        break;
+                    }
+                    if (a0 == 0 && t0 >= open) {
+                        a0 = allocated();
+                    }
+                    pingSeq++;
+                    pingMatched = false;
+                    while (!tx.tryClaim(len, frameClaim)) {
+                        tx.flush();
+                    }
+                    final MutableDirectBuffer b = frameClaim.buffer();
+                    b.putBytes(0, frame, 0, len);
+                    b.putLong(Frames.HEADER_LENGTH, pingSeq);
+                    b.putLong(Frames.HEADER_LENGTH + 8, t0);
+                    frameClaim.commit();
+                    tx.flush();
+                    while (true) {
+                        rx.poll(matchFrame, batch);
+                        final long t1 = System.nanoTime();
+                        if (pingMatched) {
+                            if (t0 >= open) {
+                                samples[count++] = t1 - t0;
+                            }
+                            break;
+                        }
+                        if (t1 - t0 > PING_TIMEOUT_NS) {
+                            lost++;
+                            break;
+                        }
+                    }
+                }
+                final long alloc = a0 == 0 ? 0 : allocated() - a0;
+                writeSamples(samples, count);
+                result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
+            }
+            default -> throw new IllegalArgumentException("unknown mode " + mode + " (rx, tx, echo, ping)");
+        }
+    }
+
+    // ---------------------------------------------------------------- datagrams (UdpEndpoint)
+
+    private final DatagramHandler countDatagrams = this::countDatagram;
+    private final DatagramHandler matchDatagram = this::matchDatagram;
+    private final DatagramHandler echoDatagram = this::echoDatagram;
+
+    private void countDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+        received++;
+    }
+
+    private void matchDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+        if (length >= 8 && buffer.getLong(offset) == pingSeq) {
+            pingMatched = true;
+        }
+    }
+
+    private void echoDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+        UdpDestination d = echoDestination;
+        if (d == null || d.address() != meta.sourceAddress() || d.port() != meta.sourcePort()) {
+            d = UdpDestination.of(meta.sourceAddress(), meta.sourcePort()); // once per peer, not per datagram
+            echoDestination = d;
+        }
+        if (echoEndpoint.tryClaim(d, length, datagramClaim) == UdpEndpoint.OK) {
+            datagramClaim.buffer().putBytes(0, buffer, offset, length);
+            datagramClaim.commit();
+            received++;
+        }
+    }
+
+    private void runUdp(final UdpEndpoint ep) throws IOException {
+        switch (mode) {
+            case "rx" -> {
+                ready();
+                final long start = System.nanoTime();
+                long first = 0;
+                long open = 0;
+                long close = 0;
+                long counted = 0;
+                long a0 = 0;
+                while (true) {
+                    final long before = received;
+                    ep.poll(countDatagrams, batch);
+                    final long n = received - before;
+                    final long now = System.nanoTime();
+                    if (n > 0 && first == 0) {
+                        first = now;
+                        open = now + warmupNs;
+                        close = open + durationNs;
+                    }
+                    if (first != 0 && now >= open && now < close) {
+                        if (a0 == 0) {
+                            a0 = allocated();
+                        }
+                        counted += n;
+                    }
+                    if (first != 0 ? now >= close : now - start > idleNs) {
+                        break;
+                    }
+                }
+                result("rx", counted, first != 0 ? durationNs : 0, "total", received, a0 == 0 ? 0 : allocated() - a0);
+            }
+            case "tx" -> {
+                final UdpDestination dest = UdpDestination.of(arg("dst_ip", null), Integer.parseInt(arg("dport", "9000")));
+                awaitNeighbour(ep, dest);
+                ready();
+                final long start = System.nanoTime();
+                final long open = start + warmupNs;
+                final long close = open + durationNs;
+                long counted = 0;
+                long total = 0;
+                long seq = 0;
+                long a0 = 0;
+                while (true) {
+                    int n = 0;
+                    for (; n < batch; n++) {
+                        if (ep.tryClaim(dest, payload, datagramClaim) != UdpEndpoint.OK) {
+                            break;
+                        }
+                        datagramClaim.buffer().putLong(0, ++seq);
+                        datagramClaim.commit();
+                    }
+                    ep.flush();
+                    final long now = System.nanoTime();
+                    total += n;
+                    if (now >= open && now < close) {
+                        if (a0 == 0) {
+                            a0 = allocated();
+                        }
+                        counted += n;
+                    }
+                    if (now >= close) {
+                        break;
+                    }
+                }
+                result("tx", counted, durationNs, "total", total, allocated() - a0);
+            }
+            case "echo" -> {
+                echoEndpoint = ep;
+                ready();
+                final long start = System.nanoTime();
+                while (System.nanoTime() - start < warmupNs + durationNs + idleNs) {
+                    if (ep.poll(echoDatagram, batch) > 0) {
+                        ep.flush();
+                    }
+                }
+                result("echo", received, System.nanoTime() - start, "total", received, 0);
+            }
+            case "ping" -> {
+                final UdpDestination dest = UdpDestination.of(arg("dst_ip", null), Integer.parseInt(arg("dport", "9000")));
+                awaitNeighbour(ep, dest);
+                final long[] samples = new long[Integer.parseInt(arg("count", "1000000"))];
+                int count = 0;
+                long lost = 0;
+                ready();
+                final long start = System.nanoTime();
+                final long open = start + warmupNs;
+                final long close = open + durationNs;
+                long a0 = 0;
+                while (count < samples.length) {
+                    final long t0 = System.nanoTime();
+                    if (t0 >= close) {
+                        break;
+                    }
+                    if (a0 == 0 && t0 >= open) {
+                        a0 = allocated();
+                    }
+                    pingSeq++;
+                    pingMatched = false;
+                    while (ep.tryClaim(dest, payload, datagramClaim) != UdpEndpoint.OK) {
+                        ep.flush();
+                        ep.poll(matchDatagram, batch); // NEIGHBOUR_PENDING needs the ARP reply polled in
+                    }
+                    datagramClaim.buffer().putLong(0, pingSeq);
+                    datagramClaim.buffer().putLong(8, t0);
+                    datagramClaim.commit();
+                    ep.flush();
+                    while (true) {
+                        ep.poll(matchDatagram, batch);
+                        final long t1 = System.nanoTime();
+                        if (pingMatched) {
+                            if (t0 >= open) {
+                                samples[count++] = t1 - t0;
+                            }
+                            break;
+                        }
+                        if (t1 - t0 > PING_TIMEOUT_NS) {
+                            lost++;
+                            break;
+                        }
+                    }
+                }
+                final long alloc = a0 == 0 ? 0 : allocated() - a0;
+                writeSamples(samples, count);
+                result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
+            }
+            case "sink" -> {
+                ready();
+                final long start = System.nanoTime();
+                while (System.nanoTime() - start < durationNs) {
+                    ep.poll(countDatagrams, batch);
+                }
+                result("sink", received, System.nanoTime() - start, "total", received, 0);
+            }
+            default -> throw new IllegalArgumentException("unknown mode " + mode + " (rx, tx, echo, ping, sink)");
+        }
+    }
+
+    /** Resolves the peer before the window opens, so ARP is not measured (L2 backends). */
+    private void awaitNeighbour(final UdpEndpoint ep, final UdpDestination dest) {
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            final int rc = ep.tryClaim(dest, payload, datagramClaim);
+            if (rc == UdpEndpoint.OK) {
+                datagramClaim.abort();
+                return;
+            }
+            if (rc == UdpEndpoint.TOO_LONG) {
+                throw new IllegalStateException("payload " + payload + " too long for " + ep.uri());
+            }
+            ep.flush();
+            ep.poll(countDatagrams, batch);
+            Thread.onSpinWait();
+        }
+        throw new IllegalStateException("no neighbour for " + dest + " after 5 s on " + ep.uri());
+    }
+
+    private void writeSamples(final long[] samples, final int count) throws IOException {
+        final String path = args.get("samples");
+        if (path == null || path.isEmpty()) {
+            return;
+        }
+        final ByteBuffer bb = ByteBuffer.allocate(count * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++) {
+            bb.putLong(samples[i]);
+        }
+        bb.flip();
+        try (FileChannel ch = FileChannel.open(Path.of(path), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+            while (bb.hasRemaining()) {
+                ch.write(bb);
+            }
+        }
+    }
+
+    private static void ready() {
+        System.out.println("READY");
+        System.out.flush();
+    }
+
+    private void result(final String m, final long packets, final long windowNs, final String extraName, final long extra,
+                        final long allocBytes) {
+        result(m, packets, windowNs, extraName, extra, allocBytes, 0);
+    }
+
+    private void result(final String m, final long packets, final long windowNs, final String extraName, final long extra,
+                        final long allocBytes, final long samples) {
+        final double secs = windowNs / 1e9;
+        System.out.println(String.format(Locale.ROOT,
+            "RESULT {\"mode\":\"%s\",\"packets\":%d,\"seconds\":%.6f,\"pps\":%.1f,\"%s\":%d,\"samples\":%d,\"alloc_bytes\":%d}",
+            m, packets, secs, secs > 0 ? packets / secs : 0.0, extraName, extra, samples, allocBytes));
+        System.out.flush();
+    }
+}

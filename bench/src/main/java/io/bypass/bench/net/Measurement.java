@@ -1,0 +1,144 @@
+package io.bypass.bench.net;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The repeated runs of one scenario by one implementation (Java backend or C baseline),
+ * summarised by medians: a noisy 2-core host makes single runs meaningless.
+ */
+public final class Measurement {
+    private final String backend;
+    private final String api;
+    private final String scenario;
+    private final String impl;
+    private final String label;
+    private final List<Run> runs = new ArrayList<>();
+    private final List<String> errors = new ArrayList<>();
+
+    /**
+     * @param backend  backend the row belongs to (nio, afxdp, dpdk, efvi)
+     * @param api      l2 (Port), udp (UdpEndpoint) or c
+     * @param scenario rx, tx or pingpong
+     * @param impl     java or c
+     * @param label    what ran, such as {@code Java afxdp Port} or {@code C libxdp xsk}
+     */
+    public Measurement(final String backend, final String api, final String scenario, final String impl, final String label) {
+        this.backend = backend;
+        this.api = api;
+        this.scenario = scenario;
+        this.impl = impl;
+        this.label = label;
+    }
+
+    /**
+     * One run's figures.
+     *
+     * @param pps        packets (or round trips) per second in the measured window
+     * @param packets    packets counted in the window
+     * @param lost       ping-pong: pings without an answer in 50 ms
+     * @param p50Nanos   round trip median (ping-pong), else 0
+     * @param p99Nanos   99th percentile
+     * @param p999Nanos  99.9th percentile
+     * @param allocBytes bytes the Java polling thread allocated in the window (0 for C)
+     * @param rtts       round trips recorded (nanoseconds); kept for the chart
+     */
+    public record Run(double pps, long packets, long lost, long p50Nanos, long p99Nanos, long p999Nanos, long allocBytes,
+                      long[] rtts) {
+    }
+
+    /** @param run a completed run */
+    public void add(final Run run) {
+        runs.add(run);
+    }
+
+    /** @param error why a run failed */
+    public void addError(final String error) {
+        errors.add(error);
+    }
+
+    /** @return backend name */
+    public String backend() {
+        return backend;
+    }
+
+    /** @return l2, udp or c */
+    public String api() {
+        return api;
+    }
+
+    /** @return rx, tx or pingpong */
+    public String scenario() {
+        return scenario;
+    }
+
+    /** @return java or c */
+    public String impl() {
+        return impl;
+    }
+
+    /** @return what ran */
+    public String label() {
+        return label;
+    }
+
+    /** @return the runs */
+    public List<Run> runs() {
+        return runs;
+    }
+
+    /** @return errors of failed runs */
+    public List<String> errors() {
+        return errors;
+    }
+
+    /** @return true if at least one run succeeded */
+    public boolean hasData() {
+        return !runs.isEmpty();
+    }
+
+    /** @return median packet rate */
+    public double medianPps() {
+        return median(runs.stream().mapToDouble(Run::pps).toArray());
+    }
+
+    /** @return median p50 round trip, ns */
+    public double medianP50() {
+        return median(runs.stream().mapToDouble(Run::p50Nanos).toArray());
+    }
+
+    /** @return median p99 round trip, ns */
+    public double medianP99() {
+        return median(runs.stream().mapToDouble(Run::p99Nanos).toArray());
+    }
+
+    /** @return median p99.9 round trip, ns */
+    public double medianP999() {
+        return median(runs.stream().mapToDouble(Run::p999Nanos).toArray());
+    }
+
+    /** @return bytes allocated per packet by the Java polling thread, over all runs; NaN for C */
+    public double allocPerPacket() {
+        long bytes = 0;
+        long packets = 0;
+        for (final Run r : runs) {
+            bytes += r.allocBytes();
+            packets += r.packets();
+        }
+        return "c".equals(impl) || packets == 0 ? Double.NaN : (double) bytes / packets;
+    }
+
+    /**
+     * @param v values
+     * @return their median, NaN if none
+     */
+    public static double median(final double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        final double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,392 @@
+package io.bypass.bench.net;
+
+import io.bypass.Bypass;
+import io.bypass.spi.BackendProvider;
+import io.bypass.bench.internal.NativeBuild;
+import io.bypass.bench.internal.VethTopology;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Packet rates (RX, TX) and ping-pong round trips of each Java backend and of its C
+ * baseline, on one veth pair between two namespaces this harness creates and removes.
+ *
+ * <ul>
+ *   <li>rx: a kernel-socket generator (C, sendmmsg) in B blasts UDP at A; the device under
+ *       test in A counts frames for {@code durationMs} after {@code warmupMs}.</li>
+ *   <li>tx: the device under test in A sends as fast as its ring takes frames to a bound,
+ *       never-read socket in B; counted at the sender.</li>
+ *   <li>pingpong: a client in A sends one frame, waits for the echo from the same
+ *       implementation in B, records the round trip.</li>
+ * </ul>
+ * The DUT is pinned to {@code cpuA}, the peer to {@code cpuB}; one scenario at a time;
+ * Java and C runs alternate so slow drifts of a noisy host hit both.
+ */
+public final class NetHarness {
+    private static final Pattern NUM = Pattern.compile("\"(\\w+)\":(-?[0-9.]+)");
+    private static final int PORT_A = 9000;
+    private static final int PORT_B = 9001;
+
+    /**
+     * What to run.
+     *
+     * @param backends    backends to measure, in order
+     * @param scenarios   rx, tx, pingpong
+     * @param udpVariants also measure the L2 backends through UdpEndpoint (protocol layer)
+     * @param warmupMs    warm-up before each measured window
+     * @param durationMs  measured window
+     * @param repeats     runs per implementation and scenario
+     * @param pingCount   most round trips recorded per ping-pong run
+     * @param payload     UDP payload bytes (frame = payload + 42)
+     * @param cpuA        CPU of the device under test (-1: not pinned)
+     * @param cpuB        CPU of the peer
+     * @param classpath   class path for Java worker JVMs
+     * @param javaCommand the java launcher
+     * @param jvmProps    -D options passed to worker JVMs (e.g. bypass.efvi.libciul)
+     * @param workDir     logs, samples and compiled baselines go here
+     */
+    public record Config(List<String> backends, List<String> scenarios, boolean udpVariants, int warmupMs, int durationMs,
+                         int repeats, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
+                         List<String> jvmProps, Path workDir) {
+    }
+
+    private final Config config;
+    private final List<String> notes = new ArrayList<>();
+    private NativeBuild natives;
+    private VethTopology topology;
+    private int runCounter;
+
+    /**
+     * @param config what to run
+     */
+    public NetHarness(final Config config) {
+        this.config = config;
+    }
+
+    /** @return notes for the report: backends skipped and why, baselines that did not build */
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** @return the topology used (valid after {@link #run()} started) */
+    public VethTopology topology() {
+        return topology;
+    }
+
+    private record Side(String ns, String iface, String ip, String mac, int port, int cpu) {
+    }
+
+    private interface Impl {
+        String label();
+
+        String api();
+
+        String impl();
+
+        boolean supports(String mode);
+
+        List<String> command(Side self, Side peer, String mode, Map<String, String> args);
+    }
+
+    /**
+     * Runs every scenario; the topology is removed before returning.
+     *
+     * @return one measurement per backend, variant, scenario and implementation
+     * @throws IOException if the work directory cannot be written
+     */
+    public List<Measurement> run() throws IOException {
+        Files.createDirectories(config.workDir().resolve("logs"));
+        natives = NativeBuild.build(config.workDir().resolve("native"));
+        natives.failures().forEach((k, v) -> notes.add("C baseline " + k + " did not build: " + v));
+        final List<Measurement> all = new ArrayList<>();
+        topology = VethTopology.create();
+        try {
+            final Side a = new Side(topology.nsA(), topology.ifaceA(), topology.addressA(), topology.macA(), PORT_A, config.cpuA());
+            final Side b = new Side(topology.nsB(), topology.ifaceB(), topology.addressB(), topology.macB(), PORT_B, config.cpuB());
+            for (final String backend : config.backends()) {
+                final BackendProvider p = Bypass.backend(backend);
+                if (p == null) {
+                    notes.add(backend + ": not on the class path, skipped");
+                    continue;
+                }
+                if (!p.isAvailable()) {
+                    notes.add(backend + ": unavailable, skipped: " + p.unavailabilityCause().getMessage());
+                    continue;
+                }
+                final List<Impl> impls = impls(backend);
+                for (final String scenario : config.scenarios()) {
+                    final List<Measurement> ms = new ArrayList<>();
+                    final List<Impl> active = new ArrayList<>();
+                    for (final Impl impl : impls) {
+                        if (impl.supports("pingpong".equals(scenario) ? "ping" : scenario)) {
+                            active.add(impl);
+                            ms.add(new Measurement(backend, impl.api(), scenario, impl.impl(), impl.label()));
+                        }
+                    }
+                    for (int r = 0; r < config.repeats(); r++) {
+                        for (int i = 0; i < active.size(); i++) {
+                            final Impl impl = active.get(i);
+                            final Measurement m = ms.get(i);
+                            System.out.printf("[net] %-6s %-8s %-28s run %d/%d ... ", backend, scenario, impl.label(), r + 1,
+                                config.repeats());
+                            System.out.flush();
+                            try {
+                                final Measurement.Run run = switch (scenario) {
+                                    case "rx" -> runRx(impl, a, b);
+                                    case "tx" -> runTx(impl, a, b);
+                                    case "pingpong" -> runPingPong(impl, a, b);
+                                    default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+                                };
+                                m.add(run);
+                                System.out.println("pingpong".equals(scenario)
+                                    ? String.format("p50 %.1f us, p99 %.1f us (%d round trips)", run.p50Nanos() / 1e3,
+                                        run.p99Nanos() / 1e3, run.packets())
+                                    : String.format("%.0f pps", run.pps()));
+                            } catch (final Exception e) {
+                                m.addError(String.valueOf(e.getMessage()));
+                                System.out.println("FAILED: " + e.getMessage());
+                            }
+                        }
+                    }
+                    all.addAll(ms);
+                }
+            }
+        } finally {
+            topology.close();
+        }
+        return all;
+    }
+
+    private List<Impl> impls(final String backend) {
+        final List<Impl> list = new ArrayList<>();
+        switch (backend) {
+            case "nio" -> {
+                list.add(java(backend, "udp", s -> "nio:" + s.iface()));
+                cBaseline(list, "udp", "C kernel UDP (recvmmsg/sendmmsg)", "rx", "tx", "ping", "echo");
+            }
+            case "afxdp" -> {
+                list.add(java(backend, "l2", s -> "afxdp:" + s.iface() + "?xdp=drv&mode=copy"));
+                if (config.udpVariants()) {
+                    list.add(java(backend, "udp", s -> "afxdp:" + s.iface() + "?xdp=drv&mode=copy"));
+                }
+                cBaseline(list, "xsk", "C libxdp xsk", "rx", "tx", "ping", "echo");
+            }
+            case "dpdk" -> {
+                list.add(java(backend, "l2", s -> "dpdk:net_af_xdp0,iface=" + s.iface() + "?hugepages=false&ip=" + s.ip() + "/24"));
+                cBaseline(list, "dpdk", "C DPDK (same vdev)", "rx", "tx");
+            }
+            default -> list.add(java(backend, "l2", s -> backend + ":" + s.iface()));
+        }
+        return list;
+    }
+
+    private interface UriFor {
+        String uri(Side side);
+    }
+
+    private Impl java(final String backend, final String api, final UriFor uri) {
+        return new Impl() {
+            @Override
+            public String label() {
+                return "Java " + backend + ("udp".equals(api) ? " UdpEndpoint" : " Port");
+            }
+
+            @Override
+            public String api() {
+                return api;
+            }
+
+            @Override
+            public String impl() {
+                return "java";
+            }
+
+            @Override
+            public boolean supports(final String mode) {
+                return true;
+            }
+
+            @Override
+            public List<String> command(final Side self, final Side peer, final String mode, final Map<String, String> args) {
+                final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns(), config.javaCommand(),
+                    "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                    "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss1m"));
+                for (final String p : config.jvmProps()) {
+                    cmd.add(p);
+                }
+                cmd.addAll(List.of("-cp", config.classpath(), JavaWorker.class.getName(), "uri=" + uri.uri(self), "api=" + api));
+                args.forEach((k, v) -> cmd.add(k + "=" + v));
+                return cmd;
+            }
+        };
+    }
+
+    private void cBaseline(final List<Impl> list, final String name, final String label, final String... modes) {
+        final Path bin = natives.binary(name);
+        if (bin == null) {
+            notes.add(label + " not built, its ratios are missing: " + natives.failures().get(name));
+            return;
+        }
+        final List<String> supported = List.of(modes);
+        list.add(new Impl() {
+            @Override
+            public String label() {
+                return label;
+            }
+
+            @Override
+            public String api() {
+                return "c";
+            }
+
+            @Override
+            public String impl() {
+                return "c";
+            }
+
+            @Override
+            public boolean supports(final String mode) {
+                return supported.contains(mode);
+            }
+
+            @Override
+            public List<String> command(final Side self, final Side peer, final String mode, final Map<String, String> args) {
+                final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns(), bin.toString()));
+                if ("xsk".equals(name)) {
+                    cmd.add("xdp=drv");
+                } else if ("dpdk".equals(name)) {
+                    cmd.add("vdev=net_af_xdp0,iface=" + self.iface());
+                }
+                args.forEach((k, v) -> cmd.add(k + "=" + v));
+                return cmd;
+            }
+        });
+    }
+
+    private Map<String, String> args(final Side self, final Side peer, final String mode) {
+        final Map<String, String> m = new LinkedHashMap<>();
+        m.put("mode", mode);
+        m.put("cpu", Integer.toString(self.cpu()));
+        m.put("payload", Integer.toString(config.payload()));
+        m.put("warmup_ms", Integer.toString(config.warmupMs()));
+        m.put("duration_ms", Integer.toString(config.durationMs()));
+        m.put("idle_ms", "10000");
+        m.put("iface", self.iface());
+        m.put("local_ip", self.ip());
+        m.put("bind_ip", self.ip());
+        m.put("port", Integer.toString(self.port()));
+        m.put("src_ip", self.ip());
+        m.put("src_mac", self.mac());
+        m.put("sport", Integer.toString(self.port()));
+        m.put("dst_ip", peer.ip());
+        m.put("dst_mac", peer.mac());
+        m.put("dport", Integer.toString(peer.port()));
+        return m;
+    }
+
+    private WorkerProcess start(final String label, final List<String> command) throws IOException {
+        final Path log = config.workDir().resolve("logs").resolve(String.format("%03d-%s.log", ++runCounter,
+            label.replaceAll("[^A-Za-z0-9]+", "_")));
+        Files.writeString(log, String.join(" ", command) + "\n");
+        return new WorkerProcess(label, command, log);
+    }
+
+    private long resultTimeout() {
+        return config.warmupMs() + config.durationMs() + 60_000L;
+    }
+
+    private Measurement.Run runRx(final Impl impl, final Side a, final Side b) throws Exception {
+        final Path gen = natives.binary("udp");
+        if (gen == null) {
+            throw new IllegalStateException("no generator: the kernel UDP baseline did not build");
+        }
+        try (WorkerProcess dut = start(impl.label() + "-rx", impl.command(a, b, "rx", args(a, b, "rx")))) {
+            dut.awaitReady(60_000);
+            final Map<String, String> g = args(b, a, "tx");
+            g.put("warmup_ms", "0");
+            g.put("duration_ms", Integer.toString(config.warmupMs() + config.durationMs() + 20_000));
+            final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", b.ns(), gen.toString()));
+            g.forEach((k, v) -> cmd.add(k + "=" + v));
+            try (WorkerProcess generator = start("generator", cmd)) {
+                return toRun(dut.awaitResult(resultTimeout()), null);
+            }
+        }
+    }
+
+    private Measurement.Run runTx(final Impl impl, final Side a, final Side b) throws Exception {
+        final Path sinkBin = natives.binary("udp");
+        if (sinkBin == null) {
+            throw new IllegalStateException("no sink: the kernel UDP baseline did not build");
+        }
+        final Map<String, String> s = args(b, a, "sink");
+        s.put("duration_ms", Integer.toString(config.warmupMs() + config.durationMs() + 120_000));
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", b.ns(), sinkBin.toString()));
+        s.forEach((k, v) -> cmd.add(k + "=" + v));
+        try (WorkerProcess sink = start("sink", cmd)) {
+            sink.awaitReady(30_000);
+            try (WorkerProcess dut = start(impl.label() + "-tx", impl.command(a, b, "tx", args(a, b, "tx")))) {
+                return toRun(dut.awaitResult(resultTimeout()), null);
+            }
+        }
+    }
+
+    private Measurement.Run runPingPong(final Impl impl, final Side a, final Side b) throws Exception {
+        final Path samples = config.workDir().resolve("logs").resolve(String.format("%03d-rtt.bin", runCounter + 1));
+        try (WorkerProcess echo = start(impl.label() + "-echo", impl.command(b, a, "echo", args(b, a, "echo")))) {
+            echo.awaitReady(60_000);
+            final Map<String, String> p = args(a, b, "ping");
+            p.put("count", Integer.toString(config.pingCount()));
+            p.put("samples", samples.toString());
+            try (WorkerProcess client = start(impl.label() + "-ping", impl.command(a, b, "ping", p))) {
+                return toRun(client.awaitResult(resultTimeout()), samples);
+            }
+        }
+    }
+
+    private static Map<String, Double> parse(final String json) {
+        final Map<String, Double> m = new LinkedHashMap<>();
+        final Matcher matcher = NUM.matcher(json);
+        while (matcher.find()) {
+            m.put(matcher.group(1), Double.parseDouble(matcher.group(2)));
+        }
+        return m;
+    }
+
+    private static Measurement.Run toRun(final String json, final Path samples) throws IOException {
+        final Map<String, Double> m = parse(json);
+        final long packets = m.getOrDefault("packets", 0.0).longValue();
+        final double pps = m.getOrDefault("pps", 0.0);
+        final long alloc = m.getOrDefault("alloc_bytes", 0.0).longValue();
+        if (samples == null) {
+            if (packets == 0) {
+                throw new IllegalStateException("no packets in the measured window: " + json);
+            }
+            return new Measurement.Run(pps, packets, 0, 0, 0, 0, alloc, new long[0]);
+        }
+        final byte[] bytes = Files.readAllBytes(samples);
+        Files.deleteIfExists(samples);
+        final ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        final long[] rtts = new long[bytes.length / 8];
+        final Histogram h = new Histogram(10_000_000_000L, 3);
+        for (int i = 0; i < rtts.length; i++) {
+            rtts[i] = bb.getLong();
+            h.recordValue(Math.max(1, Math.min(rtts[i], 10_000_000_000L)));
+        }
+        if (rtts.length == 0) {
+            throw new IllegalStateException("no round trips recorded: " + json);
+        }
+        return new Measurement.Run(pps, rtts.length, m.getOrDefault("lost", 0.0).longValue(), h.getValueAtPercentile(50),
+            h.getValueAtPercentile(99), h.getValueAtPercentile(99.9), alloc, rtts);
+    }
+}

@@ -1,0 +1,262 @@
+package io.bypass.bench.report;
+
+import io.bypass.bench.jmh.JmhRunner;
+import io.bypass.bench.net.Measurement;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Writes {@code report.md} (one table: backend, scenario, packet rate, ratio to C,
+ * round-trip percentiles, allocation per operation), {@code latency.png} and
+ * {@code results.json} (everything, raw) into a run directory.
+ */
+public final class Report {
+    /** The columns of the report's table, in order (the smoke test checks them). */
+    public static final List<String> COLUMNS = List.of("Backend", "Scenario", "Packet rate Java (C)", "Ratio Java/C",
+        "RTT p50 Java (C)", "RTT p99 Java (C)", "RTT p99.9 Java (C)", "Alloc B/op JMH (harness)", "Goal");
+
+    private Report() {
+    }
+
+    /**
+     * @param dir          output directory
+     * @param command      the command line that produced the run
+     * @param started      timestamp text
+     * @param facts        host facts
+     * @param settings     run settings (durations, repeats...)
+     * @param measurements network harness results (may be empty)
+     * @param scores       JMH results (may be empty)
+     * @param notes        skips and failures worth reading
+     * @throws IOException if a file cannot be written
+     */
+    public static void write(final Path dir, final String command, final String started, final Map<String, String> facts,
+                             final Map<String, Object> settings, final List<Measurement> measurements,
+                             final List<JmhRunner.Score> scores, final List<String> notes) throws IOException {
+        Files.createDirectories(dir);
+        final StringBuilder md = new StringBuilder();
+        md.append("# Bypass benchmark report, ").append(started).append("\n\n");
+        md.append("Command: `").append(command).append("`\n\n");
+        md.append("Host: ");
+        final List<String> f = new ArrayList<>();
+        facts.forEach((k, v) -> f.add(k + ": " + v));
+        md.append(String.join("; ", f)).append(".\n\n");
+        md.append("Settings: ");
+        final List<String> s = new ArrayList<>();
+        settings.forEach((k, v) -> s.add(k + " " + v));
+        md.append(String.join(", ", s)).append(".\n\n");
+        md.append("Goals (issues 3 and 5): RX and TX packet rate >= 95% of C's; ping-pong p50 and p99 within 10% of C's; "
+            + "0 B/op in steady state. Figures are medians over the repeats; round trips in microseconds.\n\n");
+
+        md.append('|');
+        COLUMNS.forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append("\n|");
+        COLUMNS.forEach(c -> md.append("---|"));
+        md.append('\n');
+        for (final Measurement java : measurements) {
+            if (!"java".equals(java.impl())) {
+                continue;
+            }
+            final Measurement c = baseline(measurements, java);
+            md.append(row(java, c, scores)).append('\n');
+        }
+        if (measurements.isEmpty()) {
+            md.append("| - | network harness not run | | | | | | | |\n");
+        }
+        md.append('\n');
+
+        md.append("In-process costs (JMH, `-prof gc`; B/op = gc.alloc.rate.norm):\n\n");
+        if (scores.isEmpty()) {
+            md.append("- JMH not run\n");
+        }
+        for (final JmhRunner.Score sc : scores) {
+            md.append(String.format(Locale.ROOT, "- %s%s: %s ± %s %s, %s B/op%s%n", sc.benchmark(),
+                sc.params().isEmpty() ? "" : " [" + sc.params() + "]", num(sc.score()), num(sc.error()), sc.unit(),
+                Double.isNaN(sc.allocPerOp()) ? "n/a" : String.format(Locale.ROOT, "%.3f", sc.allocPerOp()),
+                sc.secondaries().isEmpty() ? "" : "; " + sc.secondaries()));
+        }
+        md.append('\n');
+        if (!notes.isEmpty()) {
+            md.append("Notes:\n\n");
+            notes.forEach(n -> md.append("- ").append(n).append('\n'));
+            md.append('\n');
+        }
+        final List<String> failures = new ArrayList<>();
+        for (final Measurement m : measurements) {
+            for (final String e : m.errors()) {
+                failures.add(m.backend() + " " + m.scenario() + " " + m.label() + ": " + e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            md.append("Failed runs (left out of the medians):\n\n");
+            failures.forEach(e -> md.append("- ").append(e).append('\n'));
+            md.append('\n');
+        }
+        md.append("![round-trip latency by percentile](latency.png)\n");
+        Files.writeString(dir.resolve("report.md"), md.toString());
+
+        final List<Chart.Series> series = new ArrayList<>();
+        for (final Measurement m : measurements) {
+            if ("pingpong".equals(m.scenario()) && m.hasData()) {
+                series.add(new Chart.Series(m.label(), merged(m), "c".equals(m.impl())));
+            }
+        }
+        Chart.write("Ping-pong round trip by percentile (veth, two namespaces)", series, dir.resolve("latency.png"));
+
+        final Map<String, Object> json = new LinkedHashMap<>();
+        json.put("started", started);
+        json.put("command", command);
+        json.put("host", facts);
+        json.put("settings", settings);
+        final List<Object> ms = new ArrayList<>();
+        for (final Measurement m : measurements) {
+            final Map<String, Object> o = new LinkedHashMap<>();
+            o.put("backend", m.backend());
+            o.put("api", m.api());
+            o.put("scenario", m.scenario());
+            o.put("impl", m.impl());
+            o.put("label", m.label());
+            o.put("median_pps", m.medianPps());
+            o.put("median_p50_ns", m.medianP50());
+            o.put("median_p99_ns", m.medianP99());
+            o.put("median_p999_ns", m.medianP999());
+            o.put("alloc_bytes_per_packet", m.allocPerPacket());
+            final List<Object> runs = new ArrayList<>();
+            for (final Measurement.Run r : m.runs()) {
+                final Map<String, Object> ro = new LinkedHashMap<>();
+                ro.put("pps", r.pps());
+                ro.put("packets", r.packets());
+                ro.put("lost", r.lost());
+                ro.put("p50_ns", r.p50Nanos());
+                ro.put("p99_ns", r.p99Nanos());
+                ro.put("p999_ns", r.p999Nanos());
+                ro.put("alloc_bytes", r.allocBytes());
+                runs.add(ro);
+            }
+            o.put("runs", runs);
+            o.put("errors", m.errors());
+            ms.add(o);
+        }
+        json.put("network", ms);
+        final List<Object> js = new ArrayList<>();
+        for (final JmhRunner.Score sc : scores) {
+            final Map<String, Object> o = new LinkedHashMap<>();
+            o.put("benchmark", sc.benchmark());
+            o.put("params", sc.params());
+            o.put("score", sc.score());
+            o.put("error", sc.error());
+            o.put("unit", sc.unit());
+            o.put("gc_alloc_rate_norm_bytes_per_op", sc.allocPerOp());
+            o.put("secondary", sc.secondaries());
+            js.add(o);
+        }
+        json.put("jmh", js);
+        json.put("notes", notes);
+        Files.writeString(dir.resolve("results.json"), Json.write(json));
+    }
+
+    private static long[] merged(final Measurement m) {
+        int n = 0;
+        for (final Measurement.Run r : m.runs()) {
+            n += r.rtts().length;
+        }
+        final long[] all = new long[n];
+        int at = 0;
+        for (final Measurement.Run r : m.runs()) {
+            System.arraycopy(r.rtts(), 0, all, at, r.rtts().length);
+            at += r.rtts().length;
+        }
+        return all;
+    }
+
+    private static Measurement baseline(final List<Measurement> all, final Measurement java) {
+        for (final Measurement m : all) {
+            if ("c".equals(m.impl()) && m.backend().equals(java.backend()) && m.scenario().equals(java.scenario())) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static String row(final Measurement java, final Measurement c, final List<JmhRunner.Score> scores) {
+        final boolean ping = "pingpong".equals(java.scenario());
+        final boolean haveC = c != null && c.hasData();
+        final String name = java.backend() + ("udp".equals(java.api()) ? " (UdpEndpoint)" : "l2".equals(java.api()) ? " (Port)" : "");
+        final String scenario = java.scenario() + (haveC ? " vs " + c.label() : "");
+        final String rate = !java.hasData() ? "failed" : ping
+            ? rtps(java.medianPps()) + (haveC ? " (" + rtps(c.medianPps()) + ")" : "")
+            : pps(java.medianPps()) + (haveC ? " (" + pps(c.medianPps()) + ")" : "");
+        String ratio = "n/a";
+        String goal = haveC ? "" : "no C baseline";
+        if (java.hasData() && haveC) {
+            if (ping) {
+                final double r50 = java.medianP50() / c.medianP50();
+                final double r99 = java.medianP99() / c.medianP99();
+                ratio = String.format(Locale.ROOT, "p50 %.2f, p99 %.2f", r50, r99);
+                goal = r50 <= 1.10 && r99 <= 1.10 ? "met" : "NOT met (goal <= 1.10)";
+            } else {
+                final double r = java.medianPps() / c.medianPps();
+                ratio = String.format(Locale.ROOT, "%.2f", r);
+                goal = r >= 0.95 ? "met" : "NOT met (goal >= 0.95)";
+            }
+        } else if (!java.hasData()) {
+            goal = "run failed";
+        }
+        final String p50 = ping ? us(java.medianP50()) + (haveC ? " (" + us(c.medianP50()) + ")" : "") : "";
+        final String p99 = ping ? us(java.medianP99()) + (haveC ? " (" + us(c.medianP99()) + ")" : "") : "";
+        final String p999 = ping ? us(java.medianP999()) + (haveC ? " (" + us(c.medianP999()) + ")" : "") : "";
+        final String jmh = jmhAlloc(java, scores);
+        final double harness = java.allocPerPacket();
+        final String alloc = jmh + " (" + (Double.isNaN(harness) ? "n/a" : String.format(Locale.ROOT, "%.2f", harness)) + ")";
+        if (!jmh.equals("n/a") && !jmh.startsWith("0.00") && goal.equals("met")) {
+            goal = "rate met, allocation NOT";
+        }
+        return "| " + name + " | " + scenario + " | " + rate + " | " + ratio + " | " + p50 + " | " + p99 + " | " + p999 + " | "
+            + alloc + " | " + goal + " |";
+    }
+
+    private static String jmhAlloc(final Measurement java, final List<JmhRunner.Score> scores) {
+        final String bench = switch (java.scenario()) {
+            case "rx" -> "BackendBenchmark.udpRxPoll";
+            case "tx" -> "BackendBenchmark.udpTxClaimCommit";
+            default -> null;
+        };
+        if (bench == null) {
+            return "n/a";
+        }
+        for (final JmhRunner.Score s : scores) {
+            if (s.benchmark().equals(bench) && s.params().equals("backend=" + java.backend()) && !Double.isNaN(s.allocPerOp())) {
+                return String.format(Locale.ROOT, "%.2f", s.allocPerOp());
+            }
+        }
+        return "n/a";
+    }
+
+    private static String pps(final double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        return v >= 1e6 ? String.format(Locale.ROOT, "%.2f Mpps", v / 1e6) : String.format(Locale.ROOT, "%.0f kpps", v / 1e3);
+    }
+
+    private static String rtps(final double v) {
+        return Double.isNaN(v) ? "n/a" : String.format(Locale.ROOT, "%.0f round trips/s", v);
+    }
+
+    private static String us(final double nanos) {
+        return Double.isNaN(nanos) ? "n/a" : String.format(Locale.ROOT, "%.1f", nanos / 1e3);
+    }
+
+    private static String num(final double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        return Math.abs(v) >= 1000 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
+    }
+}

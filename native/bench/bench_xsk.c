@@ -1,0 +1,246 @@
+/*
+ * AF_XDP baseline on libxdp's xsk.h (xsk_umem__create, xsk_socket__create, the inline
+ * ring helpers): modes rx, tx, echo, ping on raw UDP frames (see bench_common.h), one
+ * socket on queue 0 of iface, copy mode, XDP in driver mode (xdp=drv) or skb mode
+ * (xdp=skb), need_wakeup on. libxdp loads its default program, which redirects every
+ * frame on the queue to the socket; the harness sets static neighbours so no ARP is needed.
+ *   bench_xsk mode=rx iface=IF [cpu=N warmup_ms= duration_ms= xdp=drv]
+ *   bench_xsk mode=tx|ping iface=IF src_mac= dst_mac= src_ip= dst_ip= sport= dport= [payload=32]
+ *   bench_xsk mode=echo iface=IF
+ */
+#include "bench_common.h"
+#include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <xdp/xsk.h>
+
+#define NUM_FRAMES 4096
+#define FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
+#define RING_SIZE 2048
+#define BATCH 64
+
+static struct xsk_ring_prod fq, tx;
+static struct xsk_ring_cons cq, rx;
+static struct xsk_socket *xsk;
+static uint8_t *umem_area;
+/* TX frames: a stack of free UMEM addresses (the upper half of the UMEM). */
+static uint64_t tx_free[NUM_FRAMES];
+static uint32_t tx_free_count;
+
+static void kick_tx(void) {
+    if (xsk_ring_prod__needs_wakeup(&tx)) {
+        sendto(xsk_socket__fd(xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+    }
+}
+
+static void kick_fill(void) {
+    if (xsk_ring_prod__needs_wakeup(&fq)) {
+        recvfrom(xsk_socket__fd(xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
+    }
+}
+
+/* Completed TX frames go back to the TX stack, or to the fill ring when they came from RX (echo). */
+static void reclaim(int to_fill) {
+    uint32_t idx;
+    uint32_t n = xsk_ring_cons__peek(&cq, RING_SIZE, &idx);
+    if (n == 0) return;
+    if (to_fill) {
+        uint32_t fidx;
+        while (xsk_ring_prod__reserve(&fq, n, &fidx) != n) kick_fill();
+        for (uint32_t i = 0; i < n; i++) *xsk_ring_prod__fill_addr(&fq, fidx + i) = *xsk_ring_cons__comp_addr(&cq, idx + i);
+        xsk_ring_prod__submit(&fq, n);
+    } else {
+        for (uint32_t i = 0; i < n; i++) tx_free[tx_free_count++] = *xsk_ring_cons__comp_addr(&cq, idx + i);
+    }
+    xsk_ring_cons__release(&cq, n);
+}
+
+/* RX frames go straight back to the fill ring. */
+static uint32_t rx_drain(uint32_t max, int (*visit)(const uint8_t *, uint32_t, void *), void *ctx) {
+    uint32_t idx, fidx;
+    uint32_t n = xsk_ring_cons__peek(&rx, max, &idx);
+    if (n == 0) {
+        kick_fill();
+        return 0;
+    }
+    while (xsk_ring_prod__reserve(&fq, n, &fidx) != n) kick_fill();
+    for (uint32_t i = 0; i < n; i++) {
+        const struct xdp_desc *d = xsk_ring_cons__rx_desc(&rx, idx + i);
+        if (visit) visit(xsk_umem__get_data(umem_area, d->addr), d->len, ctx);
+        *xsk_ring_prod__fill_addr(&fq, fidx + i) = xsk_umem__extract_addr(d->addr);
+    }
+    xsk_ring_prod__submit(&fq, n);
+    xsk_ring_cons__release(&rx, n);
+    return n;
+}
+
+struct ping_ctx { uint64_t seq; int matched; };
+
+static int match_seq(const uint8_t *f, uint32_t len, void *vctx) {
+    struct ping_ctx *c = vctx;
+    if (len >= HDR_LEN + 8 && memcmp(f + HDR_LEN, &c->seq, 8) == 0) c->matched = 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    parse_args(argc, argv);
+    pin_cpu();
+    const char *mode = arg_str("mode", NULL);
+    const char *iface = arg_str("iface", NULL);
+    const int payload = (int) arg_long("payload", 32);
+    const uint64_t warmup = (uint64_t) arg_long("warmup_ms", 1000) * 1000000ull;
+    const uint64_t duration = (uint64_t) arg_long("duration_ms", 3000) * 1000000ull;
+    const uint64_t idle = (uint64_t) arg_long("idle_ms", 10000) * 1000000ull;
+    const int skb = strcmp(arg_str("xdp", "drv"), "skb") == 0;
+
+    size_t size = (size_t) NUM_FRAMES * FRAME_SIZE;
+    umem_area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (umem_area == MAP_FAILED) {
+        perror("mmap");
+        return 1;
+    }
+    struct xsk_umem *umem;
+    struct xsk_umem_config ucfg = {
+        .fill_size = RING_SIZE, .comp_size = RING_SIZE, .frame_size = FRAME_SIZE,
+        .frame_headroom = 0, .flags = 0,
+    };
+    int err = xsk_umem__create(&umem, umem_area, size, &fq, &cq, &ucfg);
+    if (err) {
+        fprintf(stderr, "xsk_umem__create: %s\n", strerror(-err));
+        return 1;
+    }
+    struct xsk_socket_config scfg = {
+        .rx_size = RING_SIZE, .tx_size = RING_SIZE, .libxdp_flags = 0,
+        .xdp_flags = skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+        .bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
+    };
+    err = xsk_socket__create(&xsk, iface, 0, umem, &rx, &tx, &scfg);
+    if (err) {
+        fprintf(stderr, "xsk_socket__create(%s, queue 0): %s\n", iface, strerror(-err));
+        return 1;
+    }
+    /* Lower half: fill ring; upper half: TX. */
+    uint32_t idx;
+    if (xsk_ring_prod__reserve(&fq, NUM_FRAMES / 2, &idx) != NUM_FRAMES / 2) {
+        fprintf(stderr, "cannot fill the fill ring\n");
+        return 1;
+    }
+    for (uint32_t i = 0; i < NUM_FRAMES / 2; i++) *xsk_ring_prod__fill_addr(&fq, idx + i) = (uint64_t) i * FRAME_SIZE;
+    xsk_ring_prod__submit(&fq, NUM_FRAMES / 2);
+    for (uint32_t i = NUM_FRAMES / 2; i < NUM_FRAMES; i++) tx_free[tx_free_count++] = (uint64_t) i * FRAME_SIZE;
+
+    if (strcmp(mode, "rx") == 0) {
+        ready();
+        rx_window w = {0};
+        uint64_t start = now_ns();
+        while (!stop_flag) {
+            uint32_t n = rx_drain(BATCH, NULL, NULL);
+            uint64_t now = now_ns();
+            if (n) rx_window_add(&w, n, now, warmup, duration);
+            if (w.first ? now >= w.close : now - start > idle) break;
+        }
+        result("rx", w.counted, w.first ? duration : 0, w.total, "total");
+    } else if (strcmp(mode, "tx") == 0) {
+        uint8_t tmpl[2048];
+        int len = build_frame(tmpl, payload);
+        for (uint32_t i = NUM_FRAMES / 2; i < NUM_FRAMES; i++) memcpy(umem_area + (uint64_t) i * FRAME_SIZE, tmpl, (size_t) len);
+        ready();
+        uint64_t start = now_ns(), open = start + warmup, close = open + duration, counted = 0, total = 0, seq = 0;
+        while (!stop_flag) {
+            reclaim(0);
+            uint32_t want = tx_free_count < BATCH ? tx_free_count : BATCH;
+            uint32_t n = want ? xsk_ring_prod__reserve(&tx, want, &idx) : 0;
+            for (uint32_t i = 0; i < n; i++) {
+                struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx, idx + i);
+                d->addr = tx_free[--tx_free_count];
+                d->len = (uint32_t) len;
+                seq++;
+                memcpy(umem_area + d->addr + HDR_LEN, &seq, 8);
+            }
+            if (n) xsk_ring_prod__submit(&tx, n);
+            kick_tx();
+            uint64_t now = now_ns();
+            total += n;
+            if (now >= open && now < close) counted += n;
+            if (now >= close) break;
+        }
+        result("tx", counted, duration, total, "total");
+    } else if (strcmp(mode, "echo") == 0) {
+        ready();
+        uint64_t start = now_ns(), total = 0;
+        while (!stop_flag && now_ns() - start < warmup + duration + idle) {
+            reclaim(1);
+            uint32_t ridx, tidx;
+            uint32_t n = xsk_ring_cons__peek(&rx, BATCH, &ridx);
+            if (n == 0) {
+                kick_fill();
+                continue;
+            }
+            while (xsk_ring_prod__reserve(&tx, n, &tidx) != n) {
+                kick_tx();
+                reclaim(1);
+            }
+            /* Zero copy bounce: the RX frame itself goes out, and returns to the fill ring on completion. */
+            for (uint32_t i = 0; i < n; i++) {
+                const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
+                struct xdp_desc *t = xsk_ring_prod__tx_desc(&tx, tidx + i);
+                swap_frame(xsk_umem__get_data(umem_area, r->addr));
+                t->addr = r->addr;
+                t->len = r->len;
+            }
+            xsk_ring_prod__submit(&tx, n);
+            xsk_ring_cons__release(&rx, n);
+            kick_tx();
+            total += n;
+        }
+        result("echo", total, now_ns() - start, total, "total");
+    } else if (strcmp(mode, "ping") == 0) {
+        uint8_t tmpl[2048];
+        int len = build_frame(tmpl, payload);
+        samples_init();
+        ready();
+        struct ping_ctx ctx = {0};
+        uint64_t start = now_ns(), open = start + warmup, close = open + duration, lost = 0;
+        while (!stop_flag && sample_count < sample_cap) {
+            uint64_t t0 = now_ns();
+            if (t0 >= close) break;
+            reclaim(0);
+            ctx.seq++;
+            ctx.matched = 0;
+            while (xsk_ring_prod__reserve(&tx, 1, &idx) != 1) reclaim(0);
+            struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx, idx);
+            d->addr = tx_free[--tx_free_count];
+            d->len = (uint32_t) len;
+            uint8_t *f = umem_area + d->addr;
+            memcpy(f, tmpl, (size_t) len);
+            memcpy(f + HDR_LEN, &ctx.seq, 8);
+            memcpy(f + HDR_LEN + 8, &t0, 8);
+            xsk_ring_prod__submit(&tx, 1);
+            kick_tx();
+            for (;;) {
+                rx_drain(BATCH, match_seq, &ctx);
+                uint64_t t1 = now_ns();
+                if (ctx.matched) {
+                    if (t0 >= open) samples[sample_count++] = t1 - t0;
+                    break;
+                }
+                if (t1 - t0 > PING_TIMEOUT_NS) {
+                    lost++;
+                    break;
+                }
+            }
+        }
+        samples_write();
+        result("ping", (uint64_t) sample_count, now_ns() - open, lost, "lost");
+    } else {
+        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping)\n", mode);
+        return 2;
+    }
+    xsk_socket__delete(xsk);
+    xsk_umem__delete(umem);
+    munmap(umem_area, size);
+    return 0;
+}
