@@ -68,6 +68,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * NIO has no ports and does not run this suite (its own test checks
  * {@code Bypass.open("nio:...")} raises {@link io.bypass.UnsupportedByBackendException}).
  *
+ * <p>Dependencies of the backend module (test scope): {@code io.bypass:bypass-api} with
+ * {@code <type>test-jar</type>}, and {@code org.junit.jupiter:junit-jupiter} (the suite
+ * uses jupiter-api and jupiter-params; the test-jar does not bring JUnit itself).
+ *
  * <p>Hooks: {@link #requireHost()}, {@link #steer(Port, int, int)},
  * {@link #assertIdentity(Port)}, {@link #assertNothingLeft(String)},
  * {@link #allocationToleranceBytes()}, {@link #steadyStateIterations()}.

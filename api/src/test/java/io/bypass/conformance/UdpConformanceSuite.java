@@ -80,6 +80,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * available) go through {@link Requirements}, so they skip, or fail under
  * {@code -Dbypass.requireAll=true}.
  *
+ * <p>Dependencies of the backend module (test scope): {@code io.bypass:bypass-api} with
+ * {@code <type>test-jar</type>}, and {@code org.junit.jupiter:junit-jupiter} (the suite
+ * uses jupiter-api and jupiter-params; the test-jar does not bring JUnit itself).
+ *
  * <p>Hooks: {@link #siteKind()}, {@link #requireHost()}, {@link #expectedDropCounter},
  * {@link #assertNothingLeft(String)}, {@link #allocationToleranceBytes()},
  * {@link #steadyStateIterations()}.
