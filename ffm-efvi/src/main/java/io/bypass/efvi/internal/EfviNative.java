@@ -119,7 +119,8 @@ public final class EfviNative {
                 loadShim();
             } catch (final IOException | UnsatisfiedLinkError e) {
                 return new BackendUnavailableException("cannot load the ef_vi shim libbypass_efvi.so (" + e.getMessage()
-                    + "); rebuild bypass-efvi with a C compiler installed (apt-get install gcc)", e);
+                    + "); rebuild bypass-efvi with a C compiler installed (apt-get install gcc), or, if java.io.tmpdir is"
+                    + " mounted noexec, extract it elsewhere and name it with -D" + SHIM_PROPERTY + "=/path/to/libbypass_efvi.so", e);
             }
             try (Arena arena = Arena.ofConfined()) {
                 final MemorySegment err = arena.allocate(512);
