@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * receiver on a thread in namespace B, each opening {@code BACKEND:IFACE}. A backend that
  * cannot run here skips with its cause, or fails under {@code -Dbypass.requireAll=true}.
  */
-class EndToEndTest {
+public class EndToEndTest {
     private static final String A = "239.1.1.1:30001";
     private static final String B = "239.1.1.2:30002";
     private Netns.Topology topo;
@@ -123,7 +123,7 @@ class EndToEndTest {
     }
 
     /** Writes a capture of {@code packets} MoldUDP64 packets to the A group, 1 ms apart. */
-    static void writeFeedCapture(final Path file, final PcapWriter.Format format, final int packets) throws Exception {
+    public static void writeFeedCapture(final Path file, final PcapWriter.Format format, final int packets) throws Exception {
         final UnsafeBuffer buf = new UnsafeBuffer(new byte[2048]);
         final MoldUdp64Encoder enc = new MoldUdp64Encoder();
         final byte[] stock = "TEST    ".getBytes();

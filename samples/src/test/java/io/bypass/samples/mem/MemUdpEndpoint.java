@@ -1,0 +1,204 @@
+package io.bypass.samples.mem;
+
+import io.bypass.Capability;
+import io.bypass.Counters;
+import io.bypass.PortUri;
+import io.bypass.net.Ipv4;
+import io.bypass.samples.codec.MarketMessage;
+import io.bypass.samples.codec.MoldUdp64Encoder;
+import io.bypass.samples.codec.PingMessage;
+import io.bypass.samples.codec.SockperfHeader;
+import io.bypass.udp.DatagramClaim;
+import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.UdpDestination;
+import io.bypass.udp.UdpEndpoint;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.Set;
+
+/**
+ * An in-memory endpoint. {@code mem:feed} delivers a MoldUDP64 feed (each packet on A
+ * then B, every 100th a trigger), {@code mem:ping} delivers ping-pong orders and sockperf
+ * requests in turn, {@code mem:sink} delivers nothing. Every send succeeds. It records the
+ * polling thread's allocated bytes after {@link #WARM} and after {@link #END} events
+ * (datagrams delivered, or sent for {@code sink}), then stops the subcommand by
+ * delivering end of session (feed) or nothing more.
+ */
+public final class MemUdpEndpoint implements UdpEndpoint {
+    /** Events before the first allocation reading: warm-up, JIT. */
+    public static final long WARM = 100_000;
+    /** Events at the second reading. */
+    public static final long END = 400_000;
+    /** Allocated bytes at {@link #WARM}, -1 until reached. */
+    public static volatile long allocatedAtWarm = -1;
+    /** Allocated bytes at {@link #END}, -1 until reached. */
+    public static volatile long allocatedAtEnd = -1;
+    /** Datagrams sent through any mem endpoint since {@link #reset()}. */
+    public static volatile long sent;
+
+    private static final com.sun.management.ThreadMXBean THREADS =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private final PortUri uri;
+    private final String mode;
+    private final Counters counters = new Counters();
+    private final UnsafeBuffer buf = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
+    private final MoldUdp64Encoder enc = new MoldUdp64Encoder();
+    private final DatagramMeta meta = new DatagramMeta();
+    private final byte[] stock = "MEM     ".getBytes();
+    private final byte[] session = MoldUdp64Encoder.session("MEM");
+    private final int groupA = Ipv4.parse("239.1.1.1");
+    private final int groupB = Ipv4.parse("239.1.1.2");
+    private final int peer = Ipv4.parse("10.9.9.9");
+    private long events;
+    private long sequence = 1;
+    private boolean onB;
+    private boolean closed;
+
+    MemUdpEndpoint(final PortUri uri) {
+        this.uri = uri;
+        this.mode = uri.target();
+    }
+
+    /** Clears the readings before a test. */
+    public static void reset() {
+        allocatedAtWarm = -1;
+        allocatedAtEnd = -1;
+        sent = 0;
+    }
+
+    private void event() {
+        events++;
+        if (events == WARM) {
+            allocatedAtWarm = THREADS.getCurrentThreadAllocatedBytes();
+        } else if (events == END) {
+            allocatedAtEnd = THREADS.getCurrentThreadAllocatedBytes();
+        }
+    }
+
+    @Override
+    public int poll(final DatagramHandler handler, final int limit) {
+        if ("sink".equals(mode)) {
+            return 0;
+        }
+        int n = 0;
+        while (n < limit) {
+            if ("feed".equals(mode)) {
+                if (events >= END + 10) {
+                    enc.wrap(buf, 0, session).sequence(sequence).endOfSession();
+                    meta.set(peer, 40000, groupA, 30001, 0);
+                    handler.onDatagram(buf, 0, enc.length(), meta);
+                    meta.set(peer, 40000, groupB, 30002, 0);
+                    handler.onDatagram(buf, 0, enc.length(), meta);
+                    return n + 2;
+                }
+                enc.wrap(buf, 0, session).sequence(sequence);
+                final int at = enc.addMessage(MarketMessage.LENGTH);
+                MarketMessage.encode(buf, at, sequence % 100 == 0 ? MarketMessage.FLAG_TRIGGER : 0, 1, sequence, (byte) 'B', 1, stock, 1);
+                meta.set(peer, 40000, onB ? groupB : groupA, onB ? 30002 : 30001, 0);
+                handler.onDatagram(buf, 0, enc.length(), meta);
+                if (onB) {
+                    sequence++;
+                }
+                onB = !onB;
+            } else {
+                if (events > END + 10) {
+                    return n;
+                }
+                final int length;
+                if ((events & 1) == 0) {
+                    PingMessage.encode(buf, 0, PingMessage.ORDER, events, 1, 0);
+                    length = PingMessage.LENGTH;
+                } else {
+                    SockperfHeader.encode(buf, 0, events, SockperfHeader.FLAG_CLIENT | SockperfHeader.FLAG_PONG_REQUEST, 64);
+                    length = 64;
+                }
+                meta.set(peer, 40000, peer, 11111, 0);
+                handler.onDatagram(buf, 0, length, meta);
+            }
+            event();
+            n++;
+        }
+        return n;
+    }
+
+    @Override
+    public int send(final UdpDestination destination, final DirectBuffer buffer, final int offset, final int length) {
+        sent++;
+        if ("sink".equals(mode)) {
+            event();
+        }
+        return OK;
+    }
+
+    @Override
+    public int tryClaim(final UdpDestination destination, final int length, final DatagramClaim claim) {
+        throw new UnsupportedOperationException("the samples send with send()");
+    }
+
+    @Override
+    public int flush() {
+        return 0;
+    }
+
+    @Override
+    public String backend() {
+        return "mem";
+    }
+
+    @Override
+    public PortUri uri() {
+        return uri;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return Set.of();
+    }
+
+    @Override
+    public void bind(final int port) {
+    }
+
+    @Override
+    public void join(final int group, final int port) {
+    }
+
+    @Override
+    public void leave(final int group, final int port) {
+    }
+
+    @Override
+    public int maxPayloadLength() {
+        return 1472;
+    }
+
+    @Override
+    public int localAddress() {
+        return peer;
+    }
+
+    @Override
+    public int localPort() {
+        return 40000;
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
