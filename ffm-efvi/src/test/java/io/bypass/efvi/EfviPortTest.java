@@ -263,6 +263,20 @@ class EfviPortTest {
     }
 
     @Test
+    void udpEndpointAcceptsTheProtocolLayersParameters() throws Exception {
+        topo.executorA().run(() -> {
+            final int port = nextPort++;
+            try (io.bypass.udp.UdpEndpoint udp = Bypass.openUdp("efvi:" + topo.ifaceA() + "?rxRing=1024&port=" + port + "&ttl=7&igmp=2")) {
+                assertEquals("efvi", udp.backend());
+                assertEquals(port, udp.localPort());
+            }
+            final io.bypass.BypassUriException e = assertThrows(io.bypass.BypassUriException.class,
+                () -> Bypass.openUdp("efvi:" + topo.ifaceA() + "?queue=1"));
+            assertTrue(e.getMessage().contains("queue"), e.getMessage());
+        });
+    }
+
+    @Test
     void closeIsIdempotentAndUseAfterCloseThrows() throws Exception {
         topo.executorA().run(() -> {
             final Port port = Bypass.open("efvi:" + topo.ifaceA());

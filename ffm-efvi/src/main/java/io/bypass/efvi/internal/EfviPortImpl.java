@@ -11,6 +11,7 @@ import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
+import io.bypass.udp.L2UdpEndpoint;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -47,7 +48,8 @@ import java.util.Set;
 public final class EfviPortImpl implements Port {
     /** Size of one registered packet buffer (ef_vi's documented packet buffer size). */
     static final int BUF_SIZE = 2048;
-    private static final Set<String> KNOWN = Set.of("rxRing", "txRing", "buffers");
+    /** Ours, plus the UDP layer's ({@code openUdp} hands the same URI to both). */
+    private static final Set<String> KNOWN = union(Set.of("rxRing", "txRing", "buffers"), L2UdpEndpoint.URI_PARAMETERS);
 
     private final PortUri uri;
     private final String iface;
@@ -120,6 +122,12 @@ public final class EfviPortImpl implements Port {
             port.close();
             throw e;
         }
+    }
+
+    private static Set<String> union(final Set<String> a, final Set<String> b) {
+        final java.util.HashSet<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
     }
 
     private static int ring(final PortUri uri, final String key) {
