@@ -20,10 +20,18 @@ import io.bypass.spi.BackendProvider;
  * }</pre>
  *
  * <p>URI: {@code efvi:IFACE?rxRing=N&txRing=N&buffers=N}; rings are powers of two
- * (64..4096, default 512), {@code buffers} the packet buffers registered with the NIC
- * (default: enough to fill both rings). Available when {@code libciul.so.1} loads and
- * {@code ef_driver_open} works; system property {@code bypass.efvi.libciul} (or
- * environment variable {@code BYPASS_EFVI_LIBCIUL}) names another ef_vi library.
+ * (64..4096, default 512), {@code buffers} the 2 KiB packet buffers registered with the
+ * NIC, split between RX and TX (default: enough to fill both rings). {@code openUdp} also
+ * takes the UDP layer's parameters ({@link io.bypass.udp.L2UdpEndpoint#URI_PARAMETERS}).
+ * One RX and one TX queue (queue 0), sharing the VI's event queue.
+ *
+ * <p>Available when {@code libciul.so.1} loads and {@code ef_driver_open} works; system
+ * property {@code bypass.efvi.libciul} (or environment variable {@code BYPASS_EFVI_LIBCIUL})
+ * names another ef_vi library, which is how the tests select Bypass's software stand-in.
+ * The kernel keeps the interface's IP address: it answers ARP, resolves next hops
+ * ({@link Port#resolveNeighbour}) and sends IGMP for the groups joined, while ef_vi filters
+ * steer the bound and joined UDP flows to the VI. Hardware RX timestamps
+ * ({@link io.bypass.Capability#HARDWARE_TIMESTAMPS}) when the NIC and its clock give them.
  */
 public final class EfviBackendProvider implements BackendProvider {
     /** Creates the provider; {@link java.util.ServiceLoader} calls this. */

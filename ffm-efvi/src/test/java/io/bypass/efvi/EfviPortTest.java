@@ -227,6 +227,27 @@ class EfviPortTest {
     }
 
     @Test
+    void refusedTransmitIsCountedAndItsBufferComesBack() throws Exception {
+        topo.executorA().run(() -> {
+            try (Port port = Bypass.open("efvi:" + topo.ifaceA() + "?buffers=4")) {
+                final TxQueue tx = port.txQueue(0);
+                final FrameClaim claim = new FrameClaim();
+                // mtu + 18 leaves room for a VLAN tag; an untagged frame that long exceeds the
+                // MTU, so the "NIC" refuses it: a TX_ERROR event, counted, buffer reclaimed.
+                assertEquals(1518, tx.maxFrameLength());
+                for (int i = 0; i < 6; i++) {
+                    assertTrue(tx.tryClaim(1518, claim), "claim " + i + ": refused buffers must come back");
+                    claim.buffer().setMemory(0, 1518, (byte) 0);
+                    claim.buffer().putLong(0, topo.macB() << 16);
+                    claim.commit();
+                    tx.flush();
+                }
+                assertEquals(6, port.counters().get(Counter.DROP_TX_INVALID), "every TX_ERROR counted: " + port.counters());
+            }
+        });
+    }
+
+    @Test
     void multicastJoinIsDoneByTheKernelSoIgmpGoesOut() throws Exception {
         final int group = Ipv4.parse("239.88.0." + (1 + ThreadLocalRandom.current().nextInt(200)));
         topo.executorA().run(() -> {
