@@ -7,6 +7,11 @@ import io.bypass.Port;
  * has. Most applications never need it: {@link Port#capabilities()} already says
  * whether receive and transmit are zero-copy.
  *
+ * <p>Closing the port unmaps the UMEM: every method then throws
+ * {@link io.bypass.BypassException}, but a {@code DirectBuffer} or {@code FrameClaim}
+ * buffer kept from before the close points at unmapped memory, as with any Agrona buffer
+ * over freed memory; do not keep them past the callback or the commit.
+ *
  * <pre>{@code
  * try (Port port = Bypass.open("afxdp:eth1?mode=auto")) {
  *     if (port instanceof AfXdpPort x && !x.isZeroCopy()) {
