@@ -63,6 +63,21 @@ class EfviPortTest {
         }
     }
 
+    /** The stand-in's process-wide statistics (its test hook): no filter, not for us, RX truncated, TX errors. */
+    private static long[] standinStats() throws Throwable {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            final java.lang.foreign.SymbolLookup lib = java.lang.foreign.SymbolLookup.libraryLookup(
+                java.nio.file.Path.of(System.getProperty("bypass.efvi.libciul")), a);
+            final java.lang.invoke.MethodHandle stats = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+                lib.find("bypass_ciul_standin_stats").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS));
+            final java.lang.foreign.MemorySegment out = a.allocate(4 * Long.BYTES, 8);
+            final int rc = (int) stats.invokeExact(out);
+            assertEquals(0, rc);
+            return out.toArray(java.lang.foreign.ValueLayout.JAVA_LONG);
+        }
+    }
+
     private Port open(final String params) throws Exception {
         return topo.executorA().call(() -> Bypass.open("efvi:" + topo.ifaceA() + params));
     }
@@ -119,6 +134,12 @@ class EfviPortTest {
                 final RxQueue rx = port.rxQueue(0);
                 final byte[] good = toDut(udp).payload("filtered".getBytes()).build();
                 final long before = System.currentTimeMillis() * 1_000_000L;
+                final long[] statsBefore;
+                try {
+                    statsBefore = standinStats();
+                } catch (final Throwable t) {
+                    throw new AssertionError(t);
+                }
                 peer.send(toDut(other).payload("no filter".getBytes()).build());
                 peer.send(good);
                 final Collector c = new Collector();
@@ -126,6 +147,11 @@ class EfviPortTest {
                 pollFor(rx, c, 2, 300);
                 final long after = System.currentTimeMillis() * 1_000_000L + 1_000_000L;
                 assertEquals(1, c.frames.size(), "only the filtered flow arrives");
+                try {
+                    assertTrue(standinStats()[0] > statsBefore[0], "the unfiltered frame was seen and left to the kernel");
+                } catch (final Throwable t) {
+                    throw new AssertionError(t);
+                }
                 assertArrayEquals(good, c.frames.get(0), "the frame arrives byte for byte (RX prefix skipped)");
                 final long ts = c.meta.get(0)[1];
                 assertNotEquals(FrameMeta.NO_TIMESTAMP, ts, "the stand-in stamps every frame");
