@@ -26,6 +26,9 @@ import java.util.List;
  * unexpectedly; pin your polling thread yourself (or give an lcore list) for low jitter.
  */
 public final class DpdkContext {
+    /** System property with further EAL arguments (space separated), appended after {@link #ealArg(String)}'s. */
+    public static final String EAL_ARGS_PROPERTY = "bypass.dpdk.ealArgs";
+
     private String lcores;
     private Boolean hugepages;
     private int memoryMb;
@@ -309,6 +312,11 @@ public final class DpdkContext {
         }
         args.add("--no-telemetry");
         args.addAll(extraEalArgs);
+        // For diagnosis without code changes, e.g. -Dbypass.dpdk.ealArgs=--log-level=pmd.net.af_xdp:debug
+        final String fromProperty = System.getProperty(EAL_ARGS_PROPERTY, "").strip();
+        if (!fromProperty.isEmpty()) {
+            args.addAll(List.of(fromProperty.split("\\s+")));
+        }
         return args;
     }
 

@@ -35,6 +35,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -57,6 +64,8 @@ public final class DpdkPortImpl implements DpdkPort {
     }
 
     private static final AtomicInteger POOL_SEQUENCE = new AtomicInteger();
+    /** Ports open and close one at a time: device names, hotplug and the XSK leak guard's view of the fds. */
+    private static final Object OPEN_LOCK = new Object();
     private static final int EOPNOTSUPP = 95;
     private static final int LINK_STATUS_BIT = 1 << 2; // rte_eth_link: duplex bit 0, autoneg bit 1, status bit 2 of byte 4
 
@@ -85,6 +94,9 @@ public final class DpdkPortImpl implements DpdkPort {
     private boolean promiscuous;
     private boolean allMulticast;
     private volatile boolean closed;
+    private Map<Integer, String> xdpSockets = Map.of();
+    private final ThreadPoolExecutor control;
+    private volatile Thread controlThread;
 
     private DpdkPortImpl(final PortUri uri, final String deviceName, final boolean removeDevice, final short portId,
                          final int ip, final int prefix, final int gateway) {
@@ -97,6 +109,57 @@ public final class DpdkPortImpl implements DpdkPort {
         this.ipv4Gateway = gateway;
         this.capabilities = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
             Capability.MULTICAST);
+        // Control-path calls of vdev PMDs name the kernel interface (ioctl by name, netlink by ifindex) in the
+        // calling thread's network namespace. A thread inherits its creator's namespace, so the control thread,
+        // started here on the opening thread, stays in the port's namespace whichever thread asks later;
+        // closing net_af_xdp from another namespace would detach XDP from whatever has that ifindex there.
+        this.control = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            final Thread t = new Thread(r, "bypass-dpdk-control-" + deviceName);
+            t.setDaemon(true);
+            controlThread = t;
+            return t;
+        });
+        control.prestartCoreThread();
+    }
+
+    /** Runs a control-path step on the port's control thread (in the port's network namespace). */
+    private <T> T onControl(final Callable<T> task) {
+        if (Thread.currentThread() == controlThread) {
+            try {
+                return task.call();
+            } catch (final RuntimeException e) {
+                throw e;
+            } catch (final Exception e) {
+                throw new BypassException("dpdk: " + e, e);
+            }
+        }
+        final Future<T> f;
+        try {
+            f = control.submit(task);
+        } catch (final RejectedExecutionException e) {
+            throw new BypassException("dpdk: port " + deviceName + " is closed");
+        }
+        try {
+            return f.get();
+        } catch (final ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new BypassException("dpdk: " + e.getCause(), e.getCause());
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BypassException("dpdk: interrupted waiting for the control thread of " + deviceName);
+        }
+    }
+
+    private void onControl(final Runnable task) {
+        onControl(() -> {
+            task.run();
+            return null;
+        });
     }
 
     /**
@@ -203,6 +266,15 @@ public final class DpdkPortImpl implements DpdkPort {
         }
         EalRuntime.ensureStarted(ctx, pci ? name : null, explicitEal);
 
+        synchronized (OPEN_LOCK) {
+            return openLocked(uri, devargs, name, ctx, ip, prefix, gateway, nRx, nTx, mtuParam, promisc, allmulti);
+        }
+    }
+
+    private static DpdkPortImpl openLocked(final PortUri uri, final String devargs, final String name, final DpdkContext ctx,
+                                           final int ip, final int prefix, final int gateway, final int nRx, final int nTx,
+                                           final int mtuParam, final boolean promisc, final boolean allmulti) {
+        final Map<Integer, String> xdpBefore = name.startsWith("net_af_xdp") ? XskLeakGuard.xdpSockets() : null;
         // Reuse a port the EAL probed at start (PCI allowlist), else hotplug the device now, on this thread.
         short portId = findPort(name);
         boolean probedHere = false;
@@ -219,9 +291,16 @@ public final class DpdkPortImpl implements DpdkPort {
         final DpdkPortImpl port = new DpdkPortImpl(uri, name, true, portId, ip, prefix, gateway);
         try {
             port.start(ctx, nRx, nTx, mtuParam, promisc, allmulti);
+            if (xdpBefore != null) {
+                port.xdpSockets = XskLeakGuard.created(xdpBefore, XskLeakGuard.xdpSockets());
+            }
             return port;
         } catch (final RuntimeException e) {
+            if (xdpBefore != null) {
+                port.xdpSockets = XskLeakGuard.created(xdpBefore, XskLeakGuard.xdpSockets());
+            }
             port.closeQuietly(e);
+            port.control.shutdown();
             throw e;
         } finally {
             if (!probedHere) {
@@ -311,8 +390,16 @@ public final class DpdkPortImpl implements DpdkPort {
                 + "EAL memory (memory=MB, running: " + String.join(" ", EalRuntime.arguments()) + ")");
         }
         for (int q = 0; q < nRx; q++) {
-            check(Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool),
-                "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)");
+            int rc = Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool);
+            // The kernel releases an AF_XDP socket's queue binding asynchronously after close, so a port reopened
+            // at once on the same queue may find it still busy for a few milliseconds: retry for up to a second.
+            for (int attempt = 0; rc < 0 && deviceName.startsWith("net_af_xdp") && attempt < 20; attempt++) {
+                sleep(50);
+                rc = Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool);
+            }
+            check(rc, "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)"
+                + (deviceName.startsWith("net_af_xdp") ? " (net_af_xdp: is another AF_XDP socket or XDP program on this "
+                + "interface queue? ip link show; the EAL log on stderr says more)" : ""));
         }
         for (int q = 0; q < nTx; q++) {
             check(Ethdev.rte_eth_tx_queue_setup(portId, (short) q, (short) txDesc, socket, MemorySegment.NULL),
@@ -355,6 +442,15 @@ public final class DpdkPortImpl implements DpdkPort {
         counters.refresher(this::refreshStats);
     }
 
+    private static void sleep(final long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BypassException("dpdk: interrupted while opening the port");
+        }
+    }
+
     private void check(final int rc, final String call) {
         if (rc < 0) {
             final String hint = -rc == EOPNOTSUPP ? "the " + deviceName + " PMD does not support it"
@@ -367,6 +463,17 @@ public final class DpdkPortImpl implements DpdkPort {
 
     /** Copies rte_eth_stats into the counters; off the hot path, on whichever thread reads counters. */
     private void refreshStats() {
+        if (closed) {
+            return;
+        }
+        try {
+            onControl(this::copyStats);
+        } catch (final BypassException e) {
+            // closed meanwhile: the counters keep their last values
+        }
+    }
+
+    private void copyStats() {
         synchronized (this) {
             if (closed) {
                 return;
@@ -479,7 +586,12 @@ public final class DpdkPortImpl implements DpdkPort {
     }
 
     @Override
-    public synchronized void joinMulticast(final int group) {
+    public void joinMulticast(final int group) {
+        checkOpen();
+        onControl(() -> join(group));
+    }
+
+    private synchronized void join(final int group) {
         checkOpen();
         if (!Ipv4.isMulticast(group)) {
             throw new IllegalArgumentException(Ipv4.toString(group) + " is not a multicast group");
@@ -492,7 +604,12 @@ public final class DpdkPortImpl implements DpdkPort {
     }
 
     @Override
-    public synchronized void leaveMulticast(final int group) {
+    public void leaveMulticast(final int group) {
+        checkOpen();
+        onControl(() -> leave(group));
+    }
+
+    private synchronized void leave(final int group) {
         checkOpen();
         final Integer count = groups.get(group);
         if (count == null) {
@@ -561,14 +678,24 @@ public final class DpdkPortImpl implements DpdkPort {
     }
 
     @Override
-    public synchronized boolean isLinkUp() {
+    public boolean isLinkUp() {
+        checkOpen();
+        return onControl(this::linkUp);
+    }
+
+    private synchronized boolean linkUp() {
         checkOpen();
         return Ethdev.rte_eth_link_get_nowait(portId, linkSegment) == 0
             && (linkSegment.get(ValueLayout.JAVA_BYTE, 4) & LINK_STATUS_BIT) != 0;
     }
 
     @Override
-    public synchronized int linkSpeedMbps() {
+    public int linkSpeedMbps() {
+        checkOpen();
+        return onControl(this::linkSpeed);
+    }
+
+    private synchronized int linkSpeed() {
         checkOpen();
         if (Ethdev.rte_eth_link_get_nowait(portId, linkSegment) != 0) {
             return 0;
@@ -589,14 +716,20 @@ public final class DpdkPortImpl implements DpdkPort {
     }
 
     /**
-     * For tests: reclaims mbufs the PMD still holds after sending ({@code rte_eth_tx_done_cleanup}).
+     * For tests: reclaims mbufs the PMD still holds after sending ({@code rte_eth_tx_done_cleanup}, or an
+     * empty tx burst where the PMD lacks it). Call from the TX queue's thread.
      *
      * @param queue TX queue
      * @return mbufs freed, or a negative errno
      */
     public synchronized int txDoneCleanup(final int queue) {
         checkOpen();
-        return Ethdev.rte_eth_tx_done_cleanup(portId, (short) queue, 0);
+        final int rc = Ethdev.rte_eth_tx_done_cleanup(portId, (short) queue, 0);
+        if (rc == -EOPNOTSUPP) {
+            // net_af_xdp has no tx_done_cleanup but reclaims its completion ring on every tx burst, even an empty one.
+            txQueues[queue].emptyBurst();
+        }
+        return rc;
     }
 
     @Override
@@ -606,14 +739,30 @@ public final class DpdkPortImpl implements DpdkPort {
 
     @Override
     public void close() {
-        final String failure = closeQuietly(null);
+        if (closed) {
+            return;
+        }
+        final String failure;
+        try {
+            failure = onControl(() -> closeQuietly(null));
+        } finally {
+            control.shutdown();
+        }
         if (failure != null) {
             LOG.log(System.Logger.Level.WARNING, "dpdk: closing {0}: {1}", deviceName, failure);
         }
     }
 
     /** Releases everything; every step runs even if one fails. Returns the failures, or null. */
-    private synchronized String closeQuietly(final Throwable during) {
+    private String closeQuietly(final Throwable during) {
+        synchronized (OPEN_LOCK) {
+            synchronized (this) {
+                return closeLocked(during);
+            }
+        }
+    }
+
+    private String closeLocked(final Throwable during) {
         if (closed) {
             return null;
         }
@@ -640,6 +789,10 @@ public final class DpdkPortImpl implements DpdkPort {
             if (err != null) {
                 failures.append(err).append("; ");
             }
+        }
+        final int leaked = XskLeakGuard.closeLeaked(xdpSockets);
+        if (leaked > 0) {
+            LOG.log(System.Logger.Level.DEBUG, "dpdk: closed {0} AF_XDP socket(s) net_af_xdp left open", leaked);
         }
         if (!mempool.equals(MemorySegment.NULL)) {
             Mbuf.rte_mempool_free(mempool);

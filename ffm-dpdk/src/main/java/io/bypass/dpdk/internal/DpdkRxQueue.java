@@ -24,6 +24,8 @@ final class DpdkRxQueue implements RxQueue {
     private final short portId;
     private final short queueId;
     private final int id;
+    /** The thread that polled last; a new one is registered with the EAL once. */
+    private Thread owner;
     private final int burst;
     private final MemorySegment mbufs;
     private final MemorySegment addrs;
@@ -46,6 +48,10 @@ final class DpdkRxQueue implements RxQueue {
     @Override
     public int poll(final FrameHandler handler, final int limit) {
         port.checkOpen();
+        if (Thread.currentThread() != owner) {
+            owner = Thread.currentThread();
+            Rte.registerThread();
+        }
         final int max = Math.min(Math.max(limit, 1), burst);
         final int n = Rte.rxBurst(portId, queueId, mbufs, max, addrs, lens);
         if (n == 0) {

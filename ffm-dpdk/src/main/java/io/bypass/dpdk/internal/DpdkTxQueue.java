@@ -27,6 +27,8 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     private final short portId;
     private final short queueId;
     private final int id;
+    /** The thread that polled last; a new one is registered with the EAL once. */
+    private Thread owner;
     private final int refill;
     private final int capacity;
     private final int maxFrameLength;
@@ -70,6 +72,10 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     @Override
     public boolean tryClaim(final int length, final FrameClaim claim) {
         port.checkOpen();
+        if (Thread.currentThread() != owner) {
+            owner = Thread.currentThread();
+            Rte.registerThread();
+        }
         if (length < 0 || length > maxFrameLength) {
             throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrameLength);
         }
@@ -150,6 +156,10 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     @Override
     public int flush() {
         port.checkOpen();
+        if (Thread.currentThread() != owner) {
+            owner = Thread.currentThread();
+            Rte.registerThread();
+        }
         final int n = pendingCount;
         if (n == 0) {
             return 0;
@@ -181,6 +191,11 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     @Override
     public int id() {
         return id;
+    }
+
+    /** An rte_eth_tx_burst of nothing: PMDs that reclaim sent mbufs lazily (net_af_xdp) do it then. */
+    void emptyBurst() {
+        Rte.txBurst(portId, queueId, pending, 0);
     }
 
     /** On close: gives every stashed and unsent mbuf back to the mempool. */

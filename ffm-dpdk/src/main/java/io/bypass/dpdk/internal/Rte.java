@@ -86,6 +86,21 @@ public final class Rte {
     }
 
     /**
+     * Makes the calling thread a DPDK thread ({@code rte_thread_register}) unless it is one:
+     * it then has an lcore id, so mempool operations use a per-lcore cache. Called once per
+     * thread by the queues when the polling thread changes, never per packet. Without it,
+     * net_af_xdp's RX stopped refilling its fill ring after a few thousand frames when polled
+     * from a plain Java thread (seen on DPDK 22.11, veth).
+     */
+    static void registerThread() {
+        if (Shim.bypass_dpdk_lcore_id() == LCORE_ID_ANY) {
+            Eal.rte_thread_register(); // on failure (no lcore left) the thread still works, without a cache
+        }
+    }
+
+    private static final int LCORE_ID_ANY = -1;
+
+    /**
      * @return rte_errno of the calling thread (DPDK keeps it in TLS, so call right after the failed call)
      */
     public static int errno() {

@@ -557,6 +557,117 @@ public class Eal {
         }
     }
 
+    private static class rte_thread_register {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Eal.C_INT    );
+
+        public static final MemorySegment ADDR = Eal.findOrThrow("rte_thread_register");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rte_thread_register()
+     * }
+     */
+    public static FunctionDescriptor rte_thread_register$descriptor() {
+        return rte_thread_register.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rte_thread_register()
+     * }
+     */
+    public static MethodHandle rte_thread_register$handle() {
+        return rte_thread_register.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rte_thread_register()
+     * }
+     */
+    public static MemorySegment rte_thread_register$address() {
+        return rte_thread_register.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rte_thread_register()
+     * }
+     */
+    public static int rte_thread_register() {
+        var mh$ = rte_thread_register.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rte_thread_register");
+            }
+            return (int)mh$.invokeExact();
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rte_thread_unregister {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(    );
+
+        public static final MemorySegment ADDR = Eal.findOrThrow("rte_thread_unregister");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void rte_thread_unregister()
+     * }
+     */
+    public static FunctionDescriptor rte_thread_unregister$descriptor() {
+        return rte_thread_unregister.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void rte_thread_unregister()
+     * }
+     */
+    public static MethodHandle rte_thread_unregister$handle() {
+        return rte_thread_unregister.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void rte_thread_unregister()
+     * }
+     */
+    public static MemorySegment rte_thread_unregister$address() {
+        return rte_thread_unregister.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void rte_thread_unregister()
+     * }
+     */
+    public static void rte_thread_unregister() {
+        var mh$ = rte_thread_unregister.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rte_thread_unregister");
+            }
+            mh$.invokeExact();
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class rte_log_set_global_level {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             Eal.C_INT
