@@ -16,7 +16,7 @@ import java.nio.ByteOrder;
  *
  * {@link #wrap} validates the whole framing before anything is read, so a packet whose
  * lengths overrun it (or leave bytes over) is reported as one of the {@code MALFORMED_*}
- * codes and never half-delivered. Iterate messages with {@link #messageOffset(int)}
+ * codes and never half-delivered. Iterate messages with {@link #firstMessage()} and {@link #nextMessage(int)}
  * cursors: no allocation.
  *
  * <pre>{@code

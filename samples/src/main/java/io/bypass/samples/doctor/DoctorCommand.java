@@ -228,11 +228,30 @@ public final class DoctorCommand implements Command {
             m.put("tx_queues", tx);
             final String numa = p.read(base + "/device/numa_node");
             m.put("numa_node", numa == null ? "none (virtual or not reported)" : "-1".equals(numa) ? "none (single node)" : numa);
+            if ("/".equals(p.path("/").toString())) {
+                final String link = HostProbe.run("ip", "-d", "link", "show", "dev", name);
+                m.put("xdp_attached", link == null ? "unknown" : xdpAttached(link));
+            }
             m.put("xdp_native", driver == null ? "unknown" : XDP_NATIVE.contains(driver) ? "yes" : "loopback".equals(driver) ? "no (generic/skb mode only)" : "unknown (generic/skb mode always works)");
             m.put("xdp_zerocopy", driver == null ? "unknown" : XDP_ZEROCOPY.contains(driver) ? ("virtio_net".equals(driver) ? "yes on kernel 6.6+" : "yes") : XDP_NATIVE.contains(driver) ? "no (copy mode)" : "unknown");
             out.add(m);
         }
         return out;
+    }
+
+    /** From {@code ip -d link show}: "prog/xdp id 42" (native), "prog/xdpgeneric", "prog/xdpoffload". */
+    static String xdpAttached(final String ipLink) {
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("prog/(xdp\\w*) id (\\d+)").matcher(ipLink);
+        if (!m.find()) {
+            return "none";
+        }
+        final String mode = switch (m.group(1)) {
+            case "xdp" -> "native";
+            case "xdpgeneric" -> "generic (skb)";
+            case "xdpoffload" -> "offloaded";
+            default -> m.group(1);
+        };
+        return mode + " program id " + m.group(2);
     }
 
     private static Map<String, Object> hugepages(final HostProbe p) {
@@ -398,6 +417,10 @@ public final class DoctorCommand implements Command {
         }
         if (!governors.isEmpty() && !governors.equals(Set.of("performance"))) {
             notes.add("governor is not 'performance': cpupower frequency-set -g performance");
+        }
+        if (Runtime.getRuntime().availableProcessors() <= 2) {
+            notes.add("only " + Runtime.getRuntime().availableProcessors() + " CPUs: a busy-spinning poller starves the kernel's"
+                + " softirq work (milliseconds of latency, drops); use --idle backoff or yield here, spin on isolated CPUs");
         }
         if (states.size() > 1) {
             notes.add("deep C-states enabled: consider intel_idle.max_cstate=1 or /dev/cpu_dma_latency for busy-polling hosts");

@@ -46,4 +46,11 @@ class DoctorTest {
         assertEquals(18, DoctorCommand.version("6.18.44-fc-v669")[1]);
         assertEquals(4, DoctorCommand.version("5.4.0-150-generic")[1]);
     }
+
+    @Test
+    void recognisesAttachedXdpPrograms() {
+        assertEquals("none", DoctorCommand.xdpAttached("2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc mq"));
+        assertEquals("native program id 42", DoctorCommand.xdpAttached("3: veth0@if2: <...> mtu 1500 xdp qdisc noqueue\n    prog/xdp id 42 name bypass"));
+        assertEquals("generic (skb) program id 7", DoctorCommand.xdpAttached("    prog/xdpgeneric id 7 tag abc"));
+    }
 }
