@@ -165,6 +165,18 @@ class AfXdpPortTest {
     }
 
     @Test
+    void addressingComesFromTheKernelOfThePortsNamespace() throws Exception {
+        t.a().ip("route", "add", "default", "via", t.addressBText(), "dev", t.ifaceA());
+        t.a().ip("link", "set", "dev", t.ifaceA(), "mtu", "1400");
+        try (Port port = open("mode=copy")) {
+            assertEquals(t.addressB(), port.ipv4Gateway(), "default gateway from /proc/thread-self/net/route");
+            assertEquals(1400, port.mtu());
+            assertEquals(1400 + 18, port.txQueue(0).maxFrameLength());
+            assertEquals(t.macA(), port.macAddress());
+        }
+    }
+
+    @Test
     void wildcardFlowMatchesAnyDestinationAddress() throws Exception {
         try (Port port = open("xdp=drv&mode=copy"); RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {
             port.addFlow(0, new FlowRule(0, 7100));
