@@ -80,8 +80,17 @@ public class BackendBenchmark {
                 case "dpdk" -> "dpdk:net_af_xdp0,iface=" + topology.ifaceA() + "?hugepages=false&ip=" + topology.addressA() + "/24";
                 default -> backend + ":" + topology.ifaceA();
             };
-            endpoint = NetNamespace.call(topology.nsA(), () -> Bypass.openUdp(uri));
-            endpoint.bind(PORT_A);
+            // Bind in the namespace too: the NIO backend opens its socket at bind.
+            endpoint = NetNamespace.call(topology.nsA(), () -> {
+                final UdpEndpoint ep = Bypass.openUdp(uri);
+                try {
+                    ep.bind(PORT_A);
+                    return ep;
+                } catch (final RuntimeException e) {
+                    ep.close();
+                    throw e;
+                }
+            });
             nativeDir = Files.createTempDirectory("bypass-bench-native");
             final NativeBuild natives = NativeBuild.build(nativeDir);
             final Path udp = natives.binary("udp");
