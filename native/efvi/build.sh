@@ -3,13 +3,14 @@
 #   build.sh shim OUT_SO        the shim for the jar: against Onload's headers when
 #                               $ONLOAD_INCLUDE/etherfabric/ef_vi.h exists (default
 #                               /usr/include), else against native/efvi/include/bypass_efvi_api.h
+#   (extra compiler flags, e.g. sanitizers: BYPASS_EFVI_CFLAGS)
 #   build.sh test OUT_DIR       test artifacts (never in the jar): the software stand-in
 #                               libbypass_ciul_standin.so, and the shim compiled against our own
 #                               header, libbypass_efvi_ownhdr.so (proves it compiles that way)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 cc=${CC:-cc}
-flags="-O2 -g -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -fvisibility=default"
+flags="-O2 -g -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -fvisibility=default ${BYPASS_EFVI_CFLAGS:-}"
 onload_include=${ONLOAD_INCLUDE:-/usr/include}
 if ! command -v "$cc" >/dev/null 2>&1; then
   echo "bypass-efvi: no C compiler '$cc'; install one: apt-get install -y gcc (or set CC)" >&2

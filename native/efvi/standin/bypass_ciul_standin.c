@@ -417,7 +417,7 @@ static int sv_eventq_poll(ef_vi* vi, ef_event* evs, int evs_len) {
       if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
         struct tpacket_auxdata aux;
         memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-        if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], real_len);
+        if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN);
       }
     }
     if (ts.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &ts);
