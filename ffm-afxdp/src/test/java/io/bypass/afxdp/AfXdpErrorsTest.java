@@ -200,6 +200,47 @@ class AfXdpErrorsTest {
         assertTrue(out.contains("open: " + BackendUnavailableException.class.getSimpleName()), out);
     }
 
+    @Test
+    void programIsDetachedWhenTheProcessDies() throws Exception {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final Process p = new ProcessBuilder("ip", "netns", "exec", t.a().name(), java, "--enable-native-access=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), OpenAndWait.class.getName(), t.ifaceA())
+            .redirectErrorStream(true).start();
+        try {
+            final java.io.BufferedReader out = new java.io.BufferedReader(
+                new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            final String line = out.readLine();
+            assertEquals("OPEN", line, "child JVM opened the port");
+            assertTrue(xdpAttached(), "attached while the child runs");
+        } finally {
+            p.destroyForcibly(); // SIGKILL: no close(), no shutdown hook
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        }
+        // The kernel releases the bpf_link with the dead process's fds.
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (xdpAttached() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(xdpAttached(), "XDP program must go away with the process: " + t.a().ip("link", "show", "dev", t.ifaceA()));
+        // And the interface is usable again at once.
+        try (Port again = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy"))) {
+            assertTrue(xdpAttached());
+        }
+    }
+
+    /** Runs in a child JVM inside namespace A: opens a port and waits to be killed. */
+    static final class OpenAndWait {
+        private OpenAndWait() {
+        }
+
+        public static void main(final String[] args) throws Exception {
+            final Port port = Bypass.open("afxdp:" + args[0] + "?mode=copy");
+            System.out.println(port.isClosed() ? "CLOSED" : "OPEN");
+            System.out.flush();
+            Thread.sleep(60_000);
+        }
+    }
+
     /** Runs in the unprivileged child JVM. */
     static final class UnprivilegedProbe {
         private UnprivilegedProbe() {
