@@ -89,6 +89,33 @@ class EfviProviderTest {
             "without /usr/include/etherfabric the loaded shim is the own-header build");
     }
 
+    /**
+     * A shim built against our own header must never drive Onload's libciul (struct ef_vi
+     * differs): it refuses any library that is not the stand-in. Checked on a separate copy
+     * of the shim (its own dlopen handle and globals), with libm standing in for "not ours".
+     */
+    @Test
+    void ownHeaderShimRefusesALibraryThatIsNotTheStandIn() throws Throwable {
+        // A private copy: dlopen of the same file would return the already loaded shim.
+        final Path own = Files.createTempFile("bypass_efvi_ownhdr_copy", ".so");
+        Files.copy(TEST_DIR.resolve("libbypass_efvi_ownhdr.so"), own, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (Arena a = Arena.ofConfined()) {
+            final MethodHandle load = Linker.nativeLinker().downcallHandle(
+                SymbolLookup.libraryLookup(own, a).find("bypass_efvi_load").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            final java.lang.foreign.MemorySegment err = a.allocate(512);
+            final int rc = (int) load.invokeExact(a.allocateFrom("libm.so.6"), err, 512);
+            assertEquals(-71, rc, "EPROTO");
+            final String msg = err.getString(0);
+            assertTrue(msg.contains("compiled without Onload's headers") && msg.contains("rebuild bypass-efvi"), msg);
+            final int missing = (int) load.invokeExact(a.allocateFrom("/nonexistent/libciul.so.1"), err, 512);
+            assertEquals(-2, missing, "ENOENT");
+            assertTrue(err.getString(0).contains("dlopen(/nonexistent/libciul.so.1) failed"), err.getString(0));
+        } finally {
+            Files.deleteIfExists(own);
+        }
+    }
+
     @Test
     void badUrisAreRefusedNamingTheParameter() {
         assertUri("efvi:eth0?rxring=512", "unknown parameter 'rxring'");
