@@ -80,8 +80,8 @@ public final class DemoCommand implements Command {
                 err.println("demo: removed namespace left by an earlier run: " + stale);
             }
             pair = VethPair.create();
-            uriA = backend + ":" + pair.interfaceA();
-            uriB = backend + ":" + pair.interfaceB();
+            uriA = uri(backend, pair.interfaceA(), VethPair.ADDRESS_A, 0);
+            uriB = uri(backend, pair.interfaceB(), VethPair.ADDRESS_B, 1);
             err.println("demo: namespaces " + pair.namespaceA() + " (" + pair.interfaceA() + " " + VethPair.ADDRESS_A + ") -> "
                 + pair.namespaceB() + " (" + pair.interfaceB() + " " + VethPair.ADDRESS_B + ")");
         } else {
@@ -169,6 +169,17 @@ public final class DemoCommand implements Command {
         final Object lost = fv.get("lost");
         return Integer.valueOf(0).equals(feedStatus.get()) && Integer.valueOf(0).equals(pubStatus.get())
             && lost instanceof Long l && l == 0 ? 0 : 1;
+    }
+
+    /**
+     * The URI for one veth end: {@code BACKEND:IFACE}, except DPDK, which owns the port
+     * through a net_af_packet vdev and needs the address (a deeper ring on the receiver).
+     */
+    static String uri(final String backend, final String iface, final String address, final int index) {
+        if ("dpdk".equals(backend)) {
+            return "dpdk:net_af_packet" + index + ",iface=" + iface + (index == 1 ? ",framecnt=4096" : "") + "?ip=" + address + "/24";
+        }
+        return backend + ":" + iface;
     }
 
     private static void runIn(final String namespace, final String[] argv, final Context c, final AtomicReference<Integer> status) {

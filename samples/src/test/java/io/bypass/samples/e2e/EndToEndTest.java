@@ -44,21 +44,35 @@ public class EndToEndTest {
         }
     }
 
-    private static String uri(final String backend, final String iface) {
+    private static final java.util.concurrent.atomic.AtomicInteger VDEV = new java.util.concurrent.atomic.AtomicInteger();
+
+    private String uri(final String backend, final String iface) {
+        if ("dpdk".equals(backend)) {
+            // DPDK owns the port: a net_af_packet vdev on the veth end, with the end's address;
+            // vdev names are unique for the life of the JVM's EAL.
+            final String ip = iface.equals(topo.ifaceA()) ? topo.addressAText() : topo.addressBText();
+            return "dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + iface + "?ip=" + ip + "/24";
+        }
         return backend + ":" + iface;
     }
 
     /**
-     * A receiver's URI: on NIO with a 4 MB socket buffer, as a feed handler on kernel
+     * A receiver's URI: on NIO with a 4 MB socket buffer (on DPDK's net_af_packet a deeper ring), as a feed handler on kernel
      * sockets would be deployed, so a receiver descheduled for a few milliseconds on a
      * busy 2-CPU CI host does not lose datagrams in the kernel.
      */
-    private static String rxUri(final String backend, final String iface) {
+    private String rxUri(final String backend, final String iface) {
+        if ("dpdk".equals(backend)) {
+            // The same for net_af_packet: a 4096-frame kernel ring instead of 512.
+            final String u = uri(backend, iface);
+            final int q = u.indexOf('?');
+            return u.substring(0, q) + ",framecnt=4096" + u.substring(q);
+        }
         return "nio".equals(backend) ? backend + ":" + iface + "?rcvbuf=4194304" : uri(backend, iface);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void publishToFeedWithZeroLoss(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
@@ -78,7 +92,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void duplicatesSuppressedALineDropsFilledAndInjectedGapsReported(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
@@ -104,7 +118,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void malformedPacketsAreCountedAndTheFeedGoesOn(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
@@ -139,7 +153,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void replayAt10xWithZeroLossCountedByTheFeed(final String backend, @TempDir final Path dir) throws Exception {
         final Netns.Topology t = topology(backend);
         final Path capture = dir.resolve("feed.pcap");
@@ -161,7 +175,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void replayPcapngAt20x(final String backend, @TempDir final Path dir) throws Exception {
         final Netns.Topology t = topology(backend);
         final Path capture = dir.resolve("feed.pcapng");
@@ -177,7 +191,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void pingPongClientServer(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", rxUri(backend, t.ifaceB()),
@@ -194,7 +208,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void sockperfMeasuresThePingPongServer(final String backend) throws Exception {
         Requirements.requireCommand("sockperf");
         final Netns.Topology t = topology(backend);
@@ -218,7 +232,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void tickToTrade(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
