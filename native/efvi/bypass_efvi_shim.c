@@ -169,7 +169,7 @@ int bypass_efvi_memreg_alloc(bypass_efvi* h, void* mem, size_t len, int buf_size
 }
 
 int bypass_efvi_vi_alloc(bypass_efvi* h, int evq_capacity, int rxq_capacity, int txq_capacity,
-                         int rx_timestamps) {
+                         int rx_timestamps, int rx_buffer_len) {
   int rc = -EINVAL;
   if (rx_timestamps) {
     rc = p_ef_vi_alloc_from_pd(&h->vi, h->dh, &h->pd, h->dh, evq_capacity, rxq_capacity,
@@ -182,6 +182,8 @@ int bypass_efvi_vi_alloc(bypass_efvi* h, int evq_capacity, int rxq_capacity, int
   }
   if (rc >= 0) {
     h->have |= HAVE_VI;
+    /* The NIC must never DMA past our packet buffers; set before registering memory (AF_XDP needs that order). */
+    ef_vi_receive_set_buffer_len(&h->vi, (unsigned) rx_buffer_len);
 #ifdef BYPASS_EFVI_REAL_HEADERS
     /* X3 (EFCT) VIs receive by reference (RX_REF events), not into posted buffers. */
     if (h->vi.nic_type.arch == EF_VI_ARCH_EFCT) {

@@ -67,8 +67,9 @@ int bypass_efvi_driver_open(bypass_efvi* h);
 int bypass_efvi_pd_alloc(bypass_efvi* h, int ifindex);
 int bypass_efvi_memreg_alloc(bypass_efvi* h, void* mem, size_t len, int buf_size,
                              uint64_t* dma_addrs_out, int n_bufs);
+/* rx_buffer_len: size of each packet buffer (ef_vi_receive_set_buffer_len), so the NIC never writes past one. */
 int bypass_efvi_vi_alloc(bypass_efvi* h, int evq_capacity, int rxq_capacity, int txq_capacity,
-                         int rx_timestamps);
+                         int rx_timestamps, int rx_buffer_len);
 int bypass_efvi_rx_prefix_len(bypass_efvi* h);
 int bypass_efvi_rx_capacity(bypass_efvi* h);
 int bypass_efvi_tx_capacity(bypass_efvi* h);

@@ -216,6 +216,7 @@ typedef struct ef_vi {
 /* ---- inline accessors, as in ef_vi ---- */
 static inline int ef_vi_receive_prefix_len(const ef_vi* vi) { return vi->rx_prefix_len; }
 static inline int ef_vi_receive_buffer_len(const ef_vi* vi) { return vi->rx_buffer_len; }
+static inline void ef_vi_receive_set_buffer_len(ef_vi* vi, unsigned buf_len) { vi->rx_buffer_len = buf_len; }
 static inline int ef_vi_receive_capacity(const ef_vi* vi) { return vi->vi_rxq.mask; }
 static inline int ef_vi_transmit_capacity(const ef_vi* vi) { return vi->vi_txq.mask; }
 static inline ef_addr ef_memreg_dma_addr(ef_memreg* mr, size_t offset) {

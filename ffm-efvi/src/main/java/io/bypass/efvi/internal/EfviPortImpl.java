@@ -161,7 +161,7 @@ public final class EfviPortImpl implements Port {
         }
         check("ef_driver_open", EfviShim.bypass_efvi_driver_open(handle));
         check("ef_pd_alloc(" + iface + ", ifindex " + nif.getIndex() + ")", EfviShim.bypass_efvi_pd_alloc(handle, nif.getIndex()));
-        final int viRc = EfviShim.bypass_efvi_vi_alloc(handle, -1, rxRing, txRing, 1);
+        final int viRc = EfviShim.bypass_efvi_vi_alloc(handle, -1, rxRing, txRing, 1, BUF_SIZE);
         if (viRc == -93) {
             throw new BypassException("efvi: " + iface + " is an X3/EFCT-architecture NIC, whose VIs receive by reference"
                 + " (RX_REF events) rather than into posted buffers; Bypass's ef_vi backend drives EF10/EF100 NICs only"

@@ -810,6 +810,7 @@ public class EfviShim {
             EfviShim.C_INT,
             EfviShim.C_INT,
             EfviShim.C_INT,
+            EfviShim.C_INT,
             EfviShim.C_INT
         );
 
@@ -821,7 +822,7 @@ public class EfviShim {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps)
+     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps, int rx_buffer_len)
      * }
      */
     public static FunctionDescriptor bypass_efvi_vi_alloc$descriptor() {
@@ -831,7 +832,7 @@ public class EfviShim {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps)
+     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps, int rx_buffer_len)
      * }
      */
     public static MethodHandle bypass_efvi_vi_alloc$handle() {
@@ -841,7 +842,7 @@ public class EfviShim {
     /**
      * Address for:
      * {@snippet lang=c :
-     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps)
+     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps, int rx_buffer_len)
      * }
      */
     public static MemorySegment bypass_efvi_vi_alloc$address() {
@@ -850,16 +851,16 @@ public class EfviShim {
 
     /**
      * {@snippet lang=c :
-     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps)
+     * int bypass_efvi_vi_alloc(bypass_efvi *h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps, int rx_buffer_len)
      * }
      */
-    public static int bypass_efvi_vi_alloc(MemorySegment h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps) {
+    public static int bypass_efvi_vi_alloc(MemorySegment h, int evq_capacity, int rxq_capacity, int txq_capacity, int rx_timestamps, int rx_buffer_len) {
         var mh$ = bypass_efvi_vi_alloc.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("bypass_efvi_vi_alloc", h, evq_capacity, rxq_capacity, txq_capacity, rx_timestamps);
+                traceDowncall("bypass_efvi_vi_alloc", h, evq_capacity, rxq_capacity, txq_capacity, rx_timestamps, rx_buffer_len);
             }
-            return (int)mh$.invokeExact(h, evq_capacity, rxq_capacity, txq_capacity, rx_timestamps);
+            return (int)mh$.invokeExact(h, evq_capacity, rxq_capacity, txq_capacity, rx_timestamps, rx_buffer_len);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
