@@ -4,6 +4,8 @@
  * --no-huge, one lcore on the pinned CPU, burst 32 as in rte_ethdev.h examples.
  *   bench_dpdk mode=rx vdev=net_af_xdp0,iface=IF [cpu=N warmup_ms= duration_ms=]
  *   bench_dpdk mode=tx vdev=... src_mac= dst_mac= src_ip= dst_ip= sport= dport= [payload=32]
+ *   bench_dpdk mode=echo vdev=...                 (frames sent back in place, addresses swapped)
+ *   bench_dpdk mode=ping vdev=... src_mac= ... count=N samples=FILE
  */
 #include "bench_common.h"
 #include <rte_eal.h>
@@ -91,8 +93,69 @@ int main(int argc, char **argv) {
             if (now >= close) break;
         }
         result("tx", counted, duration, total, "total");
+    } else if (strcmp(mode, "echo") == 0) {
+        ready();
+        uint64_t start = now_ns(), total = 0;
+        while (!stop_flag && now_ns() - start < warmup + duration + idle) {
+            uint16_t n = rte_eth_rx_burst(port, 0, bufs, BURST);
+            if (n == 0) continue;
+            for (uint16_t i = 0; i < n; i++) swap_frame(rte_pktmbuf_mtod(bufs[i], uint8_t *));
+            uint16_t sent = 0;
+            while (sent < n) {
+                uint16_t s = rte_eth_tx_burst(port, 0, bufs + sent, (uint16_t) (n - sent));
+                if (s == 0) break;
+                sent = (uint16_t) (sent + s);
+            }
+            if (sent < n) rte_pktmbuf_free_bulk(bufs + sent, (unsigned) (n - sent));
+            total += n;
+        }
+        result("echo", total, now_ns() - start, total, "total");
+    } else if (strcmp(mode, "ping") == 0) {
+        uint8_t tmpl[2048];
+        int len = build_frame(tmpl, payload);
+        samples_init();
+        ready();
+        uint64_t start = now_ns(), open = start + warmup, close = open + duration, lost = 0, seq = 0;
+        while (!stop_flag && sample_count < sample_cap) {
+            uint64_t t0 = now_ns();
+            if (t0 >= close) break;
+            struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+            if (m == NULL) {
+                fprintf(stderr, "mempool empty\n");
+                return 1;
+            }
+            uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+            seq++;
+            memcpy(d, tmpl, (size_t) len);
+            memcpy(d + HDR_LEN, &seq, 8);
+            memcpy(d + HDR_LEN + 8, &t0, 8);
+            m->data_len = (uint16_t) len;
+            m->pkt_len = (uint32_t) len;
+            while (rte_eth_tx_burst(port, 0, &m, 1) == 0) {
+            }
+            int matched = 0;
+            for (;;) {
+                uint16_t n = rte_eth_rx_burst(port, 0, bufs, BURST);
+                for (uint16_t i = 0; i < n; i++) {
+                    const uint8_t *f = rte_pktmbuf_mtod(bufs[i], const uint8_t *);
+                    if (bufs[i]->data_len >= HDR_LEN + 8 && memcmp(f + HDR_LEN, &seq, 8) == 0) matched = 1;
+                }
+                if (n) rte_pktmbuf_free_bulk(bufs, n);
+                uint64_t t1 = now_ns();
+                if (matched) {
+                    if (t0 >= open) samples[sample_count++] = t1 - t0;
+                    break;
+                }
+                if (t1 - t0 > PING_TIMEOUT_NS) {
+                    lost++;
+                    break;
+                }
+            }
+        }
+        samples_write();
+        result("ping", (uint64_t) sample_count, now_ns() - open, lost, "lost");
     } else {
-        fprintf(stderr, "unknown mode %s (rx, tx)\n", mode);
+        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping)\n", mode);
         return 2;
     }
     rte_eth_dev_stop(port);

@@ -117,7 +117,13 @@ int main(int argc, char **argv) {
         .xdp_flags = skb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
         .bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
     };
-    err = xsk_socket__create(&xsk, iface, 0, umem, &rx, &tx, &scfg);
+    /* The kernel frees a closed socket's queue binding and XDP program asynchronously: the previous
+       run's socket on this veth may still hold it for a moment (EBUSY), so retry for up to 5 s. */
+    for (int attempt = 0; attempt < 100; attempt++) {
+        err = xsk_socket__create(&xsk, iface, 0, umem, &rx, &tx, &scfg);
+        if (err != -EBUSY) break;
+        usleep(50000);
+    }
     if (err) {
         fprintf(stderr, "xsk_socket__create(%s, queue 0): %s\n", iface, strerror(-err));
         return 1;

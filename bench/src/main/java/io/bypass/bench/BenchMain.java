@@ -193,6 +193,9 @@ public final class BenchMain {
                 dir.resolve("work")));
             measurements = harness.run();
             notes.addAll(harness.notes());
+            settings.put("rx_generator", harness.generatorLabel());
+            settings.put("tx_sink", "kernel UDP socket bound in namespace B, never read");
+            settings.put("pingpong_peer", "the same implementation echoing in namespace B");
             nic = "veth pair " + harness.topology().ifaceA() + " <-> " + harness.topology().ifaceB()
                 + " (two namespaces, TX checksum offload off, static neighbours)";
         }

@@ -157,6 +157,8 @@ public final class NetHarness {
                                 m.addError(String.valueOf(e.getMessage()));
                                 System.out.println("FAILED: " + e.getMessage());
                             }
+                            awaitNoXdp(a);
+                            awaitNoXdp(b);
                         }
                     }
                     all.addAll(ms);
@@ -184,7 +186,7 @@ public final class NetHarness {
             }
             case "dpdk" -> {
                 list.add(java(backend, "l2", s -> "dpdk:net_af_xdp0,iface=" + s.iface() + "?hugepages=false&ip=" + s.ip() + "/24"));
-                cBaseline(list, "dpdk", "C DPDK (same vdev)", "rx", "tx");
+                cBaseline(list, "dpdk", "C DPDK (same vdev)", "rx", "tx", "ping", "echo");
             }
             default -> list.add(java(backend, "l2", s -> backend + ":" + s.iface()));
         }
@@ -306,10 +308,18 @@ public final class NetHarness {
         return config.warmupMs() + config.durationMs() + 60_000L;
     }
 
+    /** @return what generates the RX scenario's traffic: the fastest sender that built (AF_XDP TX, else sendmmsg) */
+    public String generatorLabel() {
+        return natives == null ? "?" : natives.binary("xsk") != null
+            ? "C libxdp xsk TX in namespace B (copy mode, XDP in skb mode on B's veth)"
+            : "C kernel UDP sendmmsg in namespace B";
+    }
+
     private Measurement.Run runRx(final Impl impl, final Side a, final Side b) throws Exception {
-        final Path gen = natives.binary("udp");
+        final Path xsk = natives.binary("xsk");
+        final Path gen = xsk != null ? xsk : natives.binary("udp");
         if (gen == null) {
-            throw new IllegalStateException("no generator: the kernel UDP baseline did not build");
+            throw new IllegalStateException("no generator: neither the xsk nor the kernel UDP baseline built");
         }
         try (WorkerProcess dut = start(impl.label() + "-rx", impl.command(a, b, "rx", args(a, b, "rx")))) {
             dut.awaitReady(60_000);
@@ -317,6 +327,10 @@ public final class NetHarness {
             g.put("warmup_ms", "0");
             g.put("duration_ms", Integer.toString(config.warmupMs() + config.durationMs() + 20_000));
             final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", b.ns(), gen.toString()));
+            if (xsk != null) {
+                // skb mode: the generator only sends, and B's veth then needs no native XDP setup
+                cmd.add("xdp=skb");
+            }
             g.forEach((k, v) -> cmd.add(k + "=" + v));
             try (WorkerProcess generator = start("generator", cmd)) {
                 return toRun(dut.awaitResult(resultTimeout()), null);
@@ -352,6 +366,25 @@ public final class NetHarness {
                 return toRun(client.awaitResult(resultTimeout()), samples);
             }
         }
+    }
+
+    /** XDP programs and AF_XDP bindings go away asynchronously after a process exits; the next run needs them gone. */
+    private static void awaitNoXdp(final Side side) {
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            final String link = io.bypass.bench.internal.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "show", "dev", side.iface())
+                .stdout();
+            if (!link.contains("prog/xdp")) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (final InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        System.out.println("[net] warning: an XDP program is still attached to " + side.iface() + " after 5 s");
     }
 
     private static Map<String, Double> parse(final String json) {
