@@ -119,9 +119,10 @@ final class EfviRxQueue implements RxQueue {
                 if (status == OK) {
                     final int len = events.pendingLen[slot];
                     final int flags = events.pendingFlags[slot];
-                    final long ts = (flags & F_TS) != 0 ? events.pendingTs[slot] : FrameMeta.NO_TIMESTAMP;
+                    // A NIC clock never set from the system clock is not epoch time: report no timestamp then.
+                    final boolean stamped = (flags & F_TS) != 0 && (!hardwareClock || (flags & F_SYNCED) != 0);
                     view.wrap(memBase + (long) id * bufSize + prefix, len);
-                    meta.set(0, ts, hardwareClock && (flags & F_SYNCED) != 0);
+                    meta.set(0, stamped ? events.pendingTs[slot] : FrameMeta.NO_TIMESTAMP, stamped && hardwareClock);
                     delivered++;
                     bytes += len;
                     handler.onFrame(view, 0, len, meta);
