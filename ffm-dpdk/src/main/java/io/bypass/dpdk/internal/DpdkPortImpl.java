@@ -95,6 +95,8 @@ public final class DpdkPortImpl implements DpdkPort {
     private boolean allMulticast;
     private volatile boolean closed;
     private Map<Integer, String> xdpSockets = Map.of();
+    /** Set when closing the device would crash DPDK (see the net_af_xdp queue setup failure). */
+    private boolean abandoned;
     private final ThreadPoolExecutor control;
     private volatile Thread controlThread;
 
@@ -390,16 +392,19 @@ public final class DpdkPortImpl implements DpdkPort {
                 + "EAL memory (memory=MB, running: " + String.join(" ", EalRuntime.arguments()) + ")");
         }
         for (int q = 0; q < nRx; q++) {
-            int rc = Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool);
-            // The kernel releases an AF_XDP socket's queue binding asynchronously after close, so a port reopened
-            // at once on the same queue may find it still busy for a few milliseconds: retry for up to a second.
-            for (int attempt = 0; rc < 0 && deviceName.startsWith("net_af_xdp") && attempt < 20; attempt++) {
-                sleep(50);
-                rc = Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool);
+            final int rc = Ethdev.rte_eth_rx_queue_setup(portId, (short) q, (short) rxDesc, socket, MemorySegment.NULL, mempool);
+            if (rc < 0 && isAfXdp()) {
+                // DPDK 22.11's net_af_xdp frees the queue's UMEM on this failure but keeps a pointer to it, and
+                // rte_eth_dev_close (also run by device removal) then frees it again and crashes the process.
+                // So the half-configured device is abandoned: never closed or removed, its name stays taken.
+                abandoned = true;
+                throw new BypassException("dpdk: rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors) on "
+                    + deviceName + " failed: " + Rte.strerror(rc) + "; is another AF_XDP socket or XDP program on this "
+                    + "interface queue (ip link show; the EAL log on stderr says more)? The half-configured " + deviceName
+                    + " stays allocated in this process (DPDK 22.11 crashes closing it), so open the next port under "
+                    + "another vdev name");
             }
-            check(rc, "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)"
-                + (deviceName.startsWith("net_af_xdp") ? " (net_af_xdp: is another AF_XDP socket or XDP program on this "
-                + "interface queue? ip link show; the EAL log on stderr says more)" : ""));
+            check(rc, "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)");
         }
         for (int q = 0; q < nTx; q++) {
             check(Ethdev.rte_eth_tx_queue_setup(portId, (short) q, (short) txDesc, socket, MemorySegment.NULL),
@@ -449,6 +454,10 @@ public final class DpdkPortImpl implements DpdkPort {
             Thread.currentThread().interrupt();
             throw new BypassException("dpdk: interrupted while opening the port");
         }
+    }
+
+    private boolean isAfXdp() {
+        return deviceName.startsWith("net_af_xdp");
     }
 
     private void check(final int rc, final String call) {
@@ -771,6 +780,12 @@ public final class DpdkPortImpl implements DpdkPort {
         for (final DpdkTxQueue q : txQueues) {
             q.release();
         }
+        if (abandoned) {
+            XskLeakGuard.closeLeaked(xdpSockets);
+            counters.refresher(null);
+            arena.close(); // the mempool stays: the abandoned PMD may still point into it
+            return null;
+        }
         if (started) {
             final int rc = Ethdev.rte_eth_dev_stop(portId);
             if (rc < 0) {
@@ -793,6 +808,11 @@ public final class DpdkPortImpl implements DpdkPort {
         final int leaked = XskLeakGuard.closeLeaked(xdpSockets);
         if (leaked > 0) {
             LOG.log(System.Logger.Level.DEBUG, "dpdk: closed {0} AF_XDP socket(s) net_af_xdp left open", leaked);
+        }
+        if (isAfXdp()) {
+            // The kernel unbinds a closed AF_XDP socket from its queue in deferred work; give it time, so a port
+            // reopened at once on the same queue does not fail (and, see above, cannot be cleaned up).
+            sleep(100);
         }
         if (!mempool.equals(MemorySegment.NULL)) {
             Mbuf.rte_mempool_free(mempool);

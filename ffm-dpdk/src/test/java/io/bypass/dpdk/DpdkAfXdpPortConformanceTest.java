@@ -1,0 +1,21 @@
+package io.bypass.dpdk;
+
+import io.bypass.conformance.PortConformanceSuite;
+
+/** {@link PortConformanceSuite} on a DPDK port through the net_af_xdp PMD on a veth pair, without hugepages. */
+class DpdkAfXdpPortConformanceTest extends PortConformanceSuite {
+    @Override
+    protected String uriFor(final String iface) {
+        return DpdkConformance.uri("net_af_xdp", site(), iface);
+    }
+
+    @Override
+    protected String backendName() {
+        return "dpdk";
+    }
+
+    @Override
+    protected void assertNothingLeft(final String iface) {
+        DpdkConformance.assertNoXdp(site(), iface);
+    }
+}

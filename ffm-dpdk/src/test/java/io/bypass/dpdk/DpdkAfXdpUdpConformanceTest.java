@@ -1,0 +1,21 @@
+package io.bypass.dpdk;
+
+import io.bypass.conformance.UdpConformanceSuite;
+
+/** {@link UdpConformanceSuite} on a DPDK port through the net_af_xdp PMD on a veth pair, without hugepages. */
+class DpdkAfXdpUdpConformanceTest extends UdpConformanceSuite {
+    @Override
+    protected String uriFor(final String iface) {
+        return DpdkConformance.uri("net_af_xdp", site(), iface);
+    }
+
+    @Override
+    protected String backendName() {
+        return "dpdk";
+    }
+
+    @Override
+    protected void assertNothingLeft(final String iface) {
+        DpdkConformance.assertNoXdp(site(), iface);
+    }
+}

@@ -1,0 +1,38 @@
+package io.bypass.dpdk;
+
+import java.io.IOException;
+
+/**
+ * A separate JVM for {@link DpdkErrorTest}: starts an EAL with a given file prefix. {@code hold}
+ * prints READY and keeps the EAL until its stdin closes; {@code try} prints STARTED or
+ * FAILED: with the exception's message.
+ */
+public final class EalChild {
+    private EalChild() {
+    }
+
+    /**
+     * @param args prefix, then {@code hold} or {@code try}
+     * @throws IOException reading stdin
+     */
+    public static void main(final String[] args) throws IOException {
+        try {
+            DpdkBackendProvider.initialiseEal(new DpdkContext().filePrefix(args[0]).hugepages(false));
+        } catch (final RuntimeException e) {
+            System.out.println("FAILED: " + e.getMessage());
+            System.out.flush();
+            System.exit(3);
+        }
+        if (args[1].equals("hold")) {
+            System.out.println("READY");
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // hold the EAL until the parent closes our stdin
+            }
+        } else {
+            System.out.println("STARTED");
+        }
+        System.out.flush();
+        System.exit(0); // DPDK's threads are not daemons
+    }
+}
