@@ -71,6 +71,11 @@ abstract class DpdkVethTest {
         }
     }
 
+    /** @return the veth topology of this class */
+    Netns.Topology topology() {
+        return topology;
+    }
+
     String uri(final int index, final String params) {
         return "dpdk:" + devargs(index, topology.ifaceA()) + "?hugepages=false&ip=" + topology.addressAText() + "/"
             + Netns.Topology.PREFIX_LENGTH + (params.isEmpty() ? "" : "&" + params);

@@ -106,6 +106,18 @@ public final class EalRuntime {
         }
         running = ctx;
         runningArgs = List.copyOf(args);
+        if (ctx.isPrivatePrefix()) {
+            // rte_eal_init makes /var/run/dpdk/<prefix> even without shared files; a private prefix is never
+            // reused, so remove the (empty) directory when the JVM exits rather than leave one per process.
+            final Path dir = runtimeDir(ctx.filePrefix());
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    Files.deleteIfExists(dir);
+                } catch (final IOException ignored) {
+                    // not empty or already gone: leave it
+                }
+            }, "bypass-dpdk-runtime-dir-cleanup"));
+        }
     }
 
     /**
