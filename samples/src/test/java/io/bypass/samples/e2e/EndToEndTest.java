@@ -192,6 +192,31 @@ public class EndToEndTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    void captureRecordsWhatReplayAndFeedThenAgreeOn(final String backend, @TempDir final Path dir) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Path file = dir.resolve("captured.pcapng");
+        final Run capture = Run.startReady(t.executorB(), "capture", "--uri", rxUri(backend, t.ifaceB()), "--a", A,
+            "--count", "500", "--out", file.toString(), "--format", "pcapng", "--duration", "60s", "--json", "--idle", "backoff");
+        final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", "none",
+            "--rate", "2000", "--count", "500", "--json", "--idle", "backoff");
+        assertEquals(0, pub.await(60), pub.err());
+        assertEquals(0, capture.await(60), capture.err());
+        assertEquals(500, capture.num("packets"), capture.describe());
+        final io.bypass.samples.pcap.Capture c = io.bypass.samples.pcap.PcapReader.read(file);
+        assertEquals(500, c.size());
+        final io.bypass.samples.codec.MoldUdp64 mold = new io.bypass.samples.codec.MoldUdp64();
+        final UnsafeBuffer b = new UnsafeBuffer(c.data());
+        for (int i = 0; i < c.size(); i++) {
+            assertEquals(io.bypass.samples.codec.MoldUdp64.VALID, mold.wrap(b, c.payloadOffset(i), c.payloadLength(i)));
+            assertEquals(i + 1, mold.sequence());
+            assertEquals(30001, c.dstPort(i));
+            assertEquals(Ipv4.parse("239.1.1.1"), c.dstAddress(i));
+            assertTrue(i == 0 || c.timestampNanos(i) >= c.timestampNanos(i - 1));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void pingPongClientServer(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", rxUri(backend, t.ifaceB()),
