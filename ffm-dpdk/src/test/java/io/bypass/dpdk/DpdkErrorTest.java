@@ -155,12 +155,48 @@ class DpdkErrorTest {
         }
     }
 
-    private static Process child(final String prefix, final String mode) throws IOException {
+    @Test
+    void ealStartFailureNamesTheArgumentsTheErrnoAndARemedy() throws Exception {
+        // In a separate JVM: an EAL that failed to start cannot be retried in the same process.
+        final String prefix = "bypass-test-" + Integer.toHexString(ThreadLocalRandom.current().nextInt());
+        try {
+            final Process p = child(List.of(prefix, "lcores", "0@(999)"));
+            final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(3, p.exitValue(), out);
+            assertTrue(out.contains("FAILED: dpdk: rte_eal_init(") && out.contains("--lcores=0@(999)")
+                && out.contains("errno") && out.contains("check lcores=0@(999) names CPUs"), out);
+        } finally {
+            deleteRuntimeDir(prefix);
+        }
+    }
+
+    @Test
+    void withoutCapabilitiesThePacketSocketProbeFailsWithThePrivilegeRemedy() throws Exception {
+        Requirements.requireCommand("setpriv");
+        // Root's uid but no capabilities at all: the closest to "not root" that can still read the build's class path.
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        final Process p = new ProcessBuilder(List.of("setpriv", "--inh-caps=-all", "--bounding-set=-all", java,
+            "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), EalChild.class.getName(), "unused", "open",
+            "dpdk:net_af_packet0,iface=lo?hugepages=false")).redirectErrorStream(true).start();
+        final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(3, p.exitValue(), out);
+        assertTrue(out.contains("FAILED: dpdk:") && (out.contains("root") || out.contains("CAP_")), out);
+    }
+
+    private static Process child(final String prefix, final String mode) throws IOException {
+        return child(List.of(prefix, mode));
+    }
+
+    private static Process child(final List<String> args) throws IOException {
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-cp", System.getProperty("java.class.path"), EalChild.class.getName(), prefix, mode))
-            .redirectErrorStream(true).start();
+            "-cp", System.getProperty("java.class.path"), EalChild.class.getName()));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
 
     private static void deleteRuntimeDir(final String prefix) throws IOException {

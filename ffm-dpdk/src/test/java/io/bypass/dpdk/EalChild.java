@@ -12,12 +12,23 @@ public final class EalChild {
     }
 
     /**
-     * @param args prefix, then {@code hold} or {@code try}
+     * @param args prefix, then {@code hold}, {@code try}, or {@code lcores} (try with the EAL --lcores in the third argument),
+     *             or {@code open} (open the URI in the third argument)
      * @throws IOException reading stdin
      */
     public static void main(final String[] args) throws IOException {
         try {
-            DpdkBackendProvider.initialiseEal(new DpdkContext().filePrefix(args[0]).hugepages(false));
+            if (args[1].equals("open")) {
+                io.bypass.Bypass.open(args[2]).close();
+                System.out.println("OPENED");
+                System.out.flush();
+                System.exit(0);
+            }
+            final DpdkContext ctx = new DpdkContext().filePrefix(args[0]).hugepages(false);
+            if (args[1].equals("lcores")) {
+                ctx.lcores(args[2]);
+            }
+            DpdkBackendProvider.initialiseEal(ctx);
         } catch (final RuntimeException e) {
             System.out.println("FAILED: " + e.getMessage());
             System.out.flush();

@@ -144,6 +144,9 @@ public final class EalRuntime {
 
     private static String remedy(final int err, final DpdkContext ctx) {
         final StringBuilder sb = new StringBuilder();
+        if (err == EINVAL) {
+            sb.append("an EAL argument is invalid (the EAL lines on stderr name it); ");
+        }
         if (err == EACCES || err == EPERM || !isRoot()) {
             sb.append(isRoot() ? "" : "this process is not root (euid " + euid() + "): ").append(ROOT_REMEDY).append("; ");
         }
