@@ -19,6 +19,22 @@ public enum Counter {
     RX_CONTROL(false, "ARP and IGMP frames handled by the protocol layer"),
     /** Times the kernel was woken to send but found the TX ring empty (AF_XDP tx_ring_empty_descs); not a loss. */
     TX_RING_EMPTY(false, "kernel woken to send found the TX ring empty"),
+    /**
+     * TX kicks (the one syscall of a flush that tells the kernel or NIC to send) that
+     * returned an error, such as AF_XDP's {@code sendto} failing with EAGAIN, EBUSY or
+     * ENOBUFS (kernel busy, or copy mode's per-call budget used up) or ENETDOWN (interface
+     * down). Not a loss: the committed frames stay in the TX ring and the next flush kicks
+     * again; a count that keeps rising while {@code TX_PACKETS} does not means the
+     * interface is not sending.
+     */
+    TX_KICK_FAILED(false, "TX kicks that failed (frames stay queued; the next flush retries)"),
+    /**
+     * RX wakeups (the syscall a poll makes when the kernel asks to be woken to refill
+     * its receive path, AF_XDP's fill-ring {@code recvfrom}) that returned an error. Not a
+     * loss by itself: the next poll wakes it again; frames the kernel could not place are
+     * counted in {@link #DROP_FILL_RING_EMPTY}.
+     */
+    RX_WAKEUP_FAILED(false, "RX wakeups that failed (the next poll retries)"),
 
     /** Frame shorter than the headers it claims to carry. */
     DROP_TRUNCATED(true, "frame shorter than its headers"),

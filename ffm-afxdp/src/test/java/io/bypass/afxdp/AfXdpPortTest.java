@@ -285,6 +285,24 @@ class AfXdpPortTest {
         }
     }
 
+    @Test
+    void failedTxKicksAreCountedAndTheFramesStayQueued() throws Exception {
+        try (Port port = open("xdp=drv&mode=copy")) {
+            assertEquals(0, port.counters().get(Counter.TX_KICK_FAILED));
+            // With the interface down the kernel refuses the sendto kick (ENETDOWN); the
+            // kick is bound without errno capture, so the counter is all that reports it.
+            Netns.run("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev", t.ifaceA(), "down");
+            final FrameClaim claim = new FrameClaim();
+            assertTrue(port.txQueue(0).tryClaim(60, claim));
+            claim.commit();
+            assertEquals(1, port.txQueue(0).flush());
+            final long failed = port.counters().get(Counter.TX_KICK_FAILED);
+            assertTrue(failed >= 1, "kick on a down interface counted: " + port.counters());
+            assertEquals(1, port.counters().get(Counter.TX_PACKETS), "the frame stays queued, not dropped");
+            assertEquals(0, port.counters().totalDrops(), "a failed kick is not a drop: " + port.counters());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"xdp=drv&mode=copy", "xdp=skb"})
     void hotPathAllocatesNothing(final String params) throws Exception {

@@ -73,8 +73,10 @@ final class AfXdpRxQueue implements RxQueue {
         if (n <= 0) {
             // The kernel sets need_wakeup on the fill ring when it stopped for lack of
             // buffers (or always, with busy polling): one non-blocking recvfrom restarts it.
-            if (busyPoll || (needWakeup && fill.needsWakeup())) {
-                Libc.wakeupRx(fd);
+            if ((busyPoll || (needWakeup && fill.needsWakeup())) && Libc.wakeupRx(fd) < 0) {
+                // Bound without errno capture, like the TX kick (see AfXdpTxQueue#kick):
+                // counted, not thrown; the next poll wakes the kernel again.
+                counters.increment(Counter.RX_WAKEUP_FAILED);
             }
             return 0;
         }

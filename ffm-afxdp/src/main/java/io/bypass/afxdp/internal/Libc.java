@@ -27,8 +27,8 @@ public final class Libc {
     // Hot-path kicks are linked WITHOUT errno capture and without Linker.Option.critical: in
     // C1-compiled callers (the first ~10^4 flushes, longer on a busy host) capture allocates
     // 40 bytes per call and critical 16 (measured on JDK 25); plain handles allocate nothing
-    // in any tier. Their errno is not needed: a failed kick only means the kernel was busy,
-    // the descriptors stay in the ring, and the next flush or poll kicks again.
+    // in any tier. A failed kick leaves the descriptors in the ring and the next flush or
+    // poll kicks again; callers count failures in Counter.TX_KICK_FAILED / RX_WAKEUP_FAILED.
     private static final MethodHandle SENDTO = LINKER.downcallHandle(Sys.sendto$address(), Sys.sendto$descriptor());
     private static final MethodHandle RECVFROM = LINKER.downcallHandle(Sys.recvfrom$address(), Sys.recvfrom$descriptor());
     private static final MethodHandle SENDTO_BLOCKING = bind(Sys.sendto$address(), Sys.sendto$descriptor());
@@ -123,10 +123,12 @@ public final class Libc {
     }
 
     /**
-     * Zero-length non-blocking sendto, the AF_XDP TX kick. No allocation, no errno capture.
+     * Zero-length non-blocking sendto, the AF_XDP TX kick. No allocation, no errno capture
+     * (a deliberate deviation, see the comment on {@code SENDTO}): the caller counts a failure
+     * in {@link io.bypass.Counter#TX_KICK_FAILED}.
      *
      * @param fd the XSK
-     * @return sendto's result: negative if the kernel was busy (it keeps the descriptors)
+     * @return sendto's result: negative if the kernel refused the kick (it keeps the descriptors)
      */
     public static long kick(final int fd) {
         try {
@@ -137,10 +139,11 @@ public final class Libc {
     }
 
     /**
-     * Zero-length non-blocking recvfrom, the AF_XDP fill-ring wakeup. No allocation, no errno capture.
+     * Zero-length non-blocking recvfrom, the AF_XDP fill-ring wakeup. No allocation, no errno
+     * capture (as {@link #kick}): the caller counts a failure in {@link io.bypass.Counter#RX_WAKEUP_FAILED}.
      *
      * @param fd the XSK
-     * @return recvfrom's result
+     * @return recvfrom's result, negative on failure
      */
     public static long wakeupRx(final int fd) {
         try {
