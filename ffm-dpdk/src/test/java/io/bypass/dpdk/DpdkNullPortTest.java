@@ -60,4 +60,11 @@ class DpdkNullPortTest {
             assertTrue(stashed >= 0 && stashed <= 64, "only the TX stash may hold mbufs, got " + stashed);
         }
     }
+
+    @Test
+    void privateEalLeavesNoRuntimeDirectory() {
+        Bypass.open("dpdk:net_null" + DpdkTestSupport.nextVdevIndex() + "?hugepages=false").close();
+        final java.nio.file.Path dir = java.nio.file.Path.of("/var/run/dpdk", "bypass-" + ProcessHandle.current().pid());
+        assertFalse(java.nio.file.Files.exists(dir), dir + " left behind");
+    }
 }

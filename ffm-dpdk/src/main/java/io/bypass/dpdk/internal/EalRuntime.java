@@ -107,16 +107,22 @@ public final class EalRuntime {
         running = ctx;
         runningArgs = List.copyOf(args);
         if (ctx.isPrivatePrefix()) {
-            // rte_eal_init makes /var/run/dpdk/<prefix> even without shared files; a private prefix is never
-            // reused, so remove the (empty) directory when the JVM exits rather than leave one per process.
+            // rte_eal_init makes /var/run/dpdk/<prefix> even without shared files (--no-shconf, --in-memory), and
+            // then never uses it: no multi-process channel, no telemetry socket, no hugepage or fbarray files. A
+            // private prefix is never reused, so remove the empty directory now (or, failing that, at exit) rather
+            // than leave one per process; JMH forks and killed JVMs would never run the exit hook.
             final Path dir = runtimeDir(ctx.filePrefix());
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                try {
-                    Files.deleteIfExists(dir);
-                } catch (final IOException ignored) {
-                    // not empty or already gone: leave it
-                }
-            }, "bypass-dpdk-runtime-dir-cleanup"));
+            try {
+                Files.deleteIfExists(dir);
+            } catch (final IOException e) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        Files.deleteIfExists(dir);
+                    } catch (final IOException ignored) {
+                        // not empty or already gone: leave it
+                    }
+                }, "bypass-dpdk-runtime-dir-cleanup"));
+            }
         }
     }
 
