@@ -66,6 +66,29 @@ public final class Allocations {
         return measure(action, 0);
     }
 
+    /**
+     * Steady-state allocation of a loop: runs {@code chunk} until one run allocates
+     * nothing (JIT warm-up, at most {@code maxWarmups} runs), then counts {@code windows}
+     * further runs and returns the smallest count. A one-off deoptimisation or a lazy
+     * JDK initialisation shows in one window; an allocation per packet shows in every
+     * window, so a result of 0 proves the hot path allocates nothing.
+     *
+     * @param chunk      a bounded run of the hot loop (thousands of iterations)
+     * @param maxWarmups most warm-up runs
+     * @param windows    counted runs, at least 1
+     * @return the fewest bytes any counted run allocated
+     */
+    public static long steadyState(final Runnable chunk, final int maxWarmups, final int windows) {
+        for (int i = 0; i < maxWarmups && measure(chunk) != 0; i++) {
+            // warming up until a run is clean
+        }
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < windows && best != 0; i++) {
+            best = Math.min(best, measure(chunk));
+        }
+        return best;
+    }
+
     private static long overhead() {
         long min = Long.MAX_VALUE;
         for (int i = 0; i < 3; i++) {
