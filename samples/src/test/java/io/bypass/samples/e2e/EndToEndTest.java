@@ -117,6 +117,23 @@ public class EndToEndTest {
         assertTrue(feed.err().contains("gap: sequence 100..100"), feed.err());
     }
 
+    /** The B line through its own endpoint ({@code --uri-b}), as with A and B on two NICs. */
+    @ParameterizedTest
+    @ValueSource(strings = {"nio"})
+    void bLineThroughASecondEndpoint(final String backend) throws Exception {
+        final Netns.Topology t = topology(backend);
+        final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--uri-b", rxUri(backend, t.ifaceB()),
+            "--a", A, "--b", B, "--duration", "60s", "--json", "--idle", "backoff");
+        final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
+            "--rate", "5000", "--count", "1000", "--drop-a-every", "10", "--json", "--idle", "backoff");
+        assertEquals(0, pub.await(60), pub.err());
+        assertEquals(0, feed.await(60), feed.err());
+        assertEquals(1000, feed.num("messages"), feed.describe());
+        assertEquals(0, feed.num("lost"), feed.describe());
+        assertTrue(feed.num("packets_b") >= 1000, "every B copy (and end of session) came through the second endpoint: " + feed.describe());
+        assertTrue(feed.num("wins_b") >= 100, feed.describe());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk"})
     void malformedPacketsAreCountedAndTheFeedGoesOn(final String backend) throws Exception {
