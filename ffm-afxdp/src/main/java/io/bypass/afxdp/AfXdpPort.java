@@ -10,7 +10,13 @@ import io.bypass.Port;
  * <p>Closing the port unmaps the UMEM: every method then throws
  * {@link io.bypass.BypassException}, but a {@code DirectBuffer} or {@code FrameClaim}
  * buffer kept from before the close points at unmapped memory, as with any Agrona buffer
- * over freed memory; do not keep them past the callback or the commit.
+ * over freed memory; do not keep them past the callback or the commit. For the same
+ * reason close the port from the thread that polls and sends, or after those threads
+ * have stopped: a close racing a poll can unmap the UMEM under the handler.
+ *
+ * <p>If a {@link io.bypass.FrameHandler} throws, {@code poll} rethrows it; the frame it was
+ * handed is counted as received, and the frames after it stay in the RX ring for the next
+ * poll, so none is lost uncounted.
  *
  * <pre>{@code
  * try (Port port = Bypass.open("afxdp:eth1?mode=auto")) {

@@ -190,6 +190,40 @@ class AfXdpPortTest {
     }
 
     @Test
+    void framesAfterAThrowingHandlerStayQueuedForTheNextPoll() throws Exception {
+        try (Port port = open("xdp=drv&mode=copy"); RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {
+            port.addFlow(0, new FlowRule(t.addressA(), 7150));
+            for (int i = 1; i <= 3; i++) {
+                raw.send(Frames.udp().macs(t.macB(), t.macA()).addresses(t.addressB(), t.addressA()).ports(5, 7150)
+                    .payload(new byte[] {(byte) i}).build());
+            }
+            // Wait until all three are in the RX ring, so one poll would see them together.
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (((io.bypass.afxdp.internal.AfXdpPortImpl) port).rxRingEntries(0) < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(3, ((io.bypass.afxdp.internal.AfXdpPortImpl) port).rxRingEntries(0), "three frames waiting");
+            final List<Byte> seen = new java.util.ArrayList<>();
+            final RuntimeException boom = new IllegalStateException("handler failure");
+            final FrameHandler throwsOnSecond = (b, o, l, m) -> {
+                final byte tag = b.getByte(o + l - 1);
+                seen.add(tag);
+                if (tag == 2) {
+                    throw boom;
+                }
+            };
+            final RuntimeException thrown = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                () -> port.rxQueue(0).poll(throwsOnSecond, 64));
+            assertTrue(thrown == boom, "the handler's exception comes out of poll");
+            assertEquals(List.of((byte) 1, (byte) 2), seen, "poll stops at the throwing handler");
+            assertEquals(2, port.counters().get(Counter.RX_PACKETS), "both frames handed out are counted");
+            assertEquals(1, pollFor(port, throwsOnSecond, 1, 2000), "the frame after it is delivered by the next poll");
+            assertEquals(List.of((byte) 1, (byte) 2, (byte) 3), seen);
+            assertEquals(3, port.counters().get(Counter.RX_PACKETS));
+        }
+    }
+
+    @Test
     void framesSentThroughTheUdpLayerHaveValidChecksumsOnTheWire() throws Exception {
         Capture.require();
         try (UdpEndpoint udp = t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));

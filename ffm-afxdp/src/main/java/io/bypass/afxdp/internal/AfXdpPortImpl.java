@@ -338,6 +338,18 @@ public final class AfXdpPortImpl implements AfXdpPort {
         return txQueues[id];
     }
 
+    /**
+     * Frames waiting in an RX queue's ring, not yet polled. For tests and diagnostics, from
+     * the polling thread; not part of the public API.
+     *
+     * @param id the port's RX queue
+     * @return frames the kernel has placed in the ring that no poll has taken yet
+     */
+    public int rxRingEntries(final int id) {
+        checkOpen();
+        return rxQueues[id].waiting();
+    }
+
     @Override
     public Counters counters() {
         return counters;

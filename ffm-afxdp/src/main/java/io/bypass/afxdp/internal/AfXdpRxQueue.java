@@ -84,28 +84,40 @@ final class AfXdpRxQueue implements RxQueue {
         final UnsafeBuffer buffer = umem;
         final FrameMeta meta = this.meta;
         long bytes = 0;
-        int delivered = 0;
+        int handed = 0; // frames given to the handler, including one whose handler threw
         try {
-            for (int i = 0; i < n; i++) {
-                final long addr = rx.descAddr(first + i);
-                final int len = rx.descLen(first + i);
-                handler.onFrame(buffer, (int) addr, len, meta);
+            while (handed < n) {
+                final long addr = rx.descAddr(first + handed);
+                final int len = rx.descLen(first + handed);
+                handed++;
                 bytes += len;
-                delivered++;
+                handler.onFrame(buffer, (int) addr, len, meta);
             }
         } finally {
-            // Recycle every peeked frame, even if the handler threw: the fill ring always has
-            // room because a queue never owns more RX frames than the fill ring holds.
-            final long f = fill.reserve(n);
-            for (int i = 0; i < n; i++) {
+            // If the handler threw, the frames it never saw stay in the RX ring for the next
+            // poll (xsk_ring_cons__cancel) instead of being recycled unseen and uncounted.
+            if (handed < n) {
+                rx.cancel(n - handed);
+            }
+            // Recycle the frames handed out: the fill ring always has room because a queue
+            // never owns more RX frames than the fill ring holds.
+            final long f = fill.reserve(handed);
+            for (int i = 0; i < handed; i++) {
                 fill.setAddr(f + i, rx.descAddr(first + i) & frameMask);
             }
             fill.submit();
             rx.release();
-            counters.add(Counter.RX_PACKETS, delivered);
+            counters.add(Counter.RX_PACKETS, handed);
             counters.add(Counter.RX_BYTES, bytes);
         }
         return n;
+    }
+
+    /**
+     * @return frames in the RX ring not yet polled; for tests and diagnostics, from the polling thread
+     */
+    int waiting() {
+        return rx.waiting();
     }
 
     @Override

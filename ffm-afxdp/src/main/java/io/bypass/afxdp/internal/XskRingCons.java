@@ -80,6 +80,24 @@ public final class XskRingCons {
     }
 
     /**
+     * @return entries the kernel has produced that no peek has taken yet (an acquire load;
+     *         changes no state)
+     */
+    public int waiting() {
+        return (int) U32.getAcquire(producer, 0L) - cachedCons;
+    }
+
+    /**
+     * xsk_ring_cons__cancel: gives back the last {@code nb} entries of the last peek
+     * without consuming them, so the next peek returns them again.
+     *
+     * @param nb entries to give back, at most the number the last peek took
+     */
+    public void cancel(final int nb) {
+        cachedCons -= nb;
+    }
+
+    /**
      * xsk_ring_cons__release: hands every peeked entry back to the kernel.
      */
     public void release() {
