@@ -124,22 +124,12 @@ public final class LibBpf {
         }
     }
 
-    private static RuntimeException rethrow(final Throwable t) {
-        if (t instanceof RuntimeException r) {
-            return r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
-
     /** bpf_object__open_mem(buf, size, NULL). */
     public static MemorySegment objectOpenMem(final MemorySegment errno, final MemorySegment buf) {
         try {
             return (MemorySegment) OBJECT_OPEN_MEM.invokeExact(errno, buf, buf.byteSize(), MemorySegment.NULL);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -148,7 +138,7 @@ public final class LibBpf {
         try {
             return (int) OBJECT_LOAD.invokeExact(errno, obj);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -157,7 +147,7 @@ public final class LibBpf {
         try {
             Libbpf.bpf_object__close(obj);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -166,7 +156,7 @@ public final class LibBpf {
         try (Arena arena = Arena.ofConfined()) {
             return (MemorySegment) FIND_PROGRAM.invokeExact(errno, obj, arena.allocateFrom(name));
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -175,7 +165,7 @@ public final class LibBpf {
         try (Arena arena = Arena.ofConfined()) {
             return (MemorySegment) FIND_MAP.invokeExact(errno, obj, arena.allocateFrom(name));
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -184,7 +174,7 @@ public final class LibBpf {
         try {
             return (int) PROGRAM_FD.invokeExact(errno, prog);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -193,7 +183,7 @@ public final class LibBpf {
         try {
             return (int) MAP_FD.invokeExact(errno, map);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -205,7 +195,7 @@ public final class LibBpf {
             bpf_link_create_opts.flags(opts, xdpFlags);
             return (int) LINK_CREATE.invokeExact(errno, progFd, ifindex, BPF_XDP, opts);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -215,7 +205,7 @@ public final class LibBpf {
         try {
             return (int) MAP_UPDATE.invokeExact(errno, fd, key, value, flags);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -224,7 +214,7 @@ public final class LibBpf {
         try {
             return (int) MAP_DELETE.invokeExact(errno, fd, key);
         } catch (final Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 

@@ -46,7 +46,14 @@ public final class Libc {
         return LINKER.downcallHandle(address, fd, ERRNO);
     }
 
-    private static RuntimeException rethrow(final Throwable t) {
+    /**
+     * What {@code invokeExact} may throw, made unchecked: runtime exceptions and errors as
+     * they are, anything else (it cannot happen for a downcall) wrapped.
+     *
+     * @param t what the handle threw
+     * @return the exception to throw
+     */
+    static RuntimeException rethrow(final Throwable t) {
         if (t instanceof RuntimeException r) {
             return r;
         }
