@@ -1,7 +1,11 @@
 package io.bypass.conformance;
 
+import io.bypass.Port;
 import io.bypass.net.Ipv4;
 import io.bypass.testing.Netns;
+import io.bypass.udp.UdpEndpoint;
+
+import java.util.Deque;
 
 /**
  * Where a conformance suite runs the device under test (DUT) and its peer. Both kinds
@@ -103,6 +107,37 @@ public final class ConformanceSite implements AutoCloseable {
     /** @return the peer interface's MAC (0 for lo) */
     public long peerMac() {
         return topology != null ? topology.macB() : 0L;
+    }
+
+    /**
+     * Closes what a test opened, newest first: ports and endpoints on the DUT's thread
+     * (in its namespace), anything else directly. Every close runs even when one fails;
+     * then the first failure is thrown with the others suppressed.
+     *
+     * @param opened what the test opened, newest on top; emptied
+     * @throws Exception the first close that failed
+     */
+    public void closeAll(final Deque<AutoCloseable> opened) throws Exception {
+        Exception failure = null;
+        while (!opened.isEmpty()) {
+            final AutoCloseable c = opened.pop();
+            try {
+                if (c instanceof Port || c instanceof UdpEndpoint) {
+                    dut().run(c::close);
+                } else {
+                    c.close();
+                }
+            } catch (final Exception e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** Removes the namespaces. */

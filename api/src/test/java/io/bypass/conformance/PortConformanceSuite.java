@@ -191,25 +191,8 @@ public abstract class PortConformanceSuite {
 
     @AfterEach
     final void closeEverything() throws Exception {
-        Exception failure = null;
-        while (!cleanup.isEmpty()) {
-            final AutoCloseable c = cleanup.pop();
-            try {
-                if (c instanceof Port p) {
-                    site.dut().run(p::close);
-                } else {
-                    c.close();
-                }
-            } catch (final Exception e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        if (site != null) {
+            site.closeAll(cleanup);
         }
     }
 

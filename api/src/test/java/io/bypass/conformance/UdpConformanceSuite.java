@@ -209,25 +209,8 @@ public abstract class UdpConformanceSuite {
 
     @AfterEach
     final void closeEverything() throws Exception {
-        Exception failure = null;
-        while (!cleanup.isEmpty()) {
-            final AutoCloseable c = cleanup.pop();
-            try {
-                if (c instanceof UdpEndpoint ep) {
-                    site.dut().run(ep::close);
-                } else {
-                    c.close();
-                }
-            } catch (final Exception e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+        if (site != null) {
+            site.closeAll(cleanup);
         }
     }
 
