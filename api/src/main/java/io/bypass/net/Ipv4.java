@@ -62,6 +62,24 @@ public final class Ipv4 {
     }
 
     /**
+     * Parses an address as the kernel prints it in {@code /proc/net/route},
+     * {@code /proc/net/udp} and the like: the 32-bit word as it lies in memory, in hex,
+     * so byte-swapped on little-endian hosts.
+     *
+     * <pre>{@code
+     * Ipv4.fromProcHex("0100007F") // 127.0.0.1 on x86-64 and aarch64
+     * }</pre>
+     *
+     * @param hex up to eight hex digits
+     * @return the address
+     * @throws NumberFormatException if {@code hex} is not a 32-bit hex number
+     */
+    public static int fromProcHex(final String hex) {
+        final int word = Integer.parseUnsignedInt(hex, 16);
+        return java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN ? Integer.reverseBytes(word) : word;
+    }
+
+    /**
      * @param address the address
      * @return true for 224.0.0.0/4
      */

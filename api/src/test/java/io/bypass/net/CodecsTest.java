@@ -37,6 +37,17 @@ class CodecsTest {
     }
 
     @Test
+    void procHexIsTheInMemoryWord() {
+        // The kernel prints the address word as it lies in memory: bytes reversed on little-endian hosts.
+        final boolean little = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        assertEquals(Ipv4.parse("127.0.0.1"), Ipv4.fromProcHex(little ? "0100007F" : "7F000001"));
+        assertEquals(Ipv4.parse("192.168.1.254"), Ipv4.fromProcHex(little ? "FE01A8C0" : "C0A801FE"));
+        assertEquals(0, Ipv4.fromProcHex("00000000"));
+        assertThrows(NumberFormatException.class, () -> Ipv4.fromProcHex("1FFFFFFFF"));
+        assertThrows(NumberFormatException.class, () -> Ipv4.fromProcHex("0100007G"));
+    }
+
+    @Test
     void decodesHandBuiltUdpFrame() {
         final byte[] payload = "hello".getBytes();
         final byte[] frame = RefFrames.udp(MAC_US, -1, IP_PEER, IP_US, 40000, 9000, payload);

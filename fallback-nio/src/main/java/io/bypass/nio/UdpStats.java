@@ -1,9 +1,10 @@
 package io.bypass.nio;
 
+import io.bypass.net.Ipv4;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -155,7 +156,6 @@ final class UdpStats implements AutoCloseable {
         } catch (final IOException e) {
             return rows;
         }
-        final boolean little = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
         for (final String line : text.split("\n")) {
             final String[] f = line.trim().split("\\s+");
             // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
@@ -164,8 +164,7 @@ final class UdpStats implements AutoCloseable {
             }
             try {
                 final int colon = f[1].indexOf(':');
-                final int raw = (int) Long.parseLong(f[1].substring(0, colon), 16);
-                final int address = little ? Integer.reverseBytes(raw) : raw; // the kernel prints the in-memory word
+                final int address = Ipv4.fromProcHex(f[1].substring(0, colon));
                 final int port = Integer.parseInt(f[1].substring(colon + 1), 16);
                 rows.add(new Row(address, port, Long.parseLong(f[9]), Long.parseLong(f[12])));
             } catch (final RuntimeException e) {

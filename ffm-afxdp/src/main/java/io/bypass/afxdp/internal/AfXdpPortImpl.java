@@ -10,6 +10,7 @@ import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.afxdp.AfXdpPort;
 import io.bypass.afxdp.internal.gen.xdp_statistics;
+import io.bypass.net.Ipv4;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -224,8 +225,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
             }
             for (final InterfaceAddress a : netif.getInterfaceAddresses()) {
                 if (a.getAddress() instanceof Inet4Address v4) {
-                    final byte[] b = v4.getAddress();
-                    ipv4 = ((b[0] & 0xFF) << 24) | ((b[1] & 0xFF) << 16) | ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+                    ipv4 = Ipv4.fromBytes(v4.getAddress());
                     prefix = a.getNetworkPrefixLength();
                     break;
                 }
@@ -238,18 +238,19 @@ public final class AfXdpPortImpl implements AfXdpPort {
 
     // /proc/thread-self, not /proc/self: this thread may be in another namespace than the main thread.
     private static int readGateway(final String iface) {
+        final Path routes = Path.of("/proc/thread-self/net/route");
         try {
-            for (final String line : Files.readAllLines(Path.of("/proc/thread-self/net/route"))) {
+            for (final String line : Files.readAllLines(routes)) {
                 final String[] f = line.trim().split("\\s+");
                 if (f.length > 3 && f[0].equals(iface) && f[1].equals("00000000") && !f[2].equals("00000000")) {
-                    // The kernel prints the address as a host-order (little-endian here) hex word.
-                    return Integer.reverseBytes((int) Long.parseLong(f[2], 16));
+                    return Ipv4.fromProcHex(f[2]);
                 }
             }
-        } catch (final IOException | RuntimeException e) {
-            return 0;
+        } catch (final IOException e) {
+            throw new BypassException("afxdp: cannot read the default gateway of " + iface + " from " + routes + ": " + e
+                + "; procfs must be mounted at /proc (Linux 3.17 or newer for thread-self)", e);
         }
-        return 0;
+        return 0; // no default route through this interface
     }
 
     BypassException closedException() {
@@ -409,7 +410,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
         synchronized (lock) {
             checkOpen();
             if ((group >>> 28) != 0xE) {
-                throw new IllegalArgumentException(io.bypass.net.Ipv4.toString(group) + " is not an IPv4 multicast group");
+                throw new IllegalArgumentException(Ipv4.toString(group) + " is not an IPv4 multicast group");
             }
             if (groups.containsKey(group)) {
                 return;
@@ -419,7 +420,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
                 // multicast filter; the frames themselves still come to us through XDP.
                 groups.put(group, multicast.join(toInet(group), netif));
             } catch (final IOException | RuntimeException e) {
-                throw new BypassException("afxdp: joining " + io.bypass.net.Ipv4.toString(group) + " on " + opts.iface
+                throw new BypassException("afxdp: joining " + Ipv4.toString(group) + " on " + opts.iface
                     + " failed: " + e + (ipv4 == 0 ? "; the interface needs an IPv4 address for IGMP" : ""), e);
             }
         }
@@ -437,8 +438,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
     }
 
     private static InetAddress toInet(final int address) throws IOException {
-        return InetAddress.getByAddress(new byte[] {
-            (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        return InetAddress.getByAddress(Ipv4.toBytes(address));
     }
 
     @Override
