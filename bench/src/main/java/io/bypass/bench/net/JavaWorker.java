@@ -106,6 +106,7 @@ public final class JavaWorker {
 
     private void run() throws IOException {
         Affinity.pinCurrentThread(Integer.parseInt(arg("cpu", "-1")));
+        allocated(); // the first call may allocate; keep that out of the window
         final String uri = arg("uri", null);
         if ("udp".equals(arg("api", "l2"))) {
             try (UdpEndpoint ep = Bypass.openUdp(uri)) {

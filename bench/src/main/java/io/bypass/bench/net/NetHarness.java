@@ -368,13 +368,15 @@ public final class NetHarness {
         }
     }
 
-    /** XDP programs and AF_XDP bindings go away asynchronously after a process exits; the next run needs them gone. */
-    private static void awaitNoXdp(final Side side) {
-        final long deadline = System.nanoTime() + 5_000_000_000L;
+    /**
+     * XDP programs and AF_XDP bindings go away asynchronously after a process exits; the next run needs
+     * them gone. If one stays (a peer killed before it could detach), it is removed: these are the
+     * harness's own interfaces in its own namespaces.
+     */
+    private void awaitNoXdp(final Side side) {
+        final long deadline = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < deadline) {
-            final String link = io.bypass.bench.internal.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "show", "dev", side.iface())
-                .stdout();
-            if (!link.contains("prog/xdp")) {
+            if (!hasXdp(side)) {
                 return;
             }
             try {
@@ -384,7 +386,20 @@ public final class NetHarness {
                 return;
             }
         }
-        System.out.println("[net] warning: an XDP program is still attached to " + side.iface() + " after 5 s");
+        for (final String mode : new String[] {"xdpgeneric", "xdpdrv", "xdp"}) {
+            io.bypass.bench.internal.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "set", "dev", side.iface(), mode, "off");
+        }
+        final String note = "an XDP program stayed on " + side.iface() + " after a run and was detached by the harness"
+            + (hasXdp(side) ? ", unsuccessfully" : "");
+        System.out.println("[net] warning: " + note);
+        if (!notes.contains(note)) {
+            notes.add(note);
+        }
+    }
+
+    private static boolean hasXdp(final Side side) {
+        return io.bypass.bench.internal.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "show", "dev", side.iface()).stdout()
+            .contains("prog/xdp");
     }
 
     private static Map<String, Double> parse(final String json) {

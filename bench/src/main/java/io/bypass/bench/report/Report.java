@@ -20,7 +20,14 @@ import java.util.Map;
 public final class Report {
     /** The columns of the report's table, in order (the smoke test checks them). */
     public static final List<String> COLUMNS = List.of("Backend", "Scenario", "Packet rate Java (C)", "Ratio Java/C",
-        "RTT p50 Java (C)", "RTT p99 Java (C)", "RTT p99.9 Java (C)", "Alloc B/op JMH (harness)", "Goal");
+        "RTT p50 Java (C)", "RTT p99 Java (C)", "RTT p99.9 Java (C)", "Alloc B/op JMH (harness B/pkt)", "Goal");
+
+    /**
+     * gc.alloc.rate.norm at or below this counts as zero: the smallest object is 16 bytes, so it is fewer
+     * than one allocation per 320 operations, and JMH's own threads show 0.002-0.03 B/op on benchmarks
+     * that cannot allocate (an FFM call to labs or getpid) at these throughputs.
+     */
+    public static final double ZERO_ALLOCATION = 0.05;
 
     private Report() {
     }
@@ -52,7 +59,10 @@ public final class Report {
         settings.forEach((k, v) -> s.add(k + " " + v));
         md.append(String.join(", ", s)).append(".\n\n");
         md.append("Goals (issues 3 and 5): RX and TX packet rate >= 95% of C's; ping-pong p50 and p99 within 10% of C's; "
-            + "0 B/op in steady state. Figures are medians over the repeats; round trips in microseconds.\n\n");
+            + "0 B/op in steady state (JMH gc.alloc.rate.norm <= " + ZERO_ALLOCATION + ", see BENCH_README). Figures are medians "
+            + "over the repeats; round trips in microseconds. JMH B/op is for the backend's UdpEndpoint poll / claim+commit "
+            + "(median over iterations); the harness figure is bytes the Java polling thread allocated in the measured "
+            + "window divided by packets, one-off costs included.\n\n");
 
         md.append('|');
         COLUMNS.forEach(c -> md.append(' ').append(c).append(" |"));
@@ -214,7 +224,7 @@ public final class Report {
         final String jmh = jmhAlloc(java, scores);
         final double harness = java.allocPerPacket();
         final String alloc = jmh + " (" + (Double.isNaN(harness) ? "n/a" : String.format(Locale.ROOT, "%.2f", harness)) + ")";
-        if (!jmh.equals("n/a") && !jmh.startsWith("0.00") && goal.equals("met")) {
+        if (!jmh.equals("n/a") && Double.parseDouble(jmh) > ZERO_ALLOCATION && goal.equals("met")) {
             goal = "rate met, allocation NOT";
         }
         return "| " + name + " | " + scenario + " | " + rate + " | " + ratio + " | " + p50 + " | " + p99 + " | " + p999 + " | "
