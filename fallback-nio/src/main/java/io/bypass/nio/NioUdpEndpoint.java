@@ -390,40 +390,47 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         long bytes = 0;
         int empty = 0;
         int c = cursor;
-        while (delivered < limit && empty < n) {
-            final Channel ch = channels[c];
-            c = c + 1 == n ? 0 : c + 1;
-            buf.clear();
-            final SocketAddress from;
-            try {
-                from = ch.channel.receive(buf);
-            } catch (final ClosedChannelException e) {
-                throw closedException();
-            } catch (final IOException e) {
-                counters.increment(Counter.DROP_RX_OTHER);
-                continue;
+        try {
+            while (delivered < limit && empty < n) {
+                final Channel ch = channels[c];
+                c = c + 1 == n ? 0 : c + 1;
+                buf.clear();
+                final SocketAddress from;
+                try {
+                    from = ch.channel.receive(buf);
+                } catch (final ClosedChannelException e) {
+                    throw closedException();
+                } catch (final IOException e) {
+                    // A pending socket error (e.g. ICMP): counted; it takes this socket's turn,
+                    // so a socket that keeps failing cannot keep poll from returning.
+                    counters.increment(Counter.DROP_RX_OTHER);
+                    empty++;
+                    continue;
+                }
+                if (from == null) {
+                    empty++;
+                    continue;
+                }
+                empty = 0;
+                final int length = buf.position();
+                if (length > maxPayload) {
+                    counters.increment(Counter.DROP_RX_OVERSIZE);
+                    continue;
+                }
+                final InetSocketAddress sender = (InetSocketAddress) from;
+                // Inet4Address.hashCode() is the address itself: no byte[] copy as getAddress() would make.
+                meta.set(sender.getAddress().hashCode(), sender.getPort(), ch.address, ch.port, FrameMeta.NO_TIMESTAMP);
+                // Counted before the handler runs: a datagram handed to a handler that throws was still received.
+                delivered++;
+                bytes += length;
+                handler.onDatagram(rxView, 0, length, meta);
             }
-            if (from == null) {
-                empty++;
-                continue;
+        } finally {
+            cursor = c;
+            if (delivered > 0) {
+                counters.add(Counter.RX_PACKETS, delivered);
+                counters.add(Counter.RX_BYTES, bytes);
             }
-            empty = 0;
-            final int length = buf.position();
-            if (length > maxPayload) {
-                counters.increment(Counter.DROP_RX_OVERSIZE);
-                continue;
-            }
-            final InetSocketAddress sender = (InetSocketAddress) from;
-            // Inet4Address.hashCode() is the address itself: no byte[] copy as getAddress() would make.
-            meta.set(sender.getAddress().hashCode(), sender.getPort(), ch.address, ch.port, FrameMeta.NO_TIMESTAMP);
-            handler.onDatagram(rxView, 0, length, meta);
-            delivered++;
-            bytes += length;
-        }
-        cursor = c;
-        if (delivered > 0) {
-            counters.add(Counter.RX_PACKETS, delivered);
-            counters.add(Counter.RX_BYTES, bytes);
         }
         return delivered;
     }

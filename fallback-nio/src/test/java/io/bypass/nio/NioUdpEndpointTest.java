@@ -121,6 +121,43 @@ class NioUdpEndpointTest {
     }
 
     @Test
+    void aThrowingHandlerLosesNothingUncounted() throws Exception {
+        try (UdpEndpoint ep = Bypass.openUdp("nio:lo");
+             DatagramChannel tx = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            final int p = port();
+            ep.bind(p);
+            final InetSocketAddress to = new InetSocketAddress("127.0.0.1", p);
+            for (int i = 1; i <= 3; i++) {
+                tx.send(ByteBuffer.wrap(new byte[] {(byte) i}), to);
+            }
+            final java.util.List<Byte> seen = new java.util.ArrayList<>();
+            final IllegalStateException boom = new IllegalStateException("handler failure");
+            final DatagramHandler throwsOnSecond = (b, o, l, m) -> {
+                seen.add(b.getByte(o));
+                if (b.getByte(o) == 2) {
+                    throw boom;
+                }
+            };
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            RuntimeException thrown = null;
+            while (thrown == null && System.nanoTime() < deadline) {
+                try {
+                    ep.poll(throwsOnSecond, 8);
+                } catch (final IllegalStateException e) {
+                    thrown = e;
+                }
+            }
+            assertTrue(thrown == boom, "the handler's exception comes out of poll");
+            assertEquals(2, ep.counters().get(Counter.RX_PACKETS), "both datagrams handed out are counted: " + ep.counters());
+            while (seen.size() < 3 && System.nanoTime() < deadline) {
+                ep.poll(throwsOnSecond, 8);
+            }
+            assertEquals(java.util.List.of((byte) 1, (byte) 2, (byte) 3), seen, "the next poll goes on with the third");
+            assertEquals(3, ep.counters().get(Counter.RX_PACKETS));
+        }
+    }
+
+    @Test
     void kernelSocketDropsAreCountedAsRingFull() throws Exception {
         try (UdpEndpoint ep = Bypass.openUdp("nio:lo?rcvbuf=4096");
              DatagramChannel tx = DatagramChannel.open(StandardProtocolFamily.INET)) {
