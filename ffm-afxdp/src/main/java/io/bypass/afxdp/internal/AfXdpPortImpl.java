@@ -204,7 +204,9 @@ public final class AfXdpPortImpl implements AfXdpPort {
                 opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / HUGE_PAGE)
                     + " > /proc/sys/vm/nr_hugepages) or drop hugepages=true" : "use fewer frames");
         }
-        umem = Mmap.bind(m, size, mapArena);
+        // Bound with the mapped length: munmap of a huge-page mapping fails (EINVAL) unless
+        // the length is a multiple of the huge page size, and the pages would stay taken.
+        umem = Mmap.bind(m, length, mapArena);
     }
 
     private void readAddressing(final String iface) {
