@@ -434,13 +434,18 @@ public final class DpdkPortImpl implements DpdkPort {
 
         final int dataRoom = Mbuf.RTE_MBUF_DEFAULT_BUF_SIZE() - Mbuf.RTE_PKTMBUF_HEADROOM();
         final int maxFrame = Math.min(dataRoom, mtu + 14 + 4);
+        // The queues' burst arrays are passed to a downcall on every burst. Segments of a shared arena would cost
+        // two atomic operations per downcall (keeping the arena alive during the call); an automatic arena's
+        // cost nothing, and the garbage collector frees them once the closed port is unreachable.
+        final Arena queueArena = Arena.ofAuto();
         rxQueues = new DpdkRxQueue[nRx];
         for (int q = 0; q < nRx; q++) {
-            rxQueues[q] = new DpdkRxQueue(this, portId, q, burst, arena);
+            rxQueues[q] = new DpdkRxQueue(this, portId, q, burst, queueArena);
         }
         txQueues = new DpdkTxQueue[nTx];
         for (int q = 0; q < nTx; q++) {
-            txQueues[q] = new DpdkTxQueue(this, portId, q, burst, Math.max(burst, txDesc), maxFrame, mempool, txOffloads, arena);
+            txQueues[q] = new DpdkTxQueue(this, portId, q, burst, Math.max(burst, txDesc), maxFrame, mempool, txOffloads,
+                queueArena);
         }
         statsSegment = rte_eth_stats.allocate(arena);
         linkSegment = rte_eth_link.allocate(arena);

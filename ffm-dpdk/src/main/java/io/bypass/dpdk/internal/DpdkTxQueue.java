@@ -39,8 +39,6 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     private final MemorySegment stashMbufs;
     private final MemorySegment stashAddrs;
     private int stashCount;
-    private final MemorySegment refillMbufs;
-    private final MemorySegment refillAddrs;
 
     private final MemorySegment pending;
     private final int[] pendingLengths;
@@ -63,8 +61,6 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
         // Aborted claims go back on the stash, so it holds a refill plus every claim that may be outstanding.
         this.stashMbufs = arena.allocate(ValueLayout.JAVA_LONG, (long) refill + capacity);
         this.stashAddrs = arena.allocate(ValueLayout.JAVA_LONG, (long) refill + capacity);
-        this.refillMbufs = arena.allocate(ValueLayout.JAVA_LONG, refill);
-        this.refillAddrs = arena.allocate(ValueLayout.JAVA_LONG, refill);
         this.pending = arena.allocate(ValueLayout.JAVA_LONG, capacity);
         this.pendingLengths = new int[capacity];
     }
@@ -96,18 +92,19 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
         return true;
     }
 
+    /** Only when the stash is empty: the shim writes the new mbufs and their data addresses at its start. */
     private boolean refill() {
-        if (Rte.allocBulk(mempool, refillMbufs, refillAddrs, refill) != 0) {
+        if (Rte.allocBulk(mempool, stashMbufs, stashAddrs, refill) != 0) {
             return false;
         }
-        MemorySegment.copy(refillMbufs, 0, stashMbufs, 0, 8L * refill);
-        MemorySegment.copy(refillAddrs, 0, stashAddrs, 0, 8L * refill);
         stashCount = refill;
         return true;
     }
 
     @Override
     public void commit(final long mbuf, final int length) {
+        // A claim taken before close points into a freed mempool: refuse it rather than write there.
+        port.checkOpen();
         claimed--;
         MEMORY.set(Rte.U16, mbuf + Rte.MBUF_DATA_LEN, (short) length);
         MEMORY.set(Rte.U32, mbuf + Rte.MBUF_PKT_LEN, length);
@@ -145,6 +142,7 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void abort(final long mbuf) {
+        port.checkOpen();
         claimed--;
         final long data = MEMORY.get(Rte.U64, mbuf + Rte.MBUF_BUF_ADDR)
             + (MEMORY.get(Rte.U16, mbuf + Rte.MBUF_DATA_OFF) & 0xFFFF);
