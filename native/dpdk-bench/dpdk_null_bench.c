@@ -45,6 +45,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
         return 1;
     }
+    /* With --no-shconf the EAL never uses its runtime directory after init: remove it, as the Java side does. */
+    char rundir[128];
+    snprintf(rundir, sizeof(rundir), "/var/run/dpdk/bypass-cbench-%d", (int) getpid());
+    (void) rmdir(rundir);
     uint16_t port;
     if (rte_eth_dev_get_port_by_name("net_null0", &port) != 0) {
         fprintf(stderr, "no net_null0\n");
