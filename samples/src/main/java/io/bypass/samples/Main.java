@@ -67,12 +67,14 @@ public final class Main {
         }, "bypass-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         final int status = run(args, ctx);
+        System.out.flush();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (final IllegalStateException ignored) {
-            // already shutting down: the hook is waiting for us
+        } catch (final IllegalStateException shuttingDown) {
+            // Ctrl-C: the hook is waiting for this thread; System.exit would block until it
+            // gave up, so return and let the shutdown finish now.
+            return;
         }
-        System.out.flush();
         System.exit(status);
     }
 

@@ -38,6 +38,7 @@ public final class PingPongCommand implements Command {
     /** Default server port: sockperf's default. */
     public static final String DEFAULT_PORT = "11111";
     private static final long SEND_TIMEOUT = 1_000_000_000L;
+    private static final int MAX_LOST_IN_A_ROW = 100;
 
     /** Creates the command. */
     public PingPongCommand() {
@@ -220,7 +221,9 @@ public final class PingPongCommand implements Command {
             long lost = 0;
             long failures = 0;
             long lastMeasured = 0;
+            long lostInARow = 0;
             boolean expired = false;
+            boolean gaveUp = false;
             while (measured < count && !ctx.isStopped()) {
                 seq++;
                 final long t0 = System.nanoTime();
@@ -246,9 +249,18 @@ public final class PingPongCommand implements Command {
                 }
                 if (!acks.matched) {
                     lost++;
-                } else if (seq > warmup) {
-                    rtt.recordValue(Math.min(acks.receivedNanos - t0, rtt.getHighestTrackableValue()));
-                    measured++;
+                    if (++lostInARow == MAX_LOST_IN_A_ROW) {
+                        ctx.err().println("pingpong client: no ack for " + MAX_LOST_IN_A_ROW + " orders in a row; is the server at "
+                            + server + " running (and reachable from " + ctx.uri() + ")?");
+                        gaveUp = true;
+                        break;
+                    }
+                } else {
+                    lostInARow = 0;
+                    if (seq > warmup) {
+                        rtt.recordValue(Math.min(acks.receivedNanos - t0, rtt.getHighestTrackableValue()));
+                        measured++;
+                    }
                 }
                 if (ctx.expired(start, now)) {
                     expired = true;
@@ -274,6 +286,7 @@ public final class PingPongCommand implements Command {
                 .put("late_acks", acks.late)
                 .put("send_failures", failures)
                 .put("stopped_by_duration", expired)
+                .put("gave_up", gaveUp)
                 .put("elapsed_s", elapsed / 1e9)
                 .put("rate_rtps", (measured + Math.min(warmup, seq)) * 1e9 / Math.max(1, elapsed))
                 .put("idle", ctx.idleName())
