@@ -27,7 +27,12 @@ struct bypass_flow_key {
 	__u16 pad;    /* always 0, so the key has no uninitialised bytes */
 };
 
-/* Flows the application asked for; value = the RX queue the flow was added for. */
+/*
+ * Flows the application asked for; value = the RX queue the flow was added for. The
+ * program does not use the value: AF_XDP can only redirect a frame to the socket bound
+ * to the queue it arrived on, so which queue a flow lands on is the NIC's RSS/ntuple
+ * steering's business, and the value is bookkeeping for tools that dump the map.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);

@@ -16,7 +16,10 @@ import io.bypass.udp.UdpEndpoint;
  *
  * <p>URI: {@code afxdp:IFACE?key=value&...}
  * <ul>
- *   <li>{@code queue=N} first NIC queue (default 0); {@code queues=N} how many, sharing one UMEM (default 1)</li>
+ *   <li>{@code queue=N} first NIC queue (default 0); {@code queues=N} how many, sharing one UMEM (default 1).
+ *       With several queues, a flow added with {@link Port#addFlow} arrives on whichever queue the
+ *       NIC's RSS (or an {@code ethtool -N} rule you add) puts it: AF_XDP cannot move a frame between
+ *       queues, so the queue id given to {@code addFlow} is recorded but does not steer</li>
  *   <li>{@code mode=auto|copy|zerocopy} socket bind mode (default auto: zero-copy if the driver has it,
  *       else copy; see {@link AfXdpPort#isZeroCopy()})</li>
  *   <li>{@code xdp=auto|drv|skb} XDP attach mode: native driver, generic (skb), or let the kernel pick (default)</li>

@@ -28,8 +28,14 @@ class AfXdpSmokeTest {
     void reopenRightAfterClose() throws Exception {
         try (Netns.Topology t = Netns.Topology.create()) {
             for (int i = 0; i < 3; i++) {
+                // Each open must succeed although the kernel frees the last socket's queue binding
+                // and XDP link asynchronously after close.
                 final Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));
+                assertFalse(port.isClosed());
+                assertTrue(t.a().ip("link", "show", "dev", t.ifaceA()).contains("xdp"), "attached while open");
                 port.close();
+                assertTrue(port.isClosed());
+                assertFalse(t.a().ip("link", "show", "dev", t.ifaceA()).contains("xdp"), "detached by close");
             }
         }
     }
