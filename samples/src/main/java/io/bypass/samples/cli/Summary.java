@@ -1,10 +1,13 @@
 package io.bypass.samples.cli;
 
+import io.bypass.Counter;
+import io.bypass.Counters;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -26,6 +29,47 @@ public final class Summary {
     public Summary put(final String key, final Object value) {
         fields.put(key, value);
         return this;
+    }
+
+    /**
+     * Adds {@code endpoint_drops}, the total of every drop counter, and {@code drops}, each
+     * non-zero drop counter by reason (summed over the endpoints), so a loss is never
+     * reported without its cause.
+     *
+     * @param counters the counters of each endpoint the command used
+     * @return this
+     */
+    public Summary drops(final Counters... counters) {
+        final Map<String, Object> byReason = new LinkedHashMap<>();
+        long total = 0;
+        for (final Counter c : Counter.values()) {
+            if (!c.isDrop()) {
+                continue;
+            }
+            long sum = 0;
+            for (final Counters cs : counters) {
+                if (cs != null) {
+                    sum += cs.get(c);
+                }
+            }
+            if (sum != 0) {
+                byReason.put(c.name().toLowerCase(Locale.ROOT).substring("drop_".length()), sum);
+            }
+            total += sum;
+        }
+        put("endpoint_drops", total);
+        put("drops", byReason);
+        return this;
+    }
+
+    /**
+     * @param udp an endpoint
+     * @return its counters, with the kernel's or NIC's statistics copied in
+     */
+    public static Counters refreshed(final io.bypass.udp.UdpEndpoint udp) {
+        final Counters c = udp.counters();
+        c.refresh();
+        return c;
     }
 
     /** @return the fields, in insertion order */

@@ -159,6 +159,10 @@ public final class DemoCommand implements Command {
             .put("gaps", fv.get("gaps"))
             .put("lost", fv.get("lost"))
             .put("malformed", fv.get("malformed"))
+            .put("feed_endpoint_drops", fv.get("endpoint_drops"))
+            .put("feed_drops", fv.get("drops"))
+            .put("publish_endpoint_drops", pv.get("endpoint_drops"))
+            .put("publish_drops", pv.get("drops"))
             .put("rate_pps", fv.get("rate_pps"))
             .put("rate_mps", fv.get("rate_mps"));
         for (final String k : fv.keySet()) {

@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static io.bypass.samples.cli.Summary.refreshed;
+
 /**
  * {@code bypass feed}: a MoldUDP64 market-data feed handler. Receives the A and B lines,
  * arbitrates (first copy wins), reports each gap, counts malformed packets without
@@ -180,7 +182,7 @@ public final class FeedCommand implements Command {
                 .put("heartbeats", arb.heartbeats())
                 .put("end_of_session", arb.endOfSession(0) || arb.endOfSession(1))
                 .put("next_sequence", arb.nextSequence())
-                .put("endpoint_drops", udp.counters().totalDrops() + (udpB == null ? 0 : udpB.counters().totalDrops()))
+                .drops(refreshed(udp), udpB == null ? null : refreshed(udpB))
                 .put("elapsed_s", (end - start) / 1e9)
                 .put("rate_pps", packets * 1e9 / Math.max(1, active))
                 .put("rate_mps", arb.messages() * 1e9 / Math.max(1, active))

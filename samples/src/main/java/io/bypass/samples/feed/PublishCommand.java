@@ -13,6 +13,8 @@ import io.bypass.samples.codec.MoldUdp64Encoder;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.concurrent.IdleStrategy;
 
+import static io.bypass.samples.cli.Summary.refreshed;
+
 /**
  * {@code bypass publish}: sends a synthetic MoldUDP64 market-data stream to the A and B
  * lines at a fixed packet rate (or as fast as the backend goes), ending with an end of
@@ -144,7 +146,7 @@ public final class PublishCommand implements Command {
                 .put("dropped_on_a", droppedA)
                 .put("malformed_sent", malformed)
                 .put("send_failures", pub.failures())
-                .put("endpoint_drops", udp.counters().totalDrops())
+                .drops(refreshed(udp))
                 .put("elapsed_s", (end - start) / 1e9)
                 .put("rate_pps", pub.packets() * 1e9 / Math.max(1, end - start))
                 .put("target_pps", rate == 0 ? "max" : rate);

@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
+import static io.bypass.samples.cli.Summary.refreshed;
+
 /**
  * {@code bypass replay}: sends the UDP payloads of a pcap or pcapng capture through any
  * backend's transmit path, keeping the captured gaps divided by {@code --speed}, and
@@ -203,7 +205,7 @@ public final class ReplayCommand implements Command {
                 .put("rate_pps", sent * 1e9 / elapsed)
                 .put("rate_mbps", bytes * 8e3 / elapsed)
                 .put("end_drift_us", speed == 0 ? null : (end - scheduledEnd) / 1e3)
-                .put("endpoint_drops", udp.counters().totalDrops());
+                .drops(refreshed(udp));
             if (speed != 0) {
                 s.put("late_p50_us", lateness.getValueAtPercentile(50) / 1e3)
                     .put("late_p99_us", lateness.getValueAtPercentile(99) / 1e3)

@@ -22,6 +22,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
 
+import static io.bypass.samples.cli.Summary.refreshed;
+
 /**
  * {@code bypass pingpong client|server}: order/ack round trips with a fixed 32-byte
  * message, warm-up excluded, percentiles from HdrHistogram. The server also answers
@@ -108,7 +110,7 @@ public final class PingPongCommand implements Command {
                 .put("sockperf_no_reply", server.sockperfNoReply)
                 .put("unknown", server.unknown)
                 .put("send_failures", server.failures)
-                .put("endpoint_drops", udp.counters().totalDrops())
+                .drops(refreshed(udp))
                 .put("elapsed_s", (System.nanoTime() - start) / 1e9)
                 .print(ctx);
             return 0;

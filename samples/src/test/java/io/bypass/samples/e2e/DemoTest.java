@@ -17,6 +17,8 @@ class DemoTest {
         final Run demo = Run.start(null, "demo", "--seconds", "2", "--rate", "2000", "--json");
         assertEquals(0, demo.await(90), demo.err() + demo.out());
         assertEquals(0, demo.num("lost"), demo.describe());
+        assertTrue(demo.summary().get("feed_drops") instanceof java.util.Map, "drops listed by reason: " + demo.describe());
+        demo.num("feed_endpoint_drops");
         assertEquals(12000, demo.num("messages"), demo.describe());
         assertTrue(demo.num("latency_samples") > 0, demo.describe());
         assertTrue(String.valueOf(demo.summary().get("topology")).startsWith("veth pair"), demo.describe());
