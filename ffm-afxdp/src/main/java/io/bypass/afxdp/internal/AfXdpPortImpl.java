@@ -278,14 +278,17 @@ public final class AfXdpPortImpl implements AfXdpPort {
             long txRingEmpty = 0;
             for (final XskSocket s : sockets) {
                 // Kernels before 5.9 fill only the first three fields; the rest stay zero.
-                if (s.statistics(stats, statsLen, statsErrno)) {
-                    rxDropped += xdp_statistics.rx_dropped(stats);
-                    rxInvalid += xdp_statistics.rx_invalid_descs(stats);
-                    txInvalid += xdp_statistics.tx_invalid_descs(stats);
-                    rxRingFull += xdp_statistics.rx_ring_full(stats);
-                    fillEmpty += xdp_statistics.rx_fill_ring_empty_descs(stats);
-                    txRingEmpty += xdp_statistics.tx_ring_empty_descs(stats);
+                if (!s.statistics(stats, statsLen, statsErrno)) {
+                    // Keep the last totals rather than publish a partial sum: a counter that
+                    // went backwards would read as frames un-dropped. (Open sockets do not fail this.)
+                    return;
                 }
+                rxDropped += xdp_statistics.rx_dropped(stats);
+                rxInvalid += xdp_statistics.rx_invalid_descs(stats);
+                txInvalid += xdp_statistics.tx_invalid_descs(stats);
+                rxRingFull += xdp_statistics.rx_ring_full(stats);
+                fillEmpty += xdp_statistics.rx_fill_ring_empty_descs(stats);
+                txRingEmpty += xdp_statistics.tx_ring_empty_descs(stats);
             }
             // In copy mode the kernel counts a frame that found the fill ring empty in both
             // rx_dropped and rx_fill_ring_empty_descs; count it once, as DROP_FILL_RING_EMPTY.
