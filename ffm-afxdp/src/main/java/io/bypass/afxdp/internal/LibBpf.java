@@ -70,7 +70,10 @@ public final class LibBpf {
         return LINKER.downcallHandle(address, fd, ERRNO);
     }
 
-    /** Forces loading of libbpf; throws if it is missing. */
+    /**
+     * Forces loading of libbpf; throws if it is missing.
+     *
+     */
     public static void load() {
         // The static initialiser did the work.
     }
@@ -124,7 +127,13 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_object__open_mem(buf, size, NULL). */
+    /**
+     * bpf_object__open_mem(buf, size, NULL).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param buf the buffer
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static MemorySegment objectOpenMem(final MemorySegment errno, final MemorySegment buf) {
         try {
             return (MemorySegment) OBJECT_OPEN_MEM.invokeExact(errno, buf, buf.byteSize(), MemorySegment.NULL);
@@ -133,7 +142,13 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_object__load(obj). */
+    /**
+     * bpf_object__load(obj).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param obj a {@code struct bpf_object *}
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static int objectLoad(final MemorySegment errno, final MemorySegment obj) {
         try {
             return (int) OBJECT_LOAD.invokeExact(errno, obj);
@@ -142,7 +157,11 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_object__close(obj). */
+    /**
+     * bpf_object__close(obj).
+     *
+     * @param obj a {@code struct bpf_object *}
+     */
     public static void objectClose(final MemorySegment obj) {
         try {
             Libbpf.bpf_object__close(obj);
@@ -151,7 +170,14 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_object__find_program_by_name(obj, name). */
+    /**
+     * bpf_object__find_program_by_name(obj, name).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param obj a {@code struct bpf_object *}
+     * @param name the name in the object
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static MemorySegment findProgram(final MemorySegment errno, final MemorySegment obj, final String name) {
         try (Arena arena = Arena.ofConfined()) {
             return (MemorySegment) FIND_PROGRAM.invokeExact(errno, obj, arena.allocateFrom(name));
@@ -160,7 +186,14 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_object__find_map_by_name(obj, name). */
+    /**
+     * bpf_object__find_map_by_name(obj, name).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param obj a {@code struct bpf_object *}
+     * @param name the name in the object
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static MemorySegment findMap(final MemorySegment errno, final MemorySegment obj, final String name) {
         try (Arena arena = Arena.ofConfined()) {
             return (MemorySegment) FIND_MAP.invokeExact(errno, obj, arena.allocateFrom(name));
@@ -169,7 +202,13 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_program__fd(prog). */
+    /**
+     * bpf_program__fd(prog).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param prog a {@code struct bpf_program *}
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static int programFd(final MemorySegment errno, final MemorySegment prog) {
         try {
             return (int) PROGRAM_FD.invokeExact(errno, prog);
@@ -178,7 +217,13 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_map__fd(map). */
+    /**
+     * bpf_map__fd(map).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param map a {@code struct bpf_map *}
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static int mapFd(final MemorySegment errno, final MemorySegment map) {
         try {
             return (int) MAP_FD.invokeExact(errno, map);
@@ -187,7 +232,15 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_link_create(progFd, ifindex, BPF_XDP, opts with flags). */
+    /**
+     * bpf_link_create(progFd, ifindex, BPF_XDP, opts with flags).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param progFd the loaded program
+     * @param ifindex the interface
+     * @param xdpFlags XDP_FLAGS_* attach mode
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static int linkCreateXdp(final MemorySegment errno, final int progFd, final int ifindex, final int xdpFlags) {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment opts = bpf_link_create_opts.allocate(arena);
@@ -199,7 +252,16 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_map_update_elem(fd, key, value, flags). */
+    /**
+     * bpf_map_update_elem(fd, key, value, flags).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param key the key
+     * @param value the value
+     * @param flags flags
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static int mapUpdate(final MemorySegment errno, final int fd, final MemorySegment key, final MemorySegment value,
                                 final long flags) {
         try {
@@ -209,7 +271,14 @@ public final class LibBpf {
         }
     }
 
-    /** bpf_map_delete_elem(fd, key). */
+    /**
+     * bpf_map_delete_elem(fd, key).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param key the key
+     * @return the call's result (negative errno or NULL on failure, see libbpf)
+     */
     public static int mapDelete(final MemorySegment errno, final int fd, final MemorySegment key) {
         try {
             return (int) MAP_DELETE.invokeExact(errno, fd, key);

@@ -63,7 +63,16 @@ public final class Libc {
         return new IllegalStateException(t);
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/socket.2.html">socket(2)</a> */
+    /**
+     * socket(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param domain address family, e.g. AF_XDP
+     * @param type socket type and flags
+     * @param protocol protocol, 0 for the default
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/socket.2.html">socket(2)</a>
+     */
     public static int socket(final MemorySegment errno, final int domain, final int type, final int protocol) {
         try {
             return (int) SOCKET.invokeExact(errno, domain, type, protocol);
@@ -72,7 +81,16 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/bind.2.html">bind(2)</a> */
+    /**
+     * bind(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param addr the address
+     * @param len its length in bytes
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/bind.2.html">bind(2)</a>
+     */
     public static int bind(final MemorySegment errno, final int fd, final MemorySegment addr, final int len) {
         try {
             return (int) BIND.invokeExact(errno, fd, addr, len);
@@ -81,7 +99,18 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/setsockopt.2.html">setsockopt(2)</a> */
+    /**
+     * setsockopt(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param level option level, e.g. SOL_XDP
+     * @param name option name
+     * @param value the value
+     * @param len its length in bytes
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/setsockopt.2.html">setsockopt(2)</a>
+     */
     public static int setsockopt(final MemorySegment errno, final int fd, final int level, final int name,
                                  final MemorySegment value, final int len) {
         try {
@@ -91,7 +120,18 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/getsockopt.2.html">getsockopt(2)</a> */
+    /**
+     * getsockopt(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param level option level, e.g. SOL_XDP
+     * @param name option name
+     * @param value the value
+     * @param len its length in bytes
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/getsockopt.2.html">getsockopt(2)</a>
+     */
     public static int getsockopt(final MemorySegment errno, final int fd, final int level, final int name,
                                  final MemorySegment value, final MemorySegment len) {
         try {
@@ -101,7 +141,18 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/mmap.2.html">mmap(2)</a> */
+    /**
+     * mmap(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param length length in bytes
+     * @param prot PROT_* flags
+     * @param flags flags
+     * @param fd file descriptor
+     * @param offset offset into the object (page offset for ring mappings)
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/mmap.2.html">mmap(2)</a>
+     */
     public static MemorySegment mmap(final MemorySegment errno, final long length, final int prot, final int flags,
                                      final int fd, final long offset) {
         try {
@@ -111,7 +162,15 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/munmap.2.html">munmap(2)</a> */
+    /**
+     * munmap(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param addr the address
+     * @param length length in bytes
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/munmap.2.html">munmap(2)</a>
+     */
     public static int munmap(final MemorySegment errno, final MemorySegment addr, final long length) {
         try {
             return (int) MUNMAP.invokeExact(errno, addr, length);
@@ -120,7 +179,14 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/close.2.html">close(2)</a> */
+    /**
+     * close(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/close.2.html">close(2)</a>
+     */
     public static int close(final MemorySegment errno, final int fd) {
         try {
             return (int) CLOSE.invokeExact(errno, fd);
@@ -161,7 +227,19 @@ public final class Libc {
         }
     }
 
-    /** @see <a href="https://man7.org/linux/man-pages/man2/sendto.2.html">sendto(2)</a> */
+    /**
+     * sendto(2), with errno captured.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param buf the buffer
+     * @param len its length in bytes
+     * @param flags flags
+     * @param addr the address
+     * @param addrLen length of {@code addr}
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/sendto.2.html">sendto(2)</a>
+     */
     public static long sendto(final MemorySegment errno, final int fd, final MemorySegment buf, final long len,
                               final int flags, final MemorySegment addr, final int addrLen) {
         try {
@@ -171,7 +249,17 @@ public final class Libc {
         }
     }
 
-    /** recvfrom(fd, buf, len, flags, NULL, NULL). @see <a href="https://man7.org/linux/man-pages/man2/recv.2.html">recv(2)</a> */
+    /**
+     * recvfrom(fd, buf, len, flags, NULL, NULL).
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param buf the buffer
+     * @param len its length in bytes
+     * @param flags flags
+     * @return the call's result (-1, or MAP_FAILED for mmap, on failure: see {@code errno})
+     * @see <a href="https://man7.org/linux/man-pages/man2/recv.2.html">recv(2)</a>
+     */
     public static long recv(final MemorySegment errno, final int fd, final MemorySegment buf, final long len, final int flags) {
         try {
             return (long) RECVFROM_BLOCKING.invokeExact(errno, fd, buf, len, flags, MemorySegment.NULL, MemorySegment.NULL);
