@@ -30,6 +30,8 @@ final class DpdkRxQueue implements RxQueue {
     private final MemorySegment mbufs;
     private final MemorySegment addrs;
     private final MemorySegment lens;
+    private final UnsafeBuffer addrsView;
+    private final UnsafeBuffer lensView;
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
     private final FrameMeta meta = new FrameMeta();
 
@@ -43,6 +45,9 @@ final class DpdkRxQueue implements RxQueue {
         this.mbufs = arena.allocate(ValueLayout.ADDRESS, burst);
         this.addrs = arena.allocate(ValueLayout.JAVA_LONG, burst);
         this.lens = arena.allocate(ValueLayout.JAVA_INT, burst);
+        // Plain Unsafe reads of the burst arrays (the segments stay referenced, so the memory lives on).
+        this.addrsView = new UnsafeBuffer(addrs.address(), (int) addrs.byteSize());
+        this.lensView = new UnsafeBuffer(lens.address(), (int) lens.byteSize());
     }
 
     @Override
@@ -60,8 +65,8 @@ final class DpdkRxQueue implements RxQueue {
         long bytes = 0;
         try {
             for (int i = 0; i < n; i++) {
-                final long address = addrs.getAtIndex(ValueLayout.JAVA_LONG, i);
-                final int length = lens.getAtIndex(ValueLayout.JAVA_INT, i);
+                final long address = addrsView.getLong(8 * i);
+                final int length = lensView.getInt(4 * i);
                 buffer.wrap(address, length);
                 meta.set(id, FrameMeta.NO_TIMESTAMP, false);
                 handler.onFrame(buffer, 0, length, meta);
