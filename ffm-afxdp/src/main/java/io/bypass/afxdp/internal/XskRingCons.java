@@ -2,7 +2,6 @@ package io.bypass.afxdp.internal;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * A consumer ring (RX or completion), driven over the mmapped ring exactly as
@@ -10,16 +9,7 @@ import java.lang.invoke.VarHandle;
  * producer index only when the cache is empty, and a release store of the consumer
  * index on release. Single-threaded; no allocation, no downcall.
  */
-public final class XskRingCons {
-    private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
-
-    private final MemorySegment producer;
-    private final MemorySegment consumer;
-    private final MemorySegment flags;
-    /** The descriptor array: u64 addresses (completion) or struct xdp_desc (RX). */
-    final MemorySegment ring;
-    final int size;
-    final int mask;
+public final class XskRingCons extends XskRing {
     private int cachedProd;
     private int cachedCons;
 
@@ -29,12 +19,7 @@ public final class XskRingCons {
      * @param size    number of entries, a power of two
      */
     XskRingCons(final MemorySegment map, final RingOffsets offsets, final int size) {
-        this.producer = map.asSlice(offsets.producer(), 4);
-        this.consumer = map.asSlice(offsets.consumer(), 4);
-        this.flags = map.asSlice(offsets.flags(), 4);
-        this.ring = map.asSlice(offsets.desc());
-        this.size = size;
-        this.mask = size - 1;
+        super(map, offsets, size);
         this.cachedProd = (int) U32.getAcquire(producer, 0L);
         this.cachedCons = (int) U32.getAcquire(consumer, 0L);
     }
@@ -104,12 +89,6 @@ public final class XskRingCons {
         U32.setRelease(consumer, 0L, cachedCons);
     }
 
-    /**
-     * @return true if the kernel asked for a syscall to make progress
-     */
-    public boolean needsWakeup() {
-        return ((int) U32.getOpaque(flags, 0L) & Constants.XDP_RING_NEED_WAKEUP) != 0;
-    }
 
     /** Completion ring: the UMEM address of entry {@code idx}. */
     long addr(final int idx) {

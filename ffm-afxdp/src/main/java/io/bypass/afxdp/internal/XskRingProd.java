@@ -2,7 +2,6 @@ package io.bypass.afxdp.internal;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
 
 /**
  * A producer ring (fill or TX), driven over the mmapped ring exactly as {@code xsk.h}
@@ -10,16 +9,7 @@ import java.lang.invoke.VarHandle;
  * acquire load of the kernel's consumer index when the cache runs out, and a release
  * store of the producer index on submit. Single-threaded; no allocation, no downcall.
  */
-public final class XskRingProd {
-    private static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
-
-    private final MemorySegment producer;
-    private final MemorySegment consumer;
-    private final MemorySegment flags;
-    /** The descriptor array: u64 addresses (fill) or struct xdp_desc (TX). */
-    final MemorySegment ring;
-    final int size;
-    final int mask;
+public final class XskRingProd extends XskRing {
     private int cachedProd;
     private int cachedCons;
 
@@ -29,12 +19,7 @@ public final class XskRingProd {
      * @param size    number of entries, a power of two
      */
     XskRingProd(final MemorySegment map, final RingOffsets offsets, final int size) {
-        this.producer = map.asSlice(offsets.producer(), 4);
-        this.consumer = map.asSlice(offsets.consumer(), 4);
-        this.flags = map.asSlice(offsets.flags(), 4);
-        this.ring = map.asSlice(offsets.desc());
-        this.size = size;
-        this.mask = size - 1;
+        super(map, offsets, size);
         // xsk.h xsk_ring_prod init: cached_cons = size so nb_free starts at size.
         this.cachedProd = (int) U32.getAcquire(producer, 0L);
         this.cachedCons = (int) U32.getAcquire(consumer, 0L) + size;
@@ -93,14 +78,6 @@ public final class XskRingProd {
         return (int) U32.getAcquire(consumer, 0L) == (int) U32.get(producer, 0L);
     }
 
-    /**
-     * xsk_ring_prod__needs_wakeup.
-     *
-     * @return true if the kernel asked for a syscall to make progress
-     */
-    public boolean needsWakeup() {
-        return ((int) U32.getOpaque(flags, 0L) & Constants.XDP_RING_NEED_WAKEUP) != 0;
-    }
 
     /** Fill ring: sets the UMEM address of entry {@code idx}. */
     void setAddr(final long idx, final long addr) {
