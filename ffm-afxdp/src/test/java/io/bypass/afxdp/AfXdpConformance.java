@@ -4,7 +4,9 @@ import io.bypass.Counter;
 import io.bypass.testing.Frames;
 import io.bypass.testing.Netns;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What every AF_XDP conformance run shares: which malformed frames reach the socket at
@@ -30,9 +32,15 @@ final class AfXdpConformance {
         };
     }
 
-    /** No XDP program left on the interface (the bpf_link was closed). */
+    /**
+     * No XDP program left on the interface (the bpf_link was closed). Run on a thread in
+     * the interface's namespace; an {@code ip} that cannot see the interface fails the
+     * check instead of passing it with empty output.
+     */
     static void assertNoXdp(final String iface) {
-        final String link = Netns.runUnchecked("ip", "link", "show", "dev", iface).stdout();
-        assertFalse(link.contains("xdp"), "XDP program still attached after close: " + link);
+        final Netns.Result r = Netns.runUnchecked("ip", "link", "show", "dev", iface);
+        assertEquals(0, r.exitCode(), "ip link show dev " + iface + ": " + r.stderr());
+        assertTrue(r.stdout().contains(iface), r.stdout());
+        assertFalse(r.stdout().contains("xdp"), "XDP program still attached after close: " + r.stdout());
     }
 }
