@@ -72,7 +72,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void publishToFeedWithZeroLoss(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
@@ -92,7 +92,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void duplicatesSuppressedALineDropsFilledAndInjectedGapsReported(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
@@ -135,7 +135,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void malformedPacketsAreCountedAndTheFeedGoesOn(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
@@ -170,7 +170,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void replayAt10xWithZeroLossCountedByTheFeed(final String backend, @TempDir final Path dir) throws Exception {
         final Netns.Topology t = topology(backend);
         final Path capture = dir.resolve("feed.pcap");
@@ -192,7 +192,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void replayPcapngAt20x(final String backend, @TempDir final Path dir) throws Exception {
         final Netns.Topology t = topology(backend);
         final Path capture = dir.resolve("feed.pcapng");
@@ -208,7 +208,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void captureRecordsWhatReplayAndFeedThenAgreeOn(final String backend, @TempDir final Path dir) throws Exception {
         final Netns.Topology t = topology(backend);
         final Path file = dir.resolve("captured.pcapng");
@@ -233,7 +233,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void pingPongClientServer(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", rxUri(backend, t.ifaceB()),
@@ -250,7 +250,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void sockperfMeasuresThePingPongServer(final String backend) throws Exception {
         Requirements.requireCommand("sockperf");
         final Netns.Topology t = topology(backend);
@@ -274,7 +274,7 @@ public class EndToEndTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "afxdp", "dpdk"})
+    @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void tickToTrade(final String backend) throws Exception {
         final Netns.Topology t = topology(backend);
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
