@@ -166,14 +166,17 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             txAddresses[i] = base + (long) i * maxPayload;
         }
         stats = new UdpStats();
+        DatagramChannel ch = null;
         try {
-            ephemeralTx = openChannel(false);
-            ephemeralTx.bind(new InetSocketAddress(bindAddress, 0));
-            tx = ephemeralTx;
+            ch = openChannel(false);
+            ch.bind(new InetSocketAddress(bindAddress, 0));
         } catch (final IOException e) {
+            closeQuietly(ch); // opened but not bound: do not leak its fd
             stats.close();
             throw new BypassException("nio: cannot open a UDP socket on " + describeIface() + ": " + e.getMessage(), e);
         }
+        ephemeralTx = ch;
+        tx = ch;
         counters.refresher(this::refreshKernelDrops);
     }
 
