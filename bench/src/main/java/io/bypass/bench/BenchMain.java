@@ -110,11 +110,12 @@ public final class BenchMain {
         try {
             o = Options.parse(args);
         } catch (final IllegalArgumentException e) {
-            System.err.println((e.getMessage().equals("help") ? "" : e.getMessage() + "\n")
+            final boolean help = "help".equals(e.getMessage());
+            (help ? System.out : System.err).println((help ? "" : e.getMessage() + "\n")
                 + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong] [--no-jmh] [--no-net]\n"
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--udp-variants] [--out DIR]");
-            System.exit(2);
+            System.exit(help ? 0 : 2);
             return;
         }
         final Path dir = run(o);

@@ -45,6 +45,10 @@ import java.util.Map;
  */
 public final class JavaWorker {
     private static final long PING_TIMEOUT_NS = 50_000_000L;
+    // Set by SIGTERM (the harness stopping a peer): loops end and the port is closed properly, so a
+    // backend whose XDP program outlives its process (DPDK's af_xdp PMD) leaves nothing attached.
+    private static volatile boolean stopping;
+    private static volatile boolean finished;
 
     private final Map<String, String> args;
     private final String mode;
@@ -89,8 +93,22 @@ public final class JavaWorker {
             }
             args.put(a.substring(0, eq), a.substring(eq + 1));
         }
+        final Thread main = Thread.currentThread();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping = true;
+            if (!finished) {
+                try {
+                    main.join(10_000);
+                } catch (final InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "worker-stop"));
         new JavaWorker(args).run();
-        System.exit(0); // backends' helper threads must not keep the worker alive
+        finished = true;
+        if (!stopping) {
+            System.exit(0); // backends' helper threads must not keep the worker alive
+        }
     }
 
     private String arg(final String key, final String def) {
@@ -105,12 +123,15 @@ public final class JavaWorker {
     }
 
     private void run() throws IOException {
-        Affinity.pinCurrentThread(Integer.parseInt(arg("cpu", "-1")));
         allocated(); // the first call may allocate; keep that out of the window
         final String uri = arg("uri", null);
+        final int cpu = Integer.parseInt(arg("cpu", "-1"));
+        // Pin after opening: the DPDK EAL sets the affinity of the thread that initialises it
+        // (to all CPUs of its floating lcore), which would undo an earlier pin.
         if ("udp".equals(arg("api", "l2"))) {
             try (UdpEndpoint ep = Bypass.openUdp(uri)) {
                 ep.bind(Integer.parseInt(arg("port", "9000")));
+                Affinity.pinCurrentThread(cpu);
                 runUdp(ep);
             }
         } else {
@@ -120,6 +141,7 @@ public final class JavaWorker {
                 } catch (final UnsupportedByBackendException e) {
                     // the backend receives every frame on the queue anyway (DPDK)
                 }
+                Affinity.pinCurrentThread(cpu);
                 runL2(port);
             }
         }
@@ -172,7 +194,7 @@ public final class JavaWorker {
                 long counted = 0;
                 long a0 = 0;
                 long a1 = 0;
-                while (true) {
+                while (!stopping) {
                     final long before = received;
                     rx.poll(countFrames, batch);
                     final long n = received - before;
@@ -206,7 +228,7 @@ public final class JavaWorker {
                 long total = 0;
                 long seq = 0;
                 long a0 = 0;
-                while (true) {
+                while (!stopping) {
                     int n = 0;
                     for (; n < batch; n++) {
                         if (!tx.tryClaim(len, frameClaim)) {
@@ -236,7 +258,7 @@ public final class JavaWorker {
                 echoTx = tx;
                 ready();
                 final long start = System.nanoTime();
-                while (System.nanoTime() - start < warmupNs + durationNs + idleNs) {
+                while (!stopping && System.nanoTime() - start < warmupNs + durationNs + idleNs) {
                     if (rx.poll(echoFrame, batch) > 0) {
                         tx.flush();
                     }
@@ -254,7 +276,7 @@ public final class JavaWorker {
                 final long open = start + warmupNs;
                 final long close = open + durationNs;
                 long a0 = 0;
-                while (count < samples.length) {
+                while (!stopping && count < samples.length) {
                     final long t0 = System.nanoTime();
                     if (t0 >= close) {
                         break;
@@ -335,7 +357,7 @@ public final class JavaWorker {
                 long close = 0;
                 long counted = 0;
                 long a0 = 0;
-                while (true) {
+                while (!stopping) {
                     final long before = received;
                     ep.poll(countDatagrams, batch);
                     final long n = received - before;
@@ -368,7 +390,7 @@ public final class JavaWorker {
                 long total = 0;
                 long seq = 0;
                 long a0 = 0;
-                while (true) {
+                while (!stopping) {
                     int n = 0;
                     for (; n < batch; n++) {
                         if (ep.tryClaim(dest, payload, datagramClaim) != UdpEndpoint.OK) {
@@ -396,7 +418,7 @@ public final class JavaWorker {
                 echoEndpoint = ep;
                 ready();
                 final long start = System.nanoTime();
-                while (System.nanoTime() - start < warmupNs + durationNs + idleNs) {
+                while (!stopping && System.nanoTime() - start < warmupNs + durationNs + idleNs) {
                     if (ep.poll(echoDatagram, batch) > 0) {
                         ep.flush();
                     }
@@ -414,7 +436,7 @@ public final class JavaWorker {
                 final long open = start + warmupNs;
                 final long close = open + durationNs;
                 long a0 = 0;
-                while (count < samples.length) {
+                while (!stopping && count < samples.length) {
                     final long t0 = System.nanoTime();
                     if (t0 >= close) {
                         break;
@@ -454,7 +476,7 @@ public final class JavaWorker {
             case "sink" -> {
                 ready();
                 final long start = System.nanoTime();
-                while (System.nanoTime() - start < durationNs) {
+                while (!stopping && System.nanoTime() - start < durationNs) {
                     ep.poll(countDatagrams, batch);
                 }
                 result("sink", received, System.nanoTime() - start, "total", received, 0);

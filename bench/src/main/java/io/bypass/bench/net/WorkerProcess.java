@@ -86,7 +86,7 @@ final class WorkerProcess implements AutoCloseable {
         // ip netns exec execs the worker, so this pid is the worker itself.
         process.destroy();
         try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) { // a JVM closes its port on SIGTERM
                 process.destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
             }

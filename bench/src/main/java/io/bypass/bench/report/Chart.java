@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 import javax.imageio.ImageIO;
@@ -41,37 +42,45 @@ public final class Chart {
     }
 
     /**
+     * One panel per group (backend), two columns, sharing one y range so panels compare.
+     *
      * @param title  chart title
-     * @param series lines to draw (empty ones are skipped)
+     * @param panels group name to its lines (empty lines are drawn as "no data")
      * @param out    PNG file
      * @throws IOException if it cannot be written
      */
-    public static void write(final String title, final List<Series> series, final Path out) throws IOException {
+    public static void write(final String title, final Map<String, List<Series>> panels, final Path out) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        final int w = 1100;
-        final int h = 650;
-        final int left = 80;
-        final int right = 330;
-        final int top = 50;
-        final int bottom = 60;
+        final int cols = panels.size() <= 1 ? 1 : 2;
+        final int rows = Math.max(1, (panels.size() + cols - 1) / cols);
+        final int pwFull = 620;
+        final int phFull = 400;
+        final int w = cols * pwFull;
+        final int h = 60 + rows * phFull;
         final BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         final Graphics2D g = img.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
-        final int pw = w - left - right;
-        final int ph = h - top - bottom;
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+        g.drawString(title, 20, 32);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        g.drawString("x: percentile (tail stretched); y: round trip, log scale; solid = Java, dashed = C baseline; "
+            + "one panel per backend, same y scale", 20, 50);
 
         double minUs = Double.MAX_VALUE;
         double maxUs = 0;
-        final List<double[]> sorted = new java.util.ArrayList<>();
-        for (final Series s : series) {
-            final double[] v = Arrays.stream(s.rtts()).mapToDouble(x -> x / 1000.0).sorted().toArray();
-            sorted.add(v);
-            if (v.length > 0) {
-                minUs = Math.min(minUs, v[0]);
-                maxUs = Math.max(maxUs, v[v.length - 1]);
+        final Map<Series, double[]> sorted = new java.util.IdentityHashMap<>();
+        for (final List<Series> list : panels.values()) {
+            for (final Series s : list) {
+                final double[] v = Arrays.stream(s.rtts()).mapToDouble(x -> x / 1000.0).sorted().toArray();
+                sorted.put(s, v);
+                if (v.length > 0) {
+                    minUs = Math.min(minUs, v[0]);
+                    maxUs = Math.max(maxUs, v[v.length - 1]);
+                }
             }
         }
         if (maxUs == 0) {
@@ -80,28 +89,39 @@ public final class Chart {
         }
         final double yMin = Math.floor(Math.log10(Math.max(minUs, 0.1)));
         final double yMax = Math.ceil(Math.log10(maxUs * 1.05));
+        int i = 0;
+        for (final Map.Entry<String, List<Series>> e : panels.entrySet()) {
+            final int x0 = (i % cols) * pwFull;
+            final int y0 = 60 + (i / cols) * phFull;
+            panel(g, e.getKey(), e.getValue(), sorted, x0 + 70, y0 + 30, pwFull - 95, phFull - 80, yMin, yMax);
+            i++;
+        }
+        g.dispose();
+        ImageIO.write(img, "png", out.toFile());
+    }
+
+    private static void panel(final Graphics2D g, final String name, final List<Series> series, final Map<Series, double[]> sorted,
+                              final int left, final int top, final int pw, final int ph, final double yMin, final double yMax) {
         final double ySpan = Math.max(1, yMax - yMin);
-
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         g.setColor(Color.BLACK);
-        g.drawString(title, left, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        g.drawString(name, left, top - 10);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         final FontMetrics fm = g.getFontMetrics();
-
-        // Grid: percentiles across, decades of microseconds up.
+        g.setStroke(new BasicStroke(1f));
         final String[] xLabels = {"0%", "90%", "99%", "99.9%", "99.99%"};
-        for (int i = 0; i <= MAX_NINES; i++) {
-            final int x = left + (int) Math.round(pw * i / MAX_NINES);
+        for (int k = 0; k <= MAX_NINES; k++) {
+            final int x = left + (int) Math.round(pw * k / MAX_NINES);
             g.setColor(new Color(0xdddddd));
             g.drawLine(x, top, x, top + ph);
             g.setColor(Color.DARK_GRAY);
-            g.drawString(xLabels[i], x - fm.stringWidth(xLabels[i]) / 2, top + ph + 20);
+            g.drawString(xLabels[k], x - fm.stringWidth(xLabels[k]) / 2, top + ph + 15);
         }
         final int x50 = left + (int) Math.round(pw * Math.log10(2) / MAX_NINES);
         g.setColor(new Color(0xeeeeee));
         g.drawLine(x50, top, x50, top + ph);
         g.setColor(Color.GRAY);
-        g.drawString("50%", x50 - fm.stringWidth("50%") / 2, top + ph + 20);
+        g.drawString("50%", x50 - fm.stringWidth("50%") / 2, top + ph + 15);
         for (double d = yMin; d <= yMax + 1e-9; d++) {
             for (int m = 1; m < 10; m++) {
                 final double val = Math.log10(m) + d;
@@ -109,37 +129,32 @@ public final class Chart {
                     break;
                 }
                 final int y = top + ph - (int) Math.round(ph * (val - yMin) / ySpan);
-                g.setColor(m == 1 ? new Color(0xcccccc) : new Color(0xf0f0f0));
+                g.setColor(m == 1 ? new Color(0xcccccc) : new Color(0xf2f2f2));
                 g.drawLine(left, y, left + pw, y);
                 if (m == 1) {
                     final String label = formatUs(Math.pow(10, d));
                     g.setColor(Color.DARK_GRAY);
-                    g.drawString(label, left - 8 - fm.stringWidth(label), y + 5);
+                    g.drawString(label, left - 6 - fm.stringWidth(label), y + 4);
                 }
             }
         }
         g.setColor(Color.BLACK);
         g.drawRect(left, top, pw, ph);
-        g.drawString("percentile", left + pw / 2 - 30, h - 15);
-        final Graphics2D gr = (Graphics2D) g.create();
-        gr.rotate(-Math.PI / 2);
-        gr.drawString("round trip (us, log scale)", -(top + ph / 2 + 80), 20);
-        gr.dispose();
-
-        int legendY = top + 10;
-        for (int i = 0; i < series.size(); i++) {
-            final double[] v = sorted.get(i);
-            final Series s = series.get(i);
-            final Color c = COLORS[i % COLORS.length];
+        int legendY = top + 16;
+        for (int k = 0; k < series.size(); k++) {
+            final Series s = series.get(k);
+            final double[] v = sorted.get(s);
+            final Color c = COLORS[k % COLORS.length];
+            final BasicStroke stroke = s.dashed()
+                ? new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {7f, 4f}, 0f)
+                : new BasicStroke(2.4f);
             g.setColor(c);
-            g.setStroke(s.dashed()
-                ? new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
-                : new BasicStroke(2.5f));
+            g.setStroke(stroke);
             if (v.length > 0) {
                 int px = -1;
                 int py = -1;
-                for (int k = 0; k <= 400; k++) {
-                    final double nines = MAX_NINES * k / 400.0;
+                for (int step = 0; step <= 400; step++) {
+                    final double nines = MAX_NINES * step / 400.0;
                     final double p = 1 - Math.pow(10, -nines);
                     final int idx = Math.min(v.length - 1, (int) Math.floor(p * v.length));
                     final double us = Math.max(v[idx], Math.pow(10, yMin));
@@ -152,18 +167,20 @@ public final class Chart {
                     py = y;
                 }
             }
-            g.setStroke(s.dashed()
-                ? new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {8f, 5f}, 0f)
-                : new BasicStroke(2.5f));
-            g.drawLine(left + pw + 15, legendY, left + pw + 45, legendY);
+            // Legend inside the panel, top left, on a white box so lines do not hide it.
+            final String text = v.length == 0 ? s.label() + ": no data"
+                : String.format(Locale.ROOT, "%s: p50 %s, p99 %s", s.label(), formatUs(v[v.length / 2]),
+                    formatUs(v[Math.min(v.length - 1, (int) Math.floor(0.99 * v.length))]));
+            g.setColor(Color.WHITE);
+            g.fillRect(left + 6, legendY - 11, 36 + fm.stringWidth(text), 15);
+            g.setColor(c);
+            g.drawLine(left + 10, legendY - 4, left + 34, legendY - 4);
+            g.setStroke(new BasicStroke(1f));
             g.setColor(Color.BLACK);
-            final String text = v.length == 0 ? s.label() + " (no data)"
-                : String.format(Locale.ROOT, "%s  p50 %s", s.label(), formatUs(v[v.length / 2]));
-            g.drawString(text, left + pw + 52, legendY + 5);
-            legendY += 22;
+            g.drawString(text, left + 40, legendY);
+            legendY += 16;
         }
-        g.dispose();
-        ImageIO.write(img, "png", out.toFile());
+        g.setStroke(new BasicStroke(1f));
     }
 
     private static String formatUs(final double us) {

@@ -111,13 +111,14 @@ public final class Report {
         md.append("![round-trip latency by percentile](latency.png)\n");
         Files.writeString(dir.resolve("report.md"), md.toString());
 
-        final List<Chart.Series> series = new ArrayList<>();
+        final Map<String, List<Chart.Series>> panels = new LinkedHashMap<>();
         for (final Measurement m : measurements) {
-            if ("pingpong".equals(m.scenario()) && m.hasData()) {
-                series.add(new Chart.Series(m.label(), merged(m), "c".equals(m.impl())));
+            if ("pingpong".equals(m.scenario())) {
+                panels.computeIfAbsent(m.backend(), k -> new ArrayList<>())
+                    .add(new Chart.Series(m.label(), merged(m), "c".equals(m.impl())));
             }
         }
-        Chart.write("Ping-pong round trip by percentile (veth, two namespaces)", series, dir.resolve("latency.png"));
+        Chart.write("Ping-pong round trip by percentile, per backend (veth, two namespaces)", panels, dir.resolve("latency.png"));
 
         final Map<String, Object> json = new LinkedHashMap<>();
         json.put("started", started);
