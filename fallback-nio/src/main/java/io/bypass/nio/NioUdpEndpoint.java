@@ -114,6 +114,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     private Channel[] rxChannels = new Channel[0];
     private int cursor;
     private DatagramChannel tx;
+    private int sourcePort; // tx's local port, kept so localPort() needs no syscall and works after close
     private final DatagramChannel ephemeralTx;
     private volatile boolean closed;
 
@@ -170,6 +171,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         try {
             ch = openChannel(false);
             ch.bind(new InetSocketAddress(bindAddress, 0));
+            sourcePort = ((InetSocketAddress) ch.getLocalAddress()).getPort();
         } catch (final IOException e) {
             closeQuietly(ch); // opened but not bound: do not leak its fd
             stats.close();
@@ -288,6 +290,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             unicast.add(c);
             stats.track(c);
             tx = ch;
+            sourcePort = port;
             rebuild();
         } catch (final IOException e) {
             closeQuietly(ch);
@@ -585,12 +588,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public int localPort() {
-        try {
-            final InetSocketAddress a = (InetSocketAddress) tx.getLocalAddress();
-            return a == null ? 0 : a.getPort();
-        } catch (final IOException e) {
-            return 0;
-        }
+        return sourcePort;
     }
 
     @Override
