@@ -21,6 +21,12 @@ class DpdkAfPacketVethTest extends DpdkVethTest {
         return "net_af_packet" + index + ",iface=" + iface;
     }
 
+    @Override
+    String smallRingUri(final int index) {
+        // The RX ring is the kernel's PACKET_RX_RING: framecnt frames (rxDesc does not size it).
+        return uri(index, "promisc=true").replace("?", ",framecnt=" + SMALL_RING + "?");
+    }
+
     @Test
     void twoQueuePairsBothReceiveAndSendAndTheLinkIsUp() throws Exception {
         final int index = DpdkTestSupport.nextVdevIndex();

@@ -6,4 +6,10 @@ class DpdkAfXdpVethTest extends DpdkVethTest {
     String devargs(final int index, final String iface) {
         return "net_af_xdp" + index + ",iface=" + iface + ",busy_budget=0";
     }
+
+    @Override
+    String smallRingUri(final int index) {
+        // rxDesc sizes the AF_XDP RX ring; the PMD fills the fill ring with 2048 buffers regardless.
+        return uri(index, "promisc=true&rxDesc=" + SMALL_RING);
+    }
 }

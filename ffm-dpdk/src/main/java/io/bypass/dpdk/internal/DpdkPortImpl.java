@@ -95,6 +95,8 @@ public final class DpdkPortImpl implements DpdkPort {
     private boolean allMulticast;
     private volatile boolean closed;
     private Map<Integer, String> xdpSockets = Map.of();
+    /** Kernel drop statistics of the net_af_packet / net_af_xdp PMD's sockets, which rte_eth_stats leaves out; or null. */
+    private PmdSocketStats socketStats;
     /** Set when closing the device would crash DPDK (see the net_af_xdp queue setup failure). */
     private boolean abandoned;
     private final ThreadPoolExecutor control;
@@ -277,6 +279,8 @@ public final class DpdkPortImpl implements DpdkPort {
                                            final int ip, final int prefix, final int gateway, final int nRx, final int nTx,
                                            final int mtuParam, final boolean promisc, final boolean allmulti) {
         final Map<Integer, String> xdpBefore = name.startsWith("net_af_xdp") ? XskLeakGuard.xdpSockets() : null;
+        final Map<Integer, String> packetBefore = name.startsWith("net_af_packet")
+            ? XskLeakGuard.sockets(PmdSocketStats.AF_PACKET) : null;
         // Reuse a port the EAL probed at start (PCI allowlist), else hotplug the device now, on this thread.
         short portId = findPort(name);
         boolean probedHere = false;
@@ -295,6 +299,15 @@ public final class DpdkPortImpl implements DpdkPort {
             port.start(ctx, nRx, nTx, mtuParam, promisc, allmulti);
             if (xdpBefore != null) {
                 port.xdpSockets = XskLeakGuard.created(xdpBefore, XskLeakGuard.xdpSockets());
+                port.socketStats = PmdSocketStats.afXdp(port.xdpSockets, port.arena);
+            }
+            if (packetBefore != null) {
+                port.socketStats = PmdSocketStats.afPacket(packetBefore, XskLeakGuard.sockets(PmdSocketStats.AF_PACKET),
+                    devarg(devargs, "iface"), port.arena);
+            }
+            if ((xdpBefore != null || packetBefore != null) && port.socketStats == null) {
+                LOG.log(System.Logger.Level.WARNING, "dpdk: found none of the sockets {0} opened, so the kernel''s drops on "
+                    + "them (ring full) are not counted", name);
             }
             return port;
         } catch (final RuntimeException e) {
@@ -309,6 +322,16 @@ public final class DpdkPortImpl implements DpdkPort {
                 LOG.log(System.Logger.Level.DEBUG, "dpdk: port {0} was probed at EAL start", name);
             }
         }
+    }
+
+    /** @return the value of {@code key=} in comma-separated devargs, or null */
+    private static String devarg(final String devargs, final String key) {
+        for (final String part : devargs.split(",")) {
+            if (part.startsWith(key + "=")) {
+                return part.substring(key.length() + 1).strip();
+            }
+        }
+        return null;
     }
 
     private static String deviceName(final String devargs) {
@@ -475,7 +498,13 @@ public final class DpdkPortImpl implements DpdkPort {
         }
     }
 
-    /** Copies rte_eth_stats into the counters; off the hot path, on whichever thread reads counters. */
+    /**
+     * Copies rte_eth_stats into the counters; off the hot path, on whichever thread reads counters.
+     * imissed counts as a full RX ring, ierrors as other receive drops, rx_nombuf as no buffer,
+     * oerrors as refused TX. (The per-queue q_errors are not added: PMDs count the same frames in
+     * ierrors or imissed, and 22.11's af_packet and af_xdp fill neither.) For net_af_packet and
+     * net_af_xdp the kernel's own statistics of the PMD's sockets are added, see {@link PmdSocketStats}.
+     */
     private void refreshStats() {
         if (closed) {
             return;
@@ -492,13 +521,36 @@ public final class DpdkPortImpl implements DpdkPort {
             if (closed) {
                 return;
             }
-            if (Ethdev.rte_eth_stats_get(portId, statsSegment) == 0) {
-                counters.set(Counter.DROP_RX_RING_FULL, rte_eth_stats.imissed(statsSegment));
-                counters.set(Counter.DROP_RX_OTHER, rte_eth_stats.ierrors(statsSegment));
-                counters.set(Counter.DROP_NO_BUFFER, rte_eth_stats.rx_nombuf(statsSegment));
-                counters.set(Counter.DROP_TX_INVALID, rte_eth_stats.oerrors(statsSegment));
+            readStatsLocked();
+        }
+    }
+
+    private void readStatsLocked() {
+        if (statsSegment == null || Ethdev.rte_eth_stats_get(portId, statsSegment) != 0) {
+            return;
+        }
+        long ringFull = rte_eth_stats.imissed(statsSegment);
+        long other = rte_eth_stats.ierrors(statsSegment);
+        long txInvalid = rte_eth_stats.oerrors(statsSegment);
+        long fillEmpty = 0;
+        final PmdSocketStats kernel = socketStats;
+        if (kernel != null) {
+            kernel.read();
+            if (kernel.family() == PmdSocketStats.AF_XDP) {
+                // net_af_xdp's imissed is XDP rx_dropped, which rxOther() and fillRingEmpty() split up.
+                ringFull = kernel.rxRingFull();
+                fillEmpty = kernel.fillRingEmpty();
+                other += kernel.rxOther();
+                txInvalid += kernel.txInvalid();
+            } else {
+                ringFull += kernel.rxRingFull();
             }
         }
+        counters.set(Counter.DROP_RX_RING_FULL, ringFull);
+        counters.set(Counter.DROP_FILL_RING_EMPTY, fillEmpty);
+        counters.set(Counter.DROP_RX_OTHER, other);
+        counters.set(Counter.DROP_NO_BUFFER, rte_eth_stats.rx_nombuf(statsSegment));
+        counters.set(Counter.DROP_TX_INVALID, txInvalid);
     }
 
     void checkOpen() {
@@ -779,6 +831,10 @@ public final class DpdkPortImpl implements DpdkPort {
     private String closeLocked(final Throwable during) {
         if (closed) {
             return null;
+        }
+        if (started && !abandoned) {
+            // Last read while the PMD's sockets are still open: drops up to the close stay counted.
+            readStatsLocked();
         }
         closed = true;
         final StringBuilder failures = new StringBuilder();

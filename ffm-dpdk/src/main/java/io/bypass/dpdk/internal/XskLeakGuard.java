@@ -48,6 +48,14 @@ final class XskLeakGuard {
      * @return every open AF_XDP socket of this process: fd to its {@code socket:[inode]} link
      */
     static Map<Integer, String> xdpSockets() {
+        return sockets(AF_XDP);
+    }
+
+    /**
+     * @param domain an address family (SO_DOMAIN), such as AF_XDP (44) or AF_PACKET (17)
+     * @return every open socket of that family in this process: fd to its {@code socket:[inode]} link
+     */
+    static Map<Integer, String> sockets(final int domain) {
         final Map<Integer, String> result = new HashMap<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"));
              Arena arena = Arena.ofConfined()) {
@@ -67,7 +75,7 @@ final class XskLeakGuard {
                 }
                 length.set(ValueLayout.JAVA_INT, 0, 4);
                 final int rc = (int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_DOMAIN, value, length);
-                if (rc == 0 && value.get(ValueLayout.JAVA_INT, 0) == AF_XDP) {
+                if (rc == 0 && value.get(ValueLayout.JAVA_INT, 0) == domain) {
                     result.put(fd, link);
                 }
             }
