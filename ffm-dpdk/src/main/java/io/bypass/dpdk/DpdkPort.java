@@ -47,4 +47,18 @@ public interface DpdkPort extends Port {
      * @return how joined groups reach the port (a PMD without a MAC list falls back, reported here and in the log)
      */
     MulticastFilter multicastFilter();
+
+    /**
+     * The PMD's extended statistics ({@code rte_eth_xstats_get_names} / {@code rte_eth_xstats_get}),
+     * by name, for diagnostics; off the hot path. {@link #counters()} already carries the drops of
+     * {@code rte_eth_stats} and, for net_af_packet and net_af_xdp, the kernel's statistics of the
+     * PMD's sockets; this shows what else a PMD reports (a PCI NIC's PMD often names more reasons).
+     *
+     * <pre>{@code
+     * dpdk.extendedStatistics().forEach((name, value) -> { if (value != 0) System.out.println(name + "=" + value); });
+     * }</pre>
+     *
+     * @return statistic name to value, in the PMD's order; empty if the PMD reports none
+     */
+    java.util.Map<String, Long> extendedStatistics();
 }

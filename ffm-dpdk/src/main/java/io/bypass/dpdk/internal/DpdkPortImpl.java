@@ -21,6 +21,8 @@ import io.bypass.dpdk.internal.gen.rte_eth_rss_conf;
 import io.bypass.dpdk.internal.gen.rte_eth_rxmode;
 import io.bypass.dpdk.internal.gen.rte_eth_stats;
 import io.bypass.dpdk.internal.gen.rte_eth_txmode;
+import io.bypass.dpdk.internal.gen.rte_eth_xstat;
+import io.bypass.dpdk.internal.gen.rte_eth_xstat_name;
 import io.bypass.net.Ipv4;
 import io.bypass.udp.L2UdpEndpoint;
 
@@ -741,6 +743,46 @@ public final class DpdkPortImpl implements DpdkPort {
     @Override
     public int portId() {
         return portId & 0xFFFF;
+    }
+
+    @Override
+    public Map<String, Long> extendedStatistics() {
+        checkOpen();
+        return onControl(this::xstats);
+    }
+
+    private synchronized Map<String, Long> xstats() {
+        checkOpen();
+        try (Arena a = Arena.ofConfined()) {
+            // The count can grow between the two calls (queues): ask again until it fits.
+            for (int attempt = 0; attempt < 3; attempt++) {
+                final int n = Ethdev.rte_eth_xstats_get_names(portId, MemorySegment.NULL, 0);
+                check(n, "rte_eth_xstats_get_names");
+                if (n == 0) {
+                    return Map.of();
+                }
+                final MemorySegment names = rte_eth_xstat_name.allocateArray(n, a);
+                final MemorySegment values = rte_eth_xstat.allocateArray(n, a);
+                final int gotNames = Ethdev.rte_eth_xstats_get_names(portId, names, n);
+                final int gotValues = Ethdev.rte_eth_xstats_get(portId, values, n);
+                check(gotNames, "rte_eth_xstats_get_names");
+                check(gotValues, "rte_eth_xstats_get");
+                if (gotNames > n || gotValues > n) {
+                    continue;
+                }
+                final Map<String, Long> result = new LinkedHashMap<>();
+                for (int i = 0; i < Math.min(gotNames, gotValues); i++) {
+                    final MemorySegment v = rte_eth_xstat.asSlice(values, i);
+                    final long id = rte_eth_xstat.id(v);
+                    if (id >= 0 && id < gotNames) {
+                        result.put(rte_eth_xstat_name.name(rte_eth_xstat_name.asSlice(names, id)).getString(0),
+                            rte_eth_xstat.value(v));
+                    }
+                }
+                return result;
+            }
+            throw new BypassException("dpdk: the extended statistics of " + deviceName + " kept changing size");
+        }
     }
 
     @Override

@@ -213,6 +213,15 @@ public class Ethdev {
     public static int RTE_ETHER_ADDR_LEN() {
         return RTE_ETHER_ADDR_LEN;
     }
+    private static final int RTE_ETH_XSTATS_NAME_SIZE = (int)64L;
+    /**
+     * {@snippet lang=c :
+     * #define RTE_ETH_XSTATS_NAME_SIZE 64
+     * }
+     */
+    public static int RTE_ETH_XSTATS_NAME_SIZE() {
+        return RTE_ETH_XSTATS_NAME_SIZE;
+    }
     private static final int RTE_ETH_DEV_NO_OWNER = (int)0L;
     /**
      * {@snippet lang=c :
@@ -1243,6 +1252,126 @@ public class Ethdev {
                 traceDowncall("rte_eth_stats_reset", port_id);
             }
             return (int)mh$.invokeExact(port_id);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rte_eth_xstats_get_names {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Ethdev.C_INT,
+            Ethdev.C_SHORT,
+            Ethdev.C_POINTER,
+            Ethdev.C_INT
+        );
+
+        public static final MemorySegment ADDR = Ethdev.findOrThrow("rte_eth_xstats_get_names");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get_names(uint16_t port_id, struct rte_eth_xstat_name *xstats_names, unsigned int size)
+     * }
+     */
+    public static FunctionDescriptor rte_eth_xstats_get_names$descriptor() {
+        return rte_eth_xstats_get_names.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get_names(uint16_t port_id, struct rte_eth_xstat_name *xstats_names, unsigned int size)
+     * }
+     */
+    public static MethodHandle rte_eth_xstats_get_names$handle() {
+        return rte_eth_xstats_get_names.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get_names(uint16_t port_id, struct rte_eth_xstat_name *xstats_names, unsigned int size)
+     * }
+     */
+    public static MemorySegment rte_eth_xstats_get_names$address() {
+        return rte_eth_xstats_get_names.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get_names(uint16_t port_id, struct rte_eth_xstat_name *xstats_names, unsigned int size)
+     * }
+     */
+    public static int rte_eth_xstats_get_names(short port_id, MemorySegment xstats_names, int size) {
+        var mh$ = rte_eth_xstats_get_names.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rte_eth_xstats_get_names", port_id, xstats_names, size);
+            }
+            return (int)mh$.invokeExact(port_id, xstats_names, size);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rte_eth_xstats_get {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Ethdev.C_INT,
+            Ethdev.C_SHORT,
+            Ethdev.C_POINTER,
+            Ethdev.C_INT
+        );
+
+        public static final MemorySegment ADDR = Ethdev.findOrThrow("rte_eth_xstats_get");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get(uint16_t port_id, struct rte_eth_xstat *xstats, unsigned int n)
+     * }
+     */
+    public static FunctionDescriptor rte_eth_xstats_get$descriptor() {
+        return rte_eth_xstats_get.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get(uint16_t port_id, struct rte_eth_xstat *xstats, unsigned int n)
+     * }
+     */
+    public static MethodHandle rte_eth_xstats_get$handle() {
+        return rte_eth_xstats_get.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get(uint16_t port_id, struct rte_eth_xstat *xstats, unsigned int n)
+     * }
+     */
+    public static MemorySegment rte_eth_xstats_get$address() {
+        return rte_eth_xstats_get.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rte_eth_xstats_get(uint16_t port_id, struct rte_eth_xstat *xstats, unsigned int n)
+     * }
+     */
+    public static int rte_eth_xstats_get(short port_id, MemorySegment xstats, int n) {
+        var mh$ = rte_eth_xstats_get.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rte_eth_xstats_get", port_id, xstats, n);
+            }
+            return (int)mh$.invokeExact(port_id, xstats, n);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
