@@ -1,0 +1,108 @@
+package io.bypass;
+
+import io.bypass.spi.ClaimOwner;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * What {@link FrameClaim} and {@link io.bypass.udp.DatagramClaim} share: a flyweight over
+ * memory the NIC or kernel will send from, handed out by a queue or endpoint and given
+ * back with {@link #commit()} or {@link #abort()}. Reuse one instance for every claim.
+ */
+public abstract class Claim {
+    private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
+    private final String what;
+    private ClaimOwner owner;
+    private long token;
+    private int length;
+
+    /**
+     * @param what what is claimed, for error messages ("frame", "datagram")
+     */
+    protected Claim(final String what) {
+        this.what = what;
+    }
+
+    /**
+     * For backends: points the claim at writable memory.
+     *
+     * @param owner   the queue or endpoint that commits or aborts it
+     * @param token   the owner's handle (descriptor index, mbuf address)
+     * @param address start of the writable memory
+     * @param length  bytes claimed
+     */
+    public void wrap(final ClaimOwner owner, final long token, final long address, final int length) {
+        this.owner = owner;
+        this.token = token;
+        this.length = length;
+        buffer.wrap(address, length);
+    }
+
+    /**
+     * @return the buffer to write into; valid until commit or abort
+     */
+    public MutableDirectBuffer buffer() {
+        return buffer;
+    }
+
+    /**
+     * @return where the claimed bytes start in {@link #buffer()} (always 0 for the built-in backends)
+     */
+    public int offset() {
+        return 0;
+    }
+
+    /**
+     * @return the number of bytes claimed
+     */
+    public int length() {
+        return length;
+    }
+
+    /**
+     * Queues what was written, with the claimed length.
+     */
+    public void commit() {
+        commit(length);
+    }
+
+    /**
+     * Queues what was written, shortened to {@code actualLength}.
+     *
+     * @param actualLength bytes actually written, at most {@link #length()}
+     * @throws IllegalStateException    if nothing is claimed
+     * @throws IllegalArgumentException if {@code actualLength} is outside 0..{@link #length()}
+     */
+    public void commit(final int actualLength) {
+        final ClaimOwner o = owner;
+        if (o == null) {
+            throw new IllegalStateException("no " + what + " claimed");
+        }
+        if (actualLength < 0 || actualLength > length) {
+            throw new IllegalArgumentException("commit length " + actualLength + " outside 0.." + length);
+        }
+        owner = null;
+        o.commit(token, actualLength);
+    }
+
+    /**
+     * Gives the claimed memory back unsent.
+     *
+     * @throws IllegalStateException if nothing is claimed
+     */
+    public void abort() {
+        final ClaimOwner o = owner;
+        if (o == null) {
+            throw new IllegalStateException("no " + what + " claimed");
+        }
+        owner = null;
+        o.abort(token);
+    }
+
+    /**
+     * @return true between a successful claim and its commit or abort
+     */
+    public boolean isClaimed() {
+        return owner != null;
+    }
+}
