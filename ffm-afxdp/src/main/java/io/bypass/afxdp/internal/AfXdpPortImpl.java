@@ -6,11 +6,10 @@ import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
-import io.bypass.RxQueue;
-import io.bypass.TxQueue;
 import io.bypass.afxdp.AfXdpPort;
 import io.bypass.afxdp.internal.gen.xdp_statistics;
 import io.bypass.net.Ipv4;
+import io.bypass.spi.AbstractPort;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -28,12 +27,10 @@ import java.nio.channels.MembershipKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * An AF_XDP port: one UMEM shared by {@code queues} sockets, our XDP program attached
@@ -45,34 +42,23 @@ import java.util.Set;
  * program attached, kernel helpers. {@link #close()} undoes whatever was done, in reverse,
  * after a failed open too.
  */
-public final class AfXdpPortImpl implements AfXdpPort {
+public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue> implements AfXdpPort {
     private static final long HUGE_PAGE = 2L << 20;
 
-    volatile boolean closed;
-    private final PortUri uri;
     private final AfXdpOptions opts;
     private final Arena arena = Arena.ofShared();
     private final Arena mapArena = Arena.ofShared();
     private final MemorySegment errno = Errno.allocate(arena);
-    private final Counters counters = new Counters();
     private final Object lock = new Object();
     private final Map<FlowRule, Integer> flows = new HashMap<>();
     private final Map<Integer, MembershipKey> groups = new HashMap<>();
 
     private int ifindex;
     private NetworkInterface netif;
-    private long mac;
-    private int ipv4;
-    private int prefix;
-    private int gateway;
-    private int mtu;
     private XdpProgram program;
     private MemorySegment umem;
     private final List<XskSocket> sockets = new ArrayList<>();
-    private AfXdpRxQueue[] rxQueues = new AfXdpRxQueue[0];
-    private AfXdpTxQueue[] txQueues = new AfXdpTxQueue[0];
     private boolean zeroCopy;
-    private Set<Capability> capabilities = Set.of();
     private DatagramChannel multicast;
     private Neighbours neighbours;
     // Preallocated for the statistics refresher.
@@ -81,7 +67,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
     private final MemorySegment statsErrno = Errno.allocate(arena);
 
     private AfXdpPortImpl(final PortUri uri, final AfXdpOptions opts) {
-        this.uri = uri;
+        super("afxdp", uri);
         this.opts = opts;
     }
 
@@ -139,10 +125,11 @@ public final class AfXdpPortImpl implements AfXdpPort {
         final int perQueue = opts.frames / opts.queues;
         final int txFrames = Math.min(Math.min(opts.txRing, opts.compRing), perQueue / 2);
         final int rxFrames = Math.min(opts.fillRing, perQueue - txFrames);
-        final int maxFrame = Math.min(opts.frameSize, mtu + 18);
+        final int maxFrame = Math.min(opts.frameSize, mtu() + 18);
+        final Counters counters = counters();
         final UnsafeBuffer umemBuffer = new UnsafeBuffer(umem.address(), (int) umemSize);
-        rxQueues = new AfXdpRxQueue[opts.queues];
-        txQueues = new AfXdpTxQueue[opts.queues];
+        final AfXdpRxQueue[] rxQueues = new AfXdpRxQueue[opts.queues];
+        final AfXdpTxQueue[] txQueues = new AfXdpTxQueue[opts.queues];
         for (int q = 0; q < opts.queues; q++) {
             final XskSocket s = XskSocket.create(errno, opts.queue + q);
             sockets.add(s);
@@ -163,6 +150,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
                 txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, counters);
             program.registerSocket(opts.queue + q, s.fd);
         }
+        queues(rxQueues, txQueues);
         zeroCopy = sockets.get(0).zeroCopy;
 
         program.attach(iface, ifindex, opts.xdp);
@@ -186,8 +174,8 @@ public final class AfXdpPortImpl implements AfXdpPort {
         if (opts.busyPoll > 0) {
             caps.add(Capability.BUSY_POLL);
         }
-        capabilities = Collections.unmodifiableSet(caps);
-        counters.refresher(this::refreshStatistics);
+        capabilities(caps);
+        counters().refresher(this::refreshStatistics);
     }
 
     private void mapUmem(final long size) {
@@ -210,6 +198,10 @@ public final class AfXdpPortImpl implements AfXdpPort {
     }
 
     private void readAddressing(final String iface) {
+        long mac = 0;
+        int ipv4 = 0;
+        int prefix = 0;
+        final int mtu;
         try {
             netif = NetworkInterface.getByName(iface);
             if (netif == null) {
@@ -235,7 +227,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
         } catch (final SocketException e) {
             throw new BypassException("afxdp: cannot read the addresses of " + iface + ": " + e, e);
         }
-        gateway = readGateway(iface);
+        identity(mac, ipv4, prefix, readGateway(iface), mtu);
     }
 
     // /proc/thread-self, not /proc/self: this thread may be in another namespace than the main thread.
@@ -255,21 +247,12 @@ public final class AfXdpPortImpl implements AfXdpPort {
         return 0; // no default route through this interface
     }
 
-    BypassException closedException() {
-        return new BypassException("afxdp: port " + uri + " is closed");
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw closedException();
-        }
-    }
-
     private void refreshStatistics() {
         synchronized (lock) {
-            if (closed) {
+            if (isClosed()) {
                 return;
             }
+            final Counters counters = counters();
             long rxDropped = 0;
             long rxInvalid = 0;
             long txInvalid = 0;
@@ -301,49 +284,6 @@ public final class AfXdpPortImpl implements AfXdpPort {
         }
     }
 
-    @Override
-    public String backend() {
-        return "afxdp";
-    }
-
-    @Override
-    public PortUri uri() {
-        return uri;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    public int rxQueueCount() {
-        return rxQueues.length;
-    }
-
-    @Override
-    public int txQueueCount() {
-        return txQueues.length;
-    }
-
-    @Override
-    public RxQueue rxQueue(final int id) {
-        checkOpen();
-        if (id < 0 || id >= rxQueues.length) {
-            throw new IllegalArgumentException("RX queue " + id + " outside 0.." + (rxQueues.length - 1));
-        }
-        return rxQueues[id];
-    }
-
-    @Override
-    public TxQueue txQueue(final int id) {
-        checkOpen();
-        if (id < 0 || id >= txQueues.length) {
-            throw new IllegalArgumentException("TX queue " + id + " outside 0.." + (txQueues.length - 1));
-        }
-        return txQueues[id];
-    }
-
     /**
      * Frames waiting in an RX queue's ring, not yet polled. For tests and diagnostics, from
      * the polling thread; not part of the public API.
@@ -352,47 +292,14 @@ public final class AfXdpPortImpl implements AfXdpPort {
      * @return frames the kernel has placed in the ring that no poll has taken yet
      */
     public int rxRingEntries(final int id) {
-        checkOpen();
-        return rxQueues[id].waiting();
-    }
-
-    @Override
-    public Counters counters() {
-        return counters;
-    }
-
-    @Override
-    public long macAddress() {
-        return mac;
-    }
-
-    @Override
-    public int ipv4Address() {
-        return ipv4;
-    }
-
-    @Override
-    public int ipv4PrefixLength() {
-        return prefix;
-    }
-
-    @Override
-    public int ipv4Gateway() {
-        return gateway;
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
+        return rxQueue(id).waiting();
     }
 
     @Override
     public void addFlow(final int rxQueueId, final FlowRule rule) {
         synchronized (lock) {
             checkOpen();
-            if (rxQueueId < 0 || rxQueueId >= rxQueues.length) {
-                throw new IllegalArgumentException("RX queue " + rxQueueId + " outside 0.." + (rxQueues.length - 1));
-            }
+            checkRxQueueId(rxQueueId);
             program.updateFlow(true, rule.destinationAddress(), rule.destinationPort(), opts.queue + rxQueueId);
             flows.put(rule, rxQueueId);
         }
@@ -426,7 +333,7 @@ public final class AfXdpPortImpl implements AfXdpPort {
                 groups.put(group, multicast.join(toInet(group), netif));
             } catch (final IOException | RuntimeException e) {
                 throw new BypassException("afxdp: joining " + Ipv4.toString(group) + " on " + opts.iface
-                    + " failed: " + e + (ipv4 == 0 ? "; the interface needs an IPv4 address for IGMP" : ""), e);
+                    + " failed: " + e + (ipv4Address() == 0 ? "; the interface needs an IPv4 address for IGMP" : ""), e);
             }
         }
     }
@@ -477,11 +384,6 @@ public final class AfXdpPortImpl implements AfXdpPort {
         return opts.queue;
     }
 
-    @Override
-    public boolean isClosed() {
-        return closed;
-    }
-
     /**
      * Detaches the program, closes the sockets, unmaps rings and UMEM, leaves groups.
      * Idempotent, and safe after a partial open.
@@ -489,10 +391,10 @@ public final class AfXdpPortImpl implements AfXdpPort {
     @Override
     public void close() {
         synchronized (lock) {
-            if (closed) {
+            if (isClosed()) {
                 return;
             }
-            closed = true;
+            markClosed();
             RuntimeException failure = null;
             // 1. Detach first, so no frame is redirected to a socket being torn down.
             if (program != null) {
@@ -534,13 +436,13 @@ public final class AfXdpPortImpl implements AfXdpPort {
                 failure = failure == null ? e : failure;
             }
             if (failure != null) {
-                throw new BypassException("afxdp: closing " + uri + " failed part-way (everything else was freed): " + failure, failure);
+                throw new BypassException("afxdp: closing " + uri() + " failed part-way (everything else was freed): " + failure, failure);
             }
         }
     }
 
     @Override
     public String toString() {
-        return "AfXdpPort[" + uri + (closed ? ", closed" : ", " + (zeroCopy ? "zerocopy" : "copy")) + "]";
+        return "AfXdpPort[" + uri() + (isClosed() ? ", closed" : ", " + (zeroCopy ? "zerocopy" : "copy")) + "]";
     }
 }

@@ -65,9 +65,7 @@ final class AfXdpRxQueue implements RxQueue {
 
     @Override
     public int poll(final FrameHandler handler, final int limit) {
-        if (port.closed) {
-            throw port.closedException();
-        }
+        port.checkOpen();
         final XskRingCons rx = this.rx;
         final int n = rx.peek(Math.min(limit, batch));
         if (n <= 0) {

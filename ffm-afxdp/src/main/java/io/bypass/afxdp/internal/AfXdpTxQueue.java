@@ -57,9 +57,7 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public boolean tryClaim(final int length, final FrameClaim claim) {
-        if (port.closed) {
-            throw port.closedException();
-        }
+        port.checkOpen();
         if (length < 0 || length > maxFrameLength) {
             throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrameLength);
         }
@@ -74,9 +72,7 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void commit(final long token, final int length) {
-        if (port.closed) {
-            throw port.closedException();
-        }
+        port.checkOpen();
         // A queue never owns more TX frames than the TX ring holds, so a claimed frame
         // always has a free slot.
         final long idx = tx.reserve(1);
@@ -87,17 +83,13 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void abort(final long token) {
-        if (port.closed) {
-            throw port.closedException();
-        }
+        port.checkOpen();
         free[freeCount++] = token;
     }
 
     @Override
     public int flush() {
-        if (port.closed) {
-            throw port.closedException();
-        }
+        port.checkOpen();
         final int n = committed;
         if (n > 0) {
             tx.submit();

@@ -7,8 +7,6 @@ import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
-import io.bypass.RxQueue;
-import io.bypass.TxQueue;
 import io.bypass.dpdk.DpdkContext;
 import io.bypass.dpdk.DpdkPort;
 import io.bypass.dpdk.internal.gen.Eal;
@@ -24,13 +22,13 @@ import io.bypass.dpdk.internal.gen.rte_eth_txmode;
 import io.bypass.dpdk.internal.gen.rte_eth_xstat;
 import io.bypass.dpdk.internal.gen.rte_eth_xstat_name;
 import io.bypass.net.Ipv4;
+import io.bypass.spi.AbstractPort;
 import io.bypass.udp.L2UdpEndpoint;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -51,7 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (RSS across RX queues when N &gt; 1), started; statistics copied into {@link Counters} on
  * demand. Close stops and closes the port, removes the device and frees the mempool.
  */
-public final class DpdkPortImpl implements DpdkPort {
+public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> implements DpdkPort {
     private static final System.Logger LOG = System.getLogger(DpdkPortImpl.class.getName());
 
     /** URI keys of the backend itself. */
@@ -71,31 +69,20 @@ public final class DpdkPortImpl implements DpdkPort {
     private static final int EOPNOTSUPP = 95;
     private static final int LINK_STATUS_BIT = 1 << 2; // rte_eth_link: duplex bit 0, autoneg bit 1, status bit 2 of byte 4
 
-    private final PortUri uri;
     private final String deviceName;
     private final boolean removeDevice;
     private final short portId;
-    private final int ipv4Address;
-    private final int ipv4Prefix;
-    private final int ipv4Gateway;
     private final Arena arena = Arena.ofShared();
-    private final Counters counters = new Counters();
-    private final Set<Capability> capabilities;
     private final Map<Integer, Integer> groups = new LinkedHashMap<>();
     private MemorySegment mempool = MemorySegment.NULL;
     private boolean configured;
     private boolean started;
-    private long macAddress;
-    private int mtu;
     private long txOffloads;
-    private DpdkRxQueue[] rxQueues = new DpdkRxQueue[0];
-    private DpdkTxQueue[] txQueues = new DpdkTxQueue[0];
     private MemorySegment statsSegment;
     private MemorySegment linkSegment;
     private MulticastFilter multicastFilter = MulticastFilter.MAC_LIST;
     private boolean promiscuous;
     private boolean allMulticast;
-    private volatile boolean closed;
     private Map<Integer, String> xdpSockets = Map.of();
     /** Kernel drop statistics of the net_af_packet / net_af_xdp PMD's sockets, which rte_eth_stats leaves out; or null. */
     private PmdSocketStats socketStats;
@@ -106,15 +93,12 @@ public final class DpdkPortImpl implements DpdkPort {
 
     private DpdkPortImpl(final PortUri uri, final String deviceName, final boolean removeDevice, final short portId,
                          final int ip, final int prefix, final int gateway) {
-        this.uri = uri;
+        super("dpdk", uri);
         this.deviceName = deviceName;
         this.removeDevice = removeDevice;
         this.portId = portId;
-        this.ipv4Address = ip;
-        this.ipv4Prefix = prefix;
-        this.ipv4Gateway = gateway;
-        this.capabilities = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
-            Capability.MULTICAST);
+        // From the URI; the MAC and MTU follow once the port is started.
+        identity(0, ip, prefix, gateway, 0);
         // Control-path calls of vdev PMDs name the kernel interface (ioctl by name, netlink by ifindex) in the
         // calling thread's network namespace. A thread inherits its creator's namespace, so the control thread,
         // started here on the opening thread, stays in the port's namespace whichever thread asks later;
@@ -143,7 +127,7 @@ public final class DpdkPortImpl implements DpdkPort {
         try {
             f = control.submit(task);
         } catch (final RejectedExecutionException e) {
-            throw new BypassException("dpdk: port " + deviceName + " is closed");
+            throw closedException();
         }
         try {
             return f.get();
@@ -362,6 +346,8 @@ public final class DpdkPortImpl implements DpdkPort {
         }
         final long txCapa = rte_eth_dev_info.tx_offload_capa(info);
         final long rssCapa = rte_eth_dev_info.flow_type_rss_offloads(info);
+        final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
+            Capability.MULTICAST);
 
         final MemorySegment conf = rte_eth_conf.allocate(arena);
         final long rxmode = rte_eth_conf.rxmode$offset();
@@ -380,11 +366,12 @@ public final class DpdkPortImpl implements DpdkPort {
         if ((txCapa & wantTx) == wantTx) {
             txOffloads = wantTx;
             conf.set(ValueLayout.JAVA_LONG, txmode + rte_eth_txmode.offloads$offset(), txOffloads);
-            capabilities.add(Capability.TX_CHECKSUM_OFFLOAD);
+            caps.add(Capability.TX_CHECKSUM_OFFLOAD);
         }
         if (nRx > 1 || nTx > 1) {
-            capabilities.add(Capability.MULTI_QUEUE);
+            caps.add(Capability.MULTI_QUEUE);
         }
+        capabilities(caps);
         check(Ethdev.rte_eth_dev_configure(portId, (short) nRx, (short) nTx, conf), "rte_eth_dev_configure(" + nRx + " rx, "
             + nTx + " tx queues" + (mtuParam > 0 ? ", mtu " + mtuParam : "") + ")");
         configured = true;
@@ -452,10 +439,10 @@ public final class DpdkPortImpl implements DpdkPort {
         for (int i = 0; i < 6; i++) {
             m = (m << 8) | (mac.get(ValueLayout.JAVA_BYTE, i) & 0xFF);
         }
-        macAddress = m;
         final MemorySegment mtuSeg = arena.allocate(ValueLayout.JAVA_SHORT);
-        mtu = Ethdev.rte_eth_dev_get_mtu(portId, mtuSeg) == 0 ? mtuSeg.get(ValueLayout.JAVA_SHORT, 0) & 0xFFFF
+        final int mtu = Ethdev.rte_eth_dev_get_mtu(portId, mtuSeg) == 0 ? mtuSeg.get(ValueLayout.JAVA_SHORT, 0) & 0xFFFF
             : (mtuParam > 0 ? mtuParam : 1500);
+        identity(m, ipv4Address(), ipv4PrefixLength(), ipv4Gateway(), mtu);
 
         final int dataRoom = Mbuf.RTE_MBUF_DEFAULT_BUF_SIZE() - Mbuf.RTE_PKTMBUF_HEADROOM();
         final int maxFrame = Math.min(dataRoom, mtu + 14 + 4);
@@ -463,18 +450,19 @@ public final class DpdkPortImpl implements DpdkPort {
         // two atomic operations per downcall (keeping the arena alive during the call); an automatic arena's
         // cost nothing, and the garbage collector frees them once the closed port is unreachable.
         final Arena queueArena = Arena.ofAuto();
-        rxQueues = new DpdkRxQueue[nRx];
+        final DpdkRxQueue[] rxQueues = new DpdkRxQueue[nRx];
         for (int q = 0; q < nRx; q++) {
             rxQueues[q] = new DpdkRxQueue(this, portId, q, burst, queueArena);
         }
-        txQueues = new DpdkTxQueue[nTx];
+        final DpdkTxQueue[] txQueues = new DpdkTxQueue[nTx];
         for (int q = 0; q < nTx; q++) {
             txQueues[q] = new DpdkTxQueue(this, portId, q, burst, Math.max(burst, txDesc), maxFrame, mempool, txOffloads,
                 queueArena);
         }
+        queues(rxQueues, txQueues);
         statsSegment = rte_eth_stats.allocate(arena);
         linkSegment = rte_eth_link.allocate(arena);
-        counters.refresher(this::refreshStats);
+        counters().refresher(this::refreshStats);
     }
 
     private static void sleep(final long millis) {
@@ -508,7 +496,7 @@ public final class DpdkPortImpl implements DpdkPort {
      * net_af_xdp the kernel's own statistics of the PMD's sockets are added, see {@link PmdSocketStats}.
      */
     private void refreshStats() {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
         try {
@@ -520,7 +508,7 @@ public final class DpdkPortImpl implements DpdkPort {
 
     private void copyStats() {
         synchronized (this) {
-            if (closed) {
+            if (isClosed()) {
                 return;
             }
             readStatsLocked();
@@ -535,6 +523,7 @@ public final class DpdkPortImpl implements DpdkPort {
         long other = rte_eth_stats.ierrors(statsSegment);
         long txInvalid = rte_eth_stats.oerrors(statsSegment);
         long fillEmpty = 0;
+        final Counters counters = counters();
         final PmdSocketStats kernel = socketStats;
         if (kernel != null) {
             kernel.read();
@@ -553,93 +542,6 @@ public final class DpdkPortImpl implements DpdkPort {
         counters.set(Counter.DROP_RX_OTHER, other);
         counters.set(Counter.DROP_NO_BUFFER, rte_eth_stats.rx_nombuf(statsSegment));
         counters.set(Counter.DROP_TX_INVALID, txInvalid);
-    }
-
-    void checkOpen() {
-        if (closed) {
-            throw new BypassException("dpdk: port " + deviceName + " is closed");
-        }
-    }
-
-    boolean closedFlag() {
-        return closed;
-    }
-
-    Counters countersInternal() {
-        return counters;
-    }
-
-    @Override
-    public String backend() {
-        return "dpdk";
-    }
-
-    @Override
-    public PortUri uri() {
-        return uri;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return Collections.unmodifiableSet(capabilities);
-    }
-
-    @Override
-    public int rxQueueCount() {
-        return rxQueues.length;
-    }
-
-    @Override
-    public int txQueueCount() {
-        return txQueues.length;
-    }
-
-    @Override
-    public RxQueue rxQueue(final int id) {
-        checkOpen();
-        if (id < 0 || id >= rxQueues.length) {
-            throw new IllegalArgumentException("rx queue " + id + " outside 0.." + (rxQueues.length - 1));
-        }
-        return rxQueues[id];
-    }
-
-    @Override
-    public TxQueue txQueue(final int id) {
-        checkOpen();
-        if (id < 0 || id >= txQueues.length) {
-            throw new IllegalArgumentException("tx queue " + id + " outside 0.." + (txQueues.length - 1));
-        }
-        return txQueues[id];
-    }
-
-    @Override
-    public Counters counters() {
-        return counters;
-    }
-
-    @Override
-    public long macAddress() {
-        return macAddress;
-    }
-
-    @Override
-    public int ipv4Address() {
-        return ipv4Address;
-    }
-
-    @Override
-    public int ipv4PrefixLength() {
-        return ipv4Prefix;
-    }
-
-    @Override
-    public int ipv4Gateway() {
-        return ipv4Gateway;
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
     }
 
     @Override
@@ -835,19 +737,14 @@ public final class DpdkPortImpl implements DpdkPort {
         final int rc = Ethdev.rte_eth_tx_done_cleanup(portId, (short) queue, 0);
         if (rc == -EOPNOTSUPP) {
             // net_af_xdp has no tx_done_cleanup but reclaims its completion ring on every tx burst, even an empty one.
-            txQueues[queue].emptyBurst();
+            txQueue(queue).emptyBurst();
         }
         return rc;
     }
 
     @Override
-    public boolean isClosed() {
-        return closed;
-    }
-
-    @Override
     public void close() {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
         final String failure;
@@ -871,21 +768,21 @@ public final class DpdkPortImpl implements DpdkPort {
     }
 
     private String closeLocked(final Throwable during) {
-        if (closed) {
+        if (isClosed()) {
             return null;
         }
         if (started && !abandoned) {
             // Last read while the PMD's sockets are still open: drops up to the close stay counted.
             readStatsLocked();
         }
-        closed = true;
+        markClosed();
         final StringBuilder failures = new StringBuilder();
-        for (final DpdkTxQueue q : txQueues) {
-            q.release();
+        for (int q = 0; q < txQueueCount(); q++) {
+            txQueueAt(q).release();
         }
         if (abandoned) {
             XskLeakGuard.closeLeaked(xdpSockets);
-            counters.refresher(null);
+            counters().refresher(null);
             arena.close(); // the mempool stays: the abandoned PMD may still point into it
             return null;
         }
@@ -921,7 +818,7 @@ public final class DpdkPortImpl implements DpdkPort {
             Mbuf.rte_mempool_free(mempool);
             mempool = MemorySegment.NULL;
         }
-        counters.refresher(null);
+        counters().refresher(null);
         arena.close();
         if (during != null && !failures.isEmpty()) {
             during.addSuppressed(new BypassException("dpdk: cleanup after the failed open: " + failures));

@@ -37,7 +37,7 @@ final class DpdkRxQueue implements RxQueue {
 
     DpdkRxQueue(final DpdkPortImpl port, final short portId, final int id, final int burst, final Arena arena) {
         this.port = port;
-        this.counters = port.countersInternal();
+        this.counters = port.counters();
         this.portId = portId;
         this.queueId = (short) id;
         this.id = id;

@@ -58,7 +58,7 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     DpdkTxQueue(final DpdkPortImpl port, final short portId, final int id, final int refill, final int capacity,
                 final int maxFrameLength, final MemorySegment mempool, final long txOffloads, final Arena arena) {
         this.port = port;
-        this.counters = port.countersInternal();
+        this.counters = port.counters();
         this.portId = portId;
         this.queueId = (short) id;
         this.id = id;

@@ -3,14 +3,11 @@ package io.bypass.efvi.internal;
 import io.bypass.BypassException;
 import io.bypass.BypassUriException;
 import io.bypass.Capability;
-import io.bypass.Counters;
 import io.bypass.FlowRule;
-import io.bypass.Port;
 import io.bypass.PortUri;
-import io.bypass.RxQueue;
-import io.bypass.TxQueue;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
+import io.bypass.spi.AbstractPort;
 import io.bypass.udp.L2UdpEndpoint;
 
 import java.io.IOException;
@@ -27,7 +24,6 @@ import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
@@ -45,35 +41,24 @@ import java.util.Set;
  * from two threads is safe. {@link #close()} must not race them: close after the polling
  * threads have stopped, or from the polling thread.
  */
-public final class EfviPortImpl implements Port {
+public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     /** Size of one registered packet buffer (ef_vi's documented packet buffer size). */
     static final int BUF_SIZE = 2048;
     /** Ours, plus the UDP layer's ({@code openUdp} hands the same URI to both). */
     private static final Set<String> KNOWN = union(Set.of("rxRing", "txRing", "buffers"), L2UdpEndpoint.URI_PARAMETERS);
 
-    private final PortUri uri;
     private final String iface;
-    private final Counters counters = new Counters();
     private final Arena arena = Arena.ofShared();
     private final Map<FlowRule, int[]> filters = new HashMap<>();
     private final Map<Integer, MembershipKey> groups = new HashMap<>();
     private MemorySegment handle = MemorySegment.NULL;
     private DatagramChannel igmpSocket;
     private NetworkInterface nif;
-    private Set<Capability> capabilities = Set.of();
     /** Also the lock for every ef_vi call on the VI (see {@link EventQueue}). */
     private Object viLock = new Object();
-    private EfviRxQueue rx;
-    private EfviTxQueue tx;
-    private long mac;
-    private int ipv4;
-    private int prefixLength;
-    private int gateway;
-    private int mtu;
-    private volatile boolean closed;
 
     private EfviPortImpl(final PortUri uri) {
-        this.uri = uri;
+        super("efvi", uri);
         this.iface = uri.target();
     }
 
@@ -139,6 +124,7 @@ public final class EfviPortImpl implements Port {
     }
 
     private void setUp() {
+        final PortUri uri = uri();
         if (iface.isEmpty()) {
             throw new BypassUriException(uri.text(), "missing interface: efvi:IFACE, e.g. efvi:ens1f0");
         }
@@ -187,13 +173,14 @@ public final class EfviPortImpl implements Port {
         final int prefix = EfviShim.bypass_efvi_rx_prefix_len(handle);
         final boolean onload = EfviNative.libKind() == EfviShim.BYPASS_EFVI_LIB_ONLOAD();
         final boolean hwTimestamps = onload && EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0;
-        final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters);
+        final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters());
         viLock = events;
-        rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
-        tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
-            Math.min(BUF_SIZE, mtu + 18));
+        final EfviRxQueue rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
+        final EfviTxQueue tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
+            Math.min(BUF_SIZE, mtu() + 18));
         events.txQueue(tx);
         rx.fill(rxBuffers);
+        queues(new EfviRxQueue[] {rx}, new EfviTxQueue[] {tx});
 
         try {
             // IGMP stays with the kernel: memberships on this socket make it report and answer queries.
@@ -206,20 +193,21 @@ public final class EfviPortImpl implements Port {
         if (hwTimestamps) {
             caps.add(Capability.HARDWARE_TIMESTAMPS);
         }
-        capabilities = Collections.unmodifiableSet(caps);
+        capabilities(caps);
     }
 
     private void readInterface() {
         try {
+            long mac = 0;
             final byte[] hw = nif.getHardwareAddress();
             if (hw != null && hw.length == 6) {
-                long m = 0;
                 for (final byte b : hw) {
-                    m = (m << 8) | (b & 0xFF);
+                    mac = (mac << 8) | (b & 0xFF);
                 }
-                mac = m;
             }
-            mtu = nif.getMTU();
+            final int mtu = nif.getMTU();
+            int ipv4 = 0;
+            int prefixLength = 0;
             for (final InterfaceAddress a : nif.getInterfaceAddresses()) {
                 if (a.getAddress() instanceof Inet4Address v4) {
                     ipv4 = Ipv4.fromBytes(v4.getAddress());
@@ -227,7 +215,7 @@ public final class EfviPortImpl implements Port {
                     break;
                 }
             }
-            gateway = readGateway(iface);
+            identity(mac, ipv4, prefixLength, readGateway(iface), mtu);
         } catch (final IOException e) {
             throw new BypassException("efvi: cannot read " + iface + "'s addresses: " + e.getMessage(), e);
         }
@@ -257,85 +245,6 @@ public final class EfviPortImpl implements Port {
         }
     }
 
-    void ensureOpen() {
-        if (closed) {
-            throw new BypassException("efvi port " + iface + " is closed");
-        }
-    }
-
-    @Override
-    public String backend() {
-        return "efvi";
-    }
-
-    @Override
-    public PortUri uri() {
-        return uri;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return capabilities;
-    }
-
-    @Override
-    public int rxQueueCount() {
-        return 1;
-    }
-
-    @Override
-    public int txQueueCount() {
-        return 1;
-    }
-
-    @Override
-    public RxQueue rxQueue(final int id) {
-        ensureOpen();
-        if (id != 0) {
-            throw new IllegalArgumentException("efvi ports have one RX queue (0), not " + id);
-        }
-        return rx;
-    }
-
-    @Override
-    public TxQueue txQueue(final int id) {
-        ensureOpen();
-        if (id != 0) {
-            throw new IllegalArgumentException("efvi ports have one TX queue (0), not " + id);
-        }
-        return tx;
-    }
-
-    @Override
-    public Counters counters() {
-        return counters;
-    }
-
-    @Override
-    public long macAddress() {
-        return mac;
-    }
-
-    @Override
-    public int ipv4Address() {
-        return ipv4;
-    }
-
-    @Override
-    public int ipv4PrefixLength() {
-        return prefixLength;
-    }
-
-    @Override
-    public int ipv4Gateway() {
-        return gateway;
-    }
-
-    @Override
-    public int mtu() {
-        return mtu;
-    }
-
     /**
      * {@inheritDoc}
      *
@@ -344,8 +253,8 @@ public final class EfviPortImpl implements Port {
      */
     @Override
     public synchronized void addFlow(final int rxQueueId, final FlowRule rule) {
-        ensureOpen();
-        checkQueue(rxQueueId);
+        checkOpen();
+        checkRxQueueId(rxQueueId);
         final FlowRule key = effective(rule);
         final int[] cookie = filters.get(key);
         if (cookie != null) {
@@ -369,8 +278,8 @@ public final class EfviPortImpl implements Port {
 
     @Override
     public synchronized void removeFlow(final int rxQueueId, final FlowRule rule) {
-        ensureOpen();
-        checkQueue(rxQueueId);
+        checkOpen();
+        checkRxQueueId(rxQueueId);
         final FlowRule key = effective(rule);
         final int[] cookie = filters.get(key);
         if (cookie == null) {
@@ -400,18 +309,12 @@ public final class EfviPortImpl implements Port {
     }
 
     private FlowRule effective(final FlowRule rule) {
-        return rule.destinationAddress() == 0 ? new FlowRule(ipv4, rule.destinationPort()) : rule;
-    }
-
-    private static void checkQueue(final int rxQueueId) {
-        if (rxQueueId != 0) {
-            throw new IllegalArgumentException("efvi ports have one RX queue (0), not " + rxQueueId);
-        }
+        return rule.destinationAddress() == 0 ? new FlowRule(ipv4Address(), rule.destinationPort()) : rule;
     }
 
     @Override
     public synchronized void joinMulticast(final int group) {
-        ensureOpen();
+        checkOpen();
         if (!Ipv4.isMulticast(group)) {
             throw new IllegalArgumentException(Ipv4.toString(group) + " is not a multicast group");
         }
@@ -428,7 +331,7 @@ public final class EfviPortImpl implements Port {
 
     @Override
     public synchronized void leaveMulticast(final int group) {
-        ensureOpen();
+        checkOpen();
         final MembershipKey key = groups.remove(group);
         if (key == null) {
             throw new BypassException("efvi: " + Ipv4.toString(group) + " was not joined on " + iface);
@@ -445,13 +348,8 @@ public final class EfviPortImpl implements Port {
      */
     @Override
     public long resolveNeighbour(final int ipv4Address) {
-        ensureOpen();
+        checkOpen();
         return EfviShim.bypass_efvi_neigh_resolve(handle, ipv4Address);
-    }
-
-    @Override
-    public boolean isClosed() {
-        return closed;
     }
 
     /**
@@ -461,10 +359,10 @@ public final class EfviPortImpl implements Port {
      */
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (isClosed()) {
             return;
         }
-        closed = true;
+        markClosed();
         if (!handle.equals(MemorySegment.NULL)) {
             for (final int[] cookie : filters.values()) {
                 deleteFilter(cookie);

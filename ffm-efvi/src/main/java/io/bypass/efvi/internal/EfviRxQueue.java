@@ -94,7 +94,7 @@ final class EfviRxQueue implements RxQueue {
 
     @Override
     public int poll(final FrameHandler handler, final int limit) {
-        port.ensureOpen();
+        port.checkOpen();
         if (limit < 1) {
             throw new IllegalArgumentException("limit " + limit + " < 1");
         }

@@ -57,7 +57,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public boolean tryClaim(final int length, final FrameClaim claim) {
-        port.ensureOpen();
+        port.checkOpen();
         if (length < 0 || length > maxFrame) {
             throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrame);
         }
@@ -75,7 +75,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void commit(final long token, final int length) {
-        port.ensureOpen();
+        port.checkOpen();
         final int id = (int) token;
         if (length < 14) {
             // Not a frame the NIC could send; give the buffer back and count it.
@@ -91,7 +91,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public void abort(final long token) {
-        port.ensureOpen();
+        port.checkOpen();
         synchronized (events) {
             free[freeCount++] = (int) token;
         }
@@ -109,7 +109,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
 
     @Override
     public int flush() {
-        port.ensureOpen();
+        port.checkOpen();
         int sent = 0;
         if (pending > 0) {
             synchronized (events) { // ef_vi calls on one VI never run concurrently
