@@ -69,6 +69,15 @@ public class BackendBenchmark {
          */
         @Setup(Level.Trial)
         public void setup() throws Exception {
+            try {
+                open();
+            } catch (final Exception | Error e) {
+                tearDown(); // JMH does not tear down a state whose setup threw: do not leak namespaces
+                throw e;
+            }
+        }
+
+        private void open() throws Exception {
             final BackendProvider p = Bypass.backend(backend);
             if (p == null || !p.isAvailable()) {
                 throw new IllegalStateException("backend " + backend + " unavailable: "
