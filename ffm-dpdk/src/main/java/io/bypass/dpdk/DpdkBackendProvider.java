@@ -34,6 +34,10 @@ import io.bypass.udp.UdpEndpoint;
  *   <li>and the UDP layer's: {@code queue}, {@code port}, {@code ttl}, {@code mcast_ttl}, {@code igmp}</li>
  * </ul>
  *
+ * <p>Opening a port keeps your thread's CPU affinity: the EAL pins the thread that starts it
+ * (the first port's opener) to its main lcore's CPUs, and Bypass restores the affinity that
+ * thread had, so a polling thread pinned before the open stays pinned (see {@link DpdkContext}).
+ *
  * <p>Open a vdev port on a thread inside the network namespace of its interface: the device is
  * probed on the opening thread. Needs root (or CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN,
  * CAP_IPC_LOCK) and the DPDK 22.11 runtime ({@code apt-get install dpdk}).

@@ -20,10 +20,15 @@ import java.util.List;
  * try (Port port = Bypass.open("dpdk:0000:03:00.0?ip=10.0.0.1/24")) { ... }
  * }</pre>
  *
- * <p>Threads: {@code rte_eal_init} pins the thread that calls it (the one opening the
- * first port) to the main lcore's CPU set. The default {@link #lcores()} is a single lcore
- * allowed to float on every CPU this process may use, so that JVM thread is not pinned
- * unexpectedly; pin your polling thread yourself (or give an lcore list) for low jitter.
+ * <p>Threads: opening a port keeps your thread's CPU affinity. {@code rte_eal_init} pins the
+ * thread that calls it (the one opening the first port, or calling
+ * {@link DpdkBackendProvider#initialiseEal(DpdkContext)}) to the main lcore's CPU set; Bypass
+ * restores the affinity that thread had before, so pin your polling thread before or after
+ * opening, as you like. Device hotplug (later ports) and the per-thread registration a queue
+ * makes on its first poll ({@code rte_thread_register}) leave affinities alone. The default
+ * {@link #lcores()} is a single lcore floating on every CPU this process may use; it names
+ * the main lcore, not the CPU your threads run on. A port's control thread is created by the
+ * opening thread and inherits its affinity (it is idle except for control calls).
  */
 public final class DpdkContext {
     /** System property with further EAL arguments (space separated), appended after {@link #ealArg(String)}'s. */

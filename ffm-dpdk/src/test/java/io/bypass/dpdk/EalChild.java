@@ -5,7 +5,7 @@ import java.io.IOException;
 /**
  * A separate JVM for {@link DpdkErrorTest}: starts an EAL with a given file prefix. {@code hold}
  * prints READY and keeps the EAL until its stdin closes; {@code try} prints STARTED or
- * FAILED: with the exception's message.
+ * FAILED: with the exception's message. Also runs {@link DpdkAffinityTest}'s check, which must start the EAL.
  */
 public final class EalChild {
     private EalChild() {
@@ -13,11 +13,17 @@ public final class EalChild {
 
     /**
      * @param args prefix, then {@code hold}, {@code try}, or {@code lcores} (try with the EAL --lcores in the third argument),
-     *             or {@code open} (open the URI in the third argument)
+     *             or {@code open} (open the URI in the third argument), or {@code affinity} (see {@link AffinityCheck})
      * @throws IOException reading stdin
+     * @throws InterruptedException if interrupted in the affinity check
      */
-    public static void main(final String[] args) throws IOException {
+    public static void main(final String[] args) throws IOException, InterruptedException {
         try {
+            if (args[1].equals("affinity")) {
+                System.out.println(AffinityCheck.run());
+                System.out.flush();
+                System.exit(0);
+            }
             if (args[1].equals("open")) {
                 io.bypass.Bypass.open(args[2]).close();
                 System.out.println("OPENED");

@@ -22,6 +22,11 @@ import java.util.List;
  * Devices are probed and removed here with {@code rte_dev_probe} and
  * {@code rte_eal_hotplug_remove}, on the caller's thread, so a vdev opened from a thread in
  * another network namespace finds that namespace's interface.
+ *
+ * <p>The calling thread keeps its CPU affinity: {@code rte_eal_init} pins it to the main
+ * lcore's CPU set, and {@link #ensureStarted} restores the set it had before. Hotplug
+ * ({@code rte_dev_probe}) and {@code rte_thread_register} leave the caller's affinity alone
+ * (DPDK 22.11 only records it; checked by DpdkAffinityTest).
  */
 public final class EalRuntime {
     /** Remedy for privilege failures. */
@@ -93,9 +98,18 @@ public final class EalRuntime {
             argv.setAtIndex(ValueLayout.ADDRESS, i, arena.allocateFrom(args.get(i)));
         }
         argv.setAtIndex(ValueLayout.ADDRESS, args.size(), MemorySegment.NULL);
+        // rte_eal_init pins this thread to the main lcore's CPU set (all allowed CPUs by default); give the
+        // caller back the affinity it had, so a polling thread pinned before its first port stays pinned.
+        final byte[] affinity = ThreadAffinity.get();
         final int rc = Eal.rte_eal_init(args.size(), argv);
+        final int err = rc < 0 ? Rte.errno() : 0;
+        final int restore = ThreadAffinity.set(affinity);
+        if (restore != 0) {
+            System.getLogger("io.bypass.dpdk").log(System.Logger.Level.WARNING, "dpdk: could not restore the CPU affinity "
+                + "({0}) of thread {1} after rte_eal_init: errno {2}; it now runs on CPUs {3}", ThreadAffinity.toList(affinity),
+                Thread.currentThread().getName(), restore, ThreadAffinity.toList(ThreadAffinity.get()));
+        }
         if (rc < 0) {
-            final int err = Rte.errno();
             final String message = "rte_eal_init(" + String.join(" ", args) + ") failed: " + Rte.strerror(err)
                 + " (the EAL log on stderr has the details)";
             // DPDK lets rte_eal_init run again only after an argument error.
