@@ -38,6 +38,14 @@ import io.bypass.udp.UdpEndpoint;
  * (the first port's opener) to its main lcore's CPUs, and Bypass restores the affinity that
  * thread had, so a polling thread pinned before the open stays pinned (see {@link DpdkContext}).
  *
+ * <p>net_af_xdp attaches its own XDP program ({@code xsk_def_prog}, by netlink, without a
+ * bpf_link) and detaches it on {@link Port#close()}. A JVM killed with an open port (SIGKILL,
+ * or a crash: no close, no shutdown hook) leaves that program attached. Opening net_af_xdp on
+ * an interface that has an XDP program no port of this process attached is refused with a
+ * message naming the program, because it cannot be told apart from a live process's; if
+ * nothing needs it, remove it with {@code ip link set dev IFACE xdp off} (in the interface's
+ * network namespace) and open again. Stop applications with SIGTERM so they can close.
+ *
  * <p>Open a vdev port on a thread inside the network namespace of its interface: the device is
  * probed on the opening thread. Needs root (or CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN,
  * CAP_IPC_LOCK) and the DPDK 22.11 runtime ({@code apt-get install dpdk}).

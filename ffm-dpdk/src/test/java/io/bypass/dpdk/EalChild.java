@@ -13,7 +13,8 @@ public final class EalChild {
 
     /**
      * @param args prefix, then {@code hold}, {@code try}, or {@code lcores} (try with the EAL --lcores in the third argument),
-     *             or {@code open} (open the URI in the third argument), or {@code affinity} (see {@link AffinityCheck})
+     *             or {@code open} (open the URI in the third argument), {@code hold-open} (open it and keep it
+     *             open until stdin closes), or {@code affinity} (see {@link AffinityCheck})
      * @throws IOException reading stdin
      * @throws InterruptedException if interrupted in the affinity check
      */
@@ -22,6 +23,16 @@ public final class EalChild {
             if (args[1].equals("affinity")) {
                 System.out.println(AffinityCheck.run());
                 System.out.flush();
+                System.exit(0);
+            }
+            if (args[1].equals("hold-open")) {
+                try (io.bypass.Port port = io.bypass.Bypass.open(args[2])) {
+                    System.out.println("OPENED " + port);
+                    System.out.flush();
+                    while (System.in.read() >= 0) {
+                        // keep the port open until the parent closes our stdin (or kills us)
+                    }
+                }
                 System.exit(0);
             }
             if (args[1].equals("open")) {

@@ -66,6 +66,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private static final AtomicInteger POOL_SEQUENCE = new AtomicInteger();
     /** Ports open and close one at a time: device names, hotplug and the XSK leak guard's view of the fds. */
     private static final Object OPEN_LOCK = new Object();
+    /** Open net_af_xdp ports of this process per interface (netns/iface, see XdpAttachment.key); under OPEN_LOCK. */
+    private static final Map<String, Integer> OWN_XDP = new java.util.HashMap<>();
     private static final int EOPNOTSUPP = 95;
     private static final int LINK_STATUS_BIT = 1 << 2; // rte_eth_link: duplex bit 0, autoneg bit 1, status bit 2 of byte 4
 
@@ -84,6 +86,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private boolean promiscuous;
     private boolean allMulticast;
     private Map<Integer, String> xdpSockets = Map.of();
+    /** This port's entry in OWN_XDP, or null. */
+    private String xdpKey;
     /** Kernel drop statistics of the net_af_packet / net_af_xdp PMD's sockets, which rte_eth_stats leaves out; or null. */
     private PmdSocketStats socketStats;
     /** Set when closing the device would crash DPDK (see the net_af_xdp queue setup failure). */
@@ -270,6 +274,11 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         // Reuse a port the EAL probed at start (PCI allowlist), else hotplug the device now, on this thread.
         short portId = findPort(name);
         boolean probedHere = false;
+        final String xdpIface = name.startsWith("net_af_xdp") ? devarg(devargs, "iface") : null;
+        final String xdpKey = xdpIface == null ? null : XdpAttachment.key(xdpIface);
+        if (portId < 0 && xdpIface != null && !OWN_XDP.containsKey(xdpKey)) {
+            refuseForeignXdp(xdpIface);
+        }
         if (portId < 0) {
             EalRuntime.probe(devargs, name);
             probedHere = true;
@@ -291,6 +300,10 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
                 port.socketStats = PmdSocketStats.afPacket(packetBefore, XskLeakGuard.sockets(PmdSocketStats.AF_PACKET),
                     devarg(devargs, "iface"), port.arena);
             }
+            if (xdpKey != null) {
+                OWN_XDP.merge(xdpKey, 1, Integer::sum);
+                port.xdpKey = xdpKey;
+            }
             if ((xdpBefore != null || packetBefore != null) && port.socketStats == null) {
                 LOG.log(System.Logger.Level.WARNING, "dpdk: found none of the sockets {0} opened, so the kernel''s drops on "
                     + "them (ring full) are not counted", name);
@@ -307,6 +320,22 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             if (!probedHere) {
                 LOG.log(System.Logger.Level.DEBUG, "dpdk: port {0} was probed at EAL start", name);
             }
+        }
+    }
+
+    /**
+     * Refuses to open net_af_xdp on an interface that already has an XDP program this process did
+     * not attach. The usual one is net_af_xdp's own, left by a JVM killed (SIGKILL) with an open
+     * port; it cannot be told apart from a live process's program, so it is never removed here.
+     */
+    private static void refuseForeignXdp(final String iface) {
+        final String attached = XdpAttachment.attachedProgram(iface);
+        if (attached != null) {
+            throw new BypassException("dpdk: an XDP program (" + attached + ") is already attached to " + iface
+                + " and no port of this process put it there; net_af_xdp would share or replace it. If it was left by a "
+                + "process killed with an open port (SIGKILL runs no close), remove it with 'ip link set dev " + iface
+                + " xdp off' (in the interface's network namespace) and open the port again; if another program needs "
+                + "it, use another interface");
         }
     }
 
@@ -808,6 +837,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         final int leaked = XskLeakGuard.closeLeaked(xdpSockets);
         if (leaked > 0) {
             LOG.log(System.Logger.Level.DEBUG, "dpdk: closed {0} AF_XDP socket(s) net_af_xdp left open", leaked);
+        }
+        if (xdpKey != null) {
+            OWN_XDP.computeIfPresent(xdpKey, (k, n) -> n > 1 ? n - 1 : null);
         }
         if (isAfXdp()) {
             // The kernel unbinds a closed AF_XDP socket from its queue in deferred work; give it time, so a port
