@@ -25,8 +25,13 @@ import java.util.Map;
  * <pre>
  * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong]
  *           [--no-jmh] [--no-net] [--repeats N] [--duration-ms N] [--warmup-ms N]
- *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR]
+ *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  * </pre>
+ *
+ * With {@code --nics}, the network harness runs on two existing interfaces (two NIC ports
+ * cabled back to back, two VFs) instead of its own veth pair: they are moved into the
+ * harness's namespaces for the run, so their traffic and addresses are gone meanwhile,
+ * and given back afterwards (also on Ctrl-C / SIGTERM).
  */
 public final class BenchMain {
     private BenchMain() {
@@ -51,6 +56,7 @@ public final class BenchMain {
         Boolean udpVariants;
         Path out;
         String command = "bin/bench";
+        String nics;
 
         static Options parse(final String[] args) {
             final Options o = new Options();
@@ -73,6 +79,7 @@ public final class BenchMain {
                     case "--payload" -> o.payload = Integer.parseInt(value(args, ++i, a));
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--command" -> o.command = value(args, ++i, a);
+                    case "--nics" -> o.nics = value(args, ++i, a);
                     case "--cpus" -> {
                         final String[] c = value(args, ++i, a).split(",");
                         o.cpuA = Integer.parseInt(c[0]);
@@ -114,9 +121,24 @@ public final class BenchMain {
             (help ? System.out : System.err).println((help ? "" : e.getMessage() + "\n")
                 + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong] [--no-jmh] [--no-net]\n"
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
-                + "                 [--udp-variants] [--out DIR]");
+                + "                 [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
+                + "  --nics A,B  run the network harness on two existing interfaces (e.g. two NIC ports cabled back to\n"
+                + "              back, two VFs) instead of a veth pair. They must be DEDICATED to the benchmark while it\n"
+                + "              runs: they are moved into the harness's namespaces (their traffic, addresses and routes\n"
+                + "              are taken away), and moved back with their up/down state, MTU and addresses restored\n"
+                + "              at the end (also on error, Ctrl-C, SIGTERM; not on SIGKILL). Refused: loopback, the\n"
+                + "              same interface twice, the interface of the default route, and non-root users.");
             System.exit(help ? 0 : 2);
             return;
+        }
+        if (o.nics != null && o.net) {
+            try {
+                io.bypass.bench.internal.NicTopology.validate(o.nics);
+            } catch (final IllegalArgumentException e) {
+                System.err.println("bench: " + e.getMessage());
+                System.exit(2);
+                return;
+            }
         }
         final Path dir = run(o);
         System.out.println("report: " + dir.resolve("report.md"));
@@ -188,19 +210,21 @@ public final class BenchMain {
         }
         List<Measurement> measurements = List.of();
         String nic = "veth pair between two network namespaces created by the harness";
+        String driver = "veth (virtual Ethernet, kernel driver 'veth')";
         if (o.net && !backends.isEmpty()) {
             final NetHarness harness = new NetHarness(new NetHarness.Config(backends, o.scenarios, udpVariants, warmup, duration,
                 repeats, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
-                dir.resolve("work")));
+                dir.resolve("work"), o.nics));
             measurements = harness.run();
             notes.addAll(harness.notes());
             settings.put("rx_generator", harness.generatorLabel());
             settings.put("tx_sink", "kernel UDP socket bound in namespace B, never read");
             settings.put("pingpong_peer", "the same implementation echoing in namespace B");
-            nic = "veth pair " + harness.topology().ifaceA() + " <-> " + harness.topology().ifaceB()
-                + " (two namespaces, TX checksum offload off, static neighbours)";
+            nic = harness.topology().describe();
+            driver = harness.topology().driverFacts();
         }
-        final Map<String, String> facts = HostFacts.collect(pinning, nic, "veth (virtual Ethernet, kernel driver 'veth')");
+        final Map<String, String> facts = HostFacts.collect(pinning, nic, driver);
+        facts.put("named NICs", o.nics != null && o.net ? "yes (--nics " + o.nics + ")" : "no (veth pair)");
         Report.write(dir, o.command, started, facts, settings, measurements, scores, notes);
         return dir;
     }

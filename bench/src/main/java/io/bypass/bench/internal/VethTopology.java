@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * the other, so no ARP happens during a measurement. {@link #close()} deletes both
  * namespaces, which removes the veth pair. Nothing is added to the root namespace.
  */
-public final class VethTopology implements AutoCloseable {
+public final class VethTopology implements Topology {
     private static final Pattern MAC = Pattern.compile("link/ether ([0-9a-f:]{17})");
 
     private final String nsA;
@@ -106,41 +106,49 @@ public final class VethTopology implements AutoCloseable {
     }
 
     /** @return namespace A (device under test) */
+    @Override
     public String nsA() {
         return nsA;
     }
 
     /** @return namespace B (peer: generator, sink, reflector) */
+    @Override
     public String nsB() {
         return nsB;
     }
 
     /** @return the veth end in A */
+    @Override
     public String ifaceA() {
         return ifaceA;
     }
 
     /** @return the veth end in B */
+    @Override
     public String ifaceB() {
         return ifaceB;
     }
 
     /** @return A's IPv4 address as text */
+    @Override
     public String addressA() {
         return addressA;
     }
 
     /** @return B's IPv4 address as text */
+    @Override
     public String addressB() {
         return addressB;
     }
 
     /** @return A's MAC as text */
+    @Override
     public String macA() {
         return macA;
     }
 
     /** @return B's MAC as text */
+    @Override
     public String macB() {
         return macB;
     }
@@ -158,9 +166,19 @@ public final class VethTopology implements AutoCloseable {
         }
     }
 
+    @Override
+    public String describe() {
+        return "veth pair " + ifaceA + " <-> " + ifaceB + " (two namespaces, TX checksum offload off, static neighbours)";
+    }
+
+    @Override
+    public String driverFacts() {
+        return "veth (virtual Ethernet, kernel driver 'veth')";
+    }
+
     /** Deletes both namespaces (and so the veth pair). Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

@@ -3,6 +3,8 @@ package io.bypass.bench.net;
 import io.bypass.Bypass;
 import io.bypass.spi.BackendProvider;
 import io.bypass.bench.internal.NativeBuild;
+import io.bypass.bench.internal.NicTopology;
+import io.bypass.bench.internal.Topology;
 import io.bypass.bench.internal.VethTopology;
 import org.HdrHistogram.Histogram;
 
@@ -20,7 +22,9 @@ import java.util.regex.Pattern;
 
 /**
  * Packet rates (RX, TX) and ping-pong round trips of each Java backend and of its C
- * baseline, on one veth pair between two namespaces this harness creates and removes.
+ * baseline, on one veth pair between two namespaces this harness creates and removes, or
+ * on two interfaces the user names ({@link Config#nics()}), moved into those namespaces
+ * for the run and given back afterwards ({@link NicTopology}).
  *
  * <ul>
  *   <li>rx: a kernel-socket generator (C, sendmmsg) in B blasts UDP at A; the device under
@@ -55,16 +59,17 @@ public final class NetHarness {
      * @param javaCommand the java launcher
      * @param jvmProps    -D options passed to worker JVMs (e.g. bypass.efvi.libciul)
      * @param workDir     logs, samples and compiled baselines go here
+     * @param nics        "IFACE_A,IFACE_B" to run on two existing interfaces instead of a veth pair, or null
      */
     public record Config(List<String> backends, List<String> scenarios, boolean udpVariants, int warmupMs, int durationMs,
                          int repeats, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
-                         List<String> jvmProps, Path workDir) {
+                         List<String> jvmProps, Path workDir, String nics) {
     }
 
     private final Config config;
     private final List<String> notes = new ArrayList<>();
     private NativeBuild natives;
-    private VethTopology topology;
+    private Topology topology;
     private int runCounter;
 
     /**
@@ -80,7 +85,7 @@ public final class NetHarness {
     }
 
     /** @return the topology used (valid after {@link #run()} started) */
-    public VethTopology topology() {
+    public Topology topology() {
         return topology;
     }
 
@@ -110,7 +115,18 @@ public final class NetHarness {
         natives = NativeBuild.build(config.workDir().resolve("native"));
         natives.failures().forEach((k, v) -> notes.add("C baseline " + k + " did not build: " + v));
         final List<Measurement> all = new ArrayList<>();
-        topology = VethTopology.create();
+        topology = config.nics() != null ? NicTopology.create(config.nics()) : VethTopology.create();
+        // Ctrl-C or SIGTERM: named NICs must still go back to the root namespace, and no namespace may stay behind
+        final Topology created = topology;
+        final Thread hook = new Thread(() -> {
+            try {
+                stopWorkers();
+                created.close();
+            } catch (final RuntimeException e) {
+                System.err.println("[net] cleanup on exit failed: " + e.getMessage());
+            }
+        }, "bench-topology-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
             final Side a = new Side(topology.nsA(), topology.ifaceA(), topology.addressA(), topology.macA(), PORT_A, config.cpuA());
             final Side b = new Side(topology.nsB(), topology.ifaceB(), topology.addressB(), topology.macB(), PORT_B, config.cpuB());
@@ -165,9 +181,31 @@ public final class NetHarness {
                 }
             }
         } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (final IllegalStateException shuttingDown) {
+                // the hook is running or will run; close() is idempotent
+            }
             topology.close();
+            if (topology instanceof NicTopology nic && !nic.restoreProblems().isEmpty()) {
+                notes.add("--nics: not fully restored after the run: " + String.join("; ", nic.restoreProblems()));
+            }
         }
         return all;
+    }
+
+    /** On Ctrl-C/SIGTERM: workers still running would keep AF_XDP sockets and XDP programs on the interfaces. */
+    private static void stopWorkers() {
+        final List<ProcessHandle> children = ProcessHandle.current().descendants().toList();
+        children.forEach(ProcessHandle::destroy);
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        for (final ProcessHandle child : children) {
+            try {
+                child.onExit().get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (final Exception e) {
+                child.destroyForcibly();
+            }
+        }
     }
 
     private List<Impl> impls(final String backend) {
@@ -371,7 +409,7 @@ public final class NetHarness {
     /**
      * XDP programs and AF_XDP bindings go away asynchronously after a process exits; the next run needs
      * them gone. If one stays (a peer killed before it could detach), it is removed: these are the
-     * harness's own interfaces in its own namespaces.
+     * harness's own interfaces (or NICs lent to it with --nics) in its own namespaces.
      */
     private void awaitNoXdp(final Side side) {
         final long deadline = System.nanoTime() + 3_000_000_000L;
