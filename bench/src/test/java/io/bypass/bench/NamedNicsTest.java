@@ -104,7 +104,7 @@ class NamedNicsTest {
             }
             assertFalse(md.contains("Failed runs"), md);
             assertTrue(md.contains("nic: named NICs (--nics) " + a + " <-> " + b), "named NICs not in host facts:\n" + md);
-            assertTrue(md.contains("named NICs: yes (--nics " + a + "," + b + ")"), md);
+            assertTrue(md.contains("named NICs: yes (--nics " + a + "," + b + ")") && md.contains("dedicated to the benchmark"), md);
             assertTrue(md.contains(a + ": driver veth") && md.contains(b + ": driver veth") && md.contains("NUMA node"),
                 "driver facts missing:\n" + md);
             assertFalse(md.contains("not fully restored"), md);

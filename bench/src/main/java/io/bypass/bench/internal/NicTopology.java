@@ -303,12 +303,13 @@ public final class NicTopology implements Topology {
     @Override
     public String describe() {
         return "named NICs (--nics) " + savedA.name() + " <-> " + savedB.name() + ", moved into two namespaces for the run "
-            + "(test addresses, TX checksum offload off, static neighbours) and given back afterwards";
+            + "(test addresses, TX checksum offload off, static neighbours) and given back afterwards, dedicated to the "
+            + "benchmark: their own traffic, addresses and routes were taken away while it ran";
     }
 
     @Override
     public String driverFacts() {
-        return savedA.facts() + "; " + savedB.facts();
+        return savedA.facts() + " / " + savedB.facts();
     }
 
     /** @return what could not be restored at {@link #close()} (empty if all was) */
