@@ -147,6 +147,41 @@ public final class JavaWorker {
         }
     }
 
+    /**
+     * The measured window of a sender, the same for the Port and UdpEndpoint paths: frames
+     * sent after the warm-up and before the window closes are counted, and the polling
+     * thread's allocation is taken from the first counted batch to the report.
+     */
+    private final class TxWindow {
+        private final long open;
+        private final long close;
+        private long counted;
+        private long total;
+        private long allocatedAtOpen;
+
+        TxWindow(final long start) {
+            open = start + warmupNs;
+            close = open + durationNs;
+        }
+
+        /** @return true once the window has closed and the sender should stop */
+        boolean sent(final int frames) {
+            final long now = System.nanoTime();
+            total += frames;
+            if (now >= open && now < close) {
+                if (allocatedAtOpen == 0) {
+                    allocatedAtOpen = allocated();
+                }
+                counted += frames;
+            }
+            return now >= close;
+        }
+
+        void report() {
+            result("tx", counted, durationNs, "total", total, allocated() - allocatedAtOpen);
+        }
+    }
+
     private long allocated() {
         return threads.getCurrentThreadAllocatedBytes();
     }
@@ -221,13 +256,8 @@ public final class JavaWorker {
                 final byte[] frame = template();
                 final int len = frame.length;
                 ready();
-                final long start = System.nanoTime();
-                final long open = start + warmupNs;
-                final long close = open + durationNs;
-                long counted = 0;
-                long total = 0;
+                final TxWindow window = new TxWindow(System.nanoTime());
                 long seq = 0;
-                long a0 = 0;
                 while (!stopping) {
                     int n = 0;
                     for (; n < batch; n++) {
@@ -240,19 +270,11 @@ public final class JavaWorker {
                         frameClaim.commit();
                     }
                     tx.flush();
-                    final long now = System.nanoTime();
-                    total += n;
-                    if (now >= open && now < close) {
-                        if (a0 == 0) {
-                            a0 = allocated();
-                        }
-                        counted += n;
-                    }
-                    if (now >= close) {
+                    if (window.sent(n)) {
                         break;
                     }
                 }
-                result("tx", counted, durationNs, "total", total, allocated() - a0);
+                window.report();
             }
             case "echo" -> {
                 echoTx = tx;
@@ -383,13 +405,8 @@ public final class JavaWorker {
                 final UdpDestination dest = UdpDestination.of(arg("dst_ip", null), Integer.parseInt(arg("dport", "9000")));
                 awaitNeighbour(ep, dest);
                 ready();
-                final long start = System.nanoTime();
-                final long open = start + warmupNs;
-                final long close = open + durationNs;
-                long counted = 0;
-                long total = 0;
+                final TxWindow window = new TxWindow(System.nanoTime());
                 long seq = 0;
-                long a0 = 0;
                 while (!stopping) {
                     int n = 0;
                     for (; n < batch; n++) {
@@ -400,19 +417,11 @@ public final class JavaWorker {
                         datagramClaim.commit();
                     }
                     ep.flush();
-                    final long now = System.nanoTime();
-                    total += n;
-                    if (now >= open && now < close) {
-                        if (a0 == 0) {
-                            a0 = allocated();
-                        }
-                        counted += n;
-                    }
-                    if (now >= close) {
+                    if (window.sent(n)) {
                         break;
                     }
                 }
-                result("tx", counted, durationNs, "total", total, allocated() - a0);
+                window.report();
             }
             case "echo" -> {
                 echoEndpoint = ep;
