@@ -6,6 +6,7 @@
 module io.bypass.bench {
     requires io.bypass;
     requires io.bypass.dpdk;
+    requires io.bypass.samples;
     requires org.agrona;
     requires HdrHistogram;
     requires jmh.core;

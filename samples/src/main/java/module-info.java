@@ -19,6 +19,8 @@ module io.bypass.samples {
     exports io.bypass.samples.trade;
     exports io.bypass.samples.doctor;
     exports io.bypass.samples.demo;
+    // The benchmark harness enters namespaces and pins threads with the same helpers.
+    exports io.bypass.samples.internal to io.bypass.bench;
 
     uses io.bypass.spi.BackendProvider;
 }

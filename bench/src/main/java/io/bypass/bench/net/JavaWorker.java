@@ -9,7 +9,7 @@ import io.bypass.Port;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.UnsupportedByBackendException;
-import io.bypass.bench.internal.Affinity;
+import io.bypass.samples.internal.Affinity;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
@@ -131,7 +131,7 @@ public final class JavaWorker {
         if ("udp".equals(arg("api", "l2"))) {
             try (UdpEndpoint ep = Bypass.openUdp(uri)) {
                 ep.bind(Integer.parseInt(arg("port", "9000")));
-                Affinity.pinCurrentThread(cpu);
+                pin(cpu);
                 runUdp(ep);
             }
         } else {
@@ -141,7 +141,7 @@ public final class JavaWorker {
                 } catch (final UnsupportedByBackendException e) {
                     // the backend receives every frame on the queue anyway (DPDK)
                 }
-                Affinity.pinCurrentThread(cpu);
+                pin(cpu);
                 runL2(port);
             }
         }
@@ -179,6 +179,13 @@ public final class JavaWorker {
 
         void report() {
             result("tx", counted, durationNs, "total", total, allocated() - allocatedAtOpen);
+        }
+    }
+
+    /** Pins the polling thread to {@code cpu}; -1 (no --cpus given) leaves it unpinned. */
+    private static void pin(final int cpu) {
+        if (cpu >= 0) {
+            Affinity.pinCurrentThread(cpu);
         }
     }
 

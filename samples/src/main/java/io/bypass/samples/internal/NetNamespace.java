@@ -2,6 +2,8 @@ package io.bypass.samples.internal;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.Callable;
 
 /**
  * Moves the calling thread into a named network namespace ({@code ip netns add NAME}
@@ -52,5 +54,33 @@ public final class NetNamespace {
         } catch (final Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /**
+     * Runs {@code task} on a fresh thread inside namespace {@code name} and returns its result.
+     *
+     * @param name the namespace
+     * @param task the work
+     * @param <T>  result type
+     * @return what the task returned
+     * @throws Exception what the task threw
+     */
+    public static <T> T call(final String name, final Callable<T> task) throws Exception {
+        final AtomicReference<T> result = new AtomicReference<>();
+        final AtomicReference<Exception> failure = new AtomicReference<>();
+        final Thread t = new Thread(() -> {
+            try {
+                enter(name);
+                result.set(task.call());
+            } catch (final Exception e) {
+                failure.set(e);
+            }
+        }, "netns-" + name);
+        t.start();
+        t.join();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        return result.get();
     }
 }
