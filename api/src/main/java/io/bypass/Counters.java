@@ -8,8 +8,11 @@ import java.util.Map;
 /**
  * The counters of one port or endpoint, readable from any thread while it runs.
  *
- * <p>Writers are the polling threads; each update is one atomic add, done once per
- * batch for the packet and byte counts. Backends whose kernel or NIC keeps its own
+ * <p>Writers are the polling threads. A queue's hot path writes through its own
+ * {@link Writer} ({@link #newWriter()}): one thread per writer, so an update is a plain
+ * load and a release store, with no atomic read-modify-write and no shared cache line
+ * between queues; {@link #get} sums the writers when read. Updates from any other
+ * thread use {@link #add}/{@link #increment}, one atomic add each. Backends whose kernel or NIC keeps its own
  * statistics (AF_XDP {@code XDP_STATISTICS}, DPDK {@code rte_eth_stats}) install a
  * {@link #refresher(Runnable) refresher} that copies them in when a reader asks, so
  * the hot path never makes that syscall.
@@ -24,6 +27,7 @@ public final class Counters {
     private static final Counter[] ALL = Counter.values();
 
     private final long[] values = new long[ALL.length];
+    private volatile Writer[] writers = new Writer[0];
     private volatile Runnable refresher;
 
     /** Creates a set of counters, all zero. */
@@ -50,7 +54,8 @@ public final class Counters {
     }
 
     /**
-     * Sets a counter that mirrors a statistic kept by the kernel or NIC. For refreshers.
+     * Sets a counter that mirrors a statistic kept by the kernel or NIC. For refreshers;
+     * it replaces the shared value only, so use it for counters no {@link Writer} adds to.
      *
      * @param counter which counter
      * @param value   the statistic's current value
@@ -66,7 +71,77 @@ public final class Counters {
      * @return its value
      */
     public long get(final Counter counter) {
-        return (long) LONGS.getVolatile(values, counter.ordinal());
+        final int i = counter.ordinal();
+        long sum = (long) LONGS.getVolatile(values, i);
+        for (final Writer w : writers) {
+            sum += (long) LONGS.getAcquire(w.values, Writer.PAD + i);
+        }
+        return sum;
+    }
+
+    /**
+     * Creates a writer for one thread's updates (typically one queue's polling thread),
+     * whose counts {@link #get} adds to these counters from then on. Writers live as long
+     * as the counters; create one per queue when the queue is created, not per use.
+     *
+     * <pre>{@code
+     * Counters.Writer rxCounters = port.counters().newWriter();
+     * // on the polling thread, once per batch:
+     * rxCounters.add(Counter.RX_PACKETS, n);
+     * }</pre>
+     *
+     * @return a new writer, all zero
+     */
+    public Writer newWriter() {
+        final Writer w = new Writer();
+        synchronized (this) {
+            final Writer[] old = writers;
+            final Writer[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+            grown[old.length] = w;
+            writers = grown;
+        }
+        return w;
+    }
+
+    /**
+     * Counts updated by one thread only: {@link #add} is a plain load and a release store
+     * (Aeron's single-writer counter), so the hot path does no atomic read-modify-write,
+     * which would drain the store buffer once per batch. Readers on other threads see
+     * every update through {@link Counters#get}. Using one writer from two threads loses
+     * counts; give each thread its own.
+     */
+    public static final class Writer {
+        // 128 bytes either side: two writers' arrays on adjacent heap words must not share a cache line
+        static final int PAD = 16;
+
+        private final long[] values = new long[PAD + ALL.length + PAD];
+
+        private Writer() {
+        }
+
+        /**
+         * Adds one to a counter. Only from the writer's own thread.
+         *
+         * @param counter which counter
+         */
+        public void increment(final Counter counter) {
+            add(counter, 1L);
+        }
+
+        /**
+         * Adds to a counter. Only from the writer's own thread.
+         *
+         * @param counter which counter
+         * @param delta   how much
+         */
+        public void add(final Counter counter, final long delta) {
+            final int i = PAD + counter.ordinal();
+            // A release fence and a plain store: setRelease, without a VarHandle call site on
+            // the hot path. The only writer reads its own last store; 64-bit stores do not tear
+            // on the 64-bit JVMs FFM runs on.
+            VarHandle.releaseFence();
+            values[i] += delta;
+        }
     }
 
     /**

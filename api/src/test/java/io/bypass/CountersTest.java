@@ -57,6 +57,50 @@ class CountersTest {
     }
 
     @Test
+    void writersAreSummedWithTheSharedCounts() {
+        final Counters c = new Counters();
+        final Counters.Writer rx = c.newWriter();
+        final Counters.Writer tx = c.newWriter();
+        c.add(Counter.RX_PACKETS, 5);
+        rx.add(Counter.RX_PACKETS, 64);
+        rx.increment(Counter.RX_PACKETS);
+        tx.add(Counter.TX_BYTES, 1500);
+        tx.increment(Counter.DROP_TX_INVALID);
+        assertEquals(70, c.get(Counter.RX_PACKETS));
+        assertEquals(1500, c.get(Counter.TX_BYTES));
+        assertEquals(0, c.get(Counter.TX_PACKETS));
+        assertEquals(1, c.totalDrops());
+        assertEquals(70L, c.snapshot().get(Counter.RX_PACKETS));
+    }
+
+    @Test
+    void oneWriterPerThreadLosesNothingAndIsSeenByOtherThreads() throws InterruptedException {
+        final Counters c = new Counters();
+        final Thread[] threads = new Thread[2];
+        for (int t = 0; t < threads.length; t++) {
+            final Counters.Writer w = c.newWriter();
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 100_000; i++) {
+                    w.increment(Counter.TX_PACKETS);
+                    w.add(Counter.TX_BYTES, 2);
+                }
+            });
+            threads[t].start();
+        }
+        long seen = 0;
+        while (threads[0].isAlive() || threads[1].isAlive()) {
+            final long now = c.get(Counter.TX_PACKETS);
+            assertTrue(now >= seen, "a reader never sees a writer's count go back");
+            seen = now;
+        }
+        for (final Thread t : threads) {
+            t.join();
+        }
+        assertEquals(200_000, c.get(Counter.TX_PACKETS));
+        assertEquals(400_000, c.get(Counter.TX_BYTES));
+    }
+
+    @Test
     void everyDropCounterHasADescription() {
         for (final Counter counter : Counter.values()) {
             assertFalse(counter.description().isBlank(), counter.name());

@@ -143,11 +143,11 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             }
             final long base = (long) q * perQueue * opts.frameSize;
             final AfXdpRxQueue rxq = new AfXdpRxQueue(this, q, s, umemBuffer, opts.frameSize, opts.rxBatch,
-                opts.needWakeup, opts.busyPoll > 0, counters);
+                opts.needWakeup, opts.busyPoll > 0, counters.newWriter());
             rxq.populateFill(base, rxFrames, opts.frameSize);
             rxQueues[q] = rxq;
             txQueues[q] = new AfXdpTxQueue(this, q, s, umem.address(), base + (long) rxFrames * opts.frameSize,
-                txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, counters);
+                txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, counters.newWriter());
             program.registerSocket(opts.queue + q, s.fd);
         }
         queues(rxQueues, txQueues);

@@ -25,12 +25,12 @@ final class AfXdpRxQueue implements RxQueue {
     private final int batch;
     private final boolean needWakeup;
     private final boolean busyPoll;
-    private final Counters counters;
+    private final Counters.Writer counters;
     private final FrameMeta meta = new FrameMeta();
 
     AfXdpRxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final UnsafeBuffer umem,
                  final int frameSize, final int batch, final boolean needWakeup, final boolean busyPoll,
-                 final Counters counters) {
+                 final Counters.Writer counters) {
         this.port = port;
         this.id = id;
         this.rx = socket.rx;

@@ -28,7 +28,7 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
     private final int batch;
     private final boolean needWakeup;
     private final boolean copyBudgetLimited;
-    private final Counters counters;
+    private final Counters.Writer counters;
     private final long[] free;
     private int freeCount;
     private int committed;
@@ -36,7 +36,7 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
 
     AfXdpTxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final long umemAddress,
                  final long base, final int frames, final int frameSize, final int maxFrameLength, final int batch,
-                 final boolean needWakeup, final Counters counters) {
+                 final boolean needWakeup, final Counters.Writer counters) {
         this.port = port;
         this.id = id;
         this.tx = socket.tx;

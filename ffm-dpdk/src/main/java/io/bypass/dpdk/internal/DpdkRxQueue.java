@@ -20,7 +20,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class DpdkRxQueue implements RxQueue {
     private final DpdkPortImpl port;
-    private final Counters counters;
+    private final Counters.Writer counters;
     private final short portId;
     private final short queueId;
     private final int id;
@@ -37,7 +37,7 @@ final class DpdkRxQueue implements RxQueue {
 
     DpdkRxQueue(final DpdkPortImpl port, final short portId, final int id, final int burst, final Arena arena) {
         this.port = port;
-        this.counters = port.counters();
+        this.counters = port.counters().newWriter();
         this.portId = portId;
         this.queueId = (short) id;
         this.id = id;

@@ -27,7 +27,7 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     private static final int MBUF_VIEW_LENGTH = 128; // the rte_mbuf's first two cache lines
 
     private final DpdkPortImpl port;
-    private final Counters counters;
+    private final Counters.Writer counters;
     private final short portId;
     private final short queueId;
     private final int id;
@@ -58,7 +58,7 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
     DpdkTxQueue(final DpdkPortImpl port, final short portId, final int id, final int refill, final int capacity,
                 final int maxFrameLength, final MemorySegment mempool, final long txOffloads, final Arena arena) {
         this.port = port;
-        this.counters = port.counters();
+        this.counters = port.counters().newWriter();
         this.portId = portId;
         this.queueId = (short) id;
         this.id = id;

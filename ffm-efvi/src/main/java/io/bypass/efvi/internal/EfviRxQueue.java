@@ -27,7 +27,7 @@ final class EfviRxQueue implements RxQueue {
     private final EfviPortImpl port;
     private final MemorySegment handle;
     private final EventQueue events;
-    private final Counters counters;
+    private final Counters.Writer counters;
     private final long memBase;
     private final int bufSize;
     private final int prefix;
@@ -46,7 +46,7 @@ final class EfviRxQueue implements RxQueue {
         this.port = port;
         this.handle = handle;
         this.events = events;
-        this.counters = port.counters();
+        this.counters = port.counters().newWriter();
         this.memBase = memBase;
         this.bufSize = bufSize;
         this.prefix = prefix;

@@ -21,7 +21,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
     private final EfviPortImpl port;
     private final MemorySegment handle;
     private final EventQueue events;
-    private final Counters counters;
+    private final Counters.Writer counters;
     private final long memBase;
     private final int bufSize;
     private final long[] dma;
@@ -40,7 +40,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
         this.port = port;
         this.handle = handle;
         this.events = events;
-        this.counters = port.counters();
+        this.counters = port.counters().newWriter();
         this.memBase = memBase;
         this.bufSize = bufSize;
         this.dma = dma;
