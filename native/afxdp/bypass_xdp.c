@@ -40,6 +40,31 @@ struct {
 	__type(value, __u32);
 } bypass_flows SEC(".maps");
 
+/*
+ * The fast path, indexed by UDP destination port (host order): what the flows on that
+ * port need, so the common cases - no flow on the port, a wildcard flow, or exactly one
+ * address (one multicast group or our unicast address) - cost an array lookup, which the
+ * verifier inlines, instead of hashing. Only a port with several addresses reads
+ * bypass_flows. The loader (XdpProgram.java) writes it from the same flows as
+ * bypass_flows: after adding to bypass_flows, before removing from it.
+ */
+#define BYPASS_PORT_NONE 0  /* no flow on this port: XDP_PASS */
+#define BYPASS_PORT_ANY  1  /* a (0, port) flow: every address */
+#define BYPASS_PORT_ONE  2  /* exactly one address, in daddr */
+#define BYPASS_PORT_MANY 3  /* several addresses: look up bypass_flows */
+
+struct bypass_port_entry {
+	__u32 daddr;  /* network byte order; for BYPASS_PORT_ONE */
+	__u32 kind;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct bypass_port_entry);
+} bypass_ports SEC(".maps");
+
 /* One AF_XDP socket per RX queue, indexed by queue id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -93,16 +118,26 @@ int bypass_xdp(struct xdp_md *ctx)
 	if ((void *)(udp + 1) > data_end)
 		return XDP_PASS;
 
-	struct bypass_flow_key key = {
-		.daddr = ip->daddr,
-		.dport = udp->dest,
-		.pad = 0,
-	};
+	__u32 port = bpf_ntohs(udp->dest);
+	struct bypass_port_entry *entry = bpf_map_lookup_elem(&bypass_ports, &port);
 
-	if (!bpf_map_lookup_elem(&bypass_flows, &key)) {
-		key.daddr = 0;
-		if (!bpf_map_lookup_elem(&bypass_flows, &key))
+	if (!entry || entry->kind == BYPASS_PORT_NONE)
+		return XDP_PASS;
+	if (entry->kind == BYPASS_PORT_ONE) {
+		if (entry->daddr != ip->daddr)
 			return XDP_PASS;
+	} else if (entry->kind != BYPASS_PORT_ANY) {
+		struct bypass_flow_key key = {
+			.daddr = ip->daddr,
+			.dport = udp->dest,
+			.pad = 0,
+		};
+
+		if (!bpf_map_lookup_elem(&bypass_flows, &key)) {
+			key.daddr = 0;
+			if (!bpf_map_lookup_elem(&bypass_flows, &key))
+				return XDP_PASS;
+		}
 	}
 	/* No socket on this queue: XDP_PASS instead of dropping (flags = default action). */
 	return bpf_redirect_map(&bypass_xsks, ctx->rx_queue_index, XDP_PASS);

@@ -189,6 +189,49 @@ class AfXdpPortTest {
         }
     }
 
+    /**
+     * The program's per-port fast path (bypass_ports: none, one address, several, wildcard)
+     * must steer exactly the flows added, through every transition as flows come and go.
+     */
+    @Test
+    void steeringFollowsFlowsAddedAndRemovedOnOnePort() throws Exception {
+        final int g1 = Ipv4.parse("239.7.0.1");
+        final int g2 = Ipv4.parse("239.7.0.2");
+        final int g3 = Ipv4.parse("239.7.0.3");
+        final int udpPort = 7200;
+        try (Port port = open("xdp=drv&mode=copy"); RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {
+            final java.util.function.IntFunction<java.util.Set<Integer>> sendAll = portNumber -> {
+                final int[] dests = {g1, g2, g3, t.addressA()};
+                for (int i = 0; i < dests.length; i++) {
+                    raw.send(Frames.udp().macs(t.macB(), t.macA()).addresses(t.addressB(), dests[i]).ports(5, portNumber)
+                        .payload(new byte[] {(byte) i}).build());
+                }
+                final java.util.Set<Integer> got = new java.util.TreeSet<>();
+                final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(400);
+                while (System.nanoTime() < deadline) {
+                    port.rxQueue(0).poll((b, o, l, m) -> got.add((int) b.getByte(o + Frames.PAYLOAD_OFFSET)), 64);
+                }
+                return got;
+            };
+            assertEquals(java.util.Set.of(), sendAll.apply(udpPort), "no flow: everything to the kernel");
+            port.addFlow(0, new FlowRule(g1, udpPort));
+            assertEquals(java.util.Set.of(0), sendAll.apply(udpPort), "one address");
+            port.addFlow(0, new FlowRule(g2, udpPort));
+            assertEquals(java.util.Set.of(0, 1), sendAll.apply(udpPort), "two addresses");
+            port.addFlow(0, new FlowRule(0, udpPort));
+            assertEquals(java.util.Set.of(0, 1, 2, 3), sendAll.apply(udpPort), "wildcard");
+            assertEquals(java.util.Set.of(), sendAll.apply(udpPort + 1), "another port is untouched");
+            port.removeFlow(0, new FlowRule(0, udpPort));
+            assertEquals(java.util.Set.of(0, 1), sendAll.apply(udpPort), "wildcard removed");
+            port.removeFlow(0, new FlowRule(g1, udpPort));
+            assertEquals(java.util.Set.of(1), sendAll.apply(udpPort), "back to one address");
+            port.removeFlow(0, new FlowRule(g2, udpPort));
+            assertEquals(java.util.Set.of(), sendAll.apply(udpPort), "all removed");
+            port.addFlow(0, new FlowRule(t.addressA(), udpPort));
+            assertEquals(java.util.Set.of(3), sendAll.apply(udpPort), "our own address");
+        }
+    }
+
     @Test
     void framesAfterAThrowingHandlerStayQueuedForTheNextPoll() throws Exception {
         try (Port port = open("xdp=drv&mode=copy"); RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {

@@ -8,6 +8,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Our flow-steering XDP program ({@code native/afxdp/bypass_xdp.c}), loaded from the jar
@@ -16,6 +20,11 @@ import java.nio.ByteOrder;
  */
 final class XdpProgram implements AutoCloseable {
     static final String RESOURCE = "/META-INF/native/bypass_xdp.o";
+    // bypass_port_entry.kind, as in bypass_xdp.c
+    private static final int PORT_NONE = 0;
+    private static final int PORT_ANY = 1;
+    private static final int PORT_ONE = 2;
+    private static final int PORT_MANY = 3;
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
@@ -25,7 +34,10 @@ final class XdpProgram implements AutoCloseable {
     private int progFd = -1;
     private int flowsFd = -1;
     private int xsksFd = -1;
+    private int portsFd = -1;
     private int linkFd = -1;
+    /** The flows in bypass_flows by port, to derive each port's bypass_ports entry (guarded by this). */
+    private final Map<Integer, Set<Integer>> addressesByPort = new HashMap<>();
 
     /**
      * Opens and loads the program into the kernel (not attached yet).
@@ -76,6 +88,7 @@ final class XdpProgram implements AutoCloseable {
         progFd = LibBpf.programFd(errno, prog);
         flowsFd = mapFd("bypass_flows");
         xsksFd = mapFd("bypass_xsks");
+        portsFd = mapFd("bypass_ports");
     }
 
     private int mapFd(final String name) {
@@ -159,7 +172,58 @@ final class XdpProgram implements AutoCloseable {
      * @param queueId the queue it is for
      * @return false if removing a flow that was not there
      */
-    boolean updateFlow(final boolean add, final int address, final int port, final int queueId) {
+    synchronized boolean updateFlow(final boolean add, final int address, final int port, final int queueId) {
+        if (add) {
+            // the hash entry first: a frame that meets the new port entry must find it
+            final boolean added = updateFlowEntry(true, address, port, queueId);
+            final Set<Integer> addresses = addressesByPort.computeIfAbsent(port, p -> new HashSet<>());
+            addresses.add(address);
+            writePortEntry(port, addresses);
+            return added;
+        }
+        final Set<Integer> addresses = addressesByPort.get(port);
+        boolean had = false;
+        if (addresses != null) {
+            // the port entry first: no frame may be sent to the hash for an entry being removed
+            had = addresses.remove(address);
+            writePortEntry(port, addresses);
+            if (addresses.isEmpty()) {
+                addressesByPort.remove(port);
+            }
+        }
+        return updateFlowEntry(false, address, port, queueId) || had;
+    }
+
+    /** What the program does for frames to {@code port}, from the addresses steered on it (see bypass_xdp.c). */
+    private void writePortEntry(final int port, final Set<Integer> addresses) {
+        final int kind;
+        int single = 0;
+        if (addresses.isEmpty()) {
+            kind = PORT_NONE;
+        } else if (addresses.contains(0)) {
+            kind = PORT_ANY;
+        } else if (addresses.size() == 1) {
+            kind = PORT_ONE;
+            single = addresses.iterator().next();
+        } else {
+            kind = PORT_MANY;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            final MemorySegment key = a.allocate(ValueLayout.JAVA_INT);
+            key.set(ValueLayout.JAVA_INT, 0, port);
+            // struct bypass_port_entry { __be32 daddr; __u32 kind; }
+            final MemorySegment value = a.allocate(8, 4);
+            value.set(BE_INT, 0, single);
+            value.set(ValueLayout.JAVA_INT, 4, kind);
+            final MemorySegment e = Errno.allocate(a);
+            final int rc = LibBpf.mapUpdate(e, portsFd, key, value, LibBpf.BPF_ANY);
+            if (rc != 0) {
+                throw failure("bpf_map_update_elem(bypass_ports, port " + port + ")", rc < 0 ? -rc : Errno.get(e), null);
+            }
+        }
+    }
+
+    private boolean updateFlowEntry(final boolean add, final int address, final int port, final int queueId) {
         try (Arena a = Arena.ofConfined()) {
             // struct bypass_flow_key { __be32 daddr; __be16 dport; __u16 pad; }: bytes as on the wire.
             final MemorySegment key = a.allocate(8, 4);
