@@ -11,7 +11,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * An AF_XDP RX queue: peeks the RX ring, hands each frame to the handler as a view onto
  * the UMEM (one preallocated {@link UnsafeBuffer} over the whole UMEM, the descriptor's
- * address as offset), then gives the same frames back through the fill ring.
+ * address as offset), then gives the same frames back through the fill ring at the start
+ * of the next poll (so a frame's bytes are valid until then; the API promises only the
+ * handler call).
  * At most one syscall per poll: the fill-ring wakeup, only when the kernel asks for it.
  */
 final class AfXdpRxQueue implements RxQueue {
@@ -27,6 +29,9 @@ final class AfXdpRxQueue implements RxQueue {
     private final boolean busyPoll;
     private final Counters.Writer counters;
     private final FrameMeta meta = new FrameMeta();
+    // Frames the last poll handed out, still in the RX ring (not released) until the next poll.
+    private int handedFirst;
+    private int handedCount;
 
     AfXdpRxQueue(final AfXdpPortImpl port, final int id, final XskSocket socket, final UnsafeBuffer umem,
                  final int frameSize, final int batch, final boolean needWakeup, final boolean busyPoll,
@@ -67,6 +72,9 @@ final class AfXdpRxQueue implements RxQueue {
     public int poll(final FrameHandler handler, final int limit) {
         port.checkOpen();
         final XskRingCons rx = this.rx;
+        if (handedCount > 0) {
+            recycleHanded();
+        }
         final int n = rx.peek(Math.min(limit, batch));
         if (n <= 0) {
             // The kernel sets need_wakeup on the fill ring when it stopped for lack of
@@ -97,18 +105,33 @@ final class AfXdpRxQueue implements RxQueue {
             if (handed < n) {
                 rx.cancel(n - handed);
             }
-            // Recycle the frames handed out: the fill ring always has room because a queue
-            // never owns more RX frames than the fill ring holds.
-            final long f = fill.reserve(handed);
-            for (int i = 0; i < handed; i++) {
-                fill.setAddr(f + i, rx.descAddr(first + i) & frameMask);
-            }
-            fill.submit();
-            rx.release();
+            // The frames handed out go back to the fill ring, and their RX slots to the
+            // kernel, at the start of the next poll rather than now: those stores touch cache
+            // lines the kernel reads on other CPUs, and done now they would delay whatever the
+            // caller does with what it just received (answer it, time it).
+            handedFirst = first;
+            handedCount = handed;
             counters.add(Counter.RX_PACKETS, handed);
             counters.add(Counter.RX_BYTES, bytes);
         }
         return n;
+    }
+
+    /**
+     * Gives the frames of the last poll back through the fill ring and releases their RX
+     * slots. The fill ring always has room: a queue never owns more RX frames than it holds.
+     */
+    private void recycleHanded() {
+        final XskRingCons rx = this.rx;
+        final int first = handedFirst;
+        final int count = handedCount;
+        final long f = fill.reserve(count);
+        for (int i = 0; i < count; i++) {
+            fill.setAddr(f + i, rx.descAddr(first + i) & frameMask);
+        }
+        fill.submit();
+        rx.release();
+        handedCount = 0;
     }
 
     /**
