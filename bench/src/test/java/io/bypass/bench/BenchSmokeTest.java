@@ -55,7 +55,7 @@ class BenchSmokeTest {
         assertTrue(png != null && png.getWidth() >= 800 && png.getHeight() >= 400, "latency.png unreadable");
 
         final String json = Files.readString(dir.resolve("results.json"));
-        assertTrue(json.contains("\"network\"") && json.contains("\"median_p99_ns\"") && json.contains("\"host\""), json);
+        assertTrue(json.contains("\"network\"") && json.contains("\"p99_ns\"") && json.contains("\"host\""), json);
         // The harness removed its namespaces (names carry the veth suffix recorded in the host facts).
         final java.util.regex.Matcher m = java.util.regex.Pattern.compile("veth pair bba([0-9a-f]{6}) ").matcher(md);
         assertTrue(m.find(), "veth pair not recorded:\n" + md);

@@ -6,7 +6,10 @@ import java.util.List;
 
 /**
  * The repeated runs of one scenario by one implementation (Java backend or C baseline),
- * summarised by medians: a noisy 2-core host makes single runs meaningless.
+ * summarised over the repeats: a noisy 2-core host makes single runs meaningless. Packet
+ * rates are the median run's; round-trip percentiles are taken over every round trip of
+ * every run together, so a slow spell of the host weighs by how long it lasted rather
+ * than deciding a whole run's figure.
  */
 public final class Measurement {
     private final String backend;
@@ -16,6 +19,7 @@ public final class Measurement {
     private final String label;
     private final List<Run> runs = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
+    private long[] pooled;
 
     /**
      * @param backend  backend the row belongs to (nio, afxdp, dpdk, efvi)
@@ -51,6 +55,7 @@ public final class Measurement {
     /** @param run a completed run */
     public void add(final Run run) {
         runs.add(run);
+        pooled = null;
     }
 
     /** @param error why a run failed */
@@ -116,6 +121,38 @@ public final class Measurement {
     /** @return median p99.9 round trip, ns */
     public double medianP999() {
         return median(runs.stream().mapToDouble(Run::p999Nanos).toArray());
+    }
+
+    /**
+     * A percentile over the round trips of all runs together (ping-pong).
+     *
+     * @param percentile 0..100
+     * @return that percentile in ns, NaN if no round trips were recorded
+     */
+    public double pooledPercentile(final double percentile) {
+        if (pooled == null) {
+            pooled = runs.stream().flatMapToLong(r -> Arrays.stream(r.rtts())).sorted().toArray();
+        }
+        if (pooled.length == 0) {
+            return Double.NaN;
+        }
+        final int rank = (int) Math.ceil(percentile / 100.0 * pooled.length) - 1;
+        return pooled[Math.max(0, Math.min(pooled.length - 1, rank))];
+    }
+
+    /** @return the round trips of all runs together: their median, ns */
+    public double pooledP50() {
+        return pooledPercentile(50);
+    }
+
+    /** @return the round trips of all runs together: 99th percentile, ns */
+    public double pooledP99() {
+        return pooledPercentile(99);
+    }
+
+    /** @return the round trips of all runs together: 99.9th percentile, ns */
+    public double pooledP999() {
+        return pooledPercentile(99.9);
     }
 
     /** @return bytes allocated per packet by the Java polling thread, over all runs; NaN for C */
