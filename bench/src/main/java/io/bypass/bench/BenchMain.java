@@ -24,7 +24,7 @@ import java.util.Map;
  *
  * <pre>
  * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong]
- *           [--no-jmh] [--no-net] [--repeats N] [--duration-ms N] [--warmup-ms N]
+ *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  * </pre>
  *
@@ -50,6 +50,8 @@ public final class BenchMain {
         Integer durationMs;
         Integer warmupMs;
         Integer pingCount;
+        Integer pingRepeats;
+        Integer pingWarmupMs;
         int cpuA = 0;
         int cpuB = 1;
         int payload = 32;
@@ -76,6 +78,8 @@ public final class BenchMain {
                     case "--duration-ms" -> o.durationMs = Integer.parseInt(value(args, ++i, a));
                     case "--warmup-ms" -> o.warmupMs = Integer.parseInt(value(args, ++i, a));
                     case "--ping-count" -> o.pingCount = Integer.parseInt(value(args, ++i, a));
+                    case "--ping-repeats" -> o.pingRepeats = Integer.parseInt(value(args, ++i, a));
+                    case "--ping-warmup-ms" -> o.pingWarmupMs = Integer.parseInt(value(args, ++i, a));
                     case "--payload" -> o.payload = Integer.parseInt(value(args, ++i, a));
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--command" -> o.command = value(args, ++i, a);
@@ -121,7 +125,12 @@ public final class BenchMain {
             (help ? System.out : System.err).println((help ? "" : e.getMessage() + "\n")
                 + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong] [--no-jmh] [--no-net]\n"
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
-                + "                 [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
+                + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
+                + "  --ping-repeats N  ping-pong runs per implementation (default twice --repeats, of --ping-count\n"
+                + "              round trips each, default 100000): short runs, Java and C alternating, so a host whose\n"
+                + "              speed changes over time lands on both alike\n"
+                + "  --ping-warmup-ms N  ping-pong warm-up per run (default 3000, or --warmup-ms if given): the JVM's background\n"
+                + "              compiles must be over before the window opens, or they show in Java's p99\n"
                 + "  --nics A,B  run the network harness on two existing interfaces (e.g. two NIC ports cabled back to\n"
                 + "              back, two VFs) instead of a veth pair. They must be DEDICATED to the benchmark while it\n"
                 + "              runs: they are moved into the harness's namespaces (their traffic, addresses and routes\n"
@@ -181,7 +190,9 @@ public final class BenchMain {
         final int warmup = o.warmupMs != null ? o.warmupMs : o.quick ? 500 : 1000;
         final int duration = o.durationMs != null ? o.durationMs : o.quick ? 2000 : 4000;
         final int repeats = o.repeats != null ? o.repeats : o.quick ? 3 : 5;
-        final int pingCount = o.pingCount != null ? o.pingCount : 200_000;
+        final int pingCount = o.pingCount != null ? o.pingCount : 100_000;
+        final int pingRepeats = o.pingRepeats != null ? o.pingRepeats : 2 * repeats;
+        final int pingWarmup = o.pingWarmupMs != null ? o.pingWarmupMs : o.warmupMs != null || o.quick ? warmup : 3000;
         final boolean udpVariants = o.udpVariants != null ? o.udpVariants : !o.quick;
 
         final Map<String, Object> settings = new LinkedHashMap<>();
@@ -190,6 +201,9 @@ public final class BenchMain {
         settings.put("warmup_ms", warmup);
         settings.put("duration_ms", duration);
         settings.put("repeats", repeats);
+        settings.put("pingpong_repeats", pingRepeats);
+        settings.put("pingpong_warmup_ms", pingWarmup);
+        settings.put("pingpong_round_trips_per_run", pingCount);
         settings.put("payload_bytes", o.payload);
         settings.put("frame_bytes", o.payload + 42);
         settings.put("jmh", o.jmh ? (o.quick ? "quick (2x1s warmup, 3x1s measure, 1 fork)" : "3x1s warmup, 5x1s measure, 1 fork") : "off");
@@ -213,7 +227,7 @@ public final class BenchMain {
         String driver = "veth (virtual Ethernet, kernel driver 'veth')";
         if (o.net && !backends.isEmpty()) {
             final NetHarness harness = new NetHarness(new NetHarness.Config(backends, o.scenarios, udpVariants, warmup, duration,
-                repeats, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
+                repeats, pingRepeats, pingWarmup, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
                 dir.resolve("work"), o.nics));
             measurements = harness.run();
             notes.addAll(harness.notes());

@@ -33,7 +33,7 @@ class BenchSmokeTest {
         Requirements.requireBackendAvailable("afxdp");
         final Path out = Path.of("target", "bench-smoke", Long.toString(System.nanoTime()));
         final BenchMain.Options o = BenchMain.Options.parse(new String[] {
-            "--no-jmh", "--backends", "nio,afxdp", "--scenarios", "rx,pingpong", "--repeats", "1",
+            "--no-jmh", "--backends", "nio,afxdp", "--scenarios", "rx,pingpong", "--repeats", "1", "--ping-repeats", "1",
             "--warmup-ms", "200", "--duration-ms", "500", "--ping-count", "20000", "--out", out.toString()});
         final Path dir = BenchMain.run(o);
         assertEquals(out, dir);

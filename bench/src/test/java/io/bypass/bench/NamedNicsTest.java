@@ -91,7 +91,7 @@ class NamedNicsTest {
 
             final Path out = Path.of("target", "bench-nics", Long.toString(System.nanoTime()));
             final Path dir = BenchMain.run(BenchMain.Options.parse(new String[] {
-                "--no-jmh", "--backends", "nio,afxdp", "--scenarios", "pingpong", "--no-udp-variants", "--repeats", "1",
+                "--no-jmh", "--backends", "nio,afxdp", "--scenarios", "pingpong", "--no-udp-variants", "--repeats", "1", "--ping-repeats", "1",
                 "--warmup-ms", "300", "--duration-ms", "1000", "--ping-count", "5000", "--nics", a + "," + b,
                 "--out", out.toString()}));
             final String md = Files.readString(dir.resolve("report.md"));

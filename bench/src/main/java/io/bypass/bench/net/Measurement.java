@@ -155,6 +155,26 @@ public final class Measurement {
         return pooledPercentile(99.9);
     }
 
+    /**
+     * The median over repeats of this run's figure divided by the other's run with the same
+     * index. The harness alternates implementations run by run, so run i of each was made
+     * seconds apart; pairing them cancels a host whose speed drifts or jumps between runs
+     * (a 2-vCPU VM here flips between two speeds, ~1.6x apart, for seconds at a time), and
+     * the median drops the pairs that straddle a jump, in either direction.
+     *
+     * @param other  the baseline, run alternately with this one
+     * @param figure which figure of a run (pps, p50Nanos, ...)
+     * @return the median ratio, NaN if no run pairs up
+     */
+    public double pairedRatio(final Measurement other, final java.util.function.ToDoubleFunction<Run> figure) {
+        final int n = Math.min(runs.size(), other.runs.size());
+        final double[] ratios = new double[n];
+        for (int i = 0; i < n; i++) {
+            ratios[i] = figure.applyAsDouble(runs.get(i)) / figure.applyAsDouble(other.runs.get(i));
+        }
+        return median(ratios);
+    }
+
     /** @return bytes allocated per packet by the Java polling thread, over all runs; NaN for C */
     public double allocPerPacket() {
         long bytes = 0;

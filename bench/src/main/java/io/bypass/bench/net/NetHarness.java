@@ -50,7 +50,10 @@ public final class NetHarness {
      * @param udpVariants also measure the L2 backends through UdpEndpoint (protocol layer)
      * @param warmupMs    warm-up before each measured window
      * @param durationMs  measured window
-     * @param repeats     runs per implementation and scenario
+     * @param repeats     runs per implementation of rx and tx
+     * @param pingRepeats runs per implementation of ping-pong
+     * @param pingWarmupMs ping-pong warm-up: long enough that the JIT has finished, whose
+     *                    background compiles would otherwise show in Java's p99
      * @param pingCount   most round trips recorded per ping-pong run
      * @param payload     UDP payload bytes (frame = payload + 42)
      * @param cpuA        CPU of the device under test (-1: not pinned)
@@ -62,7 +65,7 @@ public final class NetHarness {
      * @param nics        "IFACE_A,IFACE_B" to run on two existing interfaces instead of a veth pair, or null
      */
     public record Config(List<String> backends, List<String> scenarios, boolean udpVariants, int warmupMs, int durationMs,
-                         int repeats, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
+                         int repeats, int pingRepeats, int pingWarmupMs, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
                          List<String> jvmProps, Path workDir, String nics) {
     }
 
@@ -150,12 +153,13 @@ public final class NetHarness {
                             ms.add(new Measurement(backend, impl.api(), scenario, impl.impl(), impl.label()));
                         }
                     }
-                    for (int r = 0; r < config.repeats(); r++) {
+                    final int runs = "pingpong".equals(scenario) ? config.pingRepeats() : config.repeats();
+                    for (int r = 0; r < runs; r++) {
                         for (int i = 0; i < active.size(); i++) {
                             final Impl impl = active.get(i);
                             final Measurement m = ms.get(i);
                             System.out.printf("[net] %-6s %-8s %-28s run %d/%d ... ", backend, scenario, impl.label(), r + 1,
-                                config.repeats());
+                                runs);
                             System.out.flush();
                             try {
                                 final Measurement.Run run = switch (scenario) {
@@ -343,7 +347,7 @@ public final class NetHarness {
     }
 
     private long resultTimeout() {
-        return config.warmupMs() + config.durationMs() + 60_000L;
+        return Math.max(config.warmupMs(), config.pingWarmupMs()) + config.durationMs() + 60_000L;
     }
 
     /** @return what generates the RX scenario's traffic: the fastest sender that built (AF_XDP TX, else sendmmsg) */
@@ -395,9 +399,12 @@ public final class NetHarness {
 
     private Measurement.Run runPingPong(final Impl impl, final Side a, final Side b) throws Exception {
         final Path samples = config.workDir().resolve("logs").resolve(String.format("%03d-rtt.bin", runCounter + 1));
-        try (WorkerProcess echo = start(impl.label() + "-echo", impl.command(b, a, "echo", args(b, a, "echo")))) {
+        final Map<String, String> e = args(b, a, "echo");
+        e.put("warmup_ms", Integer.toString(config.pingWarmupMs()));
+        try (WorkerProcess echo = start(impl.label() + "-echo", impl.command(b, a, "echo", e))) {
             echo.awaitReady(60_000);
             final Map<String, String> p = args(a, b, "ping");
+            p.put("warmup_ms", Integer.toString(config.pingWarmupMs()));
             p.put("count", Integer.toString(config.pingCount()));
             p.put("samples", samples.toString());
             try (WorkerProcess client = start(impl.label() + "-ping", impl.command(a, b, "ping", p))) {

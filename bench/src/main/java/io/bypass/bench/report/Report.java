@@ -65,9 +65,10 @@ public final class Report {
         md.append(String.join(", ", s)).append(".\n\n");
         md.append("Goals (issues 3 and 5): RX and TX packet rate >= 95% of C's; ping-pong p50 and p99 within 10% of C's; "
             + "0 B/op in steady state (JMH gc.alloc.rate.norm <= " + ZERO_ALLOCATION + " B/op, or an allocation rate within JMH's "
-            + "own background of " + (int) (BACKGROUND_BYTES_PER_SECOND / 1024) + " KB/s). Packet rates are "
-            + "medians over the repeats; round-trip percentiles are over every round trip of every repeat together (Java and C "
-            + "runs alternate, so a slow spell of the host lands on both), in microseconds. JMH B/op is for the backend's UdpEndpoint poll / claim+commit "
+            + "own background of " + (int) (BACKGROUND_BYTES_PER_SECOND / 1024) + " KB/s). Java and C runs "
+            + "alternate; a ratio is the median over repeats of Java's run i divided by C's run i (paired runs made seconds "
+            + "apart, so a host whose speed drifts or jumps between runs cancels out). Packet rates shown are the median run's; "
+            + "round-trip percentiles shown are over every round trip of every repeat together, in microseconds. JMH B/op is for the backend's UdpEndpoint poll / claim+commit "
             + "(median over iterations); the harness figure is bytes the Java polling thread allocated in the measured "
             + "window divided by packets, one-off costs included.\n\n");
 
@@ -218,12 +219,12 @@ public final class Report {
         String goal = haveC ? "" : "no C baseline";
         if (java.hasData() && haveC) {
             if (ping) {
-                final double r50 = java.pooledP50() / c.pooledP50();
-                final double r99 = java.pooledP99() / c.pooledP99();
+                final double r50 = java.pairedRatio(c, Measurement.Run::p50Nanos);
+                final double r99 = java.pairedRatio(c, Measurement.Run::p99Nanos);
                 ratio = String.format(Locale.ROOT, "p50 %.2f, p99 %.2f", r50, r99);
                 goal = r50 <= 1.10 && r99 <= 1.10 ? "met" : "NOT met (goal <= 1.10)";
             } else {
-                final double r = java.medianPps() / c.medianPps();
+                final double r = java.pairedRatio(c, Measurement.Run::pps);
                 ratio = String.format(Locale.ROOT, "%.2f", r);
                 goal = r >= 0.95 ? "met" : "NOT met (goal >= 0.95)";
             }
