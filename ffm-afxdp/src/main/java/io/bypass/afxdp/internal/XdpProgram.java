@@ -150,15 +150,21 @@ final class XdpProgram implements AutoCloseable {
      * @param xskFd   the socket
      */
     void registerSocket(final int queueId, final int xskFd) {
+        putIntKeyed(xsksFd, "bypass_xsks, queue " + queueId, queueId, 4, v -> v.set(ValueLayout.JAVA_INT, 0, xskFd));
+    }
+
+    /** bpf_map_update_elem on a map keyed by a u32, the value written by {@code value}. */
+    private void putIntKeyed(final int mapFd, final String what, final int key, final int valueSize,
+                             final java.util.function.Consumer<MemorySegment> value) {
         try (Arena a = Arena.ofConfined()) {
-            final MemorySegment key = a.allocate(ValueLayout.JAVA_INT);
-            final MemorySegment value = a.allocate(ValueLayout.JAVA_INT);
-            key.set(ValueLayout.JAVA_INT, 0, queueId);
-            value.set(ValueLayout.JAVA_INT, 0, xskFd);
+            final MemorySegment k = a.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, key);
+            final MemorySegment v = a.allocate(valueSize, 4);
+            value.accept(v);
             final MemorySegment e = Errno.allocate(a);
-            final int rc = LibBpf.mapUpdate(e, xsksFd, key, value, LibBpf.BPF_ANY);
+            final int rc = LibBpf.mapUpdate(e, mapFd, k, v, LibBpf.BPF_ANY);
             if (rc != 0) {
-                throw failure("bpf_map_update_elem(bypass_xsks, queue " + queueId + ")", rc < 0 ? -rc : Errno.get(e), null);
+                throw failure("bpf_map_update_elem(" + what + ")", rc < 0 ? -rc : Errno.get(e), null);
             }
         }
     }
@@ -208,19 +214,12 @@ final class XdpProgram implements AutoCloseable {
         } else {
             kind = PORT_MANY;
         }
-        try (Arena a = Arena.ofConfined()) {
-            final MemorySegment key = a.allocate(ValueLayout.JAVA_INT);
-            key.set(ValueLayout.JAVA_INT, 0, port);
-            // struct bypass_port_entry { __be32 daddr; __u32 kind; }
-            final MemorySegment value = a.allocate(8, 4);
-            value.set(BE_INT, 0, single);
-            value.set(ValueLayout.JAVA_INT, 4, kind);
-            final MemorySegment e = Errno.allocate(a);
-            final int rc = LibBpf.mapUpdate(e, portsFd, key, value, LibBpf.BPF_ANY);
-            if (rc != 0) {
-                throw failure("bpf_map_update_elem(bypass_ports, port " + port + ")", rc < 0 ? -rc : Errno.get(e), null);
-            }
-        }
+        final int address = single;
+        // struct bypass_port_entry { __be32 daddr; __u32 kind; }
+        putIntKeyed(portsFd, "bypass_ports, port " + port, port, 8, v -> {
+            v.set(BE_INT, 0, address);
+            v.set(ValueLayout.JAVA_INT, 4, kind);
+        });
     }
 
     private boolean updateFlowEntry(final boolean add, final int address, final int port, final int queueId) {
