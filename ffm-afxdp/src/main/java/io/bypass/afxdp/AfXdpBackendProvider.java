@@ -12,7 +12,14 @@ import io.bypass.udp.UdpEndpoint;
 /**
  * The {@code afxdp:} backend: AF_XDP sockets on any Linux NIC (virtio and veth included),
  * with rings driven from Java and a flow-steering XDP program of our own, so only the
- * flows the application asked for leave the kernel.
+ * flows the application asked for leave the kernel. The program looks up a frame's UDP
+ * destination port in an array (no flow on the port, any address, or exactly one address:
+ * the common cases, one inlined lookup) and hashes (address, port) only for a port with
+ * several addresses; everything else goes to the kernel.
+ *
+ * <p>A frame a poll hands to the handler goes back to the fill ring at the start of the
+ * next poll of that queue, so its bytes stay put until then; the API promises only the
+ * handler call.
  *
  * <p>URI: {@code afxdp:IFACE?key=value&...}
  * <ul>
