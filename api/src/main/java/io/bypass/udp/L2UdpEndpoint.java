@@ -108,6 +108,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final boolean closePort;
     private final Set<Capability> capabilities;
     private final Counters counters;
+    /** The polling thread's RX_PACKETS/RX_BYTES corrections: poll is single-threaded, so no atomic add per poll. */
+    private final Counters.Writer pollCounters;
     private final int queueId;
     private final RxQueue rx;
     private final TxQueue tx;
@@ -183,6 +185,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         }
         capabilities = port.capabilities();
         counters = port.counters();
+        pollCounters = counters.newWriter();
         queueId = uri.getInt("queue", 0, 0, 65535);
         if (queueId >= port.rxQueueCount() || queueId >= port.txQueueCount()) {
             throw new BypassUriException(uri.text(), "parameter 'queue' is " + queueId + " but the port has "
@@ -386,10 +389,10 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             final long packets = delivered - (c.get(Counter.RX_PACKETS) - packetsBefore);
             final long bytes = deliveredBytes - (c.get(Counter.RX_BYTES) - bytesBefore);
             if (packets != 0) {
-                c.add(Counter.RX_PACKETS, packets);
+                pollCounters.add(Counter.RX_PACKETS, packets);
             }
             if (bytes != 0) {
-                c.add(Counter.RX_BYTES, bytes);
+                pollCounters.add(Counter.RX_BYTES, bytes);
             }
         }
         return delivered;
