@@ -125,7 +125,10 @@ public final class Checksums {
     public static int udp(
         final DirectBuffer buffer, final int udpOffset, final int udpLength, final int sourceAddress, final int destinationAddress) {
         final int c = ~fold(sum(buffer, udpOffset, udpLength, udpPseudoHeaderSum(sourceAddress, destinationAddress, udpLength))) & 0xFFFF;
-        return c == 0 ? 0xFFFF : c;
+        // 0 goes on the wire as 0xFFFF (RFC 768). Branch-free on purpose: a computed sum of 0
+        // comes once in 65536 datagrams, so the JIT compiles the branch as never taken, and the
+        // first such datagram would deoptimise the whole inlined send path in mid-stream.
+        return c + (((c - 1) >> 31) & 0xFFFF);
     }
 
     /**
