@@ -182,6 +182,95 @@ public final class JavaWorker {
         }
     }
 
+    /**
+     * The measured window of a receiver, the same for the Port and UdpEndpoint paths: it
+     * opens a warm-up after the first packet, counts for the duration, and takes the polling
+     * thread's allocation over the window; with no packet at all it gives up after idle_ms.
+     */
+    private final class RxWindow {
+        private final long start = System.nanoTime();
+        private long open;
+        private long close;
+        private boolean started;
+        private long counted;
+        private long allocatedAtOpen;
+
+        /** @return true once the window has closed (or nothing came) and the receiver should stop */
+        boolean polled(final long packets) {
+            final long now = System.nanoTime();
+            if (packets > 0 && !started) {
+                started = true;
+                open = now + warmupNs;
+                close = open + durationNs;
+            }
+            if (started && now >= open && now < close) {
+                if (allocatedAtOpen == 0) {
+                    allocatedAtOpen = allocated();
+                }
+                counted += packets;
+            }
+            return started ? now >= close : now - start > idleNs;
+        }
+
+        void report() {
+            final long allocatedInWindow = allocatedAtOpen == 0 ? 0 : allocated() - allocatedAtOpen;
+            result("rx", counted, started ? durationNs : 0, "total", received, allocatedInWindow);
+        }
+    }
+
+    /** One side of the ping loop: what differs between the Port and UdpEndpoint paths. */
+    private interface Pinger {
+        /** Sends ping {@code seq} stamped {@code t0} and flushes it. */
+        void send(long seq, long t0);
+
+        /** Polls once; the handler sets {@code pingMatched} on the echo of {@code pingSeq}. */
+        void poll();
+    }
+
+    /**
+     * The ping loop, the same for both paths: one ping in flight, the round trip recorded from
+     * before the claim to the poll that saw the echo, 50 ms timeout, samples after the warm-up.
+     */
+    private void ping(final Pinger pinger) throws IOException {
+        final long[] samples = new long[Integer.parseInt(arg("count", "1000000"))];
+        int count = 0;
+        long lost = 0;
+        ready();
+        final long start = System.nanoTime();
+        final long open = start + warmupNs;
+        final long close = open + durationNs;
+        long a0 = 0;
+        while (!stopping && count < samples.length) {
+            final long t0 = System.nanoTime();
+            if (t0 >= close) {
+                break;
+            }
+            if (a0 == 0 && t0 >= open) {
+                a0 = allocated();
+            }
+            pingSeq++;
+            pingMatched = false;
+            pinger.send(pingSeq, t0);
+            while (true) {
+                pinger.poll();
+                final long t1 = System.nanoTime();
+                if (pingMatched) {
+                    if (t0 >= open) {
+                        samples[count++] = t1 - t0;
+                    }
+                    break;
+                }
+                if (t1 - t0 > PING_TIMEOUT_NS) {
+                    lost++;
+                    break;
+                }
+            }
+        }
+        final long alloc = a0 == 0 ? 0 : allocated() - a0;
+        writeSamples(samples, count);
+        result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
+    }
+
     /** Pins the polling thread to {@code cpu}; -1 (no --cpus given) leaves it unpinned. */
     private static void pin(final int cpu) {
         if (cpu >= 0) {
@@ -229,35 +318,15 @@ public final class JavaWorker {
         switch (mode) {
             case "rx" -> {
                 ready();
-                final long start = System.nanoTime();
-                long first = 0;
-                long open = 0;
-                long close = 0;
-                long counted = 0;
-                long a0 = 0;
-                long a1 = 0;
+                final RxWindow window = new RxWindow();
                 while (!stopping) {
                     final long before = received;
                     rx.poll(countFrames, batch);
-                    final long n = received - before;
-                    final long now = System.nanoTime();
-                    if (n > 0 && first == 0) {
-                        first = now;
-                        open = now + warmupNs;
-                        close = open + durationNs;
-                    }
-                    if (first != 0 && now >= open && now < close) {
-                        if (a0 == 0) {
-                            a0 = allocated();
-                        }
-                        counted += n;
-                    }
-                    if (first != 0 ? now >= close : now - start > idleNs) {
+                    if (window.polled(received - before)) {
                         break;
                     }
                 }
-                a1 = a0 == 0 ? 0 : allocated();
-                result("rx", counted, first != 0 ? durationNs : 0, "total", received, a1 - a0);
+                window.report();
             }
             case "tx" -> {
                 final byte[] frame = template();
@@ -297,51 +366,25 @@ public final class JavaWorker {
             case "ping" -> {
                 final byte[] frame = template();
                 final int len = frame.length;
-                final long[] samples = new long[Integer.parseInt(arg("count", "1000000"))];
-                int count = 0;
-                long lost = 0;
-                ready();
-                final long start = System.nanoTime();
-                final long open = start + warmupNs;
-                final long close = open + durationNs;
-                long a0 = 0;
-                while (!stopping && count < samples.length) {
-                    final long t0 = System.nanoTime();
-                    if (t0 >= close) {
-                        break;
-                    }
-                    if (a0 == 0 && t0 >= open) {
-                        a0 = allocated();
-                    }
-                    pingSeq++;
-                    pingMatched = false;
-                    while (!tx.tryClaim(len, frameClaim)) {
+                ping(new Pinger() {
+                    @Override
+                    public void send(final long seq, final long t0) {
+                        while (!tx.tryClaim(len, frameClaim)) {
+                            tx.flush();
+                        }
+                        final MutableDirectBuffer b = frameClaim.buffer();
+                        b.putBytes(0, frame, 0, len);
+                        b.putLong(Frames.HEADER_LENGTH, seq);
+                        b.putLong(Frames.HEADER_LENGTH + 8, t0);
+                        frameClaim.commit();
                         tx.flush();
                     }
-                    final MutableDirectBuffer b = frameClaim.buffer();
-                    b.putBytes(0, frame, 0, len);
-                    b.putLong(Frames.HEADER_LENGTH, pingSeq);
-                    b.putLong(Frames.HEADER_LENGTH + 8, t0);
-                    frameClaim.commit();
-                    tx.flush();
-                    while (true) {
+
+                    @Override
+                    public void poll() {
                         rx.poll(matchFrame, batch);
-                        final long t1 = System.nanoTime();
-                        if (pingMatched) {
-                            if (t0 >= open) {
-                                samples[count++] = t1 - t0;
-                            }
-                            break;
-                        }
-                        if (t1 - t0 > PING_TIMEOUT_NS) {
-                            lost++;
-                            break;
-                        }
                     }
-                }
-                final long alloc = a0 == 0 ? 0 : allocated() - a0;
-                writeSamples(samples, count);
-                result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
+                });
             }
             default -> throw new IllegalArgumentException("unknown mode " + mode + " (rx, tx, echo, ping)");
         }
@@ -380,33 +423,15 @@ public final class JavaWorker {
         switch (mode) {
             case "rx" -> {
                 ready();
-                final long start = System.nanoTime();
-                long first = 0;
-                long open = 0;
-                long close = 0;
-                long counted = 0;
-                long a0 = 0;
+                final RxWindow window = new RxWindow();
                 while (!stopping) {
                     final long before = received;
                     ep.poll(countDatagrams, batch);
-                    final long n = received - before;
-                    final long now = System.nanoTime();
-                    if (n > 0 && first == 0) {
-                        first = now;
-                        open = now + warmupNs;
-                        close = open + durationNs;
-                    }
-                    if (first != 0 && now >= open && now < close) {
-                        if (a0 == 0) {
-                            a0 = allocated();
-                        }
-                        counted += n;
-                    }
-                    if (first != 0 ? now >= close : now - start > idleNs) {
+                    if (window.polled(received - before)) {
                         break;
                     }
                 }
-                result("rx", counted, first != 0 ? durationNs : 0, "total", received, a0 == 0 ? 0 : allocated() - a0);
+                window.report();
             }
             case "tx" -> {
                 final UdpDestination dest = UdpDestination.of(arg("dst_ip", null), Integer.parseInt(arg("dport", "9000")));
@@ -444,50 +469,24 @@ public final class JavaWorker {
             case "ping" -> {
                 final UdpDestination dest = UdpDestination.of(arg("dst_ip", null), Integer.parseInt(arg("dport", "9000")));
                 awaitNeighbour(ep, dest);
-                final long[] samples = new long[Integer.parseInt(arg("count", "1000000"))];
-                int count = 0;
-                long lost = 0;
-                ready();
-                final long start = System.nanoTime();
-                final long open = start + warmupNs;
-                final long close = open + durationNs;
-                long a0 = 0;
-                while (!stopping && count < samples.length) {
-                    final long t0 = System.nanoTime();
-                    if (t0 >= close) {
-                        break;
-                    }
-                    if (a0 == 0 && t0 >= open) {
-                        a0 = allocated();
-                    }
-                    pingSeq++;
-                    pingMatched = false;
-                    while (ep.tryClaim(dest, payload, datagramClaim) != UdpEndpoint.OK) {
+                ping(new Pinger() {
+                    @Override
+                    public void send(final long seq, final long t0) {
+                        while (ep.tryClaim(dest, payload, datagramClaim) != UdpEndpoint.OK) {
+                            ep.flush();
+                            ep.poll(matchDatagram, batch); // NEIGHBOUR_PENDING needs the ARP reply polled in
+                        }
+                        datagramClaim.buffer().putLong(0, seq);
+                        datagramClaim.buffer().putLong(8, t0);
+                        datagramClaim.commit();
                         ep.flush();
-                        ep.poll(matchDatagram, batch); // NEIGHBOUR_PENDING needs the ARP reply polled in
                     }
-                    datagramClaim.buffer().putLong(0, pingSeq);
-                    datagramClaim.buffer().putLong(8, t0);
-                    datagramClaim.commit();
-                    ep.flush();
-                    while (true) {
+
+                    @Override
+                    public void poll() {
                         ep.poll(matchDatagram, batch);
-                        final long t1 = System.nanoTime();
-                        if (pingMatched) {
-                            if (t0 >= open) {
-                                samples[count++] = t1 - t0;
-                            }
-                            break;
-                        }
-                        if (t1 - t0 > PING_TIMEOUT_NS) {
-                            lost++;
-                            break;
-                        }
                     }
-                }
-                final long alloc = a0 == 0 ? 0 : allocated() - a0;
-                writeSamples(samples, count);
-                result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
+                });
             }
             case "sink" -> {
                 ready();
