@@ -8,6 +8,7 @@ import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.RxStallBudget;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
@@ -50,7 +51,13 @@ import java.util.Set;
  *   <li>{@code loop}: {@code IP_MULTICAST_LOOP} for sent multicast (default false, so a
  *       publisher does not read its own traffic; true for publisher and subscriber on one host).</li>
  *   <li>{@code ttl}: {@code IP_MULTICAST_TTL} (default 1).</li>
- *   <li>{@code rcvbuf}, {@code sndbuf}: {@code SO_RCVBUF}/{@code SO_SNDBUF} (default: the kernel's).</li>
+ *   <li>{@code rcvbuf}: {@code SO_RCVBUF} of every receiving socket (default: sized from the
+ *       {@linkplain RxStallBudget stall budget}, {@code rxStallMs} and {@code rxStallPps}, at
+ *       {@value ReceiveBuffer#BYTES_PER_DATAGRAM} bytes of kernel memory per queued datagram).
+ *       Where {@code net.core.rmem_max} caps it, the socket gets {@code SO_RCVBUFFORCE} when the
+ *       process has {@code CAP_NET_ADMIN}, else one warning names the sysctl to raise
+ *       ({@link #receiveBufferShortfall()}).</li>
+ *   <li>{@code sndbuf}: {@code SO_SNDBUF} (default: the kernel's).</li>
  *   <li>{@code maxPayload}: largest datagram, 1..65507 (default: the interface MTU less 28,
  *       so nothing is fragmented; 1472 without an interface).</li>
  * </ul>
@@ -86,7 +93,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
     private static final int TX_SLOTS = 16;
-    private static final Set<String> PARAMS = Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload");
+    private static final Set<String> PARAMS = union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload"),
+        RxStallBudget.URI_PARAMETERS);
+    private static final System.Logger LOG = System.getLogger("io.bypass.nio");
 
     private final PortUri uri;
     private final NetworkInterface iface;
@@ -95,6 +104,8 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final boolean loop;
     private final int ttl;
     private final int rcvbuf;
+    private final RxStallBudget budget;
+    private String receiveBufferShortfall;
     private final int sndbuf;
     private final int maxPayload;
     private final Counters counters = new Counters();
@@ -131,7 +142,8 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         uri.requireOnly(PARAMS);
         loop = uri.getBoolean("loop", false);
         ttl = uri.getInt("ttl", 1, 0, 255);
-        rcvbuf = uri.getInt("rcvbuf", 0, 0, Integer.MAX_VALUE);
+        budget = RxStallBudget.from(uri);
+        rcvbuf = uri.getInt("rcvbuf", ReceiveBuffer.requestFor(budget), 1, Integer.MAX_VALUE / 2);
         sndbuf = uri.getInt("sndbuf", 0, 0, Integer.MAX_VALUE);
         try {
             if (uri.target().isEmpty()) {
@@ -223,6 +235,58 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         return uri.target().isEmpty() ? "any interface" : "'" + uri.target() + "' (" + Ipv4.toString(ifaceAddress) + ")";
     }
 
+    private static Set<String> union(final Set<String> a, final Set<String> b) {
+        final java.util.HashSet<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
+
+    /**
+     * Gives a receiving socket the buffer the stall budget asks for (forcing past
+     * {@code net.core.rmem_max} where privileged), and says once when it cannot.
+     */
+    private void sizeReceiveBuffer(final Channel c) {
+        final String shortfall = ReceiveBuffer.ensure(c.channel, c.inode, rcvbuf);
+        if (shortfall != null && receiveBufferShortfall == null) {
+            receiveBufferShortfall = shortfall;
+            LOG.log(System.Logger.Level.WARNING, "nio: " + shortfall + "; the socket holds about "
+                + String.format(java.util.Locale.ROOT, "%.1f", budget.stallMsFor(2L * receiveBufferBytes() / ReceiveBuffer.BYTES_PER_DATAGRAM))
+                + " ms of datagrams at " + budget.ratePps() + " pps against a stall budget of " + budget.stallMs()
+                + " ms: raise it with 'sysctl -w net.core.rmem_max=" + rcvbuf + "', run with CAP_NET_ADMIN, "
+                + "or lower rxStallMs/rxStallPps in the URI");
+        }
+    }
+
+    /**
+     * The {@code SO_RCVBUF} of the endpoint's receiving sockets, as Java reports it (the kernel
+     * keeps twice that, and charges each queued datagram's whole buffer against it).
+     *
+     * @return bytes, of the smallest receiving socket; 0 before {@link #bind} or {@link #join}
+     */
+    public int receiveBufferBytes() {
+        int min = Integer.MAX_VALUE;
+        for (final Channel c : unicast) {
+            min = Math.min(min, rcvbufOf(c.channel));
+        }
+        for (final Channel c : groups) {
+            min = Math.min(min, rcvbufOf(c.channel));
+        }
+        return min == Integer.MAX_VALUE ? 0 : min;
+    }
+
+    /** @return why a receiving socket has less buffer than the stall budget asks, or null if none falls short */
+    public String receiveBufferShortfall() {
+        return receiveBufferShortfall;
+    }
+
+    private static int rcvbufOf(final DatagramChannel ch) {
+        try {
+            return ch.getOption(StandardSocketOptions.SO_RCVBUF);
+        } catch (final IOException e) {
+            return 0;
+        }
+    }
+
     private DatagramChannel openChannel(final boolean reuse) throws IOException {
         final DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
         try {
@@ -230,9 +294,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             if (reuse) {
                 ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             }
-            if (rcvbuf > 0) {
-                ch.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf);
-            }
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf);
             if (sndbuf > 0) {
                 ch.setOption(StandardSocketOptions.SO_SNDBUF, sndbuf);
             }

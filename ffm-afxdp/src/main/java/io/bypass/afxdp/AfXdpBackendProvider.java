@@ -31,7 +31,10 @@ import io.bypass.udp.UdpEndpoint;
  *       else copy; see {@link AfXdpPort#isZeroCopy()})</li>
  *   <li>{@code xdp=auto|drv|skb} XDP attach mode: native driver, generic (skb), or let the kernel pick (default)</li>
  *   <li>{@code frameSize=2048|4096}, {@code frames=N} UMEM layout; {@code hugepages=true} to back it with huge pages</li>
- *   <li>{@code rxRing}, {@code txRing}, {@code fillRing}, {@code compRing} ring sizes (powers of two, default 2048)</li>
+ *   <li>{@code rxRing}, {@code txRing}, {@code fillRing}, {@code compRing} ring sizes (powers of two; TX and
+ *       completion default 2048; RX and fill default to the stall budget, 16384)</li>
+ *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
+ *       the RX and fill rings (and the UMEM frames behind them) absorb with no loss</li>
  *   <li>{@code rxBatch=N} most frames one poll takes (default 64); {@code txBatch=N} completions reclaimed per flush</li>
  *   <li>{@code needWakeup=true|false} XDP_USE_NEED_WAKEUP (default true)</li>
  *   <li>{@code busyPoll=USECS}, {@code busyPollBudget=N}: SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET</li>

@@ -36,13 +36,15 @@ public final class DpdkContext {
 
     private String lcores;
     private Boolean hugepages;
+    /** RX descriptors when neither the context nor the URI nor the stall budget says otherwise. */
+    public static final int DEFAULT_RX_DESC = 1024;
     private int memoryMb;
     private String filePrefix;
     private final List<String> pciAllowlist = new ArrayList<>();
     private final List<String> extraEalArgs = new ArrayList<>();
     private int mbufs;
     private int mbufCache = 256;
-    private int rxDesc = 1024;
+    private int rxDesc = DEFAULT_RX_DESC;
     private int txDesc = 1024;
     private int burst = 64;
     private boolean concluded;

@@ -20,7 +20,9 @@ import io.bypass.spi.BackendProvider;
  * }</pre>
  *
  * <p>URI: {@code efvi:IFACE?rxRing=N&txRing=N&buffers=N}; rings are powers of two
- * (64..4096, default 512), {@code buffers} the 2 KiB packet buffers registered with the
+ * (64..4096; RX defaults to the {@linkplain io.bypass.spi.RxStallBudget stall budget}, {@code rxStallMs}
+ * and {@code rxStallPps}, capped at the NIC's 4096 descriptors, which is 20 ms at 200 kpps;
+ * TX 512), {@code buffers} the 2 KiB packet buffers registered with the
  * NIC, split between RX and TX (default: enough to fill both rings). {@code openUdp} also
  * takes the UDP layer's parameters ({@link io.bypass.udp.L2UdpEndpoint#URI_PARAMETERS}).
  * One RX and one TX queue (queue 0), sharing the VI's event queue.

@@ -2,6 +2,7 @@ package io.bypass.afxdp.internal;
 
 import io.bypass.BypassUriException;
 import io.bypass.PortUri;
+import io.bypass.spi.RxStallBudget;
 
 import java.util.Set;
 
@@ -19,6 +20,7 @@ public final class AfXdpOptions {
             "busyPoll", "busyPollBudget"));
         // openUdp passes the same URI to the shared UDP layer, which reads its own keys.
         k.addAll(io.bypass.udp.L2UdpEndpoint.URI_PARAMETERS);
+        k.addAll(RxStallBudget.URI_PARAMETERS);
         return Set.copyOf(k);
     }
 
@@ -39,6 +41,7 @@ public final class AfXdpOptions {
     final boolean hugepages;
     final int busyPoll;
     final int busyPollBudget;
+    final RxStallBudget budget;
 
     /**
      * @param uri the URI
@@ -58,9 +61,12 @@ public final class AfXdpOptions {
         mode = uri.getChoice("mode", "auto", "auto", "copy", "zerocopy");
         xdp = uri.getChoice("xdp", "auto", "auto", "drv", "skb");
         frameSize = uri.getInt("frameSize", 4096, 2048, 4096);
-        rxRing = powerOfTwo(uri, "rxRing", 2048);
+        // RX and fill rings hold what arrives while the polling thread stalls (RxStallBudget).
+        budget = RxStallBudget.from(uri);
+        final int rxDepth = budget.ringSize(2048, 1 << 16);
+        rxRing = powerOfTwo(uri, "rxRing", rxDepth);
         txRing = powerOfTwo(uri, "txRing", 2048);
-        fillRing = powerOfTwo(uri, "fillRing", 2048);
+        fillRing = powerOfTwo(uri, "fillRing", Math.max(rxRing, 2048));
         compRing = powerOfTwo(uri, "compRing", 2048);
         if (Integer.bitCount(frameSize) != 1) {
             throw new BypassUriException(uri.text(), "parameter 'frameSize' must be 2048 or 4096 (aligned UMEM chunks)");

@@ -23,6 +23,7 @@ import io.bypass.dpdk.internal.gen.rte_eth_xstat;
 import io.bypass.dpdk.internal.gen.rte_eth_xstat_name;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.RxStallBudget;
 import io.bypass.udp.L2UdpEndpoint;
 
 import java.lang.foreign.Arena;
@@ -52,6 +53,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> implements DpdkPort {
     private static final System.Logger LOG = System.getLogger(DpdkPortImpl.class.getName());
 
+    /** Buffers DPDK 22.11's net_af_xdp PMD gives the kernel's fill ring (ETH_AF_XDP_DFLT_NUM_DESCS), whatever rxDesc says. */
+    static final int AF_XDP_PMD_BUFFERS = 2048;
+
     /** URI keys of the backend itself. */
     public static final Set<String> URI_KEYS = Set.of("ip", "gateway", "rxQueues", "txQueues", "rxDesc", "txDesc",
         "mbufs", "mbufCache", "burst", "promisc", "allmulti", "mtu", "lcores", "prefix", "hugepages", "memory");
@@ -59,6 +63,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
 
     static {
         final Set<String> all = new HashSet<>(URI_KEYS);
+        all.addAll(RxStallBudget.URI_PARAMETERS);
         all.addAll(L2UdpEndpoint.URI_PARAMETERS);
         ALL_KEYS = Set.copyOf(all);
     }
@@ -190,7 +195,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      */
     public static DpdkPortImpl open(final PortUri uri) {
         uri.requireOnly(ALL_KEYS);
-        final String devargs = uri.target();
+        final RxStallBudget budget = RxStallBudget.from(uri);
+        final String devargs = withStallDepth(uri.target(), budget);
         if (devargs.isBlank()) {
             throw new BypassUriException(uri.text(), "missing devargs: dpdk:net_af_xdp0,iface=eth1, dpdk:net_af_packet0,iface=eth1 or dpdk:0000:03:00.0");
         }
@@ -242,7 +248,10 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             ctx.memoryMb(uri.getInt("memory", 0, 1, 1 << 20));
             explicitEal.add("memory");
         }
-        ctx.rxDesc(uri.getInt("rxDesc", ctx.rxDesc(), 1, 32768));
+        // RX descriptors hold what arrives while the polling thread stalls (RxStallBudget);
+        // the PMD clamps them to what it supports (rte_eth_dev_adjust_nb_rx_tx_desc).
+        ctx.rxDesc(uri.getInt("rxDesc", uri.get("rxDesc") == null && ctx.rxDesc() == DpdkContext.DEFAULT_RX_DESC
+            ? budget.ringSize(DpdkContext.DEFAULT_RX_DESC, 32768) : ctx.rxDesc(), 1, 32768));
         ctx.txDesc(uri.getInt("txDesc", ctx.txDesc(), 1, 32768));
         ctx.mbufs(uri.getInt("mbufs", ctx.mbufs(), 0, 1 << 24));
         ctx.mbufCache(uri.getInt("mbufCache", ctx.mbufCache(), 0, 512));
@@ -263,6 +272,23 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         synchronized (OPEN_LOCK) {
             return openLocked(uri, devargs, name, ctx, ip, prefix, gateway, nRx, nTx, mtuParam, promisc, allmulti);
         }
+    }
+
+    /**
+     * net_af_packet's kernel ring is its {@code framecnt} devarg (512 frames by default), not the
+     * RX descriptors: size it from the stall budget unless the devargs say otherwise.
+     */
+    static String withStallDepth(final String devargs, final RxStallBudget budget) {
+        if (devargs.startsWith("net_af_xdp") && budget.frames() > AF_XDP_PMD_BUFFERS) {
+            System.getLogger("io.bypass.dpdk").log(System.Logger.Level.WARNING, "dpdk: DPDK 22.11's net_af_xdp posts at most "
+                + AF_XDP_PMD_BUFFERS + " buffers to the kernel whatever rxDesc is (" + budget.describe(AF_XDP_PMD_BUFFERS)
+                + "): a longer stall of the polling thread loses frames (counted as fill_ring_empty); use afxdp:IFACE, "
+                + "or net_af_packet with framecnt, for a deeper buffer on this interface");
+        }
+        if (!devargs.startsWith("net_af_packet") || devargs.contains("framecnt=")) {
+            return devargs;
+        }
+        return devargs + ",framecnt=" + budget.ringSize(512, 1 << 16);
     }
 
     private static DpdkPortImpl openLocked(final PortUri uri, final String devargs, final String name, final DpdkContext ctx,
@@ -420,7 +446,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         final int burst = ctx.burst();
         // Every descriptor of every ring, each TX queue's stash and pending list, the lcore caches, and slack.
         final int needed = nRx * rxDesc + nTx * (txDesc + 3 * burst) + 2 * ctx.mbufCache() + 1024;
-        final int mbufs = ctx.mbufs() > 0 ? ctx.mbufs() : Math.max(8191, (Integer.highestOneBit(needed) << 1) - 1);
+        // At least 2^13-1 (a full mempool ring); above that exactly what is needed, since a
+        // stall-budget-sized RX ring would double to a mostly idle 2^15-1 otherwise.
+        final int mbufs = ctx.mbufs() > 0 ? ctx.mbufs() : Math.max(8191, needed);
         final int cache = Math.min(ctx.mbufCache(), mbufs / 2);
         final String poolName = "bypass_" + POOL_SEQUENCE.incrementAndGet() + "_" + (ProcessHandle.current().pid() % 100000);
         mempool = Mbuf.rte_pktmbuf_pool_create(arena.allocateFrom(poolName), mbufs, cache, (short) 0,
