@@ -25,6 +25,8 @@ import io.bypass.net.Mac;
 import io.bypass.net.NeighbourTable;
 import io.bypass.net.Udp;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.SyntheticQueues;
+import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.NanoClock;
@@ -101,18 +103,30 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private static final int DEFAULT_MTU = 1500;
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
+    /** Warm-up datagrams come from TEST-NET-1 (RFC 5737) and a locally administered MAC, and never leave the process. */
+    private static final int WARM_UP_SOURCE = Ipv4.parse("192.0.2.1");
+    private static final int WARM_UP_SOURCE_PORT = 9;
+    private static final long WARM_UP_SOURCE_MAC = 0x02_00_00_00_00_09L;
+    /** Where warm-up sends go when nothing is joined: an administratively scoped group, so no neighbour is resolved. */
+    private static final int WARM_UP_GROUP = Ipv4.parse("239.255.0.9");
+    private static final int WARM_UP_BATCH = 64;
 
     private final NanoClock nanoClock;
     private final Port port;
     private final PortUri uri;
     private final boolean closePort;
     private final Set<Capability> capabilities;
-    private final Counters counters;
+    /** The port's counters, which {@link #counters()} returns. */
+    private final Counters portCounters;
+    /** Where this endpoint counts: the port's, or a warm-up's scratch counters while it runs. */
+    private Counters counters;
     /** The polling thread's RX_PACKETS/RX_BYTES corrections: poll is single-threaded, so no atomic add per poll. */
-    private final Counters.Writer pollCounters;
+    private Counters.Writer pollCounters;
     private final int queueId;
-    private final RxQueue rx;
-    private final TxQueue tx;
+    // Not final: warmUp points them at warm-up queues for its duration (the JIT trusts no
+    // instance field as constant anyway, so this costs the hot path nothing).
+    private RxQueue rx;
+    private TxQueue tx;
     private final boolean kernelNeighbours;
     private final boolean checksumOffload;
     private final int igmpVersion;
@@ -184,7 +198,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             throw new BypassException("cannot open a UDP endpoint on a closed port (" + uri + ")");
         }
         capabilities = port.capabilities();
-        counters = port.counters();
+        portCounters = port.counters();
+        counters = portCounters;
         pollCounters = counters.newWriter();
         queueId = uri.getInt("queue", 0, 0, 65535);
         if (queueId >= port.rxQueueCount() || queueId >= port.txQueueCount()) {
@@ -661,6 +676,74 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         return OK;
     }
 
+    /** {@inheritDoc} */
+    @Override
+    public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
+                      final int datagrams) {
+        ensureOpen();
+        if (length < 0 || length > maxPayloadLength) {
+            throw new IllegalArgumentException("warm-up payload of " + length + " bytes outside 0.." + maxPayloadLength);
+        }
+        if (datagrams < 0) {
+            throw new IllegalArgumentException("negative warm-up count " + datagrams);
+        }
+        final FlowRule flow = !joinedFlows.isEmpty() ? joinedFlows.get(0) : !boundFlows.isEmpty() ? boundFlows.get(0) : null;
+        if (flow == null) {
+            throw new IllegalStateException("join a group or bind a port before warmUp, so the warm-up takes the path your datagrams take");
+        }
+        final int destination = flow.destinationAddress() != 0 ? flow.destinationAddress() : localAddress;
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, HEADERS + length);
+        final org.agrona.concurrent.UnsafeBuffer frame = new org.agrona.concurrent.UnsafeBuffer(new byte[frameLength]);
+        final int udpLength = Udp.HEADER_LENGTH + length;
+        final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + udpLength;
+        final Ethernet e = new Ethernet();
+        final Ipv4Header h = new Ipv4Header();
+        final Udp u = new Udp();
+        e.wrap(frame, 0, frameLength).header(Ipv4.isMulticast(destination) ? Ipv4.multicastMac(destination) : localMac,
+            WARM_UP_SOURCE_MAC, Ethernet.ETHERTYPE_IPV4);
+        h.wrap(frame, IP_OFFSET, totalLength).header(Ipv4Header.MIN_HEADER_LENGTH, 0, totalLength, 0, Ipv4Header.FLAG_DF, 64,
+            Ipv4Header.PROTOCOL_UDP, WARM_UP_SOURCE, destination).computeChecksum();
+        frame.putBytes(HEADERS, payload, offset, length);
+        u.wrap(frame, UDP_OFFSET, udpLength).header(WARM_UP_SOURCE_PORT, flow.destinationPort(), udpLength)
+            .computeChecksum(WARM_UP_SOURCE, destination);
+        final UdpDestination sendTo = UdpDestination.of(Ipv4.isMulticast(destination) ? destination : WARM_UP_GROUP,
+            flow.destinationPort());
+
+        final WarmUpQueues queues = port instanceof WarmUpQueues w ? w : new SyntheticQueues(tx.maxFrameLength());
+        final Counters scratch = new Counters();
+        final RxQueue liveRx = rx;
+        final TxQueue liveTx = tx;
+        final Counters.Writer livePollCounters = pollCounters;
+        final DatagramClaim claim = new DatagramClaim();
+        int received = 0;
+        try {
+            rx = queues.warmUpRxQueue(frame, 0, frameLength, scratch);
+            tx = queues.warmUpTxQueue(scratch);
+            pollCounters = scratch.newWriter();
+            counters = scratch;
+            int sent = 0;
+            while (received < datagrams || sent < datagrams) {
+                if (received < datagrams) {
+                    received += poll(handler, Math.min(WARM_UP_BATCH, datagrams - received));
+                }
+                for (int i = 0; i < WARM_UP_BATCH && sent < datagrams; i++, sent++) {
+                    if (tryClaim(sendTo, length, claim) == OK) {
+                        claim.buffer().putBytes(claim.offset(), payload, offset, length);
+                        claim.commit();
+                    }
+                }
+                flush();
+            }
+        } finally {
+            rx = liveRx;
+            tx = liveTx;
+            pollCounters = livePollCounters;
+            counters = portCounters;
+            queues.closeWarmUp();
+        }
+        return received;
+    }
+
     /**
      * For {@link DatagramClaim}: fills lengths and checksums and commits the frame.
      *
@@ -763,7 +846,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public Counters counters() {
-        return counters;
+        return portCounters;
     }
 
     /** {@inheritDoc} */

@@ -111,6 +111,38 @@ public interface UdpEndpoint extends AutoCloseable {
     int send(UdpDestination destination, DirectBuffer buffer, int offset, int length);
 
     /**
+     * Warms up the receive and send paths before the market opens: pushes {@code datagrams}
+     * synthetic datagrams carrying {@code payload} through this endpoint's own classification,
+     * checksum and delivery code (and, where the backend supports it, its own poll loop over
+     * private rings) into {@code handler}, and as many sends to the first joined group (or a
+     * placeholder group) through header building into discarded frames. Nothing is sent on
+     * the wire and no real frame is taken: what arrives meanwhile waits in the receive ring,
+     * within the stall budget. Counters do not move.
+     *
+     * <p>Why: the JIT compiles code for the paths it has seen. A poll loop that saw only empty
+     * polls until the open is compiled for no frames, and the first burst runs through
+     * deoptimised, reinterpreted code while frames pile up. Pass a handler of the same class as
+     * the live one over scratch state (a scratch order book), and a payload the live handler
+     * will see (a real message), so its code is compiled too.
+     *
+     * <pre>{@code
+     * md.join(group, port);
+     * md.warmUp(new BookUpdater(new Book()), samplePacket, 0, samplePacket.capacity(), 100_000);
+     * while (running) idle.idle(md.poll(liveHandler, 64));
+     * }</pre>
+     *
+     * @param handler   receives the synthetic datagrams
+     * @param payload   the payload of each synthetic datagram
+     * @param offset    where it starts
+     * @param length    its length, at most {@link #maxPayloadLength()}
+     * @param datagrams how many to receive and send
+     * @return datagrams delivered to {@code handler}
+     * @throws IllegalStateException    before any {@link #join} or {@link #bind}, or on a closed endpoint
+     * @throws IllegalArgumentException if {@code length} or {@code datagrams} is out of range
+     */
+    int warmUp(DatagramHandler handler, DirectBuffer payload, int offset, int length, int datagrams);
+
+    /**
      * Sends every committed datagram: at most one syscall.
      *
      * @return datagrams handed to the NIC or kernel by this call

@@ -335,6 +335,53 @@ public abstract class UdpConformanceSuite {
         });
     }
 
+    /**
+     * Warm-up: synthetic datagrams reach the handler through the endpoint's own receive path,
+     * nothing goes on the wire (a peer joined to the group sees nothing), counters stay
+     * where they were, and a datagram that arrived during the warm-up waits and is
+     * delivered by the next poll.
+     */
+    @Test
+    void warmUpDeliversSyntheticDatagramsSendsNothingAndLosesNothing() throws Exception {
+        onDut(() -> {
+            final UdpEndpoint ep = openDut();
+            final int group = freshGroup();
+            final int port = freshPort();
+            ep.join(group, port);
+            final DatagramChannel watcher = peerGroupChannel(group, port);
+            final DatagramChannel peer = peerChannel(0);
+            send(peer, payload("before", 0, 30), group, port);
+            Thread.sleep(100); // it is in the receive ring (or socket) before the warm-up starts
+            final long rxBefore = ep.counters().get(Counter.RX_PACKETS);
+            final long txBefore = ep.counters().get(Counter.TX_PACKETS);
+            final byte[] warm = payload("warm", 7, 40);
+            final Collector synthetic = new Collector();
+            final int n = ep.warmUp(synthetic, new UnsafeBuffer(warm), 0, warm.length, 500);
+            assertEquals(500, n, "datagrams delivered by the warm-up");
+            assertEquals(500, synthetic.size());
+            assertArrayEquals(warm, synthetic.get(499).payload, "the warm-up payload");
+            assertEquals(port, synthetic.get(0).destinationPort, "destination port of a synthetic datagram");
+            assertEquals(rxBefore, ep.counters().get(Counter.RX_PACKETS), "warm-up moved RX_PACKETS");
+            assertEquals(txBefore, ep.counters().get(Counter.TX_PACKETS), "warm-up moved TX_PACKETS");
+            final Collector live = new Collector();
+            pollUntil(ep, live, 1);
+            assertArrayEquals(payload("before", 0, 30), live.get(0).payload, "the datagram that waited");
+            assertNothingMore(ep, live);
+            final ByteBuffer seen = ByteBuffer.allocate(2048);
+            Thread.sleep(ABSENCE_WINDOW_MILLIS);
+            assertNull(site.peer().call(() -> watcher.receive(seen)), "the warm-up sent a datagram on the wire");
+        });
+    }
+
+    @Test
+    void warmUpBeforeAnySubscriptionIsRefused() throws Exception {
+        onDut(() -> {
+            final UdpEndpoint ep = openDut();
+            final byte[] warm = payload("warm", 0, 10);
+            assertThrows(IllegalStateException.class, () -> ep.warmUp(new Collector(), new UnsafeBuffer(warm), 0, warm.length, 10));
+        });
+    }
+
     @Test
     void unicastSend() throws Exception {
         onDut(() -> {

@@ -351,6 +351,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             final Channel c = new Channel(ch, ifaceAddress, port, null);
             unicast.add(c);
             stats.track(c);
+            sizeReceiveBuffer(c);
             tx = ch;
             sourcePort = port;
             rebuild();
@@ -391,6 +392,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             final Channel c = new Channel(ch, group, port, key);
             groups.add(c);
             stats.track(c);
+            sizeReceiveBuffer(c);
             rebuild();
         } catch (final IOException e) {
             closeQuietly(ch);
@@ -527,6 +529,52 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         txDestinations[slot] = destination.socketAddress();
         claim.wrap(this, slot, txAddresses[slot], length);
         return OK;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On NIO the kernel owns the sockets, so the warm-up runs a second endpoint of this
+     * class on loopback: {@code datagrams} sends to itself and as many receives into
+     * {@code handler}, through the same send and poll code; this endpoint's sockets are not
+     * read.
+     */
+    @Override
+    public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
+                      final int datagrams) {
+        checkOpen();
+        if (length < 0 || length > maxPayload) {
+            throw new IllegalArgumentException("warm-up payload of " + length + " bytes outside 0.." + maxPayload);
+        }
+        if (datagrams < 0) {
+            throw new IllegalArgumentException("negative warm-up count " + datagrams);
+        }
+        if (unicast.isEmpty() && groups.isEmpty()) {
+            throw new IllegalStateException("join a group or bind a port before warmUp, so the warm-up takes the path your datagrams take");
+        }
+        final int loopbackPort;
+        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
+            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            loopbackPort = ((InetSocketAddress) probe.getLocalAddress()).getPort();
+        } catch (final IOException e) {
+            throw new BypassException("nio: warm-up cannot open a loopback socket: " + e.getMessage(), e);
+        }
+        int received = 0;
+        try (NioUdpEndpoint shadow = new NioUdpEndpoint(PortUri.parse("nio:lo?maxPayload=" + maxPayload + "&rcvbuf=" + rcvbuf))) {
+            shadow.bind(loopbackPort);
+            final UdpDestination self = UdpDestination.of(Ipv4.parse("127.0.0.1"), loopbackPort);
+            int sent = 0;
+            int idle = 0;
+            while (received < datagrams && idle < 1000) {
+                for (int i = 0; i < 32 && sent < datagrams; i++, sent++) {
+                    shadow.send(self, payload, offset, length);
+                }
+                final int n = shadow.poll(handler, 32);
+                received += n;
+                idle = n == 0 ? idle + 1 : 0;
+            }
+        }
+        return received;
     }
 
     /**

@@ -9,7 +9,11 @@ import io.bypass.PortUri;
 import io.bypass.afxdp.AfXdpPort;
 import io.bypass.afxdp.internal.gen.xdp_statistics;
 import io.bypass.net.Ipv4;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.WarmUpQueues;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -42,10 +46,12 @@ import java.util.Map;
  * program attached, kernel helpers. {@link #close()} undoes whatever was done, in reverse,
  * after a failed open too.
  */
-public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue> implements AfXdpPort {
+public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue> implements AfXdpPort, WarmUpQueues {
     private static final long HUGE_PAGE = 2L << 20;
 
     private final AfXdpOptions opts;
+    /** Rings and UMEM in ordinary memory for a warm-up (see {@link WarmUpQueues}); polling thread only. */
+    private WarmUpRings warmUp;
     private final Arena arena = Arena.ofShared();
     private final Arena mapArena = Arena.ofShared();
     private final MemorySegment errno = Errno.allocate(arena);
@@ -444,5 +450,46 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     @Override
     public String toString() {
         return "AfXdpPort[" + uri() + (isClosed() ? ", closed" : ", " + (zeroCopy ? "zerocopy" : "copy")) + "]";
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>An {@link AfXdpRxQueue} over rings and a UMEM in ordinary memory, the kernel's part
+     * played in Java: the warm-up compiles this backend's own poll loop with frames.
+     */
+    @Override
+    public RxQueue warmUpRxQueue(final DirectBuffer frame, final int offset, final int length, final Counters counters) {
+        checkOpen();
+        final WarmUpRings r = warmUpRings();
+        final AfXdpRxQueue q = new AfXdpRxQueue(this, 0, r.socket, r.umem, r.frameSize, opts.rxBatch, opts.needWakeup, false,
+            counters.newWriter());
+        q.populateFill(0, r.rxFrames(), r.frameSize);
+        return new WarmUpRings.Rx(r, q, frame, offset, length);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public TxQueue warmUpTxQueue(final Counters counters) {
+        checkOpen();
+        final WarmUpRings r = warmUpRings();
+        return new WarmUpRings.Tx(r, new AfXdpTxQueue(this, 0, r.socket, r.umemAddress, r.txBase(), r.txFrames(), r.frameSize,
+            Math.min(r.frameSize, mtu() + 18), opts.txBatch, opts.needWakeup, counters.newWriter()));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void closeWarmUp() {
+        if (warmUp != null) {
+            warmUp.close();
+            warmUp = null;
+        }
+    }
+
+    private WarmUpRings warmUpRings() {
+        if (warmUp == null) {
+            warmUp = new WarmUpRings(opts.queue, opts.frameSize);
+        }
+        return warmUp;
     }
 }

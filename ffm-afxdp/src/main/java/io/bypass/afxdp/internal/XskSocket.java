@@ -47,6 +47,17 @@ final class XskSocket implements AutoCloseable {
     }
 
     /**
+     * A socket with no file descriptor, whose rings the caller sets up in ordinary memory
+     * ({@link WarmUpRings}); closing it does nothing.
+     *
+     * @param queueId the queue it stands for
+     * @return the socket
+     */
+    static XskSocket simulated(final int queueId) {
+        return new XskSocket(null, -1, queueId);
+    }
+
+    /**
      * Creates the socket (not yet bound).
      *
      * @param errno capture segment
@@ -269,6 +280,9 @@ final class XskSocket implements AutoCloseable {
 
     @Override
     public void close() {
+        if (fd < 0) {
+            return;
+        }
         Libc.close(errno, fd);
     }
 }

@@ -59,6 +59,8 @@ public final class FeedCommand implements Command {
             .value("--gap-timeout", "TIME", "how long a gap may wait for the other line before it is reported", "20ms")
             .value("--eos-grace", "TIME", "after end of session on one line, wait this long for the other", "200ms")
             .value("--batch", "N", "datagrams per poll", "64")
+            .value("--warm-up", "N", "before reporting ready, push N synthetic packets through the receive path (0 = none)",
+                String.valueOf(FeedWarmUp.DEFAULT_DATAGRAMS))
             .flag("--fail-on-loss", "exit 1 if any message was lost");
     }
 
@@ -75,6 +77,7 @@ public final class FeedCommand implements Command {
         final long grace = args.durationNanos("--eos-grace");
         final long gapTimeout = args.durationNanos("--gap-timeout");
         final int batch = args.intValue("--batch", 1, 4096);
+        final int warmUp = args.intValue("--warm-up", 0, 100_000_000);
         final String uriB = args.string("--uri-b");
         if (uriB != null && b == null) {
             throw new UsageException("--uri-b needs a B line (--b GROUP:PORT)");
@@ -103,6 +106,13 @@ public final class FeedCommand implements Command {
             Udp.subscribe(udp, a);
             if (b != null) {
                 Udp.subscribe(udpB != null ? udpB : udp, b);
+            }
+            final long warmUpNanos = warmUp == 0 ? 0 : FeedWarmUp.run(udp, a, b, warmUp);
+            if (udpB != null && warmUp > 0) {
+                FeedWarmUp.run(udpB, b, null, warmUp);
+            }
+            if (warmUp > 0 && ctx.progress()) {
+                ctx.err().printf("warm-up: %,d packets through the receive path in %.0f ms%n", warmUp, warmUpNanos / 1e6);
             }
             final IdleStrategy idle = ctx.idleStrategy();
             final long start = System.nanoTime();
@@ -187,6 +197,8 @@ public final class FeedCommand implements Command {
                 .put("rate_pps", packets * 1e9 / Math.max(1, active))
                 .put("rate_mps", arb.messages() * 1e9 / Math.max(1, active))
                 .put("idle", ctx.idleName())
+                .put("warm_up_packets", warmUp)
+                .put("warm_up_ms", warmUpNanos / 1e6)
                 .percentiles("latency", handler.latency())
                 .put("clock_skewed", handler.clockSkewed())
                 .put("gap_list", gapList);

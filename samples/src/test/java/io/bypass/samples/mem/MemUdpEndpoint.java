@@ -141,6 +141,15 @@ public final class MemUdpEndpoint implements UdpEndpoint {
     }
 
     @Override
+    public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
+                      final int datagrams) {
+        for (int i = 0; i < datagrams; i++) {
+            handler.onDatagram(payload, offset, length, meta);
+        }
+        return datagrams;
+    }
+
+    @Override
     public int flush() {
         return 0;
     }

@@ -1,0 +1,170 @@
+package io.bypass.afxdp.internal;
+
+import io.bypass.FrameClaim;
+import io.bypass.FrameHandler;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The four AF_XDP rings and a UMEM in ordinary memory, with the kernel's part played here:
+ * {@link AfXdpRxQueue} and {@link AfXdpTxQueue} run over them unchanged, so a warm-up
+ * compiles the very poll, claim and flush code the live queues run, with frames, while the
+ * live socket's rings are not touched. No syscall is made (the simulated rings never ask
+ * for a wakeup) and nothing reaches the NIC.
+ */
+final class WarmUpRings implements AutoCloseable {
+    private static final int ENTRIES = 256;
+    private static final long HEADER = 256;
+    private static final RingOffsets OFFSETS = new RingOffsets(0, 64, HEADER, 128);
+
+    private final Arena arena = Arena.ofConfined();
+    final XskSocket socket;
+    final UnsafeBuffer umem;
+    final long umemAddress;
+    final int frameSize;
+
+    WarmUpRings(final int queueId, final int frameSize) {
+        this.frameSize = frameSize;
+        socket = XskSocket.simulated(queueId);
+        socket.rx = new XskRingCons(ring(16), OFFSETS, ENTRIES);
+        socket.tx = new XskRingProd(ring(16), OFFSETS, ENTRIES);
+        socket.fill = new XskRingProd(ring(8), OFFSETS, ENTRIES);
+        socket.comp = new XskRingCons(ring(8), OFFSETS, ENTRIES);
+        socket.txBudgetRaised = true;
+        final MemorySegment area = arena.allocate((long) 2 * ENTRIES * frameSize, 4096);
+        umemAddress = area.address();
+        umem = new UnsafeBuffer(umemAddress, (int) area.byteSize());
+    }
+
+    private MemorySegment ring(final int entrySize) {
+        return arena.allocate(HEADER + (long) ENTRIES * entrySize, 64);
+    }
+
+    /** @return RX frames: the first half of the UMEM */
+    int rxFrames() {
+        return ENTRIES;
+    }
+
+    /** @return offset of the first TX frame: the second half */
+    long txBase() {
+        return (long) ENTRIES * frameSize;
+    }
+
+    /** @return TX frames */
+    int txFrames() {
+        return ENTRIES;
+    }
+
+    /**
+     * The kernel's receive side: takes fill-ring entries, copies the frame into each, and
+     * posts them on the RX ring, as many as both rings allow.
+     */
+    void receive(final DirectBuffer frame, final int offset, final int length) {
+        final XskRingProd fill = socket.fill;
+        final XskRingCons rx = socket.rx;
+        final int fillCons = (int) XskRing.U32.get(fill.consumer, 0L);
+        final int rxProd = (int) XskRing.U32.get(rx.producer, 0L);
+        final int ready = (int) XskRing.U32.getAcquire(fill.producer, 0L) - fillCons;
+        final int room = ENTRIES - (rxProd - (int) XskRing.U32.getAcquire(rx.consumer, 0L));
+        final int n = Math.min(ready, room);
+        for (int i = 0; i < n; i++) {
+            final long addr = fill.ring.get(ValueLayout.JAVA_LONG, ((fillCons + i) & fill.mask) * 8L);
+            umem.putBytes((int) addr, frame, offset, length);
+            final long d = ((rxProd + i) & rx.mask) * 16L;
+            rx.ring.set(ValueLayout.JAVA_LONG, d, addr);
+            rx.ring.set(ValueLayout.JAVA_INT, d + 8, length);
+            rx.ring.set(ValueLayout.JAVA_INT, d + 12, 0);
+        }
+        XskRing.U32.setRelease(fill.consumer, 0L, fillCons + n);
+        XskRing.U32.setRelease(rx.producer, 0L, rxProd + n);
+    }
+
+    /** The kernel's send side: takes every TX descriptor and completes its frame. */
+    void transmit() {
+        final XskRingProd tx = socket.tx;
+        final XskRingCons comp = socket.comp;
+        final int txCons = (int) XskRing.U32.get(tx.consumer, 0L);
+        final int compProd = (int) XskRing.U32.get(comp.producer, 0L);
+        final int ready = (int) XskRing.U32.getAcquire(tx.producer, 0L) - txCons;
+        final int room = ENTRIES - (compProd - (int) XskRing.U32.getAcquire(comp.consumer, 0L));
+        final int n = Math.min(ready, room);
+        for (int i = 0; i < n; i++) {
+            final long addr = tx.ring.get(ValueLayout.JAVA_LONG, ((txCons + i) & tx.mask) * 16L);
+            comp.ring.set(ValueLayout.JAVA_LONG, ((compProd + i) & comp.mask) * 8L, addr);
+        }
+        XskRing.U32.setRelease(tx.consumer, 0L, txCons + n);
+        XskRing.U32.setRelease(comp.producer, 0L, compProd + n);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    /** An RX queue over the simulated rings: each poll first plays the kernel's part. */
+    static final class Rx implements RxQueue {
+        private final WarmUpRings rings;
+        private final AfXdpRxQueue queue;
+        private final DirectBuffer frame;
+        private final int offset;
+        private final int length;
+
+        Rx(final WarmUpRings rings, final AfXdpRxQueue queue, final DirectBuffer frame, final int offset, final int length) {
+            this.rings = rings;
+            this.queue = queue;
+            this.frame = frame;
+            this.offset = offset;
+            this.length = length;
+        }
+
+        @Override
+        public int poll(final FrameHandler handler, final int limit) {
+            rings.receive(frame, offset, length);
+            return queue.poll(handler, limit);
+        }
+
+        @Override
+        public int id() {
+            return queue.id();
+        }
+    }
+
+    /** A TX queue over the simulated rings: each flush is followed by the kernel's completions. */
+    static final class Tx implements TxQueue {
+        private final WarmUpRings rings;
+        private final AfXdpTxQueue queue;
+
+        Tx(final WarmUpRings rings, final AfXdpTxQueue queue) {
+            this.rings = rings;
+            this.queue = queue;
+        }
+
+        @Override
+        public boolean tryClaim(final int length, final FrameClaim claim) {
+            return queue.tryClaim(length, claim);
+        }
+
+        @Override
+        public int flush() {
+            final int n = queue.flush();
+            rings.transmit();
+            return n;
+        }
+
+        @Override
+        public int maxFrameLength() {
+            return queue.maxFrameLength();
+        }
+
+        @Override
+        public int id() {
+            return queue.id();
+        }
+    }
+}
