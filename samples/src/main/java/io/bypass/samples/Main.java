@@ -39,7 +39,7 @@ public final class Main {
     /** @return every subcommand by name, in usage order */
     public static Map<String, Command> commands() {
         final Map<String, Command> m = new LinkedHashMap<>();
-        for (final Command c : List.of(new FeedCommand(), new PublishCommand(), new ReplayCommand(), new CaptureCommand(),
+        for (final Command c : List.of(new FeedCommand(), new PublishCommand(), new ReplayCommand(), new CaptureCommand(), new io.bypass.samples.pcap.SynthCommand(),
             new PingPongCommand(), new TradeCommand(), new ExchangeCommand(), new DoctorCommand(), new DemoCommand())) {
             m.put(c.name(), c);
         }
@@ -153,6 +153,7 @@ public final class Main {
         help.put("publish", "send a synthetic MoldUDP64 feed to the A and B lines");
         help.put("replay", "replay a pcap/pcapng capture at 1x, 10x, 20x or max speed");
         help.put("capture", "record received UDP datagrams to a pcap file");
+        help.put("synth", "write a synthetic MoldUDP64 A/B capture for replays (tcpreplay, bypass replay)");
         help.put("pingpong", "order/ack round trips (client|server); the server also answers sockperf");
         help.put("trade", "strategy: feed in, order out on each trigger");
         help.put("exchange", "exchange simulator: feed with triggers out, orders in, tick-to-trade");
