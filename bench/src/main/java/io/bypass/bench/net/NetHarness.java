@@ -258,7 +258,8 @@ public final class NetHarness {
         final List<Impl> list = new ArrayList<>();
         switch (backend) {
             case "nio" -> {
-                list.add(java(backend, "udp", s -> "nio:" + s.iface()));
+                // the same socket receive buffer as the C baseline asks for (SO_RCVBUF 4 MiB, bench_udp.c)
+                list.add(java(backend, "udp", s -> "nio:" + s.iface() + "?rcvbuf=4194304"));
                 cBaseline(list, "udp", "C kernel UDP (recvmmsg)", "feed");
             }
             case "afxdp" -> {
