@@ -207,14 +207,14 @@ public final class Chart {
     public static void writeBars(final String title, final String subtitle, final Map<String, List<Bar>> groups, final Path out)
         throws IOException {
         System.setProperty("java.awt.headless", "true");
-        final int barW = 110;
+        final int barW = 130;
         final int gap = 50;
         final int left = 80;
         int bars = 0;
         for (final List<Bar> g : groups.values()) {
             bars += g.size();
         }
-        final int w = Math.max(760, left + 40 + bars * barW + Math.max(1, groups.size()) * gap);
+        final int w = Math.max(860, left + 40 + bars * barW + Math.max(1, groups.size()) * gap);
         final int h = 520;
         final int top = 80;
         final int ph = 340;
