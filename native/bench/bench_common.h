@@ -7,7 +7,10 @@
  *   echo  send every frame back (addresses swapped) until killed or duration_ms elapses
  *   ping  one frame in flight: send seq+timestamp, wait for the echo, record the round trip
  *   sink  bind and never read (the TX scenario's receiver)
- * Output: "READY" once open, then one line "RESULT {json}".
+ *   feed  (zeroloss) receive a MoldUDP64 feed on a multicast group and check its sequence
+ *         numbers; print "TRIAL {json}" at the sender's end of session (or after idle_gap_ms idle)
+ *   feedtx (zeroloss, bench_xsk only) send count MoldUDP64 packets at rate pps, seq 1..count
+ * Output: "READY" once open, then one line "RESULT {json}" ("TRIAL {json}" lines before it in feed mode).
  */
 #ifndef BYPASS_BENCH_COMMON_H
 #define BYPASS_BENCH_COMMON_H
@@ -205,6 +208,183 @@ static inline void rx_window_add(rx_window *w, uint64_t n, uint64_t now, uint64_
     w->total += n;
     if (now >= w->open && now < w->close) {
         w->counted += n;
+    }
+}
+
+/*
+ * zeroloss: the C counterpart of the Java feed handler (samples' FeedHandler + Arbitrator, one
+ * line): validates the MoldUDP64 framing (header, every message block's length, no trailing
+ * bytes) and checks sequence numbers. Frames arrive already checked for Ethernet/IPv4/UDP by
+ * feed_frame (L2 baselines) or by the kernel (sockets). Each trial is one session: a packet of
+ * another session starts a new trial; the sender ends a trial with end-of-session packets.
+ */
+#define MOLD_HEADER 20
+#define MOLD_SESSION 10
+
+typedef struct {
+    uint8_t session[MOLD_SESSION];
+    int have_session;
+    int eos;       /* end of session seen */
+    uint64_t next; /* next sequence number expected; MoldUDP64 starts at 1 */
+    uint64_t packets, messages, gaps, lost, duplicates, malformed, foreign;
+} feed_state;
+
+static inline void feed_reset(feed_state *s) {
+    memset(s, 0, sizeof(*s));
+    s->next = 1;
+}
+
+static inline uint64_t be64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return v;
+}
+
+static inline void feed_packet(feed_state *s, const uint8_t *p, uint32_t len) {
+    if (len < MOLD_HEADER) {
+        s->malformed++;
+        return;
+    }
+    uint32_t count = (uint32_t) (p[18] << 8 | p[19]);
+    uint32_t at = MOLD_HEADER;
+    if (count == 0 || count == 0xFFFF) { /* heartbeat / end of session: no message bytes allowed */
+        if (len != MOLD_HEADER) {
+            s->malformed++;
+        } else if (count == 0xFFFF && s->have_session && memcmp(s->session, p, MOLD_SESSION) == 0) {
+            s->eos = 1;
+            uint64_t seq = be64(p + 10); /* the next sequence number: reveals loss at the tail */
+            if (seq > s->next) {
+                s->gaps++;
+                s->lost += seq - s->next;
+                s->next = seq;
+            }
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (at + 2 > len) {
+            s->malformed++;
+            return;
+        }
+        at += 2 + (uint32_t) (p[at] << 8 | p[at + 1]);
+        if (at > len) {
+            s->malformed++;
+            return;
+        }
+    }
+    if (at != len) {
+        s->malformed++;
+        return;
+    }
+    if (!s->have_session || memcmp(s->session, p, MOLD_SESSION) != 0) {
+        feed_reset(s); /* a new trial */
+        memcpy(s->session, p, MOLD_SESSION);
+        s->have_session = 1;
+    }
+    uint64_t seq = be64(p + 10);
+    s->packets++;
+    if (seq == s->next) {
+        s->next += count;
+        s->messages += count;
+    } else if (seq > s->next) {
+        s->gaps++;
+        s->lost += seq - s->next;
+        s->next = seq + count;
+        s->messages += count;
+    } else if (seq + count > s->next) {
+        s->messages += seq + count - s->next;
+        s->next = seq + count;
+    } else {
+        s->duplicates++;
+    }
+}
+
+/* Ethernet/IPv4/UDP checks of an L2 receiver (what the Java UdpEndpoint does on an L2 port):
+   IPv4, header checksum, UDP, destination group and port, UDP length within the frame. */
+static inline void feed_frame(feed_state *s, const uint8_t *f, uint32_t len, const uint8_t group[4], uint16_t port) {
+    if (len < HDR_LEN || f[12] != 0x08 || f[13] != 0x00) {
+        s->foreign++;
+        return;
+    }
+    const uint8_t *ip = f + ETH_HLEN_;
+    uint32_t ihl = (uint32_t) (ip[0] & 15) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < IP_HLEN_ || ETH_HLEN_ + ihl + UDP_HLEN_ > len || ip[9] != 17
+        || memcmp(ip + 16, group, 4) != 0) {
+        s->foreign++;
+        return;
+    }
+    if (ip_checksum(ip, (int) ihl) != 0) {
+        s->malformed++;
+        return;
+    }
+    const uint8_t *udp = ip + ihl;
+    if ((uint16_t) (udp[2] << 8 | udp[3]) != port) {
+        s->foreign++;
+        return;
+    }
+    uint32_t ulen = (uint32_t) (udp[4] << 8 | udp[5]);
+    if (ulen < UDP_HLEN_ || ETH_HLEN_ + ihl + ulen > len) {
+        s->malformed++;
+        return;
+    }
+    feed_packet(s, udp + UDP_HLEN_, ulen - UDP_HLEN_);
+}
+
+static inline void feed_print(const feed_state *s) {
+    char session[MOLD_SESSION + 1];
+    for (int i = 0; i < MOLD_SESSION; i++) {
+        session[i] = s->session[i] >= 0x21 && s->session[i] < 0x7f && s->session[i] != '"' && s->session[i] != '\\'
+            ? (char) s->session[i] : '_';
+    }
+    session[MOLD_SESSION] = 0;
+    printf("TRIAL {\"session\":\"%s\",\"eos\":%d,\"packets\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"highest\":%" PRIu64
+           ",\"gaps\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"foreign\":%" PRIu64 "}\n",
+           session, s->eos, s->packets, s->messages, s->next - 1, s->gaps, s->lost, s->duplicates, s->malformed, s->foreign);
+    fflush(stdout);
+}
+
+/* When a trial's figures are printed: at its end of session, else after idle_gap_ms without a packet. */
+typedef struct {
+    feed_state st;
+    uint64_t last;
+    uint64_t trials;
+    uint64_t idle_gap;
+    int dirty;
+    int eos_printed;
+} feed_loop;
+
+static inline void feed_loop_init(feed_loop *l) {
+    feed_reset(&l->st);
+    l->last = 0;
+    l->trials = 0;
+    l->dirty = 0;
+    l->eos_printed = 0;
+    l->idle_gap = (uint64_t) arg_long("idle_gap_ms", 300) * 1000000ull;
+}
+
+/* Call after each poll: n frames (of any kind) came in that poll. */
+static inline void feed_loop_polled(feed_loop *l, uint64_t n, uint64_t now) {
+    if (n && l->st.packets + l->st.malformed > 0) {
+        l->last = now;
+        l->dirty = 1;
+        if (!l->st.eos) {
+            l->eos_printed = 0;
+        } else if (!l->eos_printed) {
+            feed_print(&l->st);
+            l->eos_printed = 1;
+            l->dirty = 0;
+            l->trials++;
+        }
+    } else if (l->dirty && now - l->last > l->idle_gap) {
+        if (!l->eos_printed) feed_print(&l->st);
+        l->dirty = 0;
+    }
+}
+
+static inline void parse_ip4(const char *key, uint8_t out[4]) {
+    if (inet_pton(AF_INET, arg_str(key, NULL), out) != 1) {
+        fprintf(stderr, "bad address %s=%s\n", key, arg_str(key, NULL));
+        exit(2);
     }
 }
 

@@ -6,6 +6,7 @@
  *   bench_dpdk mode=tx vdev=... src_mac= dst_mac= src_ip= dst_ip= sport= dport= [payload=32]
  *   bench_dpdk mode=echo vdev=...                 (frames sent back in place, addresses swapped)
  *   bench_dpdk mode=ping vdev=... src_mac= ... count=N samples=FILE
+ *   bench_dpdk mode=feed vdev=... group=G port=P [idle_gap_ms=300]   (MoldUDP64 sequence check, zeroloss)
  */
 #include "bench_common.h"
 #include <rte_eal.h>
@@ -154,8 +155,25 @@ int main(int argc, char **argv) {
         }
         samples_write();
         result("ping", (uint64_t) sample_count, now_ns() - open, lost, "lost");
+    } else if (strcmp(mode, "feed") == 0) {
+        uint8_t group[4];
+        parse_ip4("group", group);
+        const uint16_t gport = (uint16_t) arg_long("port", 30001);
+        feed_loop l;
+        feed_loop_init(&l);
+        ready();
+        uint64_t start = now_ns();
+        while (!stop_flag && now_ns() - start < duration) {
+            uint16_t n = rte_eth_rx_burst(port, 0, bufs, BURST);
+            for (uint16_t i = 0; i < n; i++) {
+                feed_frame(&l.st, rte_pktmbuf_mtod(bufs[i], const uint8_t *), bufs[i]->data_len, group, gport);
+            }
+            if (n) rte_pktmbuf_free_bulk(bufs, n);
+            feed_loop_polled(&l, n, now_ns());
+        }
+        result("feed", l.trials, now_ns() - start, l.trials, "trials");
     } else {
-        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping)\n", mode);
+        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping, feed)\n", mode);
         return 2;
     }
     rte_eth_dev_stop(port);

@@ -7,6 +7,7 @@
  *   bench_udp mode=echo bind_ip=A port=P
  *   bench_udp mode=ping dst_ip=A dport=P bind_ip=B port=Q count=N samples=FILE
  *   bench_udp mode=sink bind_ip=A port=P duration_ms=
+ *   bench_udp mode=feed group=G port=P local_ip=A [idle_gap_ms=300 duration_ms=]   (joined to G on A's interface)
  */
 #include "bench_common.h"
 #include <netinet/in.h>
@@ -168,8 +169,38 @@ int main(int argc, char **argv) {
         uint64_t start = now_ns();
         while (!stop_flag && now_ns() - start < duration) usleep(10000);
         result("sink", 0, now_ns() - start, 0, "total");
+    } else if (strcmp(mode, "feed") == 0) {
+        /* The kernel delivers the group's datagrams: bound to the group's port, joined on the local interface. */
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        struct sockaddr_in any;
+        memset(&any, 0, sizeof(any));
+        any.sin_family = AF_INET;
+        any.sin_port = htons((uint16_t) arg_long("port", 30001));
+        parse_ip4("group", (uint8_t *) &any.sin_addr);
+        if (bind(fd, (struct sockaddr *) &any, sizeof(any)) != 0) {
+            perror("bind");
+            exit(1);
+        }
+        struct ip_mreq mreq;
+        memcpy(&mreq.imr_multiaddr, &any.sin_addr, 4);
+        parse_ip4("local_ip", (uint8_t *) &mreq.imr_interface);
+        if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) != 0) {
+            perror("IP_ADD_MEMBERSHIP");
+            exit(1);
+        }
+        feed_loop l;
+        feed_loop_init(&l);
+        ready();
+        uint64_t start = now_ns();
+        while (!stop_flag && now_ns() - start < duration) {
+            int n = recvmmsg(fd, msgs, (unsigned) batch, MSG_DONTWAIT, NULL);
+            for (int i = 0; i < n; i++) feed_packet(&l.st, bufs[i], msgs[i].msg_len);
+            feed_loop_polled(&l, n > 0 ? (uint64_t) n : 0, now_ns());
+        }
+        result("feed", l.trials, now_ns() - start, l.trials, "trials");
     } else {
-        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping, sink)\n", mode);
+        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping, sink, feed)\n", mode);
         return 2;
     }
     close(fd);

@@ -7,6 +7,10 @@
  *   bench_xsk mode=rx iface=IF [cpu=N warmup_ms= duration_ms= xdp=drv]
  *   bench_xsk mode=tx|ping iface=IF src_mac= dst_mac= src_ip= dst_ip= sport= dport= [payload=32]
  *   bench_xsk mode=echo iface=IF
+ *   bench_xsk mode=feed iface=IF group=G port=P [idle_gap_ms=300]    (MoldUDP64 sequence check, zeroloss)
+ *   bench_xsk mode=feedtx iface=IF src_mac= dst_mac= src_ip= dst_ip=G sport= dport= pps=R count=N session=S [msg_len=32]
+ *       (zeroloss sender: N MoldUDP64 packets of one message, seq 1..N, paced at R packets/s, then
+ *       three end-of-session packets 20 ms apart, 50 ms after the last one)
  */
 #include "bench_common.h"
 #include <linux/if_link.h>
@@ -78,6 +82,106 @@ static uint32_t rx_drain(uint32_t max, int (*visit)(const uint8_t *, uint32_t, v
 }
 
 struct ping_ctx { uint64_t seq; int matched; };
+
+struct feed_ctx { feed_state *st; uint8_t group[4]; uint16_t port; };
+
+static int feed_visit(const uint8_t *f, uint32_t len, void *vctx) {
+    struct feed_ctx *c = vctx;
+    feed_frame(c->st, f, len, c->group, c->port);
+    return 0;
+}
+
+/* Frames handed to the kernel and not yet completed. */
+static uint32_t tx_outstanding(void) {
+    return NUM_FRAMES / 2 - tx_free_count;
+}
+
+/*
+ * The zeroloss sender: count packets at pps, paced against the clock from the first one (a late
+ * loop catches up in batches of at most BATCH, so a preempted sender sends short bursts). The
+ * achieved rate is measured from the first submission to the last completion: (count - 1) / that.
+ */
+static void feed_tx(void) {
+    const double pps = (double) arg_long("pps", 100000);
+    const uint64_t count = (uint64_t) arg_long("count", 100000);
+    const int msg_len = (int) arg_long("msg_len", 32);
+    const char *session = arg_str("session", "BYPASSZL01");
+    uint8_t tmpl[2048];
+    const int payload = MOLD_HEADER + 2 + msg_len;
+    int len = build_frame(tmpl, payload);
+    uint8_t *mold = tmpl + HDR_LEN;
+    memset(mold, ' ', MOLD_SESSION);
+    memcpy(mold, session, strlen(session) < MOLD_SESSION ? strlen(session) : MOLD_SESSION);
+    mold[18] = 0; mold[19] = 1;                                   /* one message per packet */
+    mold[20] = (uint8_t) (msg_len >> 8); mold[21] = (uint8_t) msg_len;
+    mold[22] = 'X';                                              /* a message type the handler only counts */
+    for (uint32_t i = NUM_FRAMES / 2; i < NUM_FRAMES; i++) memcpy(umem_area + (uint64_t) i * FRAME_SIZE, tmpl, (size_t) len);
+    ready();
+    uint64_t sent = 0, t0 = now_ns(), last_done = t0;
+    uint32_t idx;
+    while (!stop_flag && sent < count) {
+        uint32_t before = tx_outstanding();
+        reclaim(0);
+        uint64_t now = now_ns();
+        if (tx_outstanding() < before) last_done = now;
+        uint64_t due = (uint64_t) ((double) (now - t0) * pps / 1e9) + 1;
+        if (due > count) due = count;
+        if (due <= sent) {
+            if (tx_outstanding()) kick_tx();
+            continue;
+        }
+        uint64_t want = due - sent;
+        if (want > BATCH) want = BATCH;
+        if (want > tx_free_count) want = tx_free_count;
+        uint32_t n = want ? xsk_ring_prod__reserve(&tx, (uint32_t) want, &idx) : 0;
+        for (uint32_t i = 0; i < n; i++) {
+            struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx, idx + i);
+            d->addr = tx_free[--tx_free_count];
+            d->len = (uint32_t) len;
+            uint64_t seq = ++sent;
+            uint8_t *sp = umem_area + d->addr + HDR_LEN + 10;
+            for (int b = 7; b >= 0; b--, seq >>= 8) sp[b] = (uint8_t) seq;
+        }
+        if (n) xsk_ring_prod__submit(&tx, n);
+        kick_tx();
+    }
+    /* Every frame completed: the kernel has handed it to the interface. */
+    uint64_t deadline = now_ns() + 1000000000ull;
+    while (tx_outstanding() && now_ns() < deadline) {
+        kick_tx();
+        uint32_t before = tx_outstanding();
+        reclaim(0);
+        if (tx_outstanding() < before) last_done = now_ns();
+    }
+    uint64_t elapsed = last_done - t0;
+    /* End of session (count 0xFFFF, sequence = next), after the receiver has had time to drain. */
+    int eos_len = build_frame(tmpl, MOLD_HEADER);
+    memset(mold, ' ', MOLD_SESSION);
+    memcpy(mold, session, strlen(session) < MOLD_SESSION ? strlen(session) : MOLD_SESSION);
+    mold[18] = 0xFF; mold[19] = 0xFF;
+    uint64_t next = sent + 1;
+    for (int b = 7; b >= 0; b--, next >>= 8) mold[10 + b] = (uint8_t) next;
+    for (int k = 0; k < 3 && !stop_flag; k++) {
+        usleep(k == 0 ? 50000 : 20000);
+        reclaim(0);
+        if (tx_free_count == 0 || xsk_ring_prod__reserve(&tx, 1, &idx) != 1) continue;
+        struct xdp_desc *d = xsk_ring_prod__tx_desc(&tx, idx);
+        d->addr = tx_free[--tx_free_count];
+        d->len = (uint32_t) eos_len;
+        memcpy(umem_area + d->addr, tmpl, (size_t) eos_len);
+        xsk_ring_prod__submit(&tx, 1);
+        kick_tx();
+    }
+    for (int k = 0; k < 100 && tx_outstanding(); k++) {
+        kick_tx();
+        reclaim(0);
+        usleep(1000);
+    }
+    double achieved = sent > 1 && elapsed > 0 ? (double) (sent - 1) * 1e9 / (double) elapsed : 0.0;
+    printf("RESULT {\"mode\":\"feedtx\",\"packets\":%" PRIu64 ",\"seconds\":%.6f,\"pps\":%.1f,\"asked_pps\":%.1f,"
+           "\"uncompleted\":%u}\n", sent, (double) elapsed / 1e9, achieved, pps, tx_outstanding());
+    fflush(stdout);
+}
 
 static int match_seq(const uint8_t *f, uint32_t len, void *vctx) {
     struct ping_ctx *c = vctx;
@@ -241,8 +345,22 @@ int main(int argc, char **argv) {
         }
         samples_write();
         result("ping", (uint64_t) sample_count, now_ns() - open, lost, "lost");
+    } else if (strcmp(mode, "feed") == 0) {
+        feed_loop l;
+        feed_loop_init(&l);
+        struct feed_ctx ctx = {.st = &l.st, .port = (uint16_t) arg_long("port", 30001)};
+        parse_ip4("group", ctx.group);
+        ready();
+        uint64_t start = now_ns();
+        while (!stop_flag && now_ns() - start < duration) {
+            uint32_t n = rx_drain(BATCH, feed_visit, &ctx);
+            feed_loop_polled(&l, n, now_ns());
+        }
+        result("feed", l.trials, now_ns() - start, l.trials, "trials");
+    } else if (strcmp(mode, "feedtx") == 0) {
+        feed_tx();
     } else {
-        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping)\n", mode);
+        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping, feed, feedtx)\n", mode);
         return 2;
     }
     xsk_socket__delete(xsk);

@@ -5,6 +5,7 @@ import io.bypass.bench.internal.Cmd;
 import io.bypass.bench.jmh.JmhRunner;
 import io.bypass.bench.net.Measurement;
 import io.bypass.bench.net.NetHarness;
+import io.bypass.bench.net.ZeroLossScenario;
 import io.bypass.bench.report.HostFacts;
 import io.bypass.bench.report.Report;
 import io.bypass.spi.BackendProvider;
@@ -23,9 +24,10 @@ import java.util.Map;
  * {@code bench/results/<timestamp>/}.
  *
  * <pre>
- * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong]
+ * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss]
  *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
+ *           [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]
  * </pre>
  *
  * With {@code --nics}, the network harness runs on two existing interfaces (two NIC ports
@@ -43,7 +45,7 @@ public final class BenchMain {
     static final class Options {
         boolean quick;
         List<String> backends;
-        List<String> scenarios = List.of("rx", "tx", "pingpong");
+        List<String> scenarios = List.of("rx", "tx", "pingpong", "zeroloss");
         boolean jmh = true;
         boolean net = true;
         Integer repeats;
@@ -59,6 +61,11 @@ public final class BenchMain {
         Path out;
         String command = "bin/bench";
         String nics;
+        Integer zlTrialMs;
+        Integer zlTrials;
+        Double zlPrecision;
+        Double zlMaxPps;
+        Integer zlWarmupMs;
 
         static Options parse(final String[] args) {
             final Options o = new Options();
@@ -84,6 +91,11 @@ public final class BenchMain {
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--command" -> o.command = value(args, ++i, a);
                     case "--nics" -> o.nics = value(args, ++i, a);
+                    case "--zl-trial-ms" -> o.zlTrialMs = Integer.parseInt(value(args, ++i, a));
+                    case "--zl-trials" -> o.zlTrials = Integer.parseInt(value(args, ++i, a));
+                    case "--zl-precision" -> o.zlPrecision = Double.parseDouble(value(args, ++i, a));
+                    case "--zl-max-pps" -> o.zlMaxPps = Double.parseDouble(value(args, ++i, a));
+                    case "--zl-warmup-ms" -> o.zlWarmupMs = Integer.parseInt(value(args, ++i, a));
                     case "--cpus" -> {
                         final String[] c = value(args, ++i, a).split(",");
                         o.cpuA = Integer.parseInt(c[0]);
@@ -97,8 +109,8 @@ public final class BenchMain {
                 }
             }
             for (final String s : o.scenarios) {
-                if (!List.of("rx", "tx", "pingpong").contains(s)) {
-                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong)");
+                if (!List.of("rx", "tx", "pingpong", "zeroloss").contains(s)) {
+                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss)");
                 }
             }
             return o;
@@ -123,9 +135,15 @@ public final class BenchMain {
         } catch (final IllegalArgumentException e) {
             final boolean help = "help".equals(e.getMessage());
             (help ? System.out : System.err).println((help ? "" : e.getMessage() + "\n")
-                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong] [--no-jmh] [--no-net]\n"
+                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss] [--no-jmh] [--no-net]\n"
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
+                + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
+                + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
+                + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
+                + "              by binary search from --zl-max-pps (default 2000000) down to --zl-precision (default 0.05),\n"
+                + "              after a --zl-warmup-ms (default 2000) warm-up trial; Java UdpEndpoint + feed handler vs C\n"
+                + "              on the same library (efvi: Java only, no C baseline)\n"
                 + "  --ping-repeats N  ping-pong runs per implementation (default twice --repeats, of --ping-count\n"
                 + "              round trips each, default 100000): short runs, Java and C alternating, so a host whose\n"
                 + "              speed changes over time lands on both alike\n"
@@ -194,6 +212,10 @@ public final class BenchMain {
         final int pingRepeats = o.pingRepeats != null ? o.pingRepeats : 2 * repeats;
         final int pingWarmup = o.pingWarmupMs != null ? o.pingWarmupMs : o.warmupMs != null || o.quick ? warmup : 3000;
         final boolean udpVariants = o.udpVariants != null ? o.udpVariants : !o.quick;
+        final ZeroLossScenario.Settings zeroLoss = new ZeroLossScenario.Settings(
+            o.zlTrialMs != null ? o.zlTrialMs : o.quick ? 1000 : 2000, o.zlTrials != null ? o.zlTrials : 3,
+            o.zlPrecision != null ? o.zlPrecision : 0.05, o.zlMaxPps != null ? o.zlMaxPps : 2_000_000,
+            o.zlWarmupMs != null ? o.zlWarmupMs : 2000);
 
         final Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("backends", String.join(",", backends));
@@ -206,6 +228,13 @@ public final class BenchMain {
         settings.put("pingpong_round_trips_per_run", pingCount);
         settings.put("payload_bytes", o.payload);
         settings.put("frame_bytes", o.payload + 42);
+        if (o.scenarios.contains("zeroloss")) {
+            settings.put("zeroloss_trial_ms", zeroLoss.trialMs());
+            settings.put("zeroloss_trials_per_rate", zeroLoss.trialsPerRate());
+            settings.put("zeroloss_precision", zeroLoss.precision());
+            settings.put("zeroloss_max_pps", zeroLoss.maxPps());
+            settings.put("zeroloss_warmup_ms", zeroLoss.warmupMs());
+        }
         settings.put("jmh", o.jmh ? (o.quick ? "quick (2x1s warmup, 3x1s measure, 1 fork)" : "3x1s warmup, 5x1s measure, 1 fork") : "off");
 
         final String pinning = cpuA < 0 ? "none (fewer than 2 CPUs)"
@@ -223,23 +252,29 @@ public final class BenchMain {
             }
         }
         List<Measurement> measurements = List.of();
+        List<ZeroLossScenario.Outcome> zeroLossResults = List.of();
         String nic = "veth pair between two network namespaces created by the harness";
         String driver = "veth (virtual Ethernet, kernel driver 'veth')";
         if (o.net && !backends.isEmpty()) {
             final NetHarness harness = new NetHarness(new NetHarness.Config(backends, o.scenarios, udpVariants, warmup, duration,
                 repeats, pingRepeats, pingWarmup, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
-                dir.resolve("work"), o.nics));
+                dir.resolve("work"), o.nics, zeroLoss));
             measurements = harness.run();
+            zeroLossResults = harness.zeroLoss();
             notes.addAll(harness.notes());
             settings.put("rx_generator", harness.generatorLabel());
             settings.put("tx_sink", "kernel UDP socket bound in namespace B, never read");
             settings.put("pingpong_peer", "the same implementation echoing in namespace B");
+            if (o.scenarios.contains("zeroloss")) {
+                settings.put("zeroloss_sender", "C libxdp xsk feedtx in namespace B (copy mode, XDP skb mode), paced, MoldUDP64 to "
+                    + "multicast; receivers warmed up by one unscored trial and kept for the whole search (Java and C alike)");
+            }
             nic = harness.topology().describe();
             driver = harness.topology().driverFacts();
         }
         final Map<String, String> facts = HostFacts.collect(pinning, nic, driver);
         facts.put("named NICs", o.nics != null && o.net ? "yes (--nics " + o.nics + ")" : "no (veth pair)");
-        Report.write(dir, o.command, started, facts, settings, measurements, scores, notes);
+        Report.write(dir, o.command, started, facts, settings, measurements, zeroLossResults, scores, notes);
         return dir;
     }
 

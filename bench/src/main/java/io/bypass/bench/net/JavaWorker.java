@@ -130,7 +130,9 @@ public final class JavaWorker {
         // (to all CPUs of its floating lcore), which would undo an earlier pin.
         if ("udp".equals(arg("api", "l2"))) {
             try (UdpEndpoint ep = Bypass.openUdp(uri)) {
-                ep.bind(Integer.parseInt(arg("port", "9000")));
+                if (!"feed".equals(mode)) { // feed joins its group instead (FeedReceiver)
+                    ep.bind(Integer.parseInt(arg("port", "9000")));
+                }
                 pin(cpu);
                 runUdp(ep);
             }
@@ -488,6 +490,12 @@ public final class JavaWorker {
                     }
                 });
             }
+            case "feed" -> {
+                final long trials = new FeedReceiver(ep, new io.bypass.samples.cli.GroupPort(Frames.parseIp(arg("group", null)),
+                    Integer.parseInt(arg("port", "30001"))), batch, Long.parseLong(arg("idle_gap_ms", "300")), durationNs / 1_000_000L,
+                    () -> stopping).run();
+                result("feed", trials, 0, "trials", trials, 0);
+            }
             case "sink" -> {
                 ready();
                 final long start = System.nanoTime();
@@ -496,7 +504,7 @@ public final class JavaWorker {
                 }
                 result("sink", received, System.nanoTime() - start, "total", received, 0);
             }
-            default -> throw new IllegalArgumentException("unknown mode " + mode + " (rx, tx, echo, ping, sink)");
+            default -> throw new IllegalArgumentException("unknown mode " + mode + " (rx, tx, echo, ping, sink, feed)");
         }
     }
 
@@ -537,7 +545,8 @@ public final class JavaWorker {
         }
     }
 
-    private static void ready() {
+    /** Tells the harness the worker is open and listening. */
+    static void ready() {
         System.out.println("READY");
         System.out.flush();
     }

@@ -33,6 +33,9 @@ import java.util.regex.Pattern;
  *       never-read socket in B; counted at the sender.</li>
  *   <li>pingpong: a client in A sends one frame, waits for the echo from the same
  *       implementation in B, records the round trip.</li>
+ *   <li>zeroloss: the highest rate of a MoldUDP64 multicast feed from B that the receiver
+ *       in A (UdpEndpoint + feed handler, or C on the same library) takes with zero loss,
+ *       by RFC 2544 search ({@link ZeroLossScenario}).</li>
  * </ul>
  * The DUT is pinned to {@code cpuA}, the peer to {@code cpuB}; one scenario at a time;
  * Java and C runs alternate so slow drifts of a noisy host hit both.
@@ -63,14 +66,16 @@ public final class NetHarness {
      * @param jvmProps    -D options passed to worker JVMs (e.g. bypass.efvi.libciul)
      * @param workDir     logs, samples and compiled baselines go here
      * @param nics        "IFACE_A,IFACE_B" to run on two existing interfaces instead of a veth pair, or null
+     * @param zeroLoss    knobs of the zeroloss scenario
      */
     public record Config(List<String> backends, List<String> scenarios, boolean udpVariants, int warmupMs, int durationMs,
                          int repeats, int pingRepeats, int pingWarmupMs, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
-                         List<String> jvmProps, Path workDir, String nics) {
+                         List<String> jvmProps, Path workDir, String nics, ZeroLossScenario.Settings zeroLoss) {
     }
 
     private final Config config;
     private final List<String> notes = new ArrayList<>();
+    private final List<ZeroLossScenario.Outcome> zeroLoss = new ArrayList<>();
     private NativeBuild natives;
     private Topology topology;
     private int runCounter;
@@ -87,15 +92,24 @@ public final class NetHarness {
         return notes;
     }
 
+    /** @return the zeroloss scenario's searches, one per backend and implementation (after {@link #run()}) */
+    public List<ZeroLossScenario.Outcome> zeroLoss() {
+        return zeroLoss;
+    }
+
+    NativeBuild natives() {
+        return natives;
+    }
+
     /** @return the topology used (valid after {@link #run()} started) */
     public Topology topology() {
         return topology;
     }
 
-    private record Side(String ns, String iface, String ip, String mac, int port, int cpu) {
+    record Side(String ns, String iface, String ip, String mac, int port, int cpu) {
     }
 
-    private interface Impl {
+    interface Impl {
         String label();
 
         String api();
@@ -145,6 +159,10 @@ public final class NetHarness {
                 }
                 final List<Impl> impls = impls(backend);
                 for (final String scenario : config.scenarios()) {
+                    if ("zeroloss".equals(scenario)) {
+                        zeroLoss.addAll(new ZeroLossScenario(this, config.zeroLoss()).run(backend, zeroLossImpls(backend), a, b));
+                        continue;
+                    }
                     final List<Measurement> ms = new ArrayList<>();
                     final List<Impl> active = new ArrayList<>();
                     for (final Impl impl : impls) {
@@ -235,6 +253,28 @@ public final class NetHarness {
         return list;
     }
 
+    /** The zeroloss receivers: Java through UdpEndpoint on every backend, and the C baseline on the same library. */
+    private List<Impl> zeroLossImpls(final String backend) {
+        final List<Impl> list = new ArrayList<>();
+        switch (backend) {
+            case "nio" -> {
+                // the same socket receive buffer as the C baseline asks for (SO_RCVBUF 4 MiB, bench_udp.c)
+                list.add(java(backend, "udp", s -> "nio:" + s.iface() + "?rcvbuf=4194304"));
+                cBaseline(list, "udp", "C kernel UDP (recvmmsg)", "feed");
+            }
+            case "afxdp" -> {
+                list.add(java(backend, "udp", s -> "afxdp:" + s.iface() + "?xdp=drv&mode=copy"));
+                cBaseline(list, "xsk", "C libxdp xsk", "feed");
+            }
+            case "dpdk" -> {
+                list.add(java(backend, "udp", s -> "dpdk:net_af_xdp0,iface=" + s.iface() + "?hugepages=false&ip=" + s.ip() + "/24"));
+                cBaseline(list, "dpdk", "C DPDK (same vdev)", "feed");
+            }
+            default -> list.add(java(backend, "udp", s -> backend + ":" + s.iface()));
+        }
+        return list;
+    }
+
     private interface UriFor {
         String uri(Side side);
     }
@@ -279,7 +319,10 @@ public final class NetHarness {
     private void cBaseline(final List<Impl> list, final String name, final String label, final String... modes) {
         final Path bin = natives.binary(name);
         if (bin == null) {
-            notes.add(label + " not built, its ratios are missing: " + natives.failures().get(name));
+            final String note = label + " not built, its ratios are missing: " + natives.failures().get(name);
+            if (!notes.contains(note)) {
+                notes.add(note);
+            }
             return;
         }
         final List<String> supported = List.of(modes);
@@ -339,7 +382,7 @@ public final class NetHarness {
         return m;
     }
 
-    private WorkerProcess start(final String label, final List<String> command) throws IOException {
+    WorkerProcess start(final String label, final List<String> command) throws IOException {
         final Path log = config.workDir().resolve("logs").resolve(String.format("%03d-%s.log", ++runCounter,
             label.replaceAll("[^A-Za-z0-9]+", "_")));
         Files.writeString(log, String.join(" ", command) + "\n");
@@ -418,7 +461,7 @@ public final class NetHarness {
      * them gone. If one stays (a peer killed before it could detach), it is removed: these are the
      * harness's own interfaces (or NICs lent to it with --nics) in its own namespaces.
      */
-    private void awaitNoXdp(final Side side) {
+    void awaitNoXdp(final Side side) {
         final long deadline = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (!hasXdp(side)) {
@@ -447,7 +490,7 @@ public final class NetHarness {
             .contains("prog/xdp");
     }
 
-    private static Map<String, Double> parse(final String json) {
+    static Map<String, Double> parse(final String json) {
         final Map<String, Double> m = new LinkedHashMap<>();
         final Matcher matcher = NUM.matcher(json);
         while (matcher.find()) {

@@ -20,6 +20,7 @@ final class WorkerProcess implements AutoCloseable {
     private final Path log;
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<String> result = new CompletableFuture<>();
+    private final java.util.concurrent.BlockingQueue<String> trials = new java.util.concurrent.LinkedBlockingQueue<>();
 
     WorkerProcess(final String label, final List<String> command, final Path log) throws IOException {
         this.label = label;
@@ -39,6 +40,8 @@ final class WorkerProcess implements AutoCloseable {
                     ready.complete(null);
                 } else if (line.startsWith("RESULT ")) {
                     result.complete(line.substring(7));
+                } else if (line.startsWith("TRIAL ")) {
+                    trials.add(line.substring(6));
                 }
             }
         } catch (final IOException e) {
@@ -76,6 +79,30 @@ final class WorkerProcess implements AutoCloseable {
         } catch (final java.util.concurrent.ExecutionException e) {
             throw (Exception) e.getCause();
         }
+    }
+
+    /** Drops the {@code TRIAL} lines received so far (zeroloss: before a trial starts). */
+    void clearTrials() {
+        trials.clear();
+    }
+
+    /**
+     * @param timeoutMs how long to wait
+     * @return the next {@code TRIAL} line's JSON, or null if none came in time
+     * @throws InterruptedException if interrupted
+     */
+    String pollTrial(final long timeoutMs) throws InterruptedException {
+        return trials.poll(timeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** @return true while the process runs */
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** @return its stderr log */
+    Path log() {
+        return log;
     }
 
     @Override

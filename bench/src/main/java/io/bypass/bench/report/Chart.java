@@ -19,7 +19,8 @@ import javax.imageio.ImageIO;
 /**
  * Draws round-trip latency by percentile (HdrHistogram style: the x axis stretches the
  * tail, 0% .. 99.99%; the y axis is logarithmic, microseconds), one line per backend and
- * C baseline, into a PNG with {@link BufferedImage} and {@link ImageIO}, headless.
+ * C baseline, into a PNG with {@link BufferedImage} and {@link ImageIO}, headless; and
+ * bar charts ({@link #writeBars}, the zero-loss rates) in the same style.
  */
 public final class Chart {
     private static final Color[] COLORS = {
@@ -181,6 +182,119 @@ public final class Chart {
             legendY += 16;
         }
         g.setStroke(new BasicStroke(1f));
+    }
+
+    /**
+     * One bar.
+     *
+     * @param label   legend text (under the bar)
+     * @param value   its height (packets per second)
+     * @param hatched true for C baselines
+     * @param text    printed above the bar
+     */
+    public record Bar(String label, double value, boolean hatched, String text) {
+    }
+
+    /**
+     * A bar chart: one group of bars per key (backend), one linear y axis for all.
+     *
+     * @param title    chart title
+     * @param subtitle the line under it
+     * @param groups   group name to its bars
+     * @param out      PNG file
+     * @throws IOException if it cannot be written
+     */
+    public static void writeBars(final String title, final String subtitle, final Map<String, List<Bar>> groups, final Path out)
+        throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        final int barW = 130;
+        final int gap = 50;
+        final int left = 80;
+        int bars = 0;
+        for (final List<Bar> g : groups.values()) {
+            bars += g.size();
+        }
+        final int w = Math.max(860, left + 40 + bars * barW + Math.max(1, groups.size()) * gap);
+        final int h = 520;
+        final int top = 80;
+        final int ph = 340;
+        final BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        final Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, w, h);
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        g.drawString(title, 20, 30);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        g.drawString(subtitle, 20, 50);
+        double max = 0;
+        for (final List<Bar> list : groups.values()) {
+            for (final Bar b : list) {
+                max = Math.max(max, b.value());
+            }
+        }
+        final double step = niceStep(max <= 0 ? 1000 : max / 5);
+        final double yMax = Math.max(step, Math.ceil(max * 1.1 / step) * step);
+        final FontMetrics fm = g.getFontMetrics();
+        for (double v = 0; v <= yMax + 1e-9; v += step) {
+            final int y = top + ph - (int) Math.round(ph * v / yMax);
+            g.setColor(new Color(0xdddddd));
+            g.drawLine(left, y, w - 20, y);
+            final String label = String.format(Locale.ROOT, "%.0f k", v / 1e3);
+            g.setColor(Color.DARK_GRAY);
+            g.drawString(label, left - 6 - fm.stringWidth(label), y + 4);
+        }
+        int x = left + gap / 2;
+        int colour = 0;
+        for (final Map.Entry<String, List<Bar>> e : groups.entrySet()) {
+            final int groupX = x;
+            for (final Bar b : e.getValue()) {
+                final int bh = (int) Math.round(ph * b.value() / yMax);
+                final Color c = COLORS[colour++ % COLORS.length];
+                g.setColor(c);
+                if (b.hatched()) {
+                    g.setStroke(new BasicStroke(2f));
+                    g.drawRect(x + 10, top + ph - bh, barW - 20, bh);
+                    final java.awt.Shape clip = g.getClip();
+                    g.clipRect(x + 10, top + ph - bh, barW - 20, bh);
+                    for (int d = -ph; d < barW + ph; d += 9) {
+                        g.drawLine(x + 10 + d, top + ph, x + 10 + d + ph, top);
+                    }
+                    g.setClip(clip);
+                } else {
+                    g.fillRect(x + 10, top + ph - bh, barW - 20, bh);
+                }
+                g.setStroke(new BasicStroke(1f));
+                g.setColor(Color.BLACK);
+                g.drawString(b.text(), x + barW / 2 - fm.stringWidth(b.text()) / 2, top + ph - bh - 6);
+                final String name = b.label().length() > 18 ? b.label().substring(0, 18) : b.label();
+                g.drawString(name, x + barW / 2 - fm.stringWidth(name) / 2, top + ph + 16);
+                x += barW;
+            }
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+            g.drawString(e.getKey(), groupX + (x - groupX) / 2 - g.getFontMetrics().stringWidth(e.getKey()) / 2, top + ph + 36);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            x += gap;
+        }
+        g.setColor(Color.BLACK);
+        g.drawLine(left, top + ph, w - 20, top + ph);
+        if (groups.isEmpty()) {
+            g.drawString("no data", left + 20, top + ph / 2);
+        }
+        g.dispose();
+        ImageIO.write(img, "png", out.toFile());
+    }
+
+    private static double niceStep(final double raw) {
+        final double p = Math.pow(10, Math.floor(Math.log10(raw)));
+        for (final double m : new double[] {1, 2, 5, 10}) {
+            if (m * p >= raw) {
+                return m * p;
+            }
+        }
+        return 10 * p;
     }
 
     private static String formatUs(final double us) {

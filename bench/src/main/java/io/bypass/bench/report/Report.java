@@ -2,6 +2,7 @@ package io.bypass.bench.report;
 
 import io.bypass.bench.jmh.JmhRunner;
 import io.bypass.bench.net.Measurement;
+import io.bypass.bench.net.ZeroLossScenario;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +15,8 @@ import java.util.Map;
 
 /**
  * Writes {@code report.md} (one table: backend, scenario, packet rate, ratio to C,
- * round-trip percentiles, allocation per operation), {@code latency.png} and
+ * round-trip percentiles, allocation per operation; and the zero-loss table,
+ * {@link ZeroLossReport}), {@code latency.png}, {@code zeroloss.png} and
  * {@code results.json} (everything, raw) into a run directory.
  */
 public final class Report {
@@ -44,12 +46,14 @@ public final class Report {
      * @param facts        host facts
      * @param settings     run settings (durations, repeats...)
      * @param measurements network harness results (may be empty)
+     * @param zeroLoss     zeroloss searches (may be empty)
      * @param scores       JMH results (may be empty)
      * @param notes        skips and failures worth reading
      * @throws IOException if a file cannot be written
      */
     public static void write(final Path dir, final String command, final String started, final Map<String, String> facts,
                              final Map<String, Object> settings, final List<Measurement> measurements,
+                             final List<ZeroLossScenario.Outcome> zeroLoss,
                              final List<JmhRunner.Score> scores, final List<String> notes) throws IOException {
         Files.createDirectories(dir);
         final StringBuilder md = new StringBuilder();
@@ -85,9 +89,11 @@ public final class Report {
             md.append(row(java, c, scores)).append('\n');
         }
         if (measurements.isEmpty()) {
-            md.append("| - | network harness not run | | | | | | | |\n");
+            md.append("| - | ").append(zeroLoss.isEmpty() ? "network harness not run" : "rx/tx/pingpong not run")
+                .append(" | | | | | | | |\n");
         }
         md.append('\n');
+        ZeroLossReport.markdown(md, zeroLoss);
 
         md.append("In-process costs (JMH, `-prof gc`; B/op = gc.alloc.rate.norm):\n\n");
         if (scores.isEmpty()) {
@@ -128,6 +134,9 @@ public final class Report {
             }
         }
         Chart.write("Ping-pong round trip by percentile, per backend (veth, two namespaces)", panels, dir.resolve("latency.png"));
+        if (!zeroLoss.isEmpty()) {
+            ZeroLossReport.chart(zeroLoss, dir.resolve("zeroloss.png"));
+        }
 
         final Map<String, Object> json = new LinkedHashMap<>();
         json.put("started", started);
@@ -167,6 +176,7 @@ public final class Report {
             ms.add(o);
         }
         json.put("network", ms);
+        json.put("zeroloss", ZeroLossReport.json(zeroLoss));
         final List<Object> js = new ArrayList<>();
         for (final JmhRunner.Score sc : scores) {
             final Map<String, Object> o = new LinkedHashMap<>();
