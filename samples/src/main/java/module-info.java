@@ -6,6 +6,7 @@
  */
 module io.bypass.samples {
     requires io.bypass;
+    requires io.bypass.threads;
     requires org.agrona;
     requires HdrHistogram;
     requires java.logging;
@@ -19,7 +20,8 @@ module io.bypass.samples {
     exports io.bypass.samples.trade;
     exports io.bypass.samples.doctor;
     exports io.bypass.samples.demo;
-    // The benchmark harness enters namespaces and pins threads with the same helpers.
+    exports io.bypass.samples.jitter;
+    // The benchmark harness enters namespaces with the same helpers.
     exports io.bypass.samples.internal to io.bypass.bench;
 
     uses io.bypass.spi.BackendProvider;

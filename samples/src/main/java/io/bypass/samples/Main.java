@@ -11,8 +11,10 @@ import io.bypass.samples.demo.DemoCommand;
 import io.bypass.samples.doctor.DoctorCommand;
 import io.bypass.samples.feed.FeedCommand;
 import io.bypass.samples.feed.PublishCommand;
+import io.bypass.samples.jitter.JitterCommand;
 import io.bypass.samples.pcap.CaptureCommand;
 import io.bypass.samples.pcap.ReplayCommand;
+import io.bypass.samples.pcap.SynthCommand;
 import io.bypass.samples.pingpong.PingPongCommand;
 import io.bypass.samples.trade.ExchangeCommand;
 import io.bypass.samples.trade.TradeCommand;
@@ -39,8 +41,9 @@ public final class Main {
     /** @return every subcommand by name, in usage order */
     public static Map<String, Command> commands() {
         final Map<String, Command> m = new LinkedHashMap<>();
-        for (final Command c : List.of(new FeedCommand(), new PublishCommand(), new ReplayCommand(), new CaptureCommand(), new io.bypass.samples.pcap.SynthCommand(),
-            new PingPongCommand(), new TradeCommand(), new ExchangeCommand(), new DoctorCommand(), new DemoCommand())) {
+        for (final Command c : List.of(new FeedCommand(), new PublishCommand(), new ReplayCommand(), new CaptureCommand(),
+            new SynthCommand(), new PingPongCommand(), new TradeCommand(), new ExchangeCommand(), new DoctorCommand(),
+            new JitterCommand(), new DemoCommand())) {
             m.put(c.name(), c);
         }
         return m;
@@ -123,7 +126,11 @@ public final class Main {
         try {
             final Args args = cmd.options().parse(argv, 1);
             ctx.configure(args);
-            return cmd.run(args, ctx);
+            try {
+                return cmd.run(args, ctx);
+            } finally {
+                ctx.release();
+            }
         } catch (final UsageException e) {
             err.println("bypass " + cmd.name() + ": " + e.getMessage());
             err.print(cmd.options().usage());
@@ -158,11 +165,12 @@ public final class Main {
         help.put("trade", "strategy: feed in, order out on each trigger");
         help.put("exchange", "exchange simulator: feed with triggers out, orders in, tick-to-trade");
         help.put("doctor", "host readiness report: NICs, XDP, hugepages, IOMMU, Onload, CPUs, backends");
+        help.put("jitter", "how long this host and JVM stop a spinning thread (sysjitter-style), with and without isolation");
         help.put("demo", "publish and feed across a veth pair (or loopback) and print rate, loss, latency");
         for (final String name : commands.keySet()) {
             sb.append(String.format("  %-10s %s%n", name, help.getOrDefault(name, "")));
         }
-        sb.append("common options: --uri URI  --cpu N  --idle spin|yield|backoff  --duration TIME  --json  --quiet\n");
+        sb.append("common options: --uri URI  --cpu N  --isolate true|false  --idle spin|yield|backoff  --duration TIME  --json  --quiet\n");
         return sb.toString();
     }
 }

@@ -9,7 +9,7 @@ import io.bypass.Port;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.UnsupportedByBackendException;
-import io.bypass.samples.internal.Affinity;
+import io.bypass.threads.Affinity;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;

@@ -1,13 +1,19 @@
 package io.bypass.samples.cli;
 
-import io.bypass.samples.internal.Affinity;
+import io.bypass.threads.Affinity;
+import io.bypass.threads.CpuSet;
+import io.bypass.threads.ThreadPlacement;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.io.PrintStream;
 
 /**
  * What every subcommand gets: stdout and stderr, a stop flag set by Ctrl-C, and the
- * common options ({@code --uri --cpu --idle --duration --json --quiet}).
+ * common options ({@code --uri --cpu --isolate --idle --duration --json --quiet}).
+ *
+ * <p>{@code --cpu N} pins the polling thread to CPU N and, unless {@code --isolate false},
+ * moves every other thread of the JVM (JIT, GC, VM, progress) off CPU N with
+ * {@link ThreadPlacement}; {@link #release()} puts every mask back.
  */
 public final class Context {
     /** The default URI: NIO on loopback runs on any host. */
@@ -18,6 +24,9 @@ public final class Context {
     private volatile boolean stopped;
     private String uri = DEFAULT_URI;
     private int cpu = -1;
+    private boolean isolate = true;
+    private ThreadPlacement placement;
+    private CpuSet pinnedFrom;
     private String idle = "spin";
     private long durationNanos;
     private boolean json;
@@ -45,7 +54,8 @@ public final class Context {
     public static Options common(final Options o, final boolean polls, final String defaultDuration) {
         o.value("--uri", "URI", "backend and interface: nio:lo, afxdp:veth0?xdp=drv, dpdk:..., efvi:eth1, auto:eth1", DEFAULT_URI);
         if (polls) {
-            o.value("--cpu", "N", "pin the polling thread to CPU N (sched_setaffinity)", null);
+            o.value("--cpu", "N", "pin the polling thread to CPU N and move the JVM's other threads off it", null);
+            o.value("--isolate", "true|false", "with --cpu: move the JVM's other threads (JIT, GC, VM) off CPU N", "true");
             o.value("--idle", "spin|yield|backoff", "what the polling loop does when idle", "spin");
         }
         o.value("--duration", "TIME", "stop after TIME (10s, 500ms; 0 = no limit)", defaultDuration);
@@ -66,11 +76,16 @@ public final class Context {
             uri = u;
         }
         if (a.string("--cpu") != null) {
-            cpu = a.intValue("--cpu", 0, Affinity.MAX_CPUS - 1);
-            final int n = Runtime.getRuntime().availableProcessors();
-            if (!Affinity.isOnline(cpu)) {
-                throw new UsageException("--cpu: CPU " + cpu + " is not online here (this process may use " + n + " CPUs; see /sys/devices/system/cpu/online)");
+            cpu = a.intValue("--cpu", 0, CpuSet.MAX_CPUS - 1);
+            if (!Affinity.isAllowed(cpu)) {
+                final CpuSet online = Affinity.online();
+                throw new UsageException("--cpu: CPU " + cpu + " is " + (online != null && !online.contains(cpu) ? "not online" : "not allowed to this process")
+                    + " (online: " + (online == null ? "?" : online) + ", this thread may use: " + Affinity.currentThread()
+                    + "; see /sys/devices/system/cpu/online, taskset, the cgroup cpuset)");
             }
+        }
+        if (a.string("--isolate") != null) {
+            isolate = "true".equals(a.choice("--isolate", "true", "false"));
         }
         if (a.string("--idle") != null) {
             idle = a.choice("--idle", "spin", "yield", "backoff");
@@ -130,16 +145,52 @@ public final class Context {
         return new Progress(err, !quiet, System.nanoTime());
     }
 
+    /** @return false with {@code --isolate false} */
+    public boolean isolate() {
+        return isolate;
+    }
+
     /**
-     * Pins the calling thread to {@code --cpu} if given. Call from the polling thread.
+     * Pins the calling thread to {@code --cpu} if given and, unless {@code --isolate false},
+     * moves the JVM's other threads off that CPU (not possible when it is the only CPU the
+     * JVM may use: then it says so and only pins). Call from the polling thread, before
+     * opening the endpoint; {@link #release()} undoes it.
      */
     public void pinCurrentThread() {
-        if (cpu >= 0) {
-            Affinity.pinCurrentThread(cpu);
-            if (!quiet) {
-                err.println("pinned polling thread to CPU " + cpu);
-            }
+        if (cpu < 0 || pinnedFrom != null) {
+            return;
         }
+        final CpuSet before = Affinity.currentThread();
+        if (isolate && !before.minus(CpuSet.of(cpu)).isEmpty()) {
+            placement = ThreadPlacement.isolateCurrentThread(cpu);
+            pinnedFrom = before;
+            if (!quiet) {
+                err.println("pinned polling thread to CPU " + cpu + "; moved " + placement.moved() + " other JVM threads to CPUs "
+                    + before.minus(CpuSet.of(cpu)) + " (--isolate false leaves them)");
+            }
+            return;
+        }
+        Affinity.pinCurrentThread(cpu);
+        pinnedFrom = before;
+        if (!quiet) {
+            err.println("pinned polling thread to CPU " + cpu + (isolate
+                ? "; the JVM's other threads stay on it too: it is the only CPU this JVM may use"
+                : "; the JVM's other threads may run on it too (--isolate false)"));
+        }
+    }
+
+    /**
+     * Undoes {@link #pinCurrentThread()}: every thread's mask as before. Called when the
+     * subcommand returns (in-process runs leave no thread pinned).
+     */
+    public void release() {
+        if (placement != null) {
+            placement.close();
+            placement = null;
+        } else if (pinnedFrom != null) {
+            Affinity.set(0, pinnedFrom);
+        }
+        pinnedFrom = null;
     }
 
     /**
@@ -147,6 +198,10 @@ public final class Context {
      * it before polling so a sender started afterwards loses nothing.
      */
     public void ready() {
+        if (placement != null) {
+            // Threads a backend started while opening inherited the polling CPU: move them now.
+            placement.rescan();
+        }
         if (!quiet) {
             err.println("ready");
         }

@@ -2,11 +2,14 @@ package io.bypass.samples.cli;
 
 import io.bypass.Counter;
 import io.bypass.Counters;
+import io.bypass.threads.HiccupRecorder;
 import org.HdrHistogram.Histogram;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -97,6 +100,36 @@ public final class Summary {
         put(prefix + "_p99_9_us", us(h.getValueAtPercentile(99.9)));
         put(prefix + "_max_us", us(h.getMaxValue()));
         put(prefix + "_mean_us", Math.round(h.getMean() / 10.0) / 100.0);
+        return this;
+    }
+
+    /**
+     * Adds the polling loop's stalls, the gaps between consecutive polls: {@code poll_gaps}
+     * (how many), {@code poll_gap_p50_us} .. {@code poll_gap_p99_99_us}, {@code poll_gap_max_us},
+     * {@code poll_gaps_over_1ms} (exact, or over the recorder's threshold, named after it),
+     * {@code poll_stalled_ms} (their sum) and {@code poll_gap_longest_us} (the longest, descending).
+     *
+     * @param r the polling loop's recorder
+     * @return this
+     */
+    public Summary pollGaps(final HiccupRecorder r) {
+        put("poll_gaps", r.gapCount());
+        if (r.gapCount() == 0) {
+            return this;
+        }
+        put("poll_gap_p50_us", us(r.gapAtPercentile(50)));
+        put("poll_gap_p99_us", us(r.gapAtPercentile(99)));
+        put("poll_gap_p99_9_us", us(r.gapAtPercentile(99.9)));
+        put("poll_gap_p99_99_us", us(r.gapAtPercentile(99.99)));
+        put("poll_gap_max_us", us(r.maxGapNanos()));
+        final long t = r.thresholdNanos();
+        put("poll_gaps_over_" + (t % 1_000_000 == 0 ? t / 1_000_000 + "ms" : t % 1000 == 0 ? t / 1000 + "us" : t + "ns"), r.stallCount());
+        put("poll_stalled_ms", Math.round(r.stallNanos() / 1e3) / 1e3);
+        final List<Double> longest = new ArrayList<>();
+        for (int i = 0; i < Math.min(5, r.longestCount()); i++) {
+            longest.add(us(r.longestGapNanos(i)));
+        }
+        put("poll_gap_longest_us", longest);
         return this;
     }
 

@@ -10,6 +10,7 @@ import io.bypass.samples.cli.Summary;
 import io.bypass.samples.cli.Udp;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.codec.MoldUdp64;
+import io.bypass.threads.HiccupRecorder;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -29,7 +30,10 @@ import static io.bypass.samples.cli.Summary.refreshed;
  * bypass feed --uri afxdp:veth1 --a 239.1.1.1:30001 --b 239.1.1.2:30002 --expect 1000000 --json
  * </pre>
  *
- * Stops on {@code --expect} messages, {@code --duration}, end of session on every line,
+ * The summary also has the polling loop's stalls ({@code poll_gap_*}): the gaps between
+ * consecutive polls, where a packet burst waits in the ring.
+ *
+ * <p>Stops on {@code --expect} messages, {@code --duration}, end of session on every line,
  * or Ctrl-C. Exit status 1 with {@code --fail-on-loss} when messages were lost.
  */
 public final class FeedCommand implements Command {
@@ -99,6 +103,7 @@ public final class FeedCommand implements Command {
         final Arbitrator arb = new Arbitrator(first, gapTimeout, (buffer, offset, length, sequence, recovered) -> {
         }, onGap);
         final FeedHandler handler = new FeedHandler(arb, a, b);
+        final HiccupRecorder pollGaps = new HiccupRecorder();
 
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress());
@@ -133,6 +138,7 @@ public final class FeedCommand implements Command {
                     n += udpB.poll(handler, batch);
                 }
                 final long now = System.nanoTime();
+                pollGaps.onPoll(now);
                 if (n > 0 && firstPacketNanos == 0) {
                     firstPacketNanos = now;
                 }
@@ -200,6 +206,7 @@ public final class FeedCommand implements Command {
                 .put("warm_up_packets", warmUp)
                 .put("warm_up_ms", warmUpNanos / 1e6)
                 .percentiles("latency", handler.latency())
+                .pollGaps(pollGaps)
                 .put("clock_skewed", handler.clockSkewed())
                 .put("gap_list", gapList);
             s.print(ctx);

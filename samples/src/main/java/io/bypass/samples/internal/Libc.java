@@ -10,7 +10,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few libc calls the samples need (affinity, network namespaces), bound with FFM
+ * The few libc calls the samples need (network namespaces; affinity is in io.bypass.threads), bound with FFM
  * and errno captured so failures name the call and the error. Off the hot path only.
  */
 final class Libc {
@@ -19,10 +19,6 @@ final class Libc {
     private static final VarHandle ERRNO = CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
-    static final MethodHandle SCHED_SETAFFINITY = bind("sched_setaffinity",
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    static final MethodHandle SCHED_GETAFFINITY = bind("sched_getaffinity",
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
     static final MethodHandle OPEN = bind("open",
         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));

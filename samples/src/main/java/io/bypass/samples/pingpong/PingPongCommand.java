@@ -11,6 +11,7 @@ import io.bypass.samples.cli.Udp;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.codec.PingMessage;
 import io.bypass.samples.codec.SockperfHeader;
+import io.bypass.threads.HiccupRecorder;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
@@ -28,7 +29,9 @@ import static io.bypass.samples.cli.Summary.refreshed;
  * {@code bypass pingpong client|server}: order/ack round trips with a fixed 32-byte
  * message, warm-up excluded, percentiles from HdrHistogram. The server also answers
  * {@code sockperf ping-pong} clients exactly as a sockperf server does, so Bypass can be
- * measured with the tool used for Onload and VMA.
+ * measured with the tool used for Onload and VMA. Both roles report the polling loop's
+ * stalls ({@code poll_gap_*}), the gaps between consecutive polls; the client's include the
+ * send between round trips.
  *
  * <pre>
  * bypass pingpong server --uri afxdp:veth1 --port 11111
@@ -74,6 +77,7 @@ public final class PingPongCommand implements Command {
         final long count = args.has("--count") ? args.longValue("--count", 0, Long.MAX_VALUE) : 0;
         final int batch = args.intValue("--batch", 1, 1024);
         final Server server = new Server(batch);
+        final HiccupRecorder pollGaps = new HiccupRecorder();
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
             udp.bind(port);
@@ -88,6 +92,7 @@ public final class PingPongCommand implements Command {
                     server.sendReplies(udp, idle);
                 }
                 final long now = System.nanoTime();
+                pollGaps.onPoll(now);
                 if ((count > 0 && server.replies() >= count) || ctx.expired(start, now)) {
                     break;
                 }
@@ -112,6 +117,7 @@ public final class PingPongCommand implements Command {
                 .put("send_failures", server.failures)
                 .drops(refreshed(udp))
                 .put("elapsed_s", (System.nanoTime() - start) / 1e9)
+                .pollGaps(pollGaps)
                 .print(ctx);
             return 0;
         }
@@ -212,6 +218,7 @@ public final class PingPongCommand implements Command {
         final Histogram rtt = new Histogram(60_000_000_000L, 3);
         final UnsafeBuffer order = new UnsafeBuffer(ByteBuffer.allocateDirect(PingMessage.LENGTH));
         final AckHandler acks = new AckHandler();
+        final HiccupRecorder pollGaps = new HiccupRecorder();
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
             udp.bind(bindPort);
@@ -244,6 +251,7 @@ public final class PingPongCommand implements Command {
                 while (!acks.matched) {
                     final int n = udp.poll(acks, 16);
                     now = System.nanoTime();
+                    pollGaps.onPoll(now);
                     if (acks.matched || now - t0 > timeout) {
                         break;
                     }
@@ -293,6 +301,7 @@ public final class PingPongCommand implements Command {
                 .put("rate_rtps", (measured + Math.min(warmup, seq)) * 1e9 / Math.max(1, elapsed))
                 .put("idle", ctx.idleName())
                 .percentiles("rtt", rtt)
+                .pollGaps(pollGaps)
                 .print(ctx);
             return measured == 0 ? 1 : 0;
         }

@@ -89,6 +89,16 @@ public class EndToEndTest {
         assertTrue(feed.num("duplicates") > 0, "the B copies were seen and dropped: " + feed.describe());
         assertTrue(feed.num("latency_samples") > 0, feed.describe());
         assertTrue(feed.dbl("rate_pps") > 0, feed.describe());
+        assertPollGaps(feed);
+    }
+
+    /** The polling loop's stalls are in the summary and consistent with each other. */
+    static void assertPollGaps(final Run r) {
+        assertTrue(r.num("poll_gaps") > 0, r.describe());
+        assertTrue(r.dbl("poll_gap_p50_us") <= r.dbl("poll_gap_p99_us") && r.dbl("poll_gap_p99_us") <= r.dbl("poll_gap_max_us"), r.describe());
+        assertTrue(r.num("poll_gaps_over_1ms") >= 0 && r.num("poll_gaps_over_1ms") <= r.num("poll_gaps"), r.describe());
+        assertTrue(r.dbl("poll_gap_max_us") < 60e6, r.describe());
+        assertTrue(r.summary().get("poll_gap_longest_us") instanceof List<?> l && !l.isEmpty(), r.describe());
     }
 
     @ParameterizedTest
@@ -247,6 +257,8 @@ public class EndToEndTest {
         assertEquals(0, client.num("lost"), client.describe());
         assertTrue(client.dbl("rtt_p50_us") > 0 && client.dbl("rtt_p99_9_us") >= client.dbl("rtt_p50_us"), client.describe());
         assertEquals(2500, server.num("orders"), server.describe());
+        assertPollGaps(client);
+        assertPollGaps(server);
     }
 
     @ParameterizedTest

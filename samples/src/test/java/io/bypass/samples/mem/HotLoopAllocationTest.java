@@ -52,6 +52,8 @@ class HotLoopAllocationTest {
         final String out = run("feed", "--uri", "mem:feed", "--quiet", "--json");
         assertNoAllocation("feed", out);
         assertTrue(out.contains("\"lost\":0"), out);
+        // the poll-gap recorder runs in the measured loop
+        assertTrue(out.contains("\"poll_gap_p99_us\":") && out.contains("\"poll_gaps_over_1ms\":"), out);
     }
 
     @Test
@@ -65,6 +67,7 @@ class HotLoopAllocationTest {
     void pingPongServerLoopAnsweringOrdersAndSockperf() {
         final String out = run("pingpong", "server", "--uri", "mem:ping", "--count", String.valueOf(MemUdpEndpoint.END), "--quiet", "--json");
         assertNoAllocation("pingpong server", out);
+        assertTrue(out.contains("\"poll_gap_max_us\":"), out);
         assertTrue(MemUdpEndpoint.sent >= MemUdpEndpoint.END - 1, "replies: " + MemUdpEndpoint.sent);
     }
 
