@@ -64,7 +64,9 @@ public final class PingPongCommand implements Command {
             .value("--count", "N", "client: measured round trips; server: stop after N replies (0 = no limit)", null)
             .value("--warmup", "N", "client: round trips before measuring", "10000")
             .value("--timeout", "TIME", "client: give up on one ack after TIME (counted lost)", "200ms")
-            .value("--batch", "N", "server: datagrams per poll", "32");
+            .value("--batch", "N", "server: datagrams per poll", "32")
+            .value("--warm-up", "N", "server: before reporting ready, push N synthetic orders through the receive and send paths (0 = none)",
+                String.valueOf(io.bypass.samples.feed.FeedWarmUp.DEFAULT_DATAGRAMS));
     }
 
     @Override
@@ -76,11 +78,15 @@ public final class PingPongCommand implements Command {
         final int port = args.intValue("--port", 1, 65535);
         final long count = args.has("--count") ? args.longValue("--count", 0, Long.MAX_VALUE) : 0;
         final int batch = args.intValue("--batch", 1, 1024);
+        final int warmUp = args.intValue("--warm-up", 0, 100_000_000);
         final Server server = new Server(batch);
         final HiccupRecorder pollGaps = new HiccupRecorder();
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
             udp.bind(port);
+            if (warmUp > 0) {
+                warmUp(udp, batch, warmUp, ctx);
+            }
             final IdleStrategy idle = ctx.idleStrategy();
             final Progress progress = ctx.newProgress();
             final long start = System.nanoTime();
@@ -120,6 +126,29 @@ public final class PingPongCommand implements Command {
                 .pollGaps(pollGaps)
                 .print(ctx);
             return 0;
+        }
+    }
+
+    /**
+     * Compiles the server's receive path before the first order ({@link UdpEndpoint#warmUp}):
+     * synthetic orders into a scratch {@link Server}, whose replies are dropped unsent (the
+     * warm-up's own sends compile the send path).
+     */
+    private static void warmUp(final UdpEndpoint udp, final int batch, final int datagrams, final Context ctx) {
+        final Server scratch = new Server(batch);
+        final UnsafeBuffer order = new UnsafeBuffer(new byte[PingMessage.LENGTH]);
+        PingMessage.encode(order, 0, PingMessage.ORDER, 1, System.nanoTime(), 0);
+        final DatagramHandler discardReplies = (buffer, offset, length, meta) -> {
+            scratch.onDatagram(buffer, offset, length, meta);
+            if (scratch.pending == scratch.slots.length) {
+                java.util.Arrays.fill(scratch.to, null);
+                scratch.pending = 0;
+            }
+        };
+        final long t = System.nanoTime();
+        udp.warmUp(discardReplies, order, 0, PingMessage.LENGTH, datagrams);
+        if (ctx.progress()) {
+            ctx.err().printf("warm-up: %,d orders through the receive and send paths in %.0f ms%n", datagrams, (System.nanoTime() - t) / 1e6);
         }
     }
 

@@ -14,6 +14,7 @@ import io.bypass.samples.codec.MarketMessage;
 import io.bypass.samples.feed.Arbitrator;
 import io.bypass.samples.feed.FeedCommand;
 import io.bypass.samples.feed.FeedHandler;
+import io.bypass.samples.feed.FeedWarmUp;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
@@ -57,7 +58,9 @@ public final class TradeCommand implements Command {
             .value("--exchange", "ADDRESS:PORT", "where orders go", null)
             .value("--bind", "PORT", "local UDP port orders are sent from", "40001")
             .value("--first-sequence", "N", "sequence expected first; 0 = from the first packet", "1")
-            .value("--expect-triggers", "N", "stop after answering N triggers (0 = until end of session)", "0");
+            .value("--expect-triggers", "N", "stop after answering N triggers (0 = until end of session)", "0")
+            .value("--warm-up", "N", "before reporting ready, push N synthetic packets through the receive path (0 = none)",
+                String.valueOf(FeedWarmUp.DEFAULT_DATAGRAMS));
     }
 
     @Override
@@ -72,6 +75,7 @@ public final class TradeCommand implements Command {
         final int bindPort = args.intValue("--bind", 1, 65535);
         final long first = args.longValue("--first-sequence", 0, Long.MAX_VALUE);
         final long expectTriggers = args.longValue("--expect-triggers", 0, Long.MAX_VALUE);
+        final int warmUp = args.intValue("--warm-up", 0, 100_000_000);
         final Strategy strategy = new Strategy();
         final Arbitrator arb = new Arbitrator(first, 20_000_000L, strategy, (from, to, line) -> {
             if (ctx.progress()) {
@@ -87,6 +91,9 @@ public final class TradeCommand implements Command {
             Udp.subscribe(udp, a);
             if (b != null) {
                 Udp.subscribe(udp, b);
+            }
+            if (warmUp > 0) {
+                FeedWarmUp.run(udp, a, b, warmUp);
             }
             final IdleStrategy idle = ctx.idleStrategy();
             final Progress progress = ctx.newProgress();
