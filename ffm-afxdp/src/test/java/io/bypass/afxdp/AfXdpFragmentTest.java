@@ -27,13 +27,15 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * IPv4 fragments and our XDP program, on a veth pair in two namespaces: every fragment of
  * a datagram for a bound port is counted once as {@link Counter#DROP_IP_FRAGMENT} and
  * dropped (the first by its UDP port, the later ones because their first fragment was
  * ours), while the fragments of a datagram for a port that is not ours reach the kernel,
- * which reassembles them and delivers the datagram to its own socket.
+ * which reassembles them and delivers the datagram to its own socket. Closing the port
+ * closes the maps the counts live in.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class AfXdpFragmentTest {
@@ -130,6 +132,37 @@ class AfXdpFragmentTest {
             });
         } finally {
             t.executorA().run(ep::close);
+        }
+    }
+
+    @Test
+    void closingThePortClosesEveryMapOfTheProgramIncludingTheMalformedCounts() throws Exception {
+        final long before = bpfMapFds();
+        final UdpEndpoint ep = t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?xdp=drv"));
+        try {
+            // bypass_flows, bypass_ports, bypass_xsks, bypass_malformed, bypass_dests, bypass_frags
+            assertTrue(bpfMapFds() >= before + 6, "the program's maps are open while the port is: " + bpfMapFds());
+            t.executorA().run(() -> {
+                ep.bind(31_004);
+                ep.counters().refresh();
+            });
+        } finally {
+            t.executorA().run(ep::close);
+        }
+        assertEquals(before, bpfMapFds(), "map file descriptors left after close");
+        t.executorA().run(() -> AfXdpConformance.assertNoXdp(t.ifaceA()));
+    }
+
+    /** This process's file descriptors that are BPF maps. */
+    private static long bpfMapFds() throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().equals("anon_inode:bpf-map");
+                } catch (final IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
         }
     }
 
