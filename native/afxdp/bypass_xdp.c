@@ -16,6 +16,7 @@
  * Loaded from the jar with libbpf's bpf_object__open_mem and attached with a bpf_link,
  * so it is detached when the port closes or the process dies.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -168,8 +169,12 @@ struct vlan_hdr {
 	__be16 encapsulated_proto;
 };
 
-/* Whether (daddr, dport) is one of our flows: the array first, the hash only for ports with several addresses. */
-static __always_inline int bypass_flow_is_ours(__be32 daddr, __be16 dport)
+/*
+ * Whether (daddr, dport) is one of our flows: the array first, the hash only for ports with
+ * several addresses. bool, not int: inlined into the fast path it then compiles to the same
+ * branches as before the slow path existed (an int result costs a zero-extension and a test).
+ */
+static __always_inline bool bypass_flow_is_ours(__be32 daddr, __be16 dport)
 {
 	__u32 port = bpf_ntohs(dport);
 	struct bypass_port_entry *entry = bpf_map_lookup_elem(&bypass_ports, &port);
@@ -193,7 +198,7 @@ static __always_inline int bypass_flow_is_ours(__be32 daddr, __be16 dport)
 	return bpf_map_lookup_elem(&bypass_flows, &key) != 0;
 }
 
-static __always_inline int bypass_dest_known(__u32 kind, __u32 value)
+static __always_inline bool bypass_dest_known(__u32 kind, __u32 value)
 {
 	struct bypass_dest_key key = {
 		.kind = kind,
