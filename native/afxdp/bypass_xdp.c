@@ -5,13 +5,18 @@
  * Redirects to the AF_XDP socket of the receiving queue only the UDP/IPv4 flows the
  * application asked for (Port.addFlow / joinMulticast), keyed by (destination address,
  * destination port) with (0, port) as a wildcard. Everything else - ARP, SSH, ICMP,
- * IPv6, fragments, other UDP ports - goes to the kernel with XDP_PASS, so the NIC keeps
- * working for the rest of the host.
+ * IPv6, other UDP ports, fragments of other flows - goes to the kernel with XDP_PASS, so
+ * the NIC keeps working for the rest of the host.
+ *
+ * Malformed frames for our flows whose UDP port cannot be read where the fast path reads
+ * it (IPv4 header cut short, bad version or IHL, UDP header cut short, fragments) are
+ * counted here by reason in bypass_malformed; see "Malformed frames" below.
  *
  * Built by the Maven build with: clang -O2 -g -target bpf -c bypass_xdp.c
  * Loaded from the jar with libbpf's bpf_object__open_mem and attached with a bpf_link,
  * so it is detached when the port closes or the process dies.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -73,10 +78,144 @@ struct {
 	__type(value, __u32);
 } bypass_xsks SEC(".maps");
 
+/*
+ * Malformed frames: counted here, not redirected.
+ *
+ * A frame for one of our flows that is broken in a way the Java FrameClassifier sees
+ * (bad total length, bad IP or UDP checksum, bad UDP length) has a readable UDP port, so
+ * the fast path redirects it and the classifier counts it. The frames below are the ones
+ * the fast path cannot match on (daddr, dport); this slow path, reached only from the
+ * branches that used to return XDP_PASS at once, decides whether they are ours and, if
+ * so, counts them by reason and drops them (XDP_DROP), with one exception (below):
+ *  - never double counted: a frame is either redirected (the classifier counts it) or
+ *    counted here, never both;
+ *  - the good path is unchanged: no extra map lookup, the same tests in the same order;
+ *  - counted and dropped here rather than redirected, because (1) a frame without a
+ *    readable port can only be attributed by address, and redirecting it would take it
+ *    from kernel sockets on other ports of that address, (2) the Port (raw frame) API
+ *    would otherwise hand garbage to applications, and (3) it is counted even on a queue
+ *    without a socket, where bpf_redirect_map falls back to XDP_PASS.
+ *
+ * Which frames are ours, from what can be read:
+ *  - UDP port readable (UDP header cut short after the ports; a first fragment): ours
+ *    when (daddr, dport) is one of our flows, exactly as on the fast path. A first
+ *    fragment of ours is remembered in bypass_frags by (saddr, daddr, id).
+ *  - A non-first fragment: ours when its first fragment was ours (bypass_frags); then
+ *    dropped (Bypass does not reassemble; the kernel would reassemble the datagram only to
+ *    find no socket). Without it, when daddr is a group we steer it is counted but passed:
+ *    the datagram may belong to a kernel socket on another port of that group. A unicast
+ *    address is the host's, shared with every kernel socket, so a non-first fragment to
+ *    it without a first fragment of ours is not ours.
+ *  - IPv4 header readable but not its layout (version not 4, IHL below 5 or beyond the
+ *    frame, total length below IHL*4 or beyond the frame, UDP header cut short before the
+ *    ports): ours when the protocol byte says UDP and daddr is an address of our flows
+ *    (bypass_dests). The kernel discards such frames anyway, so dropping takes nothing
+ *    from it.
+ *  - IPv4 header shorter than 20 bytes (no daddr): ours only when the destination MAC is
+ *    that of a group we steer; a unicast MAC is the host's and proves nothing.
+ * Flows with a wildcard address (0, port) add no address: frames without a readable port
+ * are attributed to specific addresses only.
+ *
+ * Reasons, indexes of bypass_malformed, mean what the FrameClassifier's counters mean;
+ * XdpProgram.java adds them into those io.bypass.Counter values.
+ */
+#define BYPASS_R_TRUNCATED     0  /* DROP_TRUNCATED: IPv4 header < 20 bytes; UDP header cut short */
+#define BYPASS_R_BAD_IP_HEADER 1  /* DROP_BAD_IP_HEADER: version not 4, IHL < 5 or beyond the frame */
+#define BYPASS_R_BAD_IP_LENGTH 2  /* DROP_BAD_IP_LENGTH: total length < IHL*4 or beyond the frame */
+#define BYPASS_R_IP_FRAGMENT   3  /* DROP_IP_FRAGMENT: MF set or a fragment offset */
+#define BYPASS_R_COUNT         4
+
+/* Per-CPU, so counting needs no atomic; the loader sums the CPUs when it reads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BYPASS_R_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} bypass_malformed SEC(".maps");
+
+#define BYPASS_DEST_ADDR      1  /* value: IPv4 address of a flow, network byte order */
+#define BYPASS_DEST_GROUP_MAC 2  /* value: low 23 bits of a steered group's MAC, host order */
+
+struct bypass_dest_key {
+	__u32 kind;
+	__u32 value;
+};
+
+/* Destinations of our flows with a specific address; value = how many flows (loader's bookkeeping). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct bypass_dest_key);
+	__type(value, __u32);
+} bypass_dests SEC(".maps");
+
+struct bypass_frag_key {
+	__u32 saddr;  /* network byte order, as on the wire */
+	__u32 daddr;
+	__u16 id;
+	__u16 pad;    /* always 0 */
+};
+
+/* First fragments of ours, so later fragments of the same datagram are known as ours. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct bypass_frag_key);
+	__type(value, __u32);
+} bypass_frags SEC(".maps");
+
 struct vlan_hdr {
 	__be16 tci;
 	__be16 encapsulated_proto;
 };
+
+/*
+ * Whether (daddr, dport) is one of our flows: the array first, the hash only for ports with
+ * several addresses. bool, not int: inlined into the fast path it then compiles to the same
+ * branches as before the slow path existed (an int result costs a zero-extension and a test).
+ */
+static __always_inline bool bypass_flow_is_ours(__be32 daddr, __be16 dport)
+{
+	__u32 port = bpf_ntohs(dport);
+	struct bypass_port_entry *entry = bpf_map_lookup_elem(&bypass_ports, &port);
+
+	if (!entry || entry->kind == BYPASS_PORT_NONE)
+		return 0;
+	if (entry->kind == BYPASS_PORT_ONE)
+		return entry->daddr == daddr;
+	if (entry->kind == BYPASS_PORT_ANY)
+		return 1;
+
+	struct bypass_flow_key key = {
+		.daddr = daddr,
+		.dport = dport,
+		.pad = 0,
+	};
+
+	if (bpf_map_lookup_elem(&bypass_flows, &key))
+		return 1;
+	key.daddr = 0;
+	return bpf_map_lookup_elem(&bypass_flows, &key) != 0;
+}
+
+static __always_inline bool bypass_dest_known(__u32 kind, __u32 value)
+{
+	struct bypass_dest_key key = {
+		.kind = kind,
+		.value = value,
+	};
+
+	return bpf_map_lookup_elem(&bypass_dests, &key) != 0;
+}
+
+/* Counts a malformed frame of ours; per-CPU, so a plain increment. */
+static __always_inline void bypass_count(__u32 reason)
+{
+	__u64 *count = bpf_map_lookup_elem(&bypass_malformed, &reason);
+
+	if (count)
+		*count += 1;
+}
 
 SEC("xdp")
 int bypass_xdp(struct xdp_md *ctx)
@@ -106,41 +245,97 @@ int bypass_xdp(struct xdp_md *ctx)
 	struct iphdr *ip = cursor;
 
 	if ((void *)(ip + 1) > data_end)
+		goto short_ip;
+	if (ip->protocol != IPPROTO_UDP)
 		return XDP_PASS;
-	if (ip->version != 4 || ip->ihl < 5 || ip->protocol != IPPROTO_UDP)
-		return XDP_PASS;
-	/* Fragments (MF set or offset non-zero) are the kernel's to reassemble. */
+	if (ip->version != 4 || ip->ihl < 5)
+		goto malformed;
+	/* Fragments: ours are counted and dropped; the kernel reassembles the others. */
 	if (ip->frag_off & bpf_htons(0x3fff))
-		return XDP_PASS;
+		goto malformed;
 
 	struct udphdr *udp = (void *)ip + ip->ihl * 4;
 
 	if ((void *)(udp + 1) > data_end)
+		goto malformed;
+	if (!bypass_flow_is_ours(ip->daddr, udp->dest))
 		return XDP_PASS;
-
-	__u32 port = bpf_ntohs(udp->dest);
-	struct bypass_port_entry *entry = bpf_map_lookup_elem(&bypass_ports, &port);
-
-	if (!entry || entry->kind == BYPASS_PORT_NONE)
-		return XDP_PASS;
-	if (entry->kind == BYPASS_PORT_ONE) {
-		if (entry->daddr != ip->daddr)
-			return XDP_PASS;
-	} else if (entry->kind != BYPASS_PORT_ANY) {
-		struct bypass_flow_key key = {
-			.daddr = ip->daddr,
-			.dport = udp->dest,
-			.pad = 0,
-		};
-
-		if (!bpf_map_lookup_elem(&bypass_flows, &key)) {
-			key.daddr = 0;
-			if (!bpf_map_lookup_elem(&bypass_flows, &key))
-				return XDP_PASS;
-		}
-	}
 	/* No socket on this queue: XDP_PASS instead of dropping (flags = default action). */
 	return bpf_redirect_map(&bypass_xsks, ctx->rx_queue_index, XDP_PASS);
+
+short_ip:
+	/* No daddr to read: only a steered group's MAC (01:00:5e + 23 bits) says it is ours. */
+	if (eth->h_dest[0] == 0x01 && eth->h_dest[1] == 0x00 && eth->h_dest[2] == 0x5e
+	    && bypass_dest_known(BYPASS_DEST_GROUP_MAC,
+				 ((__u32)(eth->h_dest[3] & 0x7f) << 16) | ((__u32)eth->h_dest[4] << 8) | eth->h_dest[5])) {
+		bypass_count(BYPASS_R_TRUNCATED);
+		return XDP_DROP;
+	}
+	return XDP_PASS;
+
+malformed:
+	/* UDP per the protocol byte, 20 header bytes readable; in the FrameClassifier's order. */
+	{
+		__u32 avail = (__u32)(data_end - (void *)ip);
+		__u32 hlen = ip->ihl * 4;
+		__u32 total = bpf_ntohs(ip->tot_len);
+		__u16 frag = bpf_ntohs(ip->frag_off) & 0x3fff;
+		__u32 reason;
+
+		if (ip->version != 4 || hlen < 20 || hlen > avail)
+			reason = BYPASS_R_BAD_IP_HEADER;
+		else if (total < hlen || total > avail)
+			reason = BYPASS_R_BAD_IP_LENGTH;
+		else if (frag)
+			reason = BYPASS_R_IP_FRAGMENT;
+		else
+			reason = BYPASS_R_TRUNCATED; /* all that is left: fewer than 8 UDP bytes */
+
+		if (reason == BYPASS_R_IP_FRAGMENT && (frag & 0x1fff)) {
+			/* Non-first fragment: no UDP header; ours if its first fragment was. */
+			struct bypass_frag_key fkey = {
+				.saddr = ip->saddr,
+				.daddr = ip->daddr,
+				.id = ip->id,
+				.pad = 0,
+			};
+
+			if (bpf_map_lookup_elem(&bypass_frags, &fkey)) {
+				bypass_count(reason);
+				return XDP_DROP;
+			}
+			if ((bpf_ntohl(ip->daddr) >> 28) == 0xe && bypass_dest_known(BYPASS_DEST_ADDR, ip->daddr))
+				bypass_count(reason); /* counted, but a kernel socket may own it */
+			return XDP_PASS;
+		}
+		if (reason == BYPASS_R_IP_FRAGMENT || reason == BYPASS_R_TRUNCATED) {
+			/* The header is sound: the ports are where the IHL says, if the frame holds them. */
+			__be16 *ports = (void *)ip + hlen;
+
+			if ((void *)(ports + 2) <= data_end) {
+				if (!bypass_flow_is_ours(ip->daddr, ports[1]))
+					return XDP_PASS;
+				if (reason == BYPASS_R_IP_FRAGMENT) {
+					struct bypass_frag_key fkey = {
+						.saddr = ip->saddr,
+						.daddr = ip->daddr,
+						.id = ip->id,
+						.pad = 0,
+					};
+					__u32 one = 1;
+
+					bpf_map_update_elem(&bypass_frags, &fkey, &one, BPF_ANY);
+				}
+				bypass_count(reason);
+				return XDP_DROP;
+			}
+		}
+		/* No port to read: ours if sent to an address of our flows. */
+		if (!bypass_dest_known(BYPASS_DEST_ADDR, ip->daddr))
+			return XDP_PASS;
+		bypass_count(reason);
+		return XDP_DROP;
+	}
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -297,14 +297,17 @@ int ef_vi_transmit_unbundle(ef_vi* vi, const ef_event* ev, ef_request_id* ids) {
   return (int) n;
 }
 
-/* The stand-in's model of an ip4_local filter match: an untagged IPv4 UDP frame whose
- * destination address and port can be read (so not a non-first fragment). */
+/* The stand-in's model of an ip4_local filter match: an untagged IPv4 UDP frame with a sound
+ * header (version 4, IHL 5..15 within the frame), not a fragment, whose destination port can
+ * be read. Fragments, first ones included, go to the kernel: Onload's user guide (UG1586, "IP
+ * Fragmentation") says fragmented IP traffic is received via the kernel stack, not the VI.
+ * What a real NIC's parser does with an unsound header or a port cut short is not verified. */
 static int matches(struct standin_vi* s, const unsigned char* f, size_t len, int* multicast) {
   if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00) return 0;
   const unsigned char* ip = f + 14;
   unsigned ihl = (ip[0] & 0x0f) * 4u;
   if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 17 || len < 14 + ihl + 4) return 0;
-  if (((ip[6] & 0x1f) | ip[7]) != 0) return 0;  /* fragment offset != 0: no UDP header */
+  if (((ip[6] & 0x3f) | ip[7]) != 0) return 0;  /* MF or a fragment offset: the kernel's */
   uint32_t dst;
   uint16_t dport;
   memcpy(&dst, ip + 16, 4);

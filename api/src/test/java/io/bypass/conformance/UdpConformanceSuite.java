@@ -85,6 +85,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * uses jupiter-api and jupiter-params; the test-jar does not bring JUnit itself).
  *
  * <p>Hooks: {@link #siteKind()}, {@link #requireHost()}, {@link #expectedDropCounter},
+ * {@link #expectedGroupDropCounter}, {@link #kernelKeepsOtherFlows()},
  * {@link #assertNothingLeft(String)}, {@link #allocationToleranceBytes()},
  * {@link #steadyStateIterations()}.
  */
@@ -152,16 +153,50 @@ public abstract class UdpConformanceSuite {
      * @return the drop counter, or null
      */
     protected Counter expectedDropCounter(final Frames.Malformation m) {
+        return protocolLayerDropCounter(m);
+    }
+
+    /**
+     * The counter the L2 protocol layer's FrameClassifier increments for a frame broken in
+     * way {@code m} that it is given (and that a backend's own filter counts under too).
+     *
+     * @param m the malformation
+     * @return the drop counter
+     */
+    public static Counter protocolLayerDropCounter(final Frames.Malformation m) {
         return switch (m) {
-            case TRUNCATED -> Counter.DROP_TRUNCATED;
-            case BAD_IHL -> Counter.DROP_BAD_IP_HEADER;
+            case TRUNCATED, TRUNCATED_UDP -> Counter.DROP_TRUNCATED;
+            case BAD_IHL, IHL_BEYOND_FRAME -> Counter.DROP_BAD_IP_HEADER;
             case BAD_TOTAL_LENGTH -> Counter.DROP_BAD_IP_LENGTH;
             case BAD_UDP_LENGTH -> Counter.DROP_BAD_UDP_LENGTH;
             case BAD_IP_CHECKSUM -> Counter.DROP_BAD_IP_CHECKSUM;
             case BAD_UDP_CHECKSUM -> Counter.DROP_BAD_UDP_CHECKSUM;
-            case FRAGMENT -> Counter.DROP_IP_FRAGMENT;
+            case FRAGMENT, NON_FIRST_FRAGMENT -> Counter.DROP_IP_FRAGMENT;
             case WRONG_MAC, WRONG_PORT -> Counter.DROP_NOT_OURS;
         };
+    }
+
+    /**
+     * As {@link #expectedDropCounter}, for a frame sent to a joined group and port instead
+     * of our unicast address and a bound port. Default: the same counter.
+     *
+     * @param m the malformation
+     * @return the drop counter, or null where the frame never reaches the backend
+     */
+    protected Counter expectedGroupDropCounter(final Frames.Malformation m) {
+        return expectedDropCounter(m);
+    }
+
+    /**
+     * Whether the backend takes only its own flows and leaves every other frame to the
+     * kernel (afxdp, efvi, nio): then a malformed frame for a destination that is not ours
+     * must reach the kernel and move no counter of ours. False for a backend that owns the
+     * interface (dpdk), which counts every frame it is given.
+     *
+     * @return true by default
+     */
+    protected boolean kernelKeepsOtherFlows() {
+        return true;
     }
 
     /**
@@ -693,6 +728,116 @@ public abstract class UdpConformanceSuite {
                     + " once per bad frame; counters: " + ep.counters());
             }
         });
+    }
+
+    /**
+     * As {@link #malformedFrameIsCountedAndDeliveryContinues}, to a joined group and port.
+     */
+    @ParameterizedTest
+    @EnumSource(Frames.Malformation.class)
+    void malformedFrameToAJoinedGroupIsCountedAndDeliveryContinues(final Frames.Malformation m) throws Exception {
+        onDut(() -> {
+            final UdpEndpoint ep = openDut();
+            final int group = freshGroup();
+            final int port = freshPort();
+            ep.join(group, port);
+            final RawSocket raw = peerRaw();
+            final Frames.Udp spec = Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(group))
+                .addresses(site.peerAddress(), group).ports(freshPort(), port);
+            final Counter counter = expectedGroupDropCounter(m);
+            ep.counters().refresh();
+            final long before = counter == null ? 0 : ep.counters().get(counter);
+            for (int round = 0; round < 2; round++) {
+                raw.send(spec.copy().ipId(round * 3 + 1).payload(payload("good", round * 2, 24)).build());
+                raw.send(m.apply(spec.copy().ipId(round * 3 + 2).payload(payload("BAD!", round, 24))));
+                raw.send(spec.copy().ipId(round * 3 + 3).payload(payload("good", round * 2 + 1, 24)).build());
+            }
+            final Collector got = new Collector();
+            pollUntil(ep, got, 4);
+            pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
+            assertEquals(4, got.size(), m + ": only the 4 good datagrams may be delivered: " + got);
+            for (int i = 0; i < 4; i++) {
+                assertArrayEquals(payload("good", i, 24), got.get(i).payload, m + ": good datagram " + i);
+            }
+            if (counter != null) {
+                ep.counters().refresh();
+                assertEquals(before + 2, ep.counters().get(counter), m + " to a joined group must be counted as " + counter
+                    + " once per bad frame; counters: " + ep.counters());
+            }
+        });
+    }
+
+    /**
+     * Frames broken in way {@code m} for destinations that are not ours: a group not
+     * joined (on a port we joined another group on) and, where the frame's port can be
+     * read, our address on a port not bound. Where the backend leaves other flows to the
+     * kernel, no counter of ours moves and the kernel receives them (its IPv4 InReceives,
+     * in the DUT namespace, rises by at least as many); nothing is delivered either way, and
+     * good datagrams sent after them still are.
+     */
+    @ParameterizedTest
+    @EnumSource(Frames.Malformation.class)
+    void malformedFrameNotOursIsLeftToTheKernel(final Frames.Malformation m) throws Exception {
+        onDut(() -> {
+            final UdpEndpoint ep = openDut();
+            final int port = freshPort();
+            final int group = freshGroup();
+            final int otherGroup = freshGroup();
+            ep.bind(port);
+            ep.join(group, port);
+            final RawSocket raw = peerRaw();
+            final Frames.Udp good = Frames.udp().macs(site.peerMac(), site.dutMac())
+                .addresses(site.peerAddress(), site.dutAddress()).ports(freshPort(), port);
+            final List<byte[]> bad = new ArrayList<>();
+            bad.add(m.apply(Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(otherGroup))
+                .addresses(site.peerAddress(), otherGroup).ports(freshPort(), port).ipId(7).payload(payload("BAD!", 0, 24))));
+            // A header whose IHL is wrong names no port: to our own address, no backend can
+            // tell it from a frame for a bound port, so it goes to the group not joined only.
+            if (m != Frames.Malformation.BAD_IHL && m != Frames.Malformation.IHL_BEYOND_FRAME) {
+                bad.add(m.apply(good.copy().ports(good.srcPort(), freshPort()).ipId(8).payload(payload("BAD!", 1, 24))));
+            }
+            ep.counters().refresh();
+            final long dropsBefore = ep.counters().totalDrops();
+            final String countersBefore = ep.counters().toString();
+            final long kernelBefore = ipInReceives();
+            for (final byte[] f : bad) {
+                raw.send(f);
+            }
+            raw.send(good.copy().ipId(9).payload(payload("good", 0, 24)).build());
+            raw.send(good.copy().ipId(10).payload(payload("good", 1, 24)).build());
+            final Collector got = new Collector();
+            pollUntil(ep, got, 2);
+            pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
+            assertEquals(2, got.size(), m + ": only the 2 good datagrams may be delivered: " + got);
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(payload("good", i, 24), got.get(i).payload, m + ": good datagram " + i);
+            }
+            if (kernelKeepsOtherFlows()) {
+                assertEquals(dropsBefore, ep.counters().totalDrops(), m + " not ours must not be counted by Bypass; before:\n"
+                    + countersBefore + "after:\n" + ep.counters());
+                // A frame for another MAC is discarded before IPv4 counts it (PACKET_OTHERHOST).
+                if (m != Frames.Malformation.WRONG_MAC) {
+                    final long kernelGot = ipInReceives() - kernelBefore;
+                    assertTrue(kernelGot >= bad.size(), m + " not ours must reach the kernel: its IPv4 InReceives rose by "
+                        + kernelGot + " for " + bad.size() + " frames");
+                }
+            }
+        });
+    }
+
+    /** The IPv4 InReceives of the calling thread's network namespace, from /proc/thread-self/net/snmp. */
+    private static long ipInReceives() throws IOException {
+        final List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/thread-self/net/snmp"));
+        for (int i = 0; i + 1 < lines.size(); i++) {
+            if (lines.get(i).startsWith("Ip: ") && lines.get(i + 1).startsWith("Ip: ")) {
+                final List<String> names = Arrays.asList(lines.get(i).split("\\s+"));
+                final int at = names.indexOf("InReceives");
+                if (at > 0) {
+                    return Long.parseLong(lines.get(i + 1).split("\\s+")[at]);
+                }
+            }
+        }
+        throw new IllegalStateException("no Ip InReceives in /proc/thread-self/net/snmp");
     }
 
     /**

@@ -49,8 +49,15 @@ public final class Frames {
     public enum Malformation {
         /** Cut 10 bytes into the IPv4 header (24 bytes in all). */
         TRUNCATED,
+        /**
+         * Cut 4 bytes into the UDP header (the ports are there, not the length and checksum);
+         * IPv4 total length 24 to match and header checksum recomputed.
+         */
+        TRUNCATED_UDP,
         /** IHL 4 (16 bytes), below the minimum of 5; header checksum recomputed. */
         BAD_IHL,
+        /** IHL 15 (60 bytes) with only 40 bytes of IPv4 in the frame (cut there if longer). */
+        IHL_BEYOND_FRAME,
         /** IPv4 total length 100 bytes beyond the frame; header checksum recomputed. */
         BAD_TOTAL_LENGTH,
         /** UDP length 8 bytes beyond the IPv4 payload; UDP checksum 0 (absent) so only the length is wrong. */
@@ -61,6 +68,13 @@ public final class Frames {
         BAD_UDP_CHECKSUM,
         /** First fragment: More Fragments flag set, offset 0; header checksum recomputed. */
         FRAGMENT,
+        /**
+         * Last fragment of a datagram whose first fragment was not sent: MF clear, offset
+         * 1480 bytes, so what follows the IPv4 header is data, not a UDP header; header
+         * checksum recomputed. Its IPv4 identification is the spec's, so sent after a
+         * {@link #FRAGMENT} of the same spec it belongs to that datagram.
+         */
+        NON_FIRST_FRAGMENT,
         /** Destination MAC {@link #STRANGER_MAC}, not the receiver's. */
         WRONG_MAC,
         /** Destination UDP port one above the spec's, which nobody bound. */
@@ -73,6 +87,18 @@ public final class Frames {
         public byte[] apply(final Udp spec) {
             return switch (this) {
                 case TRUNCATED -> java.util.Arrays.copyOf(spec.build(), ETH_HEADER + 10);
+                case TRUNCATED_UDP -> {
+                    final byte[] f = java.util.Arrays.copyOf(spec.build(), UDP_OFFSET + 4);
+                    putShort(f, IP_OFFSET + 2, IP_HEADER + 4);
+                    fixIpChecksum(f);
+                    yield f;
+                }
+                case IHL_BEYOND_FRAME -> {
+                    final byte[] built = spec.build();
+                    final byte[] f = java.util.Arrays.copyOf(built, Math.min(built.length, ETH_HEADER + 40));
+                    f[IP_OFFSET] = 0x4F; // the checksum would cover bytes the frame does not have: left as built
+                    yield f;
+                }
                 case BAD_IHL -> {
                     final byte[] f = spec.build();
                     f[IP_OFFSET] = 0x44;
@@ -107,6 +133,12 @@ public final class Frames {
                     final byte[] f = spec.build();
                     f[IP_OFFSET + 6] = 0x20; // MF, offset 0
                     f[IP_OFFSET + 7] = 0;
+                    fixIpChecksum(f);
+                    yield f;
+                }
+                case NON_FIRST_FRAGMENT -> {
+                    final byte[] f = spec.build();
+                    putShort(f, IP_OFFSET + 6, 1480 / 8); // MF clear, offset 1480
                     fixIpChecksum(f);
                     yield f;
                 }

@@ -32,6 +32,16 @@ class FramesTest {
         assertTrue(Frames.udpChecksumOk(ok));
         assertNotEquals(0, Frames.getShort(ok, Frames.UDP_OFFSET + 6));
         assertEquals(24, Frames.Malformation.TRUNCATED.apply(spec).length);
+        final byte[] shortUdp = Frames.Malformation.TRUNCATED_UDP.apply(spec);
+        assertEquals(14 + 20 + 4, shortUdp.length);
+        assertEquals(24, Frames.getShort(shortUdp, Frames.IP_OFFSET + 2));
+        assertTrue(Frames.ipChecksumOk(shortUdp));
+        final byte[] beyond = Frames.Malformation.IHL_BEYOND_FRAME.apply(spec);
+        assertEquals(15, beyond[Frames.IP_OFFSET] & 0x0F);
+        assertTrue(beyond.length - 14 < 60, "IHL must reach beyond the frame");
+        final byte[] later = Frames.Malformation.NON_FIRST_FRAGMENT.apply(spec);
+        assertTrue(Frames.ipChecksumOk(later));
+        assertEquals(1480 / 8, Frames.getShort(later, Frames.IP_OFFSET + 6));
         final byte[] ihl = Frames.Malformation.BAD_IHL.apply(spec);
         assertEquals(4, ihl[Frames.IP_OFFSET] & 0x0F);
         final byte[] total = Frames.Malformation.BAD_TOTAL_LENGTH.apply(spec);

@@ -17,6 +17,11 @@ class AfXdpDrvUdpConformanceTest extends UdpConformanceSuite {
     }
 
     @Override
+    protected Counter expectedGroupDropCounter(final Frames.Malformation m) {
+        return AfXdpConformance.expectedGroupDropCounter(m);
+    }
+
+    @Override
     protected void assertNothingLeft(final String iface) {
         AfXdpConformance.assertNoXdp(iface);
     }

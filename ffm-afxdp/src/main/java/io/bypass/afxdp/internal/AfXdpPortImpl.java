@@ -71,6 +71,9 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     private final MemorySegment stats = xdp_statistics.allocate(arena);
     private final MemorySegment statsLen = arena.allocate(ValueLayout.JAVA_INT);
     private final MemorySegment statsErrno = Errno.allocate(arena);
+    // The XDP program's malformed-frame totals, as read now and as last added into the counters.
+    private final long[] malformed = new long[XdpProgram.MALFORMED_REASONS.length];
+    private final long[] malformedAdded = new long[XdpProgram.MALFORMED_REASONS.length];
 
     private AfXdpPortImpl(final PortUri uri, final AfXdpOptions opts) {
         super("afxdp", uri);
@@ -287,6 +290,14 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             counters.set(Counter.DROP_RX_RING_FULL, rxRingFull);
             counters.set(Counter.DROP_FILL_RING_EMPTY, fillEmpty);
             counters.set(Counter.TX_RING_EMPTY, txRingEmpty);
+            // Added, not set: the protocol layer's FrameClassifier counts the same reasons for
+            // the malformed frames the program redirects; the program counts only the others.
+            if (program.readMalformed(malformed)) {
+                for (int r = 0; r < malformed.length; r++) {
+                    counters.add(XdpProgram.MALFORMED_REASONS[r], malformed[r] - malformedAdded[r]);
+                    malformedAdded[r] = malformed[r];
+                }
+            }
         }
     }
 

@@ -44,6 +44,8 @@ public final class LibBpf {
         Libbpf.bpf_map_update_elem$descriptor());
     private static final MethodHandle MAP_DELETE = bind(Libbpf.bpf_map_delete_elem$address(),
         Libbpf.bpf_map_delete_elem$descriptor());
+    private static final MethodHandle MAP_LOOKUP = bind(Libbpf.bpf_map_lookup_elem$address(),
+        Libbpf.bpf_map_lookup_elem$descriptor());
     private static final MethodHandle XDP_QUERY_ID = bind(Libbpf.bpf_xdp_query_id$address(), Libbpf.bpf_xdp_query_id$descriptor());
     private static final MethodHandle PROG_GET_FD_BY_ID = bind(Libbpf.bpf_prog_get_fd_by_id$address(),
         Libbpf.bpf_prog_get_fd_by_id$descriptor());
@@ -266,6 +268,24 @@ public final class LibBpf {
                                 final long flags) {
         try {
             return (int) MAP_UPDATE.invokeExact(errno, fd, key, value, flags);
+        } catch (final Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * bpf_map_lookup_elem(fd, key, value): for a per-CPU map, {@code value} receives one
+     * value (rounded up to 8 bytes) per possible CPU.
+     *
+     * @param errno errno capture segment ({@link Errno#allocate})
+     * @param fd file descriptor
+     * @param key the key
+     * @param value where the value is copied
+     * @return 0, or a negative errno (see libbpf)
+     */
+    public static int mapLookup(final MemorySegment errno, final int fd, final MemorySegment key, final MemorySegment value) {
+        try {
+            return (int) MAP_LOOKUP.invokeExact(errno, fd, key, value);
         } catch (final Throwable t) {
             throw Libc.rethrow(t);
         }

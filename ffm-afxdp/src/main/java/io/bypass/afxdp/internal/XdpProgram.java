@@ -1,6 +1,7 @@
 package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
+import io.bypass.Counter;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,6 +9,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -17,6 +20,11 @@ import java.util.Set;
  * Our flow-steering XDP program ({@code native/afxdp/bypass_xdp.c}), loaded from the jar
  * with libbpf and attached with a bpf_link, so the kernel detaches it when the link fd
  * is closed, including when the process dies.
+ *
+ * <p>Besides steering, the program counts malformed frames of our flows that it does not
+ * redirect (see "Malformed frames" in {@code bypass_xdp.c}) in a per-CPU array, read by
+ * {@link #readMalformed(long[])} off the hot path and added into the same {@link Counter}
+ * reasons the Java {@code FrameClassifier} uses for the frames it is given.
  */
 final class XdpProgram implements AutoCloseable {
     static final String RESOURCE = "/META-INF/native/bypass_xdp.o";
@@ -27,6 +35,13 @@ final class XdpProgram implements AutoCloseable {
     private static final int PORT_MANY = 3;
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    // bypass_dest_key.kind, as in bypass_xdp.c
+    private static final int DEST_ADDR = 1;
+    private static final int DEST_GROUP_MAC = 2;
+    /** The counter of each index of bypass_malformed (BYPASS_R_* in bypass_xdp.c), in order. */
+    static final Counter[] MALFORMED_REASONS = {
+        Counter.DROP_TRUNCATED, Counter.DROP_BAD_IP_HEADER, Counter.DROP_BAD_IP_LENGTH, Counter.DROP_IP_FRAGMENT,
+    };
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Errno.allocate(arena);
@@ -36,8 +51,17 @@ final class XdpProgram implements AutoCloseable {
     private int xsksFd = -1;
     private int portsFd = -1;
     private int linkFd = -1;
+    private int malformedFd = -1;
+    private int destsFd = -1;
     /** The flows in bypass_flows by port, to derive each port's bypass_ports entry (guarded by this). */
     private final Map<Integer, Set<Integer>> addressesByPort = new HashMap<>();
+    /** How many flows use each bypass_dests key ((kind << 32) | value), guarded by this. */
+    private final Map<Long, Integer> destRefs = new HashMap<>();
+    // For readMalformed: a key and one u64 per possible CPU, allocated once (guarded by this).
+    private final int possibleCpus = possibleCpus();
+    private final MemorySegment malformedKey = arena.allocate(ValueLayout.JAVA_INT);
+    private final MemorySegment malformedValues = arena.allocate(8L * possibleCpus, 8);
+    private final long[] malformedRead = new long[MALFORMED_REASONS.length];
 
     /**
      * Opens and loads the program into the kernel (not attached yet).
@@ -89,6 +113,67 @@ final class XdpProgram implements AutoCloseable {
         flowsFd = mapFd("bypass_flows");
         xsksFd = mapFd("bypass_xsks");
         portsFd = mapFd("bypass_ports");
+        malformedFd = mapFd("bypass_malformed");
+        destsFd = mapFd("bypass_dests");
+    }
+
+    /**
+     * The kernel's possible CPUs, as libbpf_num_possible_cpus counts them: a per-CPU map
+     * lookup copies one value for each.
+     */
+    private static int possibleCpus() {
+        final Path file = Path.of("/sys/devices/system/cpu/possible");
+        try {
+            return countCpus(Files.readString(file).trim());
+        } catch (final IOException | RuntimeException e) {
+            throw new BypassException("afxdp: cannot read the possible CPUs from " + file + ": " + e
+                + "; sysfs must be mounted at /sys", e);
+        }
+    }
+
+    /**
+     * Counts the CPUs in a kernel CPU list such as {@code 0-3,8}.
+     *
+     * @param list the list
+     * @return how many CPUs it names
+     */
+    static int countCpus(final String list) {
+        int n = 0;
+        for (final String part : list.split(",")) {
+            final int dash = part.indexOf('-');
+            n += dash < 0 ? 1 : Integer.parseInt(part.substring(dash + 1)) - Integer.parseInt(part.substring(0, dash)) + 1;
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException("no CPU in '" + list + "'");
+        }
+        return n;
+    }
+
+    /**
+     * Reads the malformed frames the program counted and did not redirect, summed over the
+     * CPUs, one total per {@link #MALFORMED_REASONS} entry. A few syscalls: off the hot path.
+     *
+     * @param totals filled with the totals, at least {@code MALFORMED_REASONS.length} long
+     * @return false if the program is closed or a lookup failed (totals then unchanged)
+     */
+    synchronized boolean readMalformed(final long[] totals) {
+        if (malformedFd < 0) {
+            return false;
+        }
+        final long[] read = malformedRead;
+        for (int r = 0; r < read.length; r++) {
+            malformedKey.set(ValueLayout.JAVA_INT, 0, r);
+            if (LibBpf.mapLookup(errno, malformedFd, malformedKey, malformedValues) != 0) {
+                return false;
+            }
+            long sum = 0;
+            for (int cpu = 0; cpu < possibleCpus; cpu++) {
+                sum += malformedValues.getAtIndex(ValueLayout.JAVA_LONG, cpu);
+            }
+            read[r] = sum;
+        }
+        System.arraycopy(read, 0, totals, 0, read.length);
+        return true;
     }
 
     private int mapFd(final String name) {
@@ -183,7 +268,9 @@ final class XdpProgram implements AutoCloseable {
             // the hash entry first: a frame that meets the new port entry must find it
             final boolean added = updateFlowEntry(true, address, port, queueId);
             final Set<Integer> addresses = addressesByPort.computeIfAbsent(port, p -> new HashSet<>());
-            addresses.add(address);
+            if (addresses.add(address)) {
+                referenceDestinations(address, 1);
+            }
             writePortEntry(port, addresses);
             return added;
         }
@@ -196,8 +283,59 @@ final class XdpProgram implements AutoCloseable {
             if (addresses.isEmpty()) {
                 addressesByPort.remove(port);
             }
+            if (had) {
+                referenceDestinations(address, -1);
+            }
         }
         return updateFlowEntry(false, address, port, queueId) || had;
+    }
+
+    /**
+     * Counts a flow in (delta 1) or out (-1) of the bypass_dests entries of its address: the
+     * address, and for a group also its MAC's low 23 bits. A wildcard address has none.
+     */
+    private void referenceDestinations(final int address, final int delta) {
+        if (address == 0) {
+            return;
+        }
+        referenceDestination(DEST_ADDR, address, delta);
+        if ((address >>> 28) == 0xE) {
+            referenceDestination(DEST_GROUP_MAC, address & 0x7F_FFFF, delta);
+        }
+    }
+
+    private void referenceDestination(final int kind, final int value, final int delta) {
+        final long ref = ((long) kind << 32) | (value & 0xFFFF_FFFFL);
+        final int count = destRefs.getOrDefault(ref, 0) + delta;
+        try (Arena a = Arena.ofConfined()) {
+            // struct bypass_dest_key { __u32 kind; __u32 value; }: an address as on the wire, a MAC's bits in host order
+            final MemorySegment key = a.allocate(8, 4);
+            key.set(ValueLayout.JAVA_INT, 0, kind);
+            if (kind == DEST_ADDR) {
+                key.set(BE_INT, 4, value);
+            } else {
+                key.set(ValueLayout.JAVA_INT, 4, value);
+            }
+            final MemorySegment e = Errno.allocate(a);
+            final int rc;
+            if (count > 0) {
+                final MemorySegment v = a.allocate(ValueLayout.JAVA_INT);
+                v.set(ValueLayout.JAVA_INT, 0, count);
+                rc = LibBpf.mapUpdate(e, destsFd, key, v, LibBpf.BPF_ANY);
+            } else {
+                rc = LibBpf.mapDelete(e, destsFd, key);
+            }
+            if (rc != 0) {
+                final int err = rc < 0 ? -rc : Errno.get(e);
+                throw failure((count > 0 ? "bpf_map_update_elem" : "bpf_map_delete_elem") + "(bypass_dests)", err,
+                    err == Errno.E2BIG ? "too many flow addresses (the map holds 8192)" : null);
+            }
+        }
+        if (count > 0) {
+            destRefs.put(ref, count);
+        } else {
+            destRefs.remove(ref);
+        }
     }
 
     /** What the program does for frames to {@code port}, from the addresses steered on it (see bypass_xdp.c). */
@@ -250,9 +388,9 @@ final class XdpProgram implements AutoCloseable {
         }
     }
 
-    /** Detaches (closes the link) and unloads. Idempotent. */
+    /** Detaches (closes the link) and unloads, which frees the maps. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
         final MemorySegment e = errno;
         if (linkFd >= 0) {
             Libc.close(e, linkFd);
@@ -266,6 +404,9 @@ final class XdpProgram implements AutoCloseable {
         progFd = -1;
         flowsFd = -1;
         xsksFd = -1;
+        portsFd = -1;
+        malformedFd = -1;
+        destsFd = -1;
         if (arena.scope().isAlive()) {
             arena.close();
         }

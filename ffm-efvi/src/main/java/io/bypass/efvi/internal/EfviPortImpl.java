@@ -57,6 +57,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     private final Map<Integer, MembershipKey> groups = new HashMap<>();
     private MemorySegment handle = MemorySegment.NULL;
     private DatagramChannel igmpSocket;
+    private MalformedTap tap;
     private NetworkInterface nif;
     /** Also the lock for every ef_vi call on the VI (see {@link EventQueue}). */
     private Object viLock = new Object();
@@ -194,6 +195,9 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         } catch (final IOException e) {
             throw new BypassException("efvi: cannot open the kernel socket used for multicast joins: " + e.getMessage(), e);
         }
+        // Malformed frames of our flows that no ip4_local filter can match go to the kernel: counted there.
+        tap = MalformedTap.open(iface, nif.getIndex());
+        counters().refresher(() -> tap.refresh(counters()));
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
             Capability.MULTICAST, Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);
         if (hwTimestamps) {
@@ -280,6 +284,18 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             }
             filters.put(key, new int[] {out.getAtIndex(ValueLayout.JAVA_INT, 0), out.getAtIndex(ValueLayout.JAVA_INT, 1), 1});
         }
+        updateTap();
+    }
+
+    /** Gives the kernel-side malformed-frame filters the current flows. */
+    private void updateTap() {
+        final Set<Integer> addresses = new java.util.HashSet<>();
+        final Set<Long> flows = new java.util.HashSet<>();
+        for (final FlowRule f : filters.keySet()) {
+            addresses.add(f.destinationAddress());
+            flows.add(((f.destinationAddress() & 0xFFFF_FFFFL) << 16) | f.destinationPort());
+        }
+        tap.update(addresses, flows);
     }
 
     @Override
@@ -296,6 +312,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             return;
         }
         filters.remove(key);
+        updateTap();
         final int rc = deleteFilter(cookie);
         if (rc < 0) {
             throw new BypassException("efvi: ef_vi_filter_del(udp " + Ipv4.toString(key.destinationAddress()) + ":"
@@ -379,6 +396,9 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             k.drop();
         }
         groups.clear();
+        if (tap != null) {
+            tap.close();
+        }
         if (igmpSocket != null) {
             try {
                 igmpSocket.close();
