@@ -57,7 +57,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     private final Map<Integer, MembershipKey> groups = new HashMap<>();
     private MemorySegment handle = MemorySegment.NULL;
     private DatagramChannel igmpSocket;
-    private MalformedTap tap;
+    private volatile MalformedTap tap;
     private NetworkInterface nif;
     /** Also the lock for every ef_vi call on the VI (see {@link EventQueue}). */
     private Object viLock = new Object();
@@ -196,8 +196,19 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             throw new BypassException("efvi: cannot open the kernel socket used for multicast joins: " + e.getMessage(), e);
         }
         // Malformed frames of our flows that no ip4_local filter can match go to the kernel: counted there.
-        tap = MalformedTap.open(iface, nif.getIndex());
-        counters().refresher(() -> tap.refresh(counters()));
+        // Optional: without CAP_NET_RAW (or past the kernel's filter size) the frames still reach
+        // the kernel as they would without Bypass; only their count is missing, and we say so once.
+        try {
+            tap = MalformedTap.open(iface, nif.getIndex());
+            counters().refresher(() -> {
+                final MalformedTap t = tap;
+                if (t != null) {
+                    t.refresh(counters());
+                }
+            });
+        } catch (final BypassException e) {
+            tapUnavailable(e);
+        }
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
             Capability.MULTICAST, Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);
         if (hwTimestamps) {
@@ -295,7 +306,22 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             addresses.add(f.destinationAddress());
             flows.add(((f.destinationAddress() & 0xFFFF_FFFFL) << 16) | f.destinationPort());
         }
-        tap.update(addresses, flows);
+        if (tap == null) {
+            return;
+        }
+        try {
+            tap.update(addresses, flows);
+        } catch (final BypassException e) {
+            tap.close();
+            tap = null;
+            tapUnavailable(e);
+        }
+    }
+
+    private static void tapUnavailable(final BypassException e) {
+        System.getLogger("io.bypass.efvi").log(System.Logger.Level.WARNING, e.getMessage()
+            + "; malformed frames of this port's flows that the NIC hands to the kernel (fragments, broken IPv4 headers)"
+            + " are not counted (give the process CAP_NET_RAW to count them)");
     }
 
     @Override
