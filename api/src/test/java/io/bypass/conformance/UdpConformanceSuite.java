@@ -704,29 +704,8 @@ public abstract class UdpConformanceSuite {
             final UdpEndpoint ep = openDut();
             final int port = freshPort();
             ep.bind(port);
-            final RawSocket raw = peerRaw();
-            final Frames.Udp spec = Frames.udp().macs(site.peerMac(), site.dutMac())
-                .addresses(site.peerAddress(), site.dutAddress()).ports(freshPort(), port);
-            final Counter counter = expectedDropCounter(m);
-            ep.counters().refresh();
-            final long before = counter == null ? 0 : ep.counters().get(counter);
-            for (int round = 0; round < 2; round++) {
-                raw.send(spec.copy().ipId(round * 3 + 1).payload(payload("good", round * 2, 24)).build());
-                raw.send(m.apply(spec.copy().ipId(round * 3 + 2).payload(payload("BAD!", round, 24))));
-                raw.send(spec.copy().ipId(round * 3 + 3).payload(payload("good", round * 2 + 1, 24)).build());
-            }
-            final Collector got = new Collector();
-            pollUntil(ep, got, 4);
-            pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
-            assertEquals(4, got.size(), m + ": only the 4 good datagrams may be delivered: " + got);
-            for (int i = 0; i < 4; i++) {
-                assertArrayEquals(payload("good", i, 24), got.get(i).payload, m + ": good datagram " + i);
-            }
-            if (counter != null) {
-                ep.counters().refresh();
-                assertEquals(before + 2, ep.counters().get(counter), m + " must be counted as " + counter
-                    + " once per bad frame; counters: " + ep.counters());
-            }
+            sendMalformedBetweenGoodOnes(ep, m, Frames.udp().macs(site.peerMac(), site.dutMac())
+                .addresses(site.peerAddress(), site.dutAddress()).ports(freshPort(), port), expectedDropCounter(m), "");
         });
     }
 
@@ -741,30 +720,38 @@ public abstract class UdpConformanceSuite {
             final int group = freshGroup();
             final int port = freshPort();
             ep.join(group, port);
-            final RawSocket raw = peerRaw();
-            final Frames.Udp spec = Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(group))
-                .addresses(site.peerAddress(), group).ports(freshPort(), port);
-            final Counter counter = expectedGroupDropCounter(m);
-            ep.counters().refresh();
-            final long before = counter == null ? 0 : ep.counters().get(counter);
-            for (int round = 0; round < 2; round++) {
-                raw.send(spec.copy().ipId(round * 3 + 1).payload(payload("good", round * 2, 24)).build());
-                raw.send(m.apply(spec.copy().ipId(round * 3 + 2).payload(payload("BAD!", round, 24))));
-                raw.send(spec.copy().ipId(round * 3 + 3).payload(payload("good", round * 2 + 1, 24)).build());
-            }
-            final Collector got = new Collector();
-            pollUntil(ep, got, 4);
-            pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
-            assertEquals(4, got.size(), m + ": only the 4 good datagrams may be delivered: " + got);
-            for (int i = 0; i < 4; i++) {
-                assertArrayEquals(payload("good", i, 24), got.get(i).payload, m + ": good datagram " + i);
-            }
-            if (counter != null) {
-                ep.counters().refresh();
-                assertEquals(before + 2, ep.counters().get(counter), m + " to a joined group must be counted as " + counter
-                    + " once per bad frame; counters: " + ep.counters());
-            }
+            sendMalformedBetweenGoodOnes(ep, m, Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(group))
+                .addresses(site.peerAddress(), group).ports(freshPort(), port), expectedGroupDropCounter(m), " to a joined group");
         });
+    }
+
+    /**
+     * Sends, twice, a good datagram, one broken in way {@code m} and another good one; only
+     * the four good ones may be delivered, in order, and {@code counter} (if any) must count
+     * each bad frame once.
+     */
+    private void sendMalformedBetweenGoodOnes(final UdpEndpoint ep, final Frames.Malformation m, final Frames.Udp spec,
+                                              final Counter counter, final String where) throws Exception {
+        final RawSocket raw = peerRaw();
+        ep.counters().refresh();
+        final long before = counter == null ? 0 : ep.counters().get(counter);
+        for (int round = 0; round < 2; round++) {
+            raw.send(spec.copy().ipId(round * 3 + 1).payload(payload("good", round * 2, 24)).build());
+            raw.send(m.apply(spec.copy().ipId(round * 3 + 2).payload(payload("BAD!", round, 24))));
+            raw.send(spec.copy().ipId(round * 3 + 3).payload(payload("good", round * 2 + 1, 24)).build());
+        }
+        final Collector got = new Collector();
+        pollUntil(ep, got, 4);
+        pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
+        assertEquals(4, got.size(), m + ": only the 4 good datagrams may be delivered: " + got);
+        for (int i = 0; i < 4; i++) {
+            assertArrayEquals(payload("good", i, 24), got.get(i).payload, m + ": good datagram " + i);
+        }
+        if (counter != null) {
+            ep.counters().refresh();
+            assertEquals(before + 2, ep.counters().get(counter), m + where + " must be counted as " + counter
+                + " once per bad frame; counters: " + ep.counters());
+        }
     }
 
     /**

@@ -4,7 +4,7 @@ import io.bypass.Bypass;
 import io.bypass.bench.internal.Cmd;
 import io.bypass.bench.internal.NativeBuild;
 import io.bypass.bench.internal.VethTopology;
-import io.bypass.samples.internal.NetNamespace;
+import io.bypass.threads.NetNamespace;
 import io.bypass.spi.BackendProvider;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;

@@ -59,17 +59,8 @@ public final class Chart {
         final int w = cols * pwFull;
         final int h = 60 + rows * phFull;
         final BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        final Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
-        g.drawString(title, 20, 32);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString("x: percentile (tail stretched); y: round trip, log scale; solid = Java, dashed = C baseline; "
-            + "one panel per backend, same y scale", 20, 50);
+        final Graphics2D g = canvas(img, title, 18, 32, "x: percentile (tail stretched); y: round trip, log scale; "
+            + "solid = Java, dashed = C baseline; one panel per backend, same y scale");
 
         double minUs = Double.MAX_VALUE;
         double maxUs = 0;
@@ -219,16 +210,7 @@ public final class Chart {
         final int top = 80;
         final int ph = 340;
         final BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        final Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        g.drawString(title, 20, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString(subtitle, 20, 50);
+        final Graphics2D g = canvas(img, title, 16, 30, subtitle);
         double max = 0;
         for (final List<Bar> list : groups.values()) {
             for (final Bar b : list) {
@@ -302,5 +284,21 @@ public final class Chart {
             return String.format(Locale.ROOT, "%.0f ms", us / 1000).replace(".0 ", " ");
         }
         return us >= 10 ? String.format(Locale.ROOT, "%.0f us", us) : String.format(Locale.ROOT, "%.1f us", us);
+    }
+
+    /** A white canvas with the chart's title and, below it, one line of explanation. */
+    private static Graphics2D canvas(final BufferedImage img, final String title, final int titleSize, final int titleY,
+                                     final String subtitle) {
+        final Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, titleSize));
+        g.drawString(title, 20, titleY);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        g.drawString(subtitle, 20, 50);
+        return g;
     }
 }

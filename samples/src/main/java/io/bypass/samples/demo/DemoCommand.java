@@ -9,7 +9,7 @@ import io.bypass.samples.cli.Summary;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.feed.FeedCommand;
 import io.bypass.samples.feed.PublishCommand;
-import io.bypass.samples.internal.NetNamespace;
+import io.bypass.threads.NetNamespace;
 import io.bypass.samples.internal.VethPair;
 import io.bypass.spi.BackendProvider;
 

@@ -1,4 +1,4 @@
-package io.bypass.samples.internal;
+package io.bypass.threads;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,8 +8,8 @@ import java.util.concurrent.Callable;
 /**
  * Moves the calling thread into a named network namespace ({@code ip netns add NAME}
  * creates {@code /var/run/netns/NAME}) with {@code setns(2)}. Sockets and AF_XDP
- * sockets opened afterwards by that thread live in that namespace. A small copy of the
- * test utility's helper, because test-jar code is not on the runtime class path.
+ * sockets opened afterwards by that thread live in that namespace: where a polling thread
+ * runs is part of its placement, as its CPU is.
  */
 public final class NetNamespace {
     private static final int O_RDONLY = 0;
