@@ -387,6 +387,11 @@ public abstract class UdpConformanceSuite {
             final DatagramChannel peer = peerChannel(0);
             send(peer, payload("before", 0, 30), group, port);
             Thread.sleep(100); // it is in the receive ring (or socket) before the warm-up starts
+            final ByteBuffer seen = ByteBuffer.allocate(2048);
+            // On loopback the device itself loops the peer's send back to the watcher: drain it.
+            while (site.peer().call(() -> watcher.receive(seen.clear())) != null) {
+                continue;
+            }
             final long rxBefore = ep.counters().get(Counter.RX_PACKETS);
             final long txBefore = ep.counters().get(Counter.TX_PACKETS);
             final byte[] warm = payload("warm", 7, 40);
@@ -402,7 +407,6 @@ public abstract class UdpConformanceSuite {
             pollUntil(ep, live, 1);
             assertArrayEquals(payload("before", 0, 30), live.get(0).payload, "the datagram that waited");
             assertNothingMore(ep, live);
-            final ByteBuffer seen = ByteBuffer.allocate(2048);
             Thread.sleep(ABSENCE_WINDOW_MILLIS);
             assertNull(site.peer().call(() -> watcher.receive(seen)), "the warm-up sent a datagram on the wire");
         });

@@ -96,6 +96,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     private static final Set<String> PARAMS = union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload"),
         RxStallBudget.URI_PARAMETERS);
     private static final System.Logger LOG = System.getLogger("io.bypass.nio");
+    /** Warm-up datagrams appear to come from TEST-NET-1 (RFC 5737), as on the L2 backends. */
+    private static final int WARM_UP_SOURCE = Ipv4.parse("192.0.2.1");
+    private static final int WARM_UP_SOURCE_PORT = 9;
 
     private final PortUri uri;
     private final NetworkInterface iface;
@@ -559,6 +562,14 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         } catch (final IOException e) {
             throw new BypassException("nio: warm-up cannot open a loopback socket: " + e.getMessage(), e);
         }
+        // The handler sees the datagrams as addressed to the first group joined (or port bound),
+        // as the live ones will be, not to the loopback endpoint that carries them.
+        final Channel target = !groups.isEmpty() ? groups.get(0) : unicast.get(0);
+        final DatagramMeta asLive = new DatagramMeta();
+        final DatagramHandler readdressed = (buffer, off, len, meta) -> {
+            asLive.set(WARM_UP_SOURCE, WARM_UP_SOURCE_PORT, target.address, target.port, meta.timestampNanos());
+            handler.onDatagram(buffer, off, len, asLive);
+        };
         int received = 0;
         try (NioUdpEndpoint shadow = new NioUdpEndpoint(PortUri.parse("nio:lo?maxPayload=" + maxPayload + "&rcvbuf=" + rcvbuf))) {
             shadow.bind(loopbackPort);
@@ -569,7 +580,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
                 for (int i = 0; i < 32 && sent < datagrams; i++, sent++) {
                     shadow.send(self, payload, offset, length);
                 }
-                final int n = shadow.poll(handler, 32);
+                final int n = shadow.poll(readdressed, 32);
                 received += n;
                 idle = n == 0 ? idle + 1 : 0;
             }
