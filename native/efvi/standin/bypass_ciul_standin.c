@@ -11,6 +11,12 @@
  *  - only frames matching an ip4_local UDP filter (destination address and port, unicast
  *    or multicast group) reach the VI; the rest are counted and left to the kernel;
  *  - frames longer than a buffer give RX_DISCARD / TRUNC (the stand-in never scatters);
+ *  - a frame that arrives with no RX descriptor posted is dropped, as a NIC drops it, and
+ *    counted where a NIC counts it: in a port statistic (ethtool's rx_nodesc_drop_cnt), not
+ *    in an ef_vi event (bypass_ciul_standin_nodesc_drops reads it). The socket is drained
+ *    lazily, at each poll, in arrival order: the frames that arrived since the last poll take
+ *    the posted descriptors, the rest are those drops. So a stalled poller keeps what the RX
+ *    ring holds, like on a NIC, not what the AF_PACKET socket's buffer would hold;
  *  - TX completes in ring order, reported as TX events that ef_vi_transmit_unbundle turns
  *    into the posted dma_ids; bad addresses or oversize frames give TX_ERROR;
  *  - a 16-byte RX prefix carries the timestamp: the KERNEL'S SOFTWARE receive time
@@ -59,6 +65,8 @@ static int live_objects;  /* driver handles + PDs + memory registrations + VIs *
 /* Process-wide: frames no filter matched (left to the kernel), frames a NIC would not see
  * (sent by this host or for another MAC), RX truncations, TX errors. */
 static uint64_t stats[4];
+/* Process-wide: frames dropped because no RX descriptor was posted (a NIC's rx_nodesc_drop_cnt). */
+static uint64_t nodesc_drops;
 
 /* The next `times` calls named `call` (e.g. "ef_memreg_alloc") fail with `err` (negative errno). */
 int bypass_ciul_standin_fail_next(const char* call, int err, int times) {
@@ -195,6 +203,9 @@ struct standin_vi {
   unsigned rx_mask, tx_mask;
   struct rx_desc* rxd;
   unsigned rx_added, rx_pushed, rx_removed;
+  /* RX events of frames already "DMA'd" into descriptors, not yet handed to eventq_poll (at most one per descriptor) */
+  ef_event* ready;
+  unsigned ready_head, ready_tail;
   struct tx_desc* txd;
   unsigned tx_added, tx_done, tx_reported, tx_unbundled;
   struct filter filters[STANDIN_MAX_FILTERS];
@@ -353,6 +364,59 @@ static void make_event_rx(ef_event* e, int discard, ef_request_id id, unsigned l
   if (discard) e->rx_discard.subtype = subtype;
 }
 
+/* One received frame (index i of the last recvmmsg) as the NIC sees it: 0 if it is not for this VI
+ * or no descriptor was posted (dropped), else 1 with its RX or RX_DISCARD event in *ev. */
+static int rx_frame(ef_vi* vi, struct standin_vi* s, int i, ef_event* ev) {
+  size_t real_len = s->msgs[i].msg_len;  /* with MSG_TRUNC: the frame's real length */
+  unsigned char pkttype = s->from[i].sll_pkttype;
+  if (pkttype == PACKET_OUTGOING || pkttype == PACKET_OTHERHOST) {
+    __atomic_add_fetch(&stats[1], 1, __ATOMIC_RELAXED);   /* a NIC would not see these: sent by this host, or for another MAC */
+    return 0;
+  }
+  size_t have = real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN;
+  int mcast = 0;
+  if (!matches(s, (unsigned char*) s->scratch[i], have, &mcast)) {
+    __atomic_add_fetch(&stats[0], 1, __ATOMIC_RELAXED);   /* no filter: the NIC would give it to the kernel, not this VI */
+    return 0;
+  }
+  if (s->rx_pushed == s->rx_removed) {
+    __atomic_add_fetch(&nodesc_drops, 1, __ATOMIC_RELAXED);  /* no descriptor posted: the NIC drops it */
+    return 0;
+  }
+  struct rx_desc d = s->rxd[s->rx_removed & s->rx_mask];
+  s->rx_removed++;
+  char* buf = translate(d.addr, STANDIN_BUF_LEN);
+  if (buf == NULL) {
+    make_event_rx(ev, 1, d.id, 0, EF_EVENT_FLAG_SOP, EF_EVENT_RX_DISCARD_RIGHTS);
+    return 1;
+  }
+  if (real_len > (size_t) vi->rx_buffer_len - STANDIN_PREFIX_LEN) {
+    __atomic_add_fetch(&stats[2], 1, __ATOMIC_RELAXED);
+    make_event_rx(ev, 1, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len), EF_EVENT_FLAG_SOP,
+                  EF_EVENT_RX_DISCARD_TRUNC);
+    return 1;
+  }
+  struct timespec ts = { 0, 0 };
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&s->msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&s->msgs[i].msg_hdr, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+    if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+      struct tpacket_auxdata aux;
+      memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+      if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN);
+    }
+  }
+  if (ts.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &ts);
+  uint32_t magic = STANDIN_TS_MAGIC, nsec = (uint32_t) ts.tv_nsec;
+  int64_t sec = ts.tv_sec;
+  memcpy(buf, &magic, 4);
+  memcpy(buf + 4, &nsec, 4);
+  memcpy(buf + 8, &sec, 8);
+  memcpy(buf + STANDIN_PREFIX_LEN, s->scratch[i], real_len);
+  make_event_rx(ev, 0, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len),
+                EF_EVENT_FLAG_SOP | (mcast ? EF_EVENT_FLAG_MULTICAST : 0), 0);
+  return 1;
+}
+
 static int sv_eventq_poll(ef_vi* vi, ef_event* evs, int evs_len) {
   struct standin_vi* s = S(vi);
   int n = 0;
@@ -371,68 +435,35 @@ static int sv_eventq_poll(ef_vi* vi, ef_event* evs, int evs_len) {
     if (err) evs[n].tx_error.subtype = err - 1;
     n++;
   }
-  /* RX: one recvmmsg per poll into scratch, then "DMA" matching frames into posted buffers */
-  unsigned avail = s->rx_pushed - s->rx_removed;
-  int want = evs_len - n;
-  if ((unsigned) want > avail) want = (int) avail;
-  if (want > STANDIN_BATCH) want = STANDIN_BATCH;
-  if (want <= 0) return n;
-  for (int i = 0; i < want; i++) {
-    s->iovs[i] = (struct iovec) { s->scratch[i], STANDIN_BUF_LEN };
-    memset(&s->msgs[i], 0, sizeof(s->msgs[i]));
-    s->msgs[i].msg_hdr.msg_iov = &s->iovs[i];
-    s->msgs[i].msg_hdr.msg_iovlen = 1;
-    s->msgs[i].msg_hdr.msg_name = &s->from[i];
-    s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
-    s->msgs[i].msg_hdr.msg_control = s->cmsg[i];
-    s->msgs[i].msg_hdr.msg_controllen = sizeof(s->cmsg[i]);
+  /* RX events completed at an earlier poll first, in order */
+  while (n < evs_len && s->ready_head != s->ready_tail) {
+    evs[n++] = s->ready[s->ready_head++ & s->rx_mask];
   }
-  int got = recvmmsg(s->fd, s->msgs, (unsigned) want, MSG_DONTWAIT | MSG_TRUNC, NULL);
-  for (int i = 0; i < got; i++) {
-    size_t real_len = s->msgs[i].msg_len;  /* with MSG_TRUNC: the frame's real length */
-    unsigned char pkttype = s->from[i].sll_pkttype;
-    if (pkttype == PACKET_OUTGOING || pkttype == PACKET_OTHERHOST) {
-      __atomic_add_fetch(&stats[1], 1, __ATOMIC_RELAXED);   /* a NIC would not see these: sent by this host, or for another MAC */
-      continue;
+  /* Then every frame that arrived since: one recvmmsg when that is all, more after a stall. Each
+   * matching frame takes the next posted descriptor, or is dropped as a NIC drops it. */
+  int got;
+  do {
+    for (int i = 0; i < STANDIN_BATCH; i++) {
+      s->iovs[i] = (struct iovec) { s->scratch[i], STANDIN_BUF_LEN };
+      memset(&s->msgs[i], 0, sizeof(s->msgs[i]));
+      s->msgs[i].msg_hdr.msg_iov = &s->iovs[i];
+      s->msgs[i].msg_hdr.msg_iovlen = 1;
+      s->msgs[i].msg_hdr.msg_name = &s->from[i];
+      s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
+      s->msgs[i].msg_hdr.msg_control = s->cmsg[i];
+      s->msgs[i].msg_hdr.msg_controllen = sizeof(s->cmsg[i]);
     }
-    size_t have = real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN;
-    int mcast = 0;
-    if (!matches(s, (unsigned char*) s->scratch[i], have, &mcast)) {
-      __atomic_add_fetch(&stats[0], 1, __ATOMIC_RELAXED);   /* no filter: the NIC would give it to the kernel, not this VI */
-      continue;
-    }
-    struct rx_desc d = s->rxd[s->rx_removed & s->rx_mask];
-    s->rx_removed++;
-    char* buf = translate(d.addr, STANDIN_BUF_LEN);
-    if (buf == NULL) {
-      make_event_rx(&evs[n++], 1, d.id, 0, EF_EVENT_FLAG_SOP, EF_EVENT_RX_DISCARD_RIGHTS);
-      continue;
-    }
-    if (real_len > (size_t) vi->rx_buffer_len - STANDIN_PREFIX_LEN) {
-      __atomic_add_fetch(&stats[2], 1, __ATOMIC_RELAXED);
-      make_event_rx(&evs[n++], 1, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len), EF_EVENT_FLAG_SOP,
-                    EF_EVENT_RX_DISCARD_TRUNC);
-      continue;
-    }
-    struct timespec ts = { 0, 0 };
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&s->msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&s->msgs[i].msg_hdr, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-      if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
-        struct tpacket_auxdata aux;
-        memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-        if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN);
+    got = recvmmsg(s->fd, s->msgs, STANDIN_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+    for (int i = 0; i < got; i++) {
+      ef_event ev;
+      if (!rx_frame(vi, s, i, &ev)) continue;
+      if (n < evs_len && s->ready_head == s->ready_tail) {
+        evs[n++] = ev;
+      } else {
+        s->ready[s->ready_tail++ & s->rx_mask] = ev;
       }
     }
-    if (ts.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &ts);
-    uint32_t magic = STANDIN_TS_MAGIC, nsec = (uint32_t) ts.tv_nsec;
-    int64_t sec = ts.tv_sec;
-    memcpy(buf, &magic, 4);
-    memcpy(buf + 4, &nsec, 4);
-    memcpy(buf + 8, &sec, 8);
-    memcpy(buf + STANDIN_PREFIX_LEN, s->scratch[i], real_len);
-    make_event_rx(&evs[n++], 0, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len),
-                  EF_EVENT_FLAG_SOP | (mcast ? EF_EVENT_FLAG_MULTICAST : 0), 0);
-  }
+  } while (got == STANDIN_BATCH);
   return n;
 }
 
@@ -478,18 +509,21 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
   if (s == NULL) return -ENOMEM;
   unsigned rxs = ring_size(rxq_capacity), txs = ring_size(txq_capacity);
   s->rxd = calloc(rxs, sizeof(*s->rxd));
+  s->ready = calloc(rxs, sizeof(*s->ready));
   s->txd = calloc(txs, sizeof(*s->txd));
   s->rx_mask = rxs - 1;
   s->tx_mask = txs - 1;
   /* protocol 0 until bound, so nothing from another interface is queued in between */
   s->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int rc = 0;
-  if (s->rxd == NULL || s->txd == NULL) {
+  if (s->rxd == NULL || s->ready == NULL || s->txd == NULL) {
     rc = -ENOMEM;
   } else if (s->fd < 0) {
     rc = -errno;
   } else {
-    int one = 1, rcvbuf = 4 << 20;
+    /* 32 MiB: the frames of a long stall wait here until the next poll decides, in arrival order,
+     * which the ring would have taken; about 80,000 small frames, past any test's burst */
+    int one = 1, rcvbuf = 32 << 20;
     (void) setsockopt(s->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
     (void) setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
     (void) setsockopt(s->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
@@ -504,6 +538,7 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
   if (rc < 0) {
     if (s->fd >= 0) close(s->fd);
     free(s->rxd);
+    free(s->ready);
     free(s->txd);
     free(s);
     return rc;
@@ -535,6 +570,7 @@ int ef_vi_free(ef_vi* vi, ef_driver_handle nic) {
   if (s == NULL) return -EINVAL;
   close(s->fd);
   free(s->rxd);
+  free(s->ready);
   free(s->txd);
   free(s);
   memset(vi, 0, sizeof(*vi));
@@ -597,6 +633,9 @@ int ef_vi_filter_del(ef_vi* vi, ef_driver_handle dh, ef_filter_cookie* cookie) {
   }
   return -ENOENT;
 }
+
+/* Test hook: frames dropped because no RX descriptor was posted (a NIC's rx_nodesc_drop_cnt). */
+uint64_t bypass_ciul_standin_nodesc_drops(void) { return __atomic_load_n(&nodesc_drops, __ATOMIC_RELAXED); }
 
 /* Test hook: frames without a filter, frames not for this host, RX truncations, TX errors. */
 int bypass_ciul_standin_stats(uint64_t* out4) {

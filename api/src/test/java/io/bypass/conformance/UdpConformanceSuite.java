@@ -6,6 +6,7 @@ import io.bypass.Capability;
 import io.bypass.Counter;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
+import io.bypass.spi.RxStallBudget;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Frames;
 import io.bypass.testing.Netns;
@@ -225,6 +226,31 @@ public abstract class UdpConformanceSuite {
      */
     protected int steadyStateIterations() {
         return 20_000;
+    }
+
+    /**
+     * Frames the backend's default receive buffering must hold while the polling thread
+     * stalls: the default {@link RxStallBudget}'s frames (10,000: 50 ms at 200 kpps) unless
+     * the backend documents a lower cap (a NIC's ring limit, a PMD that posts fewer buffers),
+     * which its subclass returns here.
+     *
+     * @return frames a stall must lose none of
+     */
+    protected int stallFrames() {
+        return (int) RxStallBudget.defaults().frames();
+    }
+
+    /**
+     * Frames the backend dropped so far where its endpoint's counters cannot see them, but
+     * an operator can: a NIC's port statistics (ef_vi: {@code ethtool -S}'s
+     * {@code rx_nodesc_drop_cnt}, frames that found no RX descriptor posted). The stall
+     * test accounts for them apart and prints them. Default: none, every drop is counted.
+     *
+     * @return a running total, read before and after a burst
+     * @throws Exception if it cannot be read
+     */
+    protected long dropsOutsideCounters() throws Exception {
+        return 0;
     }
 
     // ---------------------------------------------------------------- fixture
@@ -887,6 +913,27 @@ public abstract class UdpConformanceSuite {
             }
             assertNull(r.failure.get(), () -> "reflector failed: " + r.failure.get());
         });
+    }
+
+    /**
+     * The polling thread stops (joined to a group, polled once) while the peer sends
+     * {@link #stallFrames()} numbered datagrams; 200 ms later it polls: every one arrives,
+     * in order, and no drop is counted. The default URI must absorb the default stall budget.
+     */
+    @Test
+    void stallOfTheBudgetLosesNothing() throws Exception {
+        onDut(() -> StallTolerance.budgetIsAbsorbed(this, stallFrames()));
+    }
+
+    /**
+     * The polling thread stops while the peer sends a burst far past the default buffering
+     * (40,000 datagrams): what the endpoint keeps is its measured stall capacity (printed as
+     * {@code STALL backend: ... kept N}), at least {@link #stallFrames()}, in order, and every
+     * datagram it did not keep is in its drop counters (kept + counted == sent).
+     */
+    @Test
+    void stallPastTheBufferingIsCountedNotLost() throws Exception {
+        onDut(() -> StallTolerance.measureCapacity(this, stallFrames()));
     }
 
     // ---------------------------------------------------------------- helpers

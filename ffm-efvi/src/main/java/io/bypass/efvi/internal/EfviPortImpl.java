@@ -164,7 +164,9 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final int rxCap = EfviShim.bypass_efvi_rx_capacity(handle);
         final int txCap = EfviShim.bypass_efvi_tx_capacity(handle);
         final int buffers = buffersParam > 0 ? buffersParam : rxCap + txCap;
-        final int rxBuffers = Math.min(rxCap, buffers / 2 + buffers % 2);
+        // By default each ring gets its own capacity: an even split would give a 4096-entry RX ring
+        // (the stall budget's) only half of rxCap + txCap, 2303 buffers, and a stall would lose the rest.
+        final int rxBuffers = buffersParam > 0 ? Math.min(rxCap, buffers / 2 + buffers % 2) : rxCap;
         final int txBuffers = buffers - rxBuffers;
         if (rxBuffers < 1 || txBuffers < 1) {
             throw new BypassUriException(uri.text(), "parameter 'buffers' must leave at least one RX and one TX buffer");

@@ -23,8 +23,10 @@ import java.util.TreeSet;
  * {@code bypass doctor}: is this host ready for kernel bypass? Reports the kernel; each
  * NIC's driver, queues, XDP native and zero-copy support, NUMA node; hugepages; vfio and
  * IOMMU; Onload; the current user's capabilities and locked-memory limit; isolated CPUs,
- * frequency governor, C-states; and each Bypass backend, available or not with cause and
- * remedy. Everything is best effort: what cannot be known is said to be unknown.
+ * frequency governor, C-states; what the host lets each backend buffer while the polling
+ * thread stalls ({@code net.core.rmem_max} and {@code CAP_NET_ADMIN} for nio, locked memory for
+ * the afxdp UMEM, each backend's default depth as milliseconds at the stall budget's rate);
+ * and each Bypass backend, available or not with cause and remedy. Everything is best effort: what cannot be known is said to be unknown.
  *
  * <pre>
  * bypass doctor            # readable report
@@ -34,7 +36,7 @@ import java.util.TreeSet;
 public final class DoctorCommand implements Command {
     /** The report's sections, in order. */
     public static final List<String> SECTIONS = List.of("kernel", "nics", "hugepages", "iommu_vfio", "onload",
-        "capabilities", "cpus", "backends");
+        "capabilities", "cpus", "rx_stall_budget", "backends");
 
     /** Drivers with native XDP (driver mode) in mainline Linux. */
     static final Set<String> XDP_NATIVE = Set.of("i40e", "ice", "ixgbe", "ixgbevf", "igb", "igc", "mlx4_en", "mlx4_core",
@@ -102,6 +104,7 @@ public final class DoctorCommand implements Command {
         report.put("onload", onload(p));
         report.put("capabilities", capabilities(p));
         report.put("cpus", cpus(p));
+        report.put("rx_stall_budget", StallBudgetReport.report(p));
         report.put("backends", backends());
         print(ctx.out(), report);
         if (ctx.json()) {

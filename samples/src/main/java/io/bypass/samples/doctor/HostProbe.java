@@ -28,7 +28,9 @@ final class HostProbe {
 
     String read(final String absolute) {
         try {
-            return Files.readString(path(absolute), StandardCharsets.UTF_8).trim();
+            // Not readString: it trusts procfs's zero file size, and a sysctl file read that way
+            // gives a partial value (net.core.rmem_max 4194304 read as "4").
+            return String.join("\n", Files.readAllLines(path(absolute), StandardCharsets.UTF_8)).trim();
         } catch (final IOException | RuntimeException e) {
             return null;
         }

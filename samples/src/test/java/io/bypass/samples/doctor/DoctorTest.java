@@ -2,11 +2,15 @@ package io.bypass.samples.doctor;
 
 import io.bypass.samples.Main;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,6 +35,66 @@ class DoctorTest {
         }
         assertTrue(text.contains("release: " + System.getProperty("os.version")) || text.contains("release: "));
         assertTrue(text.contains("- lo"), "loopback listed");
+    }
+
+    @Test
+    void stallBudgetSectionOnThisHost() throws Exception {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final int rc = Main.run(new String[] {"doctor", "--json"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(0, rc);
+        final String text = out.toString(StandardCharsets.UTF_8);
+        for (final String field : List.of("budget: 50 ms at 200000 pps = 10000 frames", "rmem_max: ", "can_force_rcvbuf: ",
+            "afxdp_umem_per_queue: 75497472 bytes (72 MiB, locked)", "memlock_soft: ", "afxdp_umem_fits_memlock: ",
+            "afxdp: RX and fill rings 16384 frames: 81.9 ms at 200000 pps (budget 50 ms)",
+            "efvi: NIC ring cap 4095 frames: 20.5 ms at 200000 pps", "dpdk net_af_xdp: PMD cap 2048 frames: 10.2 ms")) {
+            assertTrue(text.contains(field), field + " in\n" + text);
+        }
+        // The full value: procfs files report size 0, and a reader that trusts that gets a partial one.
+        assertTrue(text.contains("rmem_max: " + Files.readAllLines(Path.of("/proc/sys/net/core/rmem_max")).get(0).trim() + "\n"), text);
+        final String json = text.strip().substring(text.strip().lastIndexOf('\n') + 1);
+        assertTrue(json.contains("\"rx_stall_budget\":{\"budget\":"), json);
+        assertTrue(json.contains("\"default_buffering\":{\"afxdp\":"), json);
+    }
+
+    /** A host with the usual defaults and no privileges: both shortfalls are reported with their remedy. */
+    @Test
+    void stallBudgetSectionNamesWhatTheHostCutsShort(@TempDir final Path root) throws Exception {
+        write(root, "proc/sys/net/core/rmem_max", "212992\n");
+        write(root, "proc/self/status", "Name:\tjava\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n");
+        write(root, "proc/self/limits", "Limit                     Soft Limit           Hard Limit           Units\n"
+            + "Max locked memory         8388608              8388608              bytes\n");
+        final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root));
+        assertEquals(212992L, m.get("rmem_max"));
+        assertEquals(6_400_000L, m.get("nio_rcvbuf_asked"));
+        assertTrue(String.valueOf(m.get("can_force_rcvbuf")).startsWith("no"), m.toString());
+        assertTrue(String.valueOf(m.get("afxdp_umem_fits_memlock")).startsWith("NO: 8388608 < 75497472"), m.toString());
+        final Map<?, ?> depth = (Map<?, ?>) m.get("default_buffering");
+        // 2 x 212992 bytes at 1280 bytes a datagram: 332 frames, 1.7 ms at 200 kpps.
+        assertEquals("SO_RCVBUF 425984 bytes, about 332 frames: 1.7 ms at 200000 pps (budget 50 ms)", depth.get("nio"));
+        final String notes = String.valueOf(m.get("notes"));
+        assertTrue(notes.contains("sysctl -w net.core.rmem_max=6400000"), notes);
+        assertTrue(notes.contains("ulimit -l unlimited"), notes);
+    }
+
+    /** With CAP_NET_ADMIN and CAP_IPC_LOCK neither limit applies, whatever the sysctl and rlimit say. */
+    @Test
+    void stallBudgetSectionWithPrivileges(@TempDir final Path root) throws Exception {
+        write(root, "proc/sys/net/core/rmem_max", "212992\n");
+        write(root, "proc/self/status", "Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n");
+        write(root, "proc/self/limits", "Max locked memory         65536                65536                bytes\n");
+        final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root));
+        assertTrue(String.valueOf(m.get("can_force_rcvbuf")).startsWith("yes"), m.toString());
+        assertTrue(String.valueOf(m.get("afxdp_umem_fits_memlock")).startsWith("yes (CAP_IPC_LOCK"), m.toString());
+        assertEquals("SO_RCVBUF 12800000 bytes, about 10000 frames: 50.0 ms at 200000 pps (budget 50 ms)",
+            ((Map<?, ?>) m.get("default_buffering")).get("nio"));
+        assertEquals(List.of(), m.get("notes"));
+    }
+
+    private static void write(final Path root, final String rel, final String text) throws Exception {
+        final Path f = root.resolve(rel);
+        Files.createDirectories(f.getParent());
+        Files.writeString(f, text);
     }
 
     @Test
