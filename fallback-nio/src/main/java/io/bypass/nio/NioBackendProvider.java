@@ -4,6 +4,7 @@ import io.bypass.Port;
 import io.bypass.PortUri;
 import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.JvmFlags;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
@@ -44,19 +45,20 @@ public final class NioBackendProvider implements BackendProvider {
     }
 
     /**
-     * @return true: the module requires a JDK 22+ to load at all, and needs nothing else
+     * @return true unless the JVM lacks the export Agrona needs (see {@link JvmFlags}); NIO needs nothing
+     *     else (native access only to force SO_RCVBUF past the sysctl, which degrades to a warning)
      */
     @Override
     public boolean isAvailable() {
-        return true;
+        return JvmFlags.agronaCause() == null;
     }
 
     /**
-     * @return null, never unavailable
+     * @return null, or the missing JVM flag
      */
     @Override
     public Throwable unavailabilityCause() {
-        return null;
+        return JvmFlags.agronaCause();
     }
 
     /**
@@ -93,6 +95,10 @@ public final class NioBackendProvider implements BackendProvider {
      */
     @Override
     public UdpEndpoint openUdp(final PortUri uri) {
+        if (JvmFlags.agronaCause() != null) {
+            throw new io.bypass.BackendUnavailableException("nio: backend unavailable: " + JvmFlags.agronaCause().getMessage(),
+                JvmFlags.agronaCause());
+        }
         return new NioUdpEndpoint(uri);
     }
 }

@@ -190,8 +190,8 @@ class AfXdpErrorsTest {
         // A child JVM, still uid 0 but with every capability dropped from its bounding set.
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final Process p = new ProcessBuilder("setpriv", "--bounding-set=-all", "--inh-caps=-all", java,
-            "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-            UnprivilegedProbe.class.getName(), t.ifaceA()).redirectErrorStream(true).start();
+            "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), UnprivilegedProbe.class.getName(), t.ifaceA()).redirectErrorStream(true).start();
         final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
@@ -204,6 +204,7 @@ class AfXdpErrorsTest {
     void programIsDetachedWhenTheProcessDies() throws Exception {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final Process p = new ProcessBuilder("ip", "netns", "exec", t.a().name(), java, "--enable-native-access=ALL-UNNAMED",
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), OpenAndWait.class.getName(), t.ifaceA())
             .redirectErrorStream(true).start();
         try {
