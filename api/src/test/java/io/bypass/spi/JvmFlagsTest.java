@@ -45,4 +45,16 @@ class JvmFlagsTest {
         final ChildJvm.Result with = ChildJvm.run(ChildJvm.command(launch, true, true, null, "io.bypass", "native"));
         assertTrue(with.output().contains("OPENED native"), with.toString());
     }
+
+    /** With only the API (no backend) on the path, the messages name the path the app is on. */
+    @ParameterizedTest
+    @EnumSource(Launch.class)
+    void selectionMessagesNameThePathTheAppIsOn(final Launch launch) throws Exception {
+        final String path = launch == Launch.MODULE_PATH ? "module path" : "class path";
+        final ChildJvm.Result typo = ChildJvm.run(ChildJvm.command(launch, true, true, null, "io.bypass", "udp", "afxpd:lo"));
+        assertTrue(typo.output().contains("did you mean 'afxdp:'? (add the io.bypass:bypass-afxdp dependency) (backends on the "
+            + path + ": none)"), typo.toString());
+        final ChildJvm.Result auto = ChildJvm.run(ChildJvm.command(launch, true, true, null, "io.bypass", "udp", "auto:lo"));
+        assertTrue(auto.output().contains("auto: no backend on the " + path + " to open 'lo'"), auto.toString());
+    }
 }

@@ -36,4 +36,14 @@ class NioJvmFlagsTest {
         assertTrue(r.output().contains("OPENED io.bypass.nio.NioUdpEndpoint") && r.output().contains("WARMED 32"), r.toString());
         assertFalse(r.output().contains("WARNING: A restricted method"), r.toString());
     }
+
+    /** {@code auto:} logs its choice at DEBUG: nothing on stderr from the JDK's default logger on every open. */
+    @ParameterizedTest
+    @EnumSource(Launch.class)
+    void autoOpensQuietly(final Launch launch) throws Exception {
+        final ChildJvm.Result r = ChildJvm.run(ChildJvm.command(launch, true, true, NioBackendProvider.class, "io.bypass.nio",
+            "udp", "auto:lo"));
+        assertTrue(r.output().contains("OPENED io.bypass.nio.NioUdpEndpoint"), r.toString());
+        assertFalse(r.output().contains("auto chose") || r.output().contains("io.bypass.Bypass select"), r.toString());
+    }
 }

@@ -10,6 +10,7 @@ import io.bypass.Port;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.net.Ipv4;
+import io.bypass.udp.UdpEndpoint;
 import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
 import org.junit.jupiter.api.AfterEach;
@@ -172,6 +173,23 @@ class AfXdpErrorsTest {
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
         port.counters().refresh(); // readable after close, never touches freed memory
+    }
+
+    /**
+     * A second endpoint on a queue already bound (a sender opened next to the receiver, a
+     * common first try) is refused with what to do: one endpoint serves RX and TX.
+     */
+    @Test
+    void aSecondEndpointOnABoundQueueSaysOneEndpointServesRxAndTx() throws Exception {
+        try (UdpEndpoint first = t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?mode=copy"))) {
+            final BypassException e = assertThrows(BypassException.class,
+                () -> t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?mode=copy")));
+            assertTrue(e.getMessage().contains("EBUSY") && e.getMessage().contains("queue 0"), e.getMessage());
+            assertTrue(e.getMessage().contains("one endpoint serves both receive and send"), e.getMessage());
+            assertTrue(e.getMessage().contains("queue=N"), e.getMessage());
+            assertFalse(first.isClosed());
+        }
+        assertFalse(xdpAttached(), "the refused open left nothing and the first closed cleanly");
     }
 
     @Test
