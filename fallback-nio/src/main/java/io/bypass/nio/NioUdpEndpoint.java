@@ -43,7 +43,7 @@ import java.util.Set;
  * bound port and per joined group, read round-robin into one reused direct buffer.
  *
  * <h2>URI</h2>
- * {@code nio:[IFACE][?loop=true|false&ttl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES]}
+ * {@code nio:[IFACE][?loop=true|false&ttl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES&rxStallMs=MS&rxStallPps=PPS]}
  * <ul>
  *   <li>{@code IFACE}: the interface whose IPv4 address {@link #bind(int)} binds to and on
  *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
@@ -58,6 +58,8 @@ import java.util.Set;
  *       Where {@code net.core.rmem_max} caps it, the socket gets {@code SO_RCVBUFFORCE} when the
  *       process has {@code CAP_NET_ADMIN}, else one warning names the sysctl to raise
  *       ({@link #receiveBufferShortfall()}).</li>
+ *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the stall budget {@code rcvbuf} defaults
+ *       from, the same keys as on every backend.</li>
  *   <li>{@code sndbuf}: {@code SO_SNDBUF} (default: the kernel's).</li>
  *   <li>{@code maxPayload}: largest datagram, 1..65507 (default: the interface MTU less 28,
  *       so nothing is fragmented; 1472 without an interface).</li>
