@@ -23,6 +23,11 @@ import java.util.ServiceLoader;
  * <p>{@code auto:IFACE} tries the available backends from the highest priority down and
  * records why it passed over each one in {@link Selection#reasons()}; an explicit scheme
  * whose backend is unavailable fails with its cause and never falls back.
+ *
+ * <p>JVM flags, checked at open ({@link io.bypass.spi.JvmFlags}): every backend needs
+ * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} for Agrona 2 on the class path
+ * ({@code =org.agrona} on the module path); {@code afxdp}, {@code dpdk} and {@code efvi} also need
+ * {@code --enable-native-access=ALL-UNNAMED} ({@code =io.bypass.afxdp} and so on on the module path).
  */
 public final class Bypass {
     private static final System.Logger LOG = System.getLogger("io.bypass");
