@@ -5,5 +5,8 @@
 module io.bypass.nio {
     requires io.bypass;
 
+    // Exported for its javadoc (the URI keys) and for NioUdpEndpoint.receiveBufferShortfall().
+    exports io.bypass.nio;
+
     provides io.bypass.spi.BackendProvider with io.bypass.nio.NioBackendProvider;
 }

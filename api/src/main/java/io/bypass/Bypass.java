@@ -23,6 +23,11 @@ import java.util.ServiceLoader;
  * <p>{@code auto:IFACE} tries the available backends from the highest priority down and
  * records why it passed over each one in {@link Selection#reasons()}; an explicit scheme
  * whose backend is unavailable fails with its cause and never falls back.
+ *
+ * <p>JVM flags, checked at open ({@link io.bypass.spi.JvmFlags}): every backend needs
+ * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED} for Agrona 2 on the class path
+ * ({@code =org.agrona} on the module path); {@code afxdp}, {@code dpdk} and {@code efvi} also need
+ * {@code --enable-native-access=ALL-UNNAMED} ({@code =io.bypass.afxdp} and so on on the module path).
  */
 public final class Bypass {
     private static final System.Logger LOG = System.getLogger("io.bypass");
@@ -138,10 +143,7 @@ public final class Bypass {
                 }
             }
             if (p == null) {
-                final List<String> names = new ArrayList<>();
-                candidates.forEach(b -> names.add(b.name()));
-                throw new BypassUriException(uri.text(), "no backend named '" + uri.scheme() + "' on the class path (found: "
-                    + String.join(", ", names) + "; add the io.bypass:bypass-" + uri.scheme() + " dependency)");
+                throw new BypassUriException(uri.text(), noSuchBackend(uri.scheme(), candidates));
             }
             if (!p.isAvailable()) {
                 final Throwable cause = p.unavailabilityCause();
@@ -165,7 +167,8 @@ public final class Bypass {
             }
             try {
                 final T opened = opener.open(p, concrete);
-                LOG.log(System.Logger.Level.INFO, "auto chose " + p.name() + (reasons.isEmpty() ? "" : "; passed over " + reasons));
+                // DEBUG, not INFO: the JDK's default System.Logger prints INFO to stderr on every open.
+                LOG.log(System.Logger.Level.DEBUG, () -> "auto chose " + p.name() + (reasons.isEmpty() ? "" : "; passed over " + reasons));
                 return new Selection<>(opened, p.name(), List.copyOf(reasons));
             } catch (final UnsupportedByBackendException e) {
                 reasons.add(p.name() + ": " + e.getMessage());
@@ -174,10 +177,76 @@ public final class Bypass {
                 failures.add(e);
             }
         }
+        if (candidates.isEmpty()) {
+            throw new BypassException("auto: no backend on the " + path() + " to open '" + uri.target() + "': add one as a runtime "
+                + "dependency (io.bypass:bypass-nio runs anywhere; bypass-afxdp, bypass-dpdk, bypass-efvi bypass the kernel)");
+        }
         final BypassException e = new BypassException("auto: no backend could open '" + uri.target() + "'"
             + (needL2 ? " as an L2 port" : "") + ": " + String.join("; ", reasons));
         failures.forEach(e::addSuppressed);
         throw e;
+    }
+
+    /** The schemes Bypass ships a backend for, to tell a misspelling from a missing dependency. */
+    private static final List<String> KNOWN_BACKENDS = List.of("efvi", "dpdk", "afxdp", "nio");
+
+    // Package-private for tests.
+    static String noSuchBackend(final String scheme, final List<BackendProvider> candidates) {
+        final List<String> found = new ArrayList<>();
+        candidates.forEach(b -> found.add(b.name()));
+        final String onPath = "backends on the " + path() + ": " + (found.isEmpty() ? "none" : String.join(", ", found));
+        if (KNOWN_BACKENDS.contains(scheme)) {
+            return "backend '" + scheme + "' is not on the " + path() + "; add the io.bypass:bypass-" + scheme
+                + " dependency (" + onPath + ")";
+        }
+        String closest = null;
+        int best = Integer.MAX_VALUE;
+        final List<String> schemes = new ArrayList<>(found);
+        KNOWN_BACKENDS.forEach(k -> {
+            if (!schemes.contains(k)) {
+                schemes.add(k);
+            }
+        });
+        schemes.add("auto");
+        for (final String s : schemes) {
+            final int d = editDistance(scheme, s);
+            if (d < best) {
+                best = d;
+                closest = s;
+            }
+        }
+        if (closest != null && best <= Math.max(1, closest.length() / 2)) {
+            return "no backend named '" + scheme + "'; did you mean '" + closest + ":'?"
+                + (found.contains(closest) || "auto".equals(closest) ? "" : " (add the io.bypass:bypass-" + closest + " dependency)")
+                + " (" + onPath + ")";
+        }
+        return "no backend named '" + scheme + "' (schemes: auto, " + String.join(", ", KNOWN_BACKENDS) + "; " + onPath + ")";
+    }
+
+    /** @return where ServiceLoader looked: "module path" when the API runs as a named module */
+    private static String path() {
+        return Bypass.class.getModule().isNamed() ? "module path" : "class path";
+    }
+
+    /** Optimal string alignment distance: a swap of two neighbours ("afxpd") counts one edit. */
+    private static int editDistance(final String a, final String b) {
+        final int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                final int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
     }
 
     @FunctionalInterface

@@ -7,11 +7,11 @@ package io.bypass;
 public enum Counter {
     /** Frames or datagrams delivered to the application. */
     RX_PACKETS(false, "packets delivered to the application"),
-    /** Bytes of the frames or datagrams delivered. */
+    /** Bytes delivered: whole frames on a {@link Port}, payload bytes on a UDP endpoint. */
     RX_BYTES(false, "bytes delivered to the application"),
     /** Frames or datagrams handed to the NIC or kernel for sending. */
     TX_PACKETS(false, "packets sent"),
-    /** Bytes handed to the NIC or kernel for sending. */
+    /** Bytes handed to the NIC or kernel for sending: Ethernet frames (no FCS, padded to 60) on every backend, nio included. */
     TX_BYTES(false, "bytes sent"),
     /** Claims refused because the TX ring was full; the application may retry. */
     TX_BACK_PRESSURED(false, "claims refused because the TX ring was full"),

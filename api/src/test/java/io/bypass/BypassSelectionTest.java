@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +79,40 @@ class BypassSelectionTest {
         final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
         final BypassUriException e = assertThrows(BypassUriException.class, () -> select("rdma:eth0", nio));
         assertTrue(e.getMessage().contains("no backend named 'rdma'"), e.getMessage());
-        assertTrue(e.getMessage().contains("found: nio"), e.getMessage());
+        assertTrue(e.getMessage().contains("backends on the class path: nio"), e.getMessage());
+        assertTrue(e.getMessage().contains("schemes: auto, efvi, dpdk, afxdp, nio"), e.getMessage());
+        assertFalse(e.getMessage().contains("bypass-rdma"), "no such artifact: " + e.getMessage());
+    }
+
+    @Test
+    void aMisspeltSchemeSuggestsTheClosestNotANonexistentArtifact() {
+        final FakeProvider afxdp = new FakeProvider("afxdp", 200, null, null, null);
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
+        BypassUriException e = assertThrows(BypassUriException.class, () -> select("afxpd:eth0", afxdp, nio));
+        assertTrue(e.getMessage().contains("no backend named 'afxpd'; did you mean 'afxdp:'? (backends on the class path: afxdp, nio)"),
+            e.getMessage());
+        assertFalse(e.getMessage().contains("bypass-afxpd"), e.getMessage());
+        // Closest to a backend Bypass ships but that is not on the path: name its artifact.
+        e = assertThrows(BypassUriException.class, () -> select("dpkd:eth0", nio));
+        assertTrue(e.getMessage().contains("did you mean 'dpdk:'? (add the io.bypass:bypass-dpdk dependency)"), e.getMessage());
+        e = assertThrows(BypassUriException.class, () -> select("atuo:eth0", nio));
+        assertTrue(e.getMessage().contains("did you mean 'auto:'?"), e.getMessage());
+    }
+
+    @Test
+    void aShippedBackendMissingFromThePathNamesItsArtifact() {
+        final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
+        final BypassUriException e = assertThrows(BypassUriException.class, () -> select("efvi:eth0", nio));
+        assertTrue(e.getMessage().contains("backend 'efvi' is not on the class path; add the io.bypass:bypass-efvi dependency"),
+            e.getMessage());
+    }
+
+    @Test
+    void autoWithNoBackendAtAllSaysSoAndWhatToAdd() {
+        final BypassException e = assertThrows(BypassException.class, () -> select("auto:lo"));
+        assertTrue(e.getMessage().startsWith("auto: no backend on the class path to open 'lo': add one as a runtime dependency"),
+            e.getMessage());
+        assertTrue(e.getMessage().contains("io.bypass:bypass-nio"), e.getMessage());
     }
 
     @Test

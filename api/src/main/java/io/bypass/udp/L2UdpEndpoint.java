@@ -26,6 +26,7 @@ import io.bypass.net.NeighbourTable;
 import io.bypass.net.Udp;
 import io.bypass.spi.ClaimOwner;
 import io.bypass.spi.SyntheticQueues;
+import io.bypass.spi.UdpRules;
 import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -232,7 +233,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     private BypassException closedException() {
-        return new BypassException("endpoint closed: " + uri + " (open a new one)");
+        return UdpRules.closed(uri);
     }
 
     private void ensureOpen() {
@@ -242,16 +243,11 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     private static void checkPort(final int udpPort) {
-        if (udpPort < 1 || udpPort > 65535) {
-            throw new IllegalArgumentException("UDP port " + udpPort + " outside 1..65535");
-        }
+        UdpRules.checkPort(udpPort);
     }
 
     private static void checkGroup(final int group) {
-        if (!Ipv4.isMulticast(group)) {
-            throw new IllegalArgumentException("group " + Ipv4.toString(group)
-                + " is not an IPv4 multicast address (224.0.0.0/4)");
-        }
+        UdpRules.checkGroup(group);
     }
 
     /** {@inheritDoc} */
@@ -360,7 +356,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         checkGroup(group);
         checkPort(udpPort);
         if (!classifier.isJoined(group, udpPort)) {
-            throw new IllegalArgumentException("not joined to " + Ipv4.toString(group) + ":" + udpPort);
+            throw UdpRules.notJoined(group, udpPort);
         }
         doLeave(group, udpPort);
         joinedFlows.remove(new FlowRule(group, udpPort));
@@ -621,7 +617,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             throw closedException();
         }
         if (length < 0) {
-            throw new IllegalArgumentException("negative payload length " + length);
+            UdpRules.checkLength(length);
         }
         if (length > maxPayloadLength) {
             counters.increment(Counter.DROP_TOO_LONG);
@@ -841,7 +837,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * {@code RX_PACKETS} and {@code RX_BYTES} count datagrams and payload bytes delivered
      * (added once per poll; where the port counts received frames itself, the endpoint
      * replaces that batch's frame counts). {@code TX_PACKETS} and {@code TX_BYTES} are
-     * the port's frame counts, ARP and IGMP included. {@code RX_CONTROL} counts ARP and
+     * the port's frame counts, ARP and IGMP included: a datagram counts its Ethernet frame,
+     * {@link io.bypass.spi.UdpRules#frameLength(int)} bytes, as on every backend. {@code RX_CONTROL} counts ARP and
      * IGMP frames handled here; each dropped frame increments exactly one drop counter.
      */
     @Override

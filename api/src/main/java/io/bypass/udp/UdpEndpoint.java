@@ -25,7 +25,12 @@ import java.util.Set;
  *
  * <p>Use from one thread. Hot-path methods ({@link #poll}, {@link #tryClaim},
  * {@link #send}, {@link #flush}) allocate nothing and report problems through return
- * codes and {@link #counters()}; they throw only after {@link #close()}.
+ * codes and {@link #counters()}; they throw only after {@link #close()} (a
+ * {@link io.bypass.BypassException} "endpoint closed: URI (open a new one)", from every
+ * method but {@link #close()}, {@link #isClosed()} and {@link #counters()}) and for
+ * programming errors (an {@link IllegalArgumentException}: a negative length).
+ *
+ * <p>Every backend behaves the same: the conformance suite asserts it.
  */
 public interface UdpEndpoint extends AutoCloseable {
     /** {@link #tryClaim} and {@link #send} succeeded. */
@@ -57,16 +62,20 @@ public interface UdpEndpoint extends AutoCloseable {
      * the source port of datagrams sent after this call. Not for the hot path.
      *
      * @param port UDP port, 1..65535
+     * @throws IllegalArgumentException if the port is out of range
      */
     void bind(int port);
 
     /**
      * Joins a multicast group on the URI's interface and receives datagrams sent to
      * {@code group:port}. IGMP reports go out (from the kernel, or from the protocol
-     * layer on backends that own the NIC). Not for the hot path.
+     * layer on backends that own the NIC). Joining a group and port already joined is a
+     * no-op. Not for the hot path.
      *
      * @param group IPv4 group as a big-endian int, 224.0.0.0/4
      * @param port  UDP port
+     * @throws IllegalArgumentException if {@code group} is not multicast (use {@link #bind} for unicast)
+     *                                  or the port is out of range
      */
     void join(int group, int port);
 
@@ -75,6 +84,7 @@ public interface UdpEndpoint extends AutoCloseable {
      *
      * @param group IPv4 group
      * @param port  UDP port
+     * @throws IllegalArgumentException if {@code group:port} is not joined
      */
     void leave(int group, int port);
 
@@ -96,6 +106,8 @@ public interface UdpEndpoint extends AutoCloseable {
      * @param length      payload bytes
      * @param claim       the flyweight to point at the payload
      * @return {@link #OK}, {@link #BACK_PRESSURED}, {@link #NEIGHBOUR_PENDING} or {@link #TOO_LONG}
+     *         (longer than {@link #maxPayloadLength()}, counted as {@code DROP_TOO_LONG})
+     * @throws IllegalArgumentException if {@code length} is negative
      */
     int tryClaim(UdpDestination destination, int length, DatagramClaim claim);
 
@@ -165,6 +177,10 @@ public interface UdpEndpoint extends AutoCloseable {
     int localPort();
 
     /**
+     * {@code RX_PACKETS}/{@code RX_BYTES} count datagrams and payload bytes delivered;
+     * {@code TX_PACKETS}/{@code TX_BYTES} count frames sent and their Ethernet length (headers
+     * included, padded to 60 bytes, no FCS), on every backend.
+     *
      * @return counters, drops by reason included
      */
     Counters counters();

@@ -4,6 +4,7 @@ import io.bypass.Port;
 import io.bypass.PortUri;
 import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.JvmFlags;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
@@ -21,7 +22,22 @@ import java.net.SocketException;
  * }
  * }</pre>
  *
- * @see NioUdpEndpoint for the URI parameters
+ * <p>URI: {@code nio:[IFACE][?key=value&...]} (details in {@link NioUdpEndpoint})
+ * <ul>
+ *   <li>{@code IFACE}: the interface to bind, join and send on; empty: the wildcard address,
+ *       joining on the first multicast-capable interface</li>
+ *   <li>{@code loop=true|false} IP_MULTICAST_LOOP for sent multicast (default false)</li>
+ *   <li>{@code ttl=N} IP_MULTICAST_TTL (default 1)</li>
+ *   <li>{@code rcvbuf=BYTES} SO_RCVBUF of each receiving socket (default: from the stall budget; forced
+ *       past {@code net.core.rmem_max} with CAP_NET_ADMIN and {@code --enable-native-access}, else one warning)</li>
+ *   <li>{@code sndbuf=BYTES} SO_SNDBUF (default: the kernel's)</li>
+ *   <li>{@code maxPayload=BYTES} largest datagram, 1..65507 (default: the MTU less 28)</li>
+ *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
+ *       the socket buffers absorb with no loss</li>
+ * </ul>
+ *
+ * <p>Needs no privileges and no native access; the JVM needs Agrona's export
+ * ({@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED}, {@code =org.agrona} on the module path).
  */
 public final class NioBackendProvider implements BackendProvider {
     /** The scheme, {@code nio}. */
@@ -44,19 +60,20 @@ public final class NioBackendProvider implements BackendProvider {
     }
 
     /**
-     * @return true: the module requires a JDK 22+ to load at all, and needs nothing else
+     * @return true unless the JVM lacks the export Agrona needs (see {@link JvmFlags}); NIO needs nothing
+     *     else (native access only to force SO_RCVBUF past the sysctl, which degrades to a warning)
      */
     @Override
     public boolean isAvailable() {
-        return true;
+        return JvmFlags.agronaCause() == null;
     }
 
     /**
-     * @return null, never unavailable
+     * @return null, or the missing JVM flag
      */
     @Override
     public Throwable unavailabilityCause() {
-        return null;
+        return JvmFlags.agronaCause();
     }
 
     /**
@@ -93,6 +110,10 @@ public final class NioBackendProvider implements BackendProvider {
      */
     @Override
     public UdpEndpoint openUdp(final PortUri uri) {
+        if (JvmFlags.agronaCause() != null) {
+            throw new io.bypass.BackendUnavailableException("nio: backend unavailable: " + JvmFlags.agronaCause().getMessage(),
+                JvmFlags.agronaCause());
+        }
         return new NioUdpEndpoint(uri);
     }
 }

@@ -9,6 +9,7 @@ import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.ClaimOwner;
 import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.UdpRules;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
@@ -42,7 +43,7 @@ import java.util.Set;
  * bound port and per joined group, read round-robin into one reused direct buffer.
  *
  * <h2>URI</h2>
- * {@code nio:[IFACE][?loop=true|false&ttl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES]}
+ * {@code nio:[IFACE][?loop=true|false&ttl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES&rxStallMs=MS&rxStallPps=PPS]}
  * <ul>
  *   <li>{@code IFACE}: the interface whose IPv4 address {@link #bind(int)} binds to and on
  *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
@@ -57,6 +58,8 @@ import java.util.Set;
  *       Where {@code net.core.rmem_max} caps it, the socket gets {@code SO_RCVBUFFORCE} when the
  *       process has {@code CAP_NET_ADMIN}, else one warning names the sysctl to raise
  *       ({@link #receiveBufferShortfall()}).</li>
+ *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the stall budget {@code rcvbuf} defaults
+ *       from, the same keys as on every backend.</li>
  *   <li>{@code sndbuf}: {@code SO_SNDBUF} (default: the kernel's).</li>
  *   <li>{@code maxPayload}: largest datagram, 1..65507 (default: the interface MTU less 28,
  *       so nothing is fragmented; 1472 without an interface).</li>
@@ -86,6 +89,8 @@ import java.util.Set;
  * copied in by {@link Counters#refresh()}. {@link Counter#DROP_TOO_LONG}: sends over
  * {@code maxPayload}. {@link Counter#DROP_TX_INVALID}: sends the kernel refused (an
  * error, or the socket buffer still full after {@value #SEND_RETRY_NANOS} ns of retries).
+ * {@link Counter#TX_BYTES}: the Ethernet frame each datagram makes, as on the L2 backends
+ * ({@link UdpRules#frameLength(int)}); {@link Counter#RX_BYTES}: payload bytes delivered.
  */
 public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** Largest UDP payload over IPv4. */
@@ -371,17 +376,16 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      *
      * @param group IPv4 group, 224.0.0.0/4
      * @param port  UDP port
-     * @throws BypassException if already joined, not a group, or the kernel refuses
+     * @throws IllegalArgumentException if {@code group} is not multicast or the port is out of range
+     * @throws BypassException if the kernel refuses
      */
     @Override
     public void join(final int group, final int port) {
         checkOpen();
+        UdpRules.checkGroup(group);
         checkPort(port);
-        if (!Ipv4.isMulticast(group)) {
-            throw new BypassException("nio: " + Ipv4.toString(group) + " is not a multicast group (224.0.0.0/4)");
-        }
         if (findGroup(group, port) >= 0) {
-            throw new BypassException("nio: already joined " + Ipv4.toString(group) + ":" + port);
+            return; // joining twice is a no-op, as on every backend
         }
         if (iface == null) {
             throw new BypassException("nio: no interface to join " + Ipv4.toString(group) + " on; name one in the URI (nio:eth1)");
@@ -408,14 +412,16 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      *
      * @param group IPv4 group
      * @param port  UDP port
-     * @throws BypassException if not joined
+     * @throws IllegalArgumentException if not joined or the arguments are invalid
      */
     @Override
     public void leave(final int group, final int port) {
         checkOpen();
+        UdpRules.checkGroup(group);
+        checkPort(port);
         final int i = findGroup(group, port);
         if (i < 0) {
-            throw new BypassException("nio: not joined to " + Ipv4.toString(group) + ":" + port);
+            throw UdpRules.notJoined(group, port);
         }
         final Channel c = groups.remove(i);
         stats.untrack(c);
@@ -514,11 +520,15 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      * @return {@link #OK}, {@link #TOO_LONG} (counted as {@link Counter#DROP_TOO_LONG}) or
      *         {@link #BACK_PRESSURED} if every slot is claimed and not yet committed
      * @throws BypassException after {@link #close()}
+     * @throws IllegalArgumentException if {@code length} is negative
      */
     @Override
     public int tryClaim(final UdpDestination destination, final int length, final DatagramClaim claim) {
         checkOpen();
-        if (length > maxPayload || length < 0) {
+        if (length < 0) {
+            UdpRules.checkLength(length);
+        }
+        if (length > maxPayload) {
             counters.increment(Counter.DROP_TOO_LONG);
             return TOO_LONG;
         }
@@ -596,7 +606,10 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     @Override
     public int send(final UdpDestination destination, final DirectBuffer buffer, final int offset, final int length) {
         checkOpen();
-        if (length > maxPayload || length < 0) {
+        if (length < 0) {
+            UdpRules.checkLength(length);
+        }
+        if (length > maxPayload) {
             counters.increment(Counter.DROP_TOO_LONG);
             return TOO_LONG;
         }
@@ -676,7 +689,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             return;
         }
         counters.increment(Counter.TX_PACKETS);
-        counters.add(Counter.TX_BYTES, length);
+        counters.add(Counter.TX_BYTES, UdpRules.frameLength(length));
     }
 
     /**
@@ -758,13 +771,11 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     private BypassException closedException() {
-        return new BypassException("nio endpoint " + uri.text() + " is closed");
+        return UdpRules.closed(uri);
     }
 
     private static void checkPort(final int port) {
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("UDP port " + port + " outside 1..65535");
-        }
+        UdpRules.checkPort(port);
     }
 
     private static void closeQuietly(final DatagramChannel ch) {

@@ -1,5 +1,6 @@
 package io.bypass.nio;
 
+import io.bypass.spi.JvmFlags;
 import io.bypass.spi.RxStallBudget;
 
 import java.io.IOException;
@@ -94,11 +95,16 @@ final class ReceiveBuffer {
         if (fd < 0) {
             return "no file descriptor of socket inode " + inode + " in /proc/self/fd";
         }
+        if (!ReceiveBuffer.class.getModule().isNativeAccessEnabled()) {
+            // Checked, not tried: the JDK would print its own warning and go on.
+            return "native access not enabled; add the JVM flag " + JvmFlags.nativeAccessFlag(ReceiveBuffer.class.getModule());
+        }
         final MethodHandle setsockopt;
         try {
             setsockopt = Native.SETSOCKOPT;
         } catch (final LinkageError | IllegalCallerException e) {
-            return "native access refused (" + e.getMessage() + "); add --enable-native-access=io.bypass.nio (module path) or =ALL-UNNAMED";
+            return "native access refused (" + e.getMessage() + "); add the JVM flag "
+                + JvmFlags.nativeAccessFlag(ReceiveBuffer.class.getModule());
         }
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment value = arena.allocateFrom(ValueLayout.JAVA_INT, bytes);
@@ -110,7 +116,8 @@ final class ReceiveBuffer {
             final int errno = (int) Native.ERRNO.get(state, 0L);
             return errno == EPERM ? "refused without CAP_NET_ADMIN" : "failed with errno " + errno;
         } catch (final IllegalCallerException e) {
-            return "native access refused (" + e.getMessage() + "); add --enable-native-access=io.bypass.nio (module path) or =ALL-UNNAMED";
+            return "native access refused (" + e.getMessage() + "); add the JVM flag "
+                + JvmFlags.nativeAccessFlag(ReceiveBuffer.class.getModule());
         } catch (final Throwable t) {
             return "failed: " + t;
         }

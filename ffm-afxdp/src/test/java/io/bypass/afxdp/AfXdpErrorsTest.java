@@ -10,6 +10,7 @@ import io.bypass.Port;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.net.Ipv4;
+import io.bypass.udp.UdpEndpoint;
 import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
 import org.junit.jupiter.api.AfterEach;
@@ -174,6 +175,23 @@ class AfXdpErrorsTest {
         port.counters().refresh(); // readable after close, never touches freed memory
     }
 
+    /**
+     * A second endpoint on a queue already bound (a sender opened next to the receiver, a
+     * common first try) is refused with what to do: one endpoint serves RX and TX.
+     */
+    @Test
+    void aSecondEndpointOnABoundQueueSaysOneEndpointServesRxAndTx() throws Exception {
+        try (UdpEndpoint first = t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?mode=copy"))) {
+            final BypassException e = assertThrows(BypassException.class,
+                () -> t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?mode=copy")));
+            assertTrue(e.getMessage().contains("EBUSY") && e.getMessage().contains("queue 0"), e.getMessage());
+            assertTrue(e.getMessage().contains("one endpoint serves both receive and send"), e.getMessage());
+            assertTrue(e.getMessage().contains("queue=N"), e.getMessage());
+            assertFalse(first.isClosed());
+        }
+        assertFalse(xdpAttached(), "the refused open left nothing and the first closed cleanly");
+    }
+
     @Test
     void badUriParametersAreNamed() {
         for (final String bad : List.of("rxRing=100", "mode=fast", "xdp=hw", "frameSize=3000", "queues=0", "bogus=1",
@@ -190,8 +208,8 @@ class AfXdpErrorsTest {
         // A child JVM, still uid 0 but with every capability dropped from its bounding set.
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final Process p = new ProcessBuilder("setpriv", "--bounding-set=-all", "--inh-caps=-all", java,
-            "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-            UnprivilegedProbe.class.getName(), t.ifaceA()).redirectErrorStream(true).start();
+            "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "-cp", System.getProperty("java.class.path"), UnprivilegedProbe.class.getName(), t.ifaceA()).redirectErrorStream(true).start();
         final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue(), out);
@@ -204,6 +222,7 @@ class AfXdpErrorsTest {
     void programIsDetachedWhenTheProcessDies() throws Exception {
         final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         final Process p = new ProcessBuilder("ip", "netns", "exec", t.a().name(), java, "--enable-native-access=ALL-UNNAMED",
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-cp", System.getProperty("java.class.path"), OpenAndWait.class.getName(), t.ifaceA())
             .redirectErrorStream(true).start();
         try {

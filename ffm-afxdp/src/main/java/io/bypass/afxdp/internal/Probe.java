@@ -1,6 +1,7 @@
 package io.bypass.afxdp.internal;
 
 import io.bypass.BackendUnavailableException;
+import io.bypass.spi.JvmFlags;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,6 +26,11 @@ public final class Probe {
     }
 
     private static Throwable probe() {
+        // Before any restricted call: the JDK marks a module enabled once it has warned.
+        final Throwable flags = JvmFlags.cause(Probe.class, true);
+        if (flags != null) {
+            return flags;
+        }
         try {
             if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
                 return new BackendUnavailableException("AF_XDP needs Linux (this is " + System.getProperty("os.name") + ")", null);

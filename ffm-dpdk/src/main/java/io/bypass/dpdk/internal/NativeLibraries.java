@@ -1,6 +1,7 @@
 package io.bypass.dpdk.internal;
 
 import io.bypass.BackendUnavailableException;
+import io.bypass.spi.JvmFlags;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,6 +48,11 @@ public final class NativeLibraries {
     }
 
     private static Throwable probe() {
+        // Before any restricted call: the JDK marks a module enabled once it has warned.
+        final Throwable flags = JvmFlags.cause(NativeLibraries.class, true);
+        if (flags != null) {
+            return flags;
+        }
         try {
             final String os = System.getProperty("os.name", "");
             final String arch = System.getProperty("os.arch", "");

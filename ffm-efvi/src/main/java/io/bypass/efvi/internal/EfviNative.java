@@ -1,6 +1,7 @@
 package io.bypass.efvi.internal;
 
 import io.bypass.BackendUnavailableException;
+import io.bypass.spi.JvmFlags;
 import io.bypass.efvi.internal.gen.EfviShim;
 
 import java.io.IOException;
@@ -103,6 +104,11 @@ public final class EfviNative {
     }
 
     private static Throwable load() {
+        // Before any restricted call: the JDK marks a module enabled once it has warned.
+        final Throwable flags = JvmFlags.cause(EfviNative.class, true);
+        if (flags != null) {
+            return flags;
+        }
         try {
             final String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             final String arch = System.getProperty("os.arch", "");

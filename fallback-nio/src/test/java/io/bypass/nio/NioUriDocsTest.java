@@ -1,0 +1,27 @@
+package io.bypass.nio;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every URI key {@code nio:} accepts is listed in its provider's javadoc, as each backend's are (issue 13 item 7). */
+class NioUriDocsTest {
+    @Test
+    void everyAcceptedKeyIsDocumentedOnTheProvider() throws Exception {
+        final Field f = NioUdpEndpoint.class.getDeclaredField("PARAMS");
+        f.setAccessible(true);
+        @SuppressWarnings("unchecked")
+        final Set<String> keys = (Set<String>) f.get(null);
+        assertFalse(keys.isEmpty());
+        final String doc = Files.readString(Path.of("src/main/java/io/bypass/nio/NioBackendProvider.java"));
+        for (final String k : keys) {
+            assertTrue(doc.contains("{@code " + k + "="), "NioBackendProvider's javadoc does not list URI key " + k);
+        }
+    }
+}
