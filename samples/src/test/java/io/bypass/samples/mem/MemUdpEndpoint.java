@@ -143,6 +143,8 @@ public final class MemUdpEndpoint implements UdpEndpoint {
     @Override
     public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
                       final int datagrams) {
+        // As a real backend's warm-up: from TEST-NET-1 port 9, to the A line.
+        meta.set(Ipv4.parse("192.0.2.1"), 9, groupA, 30001, 0);
         for (int i = 0; i < datagrams; i++) {
             handler.onDatagram(payload, offset, length, meta);
         }
