@@ -98,6 +98,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private DpdkPortImpl(final PortUri uri, final String deviceName, final boolean removeDevice, final short portId,
                          final int ip, final int prefix, final int gateway) {
         super("dpdk", uri);
+        // The hand-written and generated bindings the bursts call (see HotPathStrings).
+        io.bypass.spi.HotPathStrings.intern(Rte.class, io.bypass.dpdk.internal.gen.shim.Shim.class,
+            io.bypass.dpdk.internal.gen.Mbuf.class);
         this.deviceName = deviceName;
         this.removeDevice = removeDevice;
         this.portId = portId;
