@@ -819,6 +819,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             return null;
         }
         if (started) {
+            restoreReceiveModes(failures);
+        }
+        if (started) {
             final int rc = Ethdev.rte_eth_dev_stop(portId);
             if (rc < 0) {
                 failures.append("rte_eth_dev_stop: ").append(Rte.strerror(rc)).append("; ");
@@ -859,6 +862,29 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             during.addSuppressed(new BypassException("dpdk: cleanup after the failed open: " + failures));
         }
         return failures.isEmpty() ? null : failures.toString();
+    }
+
+    /**
+     * Turns off the promiscuous and all-multicast modes this port turned on (by URI or to receive
+     * joined groups). net_af_packet and net_af_xdp set them as flags of the kernel interface,
+     * which outlive the port: without this the interface stays promiscuous after exit. The
+     * MTU and offloads given at configure stay in the ethdev and do not reach the kernel here.
+     */
+    private void restoreReceiveModes(final StringBuilder failures) {
+        if (promiscuous) {
+            final int rc = Ethdev.rte_eth_promiscuous_disable(portId);
+            if (rc < 0) {
+                failures.append("rte_eth_promiscuous_disable: ").append(Rte.strerror(rc)).append("; ");
+            }
+            promiscuous = false;
+        }
+        if (allMulticast) {
+            final int rc = Ethdev.rte_eth_allmulticast_disable(portId);
+            if (rc < 0) {
+                failures.append("rte_eth_allmulticast_disable: ").append(Rte.strerror(rc)).append("; ");
+            }
+            allMulticast = false;
+        }
     }
 
     @Override
