@@ -155,6 +155,9 @@ final class XdpProgram implements AutoCloseable {
     /**
      * The remedy for ERANGE on attach, naming the interface whose MTU is too large. veth checks
      * its peer's MTU, not its own: when {@code iface}'s own MTU is within the limit, the peer is the cause.
+     *
+     * @param iface the interface the attach was for
+     * @return the remedy text
      */
     static String mtuRemedy(final String iface) {
         int own = -1;
