@@ -1,6 +1,7 @@
 package io.bypass;
 
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.HotPathErrors;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -76,10 +77,10 @@ public abstract class Claim {
     public void commit(final int actualLength) {
         final ClaimOwner o = owner;
         if (o == null) {
-            throw new IllegalStateException("no " + what + " claimed");
+            throw HotPathErrors.notClaimed(what);
         }
         if (actualLength < 0 || actualLength > length) {
-            throw new IllegalArgumentException("commit length " + actualLength + " outside 0.." + length);
+            throw HotPathErrors.commitLength(actualLength, length);
         }
         owner = null;
         o.commit(token, actualLength);
@@ -93,7 +94,7 @@ public abstract class Claim {
     public void abort() {
         final ClaimOwner o = owner;
         if (o == null) {
-            throw new IllegalStateException("no " + what + " claimed");
+            throw HotPathErrors.notClaimed(what);
         }
         owner = null;
         o.abort(token);

@@ -72,6 +72,9 @@ public abstract class AbstractPort<R extends RxQueue, T extends TxQueue> impleme
     protected AbstractPort(final String backend, final PortUri uri) {
         this.backend = backend;
         this.uri = uri;
+        // Agrona's buffers are the claims' and frames' views; their messages are string constants.
+        HotPathStrings.intern(org.agrona.concurrent.UnsafeBuffer.class, org.agrona.AbstractMutableDirectBuffer.class,
+            org.agrona.UnsafeApi.class);
     }
 
     /**
@@ -137,7 +140,7 @@ public abstract class AbstractPort<R extends RxQueue, T extends TxQueue> impleme
      * @return the exception {@link #checkOpen()} throws, for paths that detect the close another way
      */
     protected final BypassException closedException() {
-        return new BypassException(backend + ": port " + uri + " is closed");
+        return HotPathErrors.closed(backend, uri);
     }
 
     /**
@@ -148,13 +151,8 @@ public abstract class AbstractPort<R extends RxQueue, T extends TxQueue> impleme
      */
     protected final void checkRxQueueId(final int id) {
         if (id < 0 || id >= rxQueues.length) {
-            throw noSuchQueue("RX", id, rxQueues.length);
+            throw HotPathErrors.noSuchQueue(backend, uri, true, id, rxQueues.length);
         }
-    }
-
-    private IllegalArgumentException noSuchQueue(final String kind, final int id, final int count) {
-        return new IllegalArgumentException(backend + ": " + kind + " queue " + id + " outside 0.." + (count - 1)
-            + " of port " + uri);
     }
 
     /**
@@ -207,7 +205,7 @@ public abstract class AbstractPort<R extends RxQueue, T extends TxQueue> impleme
     public final T txQueue(final int id) {
         checkOpen();
         if (id < 0 || id >= txQueues.length) {
-            throw noSuchQueue("TX", id, txQueues.length);
+            throw HotPathErrors.noSuchQueue(backend, uri, false, id, txQueues.length);
         }
         return (T) txQueues[id];
     }

@@ -81,6 +81,21 @@ class AfXdpErrorsTest {
     }
 
     @Test
+    void peerMtuTooLargeForNativeXdpNamesThePeerAndTheLimitNotTheInterface() throws Exception {
+        // Native XDP on veth checks the peer's MTU: with the peer at 9000 the attach fails with
+        // ERANGE although the DUT's own interface is at 1500.
+        t.b().ip("link", "set", "dev", t.ifaceB(), "mtu", "9000");
+        final BypassException e = openFails("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy");
+        final String m = e.getMessage();
+        assertTrue(m.contains("ERANGE") || m.contains("Numerical result out of range"), m);
+        assertFalse(m.contains("the MTU of " + t.ifaceA() + " may be too large"), "blames the wrong interface: " + m);
+        assertTrue(m.contains("peer") && m.contains("3506") && m.contains("1500"), "names the peer, the limit and "
+            + t.ifaceA() + "'s own MTU: " + m);
+        assertFalse(m.contains("libbpf"), "libbpf's log belongs in a debug log, not the error: " + m);
+        assertFalse(xdpAttached(), "an XDP program is left after the failed open");
+    }
+
+    @Test
     void interfaceThatDoesNotExist() throws Exception {
         final BypassException e = openFails("afxdp:nosuch0?xdp=drv");
         assertTrue(e.getMessage().contains("no interface 'nosuch0'") && e.getMessage().contains("ip link show"), e.getMessage());

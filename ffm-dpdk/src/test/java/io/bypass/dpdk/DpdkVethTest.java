@@ -342,6 +342,41 @@ abstract class DpdkVethTest {
         }
     }
 
+    /**
+     * Joining a group on a PMD without a multicast filter makes the kernel interface
+     * promiscuous (and an MTU given in the URI may change it): close puts back what the port changed.
+     */
+    @Test
+    void closeRestoresPromiscuityAllMulticastAndMtu() throws Exception {
+        final String before = linkState();
+        final int index = DpdkTestSupport.nextVdevIndex();
+        final UdpEndpoint ep = topology.executorA().call(() -> Bypass.openUdp(uri(index, "mtu=1400")));
+        final String open;
+        try {
+            ep.join(Ipv4.parse("239.77.200.10"), 31003);
+            open = linkState();
+        } finally {
+            topology.executorA().run(ep::close);
+        }
+        assertEquals(before, linkState(), "interface state after close (while open: " + open + ")");
+    }
+
+    /** The interface's MTU, promiscuity count and PROMISC/ALLMULTI flags, as {@code ip -d link} shows them. */
+    private String linkState() {
+        final String link = topology.a().ip("-d", "link", "show", "dev", topology.ifaceA());
+        final java.util.regex.Matcher flags = java.util.regex.Pattern.compile("<([^>]*)>").matcher(link);
+        final java.util.regex.Matcher mtu = java.util.regex.Pattern.compile(" mtu (\\d+)").matcher(link);
+        final java.util.regex.Matcher promiscuity = java.util.regex.Pattern.compile("promiscuity (\\d+)").matcher(link);
+        assertTrue(flags.find() && mtu.find() && promiscuity.find(), link);
+        final StringBuilder sb = new StringBuilder("mtu " + mtu.group(1) + " promiscuity " + promiscuity.group(1));
+        for (final String f : flags.group(1).split(",")) {
+            if (f.equals("PROMISC") || f.equals("ALLMULTI")) {
+                sb.append(' ').append(f);
+            }
+        }
+        return sb.toString();
+    }
+
     /** What a closed port must not leave on the interface; the XDP check matters for net_af_xdp. */
     void assertNothingAttached() {
         final String link = topology.a().ip("link", "show", "dev", topology.ifaceA());

@@ -77,6 +77,8 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
 
     private AfXdpPortImpl(final PortUri uri, final AfXdpOptions opts) {
         super("afxdp", uri);
+        // The bindings the kick and wake-up calls go through (see HotPathStrings).
+        io.bypass.spi.HotPathStrings.intern(Libc.class, io.bypass.afxdp.internal.gen.Sys.class);
         this.opts = opts;
     }
 
@@ -153,7 +155,9 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             final long base = (long) q * perQueue * opts.frameSize;
             final AfXdpRxQueue rxq = new AfXdpRxQueue(this, q, s, umemBuffer, opts.frameSize, opts.rxBatch,
                 opts.needWakeup, opts.busyPoll > 0, counters.newWriter());
-            rxq.populateFill(base, rxFrames, opts.frameSize);
+            if (!rxq.populateFill(base, rxFrames, opts.frameSize)) {
+                throw new IllegalStateException("fill ring smaller than the RX frame count");
+            }
             rxQueues[q] = rxq;
             txQueues[q] = new AfXdpTxQueue(this, q, s, umem.address(), base + (long) rxFrames * opts.frameSize,
                 txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, counters.newWriter());

@@ -57,15 +57,16 @@ final class AfXdpRxQueue implements RxQueue {
      * @param count number of RX frames, at most the fill ring size
      * @param frameSize frame size
      */
-    void populateFill(final long base, final int count, final int frameSize) {
+    boolean populateFill(final long base, final int count, final int frameSize) {
         final long idx = fill.reserve(count);
         if (idx < 0) {
-            throw new IllegalStateException("fill ring smaller than the RX frame count");
+            return false;   // the caller throws: this class keeps no string constant (see HotPathErrors)
         }
         for (int i = 0; i < count; i++) {
             fill.setAddr(idx + i, base + (long) i * frameSize);
         }
         fill.submit();
+        return true;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.bypass.Counters;
 import io.bypass.FrameClaim;
 import io.bypass.TxQueue;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.HotPathErrors;
 
 
 /**
@@ -59,7 +60,7 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
     public boolean tryClaim(final int length, final FrameClaim claim) {
         port.checkOpen();
         if (length < 0 || length > maxFrameLength) {
-            throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrameLength);
+            throw HotPathErrors.frameLength(length, maxFrameLength);
         }
         if (freeCount == 0 && reclaim() == 0) {
             counters.increment(Counter.TX_BACK_PRESSURED);

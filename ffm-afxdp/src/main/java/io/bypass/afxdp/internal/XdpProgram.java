@@ -221,11 +221,46 @@ final class XdpProgram implements AutoCloseable {
             if (err == Errno.EOPNOTSUPP || (err == Errno.EINVAL && "drv".equals(xdp))) {
                 remedy = "the driver of " + iface + " may not support native XDP; use xdp=skb (generic mode) or xdp=auto";
             } else if (err == Errno.ERANGE_OR_MTU) {
-                remedy = "the MTU of " + iface + " may be too large for XDP; lower it (ip link set dev " + iface + " mtu 1500)";
+                remedy = mtuRemedy(iface);
             }
-            throw failure("bpf_link_create(BPF_XDP, " + iface + ", xdp=" + xdp + ")", err, remedy);
+            // libbpf's lines about a failed attach are its debug output, not the user's error.
+            final String log = LibBpf.drainLog();
+            if (!log.isEmpty()) {
+                System.getLogger("io.bypass.afxdp").log(System.Logger.Level.DEBUG, "afxdp: libbpf on attach to {0}: {1}",
+                    iface, log);
+            }
+            throw Errno.failure("bpf_link_create(BPF_XDP, " + iface + ", xdp=" + xdp + ")", err, remedy);
         }
         linkFd = fd;
+    }
+
+    /** Native XDP on veth allows at most this MTU with 4 KiB pages (one page per frame, less headroom and skb_shared_info). */
+    static final int VETH_XDP_MAX_MTU = 3506;
+
+    /**
+     * The remedy for ERANGE on attach, naming the interface whose MTU is too large. veth checks
+     * its peer's MTU, not its own: when {@code iface}'s own MTU is within the limit, the peer is the cause.
+     *
+     * @param iface the interface the attach was for
+     * @return the remedy text
+     */
+    static String mtuRemedy(final String iface) {
+        int own = -1;
+        try {
+            final java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);  // this thread's namespace
+            own = ni == null ? -1 : ni.getMTU();
+        } catch (final java.net.SocketException ignored) {
+            // fall through to the message without it
+        }
+        if (own > VETH_XDP_MAX_MTU) {
+            return "the MTU of " + iface + " (" + own + ") is above what native XDP allows (" + VETH_XDP_MAX_MTU
+                + " on veth with 4 KiB pages; other drivers have their own limit): lower it (ip link set dev " + iface
+                + " mtu 1500), or use xdp=skb";
+        }
+        return iface + "'s own MTU" + (own > 0 ? " (" + own + ")" : "") + " is within the limit, so the MTU too large is"
+            + " its veth peer's (the other end of the pair, 'ip link show " + iface + "' names it as " + iface
+            + "@PEER): native XDP on veth needs the peer's MTU at most " + VETH_XDP_MAX_MTU + " with 4 KiB pages; lower the"
+            + " peer's MTU (ip link set dev PEER mtu 1500), or use xdp=skb";
     }
 
     /**

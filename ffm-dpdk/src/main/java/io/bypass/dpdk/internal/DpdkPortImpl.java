@@ -103,6 +103,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private DpdkPortImpl(final PortUri uri, final String deviceName, final boolean removeDevice, final short portId,
                          final int ip, final int prefix, final int gateway) {
         super("dpdk", uri);
+        // The hand-written and generated bindings the bursts call (see HotPathStrings).
+        io.bypass.spi.HotPathStrings.intern(Rte.class, io.bypass.dpdk.internal.gen.shim.Shim.class,
+            io.bypass.dpdk.internal.gen.Mbuf.class);
         this.deviceName = deviceName;
         this.removeDevice = removeDevice;
         this.portId = portId;
@@ -844,6 +847,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             return null;
         }
         if (started) {
+            restoreReceiveModes(failures);
+        }
+        if (started) {
             final int rc = Ethdev.rte_eth_dev_stop(portId);
             if (rc < 0) {
                 failures.append("rte_eth_dev_stop: ").append(Rte.strerror(rc)).append("; ");
@@ -884,6 +890,29 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             during.addSuppressed(new BypassException("dpdk: cleanup after the failed open: " + failures));
         }
         return failures.isEmpty() ? null : failures.toString();
+    }
+
+    /**
+     * Turns off the promiscuous and all-multicast modes this port turned on (by URI or to receive
+     * joined groups). net_af_packet and net_af_xdp set them as flags of the kernel interface,
+     * which outlive the port: without this the interface stays promiscuous after exit. The
+     * MTU and offloads given at configure stay in the ethdev and do not reach the kernel here.
+     */
+    private void restoreReceiveModes(final StringBuilder failures) {
+        if (promiscuous) {
+            final int rc = Ethdev.rte_eth_promiscuous_disable(portId);
+            if (rc < 0) {
+                failures.append("rte_eth_promiscuous_disable: ").append(Rte.strerror(rc)).append("; ");
+            }
+            promiscuous = false;
+        }
+        if (allMulticast) {
+            final int rc = Ethdev.rte_eth_allmulticast_disable(portId);
+            if (rc < 0) {
+                failures.append("rte_eth_allmulticast_disable: ").append(Rte.strerror(rc)).append("; ");
+            }
+            allMulticast = false;
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.bypass.FrameClaim;
 import io.bypass.TxQueue;
 import io.bypass.dpdk.internal.gen.Mbuf;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.HotPathErrors;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.foreign.Arena;
@@ -86,7 +87,7 @@ final class DpdkTxQueue implements TxQueue, ClaimOwner {
             Rte.registerThread();
         }
         if (length < 0 || length > maxFrameLength) {
-            throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrameLength);
+            throw HotPathErrors.frameLength(length, maxFrameLength);
         }
         if (pendingCount + claimed >= capacity) {
             counters.increment(Counter.TX_BACK_PRESSURED);

@@ -64,6 +64,8 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
 
     private EfviPortImpl(final PortUri uri) {
         super("efvi", uri);
+        // jextract's bindings keep string constants (trace names); see HotPathStrings.
+        io.bypass.spi.HotPathStrings.intern(EfviShim.class);
         this.iface = uri.target();
     }
 
@@ -188,7 +190,11 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final EfviTxQueue tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
             Math.min(BUF_SIZE, mtu() + 18));
         events.txQueue(tx);
-        rx.fill(rxBuffers);
+        final int posted = rx.fill(rxBuffers);
+        if (posted != rxBuffers) {
+            throw new BypassException("efvi: the NIC took " + posted + " of " + rxBuffers
+                + " RX buffers (ef_vi_receive_init); open with a smaller rxRing or report this with ef_vi_version_str");
+        }
         queues(new EfviRxQueue[] {rx}, new EfviTxQueue[] {tx});
 
         try {

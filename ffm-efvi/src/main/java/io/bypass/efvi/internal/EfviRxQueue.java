@@ -6,6 +6,7 @@ import io.bypass.FrameHandler;
 import io.bypass.FrameMeta;
 import io.bypass.RxQueue;
 import io.bypass.efvi.internal.gen.EfviShim;
+import io.bypass.spi.HotPathErrors;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.foreign.Arena;
@@ -56,8 +57,13 @@ final class EfviRxQueue implements RxQueue {
         refillAddrs = arena.allocate((long) rxBuffers * Long.BYTES, 64);
     }
 
-    /** Posts RX buffers {@code 0..n-1} to the NIC; called once at open. */
-    void fill(final int n) {
+    /**
+     * Posts RX buffers {@code 0..n-1} to the NIC; called once at open.
+     *
+     * @return how many the NIC took (the caller reports a shortfall: this class keeps no
+     *         string constant, see {@link HotPathErrors})
+     */
+    int fill(final int n) {
         for (int i = 0; i < n; i++) {
             queueRefill(i);
         }
@@ -66,10 +72,7 @@ final class EfviRxQueue implements RxQueue {
             posted = EfviShim.bypass_efvi_refill(handle, refillIds, refillAddrs, refills);
         }
         refills = 0;
-        if (posted != n) {
-            throw new io.bypass.BypassException("efvi: the NIC took " + posted + " of " + n
-                + " RX buffers (ef_vi_receive_init); open with a smaller rxRing or report this with ef_vi_version_str");
-        }
+        return posted;
     }
 
     private void queueRefill(final int id) {
@@ -96,7 +99,7 @@ final class EfviRxQueue implements RxQueue {
     public int poll(final FrameHandler handler, final int limit) {
         port.checkOpen();
         if (limit < 1) {
-            throw new IllegalArgumentException("limit " + limit + " < 1");
+            throw HotPathErrors.pollLimit(limit);
         }
         if (events.tail() - head < limit) {
             events.poll();

@@ -6,6 +6,7 @@ import io.bypass.FrameClaim;
 import io.bypass.TxQueue;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.HotPathErrors;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -59,7 +60,7 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
     public boolean tryClaim(final int length, final FrameClaim claim) {
         port.checkOpen();
         if (length < 0 || length > maxFrame) {
-            throw new IllegalArgumentException("frame length " + length + " outside 0.." + maxFrame);
+            throw HotPathErrors.frameLength(length, maxFrame);
         }
         final int id;
         synchronized (events) {
@@ -98,10 +99,10 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
     }
 
     /** Buffers the NIC finished sending; called by {@link EventQueue#poll()} under its lock. */
-    void completed(final int[] doneIds, final int n) {
+    void completed(final MemorySegment doneIds, final int n) {
         for (int i = 0; i < n; i++) {
             if (freeCount < free.length) {
-                free[freeCount++] = doneIds[i];
+                free[freeCount++] = doneIds.getAtIndex(ValueLayout.JAVA_INT, i);
             }
         }
         inFlight -= n;

@@ -28,7 +28,6 @@ final class EventQueue {
     private final MemorySegment rxTs;
     private final MemorySegment txIds;
     private final MemorySegment counts;
-    private final int[] txIdsCopy = new int[TX_IDS];
 
     // Pending RX records: written under this object's lock by poll(), read by the RX queue.
     final int[] pendingId;
@@ -97,8 +96,9 @@ final class EventQueue {
         }
         tail = t;
         if (ntx > 0) {
-            MemorySegment.copy(txIds, ValueLayout.JAVA_INT, 0, txIdsCopy, 0, ntx);
-            tx.completed(txIdsCopy, ntx);
+            // Read in place: a copy into a Java array goes through the JDK's heap-array path,
+            // whose class interns its string constants when C2 first compiles it (see HotPathErrors).
+            tx.completed(txIds, ntx);
         }
         if (txErrors > 0) {
             counters.add(Counter.DROP_TX_INVALID, txErrors);

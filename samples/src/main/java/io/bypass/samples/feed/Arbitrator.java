@@ -174,7 +174,7 @@ public final class Arbitrator {
                 heartbeats++;
             }
             // Both carry the next sequence number, so they reveal loss at the tail.
-            if (s > next) {
+            if (Long.compareUnsigned(s, next) > 0) {
                 openGap(next, s - 1, line);
                 next = s;
             }
@@ -182,19 +182,20 @@ public final class Arbitrator {
         }
         final int count = mold.messageCount();
         final long end = s + count;
-        if (end <= next && openGaps == 0) {
+        // MoldUDP64 sequence numbers are unsigned 64-bit: compare them so, past 2^63 too.
+        if (Long.compareUnsigned(end, next) <= 0 && openGaps == 0) {
             duplicates++;
             duplicateMessages += count;
             return;
         }
-        if (s > next) {
+        if (Long.compareUnsigned(s, next) > 0) {
             openGap(next, s - 1, line);
         }
         boolean anyNew = false;
         final DirectBuffer buffer = mold.buffer();
         long seq = s;
         for (int i = 0, at = mold.firstMessage(); i < count; i++, at = mold.nextMessage(at), seq++) {
-            if (seq >= next) {
+            if (Long.compareUnsigned(seq, next) >= 0) {
                 messages++;
                 anyNew = true;
                 handler.onMessage(buffer, mold.payloadOffset(at), mold.payloadLength(at), seq, false);
@@ -207,7 +208,7 @@ public final class Arbitrator {
                 duplicateMessages++;
             }
         }
-        if (end > next) {
+        if (Long.compareUnsigned(end, next) > 0) {
             next = end;
         }
         if (!anyNew) {
@@ -241,7 +242,7 @@ public final class Arbitrator {
         for (int g = 0; g < openGaps; g++) {
             final long f = gapFrom[g];
             final long t = gapTo[g];
-            if (seq < f || seq > t) {
+            if (Long.compareUnsigned(seq, f) < 0 || Long.compareUnsigned(seq, t) > 0) {
                 continue;
             }
             if (f == t) {

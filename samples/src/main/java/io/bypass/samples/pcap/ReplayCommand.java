@@ -34,7 +34,9 @@ import static io.bypass.samples.cli.Summary.refreshed;
  * </pre>
  *
  * Each packet goes to its captured destination (group or unicast address and port)
- * unless {@code --dest} overrides it. The capture is read into memory first so the send
+ * unless {@code --dest} overrides it. A captured gap longer than {@code --max-gap} is
+ * reported and shortened to it; while waiting for a packet the loop still prints progress
+ * and ends at once on Ctrl-C, SIGTERM or {@code --duration}. The capture is read into memory first so the send
  * loop only reads arrays.
  */
 public final class ReplayCommand implements Command {
@@ -57,20 +59,22 @@ public final class ReplayCommand implements Command {
             .value("--speed", "1|10|20|max|X", "divide captured gaps by X; max sends back to back", "1")
             .value("--dest", "ADDRESS:PORT", "send every datagram here instead of its captured destination", null)
             .value("--loops", "N", "replay the capture N times", "1")
-            .value("--batch", "N", "with --speed max, flush every N datagrams", "32");
+            .value("--batch", "N", "with --speed max, flush every N datagrams", "32")
+            .value("--max-gap", "TIME", "shorten a captured gap longer than TIME to TIME (0 = keep every gap)", "10s");
     }
 
     @Override
     public int run(final Args args, final Context ctx) throws UsageException, IOException {
         final Path file = Path.of(args.required("--file"));
-        if (!Files.isReadable(file)) {
-            throw new UsageException("--file: cannot read " + file);
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new UsageException("--file: " + file + (Files.isDirectory(file) ? " is a directory" : " is not a readable file"));
         }
         final String speedText = args.required("--speed");
         final double speed = "max".equals(speedText) ? 0 : args.doubleValue("--speed", 1e-6, 1e9);
         final GroupPort dest = args.groupPort("--dest");
         final int loops = args.intValue("--loops", 1, 1_000_000);
         final int batch = args.intValue("--batch", 1, 4096);
+        final long maxGap = args.durationNanos("--max-gap");
         final Capture cap;
         try {
             cap = PcapReader.read(file);
@@ -122,15 +126,31 @@ public final class ReplayCommand implements Command {
             long bytes = 0;
             long lastSent = 0;
             long outOfOrder = 0;
-            final long start = System.nanoTime() + LEAD_NANOS;
+            long gapsClamped = 0;
+            long gapSkipped = 0;
+            // The schedule starts LEAD_NANOS ahead (time to settle); the rate counts from now.
+            final long opened = System.nanoTime();
+            final long start = opened + LEAD_NANOS;
             long loopStart = start;
             long scheduledEnd = start;
             boolean stopped = false;
             outer:
             for (int loop = 0; loop < loops; loop++) {
                 final long t0 = cap.timestampNanos(0);
+                long shift = 0;   // captured time cut out of over-long gaps so far in this loop
                 for (int i = 0; i < cap.size(); i++) {
-                    long offset = cap.timestampNanos(i) - t0;
+                    if (maxGap > 0 && i > 0) {
+                        final long gap = cap.timestampNanos(i) - cap.timestampNanos(i - 1);
+                        if (gap > maxGap) {
+                            shift += gap - maxGap;
+                            gapSkipped += gap - maxGap;
+                            if (gapsClamped++ < 10 && ctx.progress()) {
+                                ctx.err().printf("replay: captured gap of %.3f s before datagram %d shortened to --max-gap %.3f s%n",
+                                    gap / 1e9, i, maxGap / 1e9);
+                            }
+                        }
+                    }
+                    long offset = cap.timestampNanos(i) - t0 - shift;
                     if (offset < 0) {
                         // Captures can hold slightly out-of-order stamps; never schedule backwards.
                         outOfOrder++;
@@ -142,6 +162,16 @@ public final class ReplayCommand implements Command {
                     if (speed != 0) {
                         idle.reset();
                         while (now < due) {
+                            // A long wait must still end on a stop or --duration, and keep reporting.
+                            if (ctx.isStopped() || ctx.expired(start, now)) {
+                                stopped = true;
+                                break outer;
+                            }
+                            if (progress.due(now)) {
+                                progress.print(now, String.format("replay: waiting %.1f s for datagram %d  sent=%d/%d failures=%d",
+                                    (due - now) / 1e9, i + 1, sent, (long) cap.size() * loops, failures));
+                                lastSent = sent;
+                            }
                             idle.idle();
                             now = System.nanoTime();
                         }
@@ -177,7 +207,9 @@ public final class ReplayCommand implements Command {
             }
             udp.flush();
             final long end = System.nanoTime();
-            final long elapsed = Math.max(1, end - start);
+            // From open (--speed max starts at once) or from the schedule's start, whichever came later.
+            final long elapsed = Math.max(0, end - (speed == 0 ? opened : Math.min(start, end)));
+            final boolean timed = elapsed >= 1_000;   // below a microsecond a rate says nothing
             final Summary s = new Summary()
                 .put("command", "replay")
                 .put("backend", udp.backend())
@@ -198,12 +230,16 @@ public final class ReplayCommand implements Command {
                 .put("send_failures", failures)
                 .put("too_long", tooLong)
                 .put("out_of_order_stamps", outOfOrder)
+                .put("truncated_file", cap.truncatedFile())
+                .put("max_gap_s", maxGap == 0 ? null : maxGap / 1e9)
+                .put("gaps_clamped", gapsClamped)
+                .put("gap_skipped_s", gapSkipped / 1e9)
                 .put("stopped_early", stopped)
                 .put("capture_span_s", span / 1e9)
                 .put("scheduled_s", speed == 0 ? null : (scheduledEnd - start) / 1e9)
                 .put("elapsed_s", elapsed / 1e9)
-                .put("rate_pps", sent * 1e9 / elapsed)
-                .put("rate_mbps", bytes * 8e3 / elapsed)
+                .put("rate_pps", timed ? sent * 1e9 / elapsed : null)
+                .put("rate_mbps", timed ? bytes * 8e3 / elapsed : null)
                 .put("end_drift_us", speed == 0 ? null : (end - scheduledEnd) / 1e3)
                 .drops(refreshed(udp));
             if (speed != 0) {
