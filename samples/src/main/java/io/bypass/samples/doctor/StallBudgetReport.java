@@ -24,8 +24,8 @@ import java.util.Map;
  * The per-backend depths mirror each backend's sizing rule (see their URI documentation).
  */
 final class StallBudgetReport {
-    /** Kernel memory one queued small datagram takes, as the nio backend assumes (its ReceiveBuffer). */
-    static final int NIO_BYTES_PER_DATAGRAM = 1280;
+    /** Kernel memory one queued full-MTU datagram takes, as the nio backend assumes (its ReceiveBuffer). */
+    static final int NIO_BYTES_PER_DATAGRAM = 2304;
     /** AF_XDP UMEM frame size by default. */
     static final int AFXDP_FRAME_SIZE = 4096;
     /** AF_XDP TX (and completion) ring by default: its frames are in the UMEM too. */

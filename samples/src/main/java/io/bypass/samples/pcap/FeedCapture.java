@@ -93,6 +93,7 @@ public final class FeedCapture {
     private final UnsafeBuffer fb = new UnsafeBuffer(frame);
     private final MoldUdp64Encoder enc = new MoldUdp64Encoder();
     private final byte[] session = MoldUdp64Encoder.session("SYNTH00001");
+    private int ipId;
 
     /**
      * @param config what to write
@@ -189,7 +190,9 @@ public final class FeedCapture {
         fb.putByte(ETH, (byte) 0x45);
         fb.putByte(ETH + 1, (byte) 0);
         fb.putShort(ETH + 2, (short) ipLength, ByteOrder.BIG_ENDIAN);
-        fb.putShort(ETH + 4, (short) 0x1234, ByteOrder.BIG_ENDIAN);
+        // Each frame its own IPv4 identification, as a sender's would be: two fragments with the
+        // same (source, destination, id) would be one datagram's to a reassembler.
+        fb.putShort(ETH + 4, (short) (0x1000 + ipId++), ByteOrder.BIG_ENDIAN);
         fb.putShort(ETH + 6, (short) 0x4000, ByteOrder.BIG_ENDIAN);
         fb.putByte(ETH + 8, (byte) 64);
         fb.putByte(ETH + 9, (byte) 17);

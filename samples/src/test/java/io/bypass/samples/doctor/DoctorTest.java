@@ -66,14 +66,14 @@ class DoctorTest {
             + "Max locked memory         8388608              8388608              bytes\n");
         final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root));
         assertEquals(212992L, m.get("rmem_max"));
-        assertEquals(6_400_000L, m.get("nio_rcvbuf_asked"));
+        assertEquals(11_520_000L, m.get("nio_rcvbuf_asked"));
         assertTrue(String.valueOf(m.get("can_force_rcvbuf")).startsWith("no"), m.toString());
         assertTrue(String.valueOf(m.get("afxdp_umem_fits_memlock")).startsWith("NO: 8388608 < 75497472"), m.toString());
         final Map<?, ?> depth = (Map<?, ?>) m.get("default_buffering");
-        // 2 x 212992 bytes at 1280 bytes a datagram: 332 frames, 1.7 ms at 200 kpps.
-        assertEquals("SO_RCVBUF 425984 bytes, about 332 frames: 1.7 ms at 200000 pps (budget 50 ms)", depth.get("nio"));
+        // 2 x 212992 bytes at 2304 bytes a datagram: 184 frames, 0.9 ms at 200 kpps.
+        assertEquals("SO_RCVBUF 425984 bytes, about 184 frames: 0.9 ms at 200000 pps (budget 50 ms)", depth.get("nio"));
         final String notes = String.valueOf(m.get("notes"));
-        assertTrue(notes.contains("sysctl -w net.core.rmem_max=6400000"), notes);
+        assertTrue(notes.contains("sysctl -w net.core.rmem_max=11520000"), notes);
         assertTrue(notes.contains("ulimit -l unlimited"), notes);
     }
 
@@ -86,7 +86,7 @@ class DoctorTest {
         final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root));
         assertTrue(String.valueOf(m.get("can_force_rcvbuf")).startsWith("yes"), m.toString());
         assertTrue(String.valueOf(m.get("afxdp_umem_fits_memlock")).startsWith("yes (CAP_IPC_LOCK"), m.toString());
-        assertEquals("SO_RCVBUF 12800000 bytes, about 10000 frames: 50.0 ms at 200000 pps (budget 50 ms)",
+        assertEquals("SO_RCVBUF 23040000 bytes, about 10000 frames: 50.0 ms at 200000 pps (budget 50 ms)",
             ((Map<?, ?>) m.get("default_buffering")).get("nio"));
         assertEquals(List.of(), m.get("notes"));
     }

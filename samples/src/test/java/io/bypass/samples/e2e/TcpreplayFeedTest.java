@@ -82,8 +82,13 @@ public class TcpreplayFeedTest {
                 final long counted = s.entrySet().stream().filter(e -> e.getKey().startsWith("drop.") && !e.getKey().equals(
                     "drop.rx_ring_full") && !e.getKey().equals("drop.fill_ring_empty") && !e.getKey().equals("drop.no_buffer"))
                     .mapToLong(Map.Entry::getValue).sum();
-                if (!"nio".equals(backend) && counted != l3l4Malformed) {
-                    failures.add("malformed frames counted " + counted + " of " + l3l4Malformed + ": " + where);
+                // dpdk runs on net_af_packet, whose socket joins a fanout group with
+                // PACKET_FANOUT_FLAG_DEFRAG: the kernel holds a lone fragment for reassembly and it
+                // never reaches the port (the dpdk Port conformance test documents the same).
+                final long expected = "dpdk".equals(backend)
+                    ? l3l4Malformed - stats.malformedByKind()[FeedCapture.Malformed.FRAGMENT.ordinal()] : l3l4Malformed;
+                if (!"nio".equals(backend) && counted != expected) {
+                    failures.add("malformed frames counted " + counted + " of " + expected + ": " + where);
                 }
             } finally {
                 topo.close();
