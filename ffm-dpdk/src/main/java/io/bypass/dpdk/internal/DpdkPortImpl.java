@@ -24,6 +24,7 @@ import io.bypass.dpdk.internal.gen.rte_eth_xstat_name;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
 import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.WarmUpQueues;
 import io.bypass.udp.L2UdpEndpoint;
 
 import java.lang.foreign.Arena;
@@ -50,7 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (RSS across RX queues when N &gt; 1), started; statistics copied into {@link Counters} on
  * demand. Close stops and closes the port, removes the device and frees the mempool.
  */
-public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> implements DpdkPort {
+public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> implements DpdkPort, WarmUpQueues {
     private static final System.Logger LOG = System.getLogger(DpdkPortImpl.class.getName());
 
     /** Buffers DPDK 22.11's net_af_xdp PMD gives the kernel's fill ring (ETH_AF_XDP_DFLT_NUM_DESCS), whatever rxDesc says. */
@@ -918,5 +919,79 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     @Override
     public String toString() {
         return "dpdk port " + portId() + " (" + deviceName + ")";
+    }
+
+    private static final java.util.concurrent.atomic.AtomicInteger WARM_UP_PORTS = new java.util.concurrent.atomic.AtomicInteger();
+    /** A net_null port whose queues (this backend's own classes) a warm-up runs; polling thread only. */
+    private DpdkPortImpl warmUpPort;
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The RX queue of a {@code net_null} port, DPDK's in-memory PMD, whose mbufs are
+     * overwritten with the frame: the warm-up runs this backend's own burst loop with frames.
+     */
+    @Override
+    public io.bypass.RxQueue warmUpRxQueue(final org.agrona.DirectBuffer frame, final int offset, final int length,
+                                           final Counters counters) {
+        checkOpen();
+        return new WarmUpRx(warmUpPort(length).rxQueue(0), frame, offset, length);
+    }
+
+    /** {@inheritDoc} The TX queue of the same {@code net_null} port, which frees what it is given. */
+    @Override
+    public io.bypass.TxQueue warmUpTxQueue(final Counters counters) {
+        checkOpen();
+        return warmUpPort(64).txQueue(0);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void closeWarmUp() {
+        if (warmUpPort != null) {
+            warmUpPort.close();
+            warmUpPort = null;
+        }
+    }
+
+    private DpdkPortImpl warmUpPort(final int frameLength) {
+        if (warmUpPort == null) {
+            warmUpPort = open(PortUri.parse("dpdk:net_null_bypass_warmup" + WARM_UP_PORTS.incrementAndGet() + ",size="
+                + frameLength));
+        }
+        return warmUpPort;
+    }
+
+    /** Polls a net_null queue and hands each mbuf on with the warm-up frame written into it. */
+    private static final class WarmUpRx implements io.bypass.RxQueue, io.bypass.FrameHandler {
+        private final DpdkRxQueue queue;
+        private final org.agrona.DirectBuffer frame;
+        private final int offset;
+        private final int length;
+        private io.bypass.FrameHandler target;
+
+        WarmUpRx(final DpdkRxQueue queue, final org.agrona.DirectBuffer frame, final int offset, final int length) {
+            this.queue = queue;
+            this.frame = frame;
+            this.offset = offset;
+            this.length = length;
+        }
+
+        @Override
+        public int poll(final io.bypass.FrameHandler handler, final int limit) {
+            target = handler;
+            return queue.poll(this, limit);
+        }
+
+        @Override
+        public void onFrame(final org.agrona.DirectBuffer buffer, final int at, final int frameLength, final io.bypass.FrameMeta meta) {
+            ((org.agrona.MutableDirectBuffer) buffer).putBytes(at, frame, offset, length);
+            target.onFrame(buffer, at, length, meta);
+        }
+
+        @Override
+        public int id() {
+            return queue.id();
+        }
     }
 }
