@@ -25,7 +25,8 @@ import io.bypass.udp.UdpEndpoint;
  * <ul>
  *   <li>{@code ip=A.B.C.D/NN}, {@code gateway=A.B.C.D}: the port's address (required for UDP) and default route</li>
  *   <li>{@code rxQueues=N}, {@code txQueues=N}: queues (RSS over IP/UDP when more than one RX queue), default 1</li>
- *   <li>{@code rxDesc}, {@code txDesc}: ring sizes (RX defaults to the stall budget, 16384, clamped by the PMD;
+ *   <li>{@code rxDesc}, {@code txDesc}: ring sizes (RX defaults to the stall budget, 16384, clamped by the PMD,
+ *       except on {@code net_af_packet} and {@code net_af_xdp}, whose buffering is elsewhere: 1024;
  *       TX 1024); {@code burst}: frames per rx burst (64)</li>
  *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
  *       the RX descriptors (and, for {@code net_af_packet}, its {@code framecnt} kernel ring unless the devargs

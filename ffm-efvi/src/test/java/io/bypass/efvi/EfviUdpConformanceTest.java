@@ -4,13 +4,6 @@ import io.bypass.Counter;
 import io.bypass.conformance.UdpConformanceSuite;
 import io.bypass.testing.Frames;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.nio.file.Path;
 
 /**
  * The UDP conformance suite against {@code efvi:} on a veth pair, driven through the shim
@@ -32,25 +25,6 @@ class EfviUdpConformanceTest extends UdpConformanceSuite {
     protected int stallFrames() {
         // Less a few for the link's own traffic (IPv6 neighbour discovery, IGMP) that may take a buffer meanwhile.
         return 4095 - 32;
-    }
-
-    /**
-     * Frames that found no RX descriptor posted: a NIC drops and counts them in its port
-     * statistics ({@code ethtool -S}: {@code rx_nodesc_drop_cnt}), which ef_vi's events do not
-     * carry, so the endpoint's counters do not see them. The stand-in models that counter.
-     */
-    @Override
-    protected long dropsOutsideCounters() throws Exception {
-        try (Arena a = Arena.ofConfined()) {
-            final SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(System.getProperty("bypass.efvi.libciul")), a);
-            final MethodHandle drops = Linker.nativeLinker().downcallHandle(
-                lib.find("bypass_ciul_standin_nodesc_drops").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-            return (long) drops.invokeExact();
-        } catch (final Exception | Error e) {
-            throw e;
-        } catch (final Throwable t) {
-            throw new IllegalStateException(t);
-        }
     }
 
     /**

@@ -252,9 +252,12 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             ctx.memoryMb(uri.getInt("memory", 0, 1, 1 << 20));
             explicitEal.add("memory");
         }
-        // RX descriptors hold what arrives while the polling thread stalls (RxStallBudget);
-        // the PMD clamps them to what it supports (rte_eth_dev_adjust_nb_rx_tx_desc).
-        ctx.rxDesc(uri.getInt("rxDesc", uri.get("rxDesc") == null && ctx.rxDesc() == DpdkContext.DEFAULT_RX_DESC
+        // RX descriptors hold what arrives while the polling thread stalls (RxStallBudget); the
+        // PMD clamps them to what it supports (rte_eth_dev_adjust_nb_rx_tx_desc). Not for the two
+        // kernel-socket vdevs, whose buffering is elsewhere (net_af_packet's framecnt ring, the
+        // 2048 buffers net_af_xdp posts): a budget-sized mempool there is only memory taken.
+        final boolean socketVdev = name.startsWith("net_af_packet") || name.startsWith("net_af_xdp");
+        ctx.rxDesc(uri.getInt("rxDesc", !socketVdev && ctx.rxDesc() == DpdkContext.DEFAULT_RX_DESC
             ? budget.ringSize(DpdkContext.DEFAULT_RX_DESC, 32768) : ctx.rxDesc(), 1, 32768));
         ctx.txDesc(uri.getInt("txDesc", ctx.txDesc(), 1, 32768));
         ctx.mbufs(uri.getInt("mbufs", ctx.mbufs(), 0, 1 << 24));

@@ -3,6 +3,7 @@ package io.bypass.efvi.internal;
 import io.bypass.BypassException;
 import io.bypass.BypassUriException;
 import io.bypass.Capability;
+import io.bypass.Counter;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
 import io.bypass.efvi.internal.gen.EfviShim;
@@ -58,6 +59,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     private MemorySegment handle = MemorySegment.NULL;
     private DatagramChannel igmpSocket;
     private volatile MalformedTap tap;
+    private volatile NicDrops nicDrops;
     private NetworkInterface nif;
     /** Also the lock for every ef_vi call on the VI (see {@link EventQueue}). */
     private Object viLock = new Object();
@@ -208,15 +210,21 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         // the kernel as they would without Bypass; only their count is missing, and we say so once.
         try {
             tap = MalformedTap.open(iface, nif.getIndex());
-            counters().refresher(() -> {
-                final MalformedTap t = tap;
-                if (t != null) {
-                    t.refresh(counters());
-                }
-            });
         } catch (final BypassException e) {
             tapUnavailable(e);
         }
+        // What the NIC drops for want of a posted buffer reaches no ef_vi event: read it with the counters.
+        nicDrops = new NicDrops(iface, EfviNative.libPath());
+        counters().refresher(() -> {
+            final MalformedTap t = tap;
+            if (t != null) {
+                t.refresh(counters());
+            }
+            final NicDrops d = nicDrops;
+            if (d != null) {
+                counters().set(Counter.DROP_RX_OTHER, d.sinceOpen());
+            }
+        });
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
             Capability.MULTICAST, Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);
         if (hwTimestamps) {
@@ -432,6 +440,12 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         groups.clear();
         if (tap != null) {
             tap.close();
+        }
+        if (nicDrops != null) {
+            // The last reading stays in the counters; the library handle goes.
+            counters().set(Counter.DROP_RX_OTHER, nicDrops.sinceOpen());
+            nicDrops.close();
+            nicDrops = null;
         }
         if (igmpSocket != null) {
             try {

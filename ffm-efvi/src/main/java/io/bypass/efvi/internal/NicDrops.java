@@ -1,0 +1,76 @@
+package io.bypass.efvi.internal;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Frames the NIC dropped because no RX descriptor was posted (the polling thread stalled
+ * past the ring): a NIC counts them in its port statistics ({@code ethtool -S}:
+ * {@code rx_nodesc_drop_cnt}), never in an ef_vi event, so the port reads them here, off
+ * the hot path, when its counters refresh, as the change since the port opened.
+ *
+ * <p>With Bypass's software stand-in for libciul the count is the stand-in's model of that
+ * statistic (process-wide, as a port statistic is per port: two ports in one process see
+ * each other's). On a real NIC it is the interface's {@code rx_missed_errors} plus
+ * {@code rx_fifo_errors} from sysfs, where the sfc driver reports descriptor and FIFO
+ * drops; that mapping is not verified here (no Solarflare NIC), and it counts the kernel's
+ * queues on the same port too.
+ */
+final class NicDrops implements AutoCloseable {
+    private final Arena arena = Arena.ofShared();
+    private final MethodHandle standin;
+    private final Path[] sysfs;
+    private final long base;
+
+    NicDrops(final String iface, final String libciul) {
+        MethodHandle h = null;
+        if (libciul != null) {
+            try {
+                h = SymbolLookup.libraryLookup(Path.of(libciul), arena).find("bypass_ciul_standin_nodesc_drops")
+                    .map(a -> Linker.nativeLinker().downcallHandle(a, FunctionDescriptor.of(ValueLayout.JAVA_LONG))).orElse(null);
+            } catch (final IllegalArgumentException e) {
+                h = null; // a library name, not a path: Onload's, which has no such symbol
+            }
+        }
+        standin = h;
+        sysfs = new Path[] {Path.of("/sys/class/net", iface, "statistics", "rx_missed_errors"),
+            Path.of("/sys/class/net", iface, "statistics", "rx_fifo_errors")};
+        base = total();
+    }
+
+    /** @return drops since the port opened */
+    long sinceOpen() {
+        return Math.max(0, total() - base);
+    }
+
+    private long total() {
+        if (standin != null) {
+            try {
+                return (long) standin.invokeExact();
+            } catch (final Throwable t) {
+                return base;
+            }
+        }
+        long sum = 0;
+        for (final Path p : sysfs) {
+            try {
+                sum += Long.parseLong(Files.readAllLines(p).get(0).trim());
+            } catch (final IOException | RuntimeException e) {
+                // no such statistic here: nothing to add
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
