@@ -12,6 +12,16 @@
  * it (IPv4 header cut short, bad version or IHL, UDP header cut short, fragments) are
  * counted here by reason in bypass_malformed; see "Malformed frames" below.
  *
+ * VLANs: two programs, one per kind of port (URI key vlan; the loader attaches one):
+ *  - bypass_xdp, a port for untagged frames (the default): an untagged frame, or one with a
+ *    priority tag (VLAN id 0, which 802.1Q counts as untagged), is steered as above;
+ *  - bypass_xdp_vlan, a port for one VLAN: only frames with an 802.1Q tag carrying the VLAN
+ *    id in bypass_vlan_id are.
+ * A frame of another VLAN is not ours: it goes to the kernel (XDP_PASS), which owns the
+ * other VLANs (eth1.7 and the like); if it is addressed to one of our flows it is counted
+ * (BYPASS_R_WRONG_VLAN), so a feed that arrives on the wrong VLAN shows in the counters.
+ * The good path of bypass_xdp costs what it did before VLANs were told apart.
+ *
  * Built by the Maven build with: clang -O2 -g -target bpf -c bypass_xdp.c
  * Loaded from the jar with libbpf's bpf_object__open_mem and attached with a bpf_link,
  * so it is detached when the port closes or the process dies.
@@ -123,7 +133,8 @@ struct {
 #define BYPASS_R_BAD_IP_HEADER 1  /* DROP_BAD_IP_HEADER: version not 4, IHL < 5 or beyond the frame */
 #define BYPASS_R_BAD_IP_LENGTH 2  /* DROP_BAD_IP_LENGTH: total length < IHL*4 or beyond the frame */
 #define BYPASS_R_IP_FRAGMENT   3  /* DROP_IP_FRAGMENT: MF set or a fragment offset */
-#define BYPASS_R_COUNT         4
+#define BYPASS_R_WRONG_VLAN    4  /* DROP_WRONG_VLAN: another VLAN's frame to one of our flows (passed, see VLANs) */
+#define BYPASS_R_COUNT         5
 
 /* Per-CPU, so counting needs no atomic; the loader sums the CPUs when it reads. */
 struct {
@@ -168,6 +179,14 @@ struct vlan_hdr {
 	__be16 tci;
 	__be16 encapsulated_proto;
 };
+
+#define BYPASS_VID_MASK 0x0fff
+
+/*
+ * The VLAN id of a port for one VLAN (1..4094), network byte order; read by bypass_xdp_vlan
+ * only. In .bss: the loader writes it after load, before attaching.
+ */
+volatile __be16 bypass_vlan_id = 0;
 
 /*
  * Whether (daddr, dport) is one of our flows: the array first, the hash only for ports with
@@ -217,8 +236,29 @@ static __always_inline void bypass_count(__u32 reason)
 		*count += 1;
 }
 
-SEC("xdp")
-int bypass_xdp(struct xdp_md *ctx)
+/*
+ * A frame of another VLAN (see VLANs above): never ours, always passed to the kernel;
+ * counted when it is a sound UDP/IPv4 datagram to one of our flows. cursor and proto are
+ * what follows the Ethernet header or the frame's one tag.
+ */
+static __always_inline int bypass_other_vlan(void *cursor, __be16 proto, void *data_end)
+{
+	struct iphdr *ip = cursor;
+
+	if (proto != bpf_htons(ETH_P_IP) || (void *)(ip + 1) > data_end)
+		return XDP_PASS;
+	if (ip->protocol != IPPROTO_UDP || ip->version != 4 || ip->ihl < 5 || (ip->frag_off & bpf_htons(0x3fff)))
+		return XDP_PASS;
+
+	struct udphdr *udp = (void *)ip + ip->ihl * 4;
+
+	if ((void *)(udp + 1) <= data_end && bypass_flow_is_ours(ip->daddr, udp->dest))
+		bypass_count(BYPASS_R_WRONG_VLAN);
+	return XDP_PASS;
+}
+
+/* The steering of both programs; one_vlan is a constant, so each program keeps its own branch only. */
+static __always_inline int bypass_steer(struct xdp_md *ctx, const bool one_vlan)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -230,12 +270,27 @@ int bypass_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	proto = eth->h_proto;
 	cursor = eth + 1;
-	/* One VLAN tag (802.1Q or 802.1ad); deeper nesting goes to the kernel. */
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+	if (one_vlan) {
+		/* Ours only with an 802.1Q tag carrying our VLAN id. */
+		struct vlan_hdr *vlan = cursor;
+
+		if (proto != bpf_htons(ETH_P_8021Q))
+			return bypass_other_vlan(cursor, proto, data_end);
+		if ((void *)(vlan + 1) > data_end)
+			return XDP_PASS;
+		if ((vlan->tci & bpf_htons(BYPASS_VID_MASK)) != bypass_vlan_id)
+			return bypass_other_vlan(vlan + 1, vlan->encapsulated_proto, data_end);
+		proto = vlan->encapsulated_proto;
+		cursor = vlan + 1;
+	} else if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		/* One tag (802.1Q or 802.1ad); deeper nesting goes to the kernel. A VLAN id other
+		 * than 0 (a priority tag) is another VLAN's: this port takes untagged frames. */
 		struct vlan_hdr *vlan = cursor;
 
 		if ((void *)(vlan + 1) > data_end)
 			return XDP_PASS;
+		if (vlan->tci & bpf_htons(BYPASS_VID_MASK))
+			return bypass_other_vlan(vlan + 1, vlan->encapsulated_proto, data_end);
 		proto = vlan->encapsulated_proto;
 		cursor = vlan + 1;
 	}
@@ -336,6 +391,20 @@ malformed:
 		bypass_count(reason);
 		return XDP_DROP;
 	}
+}
+
+/* A port for untagged frames (URI without vlan, or vlan=0). */
+SEC("xdp")
+int bypass_xdp(struct xdp_md *ctx)
+{
+	return bypass_steer(ctx, false);
+}
+
+/* A port for one VLAN (vlan=N): the VLAN id is in bypass_vlan_id. */
+SEC("xdp")
+int bypass_xdp_vlan(struct xdp_md *ctx)
+{
+	return bypass_steer(ctx, true);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -21,6 +21,9 @@
  *    into the posted dma_ids; bad addresses or oversize frames give TX_ERROR;
  *  - a 16-byte RX prefix carries the timestamp: the KERNEL'S SOFTWARE receive time
  *    (SO_TIMESTAMPNS), never a hardware one, and its sync flags say so (0).
+ *  - a frame's 802.1Q tag, which the kernel moves into the packet socket's auxdata, is put
+ *    back where it was on the wire, so the VI sees tagged frames as a NIC does; an ip4_local
+ *    filter matches untagged frames only.
  * What it does not: steal frames from the kernel (AF_PACKET sees a copy; the kernel still
  * gets its own), VLAN filters, scatter/gather, event merging, CTPIO/PIO, interrupts.
  * It is a TEST artifact and never ships in the bypass-efvi jar.
@@ -374,6 +377,27 @@ static int rx_frame(ef_vi* vi, struct standin_vi* s, int i, ef_event* ev) {
     return 0;
   }
   size_t have = real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN;
+  struct timespec ts = { 0, 0 };
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&s->msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&s->msgs[i].msg_hdr, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+    if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+      struct tpacket_auxdata aux;
+      memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+      if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], have);
+      /* The kernel took the 802.1Q tag off into the auxdata; a NIC sees it on the wire: put it back. */
+      if ((aux.tp_status & TP_STATUS_VLAN_VALID) && have >= 12 && have + 4 <= STANDIN_BUF_LEN) {
+        unsigned char* f = (unsigned char*) s->scratch[i];
+        uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+        memmove(f + 16, f + 12, have - 12);
+        f[12] = (unsigned char) (tpid >> 8);
+        f[13] = (unsigned char) tpid;
+        f[14] = (unsigned char) (aux.tp_vlan_tci >> 8);
+        f[15] = (unsigned char) aux.tp_vlan_tci;
+        have += 4;
+        real_len += 4;
+      }
+    }
+  }
   int mcast = 0;
   if (!matches(s, (unsigned char*) s->scratch[i], have, &mcast)) {
     __atomic_add_fetch(&stats[0], 1, __ATOMIC_RELAXED);   /* no filter: the NIC would give it to the kernel, not this VI */
@@ -395,15 +419,6 @@ static int rx_frame(ef_vi* vi, struct standin_vi* s, int i, ef_event* ev) {
     make_event_rx(ev, 1, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len), EF_EVENT_FLAG_SOP,
                   EF_EVENT_RX_DISCARD_TRUNC);
     return 1;
-  }
-  struct timespec ts = { 0, 0 };
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&s->msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&s->msgs[i].msg_hdr, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-    if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
-      struct tpacket_auxdata aux;
-      memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-      if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN);
-    }
   }
   if (ts.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &ts);
   uint32_t magic = STANDIN_TS_MAGIC, nsec = (uint32_t) ts.tv_nsec;

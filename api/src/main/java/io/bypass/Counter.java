@@ -71,7 +71,15 @@ public enum Counter {
     /** A datagram too long for the frame size or the kernel socket buffer. */
     DROP_TOO_LONG(true, "datagram too long"),
     /** A datagram larger than the receive buffer was cut to fit. */
-    DROP_RX_OVERSIZE(true, "datagram larger than the receive buffer");
+    DROP_RX_OVERSIZE(true, "datagram larger than the receive buffer"),
+    /**
+     * A frame of another VLAN than the port is configured for (URI key {@code vlan}, see
+     * {@link io.bypass.spi.PortVlan}): an 802.1Q-tagged frame on a port for untagged frames,
+     * or an untagged frame or another VLAN id on a port for one VLAN. Not delivered. Where
+     * the kernel keeps the interface (afxdp), such a frame is left to the kernel, which
+     * owns the other VLANs; it is counted only when it is addressed to one of our flows.
+     */
+    DROP_WRONG_VLAN(true, "frame of a VLAN the port is not configured for");
 
     private final boolean drop;
     private final String description;

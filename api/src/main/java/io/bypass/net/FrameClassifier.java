@@ -18,7 +18,10 @@ import java.nio.ByteOrder;
  * <p>Checks, in order:
  * <ol>
  *   <li>Ethernet: shorter than 14 (18 if tagged) bytes {@link Counter#DROP_TRUNCATED};
- *       QinQ or an EtherType other than IPv4 and ARP {@link Counter#DROP_BAD_ETHERNET}.</li>
+ *       not of the configured {@link #vlan(int) VLAN} (by default untagged: an 802.1Q tag
+ *       with a VLAN id other than 0, which is a priority tag, is another VLAN's)
+ *       {@link Counter#DROP_WRONG_VLAN}; QinQ or an EtherType other than IPv4 and ARP
+ *       {@link Counter#DROP_BAD_ETHERNET}.</li>
  *   <li>ARP: shorter than 28 bytes {@code DROP_TRUNCATED}; not handled here (the kernel
  *       answers) {@code DROP_NOT_OURS}; not a request or reply for IPv4 over Ethernet
  *       {@link Counter#DROP_BAD_CONTROL}; not broadcast or to our MAC, or neither for our
@@ -77,6 +80,8 @@ public final class FrameClassifier {
     private int localAddress;
     private boolean handleArp = true;
     private boolean handleIgmp = true;
+    /** The VLAN id frames must carry, 0 for untagged (or priority-tagged) frames. */
+    private int vlan;
 
     private Counter lastDrop;
     private int vlanId;
@@ -132,6 +137,25 @@ public final class FrameClassifier {
     public FrameClassifier handleIgmp(final boolean handle) {
         this.handleIgmp = handle;
         return this;
+    }
+
+    /**
+     * @param vlanId the 802.1Q VLAN id frames must carry (1..4094), or 0 (the default) for
+     *               untagged frames; priority-tagged frames (VLAN id 0) count as untagged
+     * @return this
+     * @throws IllegalArgumentException outside 0..4094
+     */
+    public FrameClassifier vlan(final int vlanId) {
+        if (vlanId < 0 || vlanId > 4094) {
+            throw new IllegalArgumentException("VLAN id " + vlanId + " outside 0..4094");
+        }
+        this.vlan = vlanId;
+        return this;
+    }
+
+    /** @return the VLAN id frames must carry, 0 for untagged */
+    public int vlan() {
+        return vlan;
     }
 
     /** @return our MAC */
@@ -290,8 +314,13 @@ public final class FrameClassifier {
                 return drop(Counter.DROP_TRUNCATED);
             }
             vlanId = buffer.getShort(offset + Ethernet.TCI_OFFSET, ByteOrder.BIG_ENDIAN) & 0x0FFF;
+            if (vlanId != vlan) {
+                return drop(Counter.DROP_WRONG_VLAN);
+            }
             etherType = buffer.getShort(offset + Ethernet.INNER_ETHERTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
             l3 = offset + Ethernet.VLAN_HEADER_LENGTH;
+        } else if (vlan != 0) {
+            return drop(Counter.DROP_WRONG_VLAN);
         }
         destinationMac = Mac.get(buffer, offset);
         sourceMac = Mac.get(buffer, offset + Ethernet.SOURCE_OFFSET);

@@ -25,6 +25,7 @@ import io.bypass.net.Mac;
 import io.bypass.net.NeighbourTable;
 import io.bypass.net.Udp;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.PortVlan;
 import io.bypass.spi.SyntheticQueues;
 import io.bypass.spi.UdpRules;
 import io.bypass.spi.WarmUpQueues;
@@ -68,6 +69,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@code ttl}: IPv4 TTL for unicast, default 64.</li>
  *   <li>{@code mcast_ttl}: IPv4 TTL for multicast, default 1 (as {@code IP_MULTICAST_TTL}).</li>
  *   <li>{@code igmp}: IGMP version of the reports sent on join and leave, 2 or 3 (default).</li>
+ *   <li>{@code vlan}: the 802.1Q VLAN id, 0 (default: untagged) or 1..4094; frames of any
+ *       other VLAN are counted as {@link Counter#DROP_WRONG_VLAN}, and every frame sent
+ *       (datagrams, ARP, IGMP) carries the tag. See {@link io.bypass.spi.PortVlan}.</li>
  * </ul>
  *
  * <pre>{@code
@@ -86,14 +90,10 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** URI parameters this layer reads; L2 backends include them in their {@code requireOnly} set. */
-    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp");
+    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp", PortVlan.PARAM_NAME);
 
-    private static final int HEADERS = Udp.ETHERNET_IPV4_UDP_HEADERS;
-    private static final int IP_OFFSET = Ethernet.HEADER_LENGTH;
-    private static final int UDP_OFFSET = Ethernet.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH;
     /** IGMP goes with the Router Alert option (RFC 2236 section 2, RFC 3376 section 4). */
     private static final int IGMP_IP_HEADER_LENGTH = Ipv4Header.MIN_HEADER_LENGTH + 4;
-    private static final int IGMP_OFFSET = Ethernet.HEADER_LENGTH + IGMP_IP_HEADER_LENGTH;
     /** Internetwork control precedence, as Linux sends IGMP. */
     private static final int TOS_INTERNETWORK_CONTROL = 0xC0;
     private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
@@ -139,6 +139,14 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final int gateway;
     private final int mtu;
     private final int maxPayloadLength;
+    /** The VLAN id sent and accepted, 0 for untagged. */
+    private final int vlan;
+    // Where each header starts in a frame we send: 4 bytes later behind an 802.1Q tag.
+    private final int ipOffset;
+    private final int udpOffset;
+    private final int igmpOffset;
+    /** Ethernet (with the tag, if any), IPv4 and UDP headers. */
+    private final int headers;
 
     private final FrameClassifier classifier;
     private final NeighbourTable neighbours;
@@ -214,6 +222,11 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         unicastTtl = uri.getInt("ttl", 64, 1, 255);
         multicastTtl = uri.getInt("mcast_ttl", 1, 1, 255);
         igmpVersion = uri.getInt("igmp", 3, 2, 3);
+        vlan = PortVlan.from(uri);
+        ipOffset = vlan != PortVlan.UNTAGGED ? Ethernet.VLAN_HEADER_LENGTH : Ethernet.HEADER_LENGTH;
+        udpOffset = ipOffset + Ipv4Header.MIN_HEADER_LENGTH;
+        igmpOffset = ipOffset + IGMP_IP_HEADER_LENGTH;
+        headers = udpOffset + Udp.HEADER_LENGTH;
         kernelNeighbours = capabilities.contains(Capability.KERNEL_NEIGHBOURS);
         checksumOffload = capabilities.contains(Capability.TX_CHECKSUM_OFFLOAD);
         localMac = port.macAddress() & Mac.MASK;
@@ -221,12 +234,13 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         prefixLength = port.ipv4PrefixLength();
         gateway = port.ipv4Gateway();
         mtu = port.mtu() > 0 ? port.mtu() : DEFAULT_MTU;
-        maxPayloadLength = Math.max(0, Math.min(mtu - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - HEADERS));
+        maxPayloadLength = Math.max(0, Math.min(mtu - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - headers));
         classifier = new FrameClassifier(counters)
             .localMac(localMac)
             .localAddress(localAddress)
             .handleArp(!kernelNeighbours)
-            .handleIgmp(!kernelNeighbours);
+            .handleIgmp(!kernelNeighbours)
+            .vlan(vlan);
         neighbours = new NeighbourTable(16, REACHABLE_NANOS, kernelNeighbours ? KERNEL_RETRY_NANOS : ARP_RETRY_NANOS);
         identification = ThreadLocalRandom.current().nextInt(0x10000);
         clockNanos = nanoClock.nanoTime();
@@ -489,25 +503,25 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         }
         final MutableDirectBuffer b = controlClaim.buffer();
         final int o = controlClaim.offset();
-        ethernet.wrap(b, o, Ethernet.MIN_FRAME_LENGTH).header(ethernetDestination, localMac, Ethernet.ETHERTYPE_ARP);
-        arp.wrap(b, o + Ethernet.HEADER_LENGTH, Arp.LENGTH).header(operation, localMac, localAddress, targetMac, targetAddress);
-        final int used = Ethernet.HEADER_LENGTH + Arp.LENGTH;
+        writeEthernet(b, o, Ethernet.MIN_FRAME_LENGTH, ethernetDestination, Ethernet.ETHERTYPE_ARP);
+        arp.wrap(b, o + ipOffset, Arp.LENGTH).header(operation, localMac, localAddress, targetMac, targetAddress);
+        final int used = ipOffset + Arp.LENGTH;
         b.setMemory(o + used, Ethernet.MIN_FRAME_LENGTH - used, (byte) 0);
         controlClaim.commit(Ethernet.MIN_FRAME_LENGTH);
         return true;
     }
 
     private void writeIgmpIpHeader(final MutableDirectBuffer b, final int o, final int frameLength, final int igmpLength, final int destination) {
-        ethernet.wrap(b, o, frameLength).header(Ipv4.multicastMac(destination), localMac, Ethernet.ETHERTYPE_IPV4);
-        ip.wrap(b, o + IP_OFFSET, IGMP_IP_HEADER_LENGTH + igmpLength)
+        writeEthernet(b, o, frameLength, Ipv4.multicastMac(destination), Ethernet.ETHERTYPE_IPV4);
+        ip.wrap(b, o + ipOffset, IGMP_IP_HEADER_LENGTH + igmpLength)
             .header(IGMP_IP_HEADER_LENGTH, TOS_INTERNETWORK_CONTROL, IGMP_IP_HEADER_LENGTH + igmpLength, nextIdentification(),
                 0, 1, Ipv4Header.PROTOCOL_IGMP, localAddress, destination);
-        b.putInt(o + IP_OFFSET + Ipv4Header.MIN_HEADER_LENGTH, Ipv4Header.OPTION_ROUTER_ALERT, java.nio.ByteOrder.BIG_ENDIAN);
+        b.putInt(o + ipOffset + Ipv4Header.MIN_HEADER_LENGTH, Ipv4Header.OPTION_ROUTER_ALERT, java.nio.ByteOrder.BIG_ENDIAN);
         ip.computeChecksum();
     }
 
     private boolean sendIgmpV2(final int type, final int group, final int destination) {
-        final int used = IGMP_OFFSET + Igmp.V2_LENGTH;
+        final int used = igmpOffset + Igmp.V2_LENGTH;
         final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, used);
         if (!tx.tryClaim(frameLength, controlClaim)) {
             return false;
@@ -515,7 +529,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         final MutableDirectBuffer b = controlClaim.buffer();
         final int o = controlClaim.offset();
         writeIgmpIpHeader(b, o, frameLength, Igmp.V2_LENGTH, destination);
-        igmp.wrap(b, o + IGMP_OFFSET, Igmp.V2_LENGTH).header(type, 0, group).computeChecksum();
+        igmp.wrap(b, o + igmpOffset, Igmp.V2_LENGTH).header(type, 0, group).computeChecksum();
         b.setMemory(o + used, frameLength - used, (byte) 0);
         controlClaim.commit(frameLength);
         return true;
@@ -526,7 +540,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * joined group, split over as many frames as the MTU needs.
      */
     private void sendV3Report(final int recordType, final int group) {
-        final int room = Math.min(mtu, tx.maxFrameLength() - Ethernet.HEADER_LENGTH)
+        final int room = Math.min(mtu, tx.maxFrameLength() - ipOffset)
             - IGMP_IP_HEADER_LENGTH - IgmpV3Report.HEADER_LENGTH;
         final int perFrame = Math.max(1, room / IgmpV3Report.RECORD_HEADER_LENGTH);
         final int total = group != 0 ? 1 : classifier.groupCount();
@@ -534,7 +548,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         while (next < total) {
             final int records = Math.min(perFrame, total - next);
             final int igmpLength = IgmpV3Report.HEADER_LENGTH + records * IgmpV3Report.RECORD_HEADER_LENGTH;
-            final int used = IGMP_OFFSET + igmpLength;
+            final int used = igmpOffset + igmpLength;
             final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, used);
             if (!tx.tryClaim(frameLength, controlClaim)) {
                 return;
@@ -542,7 +556,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             final MutableDirectBuffer b = controlClaim.buffer();
             final int o = controlClaim.offset();
             writeIgmpIpHeader(b, o, frameLength, igmpLength, Igmp.V3_ROUTERS);
-            igmpReport.wrap(b, o + IGMP_OFFSET, igmpLength).header(0);
+            igmpReport.wrap(b, o + igmpOffset, igmpLength).header(0);
             for (int i = 0; i < records; i++) {
                 igmpReport.appendRecord(recordType, group != 0 ? group : classifier.group(next + i));
             }
@@ -550,6 +564,15 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             b.setMemory(o + used, frameLength - used, (byte) 0);
             controlClaim.commit(frameLength);
             next += records;
+        }
+    }
+
+    /** The Ethernet header of a frame we send, with our 802.1Q tag when the port is on a VLAN. */
+    private void writeEthernet(final MutableDirectBuffer b, final int o, final int frameLength, final long destination,
+                               final int etherType) {
+        ethernet.wrap(b, o, frameLength).header(destination, localMac, etherType);
+        if (vlan != PortVlan.UNTAGGED) {
+            ethernet.vlan(0, vlan, etherType);
         }
     }
 
@@ -655,20 +678,20 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             mac = m;
         }
 
-        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, HEADERS + length);
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, headers + length);
         if (!tx.tryClaim(frameLength, frameClaim)) {
             return BACK_PRESSURED;
         }
         final MutableDirectBuffer b = frameClaim.buffer();
         final int o = frameClaim.offset();
-        ethernet.wrap(b, o, frameLength).header(mac, localMac, Ethernet.ETHERTYPE_IPV4);
+        writeEthernet(b, o, frameLength, mac, Ethernet.ETHERTYPE_IPV4);
         // lengths and checksums are written at commit, when the payload length is final
-        ip.wrap(b, o + IP_OFFSET, frameLength - IP_OFFSET).header(Ipv4Header.MIN_HEADER_LENGTH, 0, 0, nextIdentification(),
+        ip.wrap(b, o + ipOffset, frameLength - ipOffset).header(Ipv4Header.MIN_HEADER_LENGTH, 0, 0, nextIdentification(),
             Ipv4Header.FLAG_DF, ttl, Ipv4Header.PROTOCOL_UDP, localAddress, destinationAddress);
-        udp.wrap(b, o + UDP_OFFSET, frameLength - UDP_OFFSET).header(sourcePort, destination.port(), 0);
+        udp.wrap(b, o + udpOffset, frameLength - udpOffset).header(sourcePort, destination.port(), 0);
         pendingDestination = destinationAddress;
         pendingClaim = claim;
-        claim.wrap(this, ++claimSequence, b.addressOffset() + o + HEADERS, length);
+        claim.wrap(this, ++claimSequence, b.addressOffset() + o + headers, length);
         return OK;
     }
 
@@ -688,7 +711,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             throw new IllegalStateException("join a group or bind a port before warmUp, so the warm-up takes the path your datagrams take");
         }
         final int destination = flow.destinationAddress() != 0 ? flow.destinationAddress() : localAddress;
-        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, HEADERS + length);
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, headers + length);
         final org.agrona.concurrent.UnsafeBuffer frame = new org.agrona.concurrent.UnsafeBuffer(new byte[frameLength]);
         final int udpLength = Udp.HEADER_LENGTH + length;
         final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + udpLength;
@@ -697,10 +720,13 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         final Udp u = new Udp();
         e.wrap(frame, 0, frameLength).header(Ipv4.isMulticast(destination) ? Ipv4.multicastMac(destination) : localMac,
             WARM_UP_SOURCE_MAC, Ethernet.ETHERTYPE_IPV4);
-        h.wrap(frame, IP_OFFSET, totalLength).header(Ipv4Header.MIN_HEADER_LENGTH, 0, totalLength, 0, Ipv4Header.FLAG_DF, 64,
+        if (vlan != PortVlan.UNTAGGED) {
+            e.vlan(0, vlan, Ethernet.ETHERTYPE_IPV4);
+        }
+        h.wrap(frame, ipOffset, totalLength).header(Ipv4Header.MIN_HEADER_LENGTH, 0, totalLength, 0, Ipv4Header.FLAG_DF, 64,
             Ipv4Header.PROTOCOL_UDP, WARM_UP_SOURCE, destination).computeChecksum();
-        frame.putBytes(HEADERS, payload, offset, length);
-        u.wrap(frame, UDP_OFFSET, udpLength).header(WARM_UP_SOURCE_PORT, flow.destinationPort(), udpLength)
+        frame.putBytes(headers, payload, offset, length);
+        u.wrap(frame, udpOffset, udpLength).header(WARM_UP_SOURCE_PORT, flow.destinationPort(), udpLength)
             .computeChecksum(WARM_UP_SOURCE, destination);
         final UdpDestination sendTo = UdpDestination.of(Ipv4.isMulticast(destination) ? destination : WARM_UP_GROUP,
             flow.destinationPort());
@@ -755,9 +781,9 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         final int o = frameClaim.offset();
         final int udpLength = Udp.HEADER_LENGTH + length;
         final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + udpLength;
-        int frameLength = Ethernet.HEADER_LENGTH + totalLength;
-        ip.wrap(b, o + IP_OFFSET, totalLength).totalLength(totalLength).computeChecksum();
-        udp.wrap(b, o + UDP_OFFSET, udpLength).udpLength(udpLength);
+        int frameLength = ipOffset + totalLength;
+        ip.wrap(b, o + ipOffset, totalLength).totalLength(totalLength).computeChecksum();
+        udp.wrap(b, o + udpOffset, udpLength).udpLength(udpLength);
         if (checksumOffload) {
             udp.checksum(Checksums.fold(Checksums.udpPseudoHeaderSum(localAddress, pendingDestination, udpLength)));
         } else {

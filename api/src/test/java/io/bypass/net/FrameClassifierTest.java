@@ -89,11 +89,40 @@ class FrameClassifierTest {
     }
 
     @Test
-    void acceptsVlanTagged() {
+    void acceptsTheConfiguredVlanOnly() {
+        classifier.vlan(7);
         final byte[] f = RefFrames.udp(MAC_US, 7, IP_PEER, IP_US, 1, PORT, PAYLOAD);
         assertEquals(FrameClassifier.UDP, classify(f));
         assertEquals(7, classifier.vlanId());
         assertEquals(46, classifier.payloadOffset());
+        assertEquals(FrameClassifier.UDP, classify(RefFrames.udp(GROUP_MAC, 7, IP_PEER, GROUP, 1, GROUP_PORT, PAYLOAD)));
+        assertDrop(Counter.DROP_WRONG_VLAN, RefFrames.udp(MAC_US, 8, IP_PEER, IP_US, 1, PORT, PAYLOAD));
+        assertDrop(Counter.DROP_WRONG_VLAN, RefFrames.udp(MAC_US, 0, IP_PEER, IP_US, 1, PORT, PAYLOAD));
+        assertDrop(Counter.DROP_WRONG_VLAN, unicast());
+        assertDrop(Counter.DROP_WRONG_VLAN, RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_PEER, IP_PEER, 0, IP_US));
+        // the priority bits are not part of the VLAN id
+        final byte[] pcp = RefFrames.udp(MAC_US, 7, IP_PEER, IP_US, 1, PORT, PAYLOAD);
+        pcp[14] |= (byte) 0xA0;
+        assertEquals(FrameClassifier.UDP, classify(pcp));
+    }
+
+    /** Issue 16 item 5: a tagged frame on an untagged port was accepted as if untagged. */
+    @Test
+    void aTaggedFrameOnAnUntaggedPortIsAnotherVlans() {
+        assertEquals(0, classifier.vlan());
+        assertDrop(Counter.DROP_WRONG_VLAN, RefFrames.udp(MAC_US, 7, IP_PEER, IP_US, 1, PORT, PAYLOAD));
+        assertDrop(Counter.DROP_WRONG_VLAN, RefFrames.udp(GROUP_MAC, 7, IP_PEER, GROUP, 1, GROUP_PORT, PAYLOAD));
+        assertDrop(Counter.DROP_WRONG_VLAN, RefFrames.udp(MAC_US, 4095, IP_PEER, IP_US, 1, PORT, PAYLOAD));
+        // VLAN id 0 is a priority tag: 802.1Q counts the frame as untagged
+        assertEquals(FrameClassifier.UDP, classify(RefFrames.udp(MAC_US, 0, IP_PEER, IP_US, 1, PORT, PAYLOAD)));
+        assertEquals(0, classifier.vlanId());
+        assertEquals(FrameClassifier.UDP, classify(unicast()));
+    }
+
+    @Test
+    void vlanIdOutsideTheRangeIsRefused() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> classifier.vlan(4095));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> classifier.vlan(-1));
     }
 
     @Test
@@ -154,6 +183,7 @@ class FrameClassifierTest {
         final byte[] qinq = RefFrames.udp(MAC_US, 7, IP_PEER, IP_US, 1, PORT, PAYLOAD);
         put16(qinq, 12, Ethernet.ETHERTYPE_QINQ);
         assertDrop(Counter.DROP_BAD_ETHERNET, qinq);
+        classifier.vlan(7);
         final byte[] doubleTag = RefFrames.udp(MAC_US, 7, IP_PEER, IP_US, 1, PORT, PAYLOAD);
         put16(doubleTag, 16, Ethernet.ETHERTYPE_VLAN);
         assertDrop(Counter.DROP_BAD_ETHERNET, doubleTag);

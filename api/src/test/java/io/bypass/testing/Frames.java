@@ -383,6 +383,22 @@ public final class Frames {
     }
 
     /**
+     * Inserts an 802.1Q tag after the MAC addresses of an untagged frame.
+     *
+     * @param frame  an untagged frame
+     * @param vlanId the VLAN id, 0..4095 (priority 0)
+     * @return a new frame, 4 bytes longer
+     */
+    public static byte[] tagged(final byte[] frame, final int vlanId) {
+        final byte[] t = new byte[frame.length + 4];
+        System.arraycopy(frame, 0, t, 0, 12);
+        putShort(t, 12, 0x8100);
+        putShort(t, 14, vlanId & 0x0FFF);
+        System.arraycopy(frame, 12, t, 16, frame.length - 12);
+        return t;
+    }
+
+    /**
      * @param frame a frame
      * @return true if it is IPv4/UDP without VLAN tag
      */

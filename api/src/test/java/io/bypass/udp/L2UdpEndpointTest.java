@@ -711,7 +711,7 @@ class L2UdpEndpointTest {
         drain(pair.b());
         final byte[][] valid = {
             RefFrames.udp(MAC_A, -1, IP_B, IP_A, 1, PORT, new byte[16]),
-            RefFrames.udp(MAC_A, 12, IP_B, IP_A, 1, PORT, new byte[3]),
+            RefFrames.udp(MAC_A, 0, IP_B, IP_A, 1, PORT, new byte[3]),
             RefFrames.udp(Ipv4.multicastMac(GROUP), -1, IP_B, GROUP, 1, GROUP_PORT, new byte[40]),
             RefFrames.arp(Mac.BROADCAST, Arp.OP_REQUEST, MAC_B, IP_B, 0, IP_A),
             RefFrames.arp(MAC_A, Arp.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A),

@@ -32,6 +32,8 @@ import java.net.SocketException;
  *       past {@code net.core.rmem_max} with CAP_NET_ADMIN and {@code --enable-native-access}, else one warning)</li>
  *   <li>{@code sndbuf=BYTES} SO_SNDBUF (default: the kernel's)</li>
  *   <li>{@code maxPayload=BYTES} largest datagram, 1..65507 (default: the MTU less 28)</li>
+ *   <li>{@code vlan=0} only, the default (the same {@linkplain io.bypass.spi.PortVlan key} as on the L2 backends):
+ *       the kernel's interface decides the VLAN; for VLAN N open its VLAN interface, e.g. {@code nio:eth1.7}</li>
  *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
  *       the socket buffers absorb with no loss</li>
  * </ul>

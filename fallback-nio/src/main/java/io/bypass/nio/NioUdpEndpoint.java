@@ -8,6 +8,7 @@ import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
 import io.bypass.udp.DatagramClaim;
@@ -63,6 +64,10 @@ import java.util.Set;
  *   <li>{@code sndbuf}: {@code SO_SNDBUF} (default: the kernel's).</li>
  *   <li>{@code maxPayload}: largest datagram, 1..65507 (default: the interface MTU less 28,
  *       so nothing is fragmented; 1472 without an interface).</li>
+ *   <li>{@code vlan}: 0 only (the default), the same key as on the L2 backends
+ *       ({@link PortVlan}). The kernel's interface decides the VLAN: it drops frames of other
+ *       VLANs before any socket sees them, so they move no counter here. For VLAN N open the
+ *       kernel's VLAN interface instead, e.g. {@code nio:eth1.7}.</li>
  * </ul>
  *
  * <h2>Costs, honestly</h2>
@@ -98,8 +103,8 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
     private static final int TX_SLOTS = 16;
-    private static final Set<String> PARAMS = union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload"),
-        RxStallBudget.URI_PARAMETERS);
+    private static final Set<String> PARAMS = union(union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload"),
+        RxStallBudget.URI_PARAMETERS), PortVlan.URI_PARAMETERS);
     private static final System.Logger LOG = System.getLogger("io.bypass.nio");
     /** Warm-up datagrams appear to come from TEST-NET-1 (RFC 5737), as on the L2 backends. */
     private static final int WARM_UP_SOURCE = Ipv4.parse("192.0.2.1");
@@ -148,6 +153,14 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public NioUdpEndpoint(final PortUri uri) {
         this.uri = uri;
         uri.requireOnly(PARAMS);
+        final int vlan = PortVlan.from(uri);
+        if (vlan != PortVlan.UNTAGGED) {
+            throw new io.bypass.BypassUriException(uri.text(), "nio: sockets receive on the kernel's interfaces, which "
+                + "take the VLAN tags off: for VLAN " + vlan + " open the kernel's VLAN interface instead (e.g. nio:"
+                + (uri.target().isEmpty() ? "eth1" : uri.target()) + "." + vlan + ", made with 'ip link add link "
+                + (uri.target().isEmpty() ? "eth1" : uri.target()) + " name " + (uri.target().isEmpty() ? "eth1" : uri.target())
+                + "." + vlan + " type vlan id " + vlan + "') without vlan=");
+        }
         loop = uri.getBoolean("loop", false);
         ttl = uri.getInt("ttl", 1, 0, 255);
         budget = RxStallBudget.from(uri);

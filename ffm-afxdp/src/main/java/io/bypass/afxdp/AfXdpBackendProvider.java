@@ -38,6 +38,9 @@ import io.bypass.udp.UdpEndpoint;
  *   <li>{@code rxBatch=N} most frames one poll takes (default 64); {@code txBatch=N} completions reclaimed per flush</li>
  *   <li>{@code needWakeup=true|false} XDP_USE_NEED_WAKEUP (default true)</li>
  *   <li>{@code busyPoll=USECS}, {@code busyPollBudget=N}: SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET</li>
+ *   <li>{@code vlan=N}: the one {@linkplain io.bypass.spi.PortVlan VLAN} the port takes (1..4094; default 0,
+ *       untagged frames only); the XDP program leaves every other VLAN's frames to the kernel, counting
+ *       those addressed to our flows as {@code DROP_WRONG_VLAN}</li>
  * </ul>
  *
  * <p>Needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_PERFMON), and libbpf 1.x

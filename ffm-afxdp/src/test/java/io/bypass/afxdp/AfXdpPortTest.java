@@ -9,6 +9,7 @@ import io.bypass.FrameHandler;
 import io.bypass.Port;
 import io.bypass.net.Ipv4;
 import io.bypass.testing.Allocations;
+import io.bypass.testing.Capture;
 import io.bypass.testing.Frames;
 import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;

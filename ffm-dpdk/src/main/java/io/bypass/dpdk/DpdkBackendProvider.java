@@ -36,7 +36,8 @@ import io.bypass.udp.UdpEndpoint;
  *   <li>EAL, once per process: {@code lcores} (EAL --lcores, default one lcore floating on all allowed CPUs),
  *       {@code prefix} (--file-prefix, default private and --in-memory), {@code hugepages=true|false}
  *       (default: if any are free), {@code memory} (-m MB)</li>
- *   <li>and the UDP layer's: {@code queue}, {@code port}, {@code ttl}, {@code mcast_ttl}, {@code igmp}</li>
+ *   <li>and the UDP layer's: {@code queue}, {@code port}, {@code ttl}, {@code mcast_ttl}, {@code igmp}, and
+ *       {@code vlan} (the one {@linkplain io.bypass.spi.PortVlan VLAN} taken and sent on, default untagged)</li>
  * </ul>
  *
  * <p>Opening a port keeps your thread's CPU affinity: the EAL pins the thread that starts it

@@ -2,6 +2,7 @@ package io.bypass.afxdp.internal;
 
 import io.bypass.BypassUriException;
 import io.bypass.PortUri;
+import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 
 import java.util.Set;
@@ -42,6 +43,8 @@ public final class AfXdpOptions {
     final int busyPoll;
     final int busyPollBudget;
     final RxStallBudget budget;
+    /** The VLAN id the port takes, 0 for untagged frames (URI key vlan, see PortVlan). */
+    final int vlan;
 
     /**
      * @param uri the URI
@@ -63,6 +66,7 @@ public final class AfXdpOptions {
         frameSize = uri.getInt("frameSize", 4096, 2048, 4096);
         // RX and fill rings hold what arrives while the polling thread stalls (RxStallBudget).
         budget = RxStallBudget.from(uri);
+        vlan = PortVlan.from(uri);
         final int rxDepth = budget.ringSize(2048, 1 << 16);
         rxRing = powerOfTwo(uri, "rxRing", rxDepth);
         txRing = powerOfTwo(uri, "txRing", 2048);

@@ -128,7 +128,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         }
         readAddressing(iface);
 
-        program = XdpProgram.load();
+        program = XdpProgram.load(opts.vlan);
 
         final long umemSize = (long) opts.frames * opts.frameSize;
         mapUmem(umemSize);

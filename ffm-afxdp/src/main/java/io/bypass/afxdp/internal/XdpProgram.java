@@ -25,6 +25,12 @@ import java.util.Set;
  * redirect (see "Malformed frames" in {@code bypass_xdp.c}) in a per-CPU array, read by
  * {@link #readMalformed(long[])} off the hot path and added into the same {@link Counter}
  * reasons the Java {@code FrameClassifier} uses for the frames it is given.
+ *
+ * <p>VLANs: the object holds two programs; a port for untagged frames attaches
+ * {@code bypass_xdp}, a port for one VLAN (URI key {@code vlan}) {@code bypass_xdp_vlan}, with
+ * its VLAN id written into the program's {@code .bss} before it is attached. Frames of other
+ * VLANs are left to the kernel; those addressed to our flows are counted as
+ * {@link Counter#DROP_WRONG_VLAN} (see "VLANs" in {@code bypass_xdp.c}).
  */
 final class XdpProgram implements AutoCloseable {
     static final String RESOURCE = "/META-INF/native/bypass_xdp.o";
@@ -41,7 +47,12 @@ final class XdpProgram implements AutoCloseable {
     /** The counter of each index of bypass_malformed (BYPASS_R_* in bypass_xdp.c), in order. */
     static final Counter[] MALFORMED_REASONS = {
         Counter.DROP_TRUNCATED, Counter.DROP_BAD_IP_HEADER, Counter.DROP_BAD_IP_LENGTH, Counter.DROP_IP_FRAGMENT,
+        Counter.DROP_WRONG_VLAN,
     };
+    /** The program for a port on untagged frames. */
+    static final String PROGRAM_UNTAGGED = "bypass_xdp";
+    /** The program for a port on one VLAN. */
+    static final String PROGRAM_ONE_VLAN = "bypass_xdp_vlan";
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment errno = Errno.allocate(arena);
@@ -66,12 +77,13 @@ final class XdpProgram implements AutoCloseable {
     /**
      * Opens and loads the program into the kernel (not attached yet).
      *
+     * @param vlan the VLAN id the port takes (1..4094), or 0 for untagged frames
      * @return the loaded program
      */
-    static XdpProgram load() {
+    static XdpProgram load(final int vlan) {
         final XdpProgram p = new XdpProgram();
         try {
-            p.doLoad();
+            p.doLoad(vlan);
             return p;
         } catch (final RuntimeException e) {
             p.close();
@@ -79,7 +91,7 @@ final class XdpProgram implements AutoCloseable {
         }
     }
 
-    private void doLoad() {
+    private void doLoad(final int vlan) {
         final byte[] elf;
         try (InputStream in = XdpProgram.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
@@ -105,9 +117,10 @@ final class XdpProgram implements AutoCloseable {
             throw failure("bpf_object__load(bypass_xdp.o)", err,
                 err == Errno.EPERM ? Errno.PRIVILEGE_REMEDY + " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN)" : null);
         }
-        final MemorySegment prog = LibBpf.findProgram(errno, object, "bypass_xdp");
+        final String name = vlan == 0 ? PROGRAM_UNTAGGED : PROGRAM_ONE_VLAN;
+        final MemorySegment prog = LibBpf.findProgram(errno, object, name);
         if (prog.equals(MemorySegment.NULL)) {
-            throw new BypassException("afxdp: program bypass_xdp not found in bypass_xdp.o (corrupt build)");
+            throw new BypassException("afxdp: program " + name + " not found in bypass_xdp.o (corrupt build)");
         }
         progFd = LibBpf.programFd(errno, prog);
         flowsFd = mapFd("bypass_flows");
@@ -115,6 +128,10 @@ final class XdpProgram implements AutoCloseable {
         portsFd = mapFd("bypass_ports");
         malformedFd = mapFd("bypass_malformed");
         destsFd = mapFd("bypass_dests");
+        if (vlan != 0) {
+            // volatile __be16 bypass_vlan_id, alone in .bss: written before the program is attached
+            putIntKeyed(mapFd(".bss"), ".bss bypass_vlan_id", 0, 8, v -> v.set(BE_SHORT, 0, (short) vlan));
+        }
     }
 
     /**

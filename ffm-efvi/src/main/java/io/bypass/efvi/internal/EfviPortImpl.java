@@ -108,6 +108,12 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
      */
     public static EfviPortImpl open(final PortUri uri) {
         uri.requireOnly(KNOWN);
+        final int vlan = io.bypass.spi.PortVlan.from(uri);
+        if (vlan != io.bypass.spi.PortVlan.UNTAGGED) {
+            // The filters would need ef_filter_spec_set_vlan, which the shim does not call yet.
+            throw new io.bypass.BypassUriException(uri.text(), "efvi: vlan=" + vlan + " is not supported yet: the ef_vi "
+                + "filters match untagged frames only (use vlan=0, or the afxdp or dpdk backend for a VLAN)");
+        }
         final EfviPortImpl port = new EfviPortImpl(uri);
         try {
             port.setUp();

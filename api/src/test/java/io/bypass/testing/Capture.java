@@ -1,6 +1,4 @@
-package io.bypass.afxdp;
-
-import io.bypass.testing.Requirements;
+package io.bypass.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * tshark running in a test namespace: started before the traffic, ready once it says
  * "Capturing on", stopped after {@code count} packets or {@code seconds}.
  */
-final class Capture implements AutoCloseable {
+public final class Capture implements AutoCloseable {
     private final Process process;
     private final CompletableFuture<List<String>> lines;
 
@@ -35,7 +33,8 @@ final class Capture implements AutoCloseable {
         });
     }
 
-    static void require() {
+    /** Skips (or fails under {@code bypass.requireAll}) without tshark. */
+    public static void require() {
         Requirements.requireCommand("tshark");
     }
 
@@ -47,7 +46,7 @@ final class Capture implements AutoCloseable {
      * @param fields    tshark {@code -T fields -e} fields
      * @return the running capture, ready for traffic
      */
-    static Capture start(final String namespace, final String iface, final String filter, final int count,
+    public static Capture start(final String namespace, final String iface, final String filter, final int count,
                          final String... fields) throws IOException, InterruptedException {
         final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace, "tshark", "-l", "-n",
             "-i", iface, "-f", filter, "-c", String.valueOf(count), "-a", "duration:10",
@@ -88,7 +87,7 @@ final class Capture implements AutoCloseable {
     /**
      * @return the captured packets' fields, one line per packet
      */
-    List<String> await() throws Exception {
+    public List<String> await() throws Exception {
         if (!process.waitFor(15, TimeUnit.SECONDS)) {
             process.destroy();
         }
