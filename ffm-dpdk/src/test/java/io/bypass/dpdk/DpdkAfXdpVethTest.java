@@ -86,6 +86,7 @@ class DpdkAfXdpVethTest extends DpdkVethTest {
             assertNothingAttached();
         } finally {
             child.destroyForcibly();
+            child.waitFor(30, TimeUnit.SECONDS); // its AF_XDP socket must be gone before the next test binds the queue
             Netns.runUnchecked("ip", "netns", "exec", topology().a().name(), "ip", "link", "set", "dev", iface, "xdp", "off");
         }
     }
