@@ -35,6 +35,16 @@ public enum Counter {
      * counted in {@link #DROP_FILL_RING_EMPTY}.
      */
     RX_WAKEUP_FAILED(false, "RX wakeups that failed (the next poll retries)"),
+    /**
+     * Times the port found the XDP program it receives through gone from its interface:
+     * removed by another process (such as {@code ip link set dev IFACE xdp off}), replaced by
+     * another program, or the interface deleted. The port logs one warning naming the
+     * interface. It counts events, not frames, and is not a drop reason: from then on the
+     * interface's frames go to the kernel's stack, where no counter of the port sees them, so
+     * their number is unknown; a non-zero value means the port receives nothing more and must
+     * be reopened. Checked off the hot path, about once a second and on every refresh.
+     */
+    XDP_PROGRAM_DETACHED(false, "XDP program removed from under the port: reception stopped"),
 
     /** Frame shorter than the headers it claims to carry. */
     DROP_TRUNCATED(true, "frame shorter than its headers"),

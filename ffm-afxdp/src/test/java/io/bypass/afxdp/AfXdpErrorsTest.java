@@ -152,12 +152,71 @@ class AfXdpErrorsTest {
             for (final String mode : List.of("drv", "skb")) {
                 final BypassException e = openFails("afxdp:" + t.ifaceA() + "?mode=copy&xdp=" + mode);
                 assertTrue(e.getMessage().contains("another XDP program (id ")
+                    && e.getMessage().contains("no process holds it: orphaned")
                     && e.getMessage().contains("ip link set dev " + t.ifaceA() + " xdp off")
                     && e.getMessage().contains("xdp-loader unload"), e.getMessage());
             }
             assertEquals(before, t.a().ip("link", "show", "dev", t.ifaceA()), "the other program must stay as it was");
         } finally {
             Files.deleteIfExists(obj);
+        }
+    }
+
+    /** A program some live process holds (here this JVM, through a program fd) is named by pid, not called an orphan. */
+    @Test
+    void aLiveOwnersProgramIsNamedByPid() throws Throwable {
+        final Path obj = Files.createTempFile("owned_xdp", ".o");
+        try (InputStream in = AfXdpErrorsTest.class.getResourceAsStream("/META-INF/native/bypass_xdp.o")) {
+            Files.write(obj, in.readAllBytes());
+        }
+        int fd = -1;
+        try {
+            t.a().ip("link", "set", "dev", t.ifaceA(), "xdpgeneric", "obj", obj.toString(), "sec", "xdp");
+            final java.util.regex.Matcher id = java.util.regex.Pattern.compile("prog/xdp\\w* id (\\d+)")
+                .matcher(t.a().ip("-d", "link", "show", "dev", t.ifaceA()));
+            assertTrue(id.find());
+            final java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+            final java.lang.invoke.MethodHandle getFd = linker.downcallHandle(java.lang.foreign.SymbolLookup
+                    .libraryLookup("libbpf.so.1", java.lang.foreign.Arena.global()).find("bpf_prog_get_fd_by_id").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT, java.lang.foreign.ValueLayout.JAVA_INT));
+            fd = (int) getFd.invokeExact(Integer.parseInt(id.group(1)));
+            assertTrue(fd >= 0);
+            final BypassException e = openFails("afxdp:" + t.ifaceA() + "?mode=copy&xdp=skb");
+            assertTrue(e.getMessage().contains("another XDP program (id " + id.group(1))
+                && e.getMessage().contains("held by pid " + ProcessHandle.current().pid() + " (")
+                && e.getMessage().contains("would silently stop that process's reception")
+                && !e.getMessage().contains("orphaned"), e.getMessage());
+        } finally {
+            if (fd >= 0) {
+                final java.lang.foreign.Linker linker = java.lang.foreign.Linker.nativeLinker();
+                final int ignored = (int) linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.JAVA_INT)).invokeExact(fd);
+            }
+            Files.deleteIfExists(obj);
+        }
+    }
+
+    /**
+     * The exposure of DPDK's net_af_xdp (its netlink-attached program removed from outside by
+     * 'ip link set dev X xdp off') does not apply: afxdp attaches through a bpf_link, which the
+     * kernel refuses to detach by netlink, in every mode, so the port keeps its program.
+     */
+    @Test
+    void xdpOffCannotRemoveTheLinkAttachedProgram() throws Exception {
+        try (Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy"))) {
+            final String before = t.a().ip("-d", "link", "show", "dev", t.ifaceA());
+            final java.util.regex.Matcher id = java.util.regex.Pattern.compile("prog/xdp\\w* id (\\d+)").matcher(before);
+            assertTrue(id.find(), before);
+            final Netns.Result off = Netns.runUnchecked("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev",
+                t.ifaceA(), "xdp", "off");
+            assertTrue(off.exitCode() != 0, "the kernel must refuse: " + off);
+            for (final String mode : List.of("xdpdrv", "xdpgeneric")) {
+                Netns.runUnchecked("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev", t.ifaceA(), mode, "off");
+            }
+            final String after = t.a().ip("-d", "link", "show", "dev", t.ifaceA());
+            assertTrue(after.contains(" id " + id.group(1) + " "), "the port's program must stay attached: " + after);
+            assertFalse(port.isClosed());
         }
     }
 

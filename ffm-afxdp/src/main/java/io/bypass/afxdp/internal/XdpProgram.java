@@ -2,6 +2,7 @@ package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
 import io.bypass.Counter;
+import io.bypass.spi.XdpOwners;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -230,9 +231,8 @@ final class XdpProgram implements AutoCloseable {
             final String attached = LibBpf.attachedProgram(ifindex);
             if ((err == Errno.EBUSY || err == Errno.EEXIST) && attached != null) {
                 throw new BypassException("afxdp: another XDP program (" + attached + ") is already attached to " + iface
-                    + "; Bypass does not replace it. If nothing needs it, remove it with 'ip link set dev " + iface
-                    + " xdp off' (or 'xdp-loader unload " + iface + " --all') and open the port again."
-                    + " Two Bypass ports cannot share one interface: use queues=N on a single port.");
+                    + "; Bypass does not replace it. " + owner(iface, attached)
+                    + ". Two Bypass ports cannot share one interface: use queues=N on a single port.");
             }
             String remedy = null;
             if (err == Errno.EOPNOTSUPP || (err == Errno.EINVAL && "drv".equals(xdp))) {
@@ -249,6 +249,25 @@ final class XdpProgram implements AutoCloseable {
             throw Errno.failure("bpf_link_create(BPF_XDP, " + iface + ", xdp=" + xdp + ")", err, remedy);
         }
         linkFd = fd;
+    }
+
+    /**
+     * Who holds the program already attached: a live owner by pid (removing it would stop its
+     * reception), or an orphan with the commands that remove it.
+     *
+     * @param attached {@code "id N name X"}, as {@link LibBpf#attachedProgram} says
+     */
+    private static String owner(final String iface, final String attached) {
+        final String[] words = attached.split(" ");
+        final int id;
+        try {
+            id = Integer.parseInt(words[1]);
+        } catch (final RuntimeException e) {
+            return "If nothing needs it, remove it with 'ip link set dev " + iface + " xdp off' and open the port again";
+        }
+        final String described = XdpOwners.describe(iface, id, words.length > 3 ? words[3] : null);
+        return described.contains("orphaned") ? described + " (or 'xdp-loader unload " + iface + " --all'), then open the "
+            + "port again" : described;
     }
 
     /** Native XDP on veth allows at most this MTU with 4 KiB pages (one page per frame, less headroom and skb_shared_info). */

@@ -25,6 +25,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.WarmUpQueues;
+import io.bypass.spi.XdpOwners;
 import io.bypass.udp.L2UdpEndpoint;
 
 import java.lang.foreign.Arena;
@@ -40,9 +41,8 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -75,6 +75,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     /** Open net_af_xdp ports of this process per interface (netns/iface, see XdpAttachment.key); under OPEN_LOCK. */
     private static final Map<String, Integer> OWN_XDP = new java.util.HashMap<>();
     private static final int EOPNOTSUPP = 95;
+    /** How often the control thread checks that net_af_xdp's XDP program is still attached. */
+    private static final long XDP_CHECK_MILLIS = 1000;
     private static final int LINK_STATUS_BIT = 1 << 2; // rte_eth_link: duplex bit 0, autoneg bit 1, status bit 2 of byte 4
 
     private final String deviceName;
@@ -98,7 +100,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private PmdSocketStats socketStats;
     /** Set when closing the device would crash DPDK (see the net_af_xdp queue setup failure). */
     private boolean abandoned;
-    private final ThreadPoolExecutor control;
+    /** Watches net_af_xdp's XDP program on the interface; null for other PMDs. Used on the control thread. */
+    private XdpProgramWatch xdpWatch;
+    private final ScheduledThreadPoolExecutor control;
     private volatile Thread controlThread;
 
     private DpdkPortImpl(final PortUri uri, final String deviceName, final boolean removeDevice, final short portId,
@@ -116,7 +120,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         // calling thread's network namespace. A thread inherits its creator's namespace, so the control thread,
         // started here on the opening thread, stays in the port's namespace whichever thread asks later;
         // closing net_af_xdp from another namespace would detach XDP from whatever has that ifindex there.
-        this.control = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+        // Scheduled: it also runs the periodic check of net_af_xdp's XDP program (see watchXdpProgram);
+        // shutdown cancels that check.
+        this.control = new ScheduledThreadPoolExecutor(1, r -> {
             final Thread t = new Thread(r, "bypass-dpdk-control-" + deviceName);
             t.setDaemon(true);
             controlThread = t;
@@ -336,6 +342,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             if (xdpKey != null) {
                 OWN_XDP.merge(xdpKey, 1, Integer::sum);
                 port.xdpKey = xdpKey;
+                port.watchXdpProgram(xdpIface);
             }
             if ((xdpBefore != null || packetBefore != null) && port.socketStats == null) {
                 LOG.log(System.Logger.Level.WARNING, "dpdk: found none of the sockets {0} opened, so the kernel''s drops on "
@@ -362,13 +369,32 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      * port; it cannot be told apart from a live process's program, so it is never removed here.
      */
     private static void refuseForeignXdp(final String iface) {
-        final String attached = XdpAttachment.attachedProgram(iface);
+        final XdpAttachment.Program attached = XdpAttachment.attachedProgram(iface);
         if (attached != null) {
             throw new BypassException("dpdk: an XDP program (" + attached + ") is already attached to " + iface
-                + " and no port of this process put it there; net_af_xdp would share or replace it. If it was left by a "
-                + "process killed with an open port (SIGKILL runs no close), remove it with 'ip link set dev " + iface
-                + " xdp off' (in the interface's network namespace) and open the port again; if another program needs "
-                + "it, use another interface");
+                + " and no port of this process put it there; net_af_xdp would share or replace it. "
+                + XdpOwners.describe(iface, attached.id(), attached.name()) + "; then open the port again");
+        }
+    }
+
+    /**
+     * Notes the XDP program net_af_xdp attached and checks once a second, on the control thread
+     * (in the port's network namespace, off the hot path), that it is still there: removed from
+     * outside ({@code ip link set dev IFACE xdp off}), the port would otherwise just go quiet.
+     */
+    private void watchXdpProgram(final String iface) {
+        xdpWatch = XdpProgramWatch.start(iface, deviceName);
+        if (xdpWatch != null) {
+            control.scheduleWithFixedDelay(this::checkXdpProgram, XDP_CHECK_MILLIS, XDP_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** On the control thread (or the opening thread before it is scheduled). */
+    private void checkXdpProgram() {
+        synchronized (this) {
+            if (!isClosed() && xdpWatch != null) {
+                xdpWatch.check(counters());
+            }
         }
     }
 
@@ -557,7 +583,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      * imissed counts as a full RX ring, ierrors as other receive drops, rx_nombuf as no buffer,
      * oerrors as refused TX. (The per-queue q_errors are not added: PMDs count the same frames in
      * ierrors or imissed, and 22.11's af_packet and af_xdp fill neither.) For net_af_packet and
-     * net_af_xdp the kernel's own statistics of the PMD's sockets are added, see {@link PmdSocketStats}.
+     * net_af_xdp the kernel's own statistics of the PMD's sockets are added, see {@link PmdSocketStats},
+     * and net_af_xdp's XDP program is checked to be still attached, see {@link XdpProgramWatch}.
      */
     private void refreshStats() {
         if (isClosed()) {
@@ -577,6 +604,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             }
             readStatsLocked();
         }
+        checkXdpProgram();
     }
 
     private void readStatsLocked() {

@@ -18,8 +18,9 @@ import java.nio.file.Path;
  * share or fight over it.
  *
  * <p>Bound by hand from libbpf.so.1 (which net_af_xdp itself needs) and libc, like
- * {@link XskLeakGuard}: four control-path calls, once per net_af_xdp open, not worth a
- * libbpf header class in the generated DPDK bindings.
+ * {@link XskLeakGuard}: four control-path calls, once per net_af_xdp open (and one netlink
+ * query a second for {@link XdpProgramWatch}), not worth a libbpf header class in the
+ * generated DPDK bindings.
  */
 final class XdpAttachment {
     private static final int XDP_FLAGS_SKB_MODE = 1 << 1;
@@ -65,32 +66,78 @@ final class XdpAttachment {
     }
 
     /**
-     * @param iface an interface name in the calling thread's network namespace
-     * @return {@code "id N name X"} of the XDP program attached to it, or null if none (or it cannot be asked)
+     * An XDP program attached to an interface.
+     *
+     * @param id   its kernel id
+     * @param name its name, or "?"
      */
-    static String attachedProgram(final String iface) {
+    record Program(int id, String name) {
+        @Override
+        public String toString() {
+            return "id " + id + " name " + name;
+        }
+    }
+
+    /**
+     * @param iface an interface name in the calling thread's network namespace
+     * @return its ifindex, or 0 if there is none (or it cannot be asked)
+     */
+    static int ifindex(final String iface) {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) Handles.IF_NAMETOINDEX.invokeExact(arena.allocateFrom(iface));
+        } catch (final Throwable t) {
+            return 0;
+        }
+    }
+
+    /**
+     * The id of the XDP program attached to an interface: one netlink query, off the hot path
+     * (at open and in the port's periodic check).
+     *
+     * @param ifindex an interface index in the calling thread's network namespace
+     * @return the program id, 0 if none is attached (or the interface is gone), -1 if it cannot be asked
+     */
+    static int programId(final int ifindex) {
         if (Handles.XDP_QUERY_ID == null) {
-            return null;
+            return -1;
         }
         try (Arena arena = Arena.ofConfined()) {
-            final int ifindex = (int) Handles.IF_NAMETOINDEX.invokeExact(arena.allocateFrom(iface));
-            if (ifindex == 0) {
-                return null; // no such interface: the probe reports it
-            }
             final MemorySegment id = arena.allocate(ValueLayout.JAVA_INT);
-            int progId = 0;
+            boolean answered = false;
             // Flags 0 answers only when one mode is attached; with both (EINVAL) ask each mode.
             for (final int flags : new int[] {0, XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE}) {
                 id.set(ValueLayout.JAVA_INT, 0, 0);
-                if ((int) Handles.XDP_QUERY_ID.invokeExact(ifindex, flags, id) == 0 && id.get(ValueLayout.JAVA_INT, 0) != 0) {
-                    progId = id.get(ValueLayout.JAVA_INT, 0);
-                    break;
+                if ((int) Handles.XDP_QUERY_ID.invokeExact(ifindex, flags, id) == 0) {
+                    answered = true;
+                    if (id.get(ValueLayout.JAVA_INT, 0) != 0) {
+                        return id.get(ValueLayout.JAVA_INT, 0);
+                    }
                 }
             }
-            if (progId == 0) {
-                return null;
-            }
-            String name = "?";
+            return answered ? 0 : -1;
+        } catch (final Throwable t) {
+            return -1;
+        }
+    }
+
+    /**
+     * @param iface an interface name in the calling thread's network namespace
+     * @return the XDP program attached to it, or null if none (or it cannot be asked)
+     */
+    static Program attachedProgram(final String iface) {
+        if (Handles.XDP_QUERY_ID == null) {
+            return null;
+        }
+        final int ifindex = ifindex(iface);
+        if (ifindex == 0) {
+            return null; // no such interface: the probe reports it
+        }
+        final int progId = programId(ifindex);
+        if (progId <= 0) {
+            return null;
+        }
+        String name = "?";
+        try (Arena arena = Arena.ofConfined()) {
             if (Handles.PROG_GET_FD_BY_ID != null && Handles.OBJ_GET_INFO_BY_FD != null) {
                 final int fd = (int) Handles.PROG_GET_FD_BY_ID.invokeExact(progId);
                 if (fd >= 0) {
@@ -103,10 +150,10 @@ final class XdpAttachment {
                     final int ignored = (int) Handles.CLOSE.invokeExact(fd);
                 }
             }
-            return "id " + progId + " name " + name;
         } catch (final Throwable t) {
-            return null; // the check is a courtesy; the probe still reports real failures
+            // the name is a courtesy
         }
+        return new Program(progId, name);
     }
 
     /**

@@ -21,7 +21,8 @@ import java.util.TreeSet;
 
 /**
  * {@code bypass doctor}: is this host ready for kernel bypass? Reports the kernel; each
- * NIC's driver, queues, XDP native and zero-copy support, NUMA node; hugepages; vfio and
+ * NIC's driver, queues, XDP native and zero-copy support, the attached XDP program's owner
+ * (ORPHANED when no process holds it), NUMA node; hugepages; vfio and
  * IOMMU; Onload; the current user's capabilities and locked-memory limit; isolated CPUs,
  * frequency governor, C-states; what the host lets each backend buffer while the polling
  * thread stalls ({@code net.core.rmem_max} and {@code CAP_NET_ADMIN} for nio, locked memory for
@@ -233,28 +234,17 @@ public final class DoctorCommand implements Command {
             m.put("numa_node", numa == null ? "none (virtual or not reported)" : "-1".equals(numa) ? "none (single node)" : numa);
             if ("/".equals(p.path("/").toString())) {
                 final String link = HostProbe.run("ip", "-d", "link", "show", "dev", name);
-                m.put("xdp_attached", link == null ? "unknown" : xdpAttached(link));
+                m.put("xdp_attached", link == null ? "unknown" : XdpReport.xdpAttached(link));
+                final String owner = link == null ? null : XdpReport.xdpOwner(name, link, p.path("/proc"));
+                if (owner != null) {
+                    m.put("xdp_owner", owner);
+                }
             }
             m.put("xdp_native", driver == null ? "unknown" : XDP_NATIVE.contains(driver) ? "yes" : "loopback".equals(driver) ? "no (generic/skb mode only)" : "unknown (generic/skb mode always works)");
             m.put("xdp_zerocopy", driver == null ? "unknown" : XDP_ZEROCOPY.contains(driver) ? ("virtio_net".equals(driver) ? "yes on kernel 6.6+" : "yes") : XDP_NATIVE.contains(driver) ? "no (copy mode)" : "unknown");
             out.add(m);
         }
         return out;
-    }
-
-    /** From {@code ip -d link show}: "prog/xdp id 42" (native), "prog/xdpgeneric", "prog/xdpoffload". */
-    static String xdpAttached(final String ipLink) {
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("prog/(xdp\\w*) id (\\d+)").matcher(ipLink);
-        if (!m.find()) {
-            return "none";
-        }
-        final String mode = switch (m.group(1)) {
-            case "xdp" -> "native";
-            case "xdpgeneric" -> "generic (skb)";
-            case "xdpoffload" -> "offloaded";
-            default -> m.group(1);
-        };
-        return mode + " program id " + m.group(2);
     }
 
     private static Map<String, Object> hugepages(final HostProbe p) {

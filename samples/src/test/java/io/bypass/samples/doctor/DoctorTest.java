@@ -113,8 +113,8 @@ class DoctorTest {
 
     @Test
     void recognisesAttachedXdpPrograms() {
-        assertEquals("none", DoctorCommand.xdpAttached("2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc mq"));
-        assertEquals("native program id 42", DoctorCommand.xdpAttached("3: veth0@if2: <...> mtu 1500 xdp qdisc noqueue\n    prog/xdp id 42 name bypass"));
-        assertEquals("generic (skb) program id 7", DoctorCommand.xdpAttached("    prog/xdpgeneric id 7 tag abc"));
+        assertEquals("none", XdpReport.xdpAttached("2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc mq"));
+        assertEquals("native program id 42", XdpReport.xdpAttached("3: veth0@if2: <...> mtu 1500 xdp qdisc noqueue\n    prog/xdp id 42 name bypass"));
+        assertEquals("generic (skb) program id 7", XdpReport.xdpAttached("    prog/xdpgeneric id 7 tag abc"));
     }
 }
