@@ -9,29 +9,21 @@ import io.bypass.FrameClaim;
 import io.bypass.FrameHandler;
 import io.bypass.FrameMeta;
 import io.bypass.Port;
-import io.bypass.PortUri;
+import io.bypass.net.Ipv4;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Frames;
 import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
-import io.bypass.testing.Requirements;
 import org.agrona.DirectBuffer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -78,7 +70,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-public abstract class PortConformanceSuite {
+public abstract class PortConformanceSuite extends SiteSuite {
     /** Longest wait for frames that must arrive. */
     protected static final long ARRIVAL_TIMEOUT_MILLIS = 5_000;
     /** How long to watch to be sure a frame does NOT arrive. */
@@ -86,12 +78,9 @@ public abstract class PortConformanceSuite {
     /** An IEEE "local experimental" EtherType: frames of it are ignored by the peer's kernel. */
     protected static final int EXPERIMENTAL_ETHERTYPE = 0x88B5;
 
-    private ConformanceSite site;
-    private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
-    private final AtomicInteger nextPort = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(20_000));
-
     /** For subclasses. */
     protected PortConformanceSuite() {
+        super(Ipv4.parse("239.76.0.0"));
     }
 
     // ---------------------------------------------------------------- for subclasses
@@ -103,22 +92,6 @@ public abstract class PortConformanceSuite {
      * @return such as {@code "afxdp:" + iface + "?xdp=drv"}
      */
     protected abstract String uriFor(String iface);
-
-    /**
-     * @return the backend's name, by default the scheme of {@link #uriFor(String)}
-     */
-    protected String backendName() {
-        return PortUri.parse(uriFor("x")).scheme();
-    }
-
-    /**
-     * Checks the host can run the suite (skip, or fail under {@code bypass.requireAll}).
-     * Default: root, {@code ip}, and the backend available.
-     */
-    protected void requireHost() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable(backendName());
-    }
 
     /**
      * Makes UDP traffic to {@code address:udpPort} reach RX queue 0. Default:
@@ -141,9 +114,9 @@ public abstract class PortConformanceSuite {
      */
     protected void assertIdentity(final Port port) {
         assertTrue(port.capabilities().contains(Capability.L2_FRAMES), "capabilities " + port.capabilities());
-        assertEquals(Netns.macToString(site.dutMac()), Netns.macToString(port.macAddress()), "MAC of " + site.dutIface());
+        assertEquals(Netns.macToString(site().dutMac()), Netns.macToString(port.macAddress()), "MAC of " + site().dutIface());
         if (port.capabilities().contains(Capability.KERNEL_NEIGHBOURS)) {
-            assertEquals(site.dutAddress(), port.ipv4Address(), "IPv4 address the kernel gave " + site.dutIface());
+            assertEquals(site().dutAddress(), port.ipv4Address(), "IPv4 address the kernel gave " + site().dutIface());
         }
         assertTrue(port.rxQueueCount() >= 1 && port.txQueueCount() >= 1);
         assertTrue(port.txQueue(0).maxFrameLength() >= 1514, "maxFrameLength " + port.txQueue(0).maxFrameLength());
@@ -176,31 +149,6 @@ public abstract class PortConformanceSuite {
 
     // ---------------------------------------------------------------- fixture
 
-    @BeforeAll
-    final void createSite() {
-        requireHost();
-        site = ConformanceSite.create(ConformanceSite.Kind.VETH);
-    }
-
-    @AfterAll
-    final void removeSite() {
-        if (site != null) {
-            site.close();
-        }
-    }
-
-    @AfterEach
-    final void closeEverything() throws Exception {
-        if (site != null) {
-            site.closeAll(cleanup);
-        }
-    }
-
-    /** @return the site */
-    protected final ConformanceSite site() {
-        return site;
-    }
-
     /**
      * Opens the port under test in the DUT namespace; closed after the test.
      *
@@ -208,39 +156,20 @@ public abstract class PortConformanceSuite {
      * @throws Exception if it cannot be opened
      */
     protected final Port openDut() throws Exception {
-        final Port p = site.dut().call(() -> Bypass.open(uriFor(site.dutIface())));
-        cleanup.push(p);
+        final Port p = site().dut().call(() -> Bypass.open(uriFor(site().dutIface())));
+        closeAfterTest(p);
         return p;
-    }
-
-    /**
-     * @return a raw socket on the peer's veth end; closed after the test
-     * @throws Exception if it cannot be opened
-     */
-    protected final RawSocket peerRaw() throws Exception {
-        final RawSocket raw = site.peer().call(() -> RawSocket.open(site.peerIface()));
-        cleanup.push(raw);
-        return raw;
-    }
-
-    /** @return a UDP port not used before by this suite instance */
-    protected final int freshPort() {
-        return nextPort.getAndIncrement();
-    }
-
-    private void onDut(final Netns.ThrowingRunnable body) throws Exception {
-        site.dut().run(body);
     }
 
     /** A valid UDP frame from the peer to the DUT. */
     private Frames.Udp toDut(final int dstPort) {
-        return Frames.udp().macs(site.peerMac(), site.dutMac()).addresses(site.peerAddress(), site.dutAddress())
+        return Frames.udp().macs(site().peerMac(), site().dutMac()).addresses(site().peerAddress(), site().dutAddress())
             .ports(41_000, dstPort);
     }
 
     /** A valid UDP frame from the DUT to the peer. */
     private Frames.Udp toPeer(final int dstPort) {
-        return Frames.udp().macs(site.dutMac(), site.peerMac()).addresses(site.dutAddress(), site.peerAddress())
+        return Frames.udp().macs(site().dutMac(), site().peerMac()).addresses(site().dutAddress(), site().peerAddress())
             .ports(41_001, dstPort);
     }
 
@@ -256,7 +185,7 @@ public abstract class PortConformanceSuite {
         onDut(() -> {
             final Port port = openDut();
             final int udpPort = freshPort();
-            steer(port, site.dutAddress(), udpPort);
+            steer(port, site().dutAddress(), udpPort);
             final RawSocket raw = peerRaw();
             final List<byte[]> sent = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -384,7 +313,7 @@ public abstract class PortConformanceSuite {
         onDut(() -> {
             final Port port = openDut();
             final int udpPort = freshPort();
-            steer(port, site.dutAddress(), udpPort);
+            steer(port, site().dutAddress(), udpPort);
             final RawSocket raw = peerRaw();
             for (int i = 0; i < 50; i++) {
                 raw.send(toDut(udpPort).ipId(i).payload(new byte[20]).build());
@@ -416,15 +345,15 @@ public abstract class PortConformanceSuite {
             first.close();
             assertTrue(first.isClosed());
             assertDoesNotThrow(first::close, "close is idempotent");
-            assertNothingLeft(site.dutIface());
+            assertNothingLeft(site().dutIface());
             final Port second = openDut();
             final int udpPort = freshPort();
-            steer(second, site.dutAddress(), udpPort);
+            steer(second, site().dutAddress(), udpPort);
             final RawSocket raw = peerRaw();
             raw.send(toDut(udpPort).payload(new byte[10]).build());
             pollUntil(second.rxQueue(0), new FrameCollector(udpPort), 1);
             second.close();
-            assertNothingLeft(site.dutIface());
+            assertNothingLeft(site().dutIface());
         });
     }
 
@@ -462,13 +391,13 @@ public abstract class PortConformanceSuite {
         onDut(() -> {
             final Port port = openDut();
             final int udpPort = freshPort();
-            steer(port, site.dutAddress(), udpPort);
+            steer(port, site().dutAddress(), udpPort);
             final RawSocket raw = peerRaw();
             final byte[] inbound = toDut(udpPort).payload(new byte[32]).build();
             final Injector injector = new Injector(raw, inbound);
             final Thread t = Thread.ofPlatform().daemon().name("conformance-injector").start(injector);
             try {
-                final Loop loop = new Loop(port.rxQueue(0), port.txQueue(0), site.dutMac(), site.peerMac());
+                final Loop loop = new Loop(port.rxQueue(0), port.txQueue(0), site().dutMac(), site().peerMac());
                 // Warm up until C2 has compiled the path: at least 20k iterations, then three
                 // clean chunks in a row (at most 60k), as the UDP suite does. What allocated after
                 // a short warm-up was C2 interning the string constants of a class on the

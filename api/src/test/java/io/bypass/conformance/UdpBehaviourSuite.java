@@ -3,18 +3,12 @@ package io.bypass.conformance;
 import io.bypass.Bypass;
 import io.bypass.BypassException;
 import io.bypass.Counter;
-import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.UdpRules;
-import io.bypass.testing.Netns;
-import io.bypass.testing.Requirements;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -25,12 +19,8 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,85 +43,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-public abstract class UdpBehaviourSuite {
+public abstract class UdpBehaviourSuite extends SiteSuite {
     private static final int GROUP_BASE = Ipv4.parse("239.78.0.0");
-
-    private ConformanceSite site;
-    private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
-    private final AtomicInteger nextPort = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(20_000));
-    private final AtomicInteger nextGroup = new AtomicInteger(1 + ThreadLocalRandom.current().nextInt(1000));
 
     /** For subclasses. */
     protected UdpBehaviourSuite() {
-    }
-
-    /**
-     * @param iface the interface inside the DUT namespace
-     * @return the URI that opens the backend under test on it
-     */
-    protected abstract String uriFor(String iface);
-
-    /**
-     * @return where to run; {@link ConformanceSite.Kind#VETH} unless overridden
-     */
-    protected ConformanceSite.Kind siteKind() {
-        return ConformanceSite.Kind.VETH;
-    }
-
-    /**
-     * @return the backend's name, by default the scheme of {@link #uriFor(String)}
-     */
-    protected String backendName() {
-        return PortUri.parse(uriFor("x")).scheme();
-    }
-
-    /** Skips (or fails under {@code bypass.requireAll}) without namespaces or the backend. */
-    protected void requireHost() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable(backendName());
-    }
-
-    /** @return the site the suite runs on */
-    protected final ConformanceSite site() {
-        return site;
-    }
-
-    @BeforeAll
-    final void createSite() {
-        requireHost();
-        site = ConformanceSite.create(siteKind());
-    }
-
-    @AfterAll
-    final void removeSite() {
-        if (site != null) {
-            site.close();
-        }
-    }
-
-    @AfterEach
-    final void closeEverything() throws Exception {
-        if (site != null) {
-            site.closeAll(cleanup);
-        }
+        super(GROUP_BASE);
     }
 
     private UdpEndpoint openDut() throws Exception {
-        final UdpEndpoint ep = Bypass.openUdp(uriFor(site.dutIface()));
-        cleanup.push(ep);
+        final UdpEndpoint ep = Bypass.openUdp(uriFor(site().dutIface()));
+        closeAfterTest(ep);
         return ep;
-    }
-
-    private void onDut(final Netns.ThrowingRunnable body) throws Exception {
-        site.dut().run(body);
-    }
-
-    private int freshPort() {
-        return nextPort.getAndIncrement();
-    }
-
-    private int freshGroup() {
-        return GROUP_BASE + nextGroup.getAndIncrement();
     }
 
     @Test
@@ -139,7 +62,7 @@ public abstract class UdpBehaviourSuite {
         onDut(() -> {
             final UdpEndpoint ep = openDut();
             final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ep.join(site.peerAddress(), freshPort()));
+                () -> ep.join(site().peerAddress(), freshPort()));
             assertTrue(e.getMessage().contains("is not an IPv4 multicast address") && e.getMessage().contains("bind(port)"),
                 e.getMessage());
         });
@@ -170,7 +93,7 @@ public abstract class UdpBehaviourSuite {
             final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ep.leave(group, port));
             assertEquals("not joined to " + Ipv4.toString(group) + ":" + port, e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> ep.leave(freshGroup(), port), "never joined");
-            assertThrows(IllegalArgumentException.class, () -> ep.leave(site.peerAddress(), port), "unicast");
+            assertThrows(IllegalArgumentException.class, () -> ep.leave(site().peerAddress(), port), "unicast");
         });
     }
 
@@ -199,16 +122,16 @@ public abstract class UdpBehaviourSuite {
     void txBytesCountEthernetFrames() throws Exception {
         final int group = freshGroup();
         final int port = freshPort();
-        final DatagramChannel listener = site.peer().call(() -> {
+        final DatagramChannel listener = site().peer().call(() -> {
             final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
             final InetAddress g = InetAddress.getByAddress(Ipv4.toBytes(group));
             c.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
             c.bind(new InetSocketAddress(g, port));
-            c.join(g, java.net.NetworkInterface.getByName(site.peerIface()));
+            c.join(g, java.net.NetworkInterface.getByName(site().peerIface()));
             c.configureBlocking(false);
             return c;
         });
-        cleanup.push(listener);
+        closeAfterTest(listener);
         onDut(() -> {
             final UdpEndpoint ep = openDut();
             ep.bind(freshPort());
@@ -245,7 +168,7 @@ public abstract class UdpBehaviourSuite {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (received < 5 && System.nanoTime() - deadline < 0) {
             into.clear();
-            if (site.peer().call(() -> listener.receive(into)) != null) {
+            if (site().peer().call(() -> listener.receive(into)) != null) {
                 received++;
             } else {
                 Thread.sleep(1);

@@ -4,12 +4,10 @@ import io.bypass.Bypass;
 import io.bypass.BypassException;
 import io.bypass.Capability;
 import io.bypass.Counter;
-import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
 import io.bypass.udp.DatagramClaim;
@@ -19,9 +17,6 @@ import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -37,14 +32,10 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -92,7 +83,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-public abstract class UdpConformanceSuite {
+public abstract class UdpConformanceSuite extends SiteSuite {
     /** Longest wait for traffic that must arrive. */
     protected static final long ARRIVAL_TIMEOUT_MILLIS = 5_000;
     /** How long to keep polling to be sure something does NOT arrive. */
@@ -100,48 +91,12 @@ public abstract class UdpConformanceSuite {
 
     private static final int GROUP_BASE = Ipv4.parse("239.77.0.0");
 
-    private ConformanceSite site;
-    private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
-    private final AtomicInteger nextPort = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(20_000));
-    private final AtomicInteger nextGroup = new AtomicInteger(1 + ThreadLocalRandom.current().nextInt(1000));
-
     /** For subclasses. */
     protected UdpConformanceSuite() {
+        super(GROUP_BASE);
     }
 
     // ---------------------------------------------------------------- for subclasses
-
-    /**
-     * The URI that opens the backend under test on an interface.
-     *
-     * @param iface the interface inside the DUT namespace (a veth end, or {@code lo})
-     * @return such as {@code "nio:" + iface} or {@code "afxdp:" + iface + "?xdp=drv"}
-     */
-    protected abstract String uriFor(String iface);
-
-    /**
-     * @return where to run; {@link ConformanceSite.Kind#VETH} unless overridden
-     */
-    protected ConformanceSite.Kind siteKind() {
-        return ConformanceSite.Kind.VETH;
-    }
-
-    /**
-     * @return the backend's name, by default the scheme of {@link #uriFor(String)}
-     */
-    protected String backendName() {
-        return PortUri.parse(uriFor("x")).scheme();
-    }
-
-    /**
-     * Checks the host can run the suite, through {@link Requirements} (skip, or fail
-     * under {@code bypass.requireAll}). Default: root, {@code ip}, and the backend
-     * available. Override to add more (and call super).
-     */
-    protected void requireHost() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable(backendName());
-    }
 
     /**
      * The counter that must rise by exactly one when the endpoint is given a frame
@@ -255,31 +210,6 @@ public abstract class UdpConformanceSuite {
 
     // ---------------------------------------------------------------- fixture
 
-    @BeforeAll
-    final void createSite() {
-        requireHost();
-        site = ConformanceSite.create(siteKind());
-    }
-
-    @AfterAll
-    final void removeSite() {
-        if (site != null) {
-            site.close();
-        }
-    }
-
-    @AfterEach
-    final void closeEverything() throws Exception {
-        if (site != null) {
-            site.closeAll(cleanup);
-        }
-    }
-
-    /** @return the site the suite runs on */
-    protected final ConformanceSite site() {
-        return site;
-    }
-
     /**
      * Opens the endpoint under test inside the DUT namespace; closed after the test.
      *
@@ -287,8 +217,8 @@ public abstract class UdpConformanceSuite {
      * @throws Exception if opening fails
      */
     protected final UdpEndpoint openDut() throws Exception {
-        final UdpEndpoint ep = site.dut().call(() -> Bypass.openUdp(uriFor(site.dutIface())));
-        cleanup.push(ep);
+        final UdpEndpoint ep = site().dut().call(() -> Bypass.openUdp(uriFor(site().dutIface())));
+        closeAfterTest(ep);
         return ep;
     }
 
@@ -301,17 +231,17 @@ public abstract class UdpConformanceSuite {
      * @throws Exception if it cannot be opened
      */
     protected final DatagramChannel peerChannel(final int port) throws Exception {
-        final DatagramChannel ch = site.peer().call(() -> {
+        final DatagramChannel ch = site().peer().call(() -> {
             final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
             c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            c.setOption(StandardSocketOptions.IP_MULTICAST_IF, NetworkInterface.getByName(site.peerIface()));
+            c.setOption(StandardSocketOptions.IP_MULTICAST_IF, NetworkInterface.getByName(site().peerIface()));
             // Off: on lo the device itself loops multicast back, and a second local copy would duplicate it.
             c.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, false);
-            c.bind(new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(site.peerAddress())), port));
+            c.bind(new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(site().peerAddress())), port));
             c.configureBlocking(false);
             return c;
         });
-        cleanup.push(ch);
+        closeAfterTest(ch);
         return ch;
     }
 
@@ -324,44 +254,17 @@ public abstract class UdpConformanceSuite {
      * @throws Exception if it cannot
      */
     protected final DatagramChannel peerGroupChannel(final int group, final int port) throws Exception {
-        final DatagramChannel ch = site.peer().call(() -> {
+        final DatagramChannel ch = site().peer().call(() -> {
             final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
             final InetAddress g = InetAddress.getByAddress(Ipv4.toBytes(group));
             c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             c.bind(new InetSocketAddress(g, port));
-            c.join(g, NetworkInterface.getByName(site.peerIface()));
+            c.join(g, NetworkInterface.getByName(site().peerIface()));
             c.configureBlocking(false);
             return c;
         });
-        cleanup.push(ch);
+        closeAfterTest(ch);
         return ch;
-    }
-
-    /**
-     * A raw socket on the peer interface; closed after the test.
-     *
-     * @return the socket
-     * @throws Exception if it cannot be opened
-     */
-    protected final RawSocket peerRaw() throws Exception {
-        final RawSocket raw = site.peer().call(() -> RawSocket.open(site.peerIface()));
-        cleanup.push(raw);
-        return raw;
-    }
-
-    /** @return a UDP port not yet used by this suite instance */
-    protected final int freshPort() {
-        return nextPort.getAndIncrement();
-    }
-
-    /** @return a multicast group not yet used by this suite instance (239.77.x.y) */
-    protected final int freshGroup() {
-        return GROUP_BASE + nextGroup.getAndIncrement();
-    }
-
-    /** Runs {@code body} on the DUT namespace's thread, rethrowing what it throws. */
-    private void onDut(final Netns.ThrowingRunnable body) throws Exception {
-        site.dut().run(body);
     }
 
     // ---------------------------------------------------------------- tests
@@ -375,14 +278,14 @@ public abstract class UdpConformanceSuite {
             final DatagramChannel peer = peerChannel(0);
             final int peerPort = localPort(peer);
             for (int i = 0; i < 10; i++) {
-                send(peer, payload("unicast", i, 20 + i), site.dutAddress(), port);
+                send(peer, payload("unicast", i, 20 + i), site().dutAddress(), port);
             }
             final Collector got = new Collector();
             pollUntil(ep, got, 10);
             for (int i = 0; i < 10; i++) {
                 final Received r = got.get(i);
                 assertArrayEquals(payload("unicast", i, 20 + i), r.payload, "datagram " + i);
-                assertEquals(site.peerAddress(), r.sourceAddress, "source address");
+                assertEquals(site().peerAddress(), r.sourceAddress, "source address");
                 assertEquals(peerPort, r.sourcePort, "source port");
                 assertEquals(port, r.destinationPort, "destination port");
             }
@@ -415,7 +318,7 @@ public abstract class UdpConformanceSuite {
             Thread.sleep(100); // it is in the receive ring (or socket) before the warm-up starts
             final ByteBuffer seen = ByteBuffer.allocate(2048);
             // On loopback the device itself loops the peer's send back to the watcher: drain it.
-            while (site.peer().call(() -> watcher.receive(seen.clear())) != null) {
+            while (site().peer().call(() -> watcher.receive(seen.clear())) != null) {
                 continue;
             }
             final long rxBefore = ep.counters().get(Counter.RX_PACKETS);
@@ -434,7 +337,7 @@ public abstract class UdpConformanceSuite {
             assertArrayEquals(payload("before", 0, 30), live.get(0).payload, "the datagram that waited");
             assertNothingMore(ep, live);
             Thread.sleep(ABSENCE_WINDOW_MILLIS);
-            assertNull(site.peer().call(() -> watcher.receive(seen)), "the warm-up sent a datagram on the wire");
+            assertNull(site().peer().call(() -> watcher.receive(seen)), "the warm-up sent a datagram on the wire");
         });
     }
 
@@ -454,12 +357,12 @@ public abstract class UdpConformanceSuite {
             final int port = freshPort();
             ep.bind(port);
             assertEquals(port, ep.localPort(), "localPort after bind");
-            assertEquals(site.dutAddress(), ep.localAddress(), "localAddress is the interface's");
+            assertEquals(site().dutAddress(), ep.localAddress(), "localAddress is the interface's");
             assertEquals(backendName(), ep.backend());
             assertTrue(ep.maxPayloadLength() >= 1400, "maxPayloadLength " + ep.maxPayloadLength());
             final int peerPort = freshPort();
             final DatagramChannel peer = peerChannel(peerPort);
-            final UdpDestination to = UdpDestination.of(site.peerAddress(), peerPort);
+            final UdpDestination to = UdpDestination.of(site().peerAddress(), peerPort);
             final byte[] first = payload("send", 1, 100);
             sendOk(ep, to, first);
             final DatagramClaim claim = new DatagramClaim();
@@ -473,7 +376,7 @@ public abstract class UdpConformanceSuite {
                 buf.clear();
                 final InetSocketAddress from = receive(peer, buf, ARRIVAL_TIMEOUT_MILLIS);
                 assertNotNull(from, "peer received nothing");
-                assertEquals(Ipv4.toString(site.dutAddress()), from.getAddress().getHostAddress(), "source address");
+                assertEquals(Ipv4.toString(site().dutAddress()), from.getAddress().getHostAddress(), "source address");
                 assertEquals(port, from.getPort(), "source port must be the bound port");
                 assertArrayEquals(expected, Arrays.copyOf(buf.array(), buf.position()));
             }
@@ -505,7 +408,7 @@ public abstract class UdpConformanceSuite {
                 assertArrayEquals(payload("joined", i, 40), got.get(i).payload);
                 assertEquals(group, got.get(i).destinationAddress, "destination is the group");
                 assertEquals(port, got.get(i).destinationPort);
-                assertEquals(site.peerAddress(), got.get(i).sourceAddress);
+                assertEquals(site().peerAddress(), got.get(i).sourceAddress);
             }
         });
     }
@@ -528,7 +431,7 @@ public abstract class UdpConformanceSuite {
                 send(peer, payload("after", i, 30), group, port);
             }
             // The marker takes the same path, so once it is in, the group's datagrams would be too.
-            send(peer, payload("marker", 0, 30), site.dutAddress(), unicastPort);
+            send(peer, payload("marker", 0, 30), site().dutAddress(), unicastPort);
             pollUntil(ep, got, 2);
             pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
             assertEquals(2, got.size(), "after leave only the unicast marker may arrive: " + got);
@@ -558,7 +461,7 @@ public abstract class UdpConformanceSuite {
             final ByteBuffer buf = ByteBuffer.allocate(2048);
             final InetSocketAddress from = receive(listener, buf, ARRIVAL_TIMEOUT_MILLIS);
             assertNotNull(from, "the peer's group member received nothing");
-            assertEquals(Ipv4.toString(site.dutAddress()), from.getAddress().getHostAddress());
+            assertEquals(Ipv4.toString(site().dutAddress()), from.getAddress().getHostAddress());
             assertArrayEquals(p, Arrays.copyOf(buf.array(), buf.position()));
         });
     }
@@ -571,7 +474,7 @@ public abstract class UdpConformanceSuite {
             ep.bind(port);
             final DatagramChannel peer = peerChannel(0);
             for (int i = 0; i < 50; i++) {
-                send(peer, payload("batch", i, 32), site.dutAddress(), port);
+                send(peer, payload("batch", i, 32), site().dutAddress(), port);
             }
             Thread.sleep(200); // let all 50 queue up, so a poll could return more than 8
             final Collector got = new Collector();
@@ -606,7 +509,7 @@ public abstract class UdpConformanceSuite {
             // Receive direction: the peer sends in windows, the endpoint checks sequence numbers.
             final SequenceChecker seq = new SequenceChecker();
             final ByteBuffer out = ByteBuffer.allocate(16);
-            final InetSocketAddress dut = new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(site.dutAddress())), port);
+            final InetSocketAddress dut = new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(site().dutAddress())), port);
             final long deadline = deadline(30_000);
             int sent = 0;
             while (seq.next < count && System.nanoTime() - deadline < 0) {
@@ -620,7 +523,7 @@ public abstract class UdpConformanceSuite {
             assertNull(seq.error, seq.error);
             assertEquals(count, seq.next, "datagrams received in order");
             // Send direction: the endpoint sends in windows, the peer checks sequence numbers.
-            final UdpDestination to = UdpDestination.of(site.peerAddress(), peerPort);
+            final UdpDestination to = UdpDestination.of(site().peerAddress(), peerPort);
             final UnsafeBuffer b = new UnsafeBuffer(new byte[4]);
             final ByteBuffer in = ByteBuffer.allocate(64);
             int expected = 0;
@@ -649,7 +552,7 @@ public abstract class UdpConformanceSuite {
             final UdpEndpoint ep = openDut();
             final int peerPort = freshPort();
             final DatagramChannel peer = peerChannel(peerPort);
-            final UdpDestination to = UdpDestination.of(site.peerAddress(), peerPort);
+            final UdpDestination to = UdpDestination.of(site().peerAddress(), peerPort);
             final int max = ep.maxPayloadLength();
             final long before = ep.counters().get(Counter.DROP_TOO_LONG);
             final DatagramClaim claim = new DatagramClaim();
@@ -678,18 +581,18 @@ public abstract class UdpConformanceSuite {
             first.close();
             assertTrue(first.isClosed());
             assertDoesNotThrow(first::close, "close is idempotent");
-            assertNothingLeft(site.dutIface());
+            assertNothingLeft(site().dutIface());
             final UdpEndpoint second = openDut();
             second.bind(port);
             second.join(group, groupPort);
             final DatagramChannel peer = peerChannel(0);
-            send(peer, payload("again-u", 0, 20), site.dutAddress(), port);
+            send(peer, payload("again-u", 0, 20), site().dutAddress(), port);
             send(peer, payload("again-m", 0, 20), group, groupPort);
             final Collector got = new Collector();
             pollUntil(second, got, 2);
             assertEquals(2, got.size());
             second.close();
-            assertNothingLeft(site.dutIface());
+            assertNothingLeft(site().dutIface());
         });
     }
 
@@ -699,7 +602,7 @@ public abstract class UdpConformanceSuite {
             final UdpEndpoint ep = openDut();
             final int port = freshPort();
             ep.bind(port);
-            final UdpDestination to = UdpDestination.of(site.peerAddress(), freshPort());
+            final UdpDestination to = UdpDestination.of(site().peerAddress(), freshPort());
             final DatagramClaim held = new DatagramClaim();
             claimOk(ep, to, 16, held);
             ep.close();
@@ -734,8 +637,8 @@ public abstract class UdpConformanceSuite {
             final UdpEndpoint ep = openDut();
             final int port = freshPort();
             ep.bind(port);
-            sendMalformedBetweenGoodOnes(ep, m, Frames.udp().macs(site.peerMac(), site.dutMac())
-                .addresses(site.peerAddress(), site.dutAddress()).ports(freshPort(), port), expectedDropCounter(m), "");
+            sendMalformedBetweenGoodOnes(ep, m, Frames.udp().macs(site().peerMac(), site().dutMac())
+                .addresses(site().peerAddress(), site().dutAddress()).ports(freshPort(), port), expectedDropCounter(m), "");
         });
     }
 
@@ -750,8 +653,8 @@ public abstract class UdpConformanceSuite {
             final int group = freshGroup();
             final int port = freshPort();
             ep.join(group, port);
-            sendMalformedBetweenGoodOnes(ep, m, Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(group))
-                .addresses(site.peerAddress(), group).ports(freshPort(), port), expectedGroupDropCounter(m), " to a joined group");
+            sendMalformedBetweenGoodOnes(ep, m, Frames.udp().macs(site().peerMac(), Ipv4.multicastMac(group))
+                .addresses(site().peerAddress(), group).ports(freshPort(), port), expectedGroupDropCounter(m), " to a joined group");
         });
     }
 
@@ -803,11 +706,11 @@ public abstract class UdpConformanceSuite {
             ep.bind(port);
             ep.join(group, port);
             final RawSocket raw = peerRaw();
-            final Frames.Udp good = Frames.udp().macs(site.peerMac(), site.dutMac())
-                .addresses(site.peerAddress(), site.dutAddress()).ports(freshPort(), port);
+            final Frames.Udp good = Frames.udp().macs(site().peerMac(), site().dutMac())
+                .addresses(site().peerAddress(), site().dutAddress()).ports(freshPort(), port);
             final List<byte[]> bad = new ArrayList<>();
-            bad.add(m.apply(Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(otherGroup))
-                .addresses(site.peerAddress(), otherGroup).ports(freshPort(), port).ipId(7).payload(payload("BAD!", 0, 24))));
+            bad.add(m.apply(Frames.udp().macs(site().peerMac(), Ipv4.multicastMac(otherGroup))
+                .addresses(site().peerAddress(), otherGroup).ports(freshPort(), port).ipId(7).payload(payload("BAD!", 0, 24))));
             // A header whose IHL is wrong names no port: to our own address, no backend can
             // tell it from a frame for a bound port, so it goes to the group not joined only.
             if (m != Frames.Malformation.BAD_IHL && m != Frames.Malformation.IHL_BEYOND_FRAME) {
@@ -873,7 +776,7 @@ public abstract class UdpConformanceSuite {
             final Reflector r = new Reflector(reflector);
             final Thread t = Thread.ofPlatform().daemon().name("conformance-reflector").start(r);
             try {
-                final RoundTrips trips = new RoundTrips(ep, UdpDestination.of(site.peerAddress(), peerPort));
+                final RoundTrips trips = new RoundTrips(ep, UdpDestination.of(site().peerAddress(), peerPort));
                 // Warm up until C2 has compiled the path: until then code that escape analysis
                 // will make allocation-free still allocates (seen: a few hundred bytes around
                 // 10k-15k iterations, in bursts with clean chunks between them). So: at least

@@ -3,33 +3,24 @@ package io.bypass.conformance;
 import io.bypass.Bypass;
 import io.bypass.BypassUriException;
 import io.bypass.Counter;
-import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.PortVlan;
 import io.bypass.testing.Capture;
 import io.bypass.testing.Frames;
 import io.bypass.testing.RawSocket;
-import io.bypass.testing.Requirements;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,19 +40,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-public abstract class VlanConformanceSuite {
+public abstract class VlanConformanceSuite extends SiteSuite {
     private static final int GROUP_BASE = Ipv4.parse("239.79.0.0");
     private static final long ARRIVAL_TIMEOUT_MILLIS = 5_000;
     private static final long ABSENCE_WINDOW_MILLIS = 300;
     private static final int VLAN = 7;
 
-    private ConformanceSite site;
-    private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
-    private final AtomicInteger nextPort = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(20_000));
-    private final AtomicInteger nextGroup = new AtomicInteger(1 + ThreadLocalRandom.current().nextInt(1000));
-
     /** For subclasses. */
     protected VlanConformanceSuite() {
+        super(GROUP_BASE);
     }
 
     /**
@@ -69,13 +56,6 @@ public abstract class VlanConformanceSuite {
      * @return the URI that opens the backend under test on it, without {@code vlan}
      */
     protected abstract String uriFor(String iface);
-
-    /**
-     * @return the backend's name, by default the scheme of {@link #uriFor(String)}
-     */
-    protected String backendName() {
-        return PortUri.parse(uriFor("x")).scheme();
-    }
 
     /**
      * Whether the backend sees, and so counts, a frame of another VLAN addressed to a joined
@@ -99,46 +79,14 @@ public abstract class VlanConformanceSuite {
         return true;
     }
 
-    /** @return the site the suite runs on */
-    protected final ConformanceSite site() {
-        return site;
-    }
-
-    @BeforeAll
-    final void createSite() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable(backendName());
-        site = ConformanceSite.create(ConformanceSite.Kind.VETH);
-    }
-
-    @AfterAll
-    final void removeSite() {
-        if (site != null) {
-            site.close();
-        }
-    }
-
-    @AfterEach
-    final void closeEverything() throws Exception {
-        if (site != null) {
-            site.closeAll(cleanup);
-        }
-    }
-
     private static String withVlan(final String uri, final int vlan) {
         return uri + (uri.contains("?") ? "&" : "?") + PortVlan.PARAM_NAME + "=" + vlan;
     }
 
     private UdpEndpoint open(final String uri) throws Exception {
-        final UdpEndpoint ep = site.dut().call(() -> Bypass.openUdp(uri));
-        cleanup.push(ep);
+        final UdpEndpoint ep = site().dut().call(() -> Bypass.openUdp(uri));
+        closeAfterTest(ep);
         return ep;
-    }
-
-    private RawSocket peerRaw() throws Exception {
-        final RawSocket raw = site.peer().call(() -> RawSocket.open(site.peerIface()));
-        cleanup.push(raw);
-        return raw;
     }
 
     private static byte[] payload(final String tag, final int seq) {
@@ -157,7 +105,7 @@ public abstract class VlanConformanceSuite {
     private void sendAndExpect(final UdpEndpoint ep, final List<byte[]> frames, final List<byte[]> expected,
                                final int wrongVlan, final String what) throws Exception {
         final RawSocket raw = peerRaw();
-        site.dut().run(() -> {
+        site().dut().run(() -> {
             ep.counters().refresh();
             final long wrongBefore = ep.counters().get(Counter.DROP_WRONG_VLAN);
             final long dropsBefore = ep.counters().totalDrops();
@@ -196,17 +144,17 @@ public abstract class VlanConformanceSuite {
     }
 
     private Frames.Udp toGroup(final int group, final int port) {
-        return Frames.udp().macs(site.peerMac(), Ipv4.multicastMac(group)).addresses(site.peerAddress(), group)
-            .ports(nextPort.getAndIncrement(), port);
+        return Frames.udp().macs(site().peerMac(), Ipv4.multicastMac(group)).addresses(site().peerAddress(), group)
+            .ports(freshPort(), port);
     }
 
     /** The fault of issue 16: afxdp delivered a frame of VLAN 7 on an untagged port as if untagged. */
     @Test
     void onTheDefaultUriATaggedFrameIsNotDeliveredAndIsCounted() throws Exception {
-        final UdpEndpoint ep = open(uriFor(site.dutIface()));
-        final int group = GROUP_BASE + nextGroup.getAndIncrement();
-        final int port = nextPort.getAndIncrement();
-        site.dut().run(() -> ep.join(group, port));
+        final UdpEndpoint ep = open(uriFor(site().dutIface()));
+        final int group = freshGroup();
+        final int port = freshPort();
+        site().dut().run(() -> ep.join(group, port));
         final Frames.Udp spec = toGroup(group, port);
         final byte[] good0 = payload("untagged", 0);
         final byte[] good1 = payload("untagged", 1);
@@ -220,15 +168,15 @@ public abstract class VlanConformanceSuite {
     /** On {@code vlan=7}: VLAN 7 is delivered; untagged frames and VLAN 8 are not, and are counted. */
     @Test
     void onVlanSevenOnlyVlanSevenIsDelivered() throws Exception {
-        final String uri = withVlan(uriFor(site.dutIface()), VLAN);
+        final String uri = withVlan(uriFor(site().dutIface()), VLAN);
         if (!takesVlans()) {
             assertRefused(uri);
             return;
         }
         final UdpEndpoint ep = open(uri);
-        final int group = GROUP_BASE + nextGroup.getAndIncrement();
-        final int port = nextPort.getAndIncrement();
-        site.dut().run(() -> ep.join(group, port));
+        final int group = freshGroup();
+        final int port = freshPort();
+        site().dut().run(() -> ep.join(group, port));
         final Frames.Udp spec = toGroup(group, port);
         final byte[] good0 = payload("VLAN7", 0);
         final byte[] good1 = payload("VLAN7", 1);
@@ -247,23 +195,23 @@ public abstract class VlanConformanceSuite {
      */
     @Test
     void onVlanSevenSendsAreTaggedWithItsId() throws Exception {
-        final String uri = withVlan(uriFor(site.dutIface()), VLAN);
+        final String uri = withVlan(uriFor(site().dutIface()), VLAN);
         if (!takesVlans()) {
             assertRefused(uri);
             return;
         }
         Capture.require();
-        final int group = GROUP_BASE + nextGroup.getAndIncrement();
-        final int port = nextPort.getAndIncrement();
+        final int group = freshGroup();
+        final int port = freshPort();
         final UdpEndpoint ep = open(uri);
         final byte[] p = "sent on VLAN 7".getBytes(StandardCharsets.US_ASCII);
         // The kernel moves a received tag into the packet's metadata, where the port filter does not see
         // it; libpcap puts it back for tshark. Either way the frame matches one side of the filter.
-        try (Capture cap = Capture.start(site.peerNamespace().name(), site.peerIface(),
+        try (Capture cap = Capture.start(site().peerNamespace().name(), site().peerIface(),
             "udp dst port " + port + " or (vlan and udp dst port " + port + ")", 1,
             "vlan.id", "vlan.priority", "vlan.etype", "ip.src", "ip.dst", "ip.checksum.status", "udp.checksum.status",
             "data.data")) {
-            site.dut().run(() -> {
+            site().dut().run(() -> {
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 int rc;
                 while ((rc = ep.send(UdpDestination.of(group, port), new UnsafeBuffer(p), 0, p.length)) != UdpEndpoint.OK) {
@@ -276,7 +224,7 @@ public abstract class VlanConformanceSuite {
             final List<String> lines = cap.await();
             assertEquals(1, lines.size(), "captured " + lines);
             // tshark checksum status 1 = Good (0 Bad, 2 Unverified).
-            assertEquals(VLAN + ",0,0x0800," + Ipv4.toString(site.dutAddress()) + "," + Ipv4.toString(group) + ",1,1,"
+            assertEquals(VLAN + ",0,0x0800," + Ipv4.toString(site().dutAddress()) + "," + Ipv4.toString(group) + ",1,1,"
                 + HexFormat.of().formatHex(p), lines.get(0), "vlan.id, priority, inner EtherType, addresses, checksums, payload");
         }
     }

@@ -1,0 +1,137 @@
+package io.bypass.conformance;
+
+import io.bypass.PortUri;
+import io.bypass.testing.Netns;
+import io.bypass.testing.RawSocket;
+import io.bypass.testing.Requirements;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every conformance suite stands on: a {@link ConformanceSite} (DUT and peer
+ * namespaces) made once per class and removed after it, everything a test opens closed
+ * after it, and fresh UDP ports and multicast groups so tests never see each other's
+ * traffic. The suites ({@link UdpConformanceSuite}, {@link UdpBehaviourSuite},
+ * {@link VlanConformanceSuite}, {@link PortConformanceSuite}) add their tests.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class SiteSuite {
+    private final int groupBase;
+    private ConformanceSite site;
+    private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
+    private final AtomicInteger nextPort = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(20_000));
+    private final AtomicInteger nextGroup = new AtomicInteger(1 + ThreadLocalRandom.current().nextInt(1000));
+
+    /**
+     * @param groupBase first multicast group of this suite's range, so suites run together never share a group
+     */
+    protected SiteSuite(final int groupBase) {
+        this.groupBase = groupBase;
+    }
+
+    /**
+     * The URI that opens the backend under test on an interface.
+     *
+     * @param iface the interface inside the DUT namespace (a veth end, or {@code lo})
+     * @return such as {@code "nio:" + iface} or {@code "afxdp:" + iface + "?xdp=drv"}
+     */
+    protected abstract String uriFor(String iface);
+
+    /**
+     * @return where to run; {@link ConformanceSite.Kind#VETH} unless overridden
+     */
+    protected ConformanceSite.Kind siteKind() {
+        return ConformanceSite.Kind.VETH;
+    }
+
+    /**
+     * @return the backend's name, by default the scheme of {@link #uriFor(String)}
+     */
+    protected String backendName() {
+        return PortUri.parse(uriFor("x")).scheme();
+    }
+
+    /**
+     * Checks the host can run the suite, through {@link Requirements} (skip, or fail
+     * under {@code bypass.requireAll}). Default: root, {@code ip}, and the backend
+     * available. Override to add more (and call super).
+     */
+    protected void requireHost() {
+        Requirements.requireNetns();
+        Requirements.requireBackendAvailable(backendName());
+    }
+
+    @BeforeAll
+    final void createSite() {
+        requireHost();
+        site = ConformanceSite.create(siteKind());
+    }
+
+    @AfterAll
+    final void removeSite() {
+        if (site != null) {
+            site.close();
+        }
+    }
+
+    @AfterEach
+    final void closeEverything() throws Exception {
+        if (site != null) {
+            site.closeAll(cleanup);
+        }
+    }
+
+    /** @return the site the suite runs on */
+    protected final ConformanceSite site() {
+        return site;
+    }
+
+    /**
+     * Closes {@code resource} after the test, before the site's namespaces go.
+     *
+     * @param resource what the test opened
+     * @param <T>      its type
+     * @return {@code resource}
+     */
+    protected final <T extends AutoCloseable> T closeAfterTest(final T resource) {
+        cleanup.push(resource);
+        return resource;
+    }
+
+    /**
+     * A raw socket on the peer interface; closed after the test.
+     *
+     * @return the socket
+     * @throws Exception if it cannot be opened
+     */
+    protected final RawSocket peerRaw() throws Exception {
+        return closeAfterTest(site.peer().call(() -> RawSocket.open(site.peerIface())));
+    }
+
+    /** @return a UDP port not yet used by this suite instance */
+    protected final int freshPort() {
+        return nextPort.getAndIncrement();
+    }
+
+    /** @return a multicast group not yet used by this suite instance */
+    protected final int freshGroup() {
+        return groupBase + nextGroup.getAndIncrement();
+    }
+
+    /**
+     * Runs {@code body} on the DUT namespace's thread, rethrowing what it throws.
+     *
+     * @param body the test's work
+     * @throws Exception what it threw
+     */
+    protected final void onDut(final Netns.ThrowingRunnable body) throws Exception {
+        site.dut().run(body);
+    }
+}
