@@ -259,12 +259,12 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             explicitEal.add("memory");
         }
         // RX descriptors hold what arrives while the polling thread stalls (RxStallBudget); the
-        // PMD clamps them to what it supports (rte_eth_dev_adjust_nb_rx_tx_desc). Not for the two
-        // kernel-socket vdevs, whose buffering is elsewhere (net_af_packet's framecnt ring, the
-        // 2048 buffers net_af_xdp posts): a budget-sized mempool there is only memory taken.
-        final boolean socketVdev = name.startsWith("net_af_packet") || name.startsWith("net_af_xdp");
-        ctx.rxDesc(uri.getInt("rxDesc", !socketVdev && ctx.rxDesc() == DpdkContext.DEFAULT_RX_DESC
-            ? budget.ringSize(DpdkContext.DEFAULT_RX_DESC, 32768) : ctx.rxDesc(), 1, 32768));
+        // PMD clamps them to what it supports (rte_eth_dev_adjust_nb_rx_tx_desc). Not on the two
+        // kernel-socket vdevs, where more buys only mempool: net_af_packet buffers in its framecnt
+        // ring, and net_af_xdp's RX ring (its rxDesc) can hold no more than the 2048 buffers it posts.
+        final int budgetDesc = name.startsWith("net_af_packet") ? DpdkContext.DEFAULT_RX_DESC
+            : name.startsWith("net_af_xdp") ? AF_XDP_PMD_BUFFERS : budget.ringSize(DpdkContext.DEFAULT_RX_DESC, 32768);
+        ctx.rxDesc(uri.getInt("rxDesc", ctx.rxDesc() == DpdkContext.DEFAULT_RX_DESC ? budgetDesc : ctx.rxDesc(), 1, 32768));
         ctx.txDesc(uri.getInt("txDesc", ctx.txDesc(), 1, 32768));
         ctx.mbufs(uri.getInt("mbufs", ctx.mbufs(), 0, 1 << 24));
         ctx.mbufCache(uri.getInt("mbufCache", ctx.mbufCache(), 0, 512));
