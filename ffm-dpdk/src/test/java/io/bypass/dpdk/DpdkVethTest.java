@@ -361,6 +361,26 @@ abstract class DpdkVethTest {
         assertEquals(before, linkState(), "interface state after close (while open: " + open + ")");
     }
 
+    /** An interface already promiscuous before the port opened stays so after it closes: that mode was not the port's. */
+    @org.junit.jupiter.api.Test
+    void closeLeavesAModeTheInterfaceAlreadyHad() throws Exception {
+        topology.a().ip("link", "set", "dev", topology.ifaceA(), "promisc", "on");
+        try {
+            final String before = linkState();
+            assertTrue(before.contains("PROMISC"), before);
+            final int index = DpdkTestSupport.nextVdevIndex();
+            final UdpEndpoint ep = topology.executorA().call(() -> Bypass.openUdp(uri(index, "promisc=true")));
+            try {
+                ep.join(Ipv4.parse("239.77.200.11"), 31004);
+            } finally {
+                topology.executorA().run(ep::close);
+            }
+            assertEquals(before, linkState(), "interface state after close");
+        } finally {
+            topology.a().ip("link", "set", "dev", topology.ifaceA(), "promisc", "off");
+        }
+    }
+
     /** The interface's MTU, promiscuity count and PROMISC/ALLMULTI flags, as {@code ip -d link} shows them. */
     private String linkState() {
         final String link = topology.a().ip("-d", "link", "show", "dev", topology.ifaceA());

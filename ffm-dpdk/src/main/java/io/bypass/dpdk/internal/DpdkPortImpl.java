@@ -92,6 +92,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private MemorySegment linkSegment;
     private MulticastFilter multicastFilter = MulticastFilter.MAC_LIST;
     private boolean promiscuous;
+    /** The kernel interface's flags when the port opened (socket vdevs), -1 if none or unreadable. */
+    private int kernelFlagsAtOpen = -1;
     private boolean allMulticast;
     private Map<Integer, String> xdpSockets = Map.of();
     /** This port's entry in OWN_XDP, or null. */
@@ -399,6 +401,17 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     }
 
     /** @return the value of {@code key=} in comma-separated devargs, or null */
+    /** @return true if the kernel interface had {@code flag} when the port opened */
+    private boolean kernelHad(final int flag) {
+        return kernelFlagsAtOpen >= 0 && (kernelFlagsAtOpen & flag) != 0;
+    }
+
+    /** @return the kernel interface a socket vdev runs on ({@code iface=} in its devargs), or null */
+    private String kernelIface() {
+        return deviceName.startsWith("net_af_packet") || deviceName.startsWith("net_af_xdp")
+            ? devarg(uri().target(), "iface") : null;
+    }
+
     private static String devarg(final String devargs, final String key) {
         for (final String part : devargs.split(",")) {
             if (part.startsWith(key + "=")) {
@@ -423,6 +436,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
 
     private void start(final DpdkContext ctx, final int nRx, final int nTx, final int mtuParam,
                        final boolean promisc, final boolean allmulti) {
+        // Before rte_eth_dev_start, which clears them, and on the opening thread, whose network
+        // namespace is the interface's.
+        kernelFlagsAtOpen = kernelIface() == null ? -1 : KernelLinkFlags.of(kernelIface());
         final MemorySegment info = rte_eth_dev_info.allocate(arena);
         check(Ethdev.rte_eth_dev_info_get(portId, info), "rte_eth_dev_info_get");
         final int maxRx = rte_eth_dev_info.max_rx_queues(info) & 0xFFFF;
@@ -515,11 +531,19 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         check(Ethdev.rte_eth_dev_start(portId), "rte_eth_dev_start");
         started = true;
 
-        if (promisc) {
+        // rte_eth_dev_start has just cleared the kernel interface's PROMISC and ALLMULTI (it restores
+        // DPDK's own state, off): a mode the interface had before is put back, and not turned off at close.
+        if (kernelHad(KernelLinkFlags.PROMISC)) {
+            check(Ethdev.rte_eth_promiscuous_enable(portId), "rte_eth_promiscuous_enable (the interface was promiscuous)");
+        }
+        if (kernelHad(KernelLinkFlags.ALLMULTI)) {
+            check(Ethdev.rte_eth_allmulticast_enable(portId), "rte_eth_allmulticast_enable (the interface was all-multicast)");
+        }
+        if (promisc && !kernelHad(KernelLinkFlags.PROMISC)) {
             check(Ethdev.rte_eth_promiscuous_enable(portId), "rte_eth_promiscuous_enable");
             promiscuous = true;
         }
-        if (allmulti) {
+        if (allmulti && !kernelHad(KernelLinkFlags.ALLMULTI)) {
             check(Ethdev.rte_eth_allmulticast_enable(portId), "rte_eth_allmulticast_enable");
             allMulticast = true;
         }
@@ -712,7 +736,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             multicastFilter = MulticastFilter.ALL_MULTICAST;
         }
         if (multicastFilter == MulticastFilter.ALL_MULTICAST) {
-            if (allMulticast) {
+            if (allMulticast || kernelHad(KernelLinkFlags.ALLMULTI) || kernelHad(KernelLinkFlags.PROMISC)) {
                 return;
             }
             final int rc = Ethdev.rte_eth_allmulticast_enable(portId);
@@ -727,7 +751,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
                 + "making the port promiscuous to receive joined groups", deviceName);
             multicastFilter = MulticastFilter.PROMISCUOUS;
         }
-        if (!promiscuous) {
+        if (!promiscuous && !kernelHad(KernelLinkFlags.PROMISC)) {
             check(Ethdev.rte_eth_promiscuous_enable(portId), "rte_eth_promiscuous_enable (to receive multicast: the PMD "
                 + "has neither a multicast filter list nor all-multicast)");
             promiscuous = true;
