@@ -1,11 +1,8 @@
 package io.bypass.dpdk.internal;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -51,20 +48,6 @@ final class KernelLinkFlags {
             }
         } catch (final Throwable t) {
             return -1;
-        }
-    }
-
-    /** Hand-bound: three libc calls not worth a jextract include list. */
-    private static final class Libc {
-        private static final Linker LINKER = Linker.nativeLinker();
-        static final MethodHandle SOCKET = bind("socket",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-        static final MethodHandle IOCTL = bind("ioctl",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-        static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-
-        private static MethodHandle bind(final String name, final FunctionDescriptor fd) {
-            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd);
         }
     }
 }

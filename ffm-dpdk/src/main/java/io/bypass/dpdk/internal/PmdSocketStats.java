@@ -1,8 +1,6 @@
 package io.bypass.dpdk.internal;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -42,20 +40,9 @@ final class PmdSocketStats {
     private static final int XDP_STATS_SIZE = 48;
     /** struct tpacket_stats (TPACKET_V2, as the PMD sets): tp_packets, tp_drops. */
     private static final int TPACKET_STATS_SIZE = 8;
-    private static final MethodHandle GETSOCKOPT;
-    private static final MethodHandle GETSOCKNAME;
-    private static final MethodHandle IF_NAMETOINDEX;
-
-    static {
-        final Linker linker = Linker.nativeLinker();
-        GETSOCKOPT = linker.downcallHandle(linker.defaultLookup().find("getsockopt").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-        GETSOCKNAME = linker.downcallHandle(linker.defaultLookup().find("getsockname").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-        IF_NAMETOINDEX = linker.downcallHandle(linker.defaultLookup().find("if_nametoindex").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    }
+    private static final MethodHandle GETSOCKOPT = Libc.GETSOCKOPT;
+    private static final MethodHandle GETSOCKNAME = Libc.GETSOCKNAME;
+    private static final MethodHandle IF_NAMETOINDEX = Libc.IF_NAMETOINDEX;
 
     private final int family;
     private final int[] fds;

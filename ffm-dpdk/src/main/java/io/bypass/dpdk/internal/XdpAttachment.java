@@ -42,10 +42,8 @@ final class XdpAttachment {
 
         static {
             final Linker linker = Linker.nativeLinker();
-            IF_NAMETOINDEX = linker.downcallHandle(linker.defaultLookup().find("if_nametoindex").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-            CLOSE = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            IF_NAMETOINDEX = Libc.IF_NAMETOINDEX;
+            CLOSE = Libc.CLOSE;
             SymbolLookup bpf;
             try {
                 bpf = SymbolLookup.libraryLookup("libbpf.so.1", Arena.global());

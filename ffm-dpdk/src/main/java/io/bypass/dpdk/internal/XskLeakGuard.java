@@ -2,8 +2,6 @@ package io.bypass.dpdk.internal;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -29,17 +27,8 @@ final class XskLeakGuard {
     private static final int SOL_SOCKET = 1;
     private static final int SO_DOMAIN = 39;
     private static final int AF_XDP = 44;
-    private static final MethodHandle GETSOCKOPT;
-    private static final MethodHandle CLOSE;
-
-    static {
-        final Linker linker = Linker.nativeLinker();
-        GETSOCKOPT = linker.downcallHandle(linker.defaultLookup().find("getsockopt").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-        CLOSE = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    }
+    private static final MethodHandle GETSOCKOPT = Libc.GETSOCKOPT;
+    private static final MethodHandle CLOSE = Libc.CLOSE;
 
     private XskLeakGuard() {
     }
