@@ -13,9 +13,6 @@ import io.bypass.net.Ipv4;
 import io.bypass.udp.UdpEndpoint;
 import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -39,27 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and leaves nothing behind: no XDP program, no socket, no mapping.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class AfXdpErrorsTest {
-    private Netns.Topology t;
-
-    @BeforeAll
-    static void host() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable("afxdp");
-    }
-
-    @BeforeEach
-    void topology() {
-        t = Netns.Topology.create();
-    }
-
-    @AfterEach
-    void removeTopology() {
-        if (t != null) {
-            t.close();
-        }
-    }
-
+class AfXdpErrorsTest extends AfXdpVethTest {
     private BypassException openFails(final String uri) throws Exception {
         // The namespace executor rethrows the task's own exception.
         return assertThrows(BypassException.class, () -> t.executorA().call(() -> Bypass.open(uri)));

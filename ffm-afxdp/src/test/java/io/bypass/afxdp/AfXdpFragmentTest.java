@@ -3,13 +3,8 @@ package io.bypass.afxdp;
 import io.bypass.Bypass;
 import io.bypass.Counter;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
-import io.bypass.testing.Requirements;
 import io.bypass.udp.UdpEndpoint;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -38,29 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * closes the maps the counts live in.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class AfXdpFragmentTest {
+class AfXdpFragmentTest extends AfXdpVethTest {
     private static final int PAYLOAD = 40;  // UDP length 48: two fragments of 24 bytes
     private static final int SPLIT = 24;    // bytes of IPv4 payload in the first fragment (a multiple of 8)
-
-    private Netns.Topology t;
-
-    @BeforeAll
-    static void host() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable("afxdp");
-    }
-
-    @BeforeEach
-    void topology() {
-        t = Netns.Topology.create();
-    }
-
-    @AfterEach
-    void removeTopology() {
-        if (t != null) {
-            t.close();
-        }
-    }
 
     @Test
     void everyFragmentOfADatagramForABoundPortIsCountedOnceAndDropped() throws Exception {

@@ -2,11 +2,6 @@ package io.bypass.afxdp;
 
 import io.bypass.testing.ChildJvm;
 import io.bypass.testing.ChildJvm.Launch;
-import io.bypass.testing.Netns;
-import io.bypass.testing.Requirements;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -24,27 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * child JVM in the topology's namespace A, on the class path and on the module path.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
-class AfXdpJvmFlagsTest {
-    private Netns.Topology t;
-
-    @BeforeAll
-    static void host() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable("afxdp");
-    }
-
-    @BeforeEach
-    void topology() {
-        t = Netns.Topology.create();
-    }
-
-    @AfterEach
-    void removeTopology() {
-        if (t != null) {
-            t.close();
-        }
-    }
-
+class AfXdpJvmFlagsTest extends AfXdpVethTest {
     @ParameterizedTest
     @EnumSource(Launch.class)
     void withoutAgronasExportOpenFailsNamingTheFlag(final Launch launch) throws Exception {

@@ -17,9 +17,6 @@ import io.bypass.testing.Requirements;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,29 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * counters, and the hot path allocates nothing.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class AfXdpPortTest {
-    private Netns.Topology t;
-
-    @BeforeAll
-    static void host() {
-        Requirements.requireNetns();
-        Requirements.requireBackendAvailable("afxdp");
-    }
-
-    @BeforeEach
-    void topology() {
-        t = Netns.Topology.create();
-        // Kernel sockets on veth send CHECKSUM_PARTIAL frames; XDP sees the raw bytes. Real wires carry full sums.
-        Netns.runUnchecked("ip", "netns", "exec", t.b().name(), "ethtool", "-K", t.ifaceB(), "tx", "off");
-    }
-
-    @AfterEach
-    void removeTopology() {
-        if (t != null) {
-            t.close();
-        }
-    }
-
+class AfXdpPortTest extends AfXdpVethTest {
     private Port open(final String params) throws Exception {
         return t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?" + params));
     }
