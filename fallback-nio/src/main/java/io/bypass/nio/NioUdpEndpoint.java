@@ -11,11 +11,13 @@ import io.bypass.spi.ClaimOwner;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
+import io.bypass.spi.UriParams;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
+import io.bypass.udp.UdpUriParams;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -44,7 +46,8 @@ import java.util.Set;
  * bound port and per joined group, read round-robin into one reused direct buffer.
  *
  * <h2>URI</h2>
- * {@code nio:[IFACE][?loop=true|false&ttl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES&rxStallMs=MS&rxStallPps=PPS]}
+ * {@code nio:[IFACE][?loop=true|false&multicastTtl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES&rxStallMs=MS&rxStallPps=PPS]},
+ * the keys declared in {@link NioUriParams}
  * <ul>
  *   <li>{@code IFACE}: the interface whose IPv4 address {@link #bind(int)} binds to and on
  *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
@@ -52,7 +55,9 @@ import java.util.Set;
  *       non-loopback interface with an IPv4 address (else {@code lo}).</li>
  *   <li>{@code loop}: {@code IP_MULTICAST_LOOP} for sent multicast (default false, so a
  *       publisher does not read its own traffic; true for publisher and subscriber on one host).</li>
- *   <li>{@code ttl}: {@code IP_MULTICAST_TTL} (default 1).</li>
+ *   <li>{@code multicastTtl}: {@code IP_MULTICAST_TTL} (default 1), as on every backend.</li>
+ *   <li>{@code unicastTtl}: accepted only as the kernel's {@code net.ipv4.ip_default_ttl} (64
+ *       unless changed), which unicast datagrams get: NIO has no {@code IP_TTL} option.</li>
  *   <li>{@code rcvbuf}: {@code SO_RCVBUF} of every receiving socket (default: sized from the
  *       {@linkplain RxStallBudget stall budget}, {@code rxStallMs} and {@code rxStallPps}, at
  *       {@value ReceiveBuffer#BYTES_PER_DATAGRAM} bytes of kernel memory per queued datagram).
@@ -103,8 +108,6 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
     private static final int TX_SLOTS = 16;
-    private static final Set<String> PARAMS = union(union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload"),
-        RxStallBudget.URI_PARAMETERS), PortVlan.URI_PARAMETERS);
     private static final System.Logger LOG = System.getLogger("io.bypass.nio");
     /** Warm-up datagrams appear to come from TEST-NET-1 (RFC 5737), as on the L2 backends. */
     private static final int WARM_UP_SOURCE = Ipv4.parse("192.0.2.1");
@@ -115,7 +118,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final int ifaceAddress;
     private final InetAddress bindAddress;
     private final boolean loop;
-    private final int ttl;
+    private final int multicastTtl;
     private final int rcvbuf;
     private final RxStallBudget budget;
     private String receiveBufferShortfall;
@@ -152,7 +155,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     public NioUdpEndpoint(final PortUri uri) {
         this.uri = uri;
-        uri.requireOnly(PARAMS);
+        UriParams.requireOnly(uri, NioUriParams.ALL);
         final int vlan = PortVlan.from(uri);
         if (vlan != PortVlan.UNTAGGED) {
             throw new io.bypass.BypassUriException(uri.text(), "nio: sockets receive on the kernel's interfaces, which "
@@ -161,11 +164,12 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
                 + (uri.target().isEmpty() ? "eth1" : uri.target()) + " name " + (uri.target().isEmpty() ? "eth1" : uri.target())
                 + "." + vlan + " type vlan id " + vlan + "') without vlan=");
         }
-        loop = uri.getBoolean("loop", false);
-        ttl = uri.getInt("ttl", 1, 0, 255);
+        loop = NioUriParams.LOOP.booleanValue(uri);
+        multicastTtl = UdpUriParams.MULTICAST_TTL.intValue(uri);
+        checkUnicastTtl(uri);
         budget = RxStallBudget.from(uri);
-        rcvbuf = uri.getInt("rcvbuf", ReceiveBuffer.requestFor(budget), 1, Integer.MAX_VALUE / 2);
-        sndbuf = uri.getInt("sndbuf", 0, 0, Integer.MAX_VALUE);
+        rcvbuf = receiveBufferRequest(uri, budget);
+        sndbuf = NioUriParams.SNDBUF.intValue(uri, 0);
         try {
             if (uri.target().isEmpty()) {
                 iface = defaultMulticastInterface();
@@ -187,7 +191,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             }
             final int mtu = iface == null ? 1500 : iface.getMTU();
             final int defaultMax = Math.min(MAX_UDP_PAYLOAD, Math.max(1, (mtu > 0 ? mtu : 1500) - 28));
-            maxPayload = uri.getInt("maxPayload", uri.target().isEmpty() ? 1472 : defaultMax, 1, MAX_UDP_PAYLOAD);
+            maxPayload = NioUriParams.MAX_PAYLOAD.intValue(uri, uri.target().isEmpty() ? 1472 : defaultMax);
         } catch (final SocketException | java.net.UnknownHostException e) {
             throw new BypassException("nio: cannot look up interface '" + uri.target() + "': " + e.getMessage(), e);
         }
@@ -256,10 +260,42 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         return uri.target().isEmpty() ? "any interface" : "'" + uri.target() + "' (" + Ipv4.toString(ifaceAddress) + ")";
     }
 
-    private static Set<String> union(final Set<String> a, final Set<String> b) {
-        final java.util.HashSet<String> u = new java.util.HashSet<>(a);
-        u.addAll(b);
-        return Set.copyOf(u);
+    /**
+     * @param uri    a {@code nio:} URI
+     * @param budget its stall budget
+     * @return the {@code SO_RCVBUF} its receiving sockets ask for: {@code rcvbuf}, else the budget's
+     */
+    static int receiveBufferRequest(final PortUri uri, final RxStallBudget budget) {
+        return NioUriParams.RCVBUF.intValue(uri, ReceiveBuffer.requestFor(budget));
+    }
+
+    /**
+     * NIO cannot set {@code IP_TTL}, so unicast leaves with the kernel's default TTL: {@code unicastTtl}
+     * (the same key as on every backend) is accepted when it asks for that, and refused otherwise
+     * rather than ignored.
+     */
+    private static void checkUnicastTtl(final PortUri uri) {
+        if (!UdpUriParams.UNICAST_TTL.isIn(uri)) {
+            return;
+        }
+        final int asked = UdpUriParams.UNICAST_TTL.intValue(uri);
+        final int kernel = kernelDefaultTtl();
+        if (asked != kernel) {
+            throw new io.bypass.BypassUriException(uri.text(), "nio: unicastTtl=" + asked + " cannot be set: NIO has no IP_TTL "
+                + "option, so unicast datagrams leave with the kernel's net.ipv4.ip_default_ttl (" + kernel + " here); leave "
+                + "unicastTtl out, or change the sysctl, or use an L2 backend (afxdp, dpdk, efvi), which sets it per endpoint");
+        }
+    }
+
+    /** @return {@code net.ipv4.ip_default_ttl} of the calling thread's network namespace, 64 if unreadable */
+    private static int kernelDefaultTtl() {
+        try {
+            // readString would trust procfs's zero file size and return a partial read.
+            return Integer.parseInt(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_default_ttl"))
+                .get(0).trim());
+        } catch (final IOException | RuntimeException e) {
+            return 64;
+        }
     }
 
     /**
@@ -295,6 +331,16 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         return min == Integer.MAX_VALUE ? 0 : min;
     }
 
+    /**
+     * For tests: what the kernel has as the send socket's {@code IP_MULTICAST_TTL}.
+     *
+     * @return the TTL
+     * @throws IOException if the socket refuses to say
+     */
+    int sendSocketMulticastTtl() throws IOException {
+        return tx.getOption(StandardSocketOptions.IP_MULTICAST_TTL);
+    }
+
     /** @return why a receiving socket has less buffer than the stall budget asks, or null if none falls short */
     public String receiveBufferShortfall() {
         return receiveBufferShortfall;
@@ -323,7 +369,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
                 ch.setOption(StandardSocketOptions.IP_MULTICAST_IF, iface);
             }
             ch.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, loop);
-            ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, ttl);
+            ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, multicastTtl);
             return ch;
         } catch (final IOException | RuntimeException e) {
             ch.close();

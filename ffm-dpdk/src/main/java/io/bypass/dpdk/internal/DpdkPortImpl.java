@@ -9,6 +9,8 @@ import io.bypass.FlowRule;
 import io.bypass.PortUri;
 import io.bypass.dpdk.DpdkContext;
 import io.bypass.dpdk.DpdkPort;
+import io.bypass.dpdk.DpdkPortSettings;
+import io.bypass.dpdk.DpdkUriParams;
 import io.bypass.dpdk.internal.gen.Eal;
 import io.bypass.dpdk.internal.gen.Ethdev;
 import io.bypass.dpdk.internal.gen.Mbuf;
@@ -26,18 +28,13 @@ import io.bypass.spi.AbstractPort;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.WarmUpQueues;
 import io.bypass.spi.XdpOwners;
-import io.bypass.udp.L2UdpEndpoint;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -53,21 +50,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> implements DpdkPort, WarmUpQueues {
     private static final System.Logger LOG = System.getLogger(DpdkPortImpl.class.getName());
-
-    /** Buffers DPDK 22.11's net_af_xdp PMD gives the kernel's fill ring (ETH_AF_XDP_DFLT_NUM_DESCS), whatever rxDesc says. */
-    static final int AF_XDP_PMD_BUFFERS = 2048;
-
-    /** URI keys of the backend itself. */
-    public static final Set<String> URI_KEYS = Set.of("ip", "gateway", "rxQueues", "txQueues", "rxDesc", "txDesc",
-        "mbufs", "mbufCache", "burst", "promisc", "allmulti", "mtu", "lcores", "prefix", "hugepages", "memory");
-    private static final Set<String> ALL_KEYS;
-
-    static {
-        final Set<String> all = new HashSet<>(URI_KEYS);
-        all.addAll(RxStallBudget.URI_PARAMETERS);
-        all.addAll(L2UdpEndpoint.URI_PARAMETERS);
-        ALL_KEYS = Set.copyOf(all);
-    }
 
     private static final AtomicInteger POOL_SEQUENCE = new AtomicInteger();
     /** Ports open and close one at a time: device names, hotplug and the XSK leak guard's view of the fds. */
@@ -180,7 +162,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      * @return null if the target looks like devargs, else the reason to pass
      */
     public static String cannotServe(final PortUri uri) {
-        final String name = deviceName(uri.target());
+        final String name = DpdkPortSettings.deviceName(uri.target());
         return name.startsWith("net_") || EalRuntime.isPci(name) ? null
             : "dpdk needs a vdev (net_af_xdp0,iface=" + uri.target() + ") or a PCI address, not a kernel interface name";
     }
@@ -191,7 +173,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      * @param uri the URI
      */
     public static void requireIpForUdp(final PortUri uri) {
-        if (uri.get("ip") == null) {
+        if (!DpdkUriParams.IP.isIn(uri)) {
             throw new BypassUriException(uri.text(), "a DPDK port owns its NIC, so the UDP layer needs the port's own IPv4 "
                 + "address: add ip=A.B.C.D/NN (and gateway=A.B.C.D to reach other subnets), e.g. "
                 + "dpdk:net_af_packet0,iface=eth1?ip=10.0.0.1/24");
@@ -206,122 +188,42 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      * @throws BypassException naming the cause and remedy; nothing is left behind
      */
     public static DpdkPortImpl open(final PortUri uri) {
-        uri.requireOnly(ALL_KEYS);
-        final RxStallBudget budget = RxStallBudget.from(uri);
-        final String devargs = withStallDepth(uri.target(), budget);
-        if (devargs.isBlank()) {
-            throw new BypassUriException(uri.text(), "missing devargs: dpdk:net_af_xdp0,iface=eth1, dpdk:net_af_packet0,iface=eth1 or dpdk:0000:03:00.0");
+        final DpdkContext ctx = EalRuntime.defaults().withUri(uri).conclude();
+        final DpdkPortSettings settings = ctx.port();
+        final RxStallBudget budget = settings.rxStallBudget();
+        if (settings.isAfXdp() && budget.frames() > DpdkContext.AF_XDP_PMD_BUFFERS) {
+            System.getLogger("io.bypass.dpdk").log(System.Logger.Level.WARNING, "dpdk: DPDK 22.11's net_af_xdp posts at most "
+                + DpdkContext.AF_XDP_PMD_BUFFERS + " buffers to the kernel whatever rxDesc is ("
+                + budget.describe(DpdkContext.AF_XDP_PMD_BUFFERS) + "): a longer stall of the polling thread loses frames "
+                + "(counted as fill_ring_empty); use afxdp:IFACE, or net_af_packet with framecnt, for a deeper buffer on this "
+                + "interface");
         }
-        final String name = deviceName(devargs);
-        final boolean pci = EalRuntime.isPci(name);
-        if (!pci && !name.matches("net_[a-z0-9_]+")) {
-            throw new BypassUriException(uri.text(), "bad devargs '" + devargs + "': expected a virtual device such as "
-                + "net_af_xdp0,iface=eth1 / net_af_packet0,iface=eth1 / net_tap0,iface=tap0, or a PCI address such as 0000:03:00.0");
-        }
-        // ip, gateway
-        int ip = 0;
-        int prefix = 0;
-        int gateway = 0;
-        final String ipText = uri.get("ip");
-        if (ipText != null) {
-            final int slash = ipText.indexOf('/');
-            try {
-                ip = Ipv4.parse(slash < 0 ? ipText : ipText.substring(0, slash));
-                prefix = slash < 0 ? 32 : Integer.parseInt(ipText.substring(slash + 1));
-            } catch (final IllegalArgumentException e) {
-                throw new BypassUriException(uri.text(), "parameter 'ip' must be A.B.C.D/NN, got '" + ipText + "'");
-            }
-            if (prefix < 0 || prefix > 32) {
-                throw new BypassUriException(uri.text(), "prefix length in 'ip' must be 0..32, got " + prefix);
-            }
-        }
-        if (uri.get("gateway") != null) {
-            try {
-                gateway = Ipv4.parse(uri.get("gateway"));
-            } catch (final IllegalArgumentException e) {
-                throw new BypassUriException(uri.text(), "parameter 'gateway' must be A.B.C.D, got '" + uri.get("gateway") + "'");
-            }
-        }
-        final DpdkContext ctx = EalRuntime.defaults().copy();
-        final List<String> explicitEal = new ArrayList<>();
-        if (uri.get("lcores") != null) {
-            ctx.lcores(uri.get("lcores"));
-            explicitEal.add("lcores");
-        }
-        if (uri.get("prefix") != null) {
-            ctx.filePrefix(uri.get("prefix"));
-            explicitEal.add("prefix");
-        }
-        if (uri.get("hugepages") != null) {
-            ctx.hugepages(uri.getBoolean("hugepages", false));
-            explicitEal.add("hugepages");
-        }
-        if (uri.get("memory") != null) {
-            ctx.memoryMb(uri.getInt("memory", 0, 1, 1 << 20));
-            explicitEal.add("memory");
-        }
-        // RX descriptors hold what arrives while the polling thread stalls (RxStallBudget); the
-        // PMD clamps them to what it supports (rte_eth_dev_adjust_nb_rx_tx_desc). Not on the two
-        // kernel-socket vdevs, where more buys only mempool: net_af_packet buffers in its framecnt
-        // ring, and net_af_xdp's RX ring (its rxDesc) can hold no more than the 2048 buffers it posts.
-        final int budgetDesc = name.startsWith("net_af_packet") ? DpdkContext.DEFAULT_RX_DESC
-            : name.startsWith("net_af_xdp") ? AF_XDP_PMD_BUFFERS : budget.ringSize(DpdkContext.DEFAULT_RX_DESC, 32768);
-        ctx.rxDesc(uri.getInt("rxDesc", ctx.rxDesc() == DpdkContext.DEFAULT_RX_DESC ? budgetDesc : ctx.rxDesc(), 1, 32768));
-        ctx.txDesc(uri.getInt("txDesc", ctx.txDesc(), 1, 32768));
-        ctx.mbufs(uri.getInt("mbufs", ctx.mbufs(), 0, 1 << 24));
-        ctx.mbufCache(uri.getInt("mbufCache", ctx.mbufCache(), 0, 512));
-        ctx.burst(uri.getInt("burst", ctx.burst(), 1, 512));
-        final int nRx = uri.getInt("rxQueues", 1, 1, 1024);
-        final int nTx = uri.getInt("txQueues", 1, 1, 1024);
-        final int mtuParam = uri.getInt("mtu", 0, 68, 65535);
-        final boolean promisc = uri.getBoolean("promisc", false);
-        final boolean allmulti = uri.getBoolean("allmulti", false);
-        ctx.conclude();
-
         final Throwable cause = NativeLibraries.cause();
         if (cause != null) {
             throw new io.bypass.BackendUnavailableException("dpdk: backend unavailable: " + cause.getMessage(), cause);
         }
-        EalRuntime.ensureStarted(ctx, pci ? name : null, explicitEal);
+        EalRuntime.ensureStarted(ctx, settings.pciAddress(), ctx.explicitEalKeys());
 
         synchronized (OPEN_LOCK) {
-            return openLocked(uri, devargs, name, ctx, ip, prefix, gateway, nRx, nTx, mtuParam, promisc, allmulti);
+            return openLocked(ctx);
         }
     }
 
-    /**
-     * net_af_packet's kernel ring is its {@code framecnt} devarg (512 frames by default), not the
-     * RX descriptors: size it from the stall budget unless the devargs say otherwise.
-     */
-    static String withStallDepth(final String devargs, final RxStallBudget budget) {
-        if (devargs.startsWith("net_af_xdp") && budget.frames() > AF_XDP_PMD_BUFFERS) {
-            System.getLogger("io.bypass.dpdk").log(System.Logger.Level.WARNING, "dpdk: DPDK 22.11's net_af_xdp posts at most "
-                + AF_XDP_PMD_BUFFERS + " buffers to the kernel whatever rxDesc is (" + budget.describe(AF_XDP_PMD_BUFFERS)
-                + "): a longer stall of the polling thread loses frames (counted as fill_ring_empty); use afxdp:IFACE, "
-                + "or net_af_packet with framecnt, for a deeper buffer on this interface");
-        }
-        if (!devargs.startsWith("net_af_packet") || devargs.contains("framecnt=")) {
-            return devargs;
-        }
-        return devargs + ",framecnt=" + budget.ringSize(512, 1 << 16);
-    }
-
-    private static DpdkPortImpl openLocked(final PortUri uri, final String devargs, final String name, final DpdkContext ctx,
-                                           final int ip, final int prefix, final int gateway, final int nRx, final int nTx,
-                                           final int mtuParam, final boolean promisc, final boolean allmulti) {
-        final Map<Integer, String> xdpBefore = name.startsWith("net_af_xdp") ? XskLeakGuard.xdpSockets() : null;
-        final Map<Integer, String> packetBefore = name.startsWith("net_af_packet")
-            ? XskLeakGuard.sockets(PmdSocketStats.AF_PACKET) : null;
+    private static DpdkPortImpl openLocked(final DpdkContext ctx) {
+        final DpdkPortSettings settings = ctx.port();
+        final String name = settings.deviceName();
+        final Map<Integer, String> xdpBefore = settings.isAfXdp() ? XskLeakGuard.xdpSockets() : null;
+        final Map<Integer, String> packetBefore = settings.isAfPacket() ? XskLeakGuard.sockets(PmdSocketStats.AF_PACKET) : null;
         // Reuse a port the EAL probed at start (PCI allowlist), else hotplug the device now, on this thread.
         short portId = findPort(name);
         boolean probedHere = false;
-        final String xdpIface = name.startsWith("net_af_xdp") ? devarg(devargs, "iface") : null;
+        final String xdpIface = settings.isAfXdp() ? settings.kernelInterface() : null;
         final String xdpKey = xdpIface == null ? null : XdpAttachment.key(xdpIface);
         if (portId < 0 && xdpIface != null && !OWN_XDP.containsKey(xdpKey)) {
             refuseForeignXdp(xdpIface);
         }
         if (portId < 0) {
-            EalRuntime.probe(devargs, name);
+            EalRuntime.probe(settings.devargs(), name);
             probedHere = true;
             portId = findPort(name);
             if (portId < 0) {
@@ -330,16 +232,17 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
                     + "device?)" + (err == null ? "" : "; " + err));
             }
         }
-        final DpdkPortImpl port = new DpdkPortImpl(uri, name, true, portId, ip, prefix, gateway);
+        final DpdkPortImpl port = new DpdkPortImpl(settings.uri(), name, true, portId, settings.ipv4Address(),
+            settings.ipv4PrefixLength(), settings.ipv4Gateway());
         try {
-            port.start(ctx, nRx, nTx, mtuParam, promisc, allmulti);
+            port.start(ctx);
             if (xdpBefore != null) {
                 port.xdpSockets = XskLeakGuard.created(xdpBefore, XskLeakGuard.xdpSockets());
                 port.socketStats = PmdSocketStats.afXdp(port.xdpSockets, port.arena);
             }
             if (packetBefore != null) {
                 port.socketStats = PmdSocketStats.afPacket(packetBefore, XskLeakGuard.sockets(PmdSocketStats.AF_PACKET),
-                    devarg(devargs, "iface"), port.arena);
+                    settings.kernelInterface(), port.arena);
             }
             if (xdpKey != null) {
                 OWN_XDP.merge(xdpKey, 1, Integer::sum);
@@ -400,7 +303,6 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         }
     }
 
-    /** @return the value of {@code key=} in comma-separated devargs, or null */
     /** @return true if the kernel interface had {@code flag} when the port opened */
     private boolean kernelHad(final int flag) {
         return kernelFlagsAtOpen >= 0 && (kernelFlagsAtOpen & flag) != 0;
@@ -409,21 +311,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     /** @return the kernel interface a socket vdev runs on ({@code iface=} in its devargs), or null */
     private String kernelIface() {
         return deviceName.startsWith("net_af_packet") || deviceName.startsWith("net_af_xdp")
-            ? devarg(uri().target(), "iface") : null;
-    }
-
-    private static String devarg(final String devargs, final String key) {
-        for (final String part : devargs.split(",")) {
-            if (part.startsWith(key + "=")) {
-                return part.substring(key.length() + 1).strip();
-            }
-        }
-        return null;
-    }
-
-    private static String deviceName(final String devargs) {
-        final int comma = devargs.indexOf(',');
-        return (comma < 0 ? devargs : devargs.substring(0, comma)).strip();
+            ? DpdkPortSettings.devarg(uri().target(), "iface") : null;
     }
 
     private static short findPort(final String name) {
@@ -434,8 +322,13 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         }
     }
 
-    private void start(final DpdkContext ctx, final int nRx, final int nTx, final int mtuParam,
-                       final boolean promisc, final boolean allmulti) {
+    private void start(final DpdkContext ctx) {
+        final DpdkPortSettings settings = ctx.port();
+        final int nRx = settings.rxQueues();
+        final int nTx = settings.txQueues();
+        final int mtuParam = settings.mtu();
+        final boolean promisc = settings.promiscuous();
+        final boolean allmulti = settings.allMulticast();
         // Before rte_eth_dev_start, which clears them, and on the opening thread, whose network
         // namespace is the interface's.
         kernelFlagsAtOpen = kernelIface() == null ? -1 : KernelLinkFlags.of(kernelIface());

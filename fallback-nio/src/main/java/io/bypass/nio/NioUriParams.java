@@ -1,0 +1,46 @@
+package io.bypass.nio;
+
+import io.bypass.spi.PortVlan;
+import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.UriParam;
+import io.bypass.spi.UriParams;
+import io.bypass.udp.UdpUriParams;
+
+import java.util.List;
+
+/**
+ * The URI keys of {@code nio:}: its own, declared here, and the shared ones it reads (the TTLs,
+ * the stall budget, the VLAN), which mean the same as on every backend.
+ */
+public final class NioUriParams {
+    /** URI key: {@code IP_MULTICAST_LOOP} of sent multicast. */
+    public static final String LOOP_PARAM_NAME = "loop";
+    /** URI key: {@code SO_RCVBUF} of every receiving socket. */
+    public static final String RCVBUF_PARAM_NAME = "rcvbuf";
+    /** URI key: {@code SO_SNDBUF} of every socket. */
+    public static final String SNDBUF_PARAM_NAME = "sndbuf";
+    /** URI key: the largest datagram. */
+    public static final String MAX_PAYLOAD_PARAM_NAME = "maxPayload";
+
+    /** Multicast loopback. */
+    public static final UriParam LOOP = UriParam.bool(LOOP_PARAM_NAME, false,
+        "IP_MULTICAST_LOOP for sent multicast (true for a publisher and a subscriber on one host)");
+    /** Receive buffer. */
+    public static final UriParam RCVBUF = UriParam.integer(RCVBUF_PARAM_NAME, 1, Integer.MAX_VALUE / 2,
+        "from the stall budget at " + ReceiveBuffer.BYTES_PER_DATAGRAM + " bytes a datagram ("
+            + ReceiveBuffer.requestFor(RxStallBudget.defaults()) + ")",
+        "SO_RCVBUF bytes of every receiving socket, forced past net.core.rmem_max with CAP_NET_ADMIN, else one warning");
+    /** Send buffer. */
+    public static final UriParam SNDBUF = UriParam.integer(SNDBUF_PARAM_NAME, 0, Integer.MAX_VALUE, "0: the kernel's",
+        "SO_SNDBUF bytes");
+    /** Largest datagram. */
+    public static final UriParam MAX_PAYLOAD = UriParam.integer(MAX_PAYLOAD_PARAM_NAME, 1, NioUdpEndpoint.MAX_UDP_PAYLOAD,
+        "the interface MTU less 28 (1472 without an interface)", "largest datagram sent or received, in bytes");
+
+    /** Every key {@code nio:} accepts. */
+    public static final List<UriParam> ALL = UriParams.join(List.of(LOOP, UdpUriParams.UNICAST_TTL,
+        UdpUriParams.MULTICAST_TTL, RCVBUF, SNDBUF, MAX_PAYLOAD, PortVlan.PARAM), RxStallBudget.URI_PARAMS);
+
+    private NioUriParams() {
+    }
+}
