@@ -23,8 +23,13 @@ import java.util.Deque;
 public final class ConformanceSite implements AutoCloseable {
     /** The two layouts. */
     public enum Kind {
-        /** Two namespaces joined by a veth pair. */
+        /** Two namespaces joined by a veth pair, TX checksum offload off (as a NIC on the wire). */
         VETH,
+        /**
+         * Two namespaces joined by a veth pair left as {@code ip link add} makes it: the
+         * kernel peer's UDP carries partial checksums.
+         */
+        VETH_OFFLOAD_ON,
         /** One namespace, everything over its loopback interface. */
         LOOPBACK
     }
@@ -37,7 +42,8 @@ public final class ConformanceSite implements AutoCloseable {
 
     private ConformanceSite(final Kind kind) {
         this.kind = kind;
-        this.topology = kind == Kind.VETH ? VethPair.create() : null;
+        this.topology = kind == Kind.VETH ? VethPair.create()
+            : kind == Kind.VETH_OFFLOAD_ON ? VethPair.createAsIpMakesIt() : null;
         this.loopback = kind == Kind.LOOPBACK ? Netns.createLoopback() : null;
     }
 

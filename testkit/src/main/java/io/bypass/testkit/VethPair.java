@@ -14,7 +14,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code bvaX}/{@code bvbX}) and a random subnet {@code 10.N.M.0/24} visible only inside
  * the namespaces, the route {@code 224.0.0.0/4} on the veth in each so kernel multicast
  * flows across, and TX checksum offload off on both ends (so frames the kernel sends carry
- * complete UDP checksums, as on a real wire; needs {@code ethtool}). {@link #builder()}
+ * complete UDP checksums, as on a real wire; needs {@code ethtool}; {@link #createAsIpMakesIt()}
+ * leaves it on). {@link #builder()}
  * changes any of that, for the benchmarks (permanent neighbours, no multicast route) and
  * the demo (its own names and addresses).
  *
@@ -67,6 +68,18 @@ public final class VethPair implements AutoCloseable {
      */
     public static VethPair create() {
         return builder().create();
+    }
+
+    /**
+     * Builds the tests' topology with the veth pair left as {@code ip link add} makes it: TX
+     * checksum offload on, so UDP and TCP the kernel sends carry only the pseudo-header sum
+     * (CHECKSUM_PARTIAL), as on every container network built on veth.
+     *
+     * @return the pair, ready for traffic
+     * @throws IllegalStateException naming the failed {@code ip} command and its stderr
+     */
+    public static VethPair createAsIpMakesIt() {
+        return builder().txChecksumOff(false).create();
     }
 
     /**
