@@ -1,5 +1,6 @@
 package io.bypass.udp;
 
+import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.UriParam;
 
@@ -8,7 +9,7 @@ import java.util.List;
 /**
  * The URI keys of the UDP layer, the same on every backend that accepts them. The L2 backends
  * (afxdp, dpdk, efvi) hand their URI to {@link L2UdpEndpoint}, which reads all of these; nio
- * reads the two TTLs and the VLAN.
+ * reads the two TTLs, the VLAN and the checksum policy.
  *
  * <pre>
  * afxdp:eth1?unicastTtl=32&amp;multicastTtl=4     // the same on dpdk:, efvi:, nio: and auto:
@@ -44,7 +45,8 @@ public final class UdpUriParams {
         "IGMP version of the reports Bypass sends on join and leave (dpdk; afxdp and efvi leave IGMP to the kernel)");
 
     /** Every key {@link L2UdpEndpoint} reads; an L2 backend accepts them all. */
-    public static final List<UriParam> L2_ENDPOINT = List.of(QUEUE, PORT, UNICAST_TTL, MULTICAST_TTL, IGMP, PortVlan.PARAM);
+    public static final List<UriParam> L2_ENDPOINT = List.of(QUEUE, PORT, UNICAST_TTL, MULTICAST_TTL, IGMP, PortVlan.PARAM,
+        ChecksumPolicy.PARAM);
 
     private UdpUriParams() {
     }

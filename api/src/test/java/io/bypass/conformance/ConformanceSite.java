@@ -2,7 +2,9 @@ package io.bypass.conformance;
 
 import io.bypass.Port;
 import io.bypass.net.Ipv4;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.NetnsExecutor;
+import io.bypass.testkit.VethPair;
 import io.bypass.udp.UdpEndpoint;
 
 import java.util.Deque;
@@ -21,8 +23,13 @@ import java.util.Deque;
 public final class ConformanceSite implements AutoCloseable {
     /** The two layouts. */
     public enum Kind {
-        /** Two namespaces joined by a veth pair. */
+        /** Two namespaces joined by a veth pair, TX checksum offload off (as a NIC on the wire). */
         VETH,
+        /**
+         * Two namespaces joined by a veth pair left as {@code ip link add} makes it: the
+         * kernel peer's UDP carries partial checksums.
+         */
+        VETH_OFFLOAD_ON,
         /** One namespace, everything over its loopback interface. */
         LOOPBACK
     }
@@ -30,12 +37,13 @@ public final class ConformanceSite implements AutoCloseable {
     private static final int LOCALHOST = Ipv4.parse("127.0.0.1");
 
     private final Kind kind;
-    private final Netns.Topology topology;
+    private final VethPair topology;
     private final Netns loopback;
 
     private ConformanceSite(final Kind kind) {
         this.kind = kind;
-        this.topology = kind == Kind.VETH ? Netns.Topology.create() : null;
+        this.topology = kind == Kind.VETH ? VethPair.create()
+            : kind == Kind.VETH_OFFLOAD_ON ? VethPair.createAsIpMakesIt() : null;
         this.loopback = kind == Kind.LOOPBACK ? Netns.createLoopback() : null;
     }
 
@@ -55,7 +63,7 @@ public final class ConformanceSite implements AutoCloseable {
     }
 
     /** @return the veth topology, or null for a loopback site */
-    public Netns.Topology topology() {
+    public VethPair topology() {
         return topology;
     }
 
@@ -70,12 +78,12 @@ public final class ConformanceSite implements AutoCloseable {
     }
 
     /** @return the thread inside the DUT's namespace */
-    public Netns.Executor dut() {
+    public NetnsExecutor dut() {
         return dutNamespace().executor();
     }
 
     /** @return the thread inside the peer's namespace (the same thread for a loopback site) */
-    public Netns.Executor peer() {
+    public NetnsExecutor peer() {
         return peerNamespace().executor();
     }
 

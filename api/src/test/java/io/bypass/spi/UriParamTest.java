@@ -65,6 +65,17 @@ class UriParamTest {
     }
 
     @Test
+    void checksumDeclarationListsEveryPolicy() {
+        final List<String> words = new java.util.ArrayList<>();
+        for (final io.bypass.net.ChecksumPolicy p : io.bypass.net.ChecksumPolicy.values()) {
+            words.add(p.uriValue());
+        }
+        assertEquals(String.join("|", words), io.bypass.net.ChecksumPolicy.PARAM.values());
+        assertEquals(io.bypass.net.ChecksumPolicy.DEFAULT.uriValue(), io.bypass.net.ChecksumPolicy.PARAM.defaultValue());
+        assertTrue(UdpUriParams.L2_ENDPOINT.contains(io.bypass.net.ChecksumPolicy.PARAM));
+    }
+
+    @Test
     void keysAreLowerCamelCase() {
         for (final String bad : List.of("mcast_ttl", "RxRing", "rx-ring", "1queue")) {
             assertThrows(IllegalArgumentException.class, () -> UriParam.integer(bad, 0, 1, 0, "x"), bad);
@@ -75,7 +86,7 @@ class UriParamTest {
     @Test
     void joinKeepsSharedDeclarationsOnceAndRefusesTwoOfOneKey() {
         final List<UriParam> joined = UriParams.join(UdpUriParams.L2_ENDPOINT, List.of(PortVlan.PARAM), RxStallBudget.URI_PARAMS);
-        assertEquals(UdpUriParams.L2_ENDPOINT.size() + 2, joined.size());
+        assertEquals(UdpUriParams.L2_ENDPOINT.size() + 2, joined.size(), "vlan is in both lists, once in the join");
         assertSame(PortVlan.PARAM, joined.get(UdpUriParams.L2_ENDPOINT.indexOf(PortVlan.PARAM)));
         final UriParam otherVlan = UriParam.integer(PortVlan.PARAM_NAME, 0, 1, 0, "another meaning");
         assertThrows(IllegalArgumentException.class, () -> UriParams.join(UdpUriParams.L2_ENDPOINT, List.of(otherVlan)));

@@ -33,6 +33,8 @@ import java.util.List;
  *       joining on the first multicast-capable interface</li>
  *   <li>{@code loop=true|false} IP_MULTICAST_LOOP for sent multicast (default false)</li>
  *   <li>{@code multicastTtl=N} IP_MULTICAST_TTL (default 1), as on every backend</li>
+ *   <li>{@code checksum=verify|partial|nic} accepted as on every backend ({@link io.bypass.net.ChecksumPolicy}); the
+ *       kernel checks checksums before a socket sees a datagram, so every policy behaves alike</li>
  *   <li>{@code unicastTtl=N} only the kernel's net.ipv4.ip_default_ttl (64 unless changed): NIO cannot set IP_TTL, so
  *       another value is refused at open</li>
  *   <li>{@code rcvbuf=BYTES} SO_RCVBUF of each receiving socket (default: from the stall budget; forced

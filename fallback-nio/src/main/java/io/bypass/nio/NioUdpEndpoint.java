@@ -8,6 +8,7 @@ import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
@@ -73,6 +74,8 @@ import java.util.Set;
  *       ({@link PortVlan}). The kernel's interface decides the VLAN: it drops frames of other
  *       VLANs before any socket sees them, so they move no counter here. For VLAN N open the
  *       kernel's VLAN interface instead, e.g. {@code nio:eth1.7}.</li>
+ *   <li>{@code checksum}: accepted as on every backend ({@link ChecksumPolicy}); the kernel
+ *       checks checksums before the socket sees a datagram, so every policy behaves alike.</li>
  * </ul>
  *
  * <h2>Costs, honestly</h2>
@@ -156,6 +159,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public NioUdpEndpoint(final PortUri uri) {
         this.uri = uri;
         UriParams.requireOnly(uri, NioUriParams.ALL);
+        ChecksumPolicy.from(uri); // validated as on every backend; the kernel checks the sums
         final int vlan = PortVlan.from(uri);
         if (vlan != PortVlan.UNTAGGED) {
             throw new io.bypass.BypassUriException(uri.text(), "nio: sockets receive on the kernel's interfaces, which "

@@ -1,5 +1,6 @@
 package io.bypass.nio;
 
+import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
@@ -10,7 +11,7 @@ import java.util.List;
 
 /**
  * The URI keys of {@code nio:}: its own, declared here, and the shared ones it reads (the TTLs,
- * the stall budget, the VLAN), which mean the same as on every backend.
+ * the stall budget, the VLAN, the checksum policy), which mean the same as on every backend.
  */
 public final class NioUriParams {
     /** URI key: {@code IP_MULTICAST_LOOP} of sent multicast. */
@@ -39,7 +40,7 @@ public final class NioUriParams {
 
     /** Every key {@code nio:} accepts. */
     public static final List<UriParam> ALL = UriParams.join(List.of(LOOP, UdpUriParams.UNICAST_TTL,
-        UdpUriParams.MULTICAST_TTL, RCVBUF, SNDBUF, MAX_PAYLOAD, PortVlan.PARAM), RxStallBudget.URI_PARAMS);
+        UdpUriParams.MULTICAST_TTL, RCVBUF, SNDBUF, MAX_PAYLOAD, PortVlan.PARAM, ChecksumPolicy.PARAM), RxStallBudget.URI_PARAMS);
 
     private NioUriParams() {
     }

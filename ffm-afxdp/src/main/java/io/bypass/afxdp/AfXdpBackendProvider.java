@@ -46,7 +46,8 @@ import java.util.List;
  *       those addressed to our flows as {@code DROP_WRONG_VLAN}</li>
  *   <li>and the UDP layer's ({@link io.bypass.udp.UdpUriParams}): {@code queue} (the port queue an endpoint uses,
  *       0..queues-1; a {@code queue=N} other than 0 without {@code nicQueue} is refused, since {@code queue} named
- *       the NIC queue here before), {@code port}, {@code unicastTtl}, {@code multicastTtl}, {@code igmp}</li>
+ *       the NIC queue here before), {@code port}, {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, and
+ *       {@code checksum} ({@link io.bypass.net.ChecksumPolicy})</li>
  * </ul>
  *
  * <p>Needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_PERFMON), and libbpf 1.x

@@ -41,7 +41,8 @@ import java.util.List;
  *       {@code prefix} (--file-prefix, default private and --in-memory), {@code hugepages=true|false}
  *       (default: if any are free), {@code memory} (-m MB)</li>
  *   <li>and the UDP layer's ({@link io.bypass.udp.UdpUriParams}): {@code queue} (0..rxQueues-1), {@code port},
- *       {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, and {@code vlan} (the one
+ *       {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, {@code checksum} ({@link io.bypass.net.ChecksumPolicy}),
+ *       and {@code vlan} (the one
  *       {@linkplain io.bypass.spi.PortVlan VLAN} taken and sent on, default untagged)</li>
  * </ul>
  *

@@ -29,7 +29,8 @@ import java.util.List;
  * TX 512), {@code buffers} the 2 KiB packet buffers registered with the
  * NIC, split between RX and TX (default: enough to fill both rings). {@code openUdp} also
  * takes the UDP layer's parameters ({@link io.bypass.udp.UdpUriParams}: {@code queue} (0 only), {@code port},
- * {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, and {@code vlan}, 0 only for now).
+ * {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, {@code checksum} ({@link io.bypass.net.ChecksumPolicy}),
+ * and {@code vlan}, 0 only for now).
  * One RX and one TX queue (queue 0), sharing the VI's event queue.
  *
  * <p>Available when {@code libciul.so.1} loads and {@code ef_driver_open} works; system

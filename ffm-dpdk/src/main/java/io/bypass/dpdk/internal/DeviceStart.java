@@ -73,6 +73,7 @@ final class DeviceStart {
                 + "the devargs' queue_count=/qpairs= and the interface's channels: ethtool -L)");
         }
         final long txCapa = rte_eth_dev_info.tx_offload_capa(info);
+        final long rxCapa = rte_eth_dev_info.rx_offload_capa(info);
         final long rssCapa = rte_eth_dev_info.flow_type_rss_offloads(info);
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
             Capability.MULTICAST);
@@ -95,6 +96,13 @@ final class DeviceStart {
             dev.txOffloads = wantTx;
             conf.set(ValueLayout.JAVA_LONG, txmode + rte_eth_txmode.offloads$offset(), dev.txOffloads);
             caps.add(Capability.TX_CHECKSUM_OFFLOAD);
+        }
+        // RX checksum verdicts where the PMD gives them: the UDP layer then skips its own sum.
+        final long wantRx = Ethdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM() | Ethdev.RTE_ETH_RX_OFFLOAD_UDP_CKSUM();
+        if ((rxCapa & wantRx) == wantRx) {
+            dev.rxOffloads = wantRx;
+            conf.set(ValueLayout.JAVA_LONG, rxmode + rte_eth_rxmode.offloads$offset(), dev.rxOffloads);
+            caps.add(Capability.RX_CHECKSUM_VERDICT);
         }
         if (nRx > 1 || nTx > 1) {
             caps.add(Capability.MULTI_QUEUE);
@@ -140,7 +148,7 @@ final class DeviceStart {
         final Arena queueArena = Arena.ofAuto();
         final DpdkRxQueue[] rxQueues = new DpdkRxQueue[nRx];
         for (int q = 0; q < nRx; q++) {
-            rxQueues[q] = new DpdkRxQueue(port, portId, q, burst, queueArena);
+            rxQueues[q] = new DpdkRxQueue(port, portId, q, burst, queueArena, dev.rxOffloads != 0);
         }
         final DpdkTxQueue[] txQueues = new DpdkTxQueue[nTx];
         for (int q = 0; q < nTx; q++) {

@@ -37,6 +37,7 @@ final class DpdkDevice {
     /** The kernel interface's flags when the port opened (socket vdevs), -1 if none or unreadable. */
     int kernelFlagsAtOpen = -1;
     long txOffloads;
+    long rxOffloads;
     /** AF_XDP sockets net_af_xdp opened, by fd, closed at close if the PMD leaves them open. */
     Map<Integer, String> xdpSockets = Map.of();
     /** This port's entry in {@link OwnXdpPrograms}, or null. */

@@ -4,10 +4,10 @@ import io.bypass.Bypass;
 import io.bypass.samples.cli.Args;
 import io.bypass.samples.cli.Command;
 import io.bypass.samples.cli.Context;
-import io.bypass.samples.cli.Json;
 import io.bypass.samples.cli.Options;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.spi.BackendProvider;
+import io.bypass.testkit.Json;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -219,6 +219,7 @@ public final class DoctorCommand implements Command {
             m.put("driver", driver != null ? driver : "unknown");
             m.put("driver_source", driver != null ? driverSource : "none");
             m.put("virtual", !p.exists(base + "/device"));
+            m.put("rx_checksums", ChecksumReport.forDriver(driver));
             int rx = 0;
             int tx = 0;
             for (final String q : p.list(base + "/queues")) {
