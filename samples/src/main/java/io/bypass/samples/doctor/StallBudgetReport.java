@@ -52,15 +52,18 @@ final class StallBudgetReport {
      * @return the section, in the doctor's map-of-values form
      */
     static Map<String, Object> report(final HostProbe p) {
-        return report(p, name -> Bypass.backend(name));
+        return report(p, uri -> {
+            final BackendProvider backend = Bypass.backend(uri.scheme());
+            return backend == null ? null : backend.rxBuffering(uri);
+        });
     }
 
     /**
-     * @param p        the host
-     * @param backends the backends by name (null where one is not on the path)
+     * @param p         the host
+     * @param buffering what the backend of a URI buffers by default, null where it is not on the path
      * @return the section, in the doctor's map-of-values form
      */
-    static Map<String, Object> report(final HostProbe p, final Function<String, BackendProvider> backends) {
+    static Map<String, Object> report(final HostProbe p, final Function<PortUri, RxBuffering> buffering) {
         final RxStallBudget b = RxStallBudget.defaults();
         final Map<String, Object> m = new LinkedHashMap<>();
         final List<String> notes = new ArrayList<>();
@@ -76,21 +79,19 @@ final class StallBudgetReport {
         }
         final boolean netAdmin = caps.contains("CAP_NET_ADMIN");
         final boolean ipcLock = caps.contains("CAP_IPC_LOCK");
-        final Map<String, RxBuffering> buffering = new LinkedHashMap<>();
+        final Map<String, RxBuffering> byKind = new LinkedHashMap<>();
         for (final Map.Entry<String, String> e : DEFAULT_URIS.entrySet()) {
-            final PortUri uri = PortUri.parse(e.getValue());
-            final BackendProvider backend = backends.apply(uri.scheme());
-            final RxBuffering r = backend == null ? null : backend.rxBuffering(uri);
+            final RxBuffering r = buffering.apply(PortUri.parse(e.getValue()));
             if (r != null) {
-                buffering.put(e.getKey(), r);
+                byKind.put(e.getKey(), r);
             }
         }
         final Map<String, Object> depth = new LinkedHashMap<>();
-        for (final Map.Entry<String, RxBuffering> e : buffering.entrySet()) {
+        for (final Map.Entry<String, RxBuffering> e : byKind.entrySet()) {
             depth.put(e.getKey(), e.getValue().describe(b));
         }
 
-        final RxBuffering nio = buffering.get("nio");
+        final RxBuffering nio = byKind.get("nio");
         final long rmemMax = parseLong(p.read("/proc/sys/net/core/rmem_max"));
         m.put("rmem_max", rmemMax < 0 ? "unknown" : rmemMax);
         if (nio != null) {
@@ -107,7 +108,7 @@ final class StallBudgetReport {
                 b.describe((int) Math.min(Integer.MAX_VALUE, nio.framesIn(granted)))));
         }
 
-        final RxBuffering afxdp = buffering.get("afxdp");
+        final RxBuffering afxdp = byKind.get("afxdp");
         final long memlock = memlockSoft(p);
         final long umem = afxdp == null ? 0 : afxdp.lockedBytesPerQueue();
         if (afxdp != null) {

@@ -1,7 +1,6 @@
 package io.bypass.samples.doctor;
 
 import io.bypass.samples.Main;
-import io.bypass.spi.BackendProvider;
 import io.bypass.spi.RxBuffering;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,38 +104,8 @@ class DoctorTest {
         write(root, "proc/sys/net/core/rmem_max", "16777216\n");
         write(root, "proc/self/status", "Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n");
         write(root, "proc/self/limits", "Max locked memory         65536                65536                bytes\n");
-        final BackendProvider nio = new BackendProvider() {
-            @Override
-            public String name() {
-                return "nio";
-            }
-
-            @Override
-            public int priority() {
-                return 1;
-            }
-
-            @Override
-            public boolean isAvailable() {
-                return true;
-            }
-
-            @Override
-            public Throwable unavailabilityCause() {
-                return null;
-            }
-
-            @Override
-            public io.bypass.Port openPort(final io.bypass.PortUri uri) {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public RxBuffering rxBuffering(final io.bypass.PortUri uri) {
-                return RxBuffering.socketBuffer(500 * 1152, 1152);
-            }
-        };
-        final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root), name -> "nio".equals(name) ? nio : null);
+        final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root),
+            uri -> "nio".equals(uri.scheme()) ? RxBuffering.socketBuffer(500 * 1152, 1152) : null);
         assertEquals(Map.of("nio", "SO_RCVBUF 1152000 bytes, about 500 frames: 2.5 ms at 200000 pps (budget 50 ms)"),
             m.get("default_buffering"));
         assertEquals(576_000L, m.get("nio_rcvbuf_asked"));
