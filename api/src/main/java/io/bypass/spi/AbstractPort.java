@@ -96,6 +96,16 @@ public abstract class AbstractPort<R extends RxQueue, T extends TxQueue> impleme
     }
 
     /**
+     * Sets the interface's addressing from what the kernel knows, for backends that leave
+     * the interface to the kernel.
+     *
+     * @param kernel the interface's facts, read during open
+     */
+    protected final void identity(final KernelInterface kernel) {
+        identity(kernel.macAddress(), kernel.ipv4Address(), kernel.ipv4PrefixLength(), kernel.ipv4Gateway(), kernel.mtu());
+    }
+
+    /**
      * Sets the queues, once created during open; {@link #rxQueue(int)} and
      * {@link #txQueue(int)} hand out these arrays' elements. The arrays are kept, not copied.
      *

@@ -12,6 +12,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.KernelInterface;
 import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -20,16 +21,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -120,13 +116,13 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
 
     private void init() {
         final String iface = opts.iface;
-        ifindex = Libc.ifNameToIndex(errno, iface);
-        if (ifindex == 0) {
-            throw new BypassException("afxdp: no interface '" + iface + "' in this network namespace ("
-                + Errno.describe(Errno.get(errno)) + "); check 'ip link show', or open the port on a thread inside the "
-                + "interface's namespace");
+        final KernelInterface kernel = KernelInterface.read("afxdp", iface);
+        if (!kernel.isUp()) {
+            throw new BypassException("afxdp: interface " + iface + " is down; bring it up: ip link set dev " + iface + " up");
         }
-        readAddressing(iface);
+        ifindex = kernel.index();
+        netif = kernel.networkInterface();
+        identity(kernel);
 
         program = XdpProgram.load(opts.vlan);
 
@@ -208,56 +204,6 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         // Bound with the mapped length: munmap of a huge-page mapping fails (EINVAL) unless
         // the length is a multiple of the huge page size, and the pages would stay taken.
         umem = Mmap.bind(m, length, mapArena);
-    }
-
-    private void readAddressing(final String iface) {
-        long mac = 0;
-        int ipv4 = 0;
-        int prefix = 0;
-        final int mtu;
-        try {
-            netif = NetworkInterface.getByName(iface);
-            if (netif == null) {
-                throw new BypassException("afxdp: no interface '" + iface + "' in this network namespace; check 'ip link show'");
-            }
-            if (!netif.isUp()) {
-                throw new BypassException("afxdp: interface " + iface + " is down; bring it up: ip link set dev " + iface + " up");
-            }
-            mtu = netif.getMTU();
-            final byte[] hw = netif.getHardwareAddress();
-            if (hw != null && hw.length == 6) {
-                for (final byte b : hw) {
-                    mac = (mac << 8) | (b & 0xFF);
-                }
-            }
-            for (final InterfaceAddress a : netif.getInterfaceAddresses()) {
-                if (a.getAddress() instanceof Inet4Address v4) {
-                    ipv4 = Ipv4.fromBytes(v4.getAddress());
-                    prefix = a.getNetworkPrefixLength();
-                    break;
-                }
-            }
-        } catch (final SocketException e) {
-            throw new BypassException("afxdp: cannot read the addresses of " + iface + ": " + e, e);
-        }
-        identity(mac, ipv4, prefix, readGateway(iface), mtu);
-    }
-
-    // /proc/thread-self, not /proc/self: this thread may be in another namespace than the main thread.
-    private static int readGateway(final String iface) {
-        final Path routes = Path.of("/proc/thread-self/net/route");
-        try {
-            for (final String line : Files.readAllLines(routes)) {
-                final String[] f = line.trim().split("\\s+");
-                if (f.length > 3 && f[0].equals(iface) && f[1].equals("00000000") && !f[2].equals("00000000")) {
-                    return Ipv4.fromProcHex(f[2]);
-                }
-            }
-        } catch (final IOException e) {
-            throw new BypassException("afxdp: cannot read the default gateway of " + iface + " from " + routes + ": " + e
-                + "; procfs must be mounted at /proc (Linux 3.17 or newer for thread-self)", e);
-        }
-        return 0; // no default route through this interface
     }
 
     private void refreshStatistics() {

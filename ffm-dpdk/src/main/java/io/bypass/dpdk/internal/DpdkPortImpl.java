@@ -33,7 +33,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,14 +59,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     /** URI keys of the backend itself. */
     public static final Set<String> URI_KEYS = Set.of("ip", "gateway", "rxQueues", "txQueues", "rxDesc", "txDesc",
         "mbufs", "mbufCache", "burst", "promisc", "allmulti", "mtu", "lcores", "prefix", "hugepages", "memory");
-    private static final Set<String> ALL_KEYS;
-
-    static {
-        final Set<String> all = new HashSet<>(URI_KEYS);
-        all.addAll(RxStallBudget.URI_PARAMETERS);
-        all.addAll(L2UdpEndpoint.URI_PARAMETERS);
-        ALL_KEYS = Set.copyOf(all);
-    }
+    private static final Set<String> ALL_KEYS = io.bypass.spi.UriRules.union(URI_KEYS, RxStallBudget.URI_PARAMETERS,
+        L2UdpEndpoint.URI_PARAMETERS);
 
     private static final AtomicInteger POOL_SEQUENCE = new AtomicInteger();
     /** Ports open and close one at a time: device names, hotplug and the XSK leak guard's view of the fds. */
