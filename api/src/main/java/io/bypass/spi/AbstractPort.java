@@ -36,7 +36,9 @@ import java.util.Set;
  *             return;
  *         }
  *         markClosed();
- *         // free what open() took
+ *         final Closer closer = new Closer("mine: closing " + uri());  // free everything, then report every failure
+ *         closer.close("closing the socket", socket);
+ *         closer.throwIfFailed();
  *     }
  * }
  * }</pre>

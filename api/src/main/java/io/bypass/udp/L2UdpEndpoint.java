@@ -25,6 +25,7 @@ import io.bypass.net.Mac;
 import io.bypass.net.NeighbourTable;
 import io.bypass.net.Udp;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.SyntheticQueues;
 import io.bypass.spi.UdpRules;
@@ -881,7 +882,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     /**
      * Leaves every group (sending IGMP leaves where this layer owns IGMP), removes every
      * flow, flushes, and closes the port if asked to at construction. Carries on past
-     * failures so the port is always closed, then rethrows the first one. Idempotent.
+     * failures so the port is always closed, then reports them all (see {@link Closer}). Idempotent.
      */
     @Override
     public void close() {
@@ -896,40 +897,26 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             // bounds check instead of touching memory the port may unmap; commit throws
             outstanding.wrap(this, -1, 0, 0);
         }
-        RuntimeException failure = null;
-        try {
-            if (!port.isClosed()) {
-                if (frameClaim.isClaimed()) {
-                    frameClaim.abort();
-                }
-                for (final FlowRule rule : joinedFlows) {
-                    try {
-                        doLeave(rule.destinationAddress(), rule.destinationPort());
-                    } catch (final RuntimeException e) {
-                        failure = failure == null ? e : failure;
-                    }
-                }
-                for (final FlowRule rule : boundFlows) {
-                    try {
-                        port.removeFlow(queueId, rule);
-                    } catch (final RuntimeException e) {
-                        failure = failure == null ? e : failure;
-                    }
-                }
-                tx.flush();
+        final Closer closer = new Closer("closing UDP endpoint on " + uri);
+        if (!port.isClosed()) {
+            if (frameClaim.isClaimed()) {
+                closer.run("aborting the pending frame", frameClaim::abort);
             }
-        } catch (final RuntimeException e) {
-            failure = failure == null ? e : failure;
-        } finally {
-            joinedFlows.clear();
-            boundFlows.clear();
-            if (closePort) {
-                port.close();
+            for (final FlowRule rule : joinedFlows) {
+                closer.run("leaving " + Ipv4.toString(rule.destinationAddress()) + ":" + rule.destinationPort(),
+                    () -> doLeave(rule.destinationAddress(), rule.destinationPort()));
             }
+            for (final FlowRule rule : boundFlows) {
+                closer.run("unbinding port " + rule.destinationPort(), () -> port.removeFlow(queueId, rule));
+            }
+            closer.run("flushing", tx::flush);
         }
-        if (failure != null) {
-            throw new BypassException("closing UDP endpoint on " + uri + ": " + failure.getMessage(), failure);
+        joinedFlows.clear();
+        boundFlows.clear();
+        if (closePort) {
+            closer.close("closing the port", port);
         }
+        closer.throwIfFailed();
     }
 
     /** @return the endpoint's URI and state, for logs */

@@ -8,6 +8,7 @@ import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
@@ -438,7 +439,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         }
         final Channel c = groups.remove(i);
         stats.untrack(c);
-        c.close();
+        c.closeQuietly();
         rebuild();
     }
 
@@ -749,26 +750,29 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     /**
-     * Leaves every group and closes every socket. Idempotent.
+     * Leaves every group and closes every socket; carries on past failures, then reports
+     * them all (see {@link Closer}). Idempotent.
      */
     @Override
     public void close() {
         if (closed) {
             return;
         }
-        refreshKernelDrops();
+        final Closer closer = new Closer("nio: closing " + uri.text());
+        closer.run("reading the kernel's drops", this::refreshKernelDrops);
         closed = true;
         for (final Channel c : groups) {
-            c.close();
+            closer.close("leaving " + Ipv4.toString(c.address) + ":" + c.port, c);
         }
         for (final Channel c : unicast) {
-            c.close();
+            closer.close("closing the socket bound to port " + c.port, c);
         }
         groups.clear();
         unicast.clear();
         rxChannels = new Channel[0];
-        closeQuietly(ephemeralTx);
-        stats.close();
+        closer.close("closing the sending socket", ephemeralTx);
+        closer.close("closing the kernel drop statistics", stats);
+        closer.throwIfFailed();
     }
 
     private void refreshKernelDrops() {
@@ -807,7 +811,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     /** One socket: a bound port or a joined group. */
-    static final class Channel {
+    static final class Channel implements AutoCloseable {
         final DatagramChannel channel;
         final int address;
         final int port;
@@ -821,11 +825,25 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
             this.key = key;
         }
 
-        void close() {
-            if (key != null) {
-                key.drop();
+        /** Drops the membership, if any, and closes the socket, even if the drop failed. */
+        @Override
+        public void close() throws IOException {
+            try {
+                if (key != null) {
+                    key.drop();
+                }
+            } finally {
+                channel.close();
             }
-            closeQuietly(channel);
+        }
+
+        /** As {@link #close()}, ignoring a failure to close the socket: nothing more could be freed. */
+        void closeQuietly() {
+            try {
+                close();
+            } catch (final IOException ignored) {
+                // nothing more to free
+            }
         }
     }
 }

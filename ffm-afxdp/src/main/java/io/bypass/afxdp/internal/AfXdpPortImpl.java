@@ -12,6 +12,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.Closer;
 import io.bypass.spi.KernelInterface;
 import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
@@ -105,11 +106,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             port.init();
             return port;
         } catch (final RuntimeException | Error e) {
-            try {
-                port.close();
-            } catch (final RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
-            }
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }
@@ -362,49 +359,22 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
                 return;
             }
             markClosed();
-            RuntimeException failure = null;
+            final Closer closer = new Closer("afxdp: closing " + uri());
             // 1. Detach first, so no frame is redirected to a socket being torn down.
-            if (program != null) {
-                try {
-                    program.close();
-                } catch (final RuntimeException e) {
-                    failure = e;
-                }
-            }
+            closer.close("detaching the XDP program", program);
             // 2. Sockets (their rings stay mapped until step 3).
             for (int i = sockets.size() - 1; i >= 0; i--) {
-                try {
-                    sockets.get(i).close();
-                } catch (final RuntimeException e) {
-                    failure = failure == null ? e : failure;
-                }
+                closer.close("closing the AF_XDP socket of queue " + (opts.queue + i), sockets.get(i));
             }
             // 3. munmap rings and UMEM; any later access through a segment throws, never crashes.
-            try {
-                mapArena.close();
-            } catch (final RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
-            if (multicast != null) {
-                try {
-                    multicast.close(); // drops every membership: the kernel sends the IGMP leaves
-                } catch (final IOException e) {
-                    failure = failure == null ? new BypassException("afxdp: closing the multicast socket: " + e, e) : failure;
-                }
-            }
-            if (neighbours != null) {
-                neighbours.close();
-            }
+            closer.close("unmapping the rings and UMEM", mapArena);
+            // Drops every membership: the kernel sends the IGMP leaves.
+            closer.close("closing the multicast socket", multicast);
+            closer.close("closing the neighbour socket", neighbours);
             groups.clear();
             flows.clear();
-            try {
-                arena.close();
-            } catch (final RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
-            if (failure != null) {
-                throw new BypassException("afxdp: closing " + uri() + " failed part-way (everything else was freed): " + failure, failure);
-            }
+            closer.close("freeing the port's memory", arena);
+            closer.throwIfFailed();
         }
     }
 

@@ -9,6 +9,7 @@ import io.bypass.PortUri;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.Closer;
 import io.bypass.spi.KernelInterface;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriRules;
@@ -118,7 +119,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             port.setUp();
             return port;
         } catch (final RuntimeException e) {
-            port.close();
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }
@@ -372,39 +373,42 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             return;
         }
         markClosed();
+        final Closer closer = new Closer("efvi: closing " + uri().text());
         if (!handle.equals(MemorySegment.NULL)) {
-            for (final int[] cookie : filters.values()) {
-                deleteFilter(cookie);
+            for (final Map.Entry<FlowRule, int[]> f : filters.entrySet()) {
+                final int rc = deleteFilter(f.getValue());
+                if (rc < 0) {
+                    closer.failed("ef_vi_filter_del(udp " + Ipv4.toString(f.getKey().destinationAddress()) + ":"
+                        + f.getKey().destinationPort() + ")", Errno.describe(rc));
+                }
             }
         }
         filters.clear();
-        for (final MembershipKey k : groups.values()) {
-            k.drop();
+        for (final Map.Entry<Integer, MembershipKey> g : groups.entrySet()) {
+            closer.run("leaving " + Ipv4.toString(g.getKey()), g.getValue()::drop);
         }
         groups.clear();
-        if (tap != null) {
-            tap.close();
-        }
+        closer.close("closing the malformed-frame tap", tap);
         if (nicDrops != null) {
             // The last reading stays in the counters; the library handle goes.
-            counters().set(Counter.DROP_RX_OTHER, nicDrops.sinceOpen());
-            nicDrops.close();
+            final NicDrops d = nicDrops;
+            closer.run("reading the NIC's drops", () -> counters().set(Counter.DROP_RX_OTHER, d.sinceOpen()));
+            closer.close("closing the NIC drop counters", d);
             nicDrops = null;
         }
-        if (igmpSocket != null) {
-            try {
-                igmpSocket.close();
-            } catch (final IOException ignored) {
-                // nothing left to free
-            }
-        }
+        closer.close("closing the IGMP socket", igmpSocket);
         if (!handle.equals(MemorySegment.NULL)) {
+            final int rc;
             synchronized (viLock) {
-                EfviShim.bypass_efvi_destroy(handle);
+                rc = EfviShim.bypass_efvi_destroy(handle);
                 handle = MemorySegment.NULL;
             }
+            if (rc < 0) {
+                closer.failed("freeing the VI, memory registration, protection domain and driver handle", Errno.describe(rc));
+            }
         }
-        arena.close();
+        closer.close("freeing the packet buffers", arena);
+        closer.throwIfFailed();
     }
 
     @Override
