@@ -28,33 +28,23 @@ import java.util.List;
  * final KernelInterface k = KernelInterface.read("afxdp", "eth1");
  * identity(k); // in an AbstractPort: MAC, address, prefix, gateway, MTU
  * }</pre>
+ *
+ * @param networkInterface the JDK's view of the interface, for multicast joins on a kernel socket
+ * @param macAddress       the MAC in the low 48 bits, or 0 if the interface has none
+ * @param ipv4Address      the first IPv4 address, big-endian, or 0 if none
+ * @param ipv4PrefixLength that address's prefix length, or 0 if no address
+ * @param ipv4Gateway      the default gateway through this interface, big-endian, or 0 if none
+ * @param mtu              the MTU in bytes (L3)
+ * @param up               true if the interface is administratively up
  */
-public final class KernelInterface {
+public record KernelInterface(NetworkInterface networkInterface, long macAddress, int ipv4Address, int ipv4PrefixLength,
+                              int ipv4Gateway, int mtu, boolean up) {
     /**
      * The IPv4 routing table of the calling thread's namespace: {@code thread-self}, not
      * {@code self}, since a port may be opened on a thread in another namespace than the main thread's.
      */
     public static final Path ROUTES = Path.of("/proc/thread-self/net/route");
     private static final String ZERO = "00000000";
-
-    private final NetworkInterface nif;
-    private final long macAddress;
-    private final int ipv4Address;
-    private final int ipv4PrefixLength;
-    private final int ipv4Gateway;
-    private final int mtu;
-    private final boolean up;
-
-    private KernelInterface(final NetworkInterface nif, final long macAddress, final int ipv4Address,
-                            final int ipv4PrefixLength, final int ipv4Gateway, final int mtu, final boolean up) {
-        this.nif = nif;
-        this.macAddress = macAddress;
-        this.ipv4Address = ipv4Address;
-        this.ipv4PrefixLength = ipv4PrefixLength;
-        this.ipv4Gateway = ipv4Gateway;
-        this.mtu = mtu;
-        this.up = up;
-    }
 
     /**
      * Reads an interface's facts in the calling thread's network namespace.
@@ -130,54 +120,19 @@ public final class KernelInterface {
         return 0;
     }
 
-    /** @return the JDK's view of the interface, for multicast joins on a kernel socket */
-    public NetworkInterface networkInterface() {
-        return nif;
-    }
-
     /** @return the interface's name */
     public String name() {
-        return nif.getName();
+        return networkInterface.getName();
     }
 
     /** @return the interface index, as {@code if_nametoindex(3)} gives it */
     public int index() {
-        return nif.getIndex();
-    }
-
-    /** @return true if the interface is administratively up */
-    public boolean isUp() {
-        return up;
-    }
-
-    /** @return the MAC in the low 48 bits, or 0 if the interface has none */
-    public long macAddress() {
-        return macAddress;
-    }
-
-    /** @return the first IPv4 address, big-endian, or 0 if none */
-    public int ipv4Address() {
-        return ipv4Address;
-    }
-
-    /** @return that address's prefix length, or 0 if no address */
-    public int ipv4PrefixLength() {
-        return ipv4PrefixLength;
-    }
-
-    /** @return the default gateway through this interface, big-endian, or 0 if none */
-    public int ipv4Gateway() {
-        return ipv4Gateway;
-    }
-
-    /** @return the MTU in bytes (L3) */
-    public int mtu() {
-        return mtu;
+        return networkInterface.getIndex();
     }
 
     @Override
     public String toString() {
-        return nif.getName() + "[index " + index() + ", " + Ipv4.toString(ipv4Address) + "/" + ipv4PrefixLength
+        return name() + "[index " + index() + ", " + Ipv4.toString(ipv4Address) + "/" + ipv4PrefixLength
             + ", gateway " + Ipv4.toString(ipv4Gateway) + ", mtu " + mtu + (up ? "" : ", down") + "]";
     }
 }

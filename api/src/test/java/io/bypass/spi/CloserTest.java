@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ResourceBundle;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -153,11 +152,6 @@ class CloserTest {
             @Override
             public void log(final Level level, final ResourceBundle bundle, final String format, final Object... params) {
                 logged.add(level + " " + format);
-            }
-
-            @Override
-            public void log(final Level level, final Supplier<String> msgSupplier, final Throwable thrown) {
-                logged.add(level + " " + msgSupplier.get());
             }
         };
         final Closer quiet = new Closer("test: closing quietly");

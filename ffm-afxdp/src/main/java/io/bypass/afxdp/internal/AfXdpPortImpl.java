@@ -114,7 +114,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     private void init() {
         final String iface = opts.iface;
         final KernelInterface kernel = KernelInterface.read("afxdp", iface);
-        if (!kernel.isUp()) {
+        if (!kernel.up()) {
             throw new BypassException("afxdp: interface " + iface + " is down; bring it up: ip link set dev " + iface + " up");
         }
         ifindex = kernel.index();
