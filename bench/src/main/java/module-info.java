@@ -7,6 +7,7 @@ module io.bypass.bench {
     requires io.bypass;
     requires io.bypass.dpdk;
     requires io.bypass.samples;
+    requires io.bypass.testkit;
     requires io.bypass.threads;
     requires org.agrona;
     requires HdrHistogram;

@@ -7,6 +7,7 @@
 module io.bypass.samples {
     requires io.bypass;
     requires io.bypass.threads;
+    requires io.bypass.testkit;
     requires org.agrona;
     requires HdrHistogram;
     requires java.logging;
@@ -21,8 +22,6 @@ module io.bypass.samples {
     exports io.bypass.samples.doctor;
     exports io.bypass.samples.demo;
     exports io.bypass.samples.jitter;
-    // The benchmark harness enters namespaces with the same helpers.
-    exports io.bypass.samples.internal to io.bypass.bench;
 
     uses io.bypass.spi.BackendProvider;
 }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class LibraryDocsTest {
     private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
-    private static final List<String> LIBRARIES = List.of("api", "threads", "fallback-nio", "ffm-afxdp", "ffm-dpdk", "ffm-efvi");
+    private static final List<String> LIBRARIES = List.of("api", "threads", "testkit", "fallback-nio", "ffm-afxdp", "ffm-dpdk", "ffm-efvi");
 
     @Test
     void everyExportedPackageHasADescription() throws IOException {

@@ -2,7 +2,9 @@ package io.bypass.conformance;
 
 import io.bypass.Port;
 import io.bypass.net.Ipv4;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.NetnsExecutor;
+import io.bypass.testkit.VethPair;
 import io.bypass.udp.UdpEndpoint;
 
 import java.util.Deque;
@@ -35,13 +37,13 @@ public final class ConformanceSite implements AutoCloseable {
     private static final int LOCALHOST = Ipv4.parse("127.0.0.1");
 
     private final Kind kind;
-    private final Netns.Topology topology;
+    private final VethPair topology;
     private final Netns loopback;
 
     private ConformanceSite(final Kind kind) {
         this.kind = kind;
-        this.topology = kind == Kind.VETH ? Netns.Topology.create()
-            : kind == Kind.VETH_OFFLOAD_ON ? Netns.Topology.createAsIpMakesIt() : null;
+        this.topology = kind == Kind.VETH ? VethPair.create()
+            : kind == Kind.VETH_OFFLOAD_ON ? VethPair.createAsIpMakesIt() : null;
         this.loopback = kind == Kind.LOOPBACK ? Netns.createLoopback() : null;
     }
 
@@ -61,7 +63,7 @@ public final class ConformanceSite implements AutoCloseable {
     }
 
     /** @return the veth topology, or null for a loopback site */
-    public Netns.Topology topology() {
+    public VethPair topology() {
         return topology;
     }
 
@@ -76,12 +78,12 @@ public final class ConformanceSite implements AutoCloseable {
     }
 
     /** @return the thread inside the DUT's namespace */
-    public Netns.Executor dut() {
+    public NetnsExecutor dut() {
         return dutNamespace().executor();
     }
 
     /** @return the thread inside the peer's namespace (the same thread for a loopback site) */
-    public Netns.Executor peer() {
+    public NetnsExecutor peer() {
         return peerNamespace().executor();
     }
 

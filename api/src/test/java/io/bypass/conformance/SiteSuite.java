@@ -2,9 +2,9 @@ package io.bypass.conformance;
 
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.NetnsExecutor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -183,7 +183,7 @@ public abstract class SiteSuite {
      * @param body the test's work
      * @throws Exception what it threw
      */
-    protected final void onDut(final Netns.ThrowingRunnable body) throws Exception {
+    protected final void onDut(final NetnsExecutor.ThrowingRunnable body) throws Exception {
         site.dut().run(body);
     }
 }

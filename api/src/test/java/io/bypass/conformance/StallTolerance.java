@@ -4,7 +4,7 @@ import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.RxStallBudget;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.Netns;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpEndpoint;

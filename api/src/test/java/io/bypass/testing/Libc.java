@@ -11,13 +11,10 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few libc calls the test utilities need (setns, AF_PACKET sockets), bound with FFM.
+ * The few libc calls the test utilities need (AF_PACKET sockets), bound with FFM.
  * Every call that sets errno captures it, so failures name the call and the errno text.
  */
 final class Libc {
-    static final int O_RDONLY = 0;
-    static final int O_CLOEXEC = 0x80000;
-    static final int CLONE_NEWNET = 0x40000000;
     static final int AF_PACKET = 17;
     static final int SOCK_RAW = 3;
     static final int SOCK_CLOEXEC = 0x80000;
@@ -33,9 +30,7 @@ final class Libc {
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker.Option ERRNO_OPT = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle OPEN = bind("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), true);
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), true);
-    private static final MethodHandle SETNS = bind("setns", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), true);
     private static final MethodHandle SOCKET = bind("socket", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), true);
     private static final MethodHandle BIND = bind("bind", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT), true);
     private static final MethodHandle SEND = bind("send", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), true);
@@ -79,16 +74,8 @@ final class Libc {
         return new IllegalStateException(call + " failed: " + strerror(errno(slot)) + (remedy == null ? "" : "; " + remedy));
     }
 
-    static int open(final MemorySegment slot, final MemorySegment path, final int flags) throws Throwable {
-        return (int) OPEN.invokeExact(slot, path, flags);
-    }
-
     static int close(final MemorySegment slot, final int fd) throws Throwable {
         return (int) CLOSE.invokeExact(slot, fd);
-    }
-
-    static int setns(final MemorySegment slot, final int fd, final int nstype) throws Throwable {
-        return (int) SETNS.invokeExact(slot, fd, nstype);
     }
 
     static int socket(final MemorySegment slot, final int domain, final int type, final int protocol) throws Throwable {

@@ -1,5 +1,10 @@
 package io.bypass.testing;
 
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.NetnsExecutor;
+import io.bypass.testkit.VethPair;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,7 +42,7 @@ class NetnsTest {
 
     @Test
     void datagramFromNamespaceAReachesNamespaceBOverTheVeth() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             final DatagramChannel rx = t.executorB().call(() -> DatagramChannel.open(StandardProtocolFamily.INET)
                 .bind(new InetSocketAddress(t.addressBText(), 0)));
             final DatagramChannel tx = t.executorA().call(() -> DatagramChannel.open(StandardProtocolFamily.INET)
@@ -59,10 +64,10 @@ class NetnsTest {
 
     @Test
     void vethIsVisibleInItsNamespaceAndNotInTheRoot() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             assertNull(NetworkInterface.getByName(t.ifaceA()), "root namespace must not see " + t.ifaceA());
             assertNull(NetworkInterface.getByName(t.ifaceB()));
-            assertNotEquals(0, Netns.runUnchecked("ip", "link", "show", "dev", t.ifaceA()).exitCode());
+            assertNotEquals(0, Cmd.runUnchecked("ip", "link", "show", "dev", t.ifaceA()).exitCode());
             // NetworkInterface asks the kernel by name on every query, so ask from inside A.
             final byte[] macA = t.executorA().call(() -> NetworkInterface.getByName(t.ifaceA()).getHardwareAddress());
             assertEquals(t.macA(), Netns.parseMac(hex(macA)));
@@ -77,7 +82,7 @@ class NetnsTest {
 
     @Test
     void closeRemovesBothNamespacesAndIsIdempotent() {
-        final Netns.Topology t = Netns.Topology.create();
+        final VethPair t = VethPair.create();
         final String a = t.a().name();
         final String b = t.b().name();
         assertTrue(Files.exists(Path.of("/var/run/netns", a)));
@@ -91,14 +96,14 @@ class NetnsTest {
     @Test
     void failedCommandNamesItselfAndItsStderr() {
         final IllegalStateException e = assertThrows(IllegalStateException.class,
-            () -> Netns.run("ip", "link", "show", "dev", "bypass-no-such0"));
+            () -> Cmd.run("ip", "link", "show", "dev", "bypass-no-such0"));
         assertTrue(e.getMessage().contains("bypass-no-such0"), e.getMessage());
         assertTrue(e.getMessage().contains("exited"), e.getMessage());
     }
 
     @Test
     void executorForMissingNamespaceFailsWithErrno() {
-        final IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Netns.Executor("bypass-missing-" + Netns.randomSuffix()));
+        final IllegalStateException e = assertThrows(IllegalStateException.class, () -> new NetnsExecutor("bypass-missing-" + Netns.randomSuffix()));
         assertTrue(e.getMessage().contains("No such file"), e.getMessage());
     }
 
@@ -138,7 +143,7 @@ class NetnsTest {
 
     @Test
     void rawFrameFromFramesIsAcceptedByTheKernelAndBadChecksumIsNot() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             final DatagramChannel rx = t.executorA().call(() -> DatagramChannel.open(StandardProtocolFamily.INET)
                 .bind(new InetSocketAddress(t.addressAText(), 0)));
             final RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()));
@@ -167,7 +172,7 @@ class NetnsTest {
 
     @Test
     void rawSocketCapturesWhatTheOtherSideSent() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             final RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()));
             final DatagramChannel tx = t.executorA().call(() -> DatagramChannel.open(StandardProtocolFamily.INET)
                 .bind(new InetSocketAddress(t.addressAText(), 42000)));

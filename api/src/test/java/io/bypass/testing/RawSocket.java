@@ -1,5 +1,7 @@
 package io.bypass.testing;
 
+import io.bypass.testkit.NetnsExecutor;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -10,7 +12,7 @@ import java.util.function.Predicate;
 /**
  * An {@code AF_PACKET}/{@code SOCK_RAW} socket bound to one interface, for injecting
  * arbitrary (including malformed) Ethernet frames and capturing what a backend sent.
- * Open it inside a namespace with {@link Netns.Executor}; once open it may be used
+ * Open it inside a namespace with {@link NetnsExecutor}; once open it may be used
  * from any thread (not concurrently).
  *
  * <pre>{@code

@@ -2,9 +2,11 @@ package io.bypass.testing;
 
 import io.bypass.Bypass;
 import io.bypass.spi.BackendProvider;
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.Assumptions;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,22 +99,12 @@ public final class Requirements {
      * @return its path, or null if not found
      */
     public static Path findCommand(final String command) {
-        final String path = System.getenv().getOrDefault("PATH", "") + File.pathSeparator + "/usr/sbin:/sbin";
-        for (final String dir : path.split(File.pathSeparator)) {
-            if (dir.isEmpty()) {
-                continue;
-            }
-            final Path p = Path.of(dir, command);
-            if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-                return p;
-            }
-        }
-        return null;
+        return Cmd.find(command);
     }
 
     /**
-     * Requires what {@link Netns} needs: root, {@code ip}, and {@code ethtool} (the veth
-     * topology turns TX checksum offload off).
+     * Requires what {@link Netns} and {@link VethPair} need: root, {@code ip}, and
+     * {@code ethtool} (the veth pair turns TX checksum offload off).
      */
     public static void requireNetns() {
         requireRoot();

@@ -1,7 +1,6 @@
 package io.bypass.bench;
 
 import io.bypass.Bypass;
-import io.bypass.bench.internal.Cmd;
 import io.bypass.bench.jmh.JmhRunner;
 import io.bypass.bench.net.Measurement;
 import io.bypass.bench.net.NetHarness;
@@ -10,6 +9,7 @@ import io.bypass.bench.net.ZeroLossScenario;
 import io.bypass.bench.report.HostFacts;
 import io.bypass.bench.report.Report;
 import io.bypass.spi.BackendProvider;
+import io.bypass.testkit.Cmd;
 
 import java.nio.file.Path;
 import java.time.LocalDateTime;

@@ -59,7 +59,7 @@ class BenchSmokeTest {
         // The harness removed its namespaces (names carry the veth suffix recorded in the host facts).
         final java.util.regex.Matcher m = java.util.regex.Pattern.compile("veth pair bba([0-9a-f]{6}) ").matcher(md);
         assertTrue(m.find(), "veth pair not recorded:\n" + md);
-        final String namespaces = io.bypass.bench.internal.Cmd.run("ip", "netns", "list");
+        final String namespaces = io.bypass.testkit.Cmd.run("ip", "netns", "list");
         assertFalse(namespaces.contains("bbna-" + m.group(1)) || namespaces.contains("bbnb-" + m.group(1)), namespaces);
     }
 }

@@ -1,8 +1,8 @@
 package io.bypass.bench;
 
-import io.bypass.bench.internal.Cmd;
 import io.bypass.bench.report.Report;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Cmd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -9,8 +9,9 @@ import io.bypass.UnsupportedByBackendException;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.BackendProvider;
 import io.bypass.testing.Allocations;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.VethPair;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.UdpEndpoint;
 import org.junit.jupiter.api.Test;
@@ -187,7 +188,7 @@ class NioUdpEndpointTest {
     @Test
     void loopParameterDecidesWhetherOwnMulticastComesBack() throws Exception {
         Requirements.requireNetns();
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             for (final boolean loop : new boolean[] {true, false}) {
                 final int got = t.executorA().call(() -> {
                     try (UdpEndpoint ep = Bypass.openUdp("nio:" + t.ifaceA() + "?loop=" + loop)) {

@@ -3,7 +3,7 @@ package io.bypass.afxdp;
 import io.bypass.Counter;
 import io.bypass.conformance.UdpConformanceSuite;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.Cmd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,7 +49,7 @@ final class AfXdpConformance {
      * check instead of passing it with empty output.
      */
     static void assertNoXdp(final String iface) {
-        final Netns.Result r = Netns.runUnchecked("ip", "link", "show", "dev", iface);
+        final Cmd.Result r = Cmd.runUnchecked("ip", "link", "show", "dev", iface);
         assertEquals(0, r.exitCode(), "ip link show dev " + iface + ": " + r.stderr());
         assertTrue(r.stdout().contains(iface), r.stdout());
         assertFalse(r.stdout().contains("xdp"), "XDP program still attached after close: " + r.stdout());

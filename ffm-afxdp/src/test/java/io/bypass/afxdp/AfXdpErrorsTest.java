@@ -10,9 +10,9 @@ import io.bypass.Port;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.net.Ipv4;
-import io.bypass.udp.UdpEndpoint;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Cmd;
+import io.bypass.udp.UdpEndpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -215,11 +215,11 @@ class AfXdpErrorsTest extends AfXdpVethTest {
             final String before = t.a().ip("-d", "link", "show", "dev", t.ifaceA());
             final java.util.regex.Matcher id = java.util.regex.Pattern.compile("prog/xdp\\w* id (\\d+)").matcher(before);
             assertTrue(id.find(), before);
-            final Netns.Result off = Netns.runUnchecked("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev",
+            final Cmd.Result off = Cmd.runUnchecked("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev",
                 t.ifaceA(), "xdp", "off");
             assertTrue(off.exitCode() != 0, "the kernel must refuse: " + off);
             for (final String mode : List.of("xdpdrv", "xdpgeneric")) {
-                Netns.runUnchecked("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev", t.ifaceA(), mode, "off");
+                Cmd.runUnchecked("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev", t.ifaceA(), mode, "off");
             }
             final String after = t.a().ip("-d", "link", "show", "dev", t.ifaceA());
             assertTrue(after.contains(" id " + id.group(1) + " "), "the port's program must stay attached: " + after);

@@ -7,9 +7,10 @@ import io.bypass.FlowRule;
 import io.bypass.Port;
 import io.bypass.net.Ipv4;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -99,7 +100,7 @@ class AfXdpOptionsTest {
 
     @Test
     void busyPollIsSetAndReported() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create();
+        try (VethPair t = VethPair.create();
              Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy&busyPoll=20&busyPollBudget=16"));
              RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {
             assertTrue(port.capabilities().contains(Capability.BUSY_POLL));
@@ -109,7 +110,7 @@ class AfXdpOptionsTest {
 
     @Test
     void smallFramesAndSmallRings() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create();
+        try (VethPair t = VethPair.create();
              Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA()
                  + "?mode=copy&frameSize=2048&frames=128&rxRing=64&txRing=64&fillRing=64&compRing=64&rxBatch=8&txBatch=8"));
              RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {
@@ -137,7 +138,7 @@ class AfXdpOptionsTest {
         // not a huge-page multiple, so unmapping must use the rounded length); reserve them
         // for this test only.
         Files.writeString(nr, String.valueOf(before + 8));
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             final int free = hugePagesFree();
             Requirements.require(free >= 8, "could not reserve 8 huge pages (free: " + free + ")");
             try (Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy&hugepages=true&frames=4000"));

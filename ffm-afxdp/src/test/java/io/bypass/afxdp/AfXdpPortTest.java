@@ -11,9 +11,10 @@ import io.bypass.net.Ipv4;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Capture;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.VethPair;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -91,7 +92,7 @@ class AfXdpPortTest extends AfXdpVethTest {
             assertFalse(((AfXdpPort) port).isZeroCopy());
             assertEquals(t.macA(), port.macAddress());
             assertEquals(t.addressA(), port.ipv4Address());
-            assertEquals(Netns.Topology.PREFIX_LENGTH, port.ipv4PrefixLength());
+            assertEquals(VethPair.PREFIX_LENGTH, port.ipv4PrefixLength());
             assertTrue(t.a().ip("link", "show", "dev", t.ifaceA()).contains("xdp"), "program attached while open");
 
             port.addFlow(0, new FlowRule(t.addressA(), 7001));
@@ -110,7 +111,7 @@ class AfXdpPortTest extends AfXdpVethTest {
             });
             try (steeredKernel; otherKernel; DatagramChannel peer = peerChannel(0)) {
                 // ARP + ICMP still answered by the kernel of A while the XSK is open.
-                final Netns.Result ping = Netns.runUnchecked("ip", "netns", "exec", t.b().name(), "ping", "-c", "2", "-W", "2",
+                final Cmd.Result ping = Cmd.runUnchecked("ip", "netns", "exec", t.b().name(), "ping", "-c", "2", "-W", "2",
                     t.addressAText());
                 assertEquals(0, ping.exitCode(), "ping across the veth must still work: " + ping);
 
@@ -344,7 +345,7 @@ class AfXdpPortTest extends AfXdpVethTest {
             assertEquals(0, port.counters().get(Counter.TX_KICK_FAILED));
             // With the interface down the kernel refuses the sendto kick (ENETDOWN); the
             // kick is bound without errno capture, so the counter is all that reports it.
-            Netns.run("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev", t.ifaceA(), "down");
+            Cmd.run("ip", "netns", "exec", t.a().name(), "ip", "link", "set", "dev", t.ifaceA(), "down");
             final FrameClaim claim = new FrameClaim();
             assertTrue(port.txQueue(0).tryClaim(60, claim));
             claim.commit();

@@ -5,8 +5,8 @@ import io.bypass.FlowRule;
 import io.bypass.FrameClaim;
 import io.bypass.Port;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +26,7 @@ class AfXdpSmokeTest {
 
     @Test
     void reopenRightAfterClose() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             for (int i = 0; i < 3; i++) {
                 // Each open must succeed although the kernel frees the last socket's queue binding
                 // and XDP link asynchronously after close.
@@ -42,7 +42,7 @@ class AfXdpSmokeTest {
 
     @Test
     void receivesSteeredFlowAndSends() throws Exception {
-        try (Netns.Topology t = Netns.Topology.create()) {
+        try (VethPair t = VethPair.create()) {
             final Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));
             try {
                 System.out.println(port + " caps=" + port.capabilities());

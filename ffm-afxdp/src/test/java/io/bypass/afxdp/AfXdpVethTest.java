@@ -1,7 +1,7 @@
 package io.bypass.afxdp;
 
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -10,11 +10,11 @@ import org.junit.jupiter.api.BeforeEach;
  * The fixture of the afxdp tests that are not conformance suites: root and the backend
  * required (skip with the cause, or fail under {@code bypass.requireAll}), and a fresh veth
  * pair between two namespaces for each test, removed after it. TX checksum offload is off on
- * both ends (see {@link Netns.Topology}), as on a wire.
+ * both ends (see {@link VethPair}), as on a wire.
  */
 abstract class AfXdpVethTest {
     /** This test's topology. */
-    Netns.Topology t;
+    VethPair t;
 
     @BeforeAll
     static void host() {
@@ -24,7 +24,7 @@ abstract class AfXdpVethTest {
 
     @BeforeEach
     void topology() {
-        t = Netns.Topology.create();
+        t = VethPair.create();
     }
 
     @AfterEach

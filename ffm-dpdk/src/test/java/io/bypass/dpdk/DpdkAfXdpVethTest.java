@@ -4,7 +4,7 @@ import io.bypass.Bypass;
 import io.bypass.BypassException;
 import io.bypass.Counter;
 import io.bypass.Port;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.Cmd;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
@@ -87,7 +87,7 @@ class DpdkAfXdpVethTest extends DpdkVethTest {
         } finally {
             child.destroyForcibly();
             child.waitFor(30, TimeUnit.SECONDS); // its AF_XDP socket must be gone before the next test binds the queue
-            Netns.runUnchecked("ip", "netns", "exec", topology().a().name(), "ip", "link", "set", "dev", iface, "xdp", "off");
+            Cmd.runUnchecked("ip", "netns", "exec", topology().a().name(), "ip", "link", "set", "dev", iface, "xdp", "off");
         }
     }
 

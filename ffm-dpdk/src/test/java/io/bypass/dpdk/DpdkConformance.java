@@ -2,7 +2,7 @@ package io.bypass.dpdk;
 
 import io.bypass.conformance.ConformanceSite;
 import io.bypass.net.Ipv4;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.VethPair;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -26,7 +26,7 @@ final class DpdkConformance {
         // (net_af_packet hands the kernel a copy of every frame).
         site.dutNamespace().ip("addr", "flush", "dev", iface);
         return "dpdk:" + pmd + DpdkTestSupport.nextVdevIndex() + ",iface=" + iface + "?hugepages=false&ip="
-            + Ipv4.toString(site.dutAddress()) + "/" + Netns.Topology.PREFIX_LENGTH;
+            + Ipv4.toString(site.dutAddress()) + "/" + VethPair.PREFIX_LENGTH;
     }
 
     /** No XDP program (net_af_xdp attaches one) may stay on the interface after close. */

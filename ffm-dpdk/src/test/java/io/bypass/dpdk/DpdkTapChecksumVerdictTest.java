@@ -7,9 +7,9 @@ import io.bypass.Port;
 import io.bypass.RxQueue;
 import io.bypass.net.Ipv4;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Netns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

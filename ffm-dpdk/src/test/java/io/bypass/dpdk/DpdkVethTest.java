@@ -5,9 +5,10 @@ import io.bypass.Counter;
 import io.bypass.FrameClaim;
 import io.bypass.Port;
 import io.bypass.net.Ipv4;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.VethPair;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.UdpDestination;
@@ -42,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 abstract class DpdkVethTest {
     private static final int IN_FLIGHT = 128;
 
-    private Netns.Topology topology;
+    private VethPair topology;
 
     /**
      * @param index vdev index, unique in the process
@@ -56,7 +57,7 @@ abstract class DpdkVethTest {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable("dpdk");
         Requirements.requireCommand("ethtool");
-        topology = Netns.Topology.create();
+        topology = VethPair.create();
         // veth leaves the UDP checksum of locally sent datagrams to "hardware" (CHECKSUM_PARTIAL); a packet
         // socket or XDP on the other end sees it unfinished, so the peer computes checksums in software.
         topology.b().exec("ethtool", "-K", topology.ifaceB(), "tx", "off");
@@ -72,13 +73,13 @@ abstract class DpdkVethTest {
     }
 
     /** @return the veth topology of this class */
-    Netns.Topology topology() {
+    VethPair topology() {
         return topology;
     }
 
     String uri(final int index, final String params) {
         return "dpdk:" + devargs(index, topology.ifaceA()) + "?hugepages=false&ip=" + topology.addressAText() + "/"
-            + Netns.Topology.PREFIX_LENGTH + (params.isEmpty() ? "" : "&" + params);
+            + VethPair.PREFIX_LENGTH + (params.isEmpty() ? "" : "&" + params);
     }
 
     private UdpEndpoint openUdp() throws Exception {

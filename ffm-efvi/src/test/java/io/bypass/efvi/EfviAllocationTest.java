@@ -11,8 +11,8 @@ import io.bypass.TxQueue;
 import io.bypass.net.Ipv4;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.VethPair;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,7 +49,7 @@ class EfviAllocationTest {
     void portHotPathAllocatesNothing() throws Exception {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable("efvi");
-        try (Netns.Topology topo = Netns.Topology.create()) {
+        try (VethPair topo = VethPair.create()) {
             final int dutPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
             final int peerPort = dutPort + 1;
             final DatagramChannel reflector = topo.executorB().call(() -> {

@@ -4,8 +4,8 @@ import io.bypass.Bypass;
 import io.bypass.BypassException;
 import io.bypass.FlowRule;
 import io.bypass.Port;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EfviFailureTest {
     private final Arena arena = Arena.ofShared();
-    private Netns.Topology topo;
+    private VethPair topo;
     private MethodHandle failNext;
     private MethodHandle liveObjects;
 
@@ -53,7 +53,7 @@ class EfviFailureTest {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
         liveObjects = linker.downcallHandle(standin.find("bypass_ciul_standin_live_objects").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT));
-        topo = Netns.Topology.create();
+        topo = VethPair.create();
     }
 
     @AfterAll

@@ -13,9 +13,9 @@ import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.net.Ipv4;
 import io.bypass.testing.Frames;
-import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,14 +46,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EfviPortTest {
-    private Netns.Topology topo;
+    private VethPair topo;
     private int nextPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
 
     @BeforeAll
     void createTopology() {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable("efvi");
-        topo = Netns.Topology.create();
+        topo = VethPair.create();
     }
 
     @AfterAll
@@ -116,7 +116,7 @@ class EfviPortTest {
                 "the stand-in's timestamps are software, so no HARDWARE_TIMESTAMPS");
             assertEquals(topo.macA(), port.macAddress());
             assertEquals(topo.addressA(), port.ipv4Address());
-            assertEquals(Netns.Topology.PREFIX_LENGTH, port.ipv4PrefixLength());
+            assertEquals(VethPair.PREFIX_LENGTH, port.ipv4PrefixLength());
             assertEquals(1500, port.mtu());
             assertEquals(1, port.rxQueueCount());
             assertEquals(1, port.txQueueCount());

@@ -153,22 +153,11 @@ public final class Main {
         }
     }
 
+    /** The list of subcommands takes each one's summary from its own options, so the two never disagree. */
     private static String usage(final Map<String, Command> commands) {
         final StringBuilder sb = new StringBuilder("usage: bypass COMMAND [options]   (bypass COMMAND --help for its options)\ncommands:\n");
-        final Map<String, String> help = new LinkedHashMap<>();
-        help.put("feed", "receive a MoldUDP64 feed on A/B lines: arbitration, gaps, latency");
-        help.put("publish", "send a synthetic MoldUDP64 feed to the A and B lines");
-        help.put("replay", "replay a pcap/pcapng capture at 1x, 10x, 20x or max speed");
-        help.put("capture", "record received UDP datagrams to a pcap file");
-        help.put("synth", "write a synthetic MoldUDP64 A/B capture for replays (tcpreplay, bypass replay)");
-        help.put("pingpong", "order/ack round trips (client|server); the server also answers sockperf");
-        help.put("trade", "strategy: feed in, order out on each trigger");
-        help.put("exchange", "exchange simulator: feed with triggers out, orders in, tick-to-trade");
-        help.put("doctor", "host readiness report: NICs, XDP, hugepages, IOMMU, Onload, CPUs, backends");
-        help.put("jitter", "how long this host and JVM stop a spinning thread (sysjitter-style), with and without isolation");
-        help.put("demo", "publish and feed across a veth pair (or loopback) and print rate, loss, latency");
-        for (final String name : commands.keySet()) {
-            sb.append(String.format("  %-10s %s%n", name, help.getOrDefault(name, "")));
+        for (final Command c : commands.values()) {
+            sb.append(String.format("  %-10s %s%n", c.name(), c.options().summary()));
         }
         sb.append("common options: --uri URI  --cpu N  --isolate true|false  --idle spin|yield|backoff  --duration TIME  --json  --quiet\n");
         return sb.toString();

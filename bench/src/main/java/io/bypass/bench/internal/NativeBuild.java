@@ -1,5 +1,7 @@
 package io.bypass.bench.internal;
 
+import io.bypass.testkit.Cmd;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,5 +1,8 @@
 package io.bypass.bench.internal;
 
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.Netns;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,14 +17,13 @@ import java.util.regex.Pattern;
  * namespace into a fresh namespace {@code bbna-X} / {@code bbnb-X}, its addresses are
  * flushed and replaced by the harness's test address (10.N.M.1/24, .2/24), TX checksum
  * offload is turned off and static neighbours are added, exactly as on the harness's own
- * veth pair. {@link #close()} moves both back to the root namespace and restores what
+ * veth pair (the namespaces are made by the testkit's {@link Netns}, as the pair's are). {@link #close()} moves both back to the root namespace and restores what
  * they had: up/down, MTU, IPv4 and global IPv6 addresses, TX checksum offload. Routes other
  * than those implied by the addresses, and anything else bound to the interface (bonds,
  * bridges, qdiscs, XDP programs of other tools), are not restored: the interfaces must be
  * dedicated to the benchmark while it runs.
  */
 public final class NicTopology implements Topology {
-    private static final Pattern MAC = Pattern.compile("link/ether ([0-9a-f:]{17})");
     private static final Pattern MTU = Pattern.compile(" mtu (\\d+)");
     private static final Pattern FLAGS = Pattern.compile("<([^>]*)>");
     private static final Pattern ADDR = Pattern.compile("\\s(inet6?)\\s+(\\S+)(?:\\s+brd\\s+(\\S+))?.*?\\sscope\\s+(\\S+)");
@@ -203,61 +205,49 @@ public final class NicTopology implements Topology {
     }
 
     private void build() {
-        Cmd.run("ip", "netns", "add", nsA);
-        Cmd.run("ip", "netns", "add", nsB);
-        for (final String ns : new String[] {nsA, nsB}) {
-            Cmd.runUnchecked("ip", "netns", "exec", ns, "sysctl", "-qw",
-                "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
-            Cmd.run("ip", "-n", ns, "link", "set", "lo", "up");
-        }
+        final Netns a = Netns.createNamed(nsA);
+        final Netns b = Netns.createNamed(nsB);
         Cmd.run("ip", "link", "set", "dev", savedA.name(), "netns", nsA);
         inA = true;
         Cmd.run("ip", "link", "set", "dev", savedB.name(), "netns", nsB);
         inB = true;
         final String ifaceA = savedA.name();
         final String ifaceB = savedB.name();
-        Cmd.run("ip", "-n", nsA, "addr", "flush", "dev", ifaceA);
-        Cmd.run("ip", "-n", nsB, "addr", "flush", "dev", ifaceB);
-        Cmd.run("ip", "-n", nsA, "addr", "add", addressA + "/24", "dev", ifaceA);
-        Cmd.run("ip", "-n", nsB, "addr", "add", addressB + "/24", "dev", ifaceB);
-        Cmd.run("ip", "-n", nsA, "link", "set", ifaceA, "up");
-        Cmd.run("ip", "-n", nsB, "link", "set", ifaceB, "up");
+        a.ip("addr", "flush", "dev", ifaceA);
+        b.ip("addr", "flush", "dev", ifaceB);
+        a.ip("addr", "add", addressA + "/24", "dev", ifaceA);
+        b.ip("addr", "add", addressB + "/24", "dev", ifaceB);
+        a.ip("link", "set", ifaceA, "up");
+        b.ip("link", "set", ifaceB, "up");
         // some NICs cannot turn TX checksum offload off; frames then carry whatever the NIC does
-        Cmd.runUnchecked("ip", "netns", "exec", nsA, "ethtool", "-K", ifaceA, "tx", "off");
-        Cmd.runUnchecked("ip", "netns", "exec", nsB, "ethtool", "-K", ifaceB, "tx", "off");
-        macA = mac(nsA, ifaceA);
-        macB = mac(nsB, ifaceB);
-        Cmd.run("ip", "-n", nsA, "neigh", "replace", addressB, "lladdr", macB, "dev", ifaceA, "nud", "permanent");
-        Cmd.run("ip", "-n", nsB, "neigh", "replace", addressA, "lladdr", macA, "dev", ifaceB, "nud", "permanent");
+        a.execUnchecked("ethtool", "-K", ifaceA, "tx", "off");
+        b.execUnchecked("ethtool", "-K", ifaceB, "tx", "off");
+        final long macOfA = mac(a, ifaceA);
+        final long macOfB = mac(b, ifaceB);
+        macA = Netns.macToString(macOfA);
+        macB = Netns.macToString(macOfB);
+        a.permanentNeighbour(ifaceA, addressB, macOfB);
+        b.permanentNeighbour(ifaceB, addressA, macOfA);
         // a real link needs autonegotiation: allow longer than for veth
-        awaitUp(nsA, ifaceA);
-        awaitUp(nsB, ifaceB);
+        awaitUp(a, ifaceA);
+        awaitUp(b, ifaceB);
     }
 
-    private static String mac(final String ns, final String iface) {
-        final String out = Cmd.run("ip", "-n", ns, "-o", "link", "show", "dev", iface);
-        final Matcher m = MAC.matcher(out);
-        if (!m.find()) {
-            throw new IllegalStateException("--nics: " + iface + " has no Ethernet MAC address: " + out);
+    private static long mac(final Netns ns, final String iface) {
+        try {
+            return ns.macAddress(iface);
+        } catch (final IllegalStateException e) {
+            throw new IllegalStateException("--nics: " + iface + " has no Ethernet MAC address: " + e.getMessage(), e);
         }
-        return m.group(1);
     }
 
-    private static void awaitUp(final String ns, final String iface) {
-        final long deadline = System.nanoTime() + 15_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (Cmd.run("ip", "-n", ns, "-o", "link", "show", "dev", iface).contains("state UP")) {
-                return;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (final InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    private static void awaitUp(final Netns ns, final String iface) {
+        try {
+            ns.awaitUp(iface, 15_000);
+        } catch (final IllegalStateException e) {
+            throw new IllegalStateException("--nics: " + iface + " has no link (not UP after 15 s); are the two ports cabled "
+                + "to each other?", e);
         }
-        throw new IllegalStateException("--nics: " + iface + " has no link (not UP after 15 s); are the two ports cabled "
-            + "to each other?");
     }
 
     @Override

@@ -1,11 +1,11 @@
 package io.bypass.bench.jmh;
 
 import io.bypass.Bypass;
-import io.bypass.bench.internal.Cmd;
 import io.bypass.bench.internal.NativeBuild;
 import io.bypass.bench.internal.VethTopology;
-import io.bypass.threads.NetNamespace;
 import io.bypass.spi.BackendProvider;
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.NetNamespace;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;

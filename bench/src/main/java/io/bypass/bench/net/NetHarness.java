@@ -1,11 +1,11 @@
 package io.bypass.bench.net;
 
 import io.bypass.Bypass;
-import io.bypass.spi.BackendProvider;
 import io.bypass.bench.internal.NativeBuild;
 import io.bypass.bench.internal.NicTopology;
 import io.bypass.bench.internal.Topology;
 import io.bypass.bench.internal.VethTopology;
+import io.bypass.spi.BackendProvider;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -511,7 +511,7 @@ public final class NetHarness {
             }
         }
         for (final String mode : new String[] {"xdpgeneric", "xdpdrv", "xdp"}) {
-            io.bypass.bench.internal.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "set", "dev", side.iface(), mode, "off");
+            io.bypass.testkit.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "set", "dev", side.iface(), mode, "off");
         }
         final String note = "an XDP program stayed on " + side.iface() + " after a run and was detached by the harness"
             + (hasXdp(side) ? ", unsuccessfully" : "");
@@ -522,7 +522,7 @@ public final class NetHarness {
     }
 
     private static boolean hasXdp(final Side side) {
-        return io.bypass.bench.internal.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "show", "dev", side.iface()).stdout()
+        return io.bypass.testkit.Cmd.runUnchecked("ip", "-n", side.ns(), "link", "show", "dev", side.iface()).stdout()
             .contains("prog/xdp");
     }
 

@@ -1,6 +1,6 @@
 package io.bypass.bench.net;
 
-import io.bypass.bench.internal.Cmd;
+import io.bypass.testkit.Cmd;
 
 import java.io.IOException;
 import java.nio.file.Files;

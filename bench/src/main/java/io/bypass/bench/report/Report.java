@@ -3,6 +3,7 @@ package io.bypass.bench.report;
 import io.bypass.bench.jmh.JmhRunner;
 import io.bypass.bench.net.Measurement;
 import io.bypass.bench.net.ZeroLossScenario;
+import io.bypass.testkit.Json;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -195,7 +196,7 @@ public final class Report {
         }
         json.put("jmh", js);
         json.put("notes", notes);
-        Files.writeString(dir.resolve("results.json"), Json.write(json));
+        Files.writeString(dir.resolve("results.json"), Json.writeIndented(json));
     }
 
     private static long[] merged(final Measurement m) {

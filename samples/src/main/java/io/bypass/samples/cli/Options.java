@@ -77,6 +77,11 @@ public final class Options {
         return command;
     }
 
+    /** @return the one line on what the subcommand does, as {@code bypass --help} lists it */
+    public String summary() {
+        return summary;
+    }
+
     /**
      * Parses arguments.
      *

@@ -2,6 +2,7 @@ package io.bypass.samples.cli;
 
 import io.bypass.Counter;
 import io.bypass.Counters;
+import io.bypass.testkit.Json;
 import io.bypass.threads.HiccupRecorder;
 import org.HdrHistogram.Histogram;
 

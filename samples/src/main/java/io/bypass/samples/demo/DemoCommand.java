@@ -9,9 +9,10 @@ import io.bypass.samples.cli.Summary;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.feed.FeedCommand;
 import io.bypass.samples.feed.PublishCommand;
-import io.bypass.threads.NetNamespace;
-import io.bypass.samples.internal.VethPair;
 import io.bypass.spi.BackendProvider;
+import io.bypass.testkit.NetNamespace;
+import io.bypass.testkit.Netns;
+import io.bypass.testkit.VethPair;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -31,6 +32,13 @@ import java.util.concurrent.atomic.AtomicReference;
  * Ctrl-C, and a later run removes any a killed run left behind.
  */
 public final class DemoCommand implements Command {
+    /** Address of side A (the publisher). */
+    static final String ADDRESS_A = "10.251.0.1";
+    /** Address of side B (the feed handler). */
+    static final String ADDRESS_B = "10.251.0.2";
+    /** Namespaces are {@code bpdemo-PID-a} and {@code -b}, so a later run can tell a dead run's. */
+    private static final String PREFIX = "bpdemo-";
+
     /** Creates the command. */
     public DemoCommand() {
     }
@@ -72,20 +80,20 @@ public final class DemoCommand implements Command {
             throw new UsageException("--backend: no backend '" + backend + "' on the class path (found: " + String.join(", ", names) + ")");
         }
         final long count = (long) (rate * seconds);
-        final String why = args.flag("--loopback") ? "--loopback given" : VethPair.cannotCreate();
+        final String why = args.flag("--loopback") ? "--loopback given" : Netns.cannotCreate();
         final PrintStream err = ctx.err();
         VethPair pair = null;
         final String uriA;
         final String uriB;
         if (why == null) {
-            for (final String stale : VethPair.removeStale()) {
+            for (final String stale : Netns.removeStale(PREFIX)) {
                 err.println("demo: removed namespace left by an earlier run: " + stale);
             }
-            pair = VethPair.create();
-            uriA = uri(backend, pair.interfaceA(), VethPair.ADDRESS_A, 0);
-            uriB = uri(backend, pair.interfaceB(), VethPair.ADDRESS_B, 1);
-            err.println("demo: namespaces " + pair.namespaceA() + " (" + pair.interfaceA() + " " + VethPair.ADDRESS_A + ") -> "
-                + pair.namespaceB() + " (" + pair.interfaceB() + " " + VethPair.ADDRESS_B + ")");
+            pair = createPair();
+            uriA = uri(backend, pair.ifaceA(), ADDRESS_A, 0);
+            uriB = uri(backend, pair.ifaceB(), ADDRESS_B, 1);
+            err.println("demo: namespaces " + pair.a().name() + " (" + pair.ifaceA() + " " + ADDRESS_A + ") -> "
+                + pair.b().name() + " (" + pair.ifaceB() + " " + ADDRESS_B + ")");
         } else {
             uriA = "auto".equals(backend) ? "nio:lo" : backend + ":lo";
             uriB = uriA;
@@ -96,8 +104,13 @@ public final class DemoCommand implements Command {
             return runPair(ctx, pair, uriA, uriB, rate, count, mpp, seconds, idle, args.flag("--quiet"));
         } finally {
             if (pair != null) {
-                pair.close();
-                err.println("demo: removed namespaces " + pair.namespaceA() + " and " + pair.namespaceB());
+                try {
+                    pair.close();
+                    err.println("demo: removed namespaces " + pair.a().name() + " and " + pair.b().name());
+                } catch (final RuntimeException e) {
+                    // The demo's result stands; say what is left so the user can remove it.
+                    err.println("demo: " + e.getMessage());
+                }
             }
         }
     }
@@ -115,8 +128,8 @@ public final class DemoCommand implements Command {
             "--duration", (seconds + 10) + "s", "--idle", idle, "--json"};
         final String[] pubArgs = {"publish", "--uri", uriA, "--rate", String.valueOf(rate), "--count", String.valueOf(count),
             "--messages-per-packet", String.valueOf(mpp), "--idle", idle, "--json"};
-        final Thread feed = new Thread(() -> runIn(pair == null ? null : pair.namespaceB(), feedArgs, feedCtx, feedStatus), "demo-feed");
-        final Thread pub = new Thread(() -> runIn(pair == null ? null : pair.namespaceA(), pubArgs, pubCtx, pubStatus), "demo-publish");
+        final Thread feed = new Thread(() -> runIn(pair == null ? null : pair.b().name(), feedArgs, feedCtx, feedStatus), "demo-feed");
+        final Thread pub = new Thread(() -> runIn(pair == null ? null : pair.a().name(), pubArgs, pubCtx, pubStatus), "demo-publish");
         feed.start();
         if (!feedCtx.awaitReady(15_000)) {
             feedCtx.stop();
@@ -147,7 +160,7 @@ public final class DemoCommand implements Command {
         final Map<String, Object> pv = p.fields();
         final Summary s = new Summary()
             .put("command", "demo")
-            .put("topology", pair == null ? "loopback" : "veth pair in namespaces " + pair.namespaceA() + " -> " + pair.namespaceB())
+            .put("topology", pair == null ? "loopback" : "veth pair in namespaces " + pair.a().name() + " -> " + pair.b().name())
             .put("idle", idle)
             .put("publish_backend", pv.get("backend"))
             .put("feed_backend", fv.get("backend"))
@@ -175,6 +188,21 @@ public final class DemoCommand implements Command {
         final Object lost = fv.get("lost");
         return Integer.valueOf(0).equals(feedStatus.get()) && Integer.valueOf(0).equals(pubStatus.get())
             && lost instanceof Long l && l == 0 ? 0 : 1;
+    }
+
+    /**
+     * Two namespaces named after this process joined by a veth pair with the demo's fixed
+     * addresses and a multicast route; TX checksum offload is left on (the demo's senders
+     * are Bypass endpoints, which fill in their checksums).
+     */
+    private static VethPair createPair() {
+        final long pid = ProcessHandle.current().pid();
+        final String tag = "bpd" + pid + Integer.toHexString((int) (System.nanoTime() & 0xfff));
+        return VethPair.builder()
+            .names(PREFIX + pid + "-a", PREFIX + pid + "-b", tag + "a", tag + "b")
+            .addresses(ADDRESS_A, ADDRESS_B)
+            .txChecksumOff(false)
+            .create();
     }
 
     /**

@@ -4,10 +4,10 @@ import io.bypass.Bypass;
 import io.bypass.samples.cli.Args;
 import io.bypass.samples.cli.Command;
 import io.bypass.samples.cli.Context;
-import io.bypass.samples.cli.Json;
 import io.bypass.samples.cli.Options;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.spi.BackendProvider;
+import io.bypass.testkit.Json;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -112,4 +112,18 @@ class ArgsTest {
         assertEquals(0, run(err, "--help"));
         assertEquals(0, run(err, "feed", "--help"));
     }
+
+    @Test
+    void theCommandListIsEachCommandsOwnSummary() {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, Main.run(new String[] {"--help"}, new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+        final String help = out.toString(StandardCharsets.UTF_8);
+        for (final Command c : Main.commands().values()) {
+            final String summary = c.options().summary();
+            assertTrue(!summary.isBlank() && help.contains(String.format("  %-10s %s%n", c.name(), summary)),
+                c.name() + " listed with its own summary '" + summary + "' in:\n" + help);
+            assertTrue(c.options().usage().contains(summary), c.name() + "'s usage says the same summary");
+        }
+    }
 }

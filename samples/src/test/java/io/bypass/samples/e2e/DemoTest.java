@@ -1,7 +1,7 @@
 package io.bypass.samples.e2e;
 
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Cmd;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,7 +23,7 @@ class DemoTest {
         assertTrue(demo.num("latency_samples") > 0, demo.describe());
         assertTrue(String.valueOf(demo.summary().get("topology")).startsWith("veth pair"), demo.describe());
         final String pid = String.valueOf(ProcessHandle.current().pid());
-        assertFalse(Netns.runUnchecked("ip", "netns", "list").stdout().contains("bpdemo-" + pid + "-"), "namespaces removed");
+        assertFalse(Cmd.runUnchecked("ip", "netns", "list").stdout().contains("bpdemo-" + pid + "-"), "namespaces removed");
     }
 
     @Test

@@ -4,8 +4,9 @@ import io.bypass.net.Ipv4;
 import io.bypass.samples.codec.MarketMessage;
 import io.bypass.samples.codec.MoldUdp64Encoder;
 import io.bypass.samples.pcap.PcapWriter;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.VethPair;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,20 +30,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public class EndToEndTest {
     private static final String A = "239.1.1.1:30001";
     private static final String B = "239.1.1.2:30002";
-    private Netns.Topology topo;
+    private VethPair topo;
 
-    private Netns.Topology topology(final String backend) {
+    private VethPair topology(final String backend) {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable(backend);
-        topo = Netns.Topology.create();
+        topo = VethPair.create();
         return topo;
     }
 
     /** A veth pair left as 'ip link add' makes it: TX checksum offload on, kernel UDP sums partial. */
-    private Netns.Topology untouchedTopology(final String backend) {
+    private VethPair untouchedTopology(final String backend) {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable(backend);
-        topo = Netns.Topology.createAsIpMakesIt();
+        topo = VethPair.createAsIpMakesIt();
         return topo;
     }
 
@@ -83,7 +84,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void publishToFeedWithZeroLoss(final String backend) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--expect", "20000", "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
@@ -113,7 +114,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void duplicatesSuppressedALineDropsFilledAndInjectedGapsReported(final String backend) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
@@ -140,7 +141,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio"})
     void bLineThroughASecondEndpoint(final String backend) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--uri-b", rxUri(backend, t.ifaceB()),
             "--a", A, "--b", B, "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
@@ -156,7 +157,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void malformedPacketsAreCountedAndTheFeedGoesOn(final String backend) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--duration", "60s", "--json", "--idle", "backoff");
         final Run pub = Run.start(t.executorA(), "publish", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
@@ -191,7 +192,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void replayAt10xWithZeroLossCountedByTheFeed(final String backend, @TempDir final Path dir) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Path capture = dir.resolve("feed.pcap");
         writeFeedCapture(capture, PcapWriter.Format.PCAP_NANOS, 2000);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", "none",
@@ -213,7 +214,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void replayPcapngAt20x(final String backend, @TempDir final Path dir) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Path capture = dir.resolve("feed.pcapng");
         writeFeedCapture(capture, PcapWriter.Format.PCAPNG, 500);
         final Run feed = Run.startReady(t.executorB(), "feed", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", "none",
@@ -229,7 +230,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void captureRecordsWhatReplayAndFeedThenAgreeOn(final String backend, @TempDir final Path dir) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Path file = dir.resolve("captured.pcapng");
         final Run capture = Run.startReady(t.executorB(), "capture", "--uri", rxUri(backend, t.ifaceB()), "--a", A,
             "--count", "500", "--out", file.toString(), "--format", "pcapng", "--duration", "60s", "--json", "--idle", "backoff");
@@ -254,7 +255,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void pingPongClientServer(final String backend) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", rxUri(backend, t.ifaceB()),
             "--port", "11111", "--json", "--duration", "60s", "--idle", "yield");
         final Run client = Run.start(t.executorA(), "pingpong", "client", "--uri", uri(backend, t.ifaceA()),
@@ -274,12 +275,12 @@ public class EndToEndTest {
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void sockperfMeasuresThePingPongServer(final String backend) throws Exception {
         Requirements.requireCommand("sockperf");
-        final Netns.Topology t = untouchedTopology(backend);
+        final VethPair t = untouchedTopology(backend);
         // The veth is left as 'ip link add' makes it (offload on, as in every container network):
         // sockperf's kernel leaves its UDP checksums partial, and the server must answer them all.
         final Run server = Run.startReady(t.executorB(), "pingpong", "server", "--uri", rxUri(backend, t.ifaceB()),
             "--port", "11111", "--json", "--duration", "60s");
-        final Netns.Result r = Netns.runUnchecked("ip", "netns", "exec", t.a().name(), "sockperf", "ping-pong",
+        final Cmd.Result r = Cmd.runUnchecked("ip", "netns", "exec", t.a().name(), "sockperf", "ping-pong",
             "-i", t.addressBText(), "-p", "11111", "--time", "2", "-m", "64");
         server.stop();
         assertEquals(0, server.await(30), server.err());
@@ -300,7 +301,7 @@ public class EndToEndTest {
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void tickToTrade(final String backend) throws Exception {
-        final Netns.Topology t = topology(backend);
+        final VethPair t = topology(backend);
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--exchange", t.addressAText() + ":40000", "--json", "--duration", "60s", "--idle", "yield");
         final Run exchange = Run.start(t.executorA(), "exchange", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,

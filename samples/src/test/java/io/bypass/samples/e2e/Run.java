@@ -3,7 +3,7 @@ package io.bypass.samples.e2e;
 import io.bypass.samples.Main;
 import io.bypass.samples.cli.Context;
 import io.bypass.samples.cli.Summary;
-import io.bypass.testing.Netns;
+import io.bypass.testkit.NetnsExecutor;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -23,7 +23,7 @@ final class Run {
     private final Context ctx;
     private final CompletableFuture<Integer> status;
 
-    private Run(final Netns.Executor where, final String... argv) {
+    private Run(final NetnsExecutor where, final String... argv) {
         this.argv = argv;
         ctx = new Context(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         status = CompletableFuture.supplyAsync(() -> {
@@ -39,12 +39,12 @@ final class Run {
         });
     }
 
-    static Run start(final Netns.Executor where, final String... argv) {
+    static Run start(final NetnsExecutor where, final String... argv) {
         return new Run(where, argv);
     }
 
     /** Starts a receiver and waits until it has joined its groups. */
-    static Run startReady(final Netns.Executor where, final String... argv) throws Exception {
+    static Run startReady(final NetnsExecutor where, final String... argv) throws Exception {
         final Run r = new Run(where, argv);
         final long deadline = System.nanoTime() + 20_000_000_000L;
         while (!r.ctx.awaitReady(100)) {

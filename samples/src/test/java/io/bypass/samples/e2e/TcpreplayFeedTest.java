@@ -2,8 +2,9 @@ package io.bypass.samples.e2e;
 
 import io.bypass.samples.pcap.FeedCapture;
 import io.bypass.samples.pcap.PcapWriter;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Cmd;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,7 +40,7 @@ public class TcpreplayFeedTest {
     /** MoldUDP64 malformed frames reach the feed handler; the others are L2-L4 drops. */
     private static final int MALFORMED = 14;
 
-    private Netns.Topology topo;
+    private VethPair topo;
 
     @AfterEach
     void tearDown() {
@@ -65,7 +66,7 @@ public class TcpreplayFeedTest {
         int passed = 0;
         for (int run = 1; run <= RUNS; run++) {
             final int before = failures.size();
-            topo = Netns.Topology.create();
+            topo = VethPair.create();
             try {
                 final Map<String, Long> s = runOnce(backend, speed, capture, dir.resolve("run" + run));
                 final String where = backend + " at " + speed + " run " + run + ": " + s;
@@ -131,7 +132,7 @@ public class TcpreplayFeedTest {
         final Process feed = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
         try {
             awaitReady(feed, stderr);
-            final Netns.Result replay = Netns.runUnchecked("ip", "netns", "exec", topo.a().name(), "tcpreplay", "-q",
+            final Cmd.Result replay = Cmd.runUnchecked("ip", "netns", "exec", topo.a().name(), "tcpreplay", "-q",
                 "-i", topo.ifaceA(), "top".equals(speed) ? "--topspeed" : "--multiplier=" + speed, capture.toString());
             assertEquals(0, replay.exitCode(), "tcpreplay: " + replay.stderr() + replay.stdout());
             assertTrue(feed.waitFor(60, TimeUnit.SECONDS), "feed did not end after the end of session: " + read(stderr));

@@ -1,4 +1,4 @@
-package io.bypass.threads;
+package io.bypass.testkit;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,14 +8,10 @@ import java.util.concurrent.Callable;
 /**
  * Moves the calling thread into a named network namespace ({@code ip netns add NAME}
  * creates {@code /var/run/netns/NAME}) with {@code setns(2)}. Sockets and AF_XDP
- * sockets opened afterwards by that thread live in that namespace: where a polling thread
- * runs is part of its placement, as its CPU is.
+ * sockets opened afterwards by that thread live in that namespace, and keep living there
+ * when other threads use them. The JVM's other threads stay where they were.
  */
 public final class NetNamespace {
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 0x80000;
-    private static final int CLONE_NEWNET = 0x40000000;
-
     private NetNamespace() {
     }
 
@@ -37,12 +33,12 @@ public final class NetNamespace {
     public static void enterPath(final String path) {
         try (Arena arena = Arena.ofConfined()) {
             final MemorySegment state = Libc.callState(arena);
-            final int fd = (int) Libc.OPEN.invokeExact(state, arena.allocateFrom(path), O_RDONLY | O_CLOEXEC);
+            final int fd = (int) Libc.OPEN.invokeExact(state, arena.allocateFrom(path), Libc.O_RDONLY | Libc.O_CLOEXEC);
             if (fd < 0) {
                 throw new IllegalStateException("open(" + path + ") failed: " + Libc.strerror(Libc.errno(state))
                     + "; does the namespace exist (ip netns list)?");
             }
-            final int rc = (int) Libc.SETNS.invokeExact(state, fd, CLONE_NEWNET);
+            final int rc = (int) Libc.SETNS.invokeExact(state, fd, Libc.CLONE_NEWNET);
             final int errno = rc == 0 ? 0 : Libc.errno(state);
             final int ignored = (int) Libc.CLOSE.invokeExact(state, fd);
             if (rc != 0) {
