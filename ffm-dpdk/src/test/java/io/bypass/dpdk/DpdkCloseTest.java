@@ -3,8 +3,8 @@ package io.bypass.dpdk;
 import io.bypass.Bypass;
 import io.bypass.BypassException;
 import io.bypass.Port;
-import io.bypass.testing.Netns;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,7 +41,7 @@ class DpdkCloseTest {
     void closeCarriesOnPastAFailedStepAndReportsIt() throws Exception {
         final int index = DpdkTestSupport.nextVdevIndex();
         final String name = "net_af_packet" + index;
-        final Netns.Topology gone = Netns.Topology.create();
+        final VethPair gone = VethPair.create();
         try {
             final Port port = gone.executorA().call(() -> Bypass.open("dpdk:" + name + ",iface=" + gone.ifaceA()
                 + "?hugepages=false&promisc=true"));
@@ -58,7 +58,7 @@ class DpdkCloseTest {
         } finally {
             gone.close();
         }
-        final Netns.Topology next = Netns.Topology.create();
+        final VethPair next = VethPair.create();
         try (next; Port again = next.executorA().call(() -> Bypass.open("dpdk:" + name + ",iface=" + next.ifaceA()
             + "?hugepages=false"))) {
             assertFalse(again.isClosed(), "the device was removed after the failure, so its name opens again");
