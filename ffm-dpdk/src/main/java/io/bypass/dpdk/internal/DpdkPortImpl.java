@@ -303,7 +303,12 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         if (!devargs.startsWith("net_af_packet") || devargs.contains("framecnt=")) {
             return devargs;
         }
-        return devargs + ",framecnt=" + budget.ringSize(512, 1 << 16);
+        return devargs + ",framecnt=" + afPacketFramecnt(budget);
+    }
+
+    /** net_af_packet's {@code framecnt} when the devargs give none: the stall budget's frames. */
+    static int afPacketFramecnt(final RxStallBudget budget) {
+        return budget.ringSize(512, 1 << 16);
     }
 
     private static DpdkPortImpl openLocked(final PortUri uri, final String devargs, final String name, final DpdkContext ctx,

@@ -98,13 +98,6 @@ class DoctorTest {
     }
 
     @Test
-    void decodesCapabilities() {
-        assertEquals(List.of("CAP_NET_ADMIN", "CAP_NET_RAW"), DoctorCommand.decodeCaps("3000"));
-        assertEquals(List.of("CAP_BPF"), DoctorCommand.decodeCaps("8000000000"));
-        assertEquals(List.of(), DoctorCommand.decodeCaps("zz"));
-    }
-
-    @Test
     void parsesKernelVersions() {
         assertEquals(6, DoctorCommand.version("6.18.44-fc-v669")[0]);
         assertEquals(18, DoctorCommand.version("6.18.44-fc-v669")[1]);
