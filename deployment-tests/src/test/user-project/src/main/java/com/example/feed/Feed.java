@@ -31,13 +31,17 @@ public final class Feed {
         final int count = Integer.parseInt(args[4]);
         try (UdpEndpoint md = Bypass.openUdp(args[1])) {
             // Which path the code is on, and where the backend came from.
-            System.out.println("OPEN " + md.backend() + " app " + Feed.class.getModule() + " backend "
-                + Bypass.backend(md.backend()).getClass().getModule());
+            System.out.println("OPEN " + md.backend() + " app " + where(Feed.class) + " backend "
+                + where(Bypass.backend(md.backend()).getClass()));
             if ("receive".equals(args[0])) {
                 System.exit(receive(md, group, port, count) == count ? 0 : 1);
             }
             send(md, group, port, count);
         }
+    }
+
+    private static String where(final Class<?> c) {
+        return c.getModule().isNamed() ? "module " + c.getModule().getName() : "class path";
     }
 
     private static int receive(final UdpEndpoint md, final int group, final int port, final int count) {
