@@ -196,8 +196,8 @@ public final class Privileges {
         final StringBuilder sb = new StringBuilder();
         if (missing.isEmpty()) {
             sb.append("this process has ").append(String.join(", ", needs.capabilities()))
-                .append(" yet the kernel refused: in a user namespace (a container) they do not count for BPF and XDP,"
-                    + " or a seccomp or LSM (SELinux, AppArmor) policy forbids the call; ");
+                .append(" yet the kernel refused: capabilities held in a user namespace (a rootless container) do not count"
+                    + " for BPF, XDP or the host's devices, or a seccomp or LSM (SELinux, AppArmor) policy forbids the call; ");
         } else {
             sb.append("this process lacks ").append(String.join(", ", missing)).append("; ");
         }
@@ -218,22 +218,22 @@ public final class Privileges {
      * The remedy for locked memory the kernel refused (ENOBUFS for an AF_XDP UMEM, EAGAIN or ENOMEM
      * for other locked mappings).
      *
-     * @param what     what was to be locked, such as {@code the UMEM}
-     * @param bytes    how many bytes
-     * @param lockLess how to lock less with the URI, such as {@code rxStallMs=10 or frames=N}
+     * @param what       what was to be locked, such as {@code the UMEM}
+     * @param bytes      how many bytes
+     * @param accounting how the kernel counts it against the limit, such as {@code per process}
+     * @param lockLess   how to lock less with the URI, such as {@code rxStallMs=10 or frames=N}
      * @return the limit in force and how to raise it
      */
-    public static String memlockRemedy(final String what, final long bytes, final String lockLess) {
+    public static String memlockRemedy(final String what, final long bytes, final String accounting, final String lockLess) {
         final long limit = memlockLimit();
         final long kib = (bytes + 1023) / 1024;
-        return what + " is " + bytes + " bytes (" + mib(bytes) + ") of locked memory, charged to RLIMIT_MEMLOCK (here "
-            + (limit == Long.MAX_VALUE ? "unlimited" : limit < 0 ? "unknown" : limit + " bytes") + ")"
+        return what + ": " + bytes + " bytes (" + mib(bytes) + ") of locked memory, charged to RLIMIT_MEMLOCK (here "
+            + (limit == Long.MAX_VALUE ? "unlimited" : limit < 0 ? "unknown" : limit + " bytes") + ", " + accounting + ")"
             + (effective().contains(CAP_IPC_LOCK) ? "" : " because the process lacks CAP_IPC_LOCK")
-            + "; the kernel adds up this user's locked memory in every process. Raise the limit: systemd 'LimitMEMLOCK=" + bytes
-            + "' (or infinity), a shell 'ulimit -l " + kib + "' (KiB; above the hard limit only root can: prlimit --memlock="
-            + bytes + ":" + bytes + " COMMAND, or 'USER - memlock " + kib + "' in /etc/security/limits.conf);"
-            + " or give CAP_IPC_LOCK (systemd AmbientCapabilities=CAP_IPC_LOCK); or lock less: " + lockLess
-            + ". 'bypass doctor --uri URI' shows what a URI locks. See " + GUIDE;
+            + ". Raise the limit: systemd 'LimitMEMLOCK=" + bytes + "' (or infinity), a shell 'ulimit -l " + kib
+            + "' (KiB; above the hard limit only root can: prlimit --memlock=" + bytes + ":" + bytes + " COMMAND, or 'USER - memlock "
+            + kib + "' in /etc/security/limits.conf); or give CAP_IPC_LOCK (systemd AmbientCapabilities=CAP_IPC_LOCK); or lock less: "
+            + lockLess + ". 'bypass doctor --uri URI' shows what a URI locks. See " + GUIDE;
     }
 
     private static List<String> capabilities(final PrivilegeNeeds needs, final boolean ipcLock) {

@@ -62,8 +62,9 @@ class PrivilegesTest {
             && caps.contains("Not setcap") && caps.contains(Privileges.GUIDE), caps);
         // This process has either all of them (root) or misses some: the message says which case it is.
         assertTrue(caps.startsWith("this process lacks ") || caps.startsWith("this process has "), caps);
-        final String memlock = Privileges.memlockRemedy("the UMEM", 75_497_472, "frames=N");
-        assertTrue(memlock.startsWith("the UMEM is 75497472 bytes (72 MiB) of locked memory") && memlock.contains("LimitMEMLOCK=75497472")
+        final String memlock = Privileges.memlockRemedy("the UMEM", 75_497_472, "per user", "frames=N");
+        assertTrue(memlock.startsWith("the UMEM: 75497472 bytes (72 MiB) of locked memory, charged to RLIMIT_MEMLOCK (here ")
+            && memlock.contains(" bytes, per user)") && memlock.contains("LimitMEMLOCK=75497472")
             && memlock.contains("ulimit -l 73728") && memlock.contains("prlimit --memlock=75497472:75497472")
             && memlock.contains("lock less: frames=N"), memlock);
     }

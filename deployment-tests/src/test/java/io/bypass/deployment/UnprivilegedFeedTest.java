@@ -168,7 +168,7 @@ class UnprivilegedFeedTest {
             assertNotEquals(0, feed.await(60), feed.toString());
             final String out = feed.output();
             assertTrue(out.contains("XDP_UMEM_REG") && out.contains("ENOBUFS") && out.contains("LimitMEMLOCK=" + bytes)
-                && out.contains("ulimit -l " + bytes / 1024) && out.contains("here " + less + " bytes") && out.contains("CAP_IPC_LOCK"), out);
+                && out.contains("ulimit -l " + bytes / 1024) && out.contains("here " + less + " bytes,") && out.contains("CAP_IPC_LOCK"), out);
             assertTrue(!out.contains("\nready\n"), "failed at open, before it said ready: " + out);
         }
     }

@@ -272,8 +272,8 @@ class AfXdpErrorsTest extends AfXdpVethTest {
             "setpriv", "--bounding-set=-ipc_lock", "--inh-caps=-all"), "?mode=copy");
         assertTrue(out.contains("available=true"), out);
         assertTrue(out.contains("open: BypassException: afxdp: setsockopt(XDP_UMEM_REG, 75497472 bytes, frameSize 4096) failed: ENOBUFS")
-            && out.contains("the UMEM is 75497472 bytes (72 MiB) of locked memory, charged to RLIMIT_MEMLOCK (here 4194304 bytes)"
-                + " because the process lacks CAP_IPC_LOCK")
+            && out.contains("the UMEM: 75497472 bytes (72 MiB) of locked memory, charged to RLIMIT_MEMLOCK (here 4194304 bytes,"
+                + " added up over every UMEM of this user in every process) because the process lacks CAP_IPC_LOCK")
             && out.contains("LimitMEMLOCK=75497472") && out.contains("ulimit -l 73728") && out.contains("rxStallMs=N"), out);
         assertFalse(xdpAttached(), "the failed open left its XDP program");
     }

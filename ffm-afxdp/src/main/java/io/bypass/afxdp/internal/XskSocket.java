@@ -103,7 +103,8 @@ final class XskSocket implements AutoCloseable {
     static String umemRemedy(final int err, final long bytes, final int frameSize) {
         if (err == Errno.ENOBUFS || err == Errno.EPERM) {
             // ENOBUFS: the pages would take this user past RLIMIT_MEMLOCK (xdp_umem_account_pages).
-            return Privileges.memlockRemedy("the UMEM", bytes, "a smaller stall budget (rxStallMs=N) or frames=N");
+            return Privileges.memlockRemedy("the UMEM", bytes, "added up over every UMEM of this user in every process",
+                "a smaller stall budget (rxStallMs=N) or frames=N");
         }
         if (err == Errno.ENOMEM) {
             return "the kernel could not pin the UMEM's " + bytes + " bytes (memory short, or a memory cgroup limit such as"

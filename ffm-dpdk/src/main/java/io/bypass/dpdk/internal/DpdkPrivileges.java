@@ -89,7 +89,8 @@ public final class DpdkPrivileges {
         final long limit = Privileges.memlockLimit();
         if (needs.lockedBytes() > 0 && !Privileges.effective().contains(Privileges.CAP_IPC_LOCK)
             && limit != Long.MAX_VALUE && limit < needs.lockedBytes()) {
-            sb.append("; ").append(Privileges.memlockRemedy("the packet rings", needs.lockedBytes(), "a smaller framecnt"));
+            sb.append("; ").append(Privileges.memlockRemedy("the packet rings", needs.lockedBytes(), "per process",
+                "a smaller framecnt"));
         }
         return sb.toString();
     }
