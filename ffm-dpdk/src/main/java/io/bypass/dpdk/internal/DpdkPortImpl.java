@@ -525,7 +525,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
                     + deviceName + " failed: " + Rte.strerror(rc) + "; is another AF_XDP socket or XDP program on this "
                     + "interface queue (ip link show; the EAL log on stderr says more)? The half-configured " + deviceName
                     + " stays allocated in this process (DPDK 22.11 crashes closing it), so open the next port under "
-                    + "another vdev name");
+                    + "another vdev name" + DpdkPrivileges.privilegeRemedy(deviceName));
             }
             check(rc, "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)");
         }

@@ -74,23 +74,27 @@ public final class DpdkPrivileges {
     }
 
     /**
-     * The privilege part of the remedy for a device that failed to probe (DPDK reports a refused
-     * locked mapping as EPERM too, so both are checked).
+     * The privilege part of the remedy for a device that failed to probe or set up its queues
+     * (DPDK reports a refused locked mapping as EPERM too, so both are checked).
      *
-     * @param devargs the devargs as probed
+     * @param devargs the devargs as probed (or the device name)
      * @return what this process lacks for the device, or an empty string if nothing is known to lack
      */
-    static String probeRemedy(final String devargs) {
+    static String privilegeRemedy(final String devargs) {
         final PrivilegeNeeds needs = needs(devargs);
         final StringBuilder sb = new StringBuilder();
         if (!Privileges.missing(needs.capabilities()).isEmpty()) {
             sb.append("; ").append(Privileges.capabilityRemedy("dpdk " + devargs.split(",", 2)[0], needs));
         }
         final long limit = Privileges.memlockLimit();
-        if (needs.lockedBytes() > 0 && !Privileges.effective().contains(Privileges.CAP_IPC_LOCK)
-            && limit != Long.MAX_VALUE && limit < needs.lockedBytes()) {
-            sb.append("; ").append(Privileges.memlockRemedy("the packet rings", needs.lockedBytes(), "per process",
-                "a smaller framecnt"));
+        if (needs.locksMemory() && !Privileges.effective().contains(Privileges.CAP_IPC_LOCK) && limit != Long.MAX_VALUE) {
+            if (needs.lockedBytes() > limit) {
+                sb.append("; ").append(Privileges.memlockRemedy("the packet rings", needs.lockedBytes(), "per process",
+                    "a smaller framecnt"));
+            } else if (needs.lockedBytes() == PrivilegeNeeds.UNKNOWN_BYTES) {
+                sb.append("; the UMEM (the mbuf pool) is locked memory and this process lacks CAP_IPC_LOCK, with RLIMIT_MEMLOCK at ")
+                    .append(limit).append(" bytes: give CAP_IPC_LOCK (systemd AmbientCapabilities=) or LimitMEMLOCK=infinity");
+            }
         }
         return sb.toString();
     }

@@ -239,7 +239,7 @@ public final class EalRuntime {
                     + devargs + " reproduces it";
             }
             throw new BypassException("dpdk: rte_dev_probe(" + devargs + ") failed: " + Rte.strerror(rc) + "; " + hint
-                + DpdkPrivileges.probeRemedy(devargs));
+                + DpdkPrivileges.privilegeRemedy(devargs));
         }
     }
 
