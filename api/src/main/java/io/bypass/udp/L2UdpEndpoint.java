@@ -14,6 +14,7 @@ import io.bypass.PortUri;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.net.Arp;
+import io.bypass.net.ChecksumPolicy;
 import io.bypass.net.Checksums;
 import io.bypass.net.Ethernet;
 import io.bypass.net.FrameClassifier;
@@ -72,6 +73,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@code vlan}: the 802.1Q VLAN id, 0 (default: untagged) or 1..4094; frames of any
  *       other VLAN are counted as {@link Counter#DROP_WRONG_VLAN}, and every frame sent
  *       (datagrams, ARP, IGMP) carries the tag. See {@link io.bypass.spi.PortVlan}.</li>
+ *   <li>{@code checksum}: how received checksums are checked, {@code nic} (default: the NIC's
+ *       verdict where it gives one), {@code partial} or {@code verify}; see {@link ChecksumPolicy}.</li>
  * </ul>
  *
  * <pre>{@code
@@ -90,7 +93,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** URI parameters this layer reads; L2 backends include them in their {@code requireOnly} set. */
-    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp", PortVlan.PARAM_NAME);
+    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp", PortVlan.PARAM_NAME,
+        ChecksumPolicy.PARAM_NAME);
 
     /** IGMP goes with the Router Alert option (RFC 2236 section 2, RFC 3376 section 4). */
     private static final int IGMP_IP_HEADER_LENGTH = Ipv4Header.MIN_HEADER_LENGTH + 4;
@@ -240,7 +244,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             .localAddress(localAddress)
             .handleArp(!kernelNeighbours)
             .handleIgmp(!kernelNeighbours)
-            .vlan(vlan);
+            .vlan(vlan)
+            .checksumPolicy(ChecksumPolicy.from(uri));
         neighbours = new NeighbourTable(16, REACHABLE_NANOS, kernelNeighbours ? KERNEL_RETRY_NANOS : ARP_RETRY_NANOS);
         identification = ThreadLocalRandom.current().nextInt(0x10000);
         clockNanos = nanoClock.nanoTime();
@@ -425,7 +430,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
 
     private void onFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
         final FrameClassifier c = classifier;
-        final int kind = c.classify(buffer, offset, length);
+        final int kind = c.classify(buffer, offset, length, meta.checksumVerdict());
         if (kind == FrameClassifier.UDP) {
             final int payloadLength = c.payloadLength();
             datagramMeta.set(c.sourceAddress(), c.sourcePort(), c.destinationAddress(), c.destinationPort(), meta.timestampNanos());
