@@ -5,10 +5,12 @@ import io.bypass.PortUri;
 import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.JvmFlags;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.util.List;
 
 /**
  * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel}.
@@ -92,6 +94,16 @@ public final class NioBackendProvider implements BackendProvider {
         } catch (final SocketException e) {
             return "cannot look up interface '" + uri.target() + "': " + e.getMessage();
         }
+    }
+
+    /**
+     * @param uri the URI with scheme {@code nio}
+     * @return nothing: no capability, no locked memory ({@code CAP_NET_ADMIN} only lets a
+     *     receive buffer past {@code net.core.rmem_max}; without it one warning names the sysctl)
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return new PrivilegeNeeds(List.of(), 0, "optional: CAP_NET_ADMIN forces SO_RCVBUF past net.core.rmem_max");
     }
 
     /**

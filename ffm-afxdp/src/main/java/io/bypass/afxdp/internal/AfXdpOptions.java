@@ -12,6 +12,8 @@ import java.util.Set;
  * for what each means.
  */
 public final class AfXdpOptions {
+    /** The huge page size a {@code hugepages=true} UMEM is made of. */
+    static final long HUGE_PAGE = 2L << 20;
     /** Every parameter {@code afxdp:} understands. */
     public static final Set<String> KNOWN = known();
 
@@ -89,6 +91,15 @@ public final class AfXdpOptions {
         if (busyPollBudget > 0 && busyPoll == 0) {
             throw new BypassUriException(uri.text(), "parameter 'busyPollBudget' needs busyPoll=<microseconds>");
         }
+    }
+
+    /**
+     * @return the UMEM's length: frames x frameSize, rounded up to whole 2 MiB pages with
+     *     {@code hugepages=true}; all of it locked memory (RLIMIT_MEMLOCK unless CAP_IPC_LOCK)
+     */
+    public long umemBytes() {
+        final long size = (long) frames * frameSize;
+        return hugepages ? (size + HUGE_PAGE - 1) & -HUGE_PAGE : size;
     }
 
     private static int powerOfTwo(final PortUri uri, final String key, final int dflt) {
