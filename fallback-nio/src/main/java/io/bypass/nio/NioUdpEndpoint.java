@@ -569,15 +569,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
                       final int datagrams) {
         checkOpen();
-        if (length < 0 || length > maxPayload) {
-            throw new IllegalArgumentException("warm-up payload of " + length + " bytes outside 0.." + maxPayload);
-        }
-        if (datagrams < 0) {
-            throw new IllegalArgumentException("negative warm-up count " + datagrams);
-        }
-        if (unicast.isEmpty() && groups.isEmpty()) {
-            throw new IllegalStateException("join a group or bind a port before warmUp, so the warm-up takes the path your datagrams take");
-        }
+        UdpRules.checkWarmUp(length, maxPayload, datagrams, !unicast.isEmpty() || !groups.isEmpty());
         final int loopbackPort;
         try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
             probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
