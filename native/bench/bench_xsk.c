@@ -7,6 +7,8 @@
  *   bench_xsk mode=rx iface=IF [cpu=N warmup_ms= duration_ms= xdp=drv]
  *   bench_xsk mode=tx|ping iface=IF src_mac= dst_mac= src_ip= dst_ip= sport= dport= [payload=32]
  *   bench_xsk mode=echo iface=IF
+ *   bench_xsk mode=sockperf iface=IF port=P [duration_ms=]   (answers sockperf ping-pong: the C reflector
+ *       that bypass pingpong server is measured against; the reply's UDP checksum is summed in software)
  *   bench_xsk mode=feed iface=IF group=G port=P [idle_gap_ms=300]    (MoldUDP64 sequence check, zeroloss)
  *   bench_xsk mode=feedtx iface=IF src_mac= dst_mac= src_ip= dst_ip=G sport= dport= pps=R count=N session=S [msg_len=32]
  *       (zeroloss sender: N MoldUDP64 packets of one message, seq 1..N, paced at R packets/s, then
@@ -89,6 +91,39 @@ static int feed_visit(const uint8_t *f, uint32_t len, void *vctx) {
     struct feed_ctx *c = vctx;
     feed_frame(c->st, f, len, c->group, c->port);
     return 0;
+}
+
+/*
+ * Turns a sockperf ping-pong request (client flag and pong request set, not warm-up) to UDP
+ * port `port` into its reply in place, as `bypass pingpong server` does: addresses and ports
+ * swapped, the client flag cleared, the UDP checksum summed in software over the reply (a
+ * kernel peer on veth sends only a partial sum, and the reply must carry a complete one).
+ * Returns 1 for a reply to send, 0 for a frame to give back to the fill ring.
+ */
+static int sockperf_reply(uint8_t *f, uint32_t len, uint16_t port) {
+    if (len < HDR_LEN + 14 || f[12] != 0x08 || f[13] != 0x00 || f[ETH_HLEN_] != 0x45 || f[ETH_HLEN_ + 9] != 17) return 0;
+    uint8_t *ip = f + ETH_HLEN_;
+    uint8_t *udp = ip + IP_HLEN_;
+    uint32_t ulen = (uint32_t) (udp[4] << 8 | udp[5]);
+    if (((udp[2] << 8) | udp[3]) != port || ulen < UDP_HLEN_ + 14 || ETH_HLEN_ + IP_HLEN_ + ulen > len) return 0;
+    uint8_t *sp = udp + UDP_HLEN_;
+    uint16_t flags = (uint16_t) (sp[8] << 8 | sp[9]);
+    if (!(flags & 1) || !(flags & 2) || (flags & 4)) return 0;
+    flags &= (uint16_t) ~1u;
+    sp[8] = (uint8_t) (flags >> 8);
+    sp[9] = (uint8_t) flags;
+    swap_frame(f);
+    udp[6] = udp[7] = 0;
+    uint32_t sum = 17 + ulen;
+    for (int i = 12; i < 20; i += 2) sum += (uint32_t) (ip[i] << 8 | ip[i + 1]);
+    for (uint32_t i = 0; i + 1 < ulen; i += 2) sum += (uint32_t) (udp[i] << 8 | udp[i + 1]);
+    if (ulen & 1) sum += (uint32_t) udp[ulen - 1] << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    uint16_t c = (uint16_t) ~sum;
+    if (c == 0) c = 0xffff;
+    udp[6] = (uint8_t) (c >> 8);
+    udp[7] = (uint8_t) c;
+    return 1;
 }
 
 /* Frames handed to the kernel and not yet completed. */
@@ -307,6 +342,53 @@ int main(int argc, char **argv) {
             total += n;
         }
         result("echo", total, now_ns() - start, total, "total");
+    } else if (strcmp(mode, "sockperf") == 0) {
+        const uint16_t port = (uint16_t) arg_long("port", 11111);
+        ready();
+        uint64_t start = now_ns(), replies = 0, ignored = 0;
+        while (!stop_flag && now_ns() - start < duration) {
+            reclaim(1);
+            uint32_t ridx, tidx = 0, fidx = 0;
+            uint32_t n = xsk_ring_cons__peek(&rx, BATCH, &ridx);
+            if (n == 0) {
+                kick_fill();
+                continue;
+            }
+            uint8_t reply[BATCH];
+            uint32_t k = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
+                reply[i] = (uint8_t) sockperf_reply(xsk_umem__get_data(umem_area, r->addr), r->len, port);
+                k += reply[i];
+            }
+            if (k > 0) {
+                while (xsk_ring_prod__reserve(&tx, k, &tidx) != k) {
+                    kick_tx();
+                    reclaim(1);
+                }
+            }
+            if (n - k > 0) {
+                while (xsk_ring_prod__reserve(&fq, n - k, &fidx) != n - k) kick_fill();
+            }
+            /* Zero copy bounce for replies; everything else straight back to the fill ring. */
+            for (uint32_t i = 0; i < n; i++) {
+                const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
+                if (reply[i]) {
+                    struct xdp_desc *t = xsk_ring_prod__tx_desc(&tx, tidx++);
+                    t->addr = r->addr;
+                    t->len = r->len;
+                } else {
+                    *xsk_ring_prod__fill_addr(&fq, fidx++) = xsk_umem__extract_addr(r->addr);
+                }
+            }
+            if (n - k > 0) xsk_ring_prod__submit(&fq, n - k);
+            if (k > 0) xsk_ring_prod__submit(&tx, k);
+            xsk_ring_cons__release(&rx, n);
+            if (k > 0) kick_tx();
+            replies += k;
+            ignored += n - k;
+        }
+        result("sockperf", replies, now_ns() - start, ignored, "ignored");
     } else if (strcmp(mode, "ping") == 0) {
         uint8_t tmpl[2048];
         int len = build_frame(tmpl, payload);
@@ -360,7 +442,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(mode, "feedtx") == 0) {
         feed_tx();
     } else {
-        fprintf(stderr, "unknown mode %s (rx, tx, echo, ping, feed, feedtx)\n", mode);
+        fprintf(stderr, "unknown mode %s (rx, tx, echo, sockperf, ping, feed, feedtx)\n", mode);
         return 2;
     }
     xsk_socket__delete(xsk);

@@ -21,6 +21,13 @@ public enum Capability {
     HARDWARE_TIMESTAMPS,
     /** The NIC fills IPv4 and UDP checksums on transmit. */
     TX_CHECKSUM_OFFLOAD,
+    /**
+     * The NIC checks received IPv4 and UDP checksums and says so in
+     * {@link FrameMeta#checksumVerdict()}; the protocol layer then skips its own sum
+     * (URI key {@code checksum=nic}, the default). Without it every checksum is summed in
+     * software.
+     */
+    RX_CHECKSUM_VERDICT,
     /** Several RX and TX queues, with RSS or flow steering spreading the load. */
     MULTI_QUEUE,
     /** The kernel busy-polls the device for this socket (SO_PREFER_BUSY_POLL). */

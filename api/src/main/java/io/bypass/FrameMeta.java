@@ -7,10 +7,21 @@ package io.bypass;
 public final class FrameMeta {
     /** No timestamp was taken for this frame. */
     public static final long NO_TIMESTAMP = Long.MIN_VALUE;
+    /** The NIC gave no checksum verdict for the frame (or the backend has none to give). */
+    public static final int CHECKSUM_UNKNOWN = 0;
+    /** The NIC checked the IPv4 header checksum and found it right. */
+    public static final int IP_CHECKSUM_GOOD = 1;
+    /** The NIC checked the IPv4 header checksum and found it wrong. */
+    public static final int IP_CHECKSUM_BAD = 2;
+    /** The NIC checked the UDP (or TCP) checksum and found it right. */
+    public static final int L4_CHECKSUM_GOOD = 4;
+    /** The NIC checked the UDP (or TCP) checksum and found it wrong. */
+    public static final int L4_CHECKSUM_BAD = 8;
 
     private int queueId;
     private long timestampNanos = NO_TIMESTAMP;
     private boolean hardwareTimestamp;
+    private int checksumVerdict;
 
     /** Creates an empty flyweight. */
     public FrameMeta() {
@@ -38,7 +49,31 @@ public final class FrameMeta {
     }
 
     /**
-     * For backends: fills the flyweight for the next frame.
+     * The NIC's checksum verdict, a combination of {@link #IP_CHECKSUM_GOOD},
+     * {@link #IP_CHECKSUM_BAD}, {@link #L4_CHECKSUM_GOOD} and {@link #L4_CHECKSUM_BAD}, or
+     * {@link #CHECKSUM_UNKNOWN} where the NIC checked nothing. The protocol layer skips its
+     * own sum where the NIC has checked (URI key {@code checksum=nic}, the default).
+     *
+     * @return the verdict bits
+     */
+    public int checksumVerdict() {
+        return checksumVerdict;
+    }
+
+    /**
+     * For backends: sets the NIC's checksum verdict of the frame just {@link #set}.
+     *
+     * @param verdict the verdict bits, see {@link #checksumVerdict()}
+     * @return this
+     */
+    public FrameMeta checksumVerdict(final int verdict) {
+        this.checksumVerdict = verdict;
+        return this;
+    }
+
+    /**
+     * For backends: fills the flyweight for the next frame; the checksum verdict is reset
+     * to {@link #CHECKSUM_UNKNOWN}.
      *
      * @param queueId           RX queue id
      * @param timestampNanos    epoch nanoseconds or {@link #NO_TIMESTAMP}
@@ -49,6 +84,7 @@ public final class FrameMeta {
         this.queueId = queueId;
         this.timestampNanos = timestampNanos;
         this.hardwareTimestamp = hardwareTimestamp;
+        this.checksumVerdict = CHECKSUM_UNKNOWN;
         return this;
     }
 }

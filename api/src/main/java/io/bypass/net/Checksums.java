@@ -152,6 +152,24 @@ public final class Checksums {
     }
 
     /**
+     * Whether a UDP checksum field holds only the pseudo-header sum, as a kernel sender
+     * leaves it for a NIC to finish ({@code CHECKSUM_PARTIAL}) and as a veth pair delivers
+     * it unfinished. Reads two bytes of the header, not the payload.
+     *
+     * @param buffer             the frame
+     * @param udpOffset          where the UDP header starts
+     * @param udpLength          the UDP length field
+     * @param sourceAddress      IPv4 source
+     * @param destinationAddress IPv4 destination
+     * @return true if the field equals the folded pseudo-header sum
+     */
+    public static boolean isUdpPartial(
+        final DirectBuffer buffer, final int udpOffset, final int udpLength, final int sourceAddress, final int destinationAddress) {
+        final int field = buffer.getShort(udpOffset + 6, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        return field == fold(udpPseudoHeaderSum(sourceAddress, destinationAddress, udpLength));
+    }
+
+    /**
      * The IGMP checksum (RFC 2236, RFC 3376): over the whole IGMP message.
      *
      * @param buffer the frame

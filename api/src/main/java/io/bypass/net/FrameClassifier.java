@@ -2,6 +2,7 @@ package io.bypass.net;
 
 import io.bypass.Counter;
 import io.bypass.Counters;
+import io.bypass.FrameMeta;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.IntHashSet;
@@ -31,13 +32,17 @@ import java.nio.ByteOrder;
  *       {@code DROP_TRUNCATED}; version not 4, IHL below 5 or IHL beyond the frame
  *       {@link Counter#DROP_BAD_IP_HEADER}; total length below IHL*4 or beyond the frame
  *       {@link Counter#DROP_BAD_IP_LENGTH} (Ethernet padding after it is fine); header
- *       checksum {@link Counter#DROP_BAD_IP_CHECKSUM}; MF or a fragment offset
+ *       checksum {@link Counter#DROP_BAD_IP_CHECKSUM} (the NIC's verdict where it gave one
+ *       and the {@link #checksumPolicy(ChecksumPolicy) policy} is {@code nic}); MF or a fragment offset
  *       {@link Counter#DROP_IP_FRAGMENT}; a protocol other than UDP and IGMP
  *       {@code DROP_NOT_OURS}.</li>
  *   <li>UDP: payload shorter than 8 {@code DROP_TRUNCATED}; UDP length below 8 or beyond
  *       the IPv4 payload {@link Counter#DROP_BAD_UDP_LENGTH}; destination not our address
  *       (or limited broadcast) on a bound port, nor a joined group on its port
- *       {@code DROP_NOT_OURS}; checksum non-zero and wrong {@link Counter#DROP_BAD_UDP_CHECKSUM}.</li>
+ *       {@code DROP_NOT_OURS}; checksum non-zero and wrong {@link Counter#DROP_BAD_UDP_CHECKSUM},
+ *       except a kernel peer's partial checksum, delivered and counted in
+ *       {@link Counter#RX_PARTIAL_CHECKSUM} unless the policy is {@code verify} (see
+ *       {@link ChecksumPolicy}).</li>
  *   <li>IGMP: not handled here {@code DROP_NOT_OURS}; shorter than 8
  *       {@code DROP_TRUNCATED}; malformed or bad checksum {@code DROP_BAD_CONTROL};
  *       destination not all-systems, a joined group or our address {@code DROP_NOT_OURS}.</li>
@@ -80,6 +85,9 @@ public final class FrameClassifier {
     private int localAddress;
     private boolean handleArp = true;
     private boolean handleIgmp = true;
+    private ChecksumPolicy checksumPolicy = ChecksumPolicy.DEFAULT;
+    /** The NIC's verdict on the frame being classified, masked to nothing unless the policy is NIC. */
+    private int verdict;
     /** The VLAN id frames must carry, 0 for untagged (or priority-tagged) frames. */
     private int vlan;
 
@@ -137,6 +145,20 @@ public final class FrameClassifier {
     public FrameClassifier handleIgmp(final boolean handle) {
         this.handleIgmp = handle;
         return this;
+    }
+
+    /**
+     * @param policy how received checksums are checked (default {@link ChecksumPolicy#NIC})
+     * @return this
+     */
+    public FrameClassifier checksumPolicy(final ChecksumPolicy policy) {
+        this.checksumPolicy = policy;
+        return this;
+    }
+
+    /** @return how received checksums are checked */
+    public ChecksumPolicy checksumPolicy() {
+        return checksumPolicy;
     }
 
     /**
@@ -301,7 +323,22 @@ public final class FrameClassifier {
      * @return {@link #UDP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
      */
     public int classify(final DirectBuffer buffer, final int offset, final int length) {
+        return classify(buffer, offset, length, FrameMeta.CHECKSUM_UNKNOWN);
+    }
+
+    /**
+     * Validates and classifies one frame the NIC has given a checksum verdict on.
+     *
+     * @param buffer          the frame's buffer
+     * @param offset          where the Ethernet header starts
+     * @param length          frame length without FCS
+     * @param checksumVerdict the NIC's {@link FrameMeta#checksumVerdict()}, used only under
+     *                        {@link ChecksumPolicy#NIC}
+     * @return {@link #UDP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
+     */
+    public int classify(final DirectBuffer buffer, final int offset, final int length, final int checksumVerdict) {
         lastDrop = null;
+        verdict = checksumPolicy == ChecksumPolicy.NIC ? checksumVerdict : FrameMeta.CHECKSUM_UNKNOWN;
         if (length < Ethernet.HEADER_LENGTH || offset < 0 || length > buffer.capacity() - offset) {
             return drop(Counter.DROP_TRUNCATED);
         }
@@ -387,7 +424,8 @@ public final class FrameClassifier {
         if (totalLength < headerLength || totalLength > available) {
             return drop(Counter.DROP_BAD_IP_LENGTH);
         }
-        if (Checksums.ipv4Header(buffer, l3, headerLength) != 0) {
+        if ((verdict & FrameMeta.IP_CHECKSUM_GOOD) == 0
+            && ((verdict & FrameMeta.IP_CHECKSUM_BAD) != 0 || Checksums.ipv4Header(buffer, l3, headerLength) != 0)) {
             return drop(Counter.DROP_BAD_IP_CHECKSUM);
         }
         final int fragment = buffer.getShort(l3 + Ipv4Header.FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN)
@@ -428,8 +466,17 @@ public final class FrameClassifier {
         } else if ((dst != localAddress || localAddress == 0) && dst != LIMITED_BROADCAST || !boundPorts.contains(destinationPort)) {
             return drop(Counter.DROP_NOT_OURS);
         }
-        if (!Checksums.isUdpValid(buffer, l4Offset, udpLength, sourceAddress, dst)) {
-            return drop(Counter.DROP_BAD_UDP_CHECKSUM);
+        if ((verdict & FrameMeta.L4_CHECKSUM_GOOD) == 0) {
+            if ((verdict & FrameMeta.L4_CHECKSUM_BAD) != 0) {
+                return drop(Counter.DROP_BAD_UDP_CHECKSUM);
+            }
+            if (!Checksums.isUdpValid(buffer, l4Offset, udpLength, sourceAddress, dst)) {
+                if (checksumPolicy == ChecksumPolicy.VERIFY
+                    || !Checksums.isUdpPartial(buffer, l4Offset, udpLength, sourceAddress, dst)) {
+                    return drop(Counter.DROP_BAD_UDP_CHECKSUM);
+                }
+                counters.increment(Counter.RX_PARTIAL_CHECKSUM);
+            }
         }
         l4Length = udpLength;
         return UDP;

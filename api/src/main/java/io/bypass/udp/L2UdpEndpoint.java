@@ -13,6 +13,7 @@ import io.bypass.PortUri;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.net.ArpResponder;
+import io.bypass.net.ChecksumPolicy;
 import io.bypass.net.FrameClassifier;
 import io.bypass.net.IgmpReporter;
 import io.bypass.net.Ipv4;
@@ -69,6 +70,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@code vlan}: the 802.1Q VLAN id, 0 (default: untagged) or 1..4094; frames of any
  *       other VLAN are counted as {@link Counter#DROP_WRONG_VLAN}, and every frame sent
  *       (datagrams, ARP, IGMP) carries the tag. See {@link io.bypass.spi.PortVlan}.</li>
+ *   <li>{@code checksum}: how received checksums are checked, {@code nic} (default: the NIC's
+ *       verdict where it gives one), {@code partial} or {@code verify}; see {@link ChecksumPolicy}.</li>
  * </ul>
  *
  * <pre>{@code
@@ -87,7 +90,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     /** URI parameters this layer reads; L2 backends include them in their {@code requireOnly} set. */
-    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp", PortVlan.PARAM_NAME);
+    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp", PortVlan.PARAM_NAME,
+        ChecksumPolicy.PARAM_NAME);
 
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
@@ -184,7 +188,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             .localAddress(localAddress)
             .handleArp(!kernelNeighbours)
             .handleIgmp(!kernelNeighbours)
-            .vlan(vlan);
+            .vlan(vlan)
+            .checksumPolicy(ChecksumPolicy.from(uri));
         resolver = new NextHopResolver(link, nanoClock);
         sender = new L2UdpSender(uri, link, resolver, tx, endpointCounters, sourcePort, unicastTtl, multicastTtl,
             capabilities.contains(Capability.TX_CHECKSUM_OFFLOAD));
@@ -309,7 +314,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
 
     private void onFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
         final FrameClassifier c = classifier;
-        final int kind = c.classify(buffer, offset, length);
+        final int kind = c.classify(buffer, offset, length, meta.checksumVerdict());
         if (kind == FrameClassifier.UDP) {
             final int payloadLength = c.payloadLength();
             datagramMeta.set(c.sourceAddress(), c.sourcePort(), c.destinationAddress(), c.destinationPort(), meta.timestampNanos());

@@ -21,8 +21,13 @@ import java.util.Deque;
 public final class ConformanceSite implements AutoCloseable {
     /** The two layouts. */
     public enum Kind {
-        /** Two namespaces joined by a veth pair. */
+        /** Two namespaces joined by a veth pair, TX checksum offload off (as a NIC on the wire). */
         VETH,
+        /**
+         * Two namespaces joined by a veth pair left as {@code ip link add} makes it: the
+         * kernel peer's UDP carries partial checksums.
+         */
+        VETH_OFFLOAD_ON,
         /** One namespace, everything over its loopback interface. */
         LOOPBACK
     }
@@ -35,7 +40,8 @@ public final class ConformanceSite implements AutoCloseable {
 
     private ConformanceSite(final Kind kind) {
         this.kind = kind;
-        this.topology = kind == Kind.VETH ? Netns.Topology.create() : null;
+        this.topology = kind == Kind.VETH ? Netns.Topology.create()
+            : kind == Kind.VETH_OFFLOAD_ON ? Netns.Topology.createAsIpMakesIt() : null;
         this.loopback = kind == Kind.LOOPBACK ? Netns.createLoopback() : null;
     }
 

@@ -1,6 +1,7 @@
 package io.bypass.conformance;
 
 import io.bypass.PortUri;
+import io.bypass.net.Ipv4;
 import io.bypass.testing.Netns;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
@@ -9,6 +10,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.nio.channels.DatagramChannel;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.ThreadLocalRandom;
@@ -123,6 +130,51 @@ public abstract class SiteSuite {
     /** @return a multicast group not yet used by this suite instance */
     protected final int freshGroup() {
         return groupBase + nextGroup.getAndIncrement();
+    }
+
+    /**
+     * A kernel UDP socket in the peer namespace bound to the peer address, non-blocking,
+     * multicast sent out of the peer interface; closed after the test.
+     *
+     * @param port local port, 0 for any
+     * @return the channel
+     * @throws Exception if it cannot be opened
+     */
+    protected final DatagramChannel peerChannel(final int port) throws Exception {
+        final DatagramChannel ch = site().peer().call(() -> {
+            final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
+            c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            c.setOption(StandardSocketOptions.IP_MULTICAST_IF, NetworkInterface.getByName(site().peerIface()));
+            // Off: on lo the device itself loops multicast back, and a second local copy would duplicate it.
+            c.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, false);
+            c.bind(new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(site().peerAddress())), port));
+            c.configureBlocking(false);
+            return c;
+        });
+        closeAfterTest(ch);
+        return ch;
+    }
+
+    /**
+     * A kernel socket in the peer namespace that joined {@code group} on the peer interface.
+     *
+     * @param group the group
+     * @param port  the port
+     * @return the channel, non-blocking
+     * @throws Exception if it cannot
+     */
+    protected final DatagramChannel peerGroupChannel(final int group, final int port) throws Exception {
+        final DatagramChannel ch = site().peer().call(() -> {
+            final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
+            final InetAddress g = InetAddress.getByAddress(Ipv4.toBytes(group));
+            c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            c.bind(new InetSocketAddress(g, port));
+            c.join(g, NetworkInterface.getByName(site().peerIface()));
+            c.configureBlocking(false);
+            return c;
+        });
+        closeAfterTest(ch);
+        return ch;
     }
 
     /**

@@ -222,51 +222,6 @@ public abstract class UdpConformanceSuite extends SiteSuite {
         return ep;
     }
 
-    /**
-     * A kernel UDP socket in the peer namespace bound to the peer address, non-blocking,
-     * multicast sent out of the peer interface; closed after the test.
-     *
-     * @param port local port, 0 for any
-     * @return the channel
-     * @throws Exception if it cannot be opened
-     */
-    protected final DatagramChannel peerChannel(final int port) throws Exception {
-        final DatagramChannel ch = site().peer().call(() -> {
-            final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
-            c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            c.setOption(StandardSocketOptions.IP_MULTICAST_IF, NetworkInterface.getByName(site().peerIface()));
-            // Off: on lo the device itself loops multicast back, and a second local copy would duplicate it.
-            c.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, false);
-            c.bind(new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(site().peerAddress())), port));
-            c.configureBlocking(false);
-            return c;
-        });
-        closeAfterTest(ch);
-        return ch;
-    }
-
-    /**
-     * A kernel socket in the peer namespace that joined {@code group} on the peer interface.
-     *
-     * @param group the group
-     * @param port  the port
-     * @return the channel, non-blocking
-     * @throws Exception if it cannot
-     */
-    protected final DatagramChannel peerGroupChannel(final int group, final int port) throws Exception {
-        final DatagramChannel ch = site().peer().call(() -> {
-            final DatagramChannel c = DatagramChannel.open(StandardProtocolFamily.INET);
-            final InetAddress g = InetAddress.getByAddress(Ipv4.toBytes(group));
-            c.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            c.bind(new InetSocketAddress(g, port));
-            c.join(g, NetworkInterface.getByName(site().peerIface()));
-            c.configureBlocking(false);
-            return c;
-        });
-        closeAfterTest(ch);
-        return ch;
-    }
-
     // ---------------------------------------------------------------- tests
 
     @Test
@@ -859,12 +814,12 @@ public abstract class UdpConformanceSuite extends SiteSuite {
         return p;
     }
 
-    private static void send(final DatagramChannel ch, final byte[] p, final int address, final int port) throws IOException {
+    static void send(final DatagramChannel ch, final byte[] p, final int address, final int port) throws IOException {
         final int n = ch.send(ByteBuffer.wrap(p), new InetSocketAddress(InetAddress.getByAddress(Ipv4.toBytes(address)), port));
         assertEquals(p.length, n, "kernel send");
     }
 
-    private static int localPort(final DatagramChannel ch) throws IOException {
+    static int localPort(final DatagramChannel ch) throws IOException {
         return ((InetSocketAddress) ch.getLocalAddress()).getPort();
     }
 
@@ -873,11 +828,11 @@ public abstract class UdpConformanceSuite extends SiteSuite {
     }
 
     /** Sends, retrying through back-pressure and neighbour resolution until a deadline. */
-    private static void sendOk(final UdpEndpoint ep, final UdpDestination to, final byte[] p) {
+    static void sendOk(final UdpEndpoint ep, final UdpDestination to, final byte[] p) {
         sendOk(ep, to, new UnsafeBuffer(p), p.length);
     }
 
-    private static void sendOk(final UdpEndpoint ep, final UdpDestination to, final DirectBuffer b, final int length) {
+    static void sendOk(final UdpEndpoint ep, final UdpDestination to, final DirectBuffer b, final int length) {
         final long deadline = deadline(ARRIVAL_TIMEOUT_MILLIS);
         int rc;
         while ((rc = ep.send(to, b, 0, length)) != UdpEndpoint.OK) {
@@ -901,7 +856,7 @@ public abstract class UdpConformanceSuite extends SiteSuite {
         assertEquals(length, claim.length());
     }
 
-    private static InetSocketAddress receive(final DatagramChannel ch, final ByteBuffer into, final long millis) throws Exception {
+    static InetSocketAddress receive(final DatagramChannel ch, final ByteBuffer into, final long millis) throws Exception {
         final long deadline = deadline(millis);
         while (System.nanoTime() - deadline < 0) {
             final InetSocketAddress from = (InetSocketAddress) ch.receive(into);
@@ -913,7 +868,7 @@ public abstract class UdpConformanceSuite extends SiteSuite {
         return null;
     }
 
-    private static void pollUntil(final UdpEndpoint ep, final Collector got, final int count) {
+    static void pollUntil(final UdpEndpoint ep, final Collector got, final int count) {
         final long deadline = deadline(ARRIVAL_TIMEOUT_MILLIS);
         while (got.size() < count && System.nanoTime() - deadline < 0) {
             if (ep.poll(got, 64) == 0) {
@@ -926,21 +881,21 @@ public abstract class UdpConformanceSuite extends SiteSuite {
         }
     }
 
-    private static void pollFor(final UdpEndpoint ep, final Collector got, final long millis) {
+    static void pollFor(final UdpEndpoint ep, final Collector got, final long millis) {
         final long deadline = deadline(millis);
         while (System.nanoTime() - deadline < 0) {
             ep.poll(got, 64);
         }
     }
 
-    private static void assertNothingMore(final UdpEndpoint ep, final Collector got) {
+    static void assertNothingMore(final UdpEndpoint ep, final Collector got) {
         final int n = got.size();
         pollFor(ep, got, ABSENCE_WINDOW_MILLIS);
         assertEquals(n, got.size(), "unexpected extra datagrams: " + got);
     }
 
     /** One received datagram, copied out of the callback. */
-    private record Received(byte[] payload, int sourceAddress, int sourcePort, int destinationAddress, int destinationPort) {
+    record Received(byte[] payload, int sourceAddress, int sourcePort, int destinationAddress, int destinationPort) {
         @Override
         public String toString() {
             final int text = Math.min(payload.length, 12);
@@ -950,7 +905,7 @@ public abstract class UdpConformanceSuite extends SiteSuite {
     }
 
     /** Copies every datagram (allocates: for correctness tests only). */
-    private static final class Collector implements DatagramHandler {
+    static final class Collector implements DatagramHandler {
         private final List<Received> received = new ArrayList<>();
 
         @Override

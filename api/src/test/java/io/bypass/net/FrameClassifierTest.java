@@ -271,6 +271,89 @@ class FrameClassifierTest {
         assertDrop(Counter.DROP_BAD_UDP_CHECKSUM, f);
     }
 
+    /** The UDP checksum field as a kernel sender over veth leaves it: the pseudo-header sum, folded, not complemented. */
+    private static byte[] partial() {
+        final byte[] f = unicast();
+        long sum = RefFrames.pseudo(IP_PEER, IP_US, 8 + PAYLOAD.length);
+        while ((sum >>> 16) != 0) {
+            sum = (sum & 0xFFFF) + (sum >>> 16);
+        }
+        put16(f, 40, (int) sum);
+        return f;
+    }
+
+    @Test
+    void partialChecksumIsDeliveredAndCountedByDefault() {
+        assertEquals(ChecksumPolicy.NIC, classifier.checksumPolicy());
+        final long totalBefore = total();
+        assertEquals(FrameClassifier.UDP, classify(partial()));
+        assertEquals(1, counters.get(Counter.RX_PARTIAL_CHECKSUM));
+        assertEquals(totalBefore + 1, total(), "only RX_PARTIAL_CHECKSUM moved");
+        classifier.checksumPolicy(ChecksumPolicy.PARTIAL);
+        assertEquals(FrameClassifier.UDP, classify(partial()));
+        assertEquals(2, counters.get(Counter.RX_PARTIAL_CHECKSUM));
+    }
+
+    @Test
+    void partialChecksumIsDroppedUnderVerify() {
+        classifier.checksumPolicy(ChecksumPolicy.VERIFY);
+        assertDrop(Counter.DROP_BAD_UDP_CHECKSUM, partial());
+        assertEquals(0, counters.get(Counter.RX_PARTIAL_CHECKSUM));
+    }
+
+    @Test
+    void aPartialSumVouchesForNoPayloadButAWrongCompleteSumIsAlwaysDropped() {
+        // a partial sum says nothing about the payload: changing it keeps the frame partial
+        final byte[] f = partial();
+        f[42] ^= 0x20;
+        assertEquals(FrameClassifier.UDP, classify(f));
+        // but a complete sum that is wrong is dropped under every policy
+        for (final ChecksumPolicy policy : ChecksumPolicy.values()) {
+            classifier.checksumPolicy(policy);
+            final byte[] bad = unicast();
+            bad[42] ^= 0x20;
+            assertDrop(Counter.DROP_BAD_UDP_CHECKSUM, bad);
+        }
+    }
+
+    @Test
+    void nicVerdictIsUsedOnlyUnderTheNicPolicy() {
+        final byte[] wrongSums = unicast();
+        wrongSums[42] ^= 0x20;             // UDP checksum now wrong
+        wrongSums[14 + 8] = 63;            // IPv4 header checksum now wrong
+        final int good = io.bypass.FrameMeta.IP_CHECKSUM_GOOD | io.bypass.FrameMeta.L4_CHECKSUM_GOOD;
+        // NIC (default): the NIC's "good" skips both software sums
+        assertEquals(FrameClassifier.UDP, classifier.classify(new UnsafeBuffer(wrongSums), 0, wrongSums.length, good));
+        // the NIC's "bad" drops a frame whose sums are right
+        final byte[] right = unicast();
+        assertEquals(FrameClassifier.DROPPED, classifier.classify(new UnsafeBuffer(right), 0, right.length,
+            io.bypass.FrameMeta.IP_CHECKSUM_GOOD | io.bypass.FrameMeta.L4_CHECKSUM_BAD));
+        assertEquals(Counter.DROP_BAD_UDP_CHECKSUM, classifier.lastDrop());
+        assertEquals(FrameClassifier.DROPPED, classifier.classify(new UnsafeBuffer(right), 0, right.length,
+            io.bypass.FrameMeta.IP_CHECKSUM_BAD));
+        assertEquals(Counter.DROP_BAD_IP_CHECKSUM, classifier.lastDrop());
+        // unknown: summed in software
+        assertEquals(FrameClassifier.UDP, classifier.classify(new UnsafeBuffer(right), 0, right.length,
+            io.bypass.FrameMeta.CHECKSUM_UNKNOWN));
+        // other policies ignore the verdict and sum in software
+        classifier.checksumPolicy(ChecksumPolicy.PARTIAL);
+        assertEquals(FrameClassifier.DROPPED, classifier.classify(new UnsafeBuffer(wrongSums), 0, wrongSums.length, good));
+        assertEquals(Counter.DROP_BAD_IP_CHECKSUM, classifier.lastDrop());
+        classifier.checksumPolicy(ChecksumPolicy.VERIFY);
+        assertEquals(FrameClassifier.UDP, classifier.classify(new UnsafeBuffer(right), 0, right.length,
+            io.bypass.FrameMeta.L4_CHECKSUM_BAD));
+    }
+
+    @Test
+    void policyFromUri() {
+        assertEquals(ChecksumPolicy.NIC, ChecksumPolicy.from(io.bypass.PortUri.parse("afxdp:eth1")));
+        assertEquals(ChecksumPolicy.VERIFY, ChecksumPolicy.from(io.bypass.PortUri.parse("afxdp:eth1?checksum=verify")));
+        assertEquals(ChecksumPolicy.PARTIAL, ChecksumPolicy.from(io.bypass.PortUri.parse("nio:?checksum=partial")));
+        final io.bypass.BypassUriException e = org.junit.jupiter.api.Assertions.assertThrows(io.bypass.BypassUriException.class,
+            () -> ChecksumPolicy.from(io.bypass.PortUri.parse("afxdp:eth1?checksum=off")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("verify, partial or nic"), e.getMessage());
+    }
+
     @Test
     void notOurs() {
         assertDrop(Counter.DROP_NOT_OURS, RefFrames.udp(MAC_STRANGER, -1, IP_PEER, IP_US, 1, PORT, PAYLOAD));

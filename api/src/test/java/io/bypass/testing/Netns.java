@@ -534,8 +534,8 @@ public final class Netns implements AutoCloseable {
      * visible only inside the namespaces), both up, {@code lo} up in both, and the route
      * {@code 224.0.0.0/4} on the veth in each so kernel multicast flows across, and TX
      * checksum offload off on both ends (so frames the kernel sends carry complete UDP
-     * checksums, as on a real wire; needs {@code ethtool}). Close
-     * removes both namespaces, and with them the veth pair, even after a partial setup.
+     * checksums, as on a real wire; needs {@code ethtool}) unless made with
+     * {@link #createAsIpMakesIt()}. Close removes both namespaces, and with them the veth pair, even after a partial setup.
      */
     public static final class Topology implements AutoCloseable {
         /** Prefix length of the veth subnet. */
@@ -550,8 +550,10 @@ public final class Netns implements AutoCloseable {
         private int addressB;
         private long macA;
         private long macB;
+        private final boolean checksumOffloadOff;
 
-        private Topology() {
+        private Topology(final boolean checksumOffloadOff) {
+            this.checksumOffloadOff = checksumOffloadOff;
         }
 
         /**
@@ -561,7 +563,23 @@ public final class Netns implements AutoCloseable {
          * @throws IllegalStateException naming the failed {@code ip} command and its stderr
          */
         public static Topology create() {
-            final Topology t = new Topology();
+            return create(true);
+        }
+
+        /**
+         * Builds the topology with the veth pair left as {@code ip link add} makes it: TX
+         * checksum offload on, so UDP and TCP the kernel sends carry only the pseudo-header
+         * sum (CHECKSUM_PARTIAL), as on every container network built on veth.
+         *
+         * @return the topology, ready for traffic
+         * @throws IllegalStateException naming the failed {@code ip} command and its stderr
+         */
+        public static Topology createAsIpMakesIt() {
+            return create(false);
+        }
+
+        private static Topology create(final boolean checksumOffloadOff) {
+            final Topology t = new Topology(checksumOffloadOff);
             try {
                 t.build();
                 return t;
@@ -597,8 +615,10 @@ public final class Netns implements AutoCloseable {
             // veth hands the kernel's UDP checksum to the peer unfinished (CHECKSUM_PARTIAL);
             // a backend reading raw frames (AF_XDP, DPDK) would see a bad checksum. With TX
             // checksum offload off the kernel completes it, as a real NIC would on the wire.
-            a.exec("ethtool", "-K", ifaceA, "tx", "off");
-            b.exec("ethtool", "-K", ifaceB, "tx", "off");
+            if (checksumOffloadOff) {
+                a.exec("ethtool", "-K", ifaceA, "tx", "off");
+                b.exec("ethtool", "-K", ifaceB, "tx", "off");
+            }
             a.awaitUp(ifaceA, 5000);
             b.awaitUp(ifaceB, 5000);
             macA = a.macAddress(ifaceA);

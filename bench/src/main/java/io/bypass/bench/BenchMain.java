@@ -5,6 +5,7 @@ import io.bypass.bench.internal.Cmd;
 import io.bypass.bench.jmh.JmhRunner;
 import io.bypass.bench.net.Measurement;
 import io.bypass.bench.net.NetHarness;
+import io.bypass.bench.net.SockperfScenario;
 import io.bypass.bench.net.ZeroLossScenario;
 import io.bypass.bench.report.HostFacts;
 import io.bypass.bench.report.Report;
@@ -24,10 +25,11 @@ import java.util.Map;
  * {@code bench/results/<timestamp>/}.
  *
  * <pre>
- * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss]
+ * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss,sockperf]
  *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  *           [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]
+ *           [--sp-pairs N] [--sp-seconds N]
  * </pre>
  *
  * With {@code --nics}, the network harness runs on two existing interfaces (two NIC ports
@@ -45,7 +47,7 @@ public final class BenchMain {
     static final class Options {
         boolean quick;
         List<String> backends;
-        List<String> scenarios = List.of("rx", "tx", "pingpong", "zeroloss");
+        List<String> scenarios = List.of("rx", "tx", "pingpong", "zeroloss", "sockperf");
         boolean jmh = true;
         boolean net = true;
         Integer repeats;
@@ -62,6 +64,8 @@ public final class BenchMain {
         String command = "bin/bench";
         String nics;
         Integer zlTrialMs;
+        Integer spPairs;
+        Integer spSeconds;
         Integer zlTrials;
         Double zlPrecision;
         Double zlMaxPps;
@@ -91,6 +95,8 @@ public final class BenchMain {
                     case "--out" -> o.out = Path.of(value(args, ++i, a));
                     case "--command" -> o.command = value(args, ++i, a);
                     case "--nics" -> o.nics = value(args, ++i, a);
+                    case "--sp-pairs" -> o.spPairs = Integer.parseInt(value(args, ++i, a));
+                    case "--sp-seconds" -> o.spSeconds = Integer.parseInt(value(args, ++i, a));
                     case "--zl-trial-ms" -> o.zlTrialMs = Integer.parseInt(value(args, ++i, a));
                     case "--zl-trials" -> o.zlTrials = Integer.parseInt(value(args, ++i, a));
                     case "--zl-precision" -> o.zlPrecision = Double.parseDouble(value(args, ++i, a));
@@ -109,8 +115,8 @@ public final class BenchMain {
                 }
             }
             for (final String s : o.scenarios) {
-                if (!List.of("rx", "tx", "pingpong", "zeroloss").contains(s)) {
-                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss)");
+                if (!List.of("rx", "tx", "pingpong", "zeroloss", "sockperf").contains(s)) {
+                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss, sockperf)");
                 }
             }
             return o;
@@ -135,10 +141,14 @@ public final class BenchMain {
         } catch (final IllegalArgumentException e) {
             final boolean help = "help".equals(e.getMessage());
             (help ? System.out : System.err).println((help ? "" : e.getMessage() + "\n")
-                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss] [--no-jmh] [--no-net]\n"
+                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss,sockperf] [--no-jmh] [--no-net]\n"
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
                 + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
+                + "                 [--sp-pairs N] [--sp-seconds N]\n"
+                + "  sockperf: sockperf ping-pong (kernel UDP client) against bypass pingpong server and against a C reflector\n"
+                + "              on libxdp, alternating in --sp-pairs pairs (default 3, quick 1) of --sp-seconds runs (default 5,\n"
+                + "              quick 2); afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios\n"
                 + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
                 + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
                 + "              by binary search from --zl-max-pps (default 2000000) down to --zl-precision (default 0.05),\n"
@@ -217,6 +227,9 @@ public final class BenchMain {
             o.zlPrecision != null ? o.zlPrecision : 0.05, o.zlMaxPps != null ? o.zlMaxPps : 2_000_000,
             o.zlWarmupMs != null ? o.zlWarmupMs : 2000);
 
+        final SockperfScenario.Settings sockperf = new SockperfScenario.Settings(
+            o.spPairs != null ? o.spPairs : o.quick ? 1 : 3, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 5);
+
         final Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("backends", String.join(",", backends));
         settings.put("scenarios", String.join(",", o.scenarios));
@@ -234,6 +247,10 @@ public final class BenchMain {
             settings.put("zeroloss_precision", zeroLoss.precision());
             settings.put("zeroloss_max_pps", zeroLoss.maxPps());
             settings.put("zeroloss_warmup_ms", zeroLoss.warmupMs());
+        }
+        if (o.scenarios.contains("sockperf")) {
+            settings.put("sockperf_pairs", sockperf.pairs());
+            settings.put("sockperf_seconds_per_run", sockperf.seconds());
         }
         settings.put("jmh", o.jmh ? (o.quick ? "quick (2x1s warmup, 3x1s measure, 1 fork)" : "3x1s warmup, 5x1s measure, 1 fork") : "off");
 
@@ -253,14 +270,16 @@ public final class BenchMain {
         }
         List<Measurement> measurements = List.of();
         List<ZeroLossScenario.Outcome> zeroLossResults = List.of();
+        List<SockperfScenario.Outcome> sockperfResults = List.of();
         String nic = "veth pair between two network namespaces created by the harness";
         String driver = "veth (virtual Ethernet, kernel driver 'veth')";
         if (o.net && !backends.isEmpty()) {
             final NetHarness harness = new NetHarness(new NetHarness.Config(backends, o.scenarios, udpVariants, warmup, duration,
                 repeats, pingRepeats, pingWarmup, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
-                dir.resolve("work"), o.nics, zeroLoss));
+                dir.resolve("work"), o.nics, zeroLoss, sockperf));
             measurements = harness.run();
             zeroLossResults = harness.zeroLoss();
+            sockperfResults = harness.sockperf();
             notes.addAll(harness.notes());
             settings.put("rx_generator", harness.generatorLabel());
             settings.put("tx_sink", "kernel UDP socket bound in namespace B, never read");
@@ -274,7 +293,7 @@ public final class BenchMain {
         }
         final Map<String, String> facts = HostFacts.collect(pinning, nic, driver);
         facts.put("named NICs", o.nics != null && o.net ? "yes (--nics " + o.nics + ")" : "no (veth pair)");
-        Report.write(dir, o.command, started, facts, settings, measurements, zeroLossResults, scores, notes);
+        Report.write(dir, o.command, started, facts, settings, measurements, zeroLossResults, sockperfResults, scores, notes);
         return dir;
     }
 

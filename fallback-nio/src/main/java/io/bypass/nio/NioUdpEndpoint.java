@@ -7,6 +7,7 @@ import io.bypass.Counters;
 import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
@@ -57,6 +58,8 @@ import java.util.Set;
  *       ({@link PortVlan}). The kernel's interface decides the VLAN: it drops frames of other
  *       VLANs before any socket sees them, so they move no counter here. For VLAN N open the
  *       kernel's VLAN interface instead, e.g. {@code nio:eth1.7}.</li>
+ *   <li>{@code checksum}: accepted as on every backend ({@link ChecksumPolicy}); the kernel
+ *       checks checksums before the socket sees a datagram, so every policy behaves alike.</li>
  * </ul>
  *
  * <h2>Costs, honestly</h2>
@@ -95,7 +98,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public static final int MAX_UDP_PAYLOAD = 65507;
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
-    private static final Set<String> PARAMS = union(union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload"),
+    private static final Set<String> PARAMS = union(union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload", ChecksumPolicy.PARAM_NAME),
         RxStallBudget.URI_PARAMETERS), PortVlan.URI_PARAMETERS);
 
     private final PortUri uri;
@@ -126,6 +129,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public NioUdpEndpoint(final PortUri uri) {
         this.uri = uri;
         uri.requireOnly(PARAMS);
+        ChecksumPolicy.from(uri); // validated as on every backend; the kernel checks the sums
         final int vlan = PortVlan.from(uri);
         if (vlan != PortVlan.UNTAGGED) {
             throw new io.bypass.BypassUriException(uri.text(), "nio: sockets receive on the kernel's interfaces, which "

@@ -70,12 +70,14 @@ public final class NetHarness {
      */
     public record Config(List<String> backends, List<String> scenarios, boolean udpVariants, int warmupMs, int durationMs,
                          int repeats, int pingRepeats, int pingWarmupMs, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
-                         List<String> jvmProps, Path workDir, String nics, ZeroLossScenario.Settings zeroLoss) {
+                         List<String> jvmProps, Path workDir, String nics, ZeroLossScenario.Settings zeroLoss,
+                         SockperfScenario.Settings sockperf) {
     }
 
     private final Config config;
     private final List<String> notes = new ArrayList<>();
     private final List<ZeroLossScenario.Outcome> zeroLoss = new ArrayList<>();
+    private final List<SockperfScenario.Outcome> sockperf = new ArrayList<>();
     private NativeBuild natives;
     private Topology topology;
     private int runCounter;
@@ -90,6 +92,11 @@ public final class NetHarness {
     /** @return notes for the report: backends skipped and why, baselines that did not build */
     public List<String> notes() {
         return notes;
+    }
+
+    /** @return the sockperf scenario's pairs, one outcome per backend (after {@link #run()}) */
+    public List<SockperfScenario.Outcome> sockperf() {
+        return sockperf;
     }
 
     /** @return the zeroloss scenario's searches, one per backend and implementation (after {@link #run()}) */
@@ -161,6 +168,13 @@ public final class NetHarness {
                 for (final String scenario : config.scenarios()) {
                     if ("zeroloss".equals(scenario)) {
                         zeroLoss.addAll(new ZeroLossScenario(this, config.zeroLoss()).run(backend, zeroLossImpls(backend), a, b));
+                        continue;
+                    }
+                    if ("sockperf".equals(scenario)) {
+                        final String uri = sockperfUri(backend, b);
+                        if (uri != null) {
+                            sockperf.add(new SockperfScenario(this, config.sockperf(), javaLauncher()).run(backend, uri, a, b));
+                        }
                         continue;
                     }
                     final List<Measurement> ms = new ArrayList<>();
@@ -275,6 +289,33 @@ public final class NetHarness {
         return list;
     }
 
+    /** The ping-pong server's URI for the sockperf scenario: the backends on AF_XDP, which the C reflector is on too. */
+    private static String sockperfUri(final String backend, final Side b) {
+        return switch (backend) {
+            case "afxdp" -> "afxdp:" + b.iface() + "?xdp=drv&mode=copy";
+            case "dpdk" -> "dpdk:net_af_xdp0,iface=" + b.iface() + "?hugepages=false&ip=" + b.ip() + "/24";
+            default -> null;
+        };
+    }
+
+    /** The JVM and class path the Java workers run with, up to the main class. */
+    private List<String> javaLauncher() {
+        final List<String> cmd = new ArrayList<>(List.of(config.javaCommand(), "--enable-native-access=ALL-UNNAMED",
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss1m"));
+        cmd.addAll(config.jvmProps());
+        cmd.addAll(List.of("-cp", config.classpath()));
+        return cmd;
+    }
+
+    /**
+     * @param label what the log is of
+     * @return a fresh log file under the work directory
+     */
+    Path logFile(final String label) {
+        return config.workDir().resolve("logs").resolve(String.format("%03d-%s.log", ++runCounter,
+            label.replaceAll("[^A-Za-z0-9]+", "_")));
+    }
+
     private interface UriFor {
         String uri(Side side);
     }
@@ -303,13 +344,9 @@ public final class NetHarness {
 
             @Override
             public List<String> command(final Side self, final Side peer, final String mode, final Map<String, String> args) {
-                final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns(), config.javaCommand(),
-                    "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                    "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss1m"));
-                for (final String p : config.jvmProps()) {
-                    cmd.add(p);
-                }
-                cmd.addAll(List.of("-cp", config.classpath(), JavaWorker.class.getName(), "uri=" + uri.uri(self), "api=" + api));
+                final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns()));
+                cmd.addAll(javaLauncher());
+                cmd.addAll(List.of(JavaWorker.class.getName(), "uri=" + uri.uri(self), "api=" + api));
                 args.forEach((k, v) -> cmd.add(k + "=" + v));
                 return cmd;
             }
@@ -383,8 +420,7 @@ public final class NetHarness {
     }
 
     WorkerProcess start(final String label, final List<String> command) throws IOException {
-        final Path log = config.workDir().resolve("logs").resolve(String.format("%03d-%s.log", ++runCounter,
-            label.replaceAll("[^A-Za-z0-9]+", "_")));
+        final Path log = logFile(label);
         Files.writeString(log, String.join(" ", command) + "\n");
         return new WorkerProcess(label, command, log);
     }

@@ -47,6 +47,7 @@ public final class Report {
      * @param settings     run settings (durations, repeats...)
      * @param measurements network harness results (may be empty)
      * @param zeroLoss     zeroloss searches (may be empty)
+     * @param sockperf     sockperf pairs (may be empty)
      * @param scores       JMH results (may be empty)
      * @param notes        skips and failures worth reading
      * @throws IOException if a file cannot be written
@@ -54,6 +55,7 @@ public final class Report {
     public static void write(final Path dir, final String command, final String started, final Map<String, String> facts,
                              final Map<String, Object> settings, final List<Measurement> measurements,
                              final List<ZeroLossScenario.Outcome> zeroLoss,
+                             final List<io.bypass.bench.net.SockperfScenario.Outcome> sockperf,
                              final List<JmhRunner.Score> scores, final List<String> notes) throws IOException {
         Files.createDirectories(dir);
         final StringBuilder md = new StringBuilder();
@@ -94,6 +96,7 @@ public final class Report {
         }
         md.append('\n');
         ZeroLossReport.markdown(md, zeroLoss);
+        SockperfReport.markdown(md, sockperf);
 
         md.append("In-process costs (JMH, `-prof gc`; B/op = gc.alloc.rate.norm):\n\n");
         if (scores.isEmpty()) {
@@ -177,6 +180,7 @@ public final class Report {
         }
         json.put("network", ms);
         json.put("zeroloss", ZeroLossReport.json(zeroLoss));
+        json.put("sockperf", SockperfReport.json(sockperf));
         final List<Object> js = new ArrayList<>();
         for (final JmhRunner.Score sc : scores) {
             final Map<String, Object> o = new LinkedHashMap<>();

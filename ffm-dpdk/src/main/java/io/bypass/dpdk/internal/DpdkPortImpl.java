@@ -88,6 +88,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     private boolean configured;
     private boolean started;
     private long txOffloads;
+    private long rxOffloads;
     private MemorySegment statsSegment;
     private MemorySegment linkSegment;
     private MulticastFilter multicastFilter = MulticastFilter.MAC_LIST;
@@ -449,6 +450,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
                 + "the devargs' queue_count=/qpairs= and the interface's channels: ethtool -L)");
         }
         final long txCapa = rte_eth_dev_info.tx_offload_capa(info);
+        final long rxCapa = rte_eth_dev_info.rx_offload_capa(info);
         final long rssCapa = rte_eth_dev_info.flow_type_rss_offloads(info);
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
             Capability.MULTICAST);
@@ -471,6 +473,13 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             txOffloads = wantTx;
             conf.set(ValueLayout.JAVA_LONG, txmode + rte_eth_txmode.offloads$offset(), txOffloads);
             caps.add(Capability.TX_CHECKSUM_OFFLOAD);
+        }
+        // RX checksum verdicts where the PMD gives them: the UDP layer then skips its own sum.
+        final long wantRx = Ethdev.RTE_ETH_RX_OFFLOAD_IPV4_CKSUM() | Ethdev.RTE_ETH_RX_OFFLOAD_UDP_CKSUM();
+        if ((rxCapa & wantRx) == wantRx) {
+            rxOffloads = wantRx;
+            conf.set(ValueLayout.JAVA_LONG, rxmode + rte_eth_rxmode.offloads$offset(), rxOffloads);
+            caps.add(Capability.RX_CHECKSUM_VERDICT);
         }
         if (nRx > 1 || nTx > 1) {
             caps.add(Capability.MULTI_QUEUE);
@@ -566,7 +575,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         final Arena queueArena = Arena.ofAuto();
         final DpdkRxQueue[] rxQueues = new DpdkRxQueue[nRx];
         for (int q = 0; q < nRx; q++) {
-            rxQueues[q] = new DpdkRxQueue(this, portId, q, burst, queueArena);
+            rxQueues[q] = new DpdkRxQueue(this, portId, q, burst, queueArena, rxOffloads != 0);
         }
         final DpdkTxQueue[] txQueues = new DpdkTxQueue[nTx];
         for (int q = 0; q < nTx; q++) {

@@ -32,10 +32,14 @@ final class DpdkRxQueue implements RxQueue {
     private final MemorySegment lens;
     private final UnsafeBuffer addrsView;
     private final UnsafeBuffer lensView;
+    private final UnsafeBuffer mbufsView;
+    /** Whether the port asked the PMD for RX checksum verdicts (RTE_ETH_RX_OFFLOAD_*_CKSUM). */
+    private final boolean checksumVerdicts;
     private final UnsafeBuffer buffer = new UnsafeBuffer(0, 0);
     private final FrameMeta meta = new FrameMeta();
 
-    DpdkRxQueue(final DpdkPortImpl port, final short portId, final int id, final int burst, final Arena arena) {
+    DpdkRxQueue(final DpdkPortImpl port, final short portId, final int id, final int burst, final Arena arena,
+                final boolean checksumVerdicts) {
         this.port = port;
         this.counters = port.counters().newWriter();
         this.portId = portId;
@@ -48,6 +52,8 @@ final class DpdkRxQueue implements RxQueue {
         // Plain Unsafe reads of the burst arrays (the segments stay referenced, so the memory lives on).
         this.addrsView = new UnsafeBuffer(addrs.address(), (int) addrs.byteSize());
         this.lensView = new UnsafeBuffer(lens.address(), (int) lens.byteSize());
+        this.mbufsView = new UnsafeBuffer(mbufs.address(), (int) mbufs.byteSize());
+        this.checksumVerdicts = checksumVerdicts;
     }
 
     @Override
@@ -69,6 +75,11 @@ final class DpdkRxQueue implements RxQueue {
                 final int length = lensView.getInt(4 * i);
                 buffer.wrap(address, length);
                 meta.set(id, FrameMeta.NO_TIMESTAMP, false);
+                if (checksumVerdicts) {
+                    // ol_flags is a plain read of the mbuf header: no downcall
+                    meta.checksumVerdict(Rte.checksumVerdict(
+                        Rte.MEMORY.get(Rte.U64, mbufsView.getLong(8 * i) + Rte.MBUF_OL_FLAGS)));
+                }
                 handler.onFrame(buffer, 0, length, meta);
                 bytes += length;
             }

@@ -1,6 +1,7 @@
 package io.bypass.dpdk.internal;
 
 import io.bypass.BypassException;
+import io.bypass.FrameMeta;
 import io.bypass.dpdk.internal.gen.Eal;
 import io.bypass.dpdk.internal.gen.Mbuf;
 import io.bypass.dpdk.internal.gen.rte_mbuf;
@@ -48,6 +49,32 @@ public final class Rte {
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private static final long RX_IP_CKSUM_MASK = Mbuf.RTE_MBUF_F_RX_IP_CKSUM_MASK();
+    private static final long RX_IP_CKSUM_BAD = Mbuf.RTE_MBUF_F_RX_IP_CKSUM_BAD();
+    private static final long RX_L4_CKSUM_MASK = Mbuf.RTE_MBUF_F_RX_L4_CKSUM_MASK();
+    private static final long RX_L4_CKSUM_BAD = Mbuf.RTE_MBUF_F_RX_L4_CKSUM_BAD();
+
+    /**
+     * The mbuf's checksum verdict as {@link io.bypass.FrameMeta} bits. {@code GOOD} and
+     * {@code NONE} (the sum in the frame is not finished but the PMD vouches for the data, as
+     * virtio does for a partial checksum) both mean good; {@code UNKNOWN} means unchecked.
+     *
+     * @param olFlags the mbuf's {@code ol_flags}
+     * @return the verdict bits
+     */
+    static int checksumVerdict(final long olFlags) {
+        final long ip = olFlags & RX_IP_CKSUM_MASK;
+        final long l4 = olFlags & RX_L4_CKSUM_MASK;
+        int verdict = FrameMeta.CHECKSUM_UNKNOWN;
+        if (ip != 0) {
+            verdict |= ip == RX_IP_CKSUM_BAD ? FrameMeta.IP_CHECKSUM_BAD : FrameMeta.IP_CHECKSUM_GOOD;
+        }
+        if (l4 != 0) {
+            verdict |= l4 == RX_L4_CKSUM_BAD ? FrameMeta.L4_CHECKSUM_BAD : FrameMeta.L4_CHECKSUM_GOOD;
+        }
+        return verdict;
+    }
 
     private Rte() {
     }

@@ -37,7 +37,9 @@ public final class Summary {
     /**
      * Adds {@code endpoint_drops}, the total of every drop counter, and {@code drops}, each
      * non-zero drop counter by reason (summed over the endpoints), so a loss is never
-     * reported without its cause.
+     * reported without its cause; and {@code partial_checksums}, the datagrams delivered with
+     * a kernel peer's unfinished checksum ({@code RX_PARTIAL_CHECKSUM}: a peer on this host over
+     * veth, see {@code bypass doctor}).
      *
      * @param counters the counters of each endpoint the command used
      * @return this
@@ -45,6 +47,12 @@ public final class Summary {
     public Summary drops(final Counters... counters) {
         final Map<String, Object> byReason = new LinkedHashMap<>();
         long total = 0;
+        long partial = 0;
+        for (final Counters cs : counters) {
+            if (cs != null) {
+                partial += cs.get(Counter.RX_PARTIAL_CHECKSUM);
+            }
+        }
         for (final Counter c : Counter.values()) {
             if (!c.isDrop()) {
                 continue;
@@ -62,6 +70,7 @@ public final class Summary {
         }
         put("endpoint_drops", total);
         put("drops", byReason);
+        put("partial_checksums", partial);
         return this;
     }
 

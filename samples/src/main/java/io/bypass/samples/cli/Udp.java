@@ -14,7 +14,11 @@ import java.io.PrintStream;
  * say which backend it got, subscribe to a group or port, and send with retry.
  */
 public final class Udp {
-    /** A handler that ignores datagrams, for polling only to let ARP replies in. */
+    /**
+     * A handler that takes datagrams and does nothing with them, for a sender that
+     * subscribes to nothing (a publisher, a replayer): the endpoint still counts them in
+     * {@code RX_PACKETS}, so none goes unseen.
+     */
     public static final DatagramHandler IGNORE = (buffer, offset, length, meta) -> {
     };
     /** {@link #send} gave up: still back-pressured or the neighbour unresolved after the timeout. */
@@ -66,9 +70,14 @@ public final class Udp {
         }
     }
 
+    /** How many datagrams each poll made while a neighbour resolves may deliver. */
+    public static final int PENDING_POLL_LIMIT = 16;
+
     /**
      * Sends a payload, flushing when back-pressured and polling while the neighbour is
-     * resolved, up to {@code timeoutNanos}. Allocation-free.
+     * resolved, up to {@code timeoutNanos}. Allocation-free. Datagrams that arrive while the
+     * neighbour resolves (the polls that let the ARP reply in deliver them too) go to
+     * {@code meanwhile}, the caller's own handler, so none is discarded unseen.
      *
      * @param udp          the endpoint
      * @param dest         where to
@@ -77,10 +86,13 @@ public final class Udp {
      * @param length       payload length
      * @param idle         what to do between retries
      * @param timeoutNanos how long to keep trying
+     * @param meanwhile    receives what arrives while the neighbour resolves, at most
+     *                     {@link #PENDING_POLL_LIMIT} datagrams per poll
      * @return {@link UdpEndpoint#OK}, {@link UdpEndpoint#TOO_LONG} or {@link #GAVE_UP}
      */
     public static int send(final UdpEndpoint udp, final UdpDestination dest, final DirectBuffer buffer, final int offset,
-                           final int length, final IdleStrategy idle, final long timeoutNanos) {
+                           final int length, final IdleStrategy idle, final long timeoutNanos,
+                           final DatagramHandler meanwhile) {
         int rc = udp.send(dest, buffer, offset, length);
         if (rc == UdpEndpoint.OK || rc == UdpEndpoint.TOO_LONG) {
             return rc;
@@ -91,7 +103,7 @@ public final class Udp {
             if (rc == UdpEndpoint.BACK_PRESSURED) {
                 udp.flush();
             } else if (rc == UdpEndpoint.NEIGHBOUR_PENDING) {
-                udp.poll(IGNORE, 16);
+                udp.poll(meanwhile, PENDING_POLL_LIMIT);
             }
             rc = udp.send(dest, buffer, offset, length);
             if (rc == UdpEndpoint.OK || rc == UdpEndpoint.TOO_LONG) {

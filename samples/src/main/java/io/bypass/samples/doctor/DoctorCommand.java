@@ -219,6 +219,7 @@ public final class DoctorCommand implements Command {
             m.put("driver", driver != null ? driver : "unknown");
             m.put("driver_source", driver != null ? driverSource : "none");
             m.put("virtual", !p.exists(base + "/device"));
+            m.put("rx_checksums", ChecksumReport.forDriver(driver));
             int rx = 0;
             int tx = 0;
             for (final String q : p.list(base + "/queues")) {

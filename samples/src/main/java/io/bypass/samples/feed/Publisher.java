@@ -114,7 +114,7 @@ public final class Publisher {
     }
 
     private boolean sendOne(final UdpDestination d, final int length) {
-        final int rc = Udp.send(udp, d, buf, 0, length, idle, SEND_TIMEOUT);
+        final int rc = Udp.send(udp, d, buf, 0, length, idle, SEND_TIMEOUT, Udp.IGNORE);
         if (rc != UdpEndpoint.OK) {
             failures++;
             return false;

@@ -178,7 +178,7 @@ public final class ReplayCommand implements Command {
                         lateness.recordValue(Math.min(now - due, lateness.getHighestTrackableValue()));
                     }
                     final int rc = Udp.send(udp, destinations[destIndex[i]], payload, cap.payloadOffset(i), cap.payloadLength(i),
-                        idle, SEND_TIMEOUT);
+                        idle, SEND_TIMEOUT, Udp.IGNORE);
                     if (rc == UdpEndpoint.OK) {
                         sent++;
                         bytes += cap.payloadLength(i);

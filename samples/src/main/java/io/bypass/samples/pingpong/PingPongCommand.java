@@ -120,6 +120,7 @@ public final class PingPongCommand implements Command {
                 .put("sockperf_warmup", server.sockperfWarmup)
                 .put("sockperf_no_reply", server.sockperfNoReply)
                 .put("unknown", server.unknown)
+                .put("backlog_full", server.backlogFull)
                 .put("send_failures", server.failures)
                 .drops(refreshed(udp))
                 .put("elapsed_s", (System.nanoTime() - start) / 1e9)
@@ -168,13 +169,16 @@ public final class PingPongCommand implements Command {
         private long sockperfWarmup;
         private long sockperfNoReply;
         private long unknown;
+        private long backlogFull;
         private long failures;
 
         Server(final int batch) {
-            slots = new UnsafeBuffer[batch];
-            lengths = new int[batch];
-            to = new UdpDestination[batch];
-            for (int i = 0; i < batch; i++) {
+            // room for the requests sendReplies' polls take in while a neighbour resolves
+            final int capacity = batch + 4 * Udp.PENDING_POLL_LIMIT;
+            slots = new UnsafeBuffer[capacity];
+            lengths = new int[capacity];
+            to = new UdpDestination[capacity];
+            for (int i = 0; i < capacity; i++) {
                 slots[i] = new UnsafeBuffer(ByteBuffer.allocateDirect(65536));
             }
         }
@@ -182,7 +186,8 @@ public final class PingPongCommand implements Command {
         @Override
         public void onDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
             if (pending == slots.length) {
-                unknown++;
+                // only when requests keep coming while a reply's neighbour resolves: counted, never unseen
+                backlogFull++;
                 return;
             }
             final UnsafeBuffer slot = slots[pending];
@@ -213,7 +218,7 @@ public final class PingPongCommand implements Command {
 
         void sendReplies(final UdpEndpoint udp, final IdleStrategy idle) {
             for (int i = 0; i < pending; i++) {
-                if (Udp.send(udp, to[i], slots[i], 0, lengths[i], idle, SEND_TIMEOUT) != UdpEndpoint.OK) {
+                if (Udp.send(udp, to[i], slots[i], 0, lengths[i], idle, SEND_TIMEOUT, this) != UdpEndpoint.OK) {
                     failures++;
                 }
                 to[i] = null;
@@ -266,7 +271,7 @@ public final class PingPongCommand implements Command {
                 seq++;
                 final long t0 = System.nanoTime();
                 PingMessage.encode(order, 0, PingMessage.ORDER, seq, t0, 0);
-                if (Udp.send(udp, dest, order, 0, PingMessage.LENGTH, idle, SEND_TIMEOUT) != UdpEndpoint.OK) {
+                if (Udp.send(udp, dest, order, 0, PingMessage.LENGTH, idle, SEND_TIMEOUT, acks) != UdpEndpoint.OK) {
                     failures++;
                     if (failures > 100 && measured == 0) {
                         break;

@@ -104,7 +104,7 @@ public final class TradeCommand implements Command {
                 final int n = udp.poll(strategy, 1);
                 if (strategy.pending > 0) {
                     for (int i = 0; i < strategy.pending; i++) {
-                        if (Udp.send(udp, dest, strategy.orders[i], 0, EnterOrder.LENGTH, idle, SEND_TIMEOUT) != UdpEndpoint.OK) {
+                        if (Udp.send(udp, dest, strategy.orders[i], 0, EnterOrder.LENGTH, idle, SEND_TIMEOUT, strategy) != UdpEndpoint.OK) {
                             strategy.failures++;
                         }
                     }

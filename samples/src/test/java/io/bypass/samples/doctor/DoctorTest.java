@@ -112,6 +112,15 @@ class DoctorTest {
     }
 
     @Test
+    void explainsPartialChecksumsOnVethOnly() {
+        final String veth = ChecksumReport.forDriver("veth");
+        assertTrue(veth.contains("rx_partial_checksum") && veth.contains("checksum=verify") && veth.contains("checksum=nic"), veth);
+        final String nic = ChecksumReport.forDriver("ixgbe");
+        assertTrue(!nic.contains("rx_partial_checksum") && nic.contains("complete"), nic);
+        assertTrue(ChecksumReport.forDriver(null).contains("RX_CHECKSUM_VERDICT"));
+    }
+
+    @Test
     void recognisesAttachedXdpPrograms() {
         assertEquals("none", XdpReport.xdpAttached("2: eth0: <BROADCAST,MULTICAST,UP> mtu 1500 qdisc mq"));
         assertEquals("native program id 42", XdpReport.xdpAttached("3: veth0@if2: <...> mtu 1500 xdp qdisc noqueue\n    prog/xdp id 42 name bypass"));

@@ -109,7 +109,7 @@ public class TcpreplayFeedTest {
         // want three CPUs of this host's two, and the poller is sometimes off its CPU for longer than
         // the default 50 ms budget (measured with the defaults, quiet host: afxdp 10 of 10, dpdk 8 of
         // 10; in CI runs afxdp lost in 1 of 3 twice). The top-speed cases therefore run with a 200 ms
-        // budget, said here and in the README; 20x runs with the defaults.
+        // budget, said here and in docs/zero-loss.md; 20x runs with the defaults.
         final String budget = "top".equals(speed) ? "rxStallMs=200" : null;
         final String base = switch (backend) {
             case "dpdk" -> "dpdk:net_af_packet0,iface=" + topo.ifaceB() + "?ip=" + topo.addressBText() + "/24";

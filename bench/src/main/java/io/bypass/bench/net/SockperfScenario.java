@@ -1,0 +1,198 @@
+package io.bypass.bench.net;
+
+import io.bypass.bench.internal.Cmd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The sockperf scenario: a third-party client judges the ping-pong server. {@code sockperf
+ * ping-pong} (a kernel UDP client) in namespace A measures, in turn, {@code bypass pingpong
+ * server} in namespace B on the backend under test and the C reflector on libxdp
+ * ({@code bench_xsk mode=sockperf}: the same reply, zero-copy bounce, UDP checksum summed in
+ * software) on the same veth. Runs come in pairs, Java then C, each with a fresh server
+ * process; each pair gives a ratio (Java / C) of sockperf's average latency and of its
+ * p99.9, and the medians of those ratios are the result, so a host whose speed drifts lands
+ * on both alike.
+ */
+public final class SockperfScenario {
+    /** The server's UDP port. */
+    static final int PORT = 11111;
+    private static final Pattern AVG = Pattern.compile("avg-latency=([0-9.]+)");
+    private static final Pattern P999 = Pattern.compile("percentile 99\\.900 = ([0-9.]+)");
+
+    /**
+     * Knobs of the scenario.
+     *
+     * @param pairs   Java/C pairs of runs
+     * @param seconds sockperf's {@code --time} per run
+     */
+    public record Settings(int pairs, int seconds) {
+    }
+
+    /**
+     * One backend's pairs.
+     *
+     * @param backend  backend of the Java server
+     * @param label    what served (Java's URI kind)
+     * @param javaAvg  sockperf's average latency per pair against Java, µs
+     * @param javaP999 its p99.9 per pair against Java, µs
+     * @param cAvg     the same against the C reflector, µs
+     * @param cP999    its p99.9 per pair against C, µs
+     * @param error    why it could not run, or null
+     */
+    public record Outcome(String backend, String label, double[] javaAvg, double[] javaP999, double[] cAvg, double[] cP999,
+                          String error) {
+        /** @return the median over pairs of Java's average / C's average */
+        public double avgRatio() {
+            return medianRatio(javaAvg, cAvg);
+        }
+
+        /** @return the median over pairs of Java's p99.9 / C's p99.9 */
+        public double p999Ratio() {
+            return medianRatio(javaP999, cP999);
+        }
+
+        private static double medianRatio(final double[] java, final double[] c) {
+            final int n = Math.min(java.length, c.length);
+            if (n == 0) {
+                return Double.NaN;
+            }
+            final double[] r = new double[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = java[i] / c[i];
+            }
+            Arrays.sort(r);
+            return n % 2 == 1 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
+        }
+    }
+
+    private final NetHarness harness;
+    private final Settings settings;
+    private final List<String> javaLauncher;
+
+    SockperfScenario(final NetHarness harness, final Settings settings, final List<String> javaLauncher) {
+        this.harness = harness;
+        this.settings = settings;
+        this.javaLauncher = javaLauncher;
+    }
+
+    /**
+     * Runs the pairs for one backend.
+     *
+     * @param backend backend name
+     * @param uri     the Java server's URI on B's interface
+     * @param a       sockperf's side
+     * @param b       the servers' side
+     * @return the outcome, with the error where it could not run
+     */
+    Outcome run(final String backend, final String uri, final NetHarness.Side a, final NetHarness.Side b) {
+        final Path reflector = harness.natives().binary("xsk");
+        final String label = "Java " + backend + " pingpong server";
+        if (reflector == null) {
+            return new Outcome(backend, label, new double[0], new double[0], new double[0], new double[0],
+                "no C reflector: the C libxdp xsk baseline did not build");
+        }
+        if (Cmd.runUnchecked("sh", "-c", "command -v sockperf").exitCode() != 0) {
+            return new Outcome(backend, label, new double[0], new double[0], new double[0], new double[0],
+                "sockperf not installed (Debian package sockperf)");
+        }
+        final double[][] java = new double[2][settings.pairs()];
+        final double[][] c = new double[2][settings.pairs()];
+        try {
+            for (int i = 0; i < settings.pairs(); i++) {
+                final double[] j = measure(javaServer(uri, b), a, b, "Java " + backend, i);
+                java[0][i] = j[0];
+                java[1][i] = j[1];
+                harness.awaitNoXdp(b);
+                final double[] r = measure(cReflector(reflector, b), a, b, "C reflector", i);
+                c[0][i] = r[0];
+                c[1][i] = r[1];
+                harness.awaitNoXdp(b);
+                System.out.printf(Locale.ROOT, "[net] %-6s sockperf pair %d/%d: avg %.2f / %.2f us, p99.9 %.2f / %.2f us%n",
+                    backend, i + 1, settings.pairs(), j[0], r[0], j[1], r[1]);
+            }
+            return new Outcome(backend, label, java[0], java[1], c[0], c[1], null);
+        } catch (final Exception e) {
+            System.out.println("[net]   sockperf FAILED: " + e.getMessage());
+            return new Outcome(backend, label, new double[0], new double[0], new double[0], new double[0], String.valueOf(e.getMessage()));
+        }
+    }
+
+    private List<String> javaServer(final String uri, final NetHarness.Side b) {
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", b.ns()));
+        cmd.addAll(javaLauncher);
+        cmd.addAll(List.of("io.bypass.samples.Main", "pingpong", "server", "--uri", uri, "--port", Integer.toString(PORT),
+            "--json", "--duration", "3600s"));
+        if (b.cpu() >= 0) {
+            cmd.addAll(List.of("--cpu", Integer.toString(b.cpu())));
+        }
+        return cmd;
+    }
+
+    private static List<String> cReflector(final Path reflector, final NetHarness.Side b) {
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", b.ns(), reflector.toString(), "xdp=drv",
+            "mode=sockperf", "iface=" + b.iface(), "port=" + PORT, "duration_ms=3600000"));
+        if (b.cpu() >= 0) {
+            cmd.add("cpu=" + b.cpu());
+        }
+        return cmd;
+    }
+
+    /** Starts a server, waits for it to say it is ready, runs sockperf against it, stops it: {avg, p99.9} in µs. */
+    private double[] measure(final List<String> server, final NetHarness.Side a, final NetHarness.Side b, final String what,
+                             final int pair) throws Exception {
+        final Path log = harness.logFile("sockperf-" + what + "-" + pair);
+        Files.writeString(log, String.join(" ", server) + "\n");
+        final Process p = new ProcessBuilder(server).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        try {
+            awaitReady(p, log, what);
+            final List<String> client = new ArrayList<>(List.of("ip", "netns", "exec", a.ns()));
+            if (a.cpu() >= 0) {
+                client.addAll(List.of("taskset", "-c", Integer.toString(a.cpu())));
+            }
+            client.addAll(List.of("sockperf", "ping-pong", "-i", b.ip(), "-p", Integer.toString(PORT), "--time",
+                Integer.toString(settings.seconds()), "-m", "64"));
+            final Cmd.Result r = Cmd.runUnchecked(client.toArray(String[]::new));
+            final String out = r.stdout() + r.stderr();
+            Files.writeString(log, "\n--- sockperf\n" + out, java.nio.file.StandardOpenOption.APPEND);
+            final Matcher avg = AVG.matcher(out);
+            final Matcher p999 = P999.matcher(out);
+            if (r.exitCode() != 0 || !avg.find() || !p999.find()) {
+                throw new IllegalStateException("sockperf against " + what + " gave no latency (exit " + r.exitCode() + "); see " + log);
+            }
+            return new double[] {Double.parseDouble(avg.group(1)), Double.parseDouble(p999.group(1))};
+        } finally {
+            p.destroy();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** The sample says "ready" on stderr, the C reflector "READY" on stdout; both land in the log. */
+    private static void awaitReady(final Process p, final Path log, final String what) throws IOException, InterruptedException {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() - deadline < 0) {
+            for (final String line : Files.readAllLines(log)) {
+                if (line.equalsIgnoreCase("ready")) {
+                    return;
+                }
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException(what + " exited with " + p.exitValue() + " before it was ready; see " + log);
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException(what + " not ready within 60 s; see " + log);
+    }
+}

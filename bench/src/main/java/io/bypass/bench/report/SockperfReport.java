@@ -1,0 +1,87 @@
+package io.bypass.bench.report;
+
+import io.bypass.bench.net.SockperfScenario;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The sockperf scenario's part of the report: per backend, sockperf's average latency and
+ * p99.9 against {@code bypass pingpong server} and against the C reflector on libxdp, pair
+ * by pair, and the medians of the per-pair ratios.
+ */
+public final class SockperfReport {
+    /** The columns of the sockperf table, in order. */
+    public static final List<String> COLUMNS = List.of("Backend", "Pairs", "avg Java / C (us)", "p99.9 Java / C (us)",
+        "Ratio avg", "Ratio p99.9", "Note");
+
+    private SockperfReport() {
+    }
+
+    /**
+     * Appends the section (nothing if the scenario did not run).
+     *
+     * @param md       the report
+     * @param outcomes one per backend
+     */
+    static void markdown(final StringBuilder md, final List<SockperfScenario.Outcome> outcomes) {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        md.append("\nsockperf ping-pong (a kernel UDP client in namespace A, 64-byte messages) against `bypass pingpong "
+            + "server` and against a C reflector on libxdp (zero-copy bounce, UDP checksum summed in software) on the same "
+            + "veth, alternating in pairs with a fresh server each run. Ratios are medians of the per-pair ratios; below 1 "
+            + "means Bypass answered faster.\n\n|");
+        COLUMNS.forEach(c -> md.append(' ').append(c).append(" |"));
+        md.append("\n|");
+        COLUMNS.forEach(c -> md.append("---|"));
+        md.append('\n');
+        for (final SockperfScenario.Outcome o : outcomes) {
+            md.append("| ").append(o.backend()).append(" | ").append(o.javaAvg().length).append(" | ")
+                .append(pairs(o.javaAvg(), o.cAvg())).append(" | ").append(pairs(o.javaP999(), o.cP999())).append(" | ")
+                .append(fmt(o.avgRatio())).append(" | ").append(fmt(o.p999Ratio())).append(" | ")
+                .append(o.error() == null ? "" : o.error().replace('|', '/')).append(" |\n");
+        }
+    }
+
+    private static String pairs(final double[] java, final double[] c) {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < Math.min(java.length, c.length); i++) {
+            sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f/%.1f", java[i], c[i]));
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
+    }
+
+    private static String fmt(final double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    static List<Object> json(final List<SockperfScenario.Outcome> outcomes) {
+        final List<Object> list = new ArrayList<>();
+        for (final SockperfScenario.Outcome o : outcomes) {
+            final Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", o.backend());
+            m.put("label", o.label());
+            m.put("error", o.error());
+            m.put("java_avg_us", toList(o.javaAvg()));
+            m.put("java_p99_9_us", toList(o.javaP999()));
+            m.put("c_avg_us", toList(o.cAvg()));
+            m.put("c_p99_9_us", toList(o.cP999()));
+            m.put("ratio_avg", o.avgRatio());
+            m.put("ratio_p99_9", o.p999Ratio());
+            list.add(m);
+        }
+        return list;
+    }
+
+    private static List<Object> toList(final double[] values) {
+        final List<Object> l = new ArrayList<>();
+        for (final double v : values) {
+            l.add(v);
+        }
+        return l;
+    }
+}

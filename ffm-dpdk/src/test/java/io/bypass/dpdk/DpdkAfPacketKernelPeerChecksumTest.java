@@ -1,0 +1,21 @@
+package io.bypass.dpdk;
+
+import io.bypass.conformance.KernelPeerChecksumSuite;
+
+/** {@link KernelPeerChecksumSuite} on {@code dpdk:} through net_af_packet, on a veth pair left as {@code ip link add} makes it. */
+class DpdkAfPacketKernelPeerChecksumTest extends KernelPeerChecksumSuite {
+    @Override
+    protected String uriFor(final String iface) {
+        return DpdkConformance.uri("net_af_packet", site(), iface);
+    }
+
+    @Override
+    protected String backendName() {
+        return "dpdk";
+    }
+
+    @Override
+    protected boolean partialChecksumsArrive() {
+        return true;
+    }
+}
