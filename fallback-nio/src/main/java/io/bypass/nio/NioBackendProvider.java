@@ -38,6 +38,8 @@ import java.util.List;
  *       the kernel's interface decides the VLAN; for VLAN N open its VLAN interface, e.g. {@code nio:eth1.7}</li>
  *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
  *       the socket buffers absorb with no loss</li>
+ *   <li>{@code checksum=nic|partial|verify}: accepted as on every backend ({@link io.bypass.net.ChecksumPolicy});
+ *       the kernel checks checksums before a socket sees a datagram, so every policy behaves alike</li>
  * </ul>
  *
  * <p>Needs no privileges and no native access; the JVM needs Agrona's export
