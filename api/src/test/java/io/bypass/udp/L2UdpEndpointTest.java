@@ -88,13 +88,7 @@ class L2UdpEndpointTest {
 
     /** Copies every frame waiting on a raw port. */
     private static List<byte[]> drain(final MemoryPort port) {
-        final List<byte[]> frames = new ArrayList<>();
-        port.rxQueue(0).poll((buffer, offset, length, meta) -> {
-            final byte[] f = new byte[length];
-            buffer.getBytes(offset, f);
-            frames.add(f);
-        }, 1024);
-        return frames;
+        return port.drain();
     }
 
     private static void send(final MemoryPort raw, final byte[] frame) {
@@ -658,6 +652,9 @@ class L2UdpEndpointTest {
         assertEquals(5, b.counters().get(Counter.RX_PACKETS), "datagrams, not frames");
         assertEquals(10 + 11 + 12 + 13 + 14, b.counters().get(Counter.RX_BYTES), "payload bytes");
         assertEquals(1, b.counters().get(Counter.DROP_NOT_OURS));
+        assertEquals(6, pair.b().counters().get(Counter.RX_PACKETS), "the port's own counters keep its frames");
+        assertEquals(0, b.poll(collect, 16), "nothing more");
+        assertEquals(5, b.counters().get(Counter.RX_PACKETS), "an empty poll adds nothing");
         assertEquals(6, a.counters().get(Counter.TX_PACKETS), "frames the port sent");
     }
 

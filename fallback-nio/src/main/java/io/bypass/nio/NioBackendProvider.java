@@ -5,10 +5,12 @@ import io.bypass.PortUri;
 import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.JvmFlags;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.util.List;
 
 /**
  * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel}.
@@ -36,6 +38,8 @@ import java.net.SocketException;
  *       the kernel's interface decides the VLAN; for VLAN N open its VLAN interface, e.g. {@code nio:eth1.7}</li>
  *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
  *       the socket buffers absorb with no loss</li>
+ *   <li>{@code checksum=nic|partial|verify}: accepted as on every backend ({@link io.bypass.net.ChecksumPolicy});
+ *       the kernel checks checksums before a socket sees a datagram, so every policy behaves alike</li>
  * </ul>
  *
  * <p>Needs no privileges and no native access; the JVM needs Agrona's export
@@ -92,6 +96,16 @@ public final class NioBackendProvider implements BackendProvider {
         } catch (final SocketException e) {
             return "cannot look up interface '" + uri.target() + "': " + e.getMessage();
         }
+    }
+
+    /**
+     * @param uri the URI with scheme {@code nio}
+     * @return nothing: no capability, no locked memory ({@code CAP_NET_ADMIN} only lets a
+     *     receive buffer past {@code net.core.rmem_max}; without it one warning names the sysctl)
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return new PrivilegeNeeds(List.of(), 0, "optional: CAP_NET_ADMIN forces SO_RCVBUF past net.core.rmem_max");
     }
 
     /**

@@ -3,10 +3,13 @@ package io.bypass.afxdp;
 import io.bypass.BackendUnavailableException;
 import io.bypass.Port;
 import io.bypass.PortUri;
+import io.bypass.afxdp.internal.AfXdpOptions;
 import io.bypass.afxdp.internal.AfXdpPortImpl;
+import io.bypass.afxdp.internal.Errno;
 import io.bypass.afxdp.internal.Probe;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.Closer;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.udp.L2UdpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
@@ -44,8 +47,10 @@ import io.bypass.udp.UdpEndpoint;
  *       those addressed to our flows as {@code DROP_WRONG_VLAN}</li>
  * </ul>
  *
- * <p>Needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_PERFMON), and libbpf 1.x
- * ({@code apt-get install libbpf1}). Open the port on a thread in the interface's network namespace.
+ * <p>Needs root, or CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON given as ambient capabilities
+ * (systemd {@code AmbientCapabilities=}, {@code setpriv --ambient-caps}), and CAP_IPC_LOCK or an
+ * RLIMIT_MEMLOCK of the UMEM's size ({@link #privilegeNeeds}; see {@code docs/deployment.md}); and
+ * libbpf 1.x ({@code apt-get install libbpf1}). Open the port on a thread in the interface's network namespace.
  */
 public final class AfXdpBackendProvider implements BackendProvider {
     /** Created by {@link java.util.ServiceLoader}. */
@@ -75,6 +80,15 @@ public final class AfXdpBackendProvider implements BackendProvider {
     @Override
     public String cannotServe(final PortUri uri) {
         return AfXdpPortImpl.cannotServe(uri);
+    }
+
+    /**
+     * @param uri an {@code afxdp:} URI
+     * @return CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, and the UMEM's bytes locked
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return Errno.needs(new AfXdpOptions(uri).umemBytes());
     }
 
     @Override

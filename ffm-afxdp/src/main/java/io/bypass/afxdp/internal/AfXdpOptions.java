@@ -13,6 +13,8 @@ import java.util.Set;
  * for what each means.
  */
 public final class AfXdpOptions {
+    /** The huge page size a {@code hugepages=true} UMEM is made of. */
+    static final long HUGE_PAGE = 2L << 20;
     private static final int MIN_RING = 32;
     private static final int MAX_RING = 1 << 16;
     /** Every parameter {@code afxdp:} understands. */
@@ -86,5 +88,14 @@ public final class AfXdpOptions {
         if (busyPollBudget > 0 && busyPoll == 0) {
             throw new BypassUriException(uri.text(), "parameter 'busyPollBudget' needs busyPoll=<microseconds>");
         }
+    }
+
+    /**
+     * @return the UMEM's length: frames x frameSize, rounded up to whole 2 MiB pages with
+     *     {@code hugepages=true}; all of it locked memory (RLIMIT_MEMLOCK unless CAP_IPC_LOCK)
+     */
+    public long umemBytes() {
+        final long size = (long) frames * frameSize;
+        return hugepages ? (size + HUGE_PAGE - 1) & -HUGE_PAGE : size;
     }
 }

@@ -44,7 +44,6 @@ import java.util.Map;
  * after a failed open too.
  */
 public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue> implements AfXdpPort, WarmUpQueues {
-    private static final long HUGE_PAGE = 2L << 20;
 
     private final AfXdpOptions opts;
     /** Rings and UMEM in ordinary memory for a warm-up (see {@link WarmUpQueues}); polling thread only. */
@@ -124,7 +123,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         program = XdpProgram.load(opts.vlan);
 
         final long umemSize = (long) opts.frames * opts.frameSize;
-        mapUmem(umemSize);
+        mapUmem(opts.umemBytes());
 
         final int perQueue = opts.frames / opts.queues;
         final int txFrames = Math.min(Math.min(opts.txRing, opts.compRing), perQueue / 2);
@@ -184,18 +183,16 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         counters().refresher(this::refreshStatistics);
     }
 
-    private void mapUmem(final long size) {
+    private void mapUmem(final long length) {
         int flags = Constants.MAP_PRIVATE | Constants.MAP_ANONYMOUS | Constants.MAP_POPULATE;
-        long length = size;
         if (opts.hugepages) {
             flags |= Constants.MAP_HUGETLB;
-            length = (size + HUGE_PAGE - 1) & -HUGE_PAGE;
         }
         final MemorySegment m = Libc.mmap(errno, length, Constants.PROT_READ | Constants.PROT_WRITE, flags, -1, 0);
         if (m.address() == Libc.MAP_FAILED) {
             final int err = Errno.get(errno);
             throw Errno.failure("mmap(UMEM, " + length + " bytes" + (opts.hugepages ? ", MAP_HUGETLB" : "") + ")", err,
-                opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / HUGE_PAGE)
+                opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / AfXdpOptions.HUGE_PAGE)
                     + " > /proc/sys/vm/nr_hugepages) or drop hugepages=true" : "use fewer frames");
         }
         // Bound with the mapped length: munmap of a huge-page mapping fails (EINVAL) unless

@@ -298,7 +298,12 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         if (!devargs.startsWith("net_af_packet") || devargs.contains("framecnt=")) {
             return devargs;
         }
-        return devargs + ",framecnt=" + budget.ringSize(512, 1 << 16);
+        return devargs + ",framecnt=" + afPacketFramecnt(budget);
+    }
+
+    /** net_af_packet's {@code framecnt} when the devargs give none: the stall budget's frames. */
+    static int afPacketFramecnt(final RxStallBudget budget) {
+        return budget.ringSize(512, 1 << 16);
     }
 
     private static DpdkPortImpl openLocked(final PortUri uri, final String devargs, final String name, final DpdkContext ctx,
@@ -525,7 +530,7 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
                     + deviceName + " failed: " + Rte.strerror(rc) + "; is another AF_XDP socket or XDP program on this "
                     + "interface queue (ip link show; the EAL log on stderr says more)? The half-configured " + deviceName
                     + " stays allocated in this process (DPDK 22.11 crashes closing it), so open the next port under "
-                    + "another vdev name");
+                    + "another vdev name" + DpdkPrivileges.privilegeRemedy(deviceName));
             }
             check(rc, "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)");
         }

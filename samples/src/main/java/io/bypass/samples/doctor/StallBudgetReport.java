@@ -1,5 +1,6 @@
 package io.bypass.samples.doctor;
 
+import io.bypass.spi.Privileges;
 import io.bypass.spi.RxStallBudget;
 
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ final class StallBudgetReport {
         String uid = null;
         for (final String line : p.lines("/proc/self/status")) {
             if (line.startsWith("CapEff:")) {
-                caps = DoctorCommand.decodeCaps(line.substring(7).trim());
+                caps = Privileges.decode(line.substring(7).trim());
             } else if (line.startsWith("Uid:")) {
                 uid = line.substring(4).trim().split("\\s+")[0];
             }
@@ -75,7 +76,7 @@ final class StallBudgetReport {
         // afxdp: RX and fill rings from the budget, UMEM = (fill + TX) frames per queue, locked.
         final int afxdpRing = b.ringSize(2048, 1 << 16);
         final long umem = (long) (afxdpRing + AFXDP_TX_RING) * AFXDP_FRAME_SIZE;
-        final long memlock = memlockSoft(p);
+        final long memlock = Privileges.memlockLimit(p.lines("/proc/self/limits"));
         m.put("afxdp_umem_per_queue", umem + " bytes (" + umem / (1 << 20) + " MiB, locked)");
         m.put("memlock_soft", memlock == Long.MAX_VALUE ? "unlimited" : memlock < 0 ? "unknown" : memlock + " bytes");
         final String memlockOk;
@@ -88,7 +89,8 @@ final class StallBudgetReport {
         } else {
             memlockOk = "NO: " + memlock + " < " + umem + " bytes";
             notes.add("an afxdp port cannot lock its " + umem / (1 << 20) + " MiB UMEM per queue here (RLIMIT_MEMLOCK " + memlock
-                + " bytes): ulimit -l unlimited (systemd: LimitMEMLOCK=infinity), CAP_IPC_LOCK, or a smaller rxStallMs");
+                + " bytes): ulimit -l unlimited (systemd: LimitMEMLOCK=infinity), CAP_IPC_LOCK, or a smaller rxStallMs;"
+                + " 'bypass doctor --uri URI' checks a given URI");
         }
         m.put("afxdp_umem_fits_memlock", memlockOk);
         m.put("uid", uid);
@@ -103,16 +105,6 @@ final class StallBudgetReport {
         m.put("default_buffering", depth);
         m.put("notes", notes);
         return m;
-    }
-
-    private static long memlockSoft(final HostProbe p) {
-        for (final String line : p.lines("/proc/self/limits")) {
-            if (line.startsWith("Max locked memory")) {
-                final String[] f = line.substring("Max locked memory".length()).trim().split("\\s+");
-                return f.length == 0 ? -1 : "unlimited".equals(f[0]) ? Long.MAX_VALUE : parseLong(f[0]);
-            }
-        }
-        return -1;
     }
 
     private static long parseLong(final String s) {
