@@ -80,7 +80,7 @@ public interface BackendProvider {
         try {
             return new L2UdpEndpoint(port, uri, true);
         } catch (final RuntimeException e) {
-            port.close();
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }

@@ -21,6 +21,7 @@ import io.bypass.net.Ipv4Link;
 import io.bypass.net.NeighbourTable;
 import io.bypass.net.NextHopResolver;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.SyntheticQueues;
 import io.bypass.spi.UdpRules;
@@ -460,7 +461,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     /**
      * Leaves every group (sending IGMP leaves where this layer owns IGMP), removes every
      * flow, flushes, and closes the port if asked to at construction. Carries on past
-     * failures so the port is always closed, then rethrows the first one. Idempotent.
+     * failures so the port is always closed, then reports them all (see {@link Closer}). Idempotent.
      */
     @Override
     public void close() {
@@ -469,24 +470,17 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         }
         closed = true;
         sender.close();
-        RuntimeException failure = null;
-        try {
-            if (!port.isClosed()) {
-                sender.abortFrame();
-                failure = flows.removeAll(tx);
-                tx.flush();
-            }
-        } catch (final RuntimeException e) {
-            failure = failure == null ? e : failure;
-        } finally {
-            flows.clear();
-            if (closePort) {
-                port.close();
-            }
+        final Closer closer = new Closer("closing UDP endpoint on " + uri);
+        if (!port.isClosed()) {
+            closer.run("aborting the pending frame", sender::abortFrame);
+            flows.removeAll(tx, closer);
+            closer.run("flushing", tx::flush);
         }
-        if (failure != null) {
-            throw new BypassException("closing UDP endpoint on " + uri + ": " + failure.getMessage(), failure);
+        flows.clear();
+        if (closePort) {
+            closer.close("closing the port", port);
         }
+        closer.throwIfFailed();
     }
 
     /** @return the endpoint's URI and state, for logs */

@@ -5,6 +5,8 @@ import io.bypass.Port;
 import io.bypass.TxQueue;
 import io.bypass.net.FrameClassifier;
 import io.bypass.net.IgmpReporter;
+import io.bypass.net.Ipv4;
+import io.bypass.spi.Closer;
 import io.bypass.spi.UdpRules;
 
 import java.util.ArrayList;
@@ -123,27 +125,18 @@ final class L2UdpFlows {
     /**
      * Leaves every group and removes every flow, carrying on past failures.
      *
-     * @param tx the queue IGMP leaves go out on
-     * @return the first failure, or null
+     * @param tx     the queue IGMP leaves go out on
+     * @param closer records each failure
      */
-    RuntimeException removeAll(final TxQueue tx) {
-        RuntimeException failure = null;
+    void removeAll(final TxQueue tx, final Closer closer) {
         for (final FlowRule rule : joined) {
-            try {
-                doLeave(rule.destinationAddress(), rule.destinationPort(), tx);
-            } catch (final RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
+            closer.run("leaving " + Ipv4.toString(rule.destinationAddress()) + ":" + rule.destinationPort(),
+                () -> doLeave(rule.destinationAddress(), rule.destinationPort(), tx));
         }
         for (final FlowRule rule : bound) {
-            try {
-                port.removeFlow(queueId, rule);
-            } catch (final RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
+            closer.run("unbinding port " + rule.destinationPort(), () -> port.removeFlow(queueId, rule));
         }
         clear();
-        return failure;
     }
 
     /** Forgets every flow without touching the port (closed, or its removal failed). */

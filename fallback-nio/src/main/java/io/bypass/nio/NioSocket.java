@@ -1,5 +1,6 @@
 package io.bypass.nio;
 
+import java.io.IOException;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
 
@@ -8,7 +9,7 @@ import java.nio.channels.MembershipKey;
  * its membership. {@code inode} is filled by {@link UdpStats#track} to find the socket's
  * kernel drop count.
  */
-final class NioSocket {
+final class NioSocket implements AutoCloseable {
     final DatagramChannel channel;
     final int address;
     final int port;
@@ -28,11 +29,24 @@ final class NioSocket {
         this.key = key;
     }
 
-    /** Drops the membership, if any, and closes the socket. */
-    void close() {
-        if (key != null) {
-            key.drop();
+    /** Drops the membership, if any, and closes the socket, even if the drop failed. */
+    @Override
+    public void close() throws IOException {
+        try {
+            if (key != null) {
+                key.drop();
+            }
+        } finally {
+            channel.close();
         }
-        NioSockets.closeQuietly(channel);
+    }
+
+    /** As {@link #close()}, ignoring a failure to close the socket: nothing more could be freed. */
+    void closeQuietly() {
+        try {
+            close();
+        } catch (final IOException ignored) {
+            // nothing more to free
+        }
     }
 }

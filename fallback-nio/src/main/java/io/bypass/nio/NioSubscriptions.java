@@ -2,6 +2,7 @@ package io.bypass.nio;
 
 import io.bypass.BypassException;
 import io.bypass.net.Ipv4;
+import io.bypass.spi.Closer;
 import io.bypass.spi.UdpRules;
 
 import java.io.IOException;
@@ -113,7 +114,7 @@ final class NioSubscriptions {
         }
         final NioSocket s = groups.remove(i);
         stats.untrack(s);
-        s.close();
+        s.closeQuietly();
         rebuild();
     }
 
@@ -157,13 +158,17 @@ final class NioSubscriptions {
         return min == Integer.MAX_VALUE ? 0 : min;
     }
 
-    /** Drops every membership and closes every socket. */
-    void closeAll() {
+    /**
+     * Drops every membership and closes every socket, every one even after a failure.
+     *
+     * @param closer records each failure
+     */
+    void closeAll(final Closer closer) {
         for (final NioSocket s : groups) {
-            s.close();
+            closer.close("leaving " + Ipv4.toString(s.address) + ":" + s.port, s);
         }
         for (final NioSocket s : unicast) {
-            s.close();
+            closer.close("closing the socket bound to port " + s.port, s);
         }
         groups.clear();
         unicast.clear();

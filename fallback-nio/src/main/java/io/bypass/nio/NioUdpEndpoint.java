@@ -7,10 +7,12 @@ import io.bypass.Counters;
 import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.Closer;
 import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
+import io.bypass.spi.UriRules;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
@@ -98,8 +100,8 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public static final int MAX_UDP_PAYLOAD = 65507;
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
-    private static final Set<String> PARAMS = union(union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload", ChecksumPolicy.PARAM_NAME),
-        RxStallBudget.URI_PARAMETERS), PortVlan.URI_PARAMETERS);
+    private static final Set<String> PARAMS = UriRules.union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload",
+        ChecksumPolicy.PARAM_NAME), RxStallBudget.URI_PARAMETERS, PortVlan.URI_PARAMETERS);
 
     private final PortUri uri;
     private final NioSockets sockets;
@@ -166,12 +168,6 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         rxSockets = subscriptions.sockets();
         sender = new NioSender(uri, counters, maxPayload, ch, sourcePort);
         counters.refresher(this::refreshKernelDrops);
-    }
-
-    private static Set<String> union(final Set<String> a, final Set<String> b) {
-        final java.util.HashSet<String> u = new java.util.HashSet<>(a);
-        u.addAll(b);
-        return Set.copyOf(u);
     }
 
     /**
@@ -452,19 +448,22 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     /**
-     * Leaves every group and closes every socket. Idempotent.
+     * Leaves every group and closes every socket; carries on past failures, then reports
+     * them all (see {@link Closer}). Idempotent.
      */
     @Override
     public void close() {
         if (closed) {
             return;
         }
-        refreshKernelDrops();
+        final Closer closer = new Closer("nio: closing " + uri.text());
+        closer.run("reading the kernel's drops", this::refreshKernelDrops);
         closed = true;
-        subscriptions.closeAll();
+        subscriptions.closeAll(closer);
         rxSockets = subscriptions.sockets();
-        NioSockets.closeQuietly(ephemeralTx);
-        stats.close();
+        closer.close("closing the sending socket", ephemeralTx);
+        closer.close("closing the kernel drop statistics", stats);
+        closer.throwIfFailed();
     }
 
     private void refreshKernelDrops() {

@@ -8,6 +8,7 @@ import io.bypass.afxdp.internal.AfXdpPortImpl;
 import io.bypass.afxdp.internal.Errno;
 import io.bypass.afxdp.internal.Probe;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.udp.L2UdpEndpoint;
 import io.bypass.udp.UdpEndpoint;
@@ -113,7 +114,7 @@ public final class AfXdpBackendProvider implements BackendProvider {
         try {
             return new L2UdpEndpoint(port, withoutQueue(uri), true);
         } catch (final RuntimeException e) {
-            port.close();
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }

@@ -88,6 +88,36 @@ class AfXdpErrorsTest extends AfXdpVethTest {
         assertEquals(0, socketMappings(), "ring mappings left by a failed open");
     }
 
+    /**
+     * Closing a port frees everything even after a step fails: with its rings and UMEM unmapped
+     * behind its back (so the unmapping step fails), the program is still detached, every socket
+     * closed (the multicast and neighbour sockets come after the failed step) and the queue free
+     * for the next port; the failure is reported.
+     */
+    @Test
+    void closeCarriesOnPastAFailedStepAndReportsIt() throws Exception {
+        // The first port of a JVM leaves one unix socket open for good (not the port's); count from after it.
+        t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy")).close();
+        final long fdsBefore = fds();
+        final Port port = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy"));
+        assertTrue(xdpAttached());
+        final java.lang.reflect.Field mapArena = port.getClass().getDeclaredField("mapArena");
+        mapArena.setAccessible(true);
+        ((java.lang.foreign.Arena) mapArena.get(port)).close();
+
+        final BypassException e = assertThrows(BypassException.class, port::close);
+        assertTrue(e.getMessage().startsWith("afxdp: closing afxdp:" + t.ifaceA())
+            && e.getMessage().contains("unmapping the rings and UMEM: java.lang.IllegalStateException"), e.getMessage());
+        assertTrue(e.getCause() instanceof IllegalStateException, "the failure is the cause");
+        assertTrue(port.isClosed());
+        assertFalse(xdpAttached(), "XDP program detached");
+        assertEquals(fdsBefore, fds(), "every socket closed");
+        port.close(); // idempotent: nothing more to report
+        try (Port again = t.executorA().call(() -> Bypass.open("afxdp:" + t.ifaceA() + "?mode=copy"))) {
+            assertTrue(xdpAttached(), "the interface and queue are free for the next port");
+        }
+    }
+
     @Test
     void zeroCopyOnVethSuggestsCopyModeAndLeavesNothing() throws Exception {
         // Prove the leak checks can fail: an open port has fds, ring mappings and a program.

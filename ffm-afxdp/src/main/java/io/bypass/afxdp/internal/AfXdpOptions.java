@@ -4,6 +4,7 @@ import io.bypass.BypassUriException;
 import io.bypass.PortUri;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.UriRules;
 
 import java.util.Set;
 
@@ -14,17 +15,16 @@ import java.util.Set;
 public final class AfXdpOptions {
     /** The huge page size a {@code hugepages=true} UMEM is made of. */
     static final long HUGE_PAGE = 2L << 20;
+    private static final int MIN_RING = 32;
+    private static final int MAX_RING = 1 << 16;
     /** Every parameter {@code afxdp:} understands. */
     public static final Set<String> KNOWN = known();
 
     private static Set<String> known() {
-        final Set<String> k = new java.util.HashSet<>(Set.of("queue", "queues", "mode", "xdp", "frameSize", "frames",
-            "rxRing", "txRing", "fillRing", "compRing", "rxBatch", "txBatch", "needWakeup", "hugepages",
-            "busyPoll", "busyPollBudget"));
         // openUdp passes the same URI to the shared UDP layer, which reads its own keys.
-        k.addAll(io.bypass.udp.L2UdpEndpoint.URI_PARAMETERS);
-        k.addAll(RxStallBudget.URI_PARAMETERS);
-        return Set.copyOf(k);
+        return UriRules.union(Set.of("queue", "queues", "mode", "xdp", "frameSize", "frames", "rxRing", "txRing", "fillRing",
+            "compRing", "rxBatch", "txBatch", "needWakeup", "hugepages", "busyPoll", "busyPollBudget"),
+            io.bypass.udp.L2UdpEndpoint.URI_PARAMETERS, RxStallBudget.URI_PARAMETERS);
     }
 
     final String iface;
@@ -65,18 +65,15 @@ public final class AfXdpOptions {
         }
         mode = uri.getChoice("mode", "auto", "auto", "copy", "zerocopy");
         xdp = uri.getChoice("xdp", "auto", "auto", "drv", "skb");
-        frameSize = uri.getInt("frameSize", 4096, 2048, 4096);
+        frameSize = UriRules.powerOfTwo(uri, "frameSize", 4096, 2048, 4096); // aligned UMEM chunks
         // RX and fill rings hold what arrives while the polling thread stalls (RxStallBudget).
         budget = RxStallBudget.from(uri);
         vlan = PortVlan.from(uri);
         final int rxDepth = budget.ringSize(2048, 1 << 16);
-        rxRing = powerOfTwo(uri, "rxRing", rxDepth);
-        txRing = powerOfTwo(uri, "txRing", 2048);
-        fillRing = powerOfTwo(uri, "fillRing", Math.max(rxRing, 2048));
-        compRing = powerOfTwo(uri, "compRing", 2048);
-        if (Integer.bitCount(frameSize) != 1) {
-            throw new BypassUriException(uri.text(), "parameter 'frameSize' must be 2048 or 4096 (aligned UMEM chunks)");
-        }
+        rxRing = UriRules.powerOfTwo(uri, "rxRing", rxDepth, MIN_RING, MAX_RING);
+        txRing = UriRules.powerOfTwo(uri, "txRing", 2048, MIN_RING, MAX_RING);
+        fillRing = UriRules.powerOfTwo(uri, "fillRing", Math.max(rxRing, 2048), MIN_RING, MAX_RING);
+        compRing = UriRules.powerOfTwo(uri, "compRing", 2048, MIN_RING, MAX_RING);
         final int defaultFrames = queues * (fillRing + Math.min(txRing, compRing));
         frames = uri.getInt("frames", defaultFrames, 2 * queues, 1 << 20);
         if ((long) frames * frameSize > Integer.MAX_VALUE) {
@@ -100,13 +97,5 @@ public final class AfXdpOptions {
     public long umemBytes() {
         final long size = (long) frames * frameSize;
         return hugepages ? (size + HUGE_PAGE - 1) & -HUGE_PAGE : size;
-    }
-
-    private static int powerOfTwo(final PortUri uri, final String key, final int dflt) {
-        final int v = uri.getInt(key, dflt, 32, 1 << 16);
-        if (Integer.bitCount(v) != 1) {
-            throw new BypassUriException(uri.text(), "parameter '" + key + "' must be a power of two, got " + v);
-        }
-        return v;
     }
 }

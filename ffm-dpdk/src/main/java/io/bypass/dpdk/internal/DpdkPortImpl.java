@@ -23,6 +23,7 @@ import io.bypass.dpdk.internal.gen.rte_eth_xstat;
 import io.bypass.dpdk.internal.gen.rte_eth_xstat_name;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.Closer;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.WarmUpQueues;
 import io.bypass.spi.XdpOwners;
@@ -33,7 +34,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,14 +60,8 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     /** URI keys of the backend itself. */
     public static final Set<String> URI_KEYS = Set.of("ip", "gateway", "rxQueues", "txQueues", "rxDesc", "txDesc",
         "mbufs", "mbufCache", "burst", "promisc", "allmulti", "mtu", "lcores", "prefix", "hugepages", "memory");
-    private static final Set<String> ALL_KEYS;
-
-    static {
-        final Set<String> all = new HashSet<>(URI_KEYS);
-        all.addAll(RxStallBudget.URI_PARAMETERS);
-        all.addAll(L2UdpEndpoint.URI_PARAMETERS);
-        ALL_KEYS = Set.copyOf(all);
-    }
+    private static final Set<String> ALL_KEYS = io.bypass.spi.UriRules.union(URI_KEYS, RxStallBudget.URI_PARAMETERS,
+        L2UdpEndpoint.URI_PARAMETERS);
 
     private static final AtomicInteger POOL_SEQUENCE = new AtomicInteger();
     /** Ports open and close one at a time: device names, hotplug and the XSK leak guard's view of the fds. */
@@ -361,7 +355,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             if (xdpBefore != null) {
                 port.xdpSockets = XskLeakGuard.created(xdpBefore, XskLeakGuard.xdpSockets());
             }
-            port.closeQuietly(e);
+            final Closer closer = new Closer("dpdk: cleaning up after the failed open of " + name);
+            port.closeQuietly(closer);
+            closer.addSuppressedTo(e);
             port.control.shutdown();
             throw e;
         } finally {
@@ -877,89 +873,83 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         if (isClosed()) {
             return;
         }
-        final String failure;
+        final Closer closer = new Closer("dpdk: closing " + deviceName);
         try {
-            failure = onControl(() -> closeQuietly(null));
+            // Future.get orders the control thread's steps before the report below.
+            closer.run("closing on the control thread", () -> onControl(() -> closeQuietly(closer)));
         } finally {
             control.shutdown();
         }
-        if (failure != null) {
-            LOG.log(System.Logger.Level.WARNING, "dpdk: closing {0}: {1}", deviceName, failure);
-        }
+        closer.throwIfFailed();
     }
 
-    /** Releases everything; every step runs even if one fails. Returns the failures, or null. */
-    private String closeQuietly(final Throwable during) {
+    /** Releases everything; every step runs even if one fails, each failure recorded in {@code closer}. */
+    private void closeQuietly(final Closer closer) {
         synchronized (OPEN_LOCK) {
             synchronized (this) {
-                return closeLocked(during);
+                closeLocked(closer);
             }
         }
     }
 
-    private String closeLocked(final Throwable during) {
+    private void closeLocked(final Closer closer) {
         if (isClosed()) {
-            return null;
+            return;
         }
         if (started && !abandoned) {
             // Last read while the PMD's sockets are still open: drops up to the close stay counted.
-            readStatsLocked();
+            closer.run("reading the statistics", this::readStatsLocked);
         }
         markClosed();
-        final StringBuilder failures = new StringBuilder();
         for (int q = 0; q < txQueueCount(); q++) {
-            txQueueAt(q).release();
+            closer.run("releasing TX queue " + q, txQueueAt(q)::release);
         }
         if (abandoned) {
-            XskLeakGuard.closeLeaked(xdpSockets);
+            closer.run("closing the AF_XDP sockets net_af_xdp left open", () -> XskLeakGuard.closeLeaked(xdpSockets));
             counters().refresher(null);
-            arena.close(); // the mempool stays: the abandoned PMD may still point into it
-            return null;
+            closer.close("freeing the port's memory", arena); // the mempool stays: the abandoned PMD may still point into it
+            return;
         }
         if (started) {
-            restoreReceiveModes(failures);
-        }
-        if (started) {
-            final int rc = Ethdev.rte_eth_dev_stop(portId);
-            if (rc < 0) {
-                failures.append("rte_eth_dev_stop: ").append(Rte.strerror(rc)).append("; ");
-            }
+            restoreReceiveModes(closer);
+            check(closer, Ethdev.rte_eth_dev_stop(portId), "rte_eth_dev_stop");
         }
         if (configured || started || removeDevice) {
             // Closing releases the queues (and the mbufs they hold) and, for net_af_xdp, detaches its XDP program.
-            final int rc = Ethdev.rte_eth_dev_close(portId);
-            if (rc < 0) {
-                failures.append("rte_eth_dev_close: ").append(Rte.strerror(rc)).append("; ");
-            }
+            check(closer, Ethdev.rte_eth_dev_close(portId), "rte_eth_dev_close");
         }
         if (removeDevice) {
             final String err = EalRuntime.remove(deviceName);
             if (err != null) {
-                failures.append(err).append("; ");
+                closer.failed("removing " + deviceName, err);
             }
         }
-        final int leaked = XskLeakGuard.closeLeaked(xdpSockets);
-        if (leaked > 0) {
-            LOG.log(System.Logger.Level.DEBUG, "dpdk: closed {0} AF_XDP socket(s) net_af_xdp left open", leaked);
-        }
+        closer.run("closing the AF_XDP sockets net_af_xdp left open", () -> {
+            final int leaked = XskLeakGuard.closeLeaked(xdpSockets);
+            if (leaked > 0) {
+                LOG.log(System.Logger.Level.DEBUG, "dpdk: closed {0} AF_XDP socket(s) net_af_xdp left open", leaked);
+            }
+        });
         if (xdpKey != null) {
             OWN_XDP.computeIfPresent(xdpKey, (k, n) -> n > 1 ? n - 1 : null);
         }
         if (isAfXdp()) {
             // The kernel unbinds a closed AF_XDP socket from its queue in deferred work; give it time, so a port
             // reopened at once on the same queue does not fail (and, see above, cannot be cleaned up).
-            sleep(100);
+            closer.run("waiting for the kernel to unbind the AF_XDP sockets", () -> sleep(100));
         }
         if (!mempool.equals(MemorySegment.NULL)) {
             Mbuf.rte_mempool_free(mempool);
             mempool = MemorySegment.NULL;
         }
         counters().refresher(null);
-        arena.close();
-        if (during != null && !failures.isEmpty()) {
-            during.addSuppressed(new BypassException("dpdk: cleanup after the failed open: " + failures));
+        closer.close("freeing the port's memory", arena);
+    }
+
+    private static void check(final Closer closer, final int rc, final String call) {
+        if (rc < 0) {
+            closer.failed(call, Rte.strerror(rc));
         }
-        return failures.isEmpty() ? null : failures.toString();
     }
 
     /**
@@ -968,19 +958,13 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
      * which outlive the port: without this the interface stays promiscuous after exit. The
      * MTU and offloads given at configure stay in the ethdev and do not reach the kernel here.
      */
-    private void restoreReceiveModes(final StringBuilder failures) {
+    private void restoreReceiveModes(final Closer closer) {
         if (promiscuous) {
-            final int rc = Ethdev.rte_eth_promiscuous_disable(portId);
-            if (rc < 0) {
-                failures.append("rte_eth_promiscuous_disable: ").append(Rte.strerror(rc)).append("; ");
-            }
+            check(closer, Ethdev.rte_eth_promiscuous_disable(portId), "rte_eth_promiscuous_disable");
             promiscuous = false;
         }
         if (allMulticast) {
-            final int rc = Ethdev.rte_eth_allmulticast_disable(portId);
-            if (rc < 0) {
-                failures.append("rte_eth_allmulticast_disable: ").append(Rte.strerror(rc)).append("; ");
-            }
+            check(closer, Ethdev.rte_eth_allmulticast_disable(portId), "rte_eth_allmulticast_disable");
             allMulticast = false;
         }
     }
