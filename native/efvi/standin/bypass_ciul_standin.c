@@ -639,6 +639,8 @@ int ef_vi_filter_add(ef_vi* vi, ef_driver_handle dh, const ef_filter_spec* fs, e
 
 int ef_vi_filter_del(ef_vi* vi, ef_driver_handle dh, ef_filter_cookie* cookie) {
   (void) dh;
+  int inj = injected("ef_vi_filter_del");
+  if (inj) return inj;
   struct standin_vi* s = S(vi);
   for (int i = 0; i < STANDIN_MAX_FILTERS; i++) {
     if (s->filters[i].used && s->filters[i].id == cookie->filter_id) {

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The counters of one port or endpoint, readable from any thread while it runs.
@@ -29,9 +30,34 @@ public final class Counters {
     private final long[] values = new long[ALL.length];
     private volatile Writer[] writers = new Writer[0];
     private volatile Runnable refresher;
+    /** What these counters stack on, or null. */
+    private final Counters base;
+    /** Indexed by ordinal: true where {@link #base}'s count is not added. */
+    private final boolean[] replaced;
 
     /** Creates a set of counters, all zero. */
     public Counters() {
+        base = null;
+        replaced = null;
+    }
+
+    /**
+     * Creates counters stacked on {@code base}, for a layer that counts on top of what it
+     * runs over (a UDP endpoint over its port): {@link #get} reads each counter as the count
+     * here plus {@code base}'s, except those in {@code replaced}, which read as the count here
+     * alone because this layer counts them in its own unit ({@code RX_PACKETS} as datagrams
+     * where the port counts frames). Writes go here only; {@link #refresh()} refreshes
+     * {@code base} too.
+     *
+     * @param base     the counters underneath, read live
+     * @param replaced the counters this layer counts instead of {@code base}
+     */
+    public Counters(final Counters base, final Set<Counter> replaced) {
+        this.base = java.util.Objects.requireNonNull(base, "base");
+        this.replaced = new boolean[ALL.length];
+        for (final Counter c : replaced) {
+            this.replaced[c.ordinal()] = true;
+        }
     }
 
     /**
@@ -65,7 +91,9 @@ public final class Counters {
     }
 
     /**
-     * Reads one counter, without refreshing kernel statistics.
+     * Reads one counter, without refreshing kernel statistics: the count here and, for
+     * counters {@linkplain #Counters(Counters, Set) stacked} on a base and not replaced,
+     * the base's.
      *
      * @param counter which counter
      * @return its value
@@ -75,6 +103,9 @@ public final class Counters {
         long sum = (long) LONGS.getVolatile(values, i);
         for (final Writer w : writers) {
             sum += (long) LONGS.getAcquire(w.values, Writer.PAD + i);
+        }
+        if (base != null && !replaced[i]) {
+            sum += base.get(counter);
         }
         return sum;
     }
@@ -161,9 +192,13 @@ public final class Counters {
     }
 
     /**
-     * Copies in the kernel's or NIC's statistics, if this backend has any. Off the hot path.
+     * Copies in the kernel's or NIC's statistics, if this backend has any (those of the
+     * base first, for stacked counters). Off the hot path.
      */
     public void refresh() {
+        if (base != null) {
+            base.refresh();
+        }
         final Runnable r = refresher;
         if (r != null) {
             r.run();

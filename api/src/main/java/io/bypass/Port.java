@@ -136,7 +136,11 @@ public interface Port extends AutoCloseable {
     boolean isClosed();
 
     /**
-     * Frees everything the port holds. Idempotent; never throws for a second call.
+     * Frees everything the port holds (XDP programs detached, memory unmapped, devices
+     * released), every step even after one fails. Idempotent; never throws for a second call.
+     *
+     * @throws BypassException after freeing everything else, if any step failed: its message names
+     *                         every failed step, its cause is the first failure, the others are suppressed
      */
     @Override
     void close();

@@ -24,6 +24,37 @@ class CountersTest {
     }
 
     @Test
+    void stackedCountersAddTheBaseExceptWhatTheyReplace() {
+        final Counters port = new Counters();
+        final Counters endpoint = new Counters(port, java.util.EnumSet.of(Counter.RX_PACKETS, Counter.RX_BYTES));
+        port.add(Counter.RX_PACKETS, 10);                   // frames, as the port counts them
+        port.add(Counter.TX_PACKETS, 3);
+        port.increment(Counter.DROP_RX_RING_FULL);
+        final Counters.Writer w = endpoint.newWriter();
+        w.add(Counter.RX_PACKETS, 7);                        // datagrams, as the endpoint counts them
+        endpoint.increment(Counter.DROP_NOT_OURS);
+        endpoint.increment(Counter.DROP_RX_RING_FULL);
+        assertEquals(7, endpoint.get(Counter.RX_PACKETS), "replaced: the endpoint's count alone");
+        assertEquals(3, endpoint.get(Counter.TX_PACKETS), "the port's");
+        assertEquals(2, endpoint.get(Counter.DROP_RX_RING_FULL), "both");
+        assertEquals(3, endpoint.totalDrops());
+        assertEquals(10, port.get(Counter.RX_PACKETS), "the base never sees the layer's counts");
+        assertEquals(1, port.totalDrops());
+        port.add(Counter.TX_PACKETS, 1);
+        assertEquals(4, endpoint.get(Counter.TX_PACKETS), "read live");
+    }
+
+    @Test
+    void stackedCountersRefreshTheirBase() {
+        final Counters port = new Counters();
+        port.refresher(() -> port.set(Counter.DROP_FILL_RING_EMPTY, 5));
+        final Counters endpoint = new Counters(port, java.util.Set.of());
+        assertEquals(0, endpoint.get(Counter.DROP_FILL_RING_EMPTY), "get does not refresh");
+        assertEquals(5L, endpoint.snapshot().get(Counter.DROP_FILL_RING_EMPTY));
+        assertEquals(5, endpoint.totalDrops());
+    }
+
+    @Test
     void refresherRunsOnReadNotOnWrite() {
         final Counters c = new Counters();
         final AtomicInteger calls = new AtomicInteger();

@@ -36,7 +36,9 @@ import java.util.Set;
  *             return;
  *         }
  *         markClosed();
- *         // free what open() took
+ *         final Closer closer = new Closer("mine: closing " + uri());  // free everything, then report every failure
+ *         closer.close("closing the socket", socket);
+ *         closer.throwIfFailed();
  *     }
  * }
  * }</pre>
@@ -93,6 +95,16 @@ public abstract class AbstractPort<R extends RxQueue, T extends TxQueue> impleme
         this.ipv4PrefixLength = ipv4PrefixLength;
         this.ipv4Gateway = ipv4Gateway;
         this.mtu = mtu;
+    }
+
+    /**
+     * Sets the interface's addressing from what the kernel knows, for backends that leave
+     * the interface to the kernel.
+     *
+     * @param kernel the interface's facts, read during open
+     */
+    protected final void identity(final KernelInterface kernel) {
+        identity(kernel.macAddress(), kernel.ipv4Address(), kernel.ipv4PrefixLength(), kernel.ipv4Gateway(), kernel.mtu());
     }
 
     /**

@@ -74,6 +74,19 @@ public interface BackendProvider {
     }
 
     /**
+     * What a port opened with {@code uri} needs from the process: capabilities and locked memory
+     * ({@code bypass doctor --uri} checks them, {@link Privileges} writes the systemd lines). Pure:
+     * opens nothing.
+     *
+     * @param uri the URI, with this backend's scheme
+     * @return what the port needs; {@link PrivilegeNeeds#unstated()} unless the backend says
+     * @throws io.bypass.BypassUriException if the URI is malformed
+     */
+    default PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return PrivilegeNeeds.unstated();
+    }
+
+    /**
      * Opens an L2 port. Called only when {@link #isAvailable()}.
      *
      * @param uri the URI, with this backend's scheme
@@ -95,7 +108,7 @@ public interface BackendProvider {
         try {
             return new L2UdpEndpoint(port, uri, true);
         } catch (final RuntimeException e) {
-            port.close();
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }

@@ -74,4 +74,27 @@ public final class HotPathErrors {
         return new IllegalArgumentException(backend + ": " + (rx ? "RX" : "TX") + " queue " + id + " outside 0.."
             + (count - 1) + " of port " + uri);
     }
+
+    /**
+     * @param version the IGMP version asked for
+     * @return the exception for an IGMP version other than 2 and 3
+     */
+    public static IllegalArgumentException igmpVersion(final int version) {
+        return new IllegalArgumentException("IGMP version " + version + " is neither 2 nor 3");
+    }
+
+    /**
+     * @return the exception for a datagram claim while the previous one is neither committed nor aborted
+     */
+    public static IllegalStateException claimOutstanding() {
+        return new IllegalStateException("the previous datagram claim is neither committed nor aborted");
+    }
+
+    /**
+     * @param token the token a commit or abort gave
+     * @return the exception for a commit or abort of a claim that is not the outstanding one
+     */
+    public static IllegalStateException notOutstanding(final long token) {
+        return new IllegalStateException("datagram claim " + token + " is not the outstanding one");
+    }
 }

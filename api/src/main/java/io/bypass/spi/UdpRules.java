@@ -69,6 +69,29 @@ public final class UdpRules {
     }
 
     /**
+     * The arguments of {@link io.bypass.udp.UdpEndpoint#warmUp}, checked in this order.
+     *
+     * @param length           the warm-up payload's length
+     * @param maxPayloadLength the endpoint's largest payload
+     * @param datagrams        how many datagrams to warm up with
+     * @param subscribed       whether a group is joined or a port bound (the path a warm-up takes)
+     * @throws IllegalArgumentException if the length is outside 0..maxPayloadLength or the count negative
+     * @throws IllegalStateException if nothing is joined or bound
+     */
+    public static void checkWarmUp(final int length, final int maxPayloadLength, final int datagrams,
+                                   final boolean subscribed) {
+        if (length < 0 || length > maxPayloadLength) {
+            throw new IllegalArgumentException("warm-up payload of " + length + " bytes outside 0.." + maxPayloadLength);
+        }
+        if (datagrams < 0) {
+            throw new IllegalArgumentException("negative warm-up count " + datagrams);
+        }
+        if (!subscribed) {
+            throw new IllegalStateException("join a group or bind a port before warmUp, so the warm-up takes the path your datagrams take");
+        }
+    }
+
+    /**
      * What {@code TX_BYTES} counts for one datagram on every backend: the Ethernet frame
      * without FCS, headers included and padded to the 60-byte minimum, as the L2 backends
      * hand it to the NIC (nio computes it; the kernel builds the same frame).

@@ -1,6 +1,5 @@
 package io.bypass.spi;
 
-import io.bypass.BypassUriException;
 import io.bypass.PortUri;
 
 import java.util.List;
@@ -119,6 +118,22 @@ public final class UriParam {
     }
 
     /**
+     * A power of two in {@code min..max} with a fixed default.
+     *
+     * @param name         the key
+     * @param min          the smallest value accepted
+     * @param max          the largest value accepted
+     * @param defaultValue the value when the key is absent
+     * @param meaning      what it sets, one sentence
+     * @return the declaration
+     */
+    public static UriParam powerOfTwo(final String name, final int min, final int max, final int defaultValue,
+                                      final String meaning) {
+        return new UriParam(name, Type.INTEGER, min, max, true, List.of(), "power of two, " + min + ".." + max, defaultValue,
+            null, Integer.toString(defaultValue), meaning);
+    }
+
+    /**
      * A {@code true|false} key with a fixed default.
      *
      * @param name         the key
@@ -234,7 +249,7 @@ public final class UriParam {
      *
      * @param uri the port URI
      * @return the value, or the declared default
-     * @throws BypassUriException naming the key if the value is not a number, out of range, or not a power of two
+     * @throws io.bypass.BypassUriException naming the key if the value is not a number, out of range, or not a power of two
      * @throws IllegalStateException if the key has no fixed default (use {@link #intValue(PortUri, int)})
      */
     public int intValue(final PortUri uri) {
@@ -250,7 +265,7 @@ public final class UriParam {
      * @param uri          the port URI
      * @param defaultValue the value when the key is absent
      * @return the value
-     * @throws BypassUriException naming the key if the value is not a number, out of range, or not a power of two
+     * @throws io.bypass.BypassUriException naming the key if the value is not a number, out of range, or not a power of two
      */
     public int intValue(final PortUri uri, final int defaultValue) {
         return intValue(uri, defaultValue, min, max);
@@ -265,15 +280,11 @@ public final class UriParam {
      * @param min          this backend's smallest value
      * @param max          this backend's largest value
      * @return the value
-     * @throws BypassUriException naming the key if the value is not a number, out of range, or not a power of two
+     * @throws io.bypass.BypassUriException naming the key if the value is not a number, out of range, or not a power of two
      */
     public int intValue(final PortUri uri, final int defaultValue, final int min, final int max) {
         requireType(Type.INTEGER);
-        final int v = uri.getInt(name, defaultValue, min, max);
-        if (powerOfTwo && Integer.bitCount(v) != 1) {
-            throw new BypassUriException(uri.text(), "parameter '" + name + "' must be a power of two, got " + v);
-        }
-        return v;
+        return powerOfTwo ? UriRules.powerOfTwo(uri, name, defaultValue, min, max) : uri.getInt(name, defaultValue, min, max);
     }
 
     /**
@@ -281,7 +292,7 @@ public final class UriParam {
      *
      * @param uri the port URI
      * @return the value, or the declared default
-     * @throws BypassUriException naming the key if the value is not a boolean
+     * @throws io.bypass.BypassUriException naming the key if the value is not a boolean
      * @throws IllegalStateException if the key has no fixed default
      */
     public boolean booleanValue(final PortUri uri) {
@@ -298,7 +309,7 @@ public final class UriParam {
      * @param uri          the port URI
      * @param defaultValue the value when absent
      * @return the value
-     * @throws BypassUriException naming the key if the value is not a boolean
+     * @throws io.bypass.BypassUriException naming the key if the value is not a boolean
      */
     public boolean booleanValue(final PortUri uri, final boolean defaultValue) {
         requireType(Type.BOOLEAN);
@@ -310,7 +321,7 @@ public final class UriParam {
      *
      * @param uri the port URI
      * @return the word, or the declared default
-     * @throws BypassUriException naming the key and the words accepted
+     * @throws io.bypass.BypassUriException naming the key and the words accepted
      */
     public String choice(final PortUri uri) {
         requireType(Type.CHOICE);

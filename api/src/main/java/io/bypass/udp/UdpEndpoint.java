@@ -191,8 +191,12 @@ public interface UdpEndpoint extends AutoCloseable {
     boolean isClosed();
 
     /**
-     * Leaves every group, unbinds, and frees everything; closes the underlying port.
-     * Idempotent.
+     * Leaves every group, unbinds, and frees everything; closes the underlying port. Every
+     * step runs even after one fails. Idempotent.
+     *
+     * @throws io.bypass.BypassException after freeing everything else, if any step failed: its message
+     *                                   names every failed step, its cause is the first failure, the
+     *                                   others are suppressed
      */
     @Override
     void close();

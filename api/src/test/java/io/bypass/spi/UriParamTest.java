@@ -35,7 +35,7 @@ class UriParamTest {
         assertEquals(512, UriParams.RX_RING.intValue(uri("rxRing=512"), 2048));
         assertEquals(2048, UriParams.RX_RING.intValue(PortUri.parse("afxdp:eth1"), 2048));
         final BypassUriException notPow = assertThrows(BypassUriException.class, () -> UriParams.RX_RING.intValue(uri("rxRing=100"), 2048));
-        assertTrue(notPow.getMessage().contains("parameter 'rxRing' must be a power of two, got 100"), notPow.getMessage());
+        assertTrue(notPow.getMessage().contains("parameter 'rxRing' must be a power of two in 32..65536, got 100"), notPow.getMessage());
         final BypassUriException tooBig = assertThrows(BypassUriException.class,
             () -> UriParams.RX_RING.intValue(uri("rxRing=8192"), 4096, 64, 4096));
         assertTrue(tooBig.getMessage().contains("must be in 64..4096, got 8192"), tooBig.getMessage());

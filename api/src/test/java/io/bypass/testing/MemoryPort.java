@@ -394,6 +394,22 @@ public final class MemoryPort implements Port {
         return true;
     }
 
+    /**
+     * Polls every frame waiting on RX queue 0 and copies it out: what the peer sent, for a
+     * test to decode with its own reference code.
+     *
+     * @return the frames, in order
+     */
+    public List<byte[]> drain() {
+        final List<byte[]> frames = new ArrayList<>();
+        rxQueue(0).poll((buffer, offset, length, meta) -> {
+            final byte[] f = new byte[length];
+            buffer.getBytes(offset, f);
+            frames.add(f);
+        }, Integer.MAX_VALUE);
+        return frames;
+    }
+
     /** @return frames published to this port and not yet polled */
     public int rxPending() {
         return (int) (rxLink.published - rxLink.head);

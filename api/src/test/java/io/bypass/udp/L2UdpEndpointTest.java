@@ -88,13 +88,7 @@ class L2UdpEndpointTest {
 
     /** Copies every frame waiting on a raw port. */
     private static List<byte[]> drain(final MemoryPort port) {
-        final List<byte[]> frames = new ArrayList<>();
-        port.rxQueue(0).poll((buffer, offset, length, meta) -> {
-            final byte[] f = new byte[length];
-            buffer.getBytes(offset, f);
-            frames.add(f);
-        }, 1024);
-        return frames;
+        return port.drain();
     }
 
     private static void send(final MemoryPort raw, final byte[] frame) {
@@ -658,6 +652,9 @@ class L2UdpEndpointTest {
         assertEquals(5, b.counters().get(Counter.RX_PACKETS), "datagrams, not frames");
         assertEquals(10 + 11 + 12 + 13 + 14, b.counters().get(Counter.RX_BYTES), "payload bytes");
         assertEquals(1, b.counters().get(Counter.DROP_NOT_OURS));
+        assertEquals(6, pair.b().counters().get(Counter.RX_PACKETS), "the port's own counters keep its frames");
+        assertEquals(0, b.poll(collect, 16), "nothing more");
+        assertEquals(5, b.counters().get(Counter.RX_PACKETS), "an empty poll adds nothing");
         assertEquals(6, a.counters().get(Counter.TX_PACKETS), "frames the port sent");
     }
 
@@ -829,6 +826,34 @@ class L2UdpEndpointTest {
         final MemoryPort.Pair keep = pair(configA(), configB());
         new L2UdpEndpoint(keep.a(), keep.a().uri(), false).close();
         assertFalse(keep.a().isClosed(), "closePort=false leaves the port open");
+    }
+
+    /** A close step that fails (a flow the port no longer has) stops nothing: the rest is freed, each failure reported. */
+    @Test
+    void closeCarriesOnPastFailedStepsAndReportsEachOne() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final L2UdpEndpoint a = endpoint(pair.a());
+        a.bind(PORT);
+        final FlowRule bound = pair.a().flows().get(0);
+        a.join(GROUP, GROUP_PORT);
+        a.join(GROUP2, GROUP_PORT);
+        drain(pair.b());
+        // Fault injection: the port loses two of the endpoint's flows behind its back.
+        pair.a().removeFlow(0, bound);
+        pair.a().removeFlow(0, new FlowRule(GROUP, GROUP_PORT));
+
+        final BypassException e = assertThrows(BypassException.class, a::close);
+        assertTrue(e.getMessage().startsWith("closing UDP endpoint on memory:a failed part-way (every other step still ran): "
+            + "leaving 239.1.1.1:30001: java.lang.IllegalArgumentException: no such flow")
+            && e.getMessage().contains("; unbinding port " + PORT + ": java.lang.IllegalArgumentException"), e.getMessage());
+        assertTrue(e.getCause() instanceof IllegalArgumentException, "the first failure is the cause");
+        assertEquals(1, e.getSuppressed().length, "the second is suppressed");
+        assertTrue(a.isClosed());
+        assertTrue(pair.a().isClosed(), "the port is closed although two steps failed");
+        assertEquals(List.of(), pair.a().flows(), "the other group's flow was removed");
+        assertEquals(Map.of(GROUP, 1), pair.a().multicastGroups(), "only the failed group's membership is left");
+        assertEquals(1, drain(pair.b()).size(), "the other group's IGMP leave was sent");
+        a.close(); // idempotent: a second close reports nothing
     }
 
     @Test

@@ -63,14 +63,9 @@ class L2UdpEndpointVlanTest {
         return e;
     }
 
+    /** Copies every frame waiting on a raw port. */
     private static List<byte[]> drain(final MemoryPort port) {
-        final List<byte[]> frames = new ArrayList<>();
-        port.rxQueue(0).poll((buffer, offset, length, meta) -> {
-            final byte[] f = new byte[length];
-            buffer.getBytes(offset, f);
-            frames.add(f);
-        }, 1024);
-        return frames;
+        return port.drain();
     }
 
     private static void assertTagged(final byte[] f, final int vlan, final int innerType, final String what) {

@@ -5,6 +5,7 @@ import io.bypass.PortUri;
 import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.JvmFlags;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
@@ -33,8 +34,6 @@ import java.util.List;
  *       joining on the first multicast-capable interface</li>
  *   <li>{@code loop=true|false} IP_MULTICAST_LOOP for sent multicast (default false)</li>
  *   <li>{@code multicastTtl=N} IP_MULTICAST_TTL (default 1), as on every backend</li>
- *   <li>{@code checksum=verify|partial|nic} accepted as on every backend ({@link io.bypass.net.ChecksumPolicy}); the
- *       kernel checks checksums before a socket sees a datagram, so every policy behaves alike</li>
  *   <li>{@code unicastTtl=N} only the kernel's net.ipv4.ip_default_ttl (64 unless changed): NIO cannot set IP_TTL, so
  *       another value is refused at open</li>
  *   <li>{@code rcvbuf=BYTES} SO_RCVBUF of each receiving socket (default: from the stall budget; forced
@@ -45,6 +44,8 @@ import java.util.List;
  *       the kernel's interface decides the VLAN; for VLAN N open its VLAN interface, e.g. {@code nio:eth1.7}</li>
  *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the {@linkplain io.bypass.spi.RxStallBudget stall budget}
  *       the socket buffers absorb with no loss</li>
+ *   <li>{@code checksum=nic|partial|verify}: accepted as on every backend ({@link io.bypass.net.ChecksumPolicy});
+ *       the kernel checks checksums before a socket sees a datagram, so every policy behaves alike</li>
  * </ul>
  *
  * <p>Needs no privileges and no native access; the JVM needs Agrona's export
@@ -117,8 +118,18 @@ public final class NioBackendProvider implements BackendProvider {
     public RxBuffering rxBuffering(final PortUri uri) {
         UriParams.requireOnly(uri, NioUriParams.ALL);
         // Java reports SO_RCVBUF as asked; the kernel keeps twice that and charges each datagram's whole buffer.
-        return RxBuffering.socketBuffer(NioUdpEndpoint.receiveBufferRequest(uri, RxStallBudget.from(uri)),
+        return RxBuffering.socketBuffer(NioUriParams.receiveBufferRequest(uri, RxStallBudget.from(uri)),
             ReceiveBuffer.BYTES_PER_DATAGRAM / 2);
+    }
+
+    /**
+     * @param uri the URI with scheme {@code nio}
+     * @return nothing: no capability, no locked memory ({@code CAP_NET_ADMIN} only lets a
+     *     receive buffer past {@code net.core.rmem_max}; without it one warning names the sysctl)
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return new PrivilegeNeeds(List.of(), 0, "optional: CAP_NET_ADMIN forces SO_RCVBUF past net.core.rmem_max");
     }
 
     /**

@@ -6,8 +6,8 @@ import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.FrameMeta;
 import io.bypass.PortUri;
-import io.bypass.net.Ipv4;
 import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.Closer;
 import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
@@ -19,27 +19,17 @@ import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import io.bypass.udp.UdpUriParams;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.SocketAddress;
-import java.net.SocketException;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.MembershipKey;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -47,8 +37,7 @@ import java.util.Set;
  * bound port and per joined group, read round-robin into one reused direct buffer.
  *
  * <h2>URI</h2>
- * {@code nio:[IFACE][?loop=true|false&multicastTtl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES&rxStallMs=MS&rxStallPps=PPS]},
- * the keys declared in {@link NioUriParams}
+ * {@code nio:[IFACE][?loop=true|false&multicastTtl=N&rcvbuf=BYTES&...]}, keys declared in {@link NioUriParams}
  * <ul>
  *   <li>{@code IFACE}: the interface whose IPv4 address {@link #bind(int)} binds to and on
  *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
@@ -95,6 +84,10 @@ import java.util.Set;
  * the network namespace of the calling thread: call them from the thread (or a thread
  * in the same namespace) that opened the endpoint.
  *
+ * <h2>Pieces</h2>
+ * {@link NioSockets} opens sockets with the URI's options on its interface,
+ * {@link NioSubscriptions} keeps the bound and joined ones, {@link NioSender} sends.
+ *
  * <h2>Counters</h2>
  * {@link Counter#DROP_RX_OVERSIZE}: a datagram longer than {@code maxPayload} (read
  * into a buffer one byte longer, so the cut is seen). {@link Counter#DROP_RX_RING_FULL}:
@@ -110,41 +103,20 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public static final int MAX_UDP_PAYLOAD = 65507;
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
-    private static final int TX_SLOTS = 16;
-    private static final System.Logger LOG = System.getLogger("io.bypass.nio");
-    /** Warm-up datagrams appear to come from TEST-NET-1 (RFC 5737), as on the L2 backends. */
-    private static final int WARM_UP_SOURCE = Ipv4.parse("192.0.2.1");
-    private static final int WARM_UP_SOURCE_PORT = 9;
-
     private final PortUri uri;
-    private final NetworkInterface iface;
-    private final int ifaceAddress;
-    private final InetAddress bindAddress;
-    private final boolean loop;
-    private final int multicastTtl;
-    private final int rcvbuf;
-    private final RxStallBudget budget;
-    private String receiveBufferShortfall;
-    private final int sndbuf;
+    private final NioSockets sockets;
     private final int maxPayload;
     private final Counters counters = new Counters();
     private final UdpStats stats;
+    private final NioSubscriptions subscriptions;
+    private final NioSender sender;
 
     private final ByteBuffer rxBuffer;
     private final UnsafeBuffer rxView;
     private final DatagramMeta meta = new DatagramMeta();
-    private final ByteBuffer[] txSlots = new ByteBuffer[TX_SLOTS];
-    private final long[] txAddresses = new long[TX_SLOTS];
-    private final InetSocketAddress[] txDestinations = new InetSocketAddress[TX_SLOTS];
-    private long txClaimed; // bit i set: slot i claimed
-
-    private final List<Channel> unicast = new ArrayList<>();
-    private final List<Channel> groups = new ArrayList<>();
-    // Poll state, rebuilt off the hot path whenever a channel comes or goes.
-    private Channel[] rxChannels = new Channel[0];
+    // Poll state: the subscriptions' sockets, taken anew off the hot path whenever one comes or goes.
+    private NioSocket[] rxSockets;
     private int cursor;
-    private DatagramChannel tx;
-    private int sourcePort; // tx's local port, kept so localPort() needs no syscall and works after close
     private final DatagramChannel ephemeralTx;
     private volatile boolean closed;
 
@@ -168,154 +140,35 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
                 + (uri.target().isEmpty() ? "eth1" : uri.target()) + " name " + (uri.target().isEmpty() ? "eth1" : uri.target())
                 + "." + vlan + " type vlan id " + vlan + "') without vlan=");
         }
-        loop = NioUriParams.LOOP.booleanValue(uri);
-        multicastTtl = UdpUriParams.MULTICAST_TTL.intValue(uri);
-        checkUnicastTtl(uri);
-        budget = RxStallBudget.from(uri);
-        rcvbuf = receiveBufferRequest(uri, budget);
-        sndbuf = NioUriParams.SNDBUF.intValue(uri, 0);
-        try {
-            if (uri.target().isEmpty()) {
-                iface = defaultMulticastInterface();
-                ifaceAddress = 0;
-                bindAddress = InetAddress.getByAddress(new byte[4]);
-            } else {
-                iface = NetworkInterface.getByName(uri.target());
-                if (iface == null) {
-                    throw new BypassException("nio: no interface named '" + uri.target() + "' in URI '" + uri.text()
-                        + "'; interfaces here: " + interfaceNames());
-                }
-                final Inet4Address v4 = ipv4Of(iface);
-                if (v4 == null) {
-                    throw new BypassException("nio: interface '" + uri.target() + "' has no IPv4 address; assign one (ip addr add A.B.C.D/N dev "
-                        + uri.target() + ") or use another interface");
-                }
-                ifaceAddress = Ipv4.fromBytes(v4.getAddress());
-                bindAddress = v4;
-            }
-            final int mtu = iface == null ? 1500 : iface.getMTU();
-            final int defaultMax = Math.min(MAX_UDP_PAYLOAD, Math.max(1, (mtu > 0 ? mtu : 1500) - 28));
-            maxPayload = NioUriParams.MAX_PAYLOAD.intValue(uri, uri.target().isEmpty() ? 1472 : defaultMax);
-        } catch (final SocketException | java.net.UnknownHostException e) {
-            throw new BypassException("nio: cannot look up interface '" + uri.target() + "': " + e.getMessage(), e);
-        }
+        final boolean loop = NioUriParams.LOOP.booleanValue(uri);
+        final int multicastTtl = UdpUriParams.MULTICAST_TTL.intValue(uri);
+        NioUriParams.checkUnicastTtl(uri);
+        final RxStallBudget budget = RxStallBudget.from(uri);
+        final int rcvbuf = NioUriParams.receiveBufferRequest(uri, budget);
+        final int sndbuf = NioUriParams.SNDBUF.intValue(uri, 0);
+        sockets = new NioSockets(uri, loop, multicastTtl, rcvbuf, sndbuf, budget);
+        final int mtu = sockets.mtu();
+        final int defaultMax = Math.min(MAX_UDP_PAYLOAD, Math.max(1, (mtu > 0 ? mtu : 1500) - 28));
+        maxPayload = NioUriParams.MAX_PAYLOAD.intValue(uri, uri.target().isEmpty() ? 1472 : defaultMax);
         rxBuffer = ByteBuffer.allocateDirect(maxPayload + 1); // one spare byte reveals a cut datagram
         rxView = new UnsafeBuffer(rxBuffer);
-        final ByteBuffer txArea = ByteBuffer.allocateDirect(maxPayload * TX_SLOTS);
-        final long base = BufferUtil.address(txArea);
-        for (int i = 0; i < TX_SLOTS; i++) {
-            txSlots[i] = txArea.slice(i * maxPayload, maxPayload);
-            txAddresses[i] = base + (long) i * maxPayload;
-        }
         stats = new UdpStats();
         DatagramChannel ch = null;
+        final int sourcePort;
         try {
-            ch = openChannel(false);
-            ch.bind(new InetSocketAddress(bindAddress, 0));
+            ch = sockets.open(false);
+            ch.bind(new InetSocketAddress(sockets.bindAddress(), 0));
             sourcePort = ((InetSocketAddress) ch.getLocalAddress()).getPort();
         } catch (final IOException e) {
-            closeQuietly(ch); // opened but not bound: do not leak its fd
+            NioSockets.closeQuietly(ch); // opened but not bound: do not leak its fd
             stats.close();
-            throw new BypassException("nio: cannot open a UDP socket on " + describeIface() + ": " + e.getMessage(), e);
+            throw new BypassException("nio: cannot open a UDP socket on " + sockets.describe() + ": " + e.getMessage(), e);
         }
         ephemeralTx = ch;
-        tx = ch;
+        subscriptions = new NioSubscriptions(sockets, stats);
+        rxSockets = subscriptions.sockets();
+        sender = new NioSender(uri, counters, maxPayload, ch, sourcePort);
         counters.refresher(this::refreshKernelDrops);
-    }
-
-    private static Inet4Address ipv4Of(final NetworkInterface ni) {
-        for (final InetAddress a : Collections.list(ni.getInetAddresses())) {
-            if (a instanceof Inet4Address v4) {
-                return v4;
-            }
-        }
-        return null;
-    }
-
-    private static NetworkInterface defaultMulticastInterface() throws SocketException {
-        NetworkInterface lo = null;
-        for (final NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-            if (!ni.isUp() || ipv4Of(ni) == null) {
-                continue;
-            }
-            if (ni.isLoopback()) {
-                lo = lo == null ? ni : lo;
-            } else if (ni.supportsMulticast()) {
-                return ni;
-            }
-        }
-        return lo;
-    }
-
-    private static String interfaceNames() {
-        try {
-            final List<String> names = new ArrayList<>();
-            for (final NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                names.add(ni.getName());
-            }
-            Collections.sort(names);
-            return String.join(", ", names);
-        } catch (final SocketException e) {
-            return "(cannot list: " + e.getMessage() + ")";
-        }
-    }
-
-    private String describeIface() {
-        return uri.target().isEmpty() ? "any interface" : "'" + uri.target() + "' (" + Ipv4.toString(ifaceAddress) + ")";
-    }
-
-    /**
-     * @param uri    a {@code nio:} URI
-     * @param budget its stall budget
-     * @return the {@code SO_RCVBUF} its receiving sockets ask for: {@code rcvbuf}, else the budget's
-     */
-    static int receiveBufferRequest(final PortUri uri, final RxStallBudget budget) {
-        return NioUriParams.RCVBUF.intValue(uri, ReceiveBuffer.requestFor(budget));
-    }
-
-    /**
-     * NIO cannot set {@code IP_TTL}, so unicast leaves with the kernel's default TTL: {@code unicastTtl}
-     * (the same key as on every backend) is accepted when it asks for that, and refused otherwise
-     * rather than ignored.
-     */
-    private static void checkUnicastTtl(final PortUri uri) {
-        if (!UdpUriParams.UNICAST_TTL.isIn(uri)) {
-            return;
-        }
-        final int asked = UdpUriParams.UNICAST_TTL.intValue(uri);
-        final int kernel = kernelDefaultTtl();
-        if (asked != kernel) {
-            throw new io.bypass.BypassUriException(uri.text(), "nio: unicastTtl=" + asked + " cannot be set: NIO has no IP_TTL "
-                + "option, so unicast datagrams leave with the kernel's net.ipv4.ip_default_ttl (" + kernel + " here); leave "
-                + "unicastTtl out, or change the sysctl, or use an L2 backend (afxdp, dpdk, efvi), which sets it per endpoint");
-        }
-    }
-
-    /** @return {@code net.ipv4.ip_default_ttl} of the calling thread's network namespace, 64 if unreadable */
-    private static int kernelDefaultTtl() {
-        try {
-            // readString would trust procfs's zero file size and return a partial read.
-            return Integer.parseInt(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_default_ttl"))
-                .get(0).trim());
-        } catch (final IOException | RuntimeException e) {
-            return 64;
-        }
-    }
-
-    /**
-     * Gives a receiving socket the buffer the stall budget asks for (forcing past
-     * {@code net.core.rmem_max} where privileged), and says once when it cannot.
-     */
-    private void sizeReceiveBuffer(final Channel c) {
-        final String shortfall = ReceiveBuffer.ensure(c.channel, c.inode, rcvbuf);
-        if (shortfall != null && receiveBufferShortfall == null) {
-            receiveBufferShortfall = shortfall;
-            LOG.log(System.Logger.Level.WARNING, "nio: " + shortfall + "; the socket holds about "
-                + String.format(java.util.Locale.ROOT, "%.1f", budget.stallMsFor(2L * receiveBufferBytes() / ReceiveBuffer.BYTES_PER_DATAGRAM))
-                + " ms of datagrams at " + budget.ratePps() + " pps against a stall budget of " + budget.stallMs()
-                + " ms: raise it with 'sysctl -w net.core.rmem_max=" + rcvbuf + "', run with CAP_NET_ADMIN, "
-                + "or lower rxStallMs/rxStallPps in the URI");
-        }
     }
 
     /**
@@ -325,67 +178,35 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      * @return bytes, of the smallest receiving socket; 0 before {@link #bind} or {@link #join}
      */
     public int receiveBufferBytes() {
-        int min = Integer.MAX_VALUE;
-        for (final Channel c : unicast) {
-            min = Math.min(min, rcvbufOf(c.channel));
-        }
-        for (final Channel c : groups) {
-            min = Math.min(min, rcvbufOf(c.channel));
-        }
-        return min == Integer.MAX_VALUE ? 0 : min;
+        return subscriptions.receiveBufferBytes();
     }
 
-    /**
-     * For tests: what the kernel has as the send socket's {@code IP_MULTICAST_TTL}.
-     *
-     * @return the TTL
-     * @throws IOException if the socket refuses to say
-     */
+    /** For tests: the {@code IP_MULTICAST_TTL} the kernel has for the send socket before any bind. */
     int sendSocketMulticastTtl() throws IOException {
-        return tx.getOption(StandardSocketOptions.IP_MULTICAST_TTL);
+        return ephemeralTx.getOption(java.net.StandardSocketOptions.IP_MULTICAST_TTL);
     }
 
     /** @return why a receiving socket has less buffer than the stall budget asks, or null if none falls short */
     public String receiveBufferShortfall() {
-        return receiveBufferShortfall;
+        return sockets.receiveBufferShortfall();
     }
 
-    private static int rcvbufOf(final DatagramChannel ch) {
-        try {
-            return ch.getOption(StandardSocketOptions.SO_RCVBUF);
-        } catch (final IOException e) {
-            return 0;
+    /** Takes the subscriptions' sockets for poll after one came or went. */
+    private void subscriptionsChanged() {
+        final NioSocket[] now = subscriptions.sockets();
+        if (now != rxSockets) {
+            rxSockets = now;
+            cursor = 0;
         }
     }
 
-    private DatagramChannel openChannel(final boolean reuse) throws IOException {
-        final DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
-        try {
-            ch.configureBlocking(false);
-            if (reuse) {
-                ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            }
-            ch.setOption(StandardSocketOptions.SO_RCVBUF, rcvbuf);
-            if (sndbuf > 0) {
-                ch.setOption(StandardSocketOptions.SO_SNDBUF, sndbuf);
-            }
-            if (iface != null) {
-                ch.setOption(StandardSocketOptions.IP_MULTICAST_IF, iface);
-            }
-            ch.setOption(StandardSocketOptions.IP_MULTICAST_LOOP, loop);
-            ch.setOption(StandardSocketOptions.IP_MULTICAST_TTL, multicastTtl);
-            return ch;
-        } catch (final IOException | RuntimeException e) {
-            ch.close();
-            throw e;
-        }
-    }
-
+    /** @return {@value NioBackendProvider#NAME} */
     @Override
     public String backend() {
         return NioBackendProvider.NAME;
     }
 
+    /** @return the URI the endpoint was opened with */
     @Override
     public PortUri uri() {
         return uri;
@@ -409,28 +230,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     @Override
     public void bind(final int port) {
         checkOpen();
-        checkPort(port);
-        for (final Channel c : unicast) {
-            if (c.port == port) {
-                throw new BypassException("nio: already bound to port " + port);
-            }
-        }
-        DatagramChannel ch = null;
-        try {
-            ch = openChannel(false);
-            ch.bind(new InetSocketAddress(bindAddress, port));
-            final Channel c = new Channel(ch, ifaceAddress, port, null);
-            unicast.add(c);
-            stats.track(c);
-            sizeReceiveBuffer(c);
-            tx = ch;
-            sourcePort = port;
-            rebuild();
-        } catch (final IOException e) {
-            closeQuietly(ch);
-            throw new BypassException("nio: cannot bind UDP " + Ipv4.toString(ifaceAddress) + ":" + port + " on "
-                + describeIface() + ": " + e.getMessage(), e);
-        }
+        UdpRules.checkPort(port);
+        sender.sendFrom(subscriptions.bind(port), port);
+        subscriptionsChanged();
     }
 
     /**
@@ -446,28 +248,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public void join(final int group, final int port) {
         checkOpen();
         UdpRules.checkGroup(group);
-        checkPort(port);
-        if (findGroup(group, port) >= 0) {
-            return; // joining twice is a no-op, as on every backend
-        }
-        if (iface == null) {
-            throw new BypassException("nio: no interface to join " + Ipv4.toString(group) + " on; name one in the URI (nio:eth1)");
-        }
-        DatagramChannel ch = null;
-        try {
-            final InetAddress g = InetAddress.getByAddress(Ipv4.toBytes(group));
-            ch = openChannel(true);
-            ch.bind(new InetSocketAddress(g, port));
-            final MembershipKey key = ch.join(g, iface);
-            final Channel c = new Channel(ch, group, port, key);
-            groups.add(c);
-            stats.track(c);
-            sizeReceiveBuffer(c);
-            rebuild();
-        } catch (final IOException e) {
-            closeQuietly(ch);
-            throw new BypassException("nio: cannot join " + Ipv4.toString(group) + ":" + port + " on " + describeIface() + ": " + e.getMessage(), e);
-        }
+        UdpRules.checkPort(port);
+        subscriptions.join(group, port);
+        subscriptionsChanged();
     }
 
     /**
@@ -481,32 +264,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public void leave(final int group, final int port) {
         checkOpen();
         UdpRules.checkGroup(group);
-        checkPort(port);
-        final int i = findGroup(group, port);
-        if (i < 0) {
-            throw UdpRules.notJoined(group, port);
-        }
-        final Channel c = groups.remove(i);
-        stats.untrack(c);
-        c.close();
-        rebuild();
-    }
-
-    private int findGroup(final int group, final int port) {
-        for (int i = 0; i < groups.size(); i++) {
-            final Channel c = groups.get(i);
-            if (c.address == group && c.port == port) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private void rebuild() {
-        final List<Channel> all = new ArrayList<>(unicast);
-        all.addAll(groups);
-        rxChannels = all.toArray(new Channel[0]);
-        cursor = 0;
+        UdpRules.checkPort(port);
+        subscriptions.leave(group, port);
+        subscriptionsChanged();
     }
 
     /**
@@ -522,7 +282,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     @Override
     public int poll(final DatagramHandler handler, final int limit) {
         checkOpen();
-        final Channel[] channels = rxChannels;
+        final NioSocket[] channels = rxSockets;
         final int n = channels.length;
         if (n == 0) {
             return 0;
@@ -534,7 +294,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         int c = cursor;
         try {
             while (delivered < limit && empty < n) {
-                final Channel ch = channels[c];
+                final NioSocket ch = channels[c];
                 c = c + 1 == n ? 0 : c + 1;
                 buf.clear();
                 final SocketAddress from;
@@ -559,9 +319,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
                     counters.increment(Counter.DROP_RX_OVERSIZE);
                     continue;
                 }
-                final InetSocketAddress sender = (InetSocketAddress) from;
+                final InetSocketAddress source = (InetSocketAddress) from;
                 // Inet4Address.hashCode() is the address itself: no byte[] copy as getAddress() would make.
-                meta.set(sender.getAddress().hashCode(), sender.getPort(), ch.address, ch.port, FrameMeta.NO_TIMESTAMP);
+                meta.set(source.getAddress().hashCode(), source.getPort(), ch.address, ch.port, FrameMeta.NO_TIMESTAMP);
                 // Counted before the handler runs: a datagram handed to a handler that throws was still received.
                 delivered++;
                 bytes += length;
@@ -578,7 +338,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     /**
-     * Claims a slot in a reused direct buffer (up to {@value #TX_SLOTS} outstanding).
+     * Claims a slot in a reused direct buffer (up to {@value NioSender#SLOTS} outstanding).
      *
      * @return {@link #OK}, {@link #TOO_LONG} (counted as {@link Counter#DROP_TOO_LONG}) or
      *         {@link #BACK_PRESSURED} if every slot is claimed and not yet committed
@@ -588,23 +348,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     @Override
     public int tryClaim(final UdpDestination destination, final int length, final DatagramClaim claim) {
         checkOpen();
-        if (length < 0) {
-            UdpRules.checkLength(length);
-        }
-        if (length > maxPayload) {
-            counters.increment(Counter.DROP_TOO_LONG);
-            return TOO_LONG;
-        }
-        final long free = ~txClaimed;
-        if (free == 0 || Long.numberOfTrailingZeros(free) >= TX_SLOTS) {
-            counters.increment(Counter.TX_BACK_PRESSURED);
-            return BACK_PRESSURED;
-        }
-        final int slot = Long.numberOfTrailingZeros(free);
-        txClaimed |= 1L << slot;
-        txDestinations[slot] = destination.socketAddress();
-        claim.wrap(this, slot, txAddresses[slot], length);
-        return OK;
+        return sender.tryClaim(this, destination, length, claim);
     }
 
     /**
@@ -619,46 +363,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
                       final int datagrams) {
         checkOpen();
-        if (length < 0 || length > maxPayload) {
-            throw new IllegalArgumentException("warm-up payload of " + length + " bytes outside 0.." + maxPayload);
-        }
-        if (datagrams < 0) {
-            throw new IllegalArgumentException("negative warm-up count " + datagrams);
-        }
-        if (unicast.isEmpty() && groups.isEmpty()) {
-            throw new IllegalStateException("join a group or bind a port before warmUp, so the warm-up takes the path your datagrams take");
-        }
-        final int loopbackPort;
-        try (DatagramChannel probe = DatagramChannel.open(StandardProtocolFamily.INET)) {
-            probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            loopbackPort = ((InetSocketAddress) probe.getLocalAddress()).getPort();
-        } catch (final IOException e) {
-            throw new BypassException("nio: warm-up cannot open a loopback socket: " + e.getMessage(), e);
-        }
-        // The handler sees the datagrams as addressed to the first group joined (or port bound),
-        // as the live ones will be, not to the loopback endpoint that carries them.
-        final Channel target = !groups.isEmpty() ? groups.get(0) : unicast.get(0);
-        final DatagramMeta asLive = new DatagramMeta();
-        final DatagramHandler readdressed = (buffer, off, len, meta) -> {
-            asLive.set(WARM_UP_SOURCE, WARM_UP_SOURCE_PORT, target.address, target.port, meta.timestampNanos());
-            handler.onDatagram(buffer, off, len, asLive);
-        };
-        int received = 0;
-        try (NioUdpEndpoint shadow = new NioUdpEndpoint(PortUri.parse("nio:lo?maxPayload=" + maxPayload + "&rcvbuf=" + rcvbuf))) {
-            shadow.bind(loopbackPort);
-            final UdpDestination self = UdpDestination.of(Ipv4.parse("127.0.0.1"), loopbackPort);
-            int sent = 0;
-            int idle = 0;
-            while (received < datagrams && idle < 1000) {
-                for (int i = 0; i < 32 && sent < datagrams; i++, sent++) {
-                    shadow.send(self, payload, offset, length);
-                }
-                final int n = shadow.poll(readdressed, 32);
-                received += n;
-                idle = n == 0 ? idle + 1 : 0;
-            }
-        }
-        return received;
+        final NioSocket target = subscriptions.first();
+        UdpRules.checkWarmUp(length, maxPayload, datagrams, target != null);
+        return NioWarmUp.run(target, maxPayload, sockets.rcvbuf(), handler, payload, offset, length, datagrams);
     }
 
     /**
@@ -669,29 +376,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     @Override
     public int send(final UdpDestination destination, final DirectBuffer buffer, final int offset, final int length) {
         checkOpen();
-        if (length < 0) {
-            UdpRules.checkLength(length);
-        }
-        if (length > maxPayload) {
-            counters.increment(Counter.DROP_TOO_LONG);
-            return TOO_LONG;
-        }
-        final ByteBuffer slot = txSlots[0];
-        if ((txClaimed & 1L) != 0) {
-            // Slot 0 is held by an open claim: fall back to the general path.
-            final long free = ~txClaimed;
-            if (Long.numberOfTrailingZeros(free) >= TX_SLOTS) {
-                counters.increment(Counter.TX_BACK_PRESSURED);
-                return BACK_PRESSURED;
-            }
-            final int s = Long.numberOfTrailingZeros(free);
-            buffer.getBytes(offset, txSlots[s], 0, length);
-            sendSlot(s, destination.socketAddress(), length);
-            return OK;
-        }
-        buffer.getBytes(offset, slot, 0, length);
-        sendSlot(0, destination.socketAddress(), length);
-        return OK;
+        return sender.send(destination, buffer, offset, length);
     }
 
     /**
@@ -703,15 +388,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public void commit(final long token, final int length) {
-        final int slot = (int) token;
-        final long bit = 1L << slot;
-        if ((txClaimed & bit) == 0) {
-            throw new IllegalStateException("nio: datagram slot " + slot + " is not claimed");
-        }
-        txClaimed &= ~bit;
+        final InetSocketAddress destination = sender.release(token);
         checkOpen();
-        sendSlot(slot, txDestinations[slot], length);
-        txDestinations[slot] = null;
+        sender.sendSlot((int) token, destination, length);
     }
 
     /**
@@ -721,38 +400,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public void abort(final long token) {
-        final long bit = 1L << (int) token;
-        if ((txClaimed & bit) == 0) {
-            throw new IllegalStateException("nio: datagram slot " + token + " is not claimed");
-        }
-        txClaimed &= ~bit;
-        txDestinations[(int) token] = null;
-    }
-
-    private void sendSlot(final int slot, final InetSocketAddress destination, final int length) {
-        final ByteBuffer b = txSlots[slot];
-        b.clear().limit(length);
-        long deadline = 0;
-        try {
-            while (tx.send(b, destination) == 0) {
-                // Socket buffer full: the kernel frees it as frames leave, so retry briefly.
-                final long now = System.nanoTime();
-                if (deadline == 0) {
-                    deadline = now + SEND_RETRY_NANOS;
-                } else if (now - deadline > 0) {
-                    counters.increment(Counter.DROP_TX_INVALID);
-                    return;
-                }
-                Thread.onSpinWait();
-            }
-        } catch (final ClosedChannelException e) {
-            throw closedException();
-        } catch (final IOException e) {
-            counters.increment(Counter.DROP_TX_INVALID);
-            return;
-        }
-        counters.increment(Counter.TX_PACKETS);
-        counters.add(Counter.TX_BYTES, UdpRules.frameLength(length));
+        sender.release(token);
     }
 
     /**
@@ -767,6 +415,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         return 0;
     }
 
+    /** {@inheritDoc} */
     @Override
     public int maxPayloadLength() {
         return maxPayload;
@@ -777,7 +426,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public int localAddress() {
-        return ifaceAddress;
+        return sockets.ifaceAddress();
     }
 
     /**
@@ -785,40 +434,42 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public int localPort() {
-        return sourcePort;
+        return sender.sourcePort();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Refreshing copies in the kernel's per-socket drops ({@code DROP_RX_RING_FULL}).
+     */
     @Override
     public Counters counters() {
         return counters;
     }
 
+    /** {@inheritDoc} */
     @Override
     public boolean isClosed() {
         return closed;
     }
 
     /**
-     * Leaves every group and closes every socket. Idempotent.
+     * Leaves every group and closes every socket; carries on past failures, then reports
+     * them all (see {@link Closer}). Idempotent.
      */
     @Override
     public void close() {
         if (closed) {
             return;
         }
-        refreshKernelDrops();
+        final Closer closer = new Closer("nio: closing " + uri.text());
+        closer.run("reading the kernel's drops", this::refreshKernelDrops);
         closed = true;
-        for (final Channel c : groups) {
-            c.close();
-        }
-        for (final Channel c : unicast) {
-            c.close();
-        }
-        groups.clear();
-        unicast.clear();
-        rxChannels = new Channel[0];
-        closeQuietly(ephemeralTx);
-        stats.close();
+        subscriptions.closeAll(closer);
+        rxSockets = subscriptions.sockets();
+        closer.close("closing the sending socket", ephemeralTx);
+        closer.close("closing the kernel drop statistics", stats);
+        closer.throwIfFailed();
     }
 
     private void refreshKernelDrops() {
@@ -837,45 +488,9 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         return UdpRules.closed(uri);
     }
 
-    private static void checkPort(final int port) {
-        UdpRules.checkPort(port);
-    }
-
-    private static void closeQuietly(final DatagramChannel ch) {
-        if (ch != null) {
-            try {
-                ch.close();
-            } catch (final IOException ignored) {
-                // nothing more to free
-            }
-        }
-    }
-
+    /** @return the endpoint's URI and state, for logs */
     @Override
     public String toString() {
         return "NioUdpEndpoint[" + uri.text() + (closed ? ", closed]" : "]");
-    }
-
-    /** One socket: a bound port or a joined group. */
-    static final class Channel {
-        final DatagramChannel channel;
-        final int address;
-        final int port;
-        final MembershipKey key;
-        long inode;
-
-        Channel(final DatagramChannel channel, final int address, final int port, final MembershipKey key) {
-            this.channel = channel;
-            this.address = address;
-            this.port = port;
-            this.key = key;
-        }
-
-        void close() {
-            if (key != null) {
-                key.drop();
-            }
-            closeQuietly(channel);
-        }
     }
 }

@@ -1,12 +1,17 @@
 package io.bypass.nio;
 
 import io.bypass.net.ChecksumPolicy;
+import io.bypass.BypassUriException;
+import io.bypass.PortUri;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
 import io.bypass.spi.UriParams;
 import io.bypass.udp.UdpUriParams;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -43,5 +48,45 @@ public final class NioUriParams {
         UdpUriParams.MULTICAST_TTL, RCVBUF, SNDBUF, MAX_PAYLOAD, PortVlan.PARAM, ChecksumPolicy.PARAM), RxStallBudget.URI_PARAMS);
 
     private NioUriParams() {
+    }
+
+    /**
+     * @param uri    a {@code nio:} URI
+     * @param budget its stall budget
+     * @return the {@code SO_RCVBUF} its receiving sockets ask for: {@code rcvbuf}, else the budget's
+     */
+    static int receiveBufferRequest(final PortUri uri, final RxStallBudget budget) {
+        return RCVBUF.intValue(uri, ReceiveBuffer.requestFor(budget));
+    }
+
+    /**
+     * NIO cannot set {@code IP_TTL}, so unicast leaves with the kernel's default TTL: {@code unicastTtl}
+     * (the same key as on every backend) is accepted when it asks for that, and refused otherwise
+     * rather than ignored.
+     *
+     * @param uri a {@code nio:} URI
+     * @throws BypassUriException if it asks for another unicast TTL than the kernel's
+     */
+    static void checkUnicastTtl(final PortUri uri) {
+        if (!UdpUriParams.UNICAST_TTL.isIn(uri)) {
+            return;
+        }
+        final int asked = UdpUriParams.UNICAST_TTL.intValue(uri);
+        final int kernel = kernelDefaultTtl();
+        if (asked != kernel) {
+            throw new BypassUriException(uri.text(), "nio: unicastTtl=" + asked + " cannot be set: NIO has no IP_TTL "
+                + "option, so unicast datagrams leave with the kernel's net.ipv4.ip_default_ttl (" + kernel + " here); leave "
+                + "unicastTtl out, or change the sysctl, or use an L2 backend (afxdp, dpdk, efvi), which sets it per endpoint");
+        }
+    }
+
+    /** @return {@code net.ipv4.ip_default_ttl} of the calling thread's network namespace, 64 if unreadable */
+    private static int kernelDefaultTtl() {
+        try {
+            // readString would trust procfs's zero file size and return a partial read.
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_default_ttl")).get(0).trim());
+        } catch (final IOException | RuntimeException e) {
+            return 64;
+        }
     }
 }

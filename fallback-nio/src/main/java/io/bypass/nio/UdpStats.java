@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  */
 final class UdpStats implements AutoCloseable {
     private final FileChannel table;
-    private final List<NioUdpEndpoint.Channel> tracked = new ArrayList<>();
+    private final List<NioSocket> tracked = new ArrayList<>();
     private ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
     private long retired;
 
@@ -48,12 +48,12 @@ final class UdpStats implements AutoCloseable {
         return table != null;
     }
 
-    synchronized void track(final NioUdpEndpoint.Channel c) {
+    synchronized void track(final NioSocket c) {
         c.inode = findInode(c);
         tracked.add(c);
     }
 
-    synchronized void untrack(final NioUdpEndpoint.Channel c) {
+    synchronized void untrack(final NioSocket c) {
         if (tracked.remove(c) && c.inode != 0) {
             final Long d = read().get(c.inode);
             if (d != null) {
@@ -68,7 +68,7 @@ final class UdpStats implements AutoCloseable {
             return sum;
         }
         final Map<Long, Long> byInode = read();
-        for (final NioUdpEndpoint.Channel c : tracked) {
+        for (final NioSocket c : tracked) {
             final Long d = byInode.get(c.inode);
             if (d != null) {
                 sum += d;
@@ -77,7 +77,7 @@ final class UdpStats implements AutoCloseable {
         return sum;
     }
 
-    private long findInode(final NioUdpEndpoint.Channel c) {
+    private long findInode(final NioSocket c) {
         if (table == null) {
             return 0;
         }
@@ -91,7 +91,7 @@ final class UdpStats implements AutoCloseable {
         final int port = local.getPort();
         final Set<Long> ours = ownSocketInodes();
         final Set<Long> taken = new HashSet<>();
-        for (final NioUdpEndpoint.Channel t : tracked) {
+        for (final NioSocket t : tracked) {
             taken.add(t.inode);
         }
         long best = 0;

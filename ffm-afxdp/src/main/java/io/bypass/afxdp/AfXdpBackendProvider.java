@@ -5,8 +5,10 @@ import io.bypass.Port;
 import io.bypass.PortUri;
 import io.bypass.afxdp.internal.AfXdpOptions;
 import io.bypass.afxdp.internal.AfXdpPortImpl;
+import io.bypass.afxdp.internal.Errno;
 import io.bypass.afxdp.internal.Probe;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
 
@@ -50,8 +52,10 @@ import java.util.List;
  *       {@code checksum} ({@link io.bypass.net.ChecksumPolicy})</li>
  * </ul>
  *
- * <p>Needs root or CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF (and CAP_PERFMON), and libbpf 1.x
- * ({@code apt-get install libbpf1}). Open the port on a thread in the interface's network namespace.
+ * <p>Needs root, or CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON given as ambient capabilities
+ * (systemd {@code AmbientCapabilities=}, {@code setpriv --ambient-caps}), and CAP_IPC_LOCK or an
+ * RLIMIT_MEMLOCK of the UMEM's size ({@link #privilegeNeeds}; see {@code docs/deployment.md}); and
+ * libbpf 1.x ({@code apt-get install libbpf1}). Open the port on a thread in the interface's network namespace.
  */
 public final class AfXdpBackendProvider implements BackendProvider {
     /** Created by {@link java.util.ServiceLoader}. */
@@ -81,6 +85,15 @@ public final class AfXdpBackendProvider implements BackendProvider {
     @Override
     public String cannotServe(final PortUri uri) {
         return AfXdpPortImpl.cannotServe(uri);
+    }
+
+    /**
+     * @param uri an {@code afxdp:} URI
+     * @return CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, and the UMEM's bytes locked
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return Errno.needs(new AfXdpOptions(uri).umemBytes());
     }
 
     @Override

@@ -57,7 +57,7 @@ public final class AfXdpUriParams {
     public static final UriParam XDP = UriParam.choice(XDP_PARAM_NAME, "auto",
         "XDP attach mode: native driver, generic (skb), or the kernel's pick", "auto", "drv", "skb");
     /** Frame size. */
-    public static final UriParam FRAME_SIZE = UriParam.integer(FRAME_SIZE_PARAM_NAME, 2048, 4096, 4096,
+    public static final UriParam FRAME_SIZE = UriParam.powerOfTwo(FRAME_SIZE_PARAM_NAME, 2048, 4096, 4096,
         "bytes of one UMEM frame (aligned chunks)").describedAs("2048|4096");
     /** UMEM frames. */
     public static final UriParam FRAMES = UriParam.integer(FRAMES_PARAM_NAME, 2, 1 << 20,

@@ -4,9 +4,11 @@ import io.bypass.BackendUnavailableException;
 import io.bypass.Port;
 import io.bypass.PortUri;
 import io.bypass.dpdk.internal.DpdkPortImpl;
+import io.bypass.dpdk.internal.DpdkPrivileges;
 import io.bypass.dpdk.internal.EalRuntime;
 import io.bypass.dpdk.internal.NativeLibraries;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
 import io.bypass.udp.UdpEndpoint;
@@ -59,8 +61,10 @@ import java.util.List;
  * network namespace) and open again. Stop applications with SIGTERM so they can close.
  *
  * <p>Open a vdev port on a thread inside the network namespace of its interface: the device is
- * probed on the opening thread. Needs root (or CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN,
- * CAP_IPC_LOCK) and the DPDK 22.11 runtime ({@code apt-get install dpdk}).
+ * probed on the opening thread. Needs root or, per device, the capabilities {@link #privilegeNeeds}
+ * lists (net_af_packet: CAP_NET_RAW, CAP_NET_ADMIN and locked memory for its rings; net_af_xdp:
+ * CAP_NET_RAW, CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_IPC_LOCK; see {@code docs/deployment.md}),
+ * and the DPDK 22.11 runtime ({@code apt-get install dpdk}).
  */
 public final class DpdkBackendProvider implements BackendProvider {
     /** Created by {@link java.util.ServiceLoader}. */
@@ -122,6 +126,15 @@ public final class DpdkBackendProvider implements BackendProvider {
     @Override
     public RxBuffering rxBuffering(final PortUri uri) {
         return EalRuntime.defaults().withUri(uri).conclude().rxBuffering();
+    }
+
+    /**
+     * @param uri a {@code dpdk:} URI
+     * @return what a port on its device needs (measured for net_af_packet and net_af_xdp; see DpdkPrivileges)
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return DpdkPrivileges.needs(uri);
     }
 
     @Override

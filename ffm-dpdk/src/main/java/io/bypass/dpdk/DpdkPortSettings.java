@@ -77,8 +77,12 @@ public record DpdkPortSettings(PortUri uri, String devargs, int ipv4Address, int
     /**
      * net_af_packet's kernel ring is its {@code framecnt} devarg (512 frames by default), not the
      * RX descriptors: size it from the stall budget unless the devargs say otherwise.
+     *
+     * @param devargs the devargs a URI names
+     * @param budget  the URI's stall budget
+     * @return the devargs as probed: with {@code framecnt} added for net_af_packet when they give none
      */
-    private static String withStallDepth(final String devargs, final RxStallBudget budget) {
+    public static String withStallDepth(final String devargs, final RxStallBudget budget) {
         if (!devargs.startsWith("net_af_packet") || devargs.contains("framecnt=")) {
             return devargs;
         }

@@ -5,7 +5,9 @@ import io.bypass.Port;
 import io.bypass.PortUri;
 import io.bypass.efvi.internal.EfviNative;
 import io.bypass.efvi.internal.EfviPortImpl;
+import io.bypass.efvi.internal.Errno;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
 
@@ -84,6 +86,15 @@ public final class EfviBackendProvider implements BackendProvider {
     @Override
     public RxBuffering rxBuffering(final PortUri uri) {
         return EfviPortImpl.rxBuffering(uri);
+    }
+
+    /**
+     * @param uri an {@code efvi:} URI
+     * @return CAP_NET_RAW and pinned buffers, from Onload's documentation (not measured without a Solarflare NIC)
+     */
+    @Override
+    public PrivilegeNeeds privilegeNeeds(final PortUri uri) {
+        return Errno.NEEDS;
     }
 
     @Override

@@ -88,7 +88,7 @@ class EfviFailureTest {
     @ParameterizedTest
     @CsvSource({
         "ef_driver_open, -19, ENODEV, load Onload's drivers",
-        "ef_pd_alloc, -1, EPERM, run as root",
+        "ef_pd_alloc, -1, EPERM, AmbientCapabilities=CAP_NET_RAW CAP_IPC_LOCK",
         "ef_vi_alloc_from_pd, -16, EBUSY, out of VIs or filters",
         "ef_memreg_alloc, -12, ENOMEM, ulimit -l",
     })
@@ -145,5 +145,36 @@ class EfviFailureTest {
             }
         });
         assertEquals(before, live(), "close freed everything");
+    }
+
+    /**
+     * Closing a port frees everything even after a step fails: two filter deletions refused,
+     * the VI, memory registration, protection domain and driver handle are still freed, no
+     * packet socket is left, and both failures are reported.
+     */
+    @Test
+    void closeCarriesOnPastFailedFilterDeletionsAndReportsEach() throws Throwable {
+        final int before = live();
+        topo.executorA().run(() -> {
+            final Port port = Bypass.open("efvi:" + topo.ifaceA());
+            port.addFlow(0, new FlowRule(0, 5001));
+            port.addFlow(0, new FlowRule(0, 5002));
+            try {
+                failNext("ef_vi_filter_del", -5, 2);
+            } catch (final Throwable t) {
+                throw new AssertionError(t);
+            }
+            final BypassException e = assertThrows(BypassException.class, port::close);
+            final String a = io.bypass.net.Ipv4.toString(topo.addressA());
+            assertTrue(e.getMessage().startsWith("efvi: closing efvi:" + topo.ifaceA() + " failed part-way")
+                && e.getMessage().contains("ef_vi_filter_del(udp " + a + ":5001)")
+                && e.getMessage().contains("ef_vi_filter_del(udp " + a + ":5002)") && e.getMessage().contains("EIO"),
+                e.getMessage());
+            assertEquals(1, e.getSuppressed().length, "the second failure is suppressed");
+            assertTrue(port.isClosed());
+            assertEquals(0, packetSocketsOn(topo.ifaceA()), "the VI's socket was closed");
+            port.close(); // idempotent: nothing more to report
+        });
+        assertEquals(before, live(), "every driver handle, PD, registration and VI was freed");
     }
 }

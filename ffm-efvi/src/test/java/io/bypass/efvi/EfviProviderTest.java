@@ -158,6 +158,6 @@ class EfviProviderTest {
     @Test
     void unknownInterfaceIsAClearError() {
         final BypassException e = assertThrows(BypassException.class, () -> Bypass.open("efvi:nosuchif0"));
-        assertTrue(e.getMessage().contains("no interface nosuchif0"), e.getMessage());
+        assertTrue(e.getMessage().contains("no interface 'nosuchif0'"), e.getMessage());
     }
 }

@@ -14,6 +14,9 @@ import io.bypass.udp.UdpUriParams;
  * {@link AfXdpUriParams}, which says what each means.
  */
 public final class AfXdpOptions {
+    /** The huge page size a {@code hugepages=true} UMEM is made of. */
+    static final long HUGE_PAGE = 2L << 20;
+
     final String iface;
     /** The first NIC queue the port binds (URI key nicQueue). */
     final int nicQueue;
@@ -63,9 +66,6 @@ public final class AfXdpOptions {
         txRing = UriParams.TX_RING.intValue(uri, 2048);
         fillRing = AfXdpUriParams.FILL_RING.intValue(uri, Math.max(rxRing, 2048));
         compRing = AfXdpUriParams.COMP_RING.intValue(uri, 2048);
-        if (Integer.bitCount(frameSize) != 1) {
-            throw new BypassUriException(uri.text(), "parameter 'frameSize' must be 2048 or 4096 (aligned UMEM chunks)");
-        }
         final int defaultFrames = queues * (fillRing + Math.min(txRing, compRing));
         frames = AfXdpUriParams.FRAMES.intValue(uri, defaultFrames, 2 * queues, 1 << 20);
         if ((long) frames * frameSize > Integer.MAX_VALUE) {
@@ -102,7 +102,16 @@ public final class AfXdpOptions {
      * @return the RX and fill rings, and the UMEM frames locked for one queue
      */
     public RxBuffering rxBuffering() {
-        return RxBuffering.lockedRing("RX and fill rings", Math.min(rxRing, rxFramesPerQueue()), (long) framesPerQueue() * frameSize);
+        return RxBuffering.lockedRing("RX and fill rings", Math.min(rxRing, rxFramesPerQueue()), umemBytes() / queues);
+    }
+
+    /**
+     * @return the UMEM's length: frames x frameSize, rounded up to whole 2 MiB pages with
+     *     {@code hugepages=true}; all of it locked memory (RLIMIT_MEMLOCK unless CAP_IPC_LOCK)
+     */
+    public long umemBytes() {
+        final long size = (long) frames * frameSize;
+        return hugepages ? (size + HUGE_PAGE - 1) & -HUGE_PAGE : size;
     }
 
     /** @return UMEM frames each queue gets */

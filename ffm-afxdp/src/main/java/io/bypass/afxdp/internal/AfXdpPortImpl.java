@@ -12,6 +12,8 @@ import io.bypass.net.Ipv4;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.Closer;
+import io.bypass.spi.KernelInterface;
 import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -20,16 +22,11 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -47,7 +44,6 @@ import java.util.Map;
  * after a failed open too.
  */
 public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue> implements AfXdpPort, WarmUpQueues {
-    private static final long HUGE_PAGE = 2L << 20;
 
     private final AfXdpOptions opts;
     /** Rings and UMEM in ordinary memory for a warm-up (see {@link WarmUpQueues}); polling thread only. */
@@ -109,29 +105,25 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             port.init();
             return port;
         } catch (final RuntimeException | Error e) {
-            try {
-                port.close();
-            } catch (final RuntimeException suppressed) {
-                e.addSuppressed(suppressed);
-            }
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }
 
     private void init() {
         final String iface = opts.iface;
-        ifindex = Libc.ifNameToIndex(errno, iface);
-        if (ifindex == 0) {
-            throw new BypassException("afxdp: no interface '" + iface + "' in this network namespace ("
-                + Errno.describe(Errno.get(errno)) + "); check 'ip link show', or open the port on a thread inside the "
-                + "interface's namespace");
+        final KernelInterface kernel = KernelInterface.read("afxdp", iface);
+        if (!kernel.up()) {
+            throw new BypassException("afxdp: interface " + iface + " is down; bring it up: ip link set dev " + iface + " up");
         }
-        readAddressing(iface);
+        ifindex = kernel.index();
+        netif = kernel.networkInterface();
+        identity(kernel);
 
         program = XdpProgram.load(opts.vlan);
 
         final long umemSize = (long) opts.frames * opts.frameSize;
-        mapUmem(umemSize);
+        mapUmem(opts.umemBytes());
 
         final int perQueue = opts.framesPerQueue();
         final int txFrames = opts.txFramesPerQueue();
@@ -191,73 +183,21 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         counters().refresher(this::refreshStatistics);
     }
 
-    private void mapUmem(final long size) {
+    private void mapUmem(final long length) {
         int flags = Constants.MAP_PRIVATE | Constants.MAP_ANONYMOUS | Constants.MAP_POPULATE;
-        long length = size;
         if (opts.hugepages) {
             flags |= Constants.MAP_HUGETLB;
-            length = (size + HUGE_PAGE - 1) & -HUGE_PAGE;
         }
         final MemorySegment m = Libc.mmap(errno, length, Constants.PROT_READ | Constants.PROT_WRITE, flags, -1, 0);
         if (m.address() == Libc.MAP_FAILED) {
             final int err = Errno.get(errno);
             throw Errno.failure("mmap(UMEM, " + length + " bytes" + (opts.hugepages ? ", MAP_HUGETLB" : "") + ")", err,
-                opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / HUGE_PAGE)
+                opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / AfXdpOptions.HUGE_PAGE)
                     + " > /proc/sys/vm/nr_hugepages) or drop hugepages=true" : "use fewer frames");
         }
         // Bound with the mapped length: munmap of a huge-page mapping fails (EINVAL) unless
         // the length is a multiple of the huge page size, and the pages would stay taken.
         umem = Mmap.bind(m, length, mapArena);
-    }
-
-    private void readAddressing(final String iface) {
-        long mac = 0;
-        int ipv4 = 0;
-        int prefix = 0;
-        final int mtu;
-        try {
-            netif = NetworkInterface.getByName(iface);
-            if (netif == null) {
-                throw new BypassException("afxdp: no interface '" + iface + "' in this network namespace; check 'ip link show'");
-            }
-            if (!netif.isUp()) {
-                throw new BypassException("afxdp: interface " + iface + " is down; bring it up: ip link set dev " + iface + " up");
-            }
-            mtu = netif.getMTU();
-            final byte[] hw = netif.getHardwareAddress();
-            if (hw != null && hw.length == 6) {
-                for (final byte b : hw) {
-                    mac = (mac << 8) | (b & 0xFF);
-                }
-            }
-            for (final InterfaceAddress a : netif.getInterfaceAddresses()) {
-                if (a.getAddress() instanceof Inet4Address v4) {
-                    ipv4 = Ipv4.fromBytes(v4.getAddress());
-                    prefix = a.getNetworkPrefixLength();
-                    break;
-                }
-            }
-        } catch (final SocketException e) {
-            throw new BypassException("afxdp: cannot read the addresses of " + iface + ": " + e, e);
-        }
-        identity(mac, ipv4, prefix, readGateway(iface), mtu);
-    }
-
-    // /proc/thread-self, not /proc/self: this thread may be in another namespace than the main thread.
-    private static int readGateway(final String iface) {
-        final Path routes = Path.of("/proc/thread-self/net/route");
-        try {
-            for (final String line : Files.readAllLines(routes)) {
-                final String[] f = line.trim().split("\\s+");
-                if (f.length > 3 && f[0].equals(iface) && f[1].equals("00000000") && !f[2].equals("00000000")) {
-                    return Ipv4.fromProcHex(f[2]);
-                }
-            }
-        } catch (final IOException e) {
-            throw new BypassException("afxdp: cannot read the default gateway of " + iface + " from " + routes + ": " + e
-                + "; procfs must be mounted at /proc (Linux 3.17 or newer for thread-self)", e);
-        }
-        return 0; // no default route through this interface
     }
 
     private void refreshStatistics() {
@@ -416,49 +356,22 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
                 return;
             }
             markClosed();
-            RuntimeException failure = null;
+            final Closer closer = new Closer("afxdp: closing " + uri());
             // 1. Detach first, so no frame is redirected to a socket being torn down.
-            if (program != null) {
-                try {
-                    program.close();
-                } catch (final RuntimeException e) {
-                    failure = e;
-                }
-            }
+            closer.close("detaching the XDP program", program);
             // 2. Sockets (their rings stay mapped until step 3).
             for (int i = sockets.size() - 1; i >= 0; i--) {
-                try {
-                    sockets.get(i).close();
-                } catch (final RuntimeException e) {
-                    failure = failure == null ? e : failure;
-                }
+                closer.close("closing the AF_XDP socket of queue " + (opts.nicQueue + i), sockets.get(i));
             }
             // 3. munmap rings and UMEM; any later access through a segment throws, never crashes.
-            try {
-                mapArena.close();
-            } catch (final RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
-            if (multicast != null) {
-                try {
-                    multicast.close(); // drops every membership: the kernel sends the IGMP leaves
-                } catch (final IOException e) {
-                    failure = failure == null ? new BypassException("afxdp: closing the multicast socket: " + e, e) : failure;
-                }
-            }
-            if (neighbours != null) {
-                neighbours.close();
-            }
+            closer.close("unmapping the rings and UMEM", mapArena);
+            // Drops every membership: the kernel sends the IGMP leaves.
+            closer.close("closing the multicast socket", multicast);
+            closer.close("closing the neighbour socket", neighbours);
             groups.clear();
             flows.clear();
-            try {
-                arena.close();
-            } catch (final RuntimeException e) {
-                failure = failure == null ? e : failure;
-            }
-            if (failure != null) {
-                throw new BypassException("afxdp: closing " + uri() + " failed part-way (everything else was freed): " + failure, failure);
-            }
+            closer.close("freeing the port's memory", arena);
+            closer.throwIfFailed();
         }
     }
 

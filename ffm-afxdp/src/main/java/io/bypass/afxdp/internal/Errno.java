@@ -2,6 +2,8 @@ package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
 import io.bypass.afxdp.internal.gen.Sys;
+import io.bypass.spi.PrivilegeNeeds;
+import io.bypass.spi.Privileges;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
@@ -9,6 +11,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.VarHandle;
+import java.util.List;
 
 /**
  * errno values and texts for the calls the backend makes. errno is captured by the
@@ -60,6 +63,12 @@ public final class Errno {
     public static final int E2BIG = Sys.E2BIG();
     /** Protocol not supported. */
     public static final int EPROTONOSUPPORT = Sys.EPROTONOSUPPORT();
+    /** Too many open files in this process. */
+    public static final int EMFILE = 24;
+    /** Too many open files in the system. */
+    public static final int ENFILE = 23;
+    /** Bad address. */
+    public static final int EFAULT = 14;
     /** Result too large (XDP: MTU too big for the program). */
     public static final int ERANGE_OR_MTU = Sys.ERANGE();
 
@@ -103,10 +112,10 @@ public final class Errno {
     public static String name(final int errno) {
         final String[] names = {"EPERM", "ENOENT", "EINTR", "EIO", "ENXIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EBUSY",
             "EEXIST", "ENODEV", "EINVAL", "ENOPROTOOPT", "EAFNOSUPPORT", "EOPNOTSUPP", "ENETDOWN", "ENOBUFS", "E2BIG",
-            "EPROTONOSUPPORT", "ERANGE"};
+            "EPROTONOSUPPORT", "ERANGE", "EMFILE", "ENFILE", "EFAULT"};
         final int[] values = {EPERM, ENOENT, EINTR, EIO, ENXIO, EBADF, EAGAIN, ENOMEM, EACCES, EBUSY,
             EEXIST, ENODEV, EINVAL, ENOPROTOOPT, EAFNOSUPPORT, EOPNOTSUPP, ENETDOWN, ENOBUFS, E2BIG,
-            EPROTONOSUPPORT, ERANGE_OR_MTU};
+            EPROTONOSUPPORT, ERANGE_OR_MTU, EMFILE, ENFILE, EFAULT};
         for (int i = 0; i < values.length; i++) {
             if (values[i] == errno) {
                 return names[i];
@@ -115,9 +124,56 @@ public final class Errno {
         return "errno " + errno;
     }
 
-    /** Remedy for missing privileges, shared by every EPERM message. */
-    public static final String PRIVILEGE_REMEDY = "run as root, or grant the JVM the capabilities: "
-        + "sudo setcap cap_net_admin,cap_net_raw,cap_bpf,cap_perfmon+ep $(readlink -f $JAVA_HOME/bin/java)";
+    /**
+     * The capabilities an afxdp port needs (Linux 5.8+; measured on 6.18, where the open fails
+     * without any one of them): an AF_XDP socket needs CAP_NET_RAW; loading the XDP program and its
+     * maps CAP_BPF and CAP_NET_ADMIN (an XDP program is a networking program); the verifier refuses
+     * the program (EACCES) without CAP_PERFMON, whose absence turns on its Spectre hardening;
+     * attaching it CAP_NET_ADMIN. The UMEM is locked memory besides: CAP_IPC_LOCK or RLIMIT_MEMLOCK.
+     */
+    public static final List<String> CAPABILITIES = List.of(Privileges.CAP_NET_RAW, Privileges.CAP_NET_ADMIN,
+        Privileges.CAP_BPF, Privileges.CAP_PERFMON);
+
+    /**
+     * @param lockedBytes what the port locks, or {@link PrivilegeNeeds#UNKNOWN_BYTES}
+     * @return what an afxdp port needs
+     */
+    public static PrivilegeNeeds needs(final long lockedBytes) {
+        return new PrivilegeNeeds(CAPABILITIES, lockedBytes, "without CAP_IPC_LOCK the kernel charges every UMEM to its user:"
+            + " all of one user's afxdp ports, in every process, must fit its RLIMIT_MEMLOCK together");
+    }
+
+    /**
+     * @return the remedy for a call refused for want of a capability: which are missing and how to give them
+     */
+    public static String privilegeRemedy() {
+        return Privileges.capabilityRemedy("afxdp", needs(PrivilegeNeeds.UNKNOWN_BYTES));
+    }
+
+    /**
+     * What to do when the kernel refuses to load the program or create its maps.
+     *
+     * @param err the errno
+     * @return the remedy, or null for one derived from errno alone
+     */
+    public static String loadRemedy(final int err) {
+        if (err == EPERM || (err == EACCES && !Privileges.missing(CAPABILITIES).isEmpty())) {
+            // EPERM: no CAP_BPF or CAP_NET_ADMIN; EACCES: the verifier's Spectre hardening without CAP_PERFMON.
+            return privilegeRemedy();
+        }
+        if (err == EACCES) {
+            return "the kernel's BPF verifier refused the program (its log follows): Linux 5.10 or newer is needed;"
+                + " report it with 'uname -r' if this kernel is newer";
+        }
+        if (err == ENOMEM || err == E2BIG) {
+            return "the kernel could not allocate the program's maps: Linux 5.11+ charges them to the memory cgroup"
+                + " (systemd MemoryMax=), older kernels to RLIMIT_MEMLOCK (LimitMEMLOCK=)";
+        }
+        if (err == EINVAL) {
+            return "this kernel lacks a BPF feature the program uses (bpf_link for XDP, per-CPU arrays): use Linux 5.10 or newer";
+        }
+        return null;
+    }
 
     /**
      * Builds the exception for a failed call.
@@ -130,7 +186,10 @@ public final class Errno {
     public static BypassException failure(final String call, final int errno, final String remedy) {
         String r = remedy;
         if (r == null && (errno == EPERM || errno == EACCES)) {
-            r = PRIVILEGE_REMEDY;
+            r = privilegeRemedy();
+        } else if (r == null && (errno == EMFILE || errno == ENFILE)) {
+            r = "out of file descriptors (each queue takes a socket, the program and its maps a few more): raise the limit"
+                + " (systemd LimitNOFILE=, ulimit -n)";
         }
         return new BypassException("afxdp: " + call + " failed: " + describe(errno) + (r == null ? "" : "; " + r));
     }

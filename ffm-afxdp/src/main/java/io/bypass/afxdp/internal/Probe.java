@@ -60,7 +60,7 @@ public final class Probe {
                     final int err = Errno.get(errno);
                     return new BackendUnavailableException("cannot create an AF_XDP socket: " + Errno.describe(err) + "; "
                         + (err == Errno.EAFNOSUPPORT ? "this kernel has no AF_XDP (CONFIG_XDP_SOCKETS); use Linux 5.10 or newer"
-                        : Errno.PRIVILEGE_REMEDY), null);
+                        : Errno.privilegeRemedy()), null);
                 }
                 Libc.close(errno, fd);
             }

@@ -32,17 +32,17 @@ final class WarmUpRings implements AutoCloseable {
     WarmUpRings(final int queueId, final int frameSize) {
         this.frameSize = frameSize;
         socket = XskSocket.simulated(queueId);
-        socket.rx = new XskRingCons(ring(16), OFFSETS, ENTRIES);
-        socket.tx = new XskRingProd(ring(16), OFFSETS, ENTRIES);
-        socket.fill = new XskRingProd(ring(8), OFFSETS, ENTRIES);
-        socket.comp = new XskRingCons(ring(8), OFFSETS, ENTRIES);
+        socket.rx = new XskRingCons(ring(XskRing.DESC_BYTES), OFFSETS, ENTRIES);
+        socket.tx = new XskRingProd(ring(XskRing.DESC_BYTES), OFFSETS, ENTRIES);
+        socket.fill = new XskRingProd(ring(XskRing.ADDR_BYTES), OFFSETS, ENTRIES);
+        socket.comp = new XskRingCons(ring(XskRing.ADDR_BYTES), OFFSETS, ENTRIES);
         socket.txBudgetRaised = true;
         final MemorySegment area = arena.allocate((long) 2 * ENTRIES * frameSize, 4096);
         umemAddress = area.address();
         umem = new UnsafeBuffer(umemAddress, (int) area.byteSize());
     }
 
-    private MemorySegment ring(final int entrySize) {
+    private MemorySegment ring(final long entrySize) {
         return arena.allocate(HEADER + (long) ENTRIES * entrySize, 64);
     }
 
@@ -74,12 +74,12 @@ final class WarmUpRings implements AutoCloseable {
         final int room = ENTRIES - (rxProd - (int) XskRing.U32.getAcquire(rx.consumer, 0L));
         final int n = Math.min(ready, room);
         for (int i = 0; i < n; i++) {
-            final long addr = fill.ring.get(ValueLayout.JAVA_LONG, ((fillCons + i) & fill.mask) * 8L);
+            final long addr = fill.ring.get(ValueLayout.JAVA_LONG, ((fillCons + i) & fill.mask) * XskRing.ADDR_BYTES);
             umem.putBytes((int) addr, frame, offset, length);
-            final long d = ((rxProd + i) & rx.mask) * 16L;
-            rx.ring.set(ValueLayout.JAVA_LONG, d, addr);
-            rx.ring.set(ValueLayout.JAVA_INT, d + 8, length);
-            rx.ring.set(ValueLayout.JAVA_INT, d + 12, 0);
+            final long d = ((rxProd + i) & rx.mask) * XskRing.DESC_BYTES;
+            rx.ring.set(ValueLayout.JAVA_LONG, d + XskRing.DESC_ADDR, addr);
+            rx.ring.set(ValueLayout.JAVA_INT, d + XskRing.DESC_LEN, length);
+            rx.ring.set(ValueLayout.JAVA_INT, d + XskRing.DESC_OPTIONS, 0);
         }
         XskRing.U32.setRelease(fill.consumer, 0L, fillCons + n);
         XskRing.U32.setRelease(rx.producer, 0L, rxProd + n);
@@ -95,8 +95,8 @@ final class WarmUpRings implements AutoCloseable {
         final int room = ENTRIES - (compProd - (int) XskRing.U32.getAcquire(comp.consumer, 0L));
         final int n = Math.min(ready, room);
         for (int i = 0; i < n; i++) {
-            final long addr = tx.ring.get(ValueLayout.JAVA_LONG, ((txCons + i) & tx.mask) * 16L);
-            comp.ring.set(ValueLayout.JAVA_LONG, ((compProd + i) & comp.mask) * 8L, addr);
+            final long addr = tx.ring.get(ValueLayout.JAVA_LONG, ((txCons + i) & tx.mask) * XskRing.DESC_BYTES + XskRing.DESC_ADDR);
+            comp.ring.set(ValueLayout.JAVA_LONG, ((compProd + i) & comp.mask) * XskRing.ADDR_BYTES, addr);
         }
         XskRing.U32.setRelease(tx.consumer, 0L, txCons + n);
         XskRing.U32.setRelease(comp.producer, 0L, compProd + n);

@@ -115,8 +115,7 @@ final class XdpProgram implements AutoCloseable {
         final int rc = LibBpf.objectLoad(errno, object);
         if (rc != 0) {
             final int err = rc < 0 ? -rc : Errno.get(errno);
-            throw failure("bpf_object__load(bypass_xdp.o)", err,
-                err == Errno.EPERM ? Errno.PRIVILEGE_REMEDY + " (loading BPF programs needs CAP_BPF and CAP_NET_ADMIN)" : null);
+            throw failure("bpf_object__load(bypass_xdp.o)", err, Errno.loadRemedy(err));
         }
         final String name = vlan == 0 ? PROGRAM_UNTAGGED : PROGRAM_ONE_VLAN;
         final MemorySegment prog = LibBpf.findProgram(errno, object, name);

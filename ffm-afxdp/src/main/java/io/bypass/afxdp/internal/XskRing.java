@@ -1,5 +1,7 @@
 package io.bypass.afxdp.internal;
 
+import io.bypass.afxdp.internal.gen.xdp_desc;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -12,6 +14,17 @@ import java.lang.invoke.VarHandle;
  */
 abstract class XskRing {
     static final VarHandle U32 = ValueLayout.JAVA_INT.varHandle();
+    /** Bytes of a fill or completion ring entry: a u64 UMEM address. */
+    static final long ADDR_BYTES = Long.BYTES;
+    // struct xdp_desc, the RX and TX ring entry, from the generated layout; static finals, so the JIT folds them.
+    /** Bytes of an RX or TX ring entry, {@code sizeof(struct xdp_desc)}. */
+    static final long DESC_BYTES = xdp_desc.sizeof();
+    /** Offset of {@code xdp_desc.addr}, the frame's UMEM address. */
+    static final long DESC_ADDR = xdp_desc.addr$offset();
+    /** Offset of {@code xdp_desc.len}, the frame's length. */
+    static final long DESC_LEN = xdp_desc.len$offset();
+    /** Offset of {@code xdp_desc.options}, zero: no multi-buffer frames. */
+    static final long DESC_OPTIONS = xdp_desc.options$offset();
 
     final MemorySegment producer;
     final MemorySegment consumer;

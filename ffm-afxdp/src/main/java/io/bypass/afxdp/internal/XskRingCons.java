@@ -92,16 +92,16 @@ public final class XskRingCons extends XskRing {
 
     /** Completion ring: the UMEM address of entry {@code idx}. */
     long addr(final int idx) {
-        return ring.get(ValueLayout.JAVA_LONG, (idx & mask) * 8L);
+        return ring.get(ValueLayout.JAVA_LONG, (idx & mask) * ADDR_BYTES);
     }
 
     /** RX ring: the UMEM address of descriptor {@code idx}. */
     long descAddr(final int idx) {
-        return ring.get(ValueLayout.JAVA_LONG, (idx & mask) * 16L);
+        return ring.get(ValueLayout.JAVA_LONG, (idx & mask) * DESC_BYTES + DESC_ADDR);
     }
 
     /** RX ring: the length of descriptor {@code idx}. */
     int descLen(final int idx) {
-        return ring.get(ValueLayout.JAVA_INT, (idx & mask) * 16L + 8);
+        return ring.get(ValueLayout.JAVA_INT, (idx & mask) * DESC_BYTES + DESC_LEN);
     }
 }

@@ -81,14 +81,14 @@ public final class XskRingProd extends XskRing {
 
     /** Fill ring: sets the UMEM address of entry {@code idx}. */
     void setAddr(final long idx, final long addr) {
-        ring.set(ValueLayout.JAVA_LONG, ((int) idx & mask) * 8L, addr);
+        ring.set(ValueLayout.JAVA_LONG, ((int) idx & mask) * ADDR_BYTES, addr);
     }
 
     /** TX ring: sets the descriptor of entry {@code idx}. */
     void setDesc(final long idx, final long addr, final int len) {
-        final long off = ((int) idx & mask) * 16L;
-        ring.set(ValueLayout.JAVA_LONG, off, addr);
-        ring.set(ValueLayout.JAVA_INT, off + 8, len);
-        ring.set(ValueLayout.JAVA_INT, off + 12, 0);
+        final long off = ((int) idx & mask) * DESC_BYTES;
+        ring.set(ValueLayout.JAVA_LONG, off + DESC_ADDR, addr);
+        ring.set(ValueLayout.JAVA_INT, off + DESC_LEN, len);
+        ring.set(ValueLayout.JAVA_INT, off + DESC_OPTIONS, 0);
     }
 }

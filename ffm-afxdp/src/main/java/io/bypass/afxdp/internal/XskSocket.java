@@ -1,6 +1,7 @@
 package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
+import io.bypass.spi.Privileges;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -69,7 +70,6 @@ final class XskSocket implements AutoCloseable {
             final int err = Errno.get(errno);
             throw Errno.failure("socket(AF_XDP, SOCK_RAW)", err,
                 err == Errno.EAFNOSUPPORT ? "this kernel has no AF_XDP (CONFIG_XDP_SOCKETS); use Linux 5.10 or newer"
-                    : err == Errno.EPERM || err == Errno.EACCES ? Errno.PRIVILEGE_REMEDY + " (AF_XDP sockets need CAP_NET_RAW)"
                     : null);
         }
         return new XskSocket(errno, fd, queueId);
@@ -87,11 +87,35 @@ final class XskSocket implements AutoCloseable {
             if (Libc.setsockopt(errno, fd, Constants.SOL_XDP, Constants.XDP_UMEM_REG, reg, (int) reg.byteSize()) != 0) {
                 final int err = Errno.get(errno);
                 throw Errno.failure("setsockopt(XDP_UMEM_REG, " + area.byteSize() + " bytes, frameSize " + frameSize + ")",
-                    err, err == Errno.ENOMEM || err == Errno.EPERM
-                        ? "the UMEM is pinned memory: raise RLIMIT_MEMLOCK (ulimit -l unlimited) or run as root, or use fewer frames"
-                        : null);
+                    err, umemRemedy(err, area.byteSize(), frameSize));
             }
         }
+    }
+
+    /**
+     * What to do when the kernel refuses to register a UMEM.
+     *
+     * @param err       the errno
+     * @param bytes     the UMEM's size
+     * @param frameSize its chunk size
+     * @return the remedy, or null for one derived from errno alone
+     */
+    static String umemRemedy(final int err, final long bytes, final int frameSize) {
+        if (err == Errno.ENOBUFS || err == Errno.EPERM) {
+            // ENOBUFS: the pages would take this user past RLIMIT_MEMLOCK (xdp_umem_account_pages).
+            return Privileges.memlockRemedy("the UMEM", bytes, "added up over every UMEM of this user in every process",
+                "a smaller stall budget (rxStallMs=N) or frames=N");
+        }
+        if (err == Errno.ENOMEM) {
+            return "the kernel could not pin the UMEM's " + bytes + " bytes (memory short, or a memory cgroup limit such as"
+                + " systemd MemoryMax=): free memory, or lock less with a smaller stall budget (rxStallMs=N) or frames=N";
+        }
+        if (err == Errno.EINVAL) {
+            return "the kernel refused the layout: frameSize " + frameSize + " must be a power of two from 2048 to the page"
+                + " size, and the UMEM under 4 GiB; with hugepages=true the kernel must support huge-page UMEMs (Linux 6.6+"
+                + " for frames crossing pages)";
+        }
+        return null;
     }
 
     private void setRingSize(final int option, final String name, final int size) {
@@ -222,6 +246,12 @@ final class XskSocket implements AutoCloseable {
                         + " receive on rather than opening a second; for another queue use nicQueue=N (or queues=N on one port);"
                         + " else another process holds it ('ss -a -f xdp' lists AF_XDP sockets)");
                 }
+                if (err == Errno.ENETDOWN) {
+                    throw Errno.failure(call, err, iface + " is down: ip link set dev " + iface + " up");
+                }
+                if (err == Errno.ENODEV || err == Errno.ENXIO) {
+                    throw Errno.failure(call, err, iface + " went away while the port opened (ip link show)");
+                }
                 throw Errno.failure(call, err, null);
             }
         }
@@ -263,7 +293,7 @@ final class XskSocket implements AutoCloseable {
                 throw Errno.failure("setsockopt(SOL_SOCKET, " + name + ", " + value + ")", err,
                     err == Errno.ENOPROTOOPT ? "this kernel has no " + name + " (needs Linux 5.11+); drop busyPoll from the URI"
                         : err == Errno.EPERM || err == Errno.EACCES
-                        ? "raising busy-poll settings needs CAP_NET_ADMIN: " + Errno.PRIVILEGE_REMEDY : null);
+                        ? "busy-poll settings past net.core.busy_poll need CAP_NET_ADMIN: " + Errno.privilegeRemedy() : null);
             }
         }
     }

@@ -194,7 +194,7 @@ final class DeviceStart {
                     + dev.name + " failed: " + Rte.strerror(rc) + "; is another AF_XDP socket or XDP program on this "
                     + "interface queue (ip link show; the EAL log on stderr says more)? The half-configured " + dev.name
                     + " stays allocated in this process (DPDK 22.11 crashes closing it), so open the next port under "
-                    + "another vdev name");
+                    + "another vdev name" + DpdkPrivileges.privilegeRemedy(dev.name));
             }
             dev.check(rc, "rte_eth_rx_queue_setup(queue " + q + ", " + rxDesc + " descriptors)");
         }

@@ -13,6 +13,7 @@ import io.bypass.dpdk.internal.gen.Ethdev;
 import io.bypass.dpdk.internal.gen.Mbuf;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.Closer;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.WarmUpQueues;
 
@@ -165,7 +166,9 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
             if (xdpBefore != null) {
                 dev.xdpSockets = XskLeakGuard.created(xdpBefore, XskLeakGuard.xdpSockets());
             }
-            port.closeQuietly(e);
+            final Closer closer = new Closer("dpdk: cleaning up after the failed open of " + name);
+            port.closeQuietly(closer);
+            closer.addSuppressedTo(e);
             port.control.shutdown();
             throw e;
         } finally {
@@ -343,22 +346,21 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
         if (isClosed()) {
             return;
         }
-        final String failure;
+        final Closer closer = new Closer("dpdk: closing " + device.name);
         try {
-            failure = control.call(() -> closeQuietly(null));
+            // Future.get orders the control thread's steps before the report below.
+            closer.run("closing on the control thread", () -> control.run(() -> closeQuietly(closer)));
         } finally {
             control.shutdown();
         }
-        if (failure != null) {
-            LOG.log(System.Logger.Level.WARNING, "dpdk: closing {0}: {1}", device.name, failure);
-        }
+        closer.throwIfFailed();
     }
 
-    /** Releases everything (see {@link DeviceClose}); every step runs even if one fails. Returns the failures, or null. */
-    private String closeQuietly(final Throwable during) {
+    /** Releases everything (see {@link DeviceClose}); every step runs even if one fails, each failure recorded in {@code closer}. */
+    private void closeQuietly(final Closer closer) {
         synchronized (OPEN_LOCK) {
             synchronized (this) {
-                return DeviceClose.closeLocked(this, device, statistics, during);
+                DeviceClose.closeLocked(this, device, statistics, closer);
             }
         }
     }

@@ -32,9 +32,6 @@ import java.util.List;
  * (DPDK 22.11 only records it; checked by DpdkAffinityTest).
  */
 public final class EalRuntime {
-    /** Remedy for privilege failures. */
-    static final String ROOT_REMEDY = "run as root (DPDK needs CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW and CAP_IPC_LOCK; "
-        + "hugepages and vfio need root)";
 
     private static final int EALREADY = 114;
     private static final int EACCES = 13;
@@ -171,7 +168,7 @@ public final class EalRuntime {
             sb.append("an EAL argument is invalid (the EAL lines on stderr name it); ");
         }
         if (err == EACCES || err == EPERM || !isRoot()) {
-            sb.append(isRoot() ? "" : "this process is not root (euid " + euid() + "): ").append(ROOT_REMEDY).append("; ");
+            sb.append(isRoot() ? "" : "this process is not root (euid " + euid() + "): ").append(DpdkPrivileges.ealRemedy()).append("; ");
         }
         if (Boolean.TRUE.equals(ctx.hugepages())) {
             sb.append("check the hugepages (grep Huge /proc/meminfo) or try hugepages=false; ");
@@ -234,9 +231,9 @@ public final class EalRuntime {
                 hint = "a device named " + name + " is already open in this process; give each port its own name (net_af_packet0, net_af_packet1, ...)";
             } else if (name.startsWith("net_af_xdp")) {
                 hint = "check iface= names an interface that exists and is up in this thread's network namespace, that its "
-                    + "queue (start_queue=) exists, that no other XDP program is attached (ip link show), and that you are root";
+                    + "queue (start_queue=) exists, and that no other XDP program is attached (ip link show)";
             } else if (name.startsWith("net_af_packet")) {
-                hint = "check iface= names an interface that exists in this thread's network namespace, and that you are root (CAP_NET_RAW)";
+                hint = "check iface= names an interface that exists in this thread's network namespace";
             } else if (isPci(name)) {
                 hint = "check the device is bound to vfio-pci (dpdk-devbind.py --status) and listed in the EAL allowlist "
                     + "(the EAL started with " + String.join(" ", runningArgs) + ")";
@@ -245,7 +242,7 @@ public final class EalRuntime {
                     + devargs + " reproduces it";
             }
             throw new BypassException("dpdk: rte_dev_probe(" + devargs + ") failed: " + Rte.strerror(rc) + "; " + hint
-                + (isRoot() ? "" : "; this process is not root: " + ROOT_REMEDY));
+                + DpdkPrivileges.privilegeRemedy(devargs));
         }
     }
 

@@ -9,6 +9,8 @@ import io.bypass.PortUri;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
+import io.bypass.spi.Closer;
+import io.bypass.spi.KernelInterface;
 import io.bypass.efvi.EfviUriParams;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
@@ -18,11 +20,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.MembershipKey;
@@ -30,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -116,7 +114,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             port.setUp();
             return port;
         } catch (final RuntimeException e) {
-            port.close();
+            Closer.closeAfterFailure(e, port);
             throw e;
         }
     }
@@ -165,15 +163,9 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final int rxRing = rxRing(uri);
         final int txRing = UriParams.TX_RING.intValue(uri, 512, EfviUriParams.MIN_RING, EfviUriParams.MAX_RING);
         final int buffersParam = EfviUriParams.BUFFERS.intValue(uri, 0);
-        try {
-            nif = NetworkInterface.getByName(iface);
-        } catch (final SocketException e) {
-            throw new BypassException("efvi: cannot look up interface " + iface + ": " + e.getMessage(), e);
-        }
-        if (nif == null) {
-            throw new BypassException("efvi: no interface " + iface + " in this network namespace; check `ip link`");
-        }
-        readInterface();
+        final KernelInterface kernel = KernelInterface.read("efvi", iface);
+        nif = kernel.networkInterface();
+        identity(kernel);
 
         handle = EfviShim.bypass_efvi_create();
         if (handle.equals(MemorySegment.NULL)) {
@@ -252,48 +244,6 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             caps.add(Capability.HARDWARE_TIMESTAMPS);
         }
         capabilities(caps);
-    }
-
-    private void readInterface() {
-        try {
-            long mac = 0;
-            final byte[] hw = nif.getHardwareAddress();
-            if (hw != null && hw.length == 6) {
-                for (final byte b : hw) {
-                    mac = (mac << 8) | (b & 0xFF);
-                }
-            }
-            final int mtu = nif.getMTU();
-            int ipv4 = 0;
-            int prefixLength = 0;
-            for (final InterfaceAddress a : nif.getInterfaceAddresses()) {
-                if (a.getAddress() instanceof Inet4Address v4) {
-                    ipv4 = Ipv4.fromBytes(v4.getAddress());
-                    prefixLength = a.getNetworkPrefixLength();
-                    break;
-                }
-            }
-            identity(mac, ipv4, prefixLength, readGateway(iface), mtu);
-        } catch (final IOException e) {
-            throw new BypassException("efvi: cannot read " + iface + "'s addresses: " + e.getMessage(), e);
-        }
-    }
-
-    /** The default route's gateway through {@code iface}, from this thread's namespace. */
-    private static int readGateway(final String iface) throws IOException {
-        final Path route = Path.of("/proc/thread-self/net/route");
-        if (!Files.isReadable(route)) {
-            return 0;
-        }
-        final List<String> lines = Files.readAllLines(route);
-        for (final String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-            final String[] f = line.trim().split("\\s+");
-            if (f.length >= 3 && f[0].equals(iface) && f[1].equals("00000000")) {
-                // The file prints the address as the host-order int of its network-order bytes.
-                return Integer.reverseBytes((int) Long.parseLong(f[2], 16));
-            }
-        }
-        return 0;
     }
 
     private void check(final String call, final int rc) {
@@ -449,39 +399,42 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             return;
         }
         markClosed();
+        final Closer closer = new Closer("efvi: closing " + uri().text());
         if (!handle.equals(MemorySegment.NULL)) {
-            for (final int[] cookie : filters.values()) {
-                deleteFilter(cookie);
+            for (final Map.Entry<FlowRule, int[]> f : filters.entrySet()) {
+                final int rc = deleteFilter(f.getValue());
+                if (rc < 0) {
+                    closer.failed("ef_vi_filter_del(udp " + Ipv4.toString(f.getKey().destinationAddress()) + ":"
+                        + f.getKey().destinationPort() + ")", Errno.describe(rc));
+                }
             }
         }
         filters.clear();
-        for (final MembershipKey k : groups.values()) {
-            k.drop();
+        for (final Map.Entry<Integer, MembershipKey> g : groups.entrySet()) {
+            closer.run("leaving " + Ipv4.toString(g.getKey()), g.getValue()::drop);
         }
         groups.clear();
-        if (tap != null) {
-            tap.close();
-        }
+        closer.close("closing the malformed-frame tap", tap);
         if (nicDrops != null) {
             // The last reading stays in the counters; the library handle goes.
-            counters().set(Counter.DROP_RX_OTHER, nicDrops.sinceOpen());
-            nicDrops.close();
+            final NicDrops d = nicDrops;
+            closer.run("reading the NIC's drops", () -> counters().set(Counter.DROP_RX_OTHER, d.sinceOpen()));
+            closer.close("closing the NIC drop counters", d);
             nicDrops = null;
         }
-        if (igmpSocket != null) {
-            try {
-                igmpSocket.close();
-            } catch (final IOException ignored) {
-                // nothing left to free
-            }
-        }
+        closer.close("closing the IGMP socket", igmpSocket);
         if (!handle.equals(MemorySegment.NULL)) {
+            final int rc;
             synchronized (viLock) {
-                EfviShim.bypass_efvi_destroy(handle);
+                rc = EfviShim.bypass_efvi_destroy(handle);
                 handle = MemorySegment.NULL;
             }
+            if (rc < 0) {
+                closer.failed("freeing the VI, memory registration, protection domain and driver handle", Errno.describe(rc));
+            }
         }
-        arena.close();
+        closer.close("freeing the packet buffers", arena);
+        closer.throwIfFailed();
     }
 
     @Override

@@ -1,10 +1,15 @@
 package io.bypass.efvi.internal;
 
+import io.bypass.spi.PrivilegeNeeds;
+import io.bypass.spi.Privileges;
+
+import java.util.List;
+
 /**
  * Names for the negative errno values ef_vi and the shim return (ef_vi reports errors as
  * return values, never through errno).
  */
-final class Errno {
+public final class Errno {
     private Errno() {
     }
 
@@ -36,12 +41,20 @@ final class Errno {
     }
 
     /**
+     * What an efvi port needs, from Onload's documentation (not measured: no Solarflare NIC here):
+     * CAP_NET_RAW, and its packet buffers pinned (CAP_IPC_LOCK or RLIMIT_MEMLOCK).
+     */
+    public static final PrivilegeNeeds NEEDS = new PrivilegeNeeds(List.of(Privileges.CAP_NET_RAW), PrivilegeNeeds.UNKNOWN_BYTES,
+        "from Onload's documentation, not measured here (no Solarflare NIC): ef_vi pins its packet buffers (buffers=N of"
+        + " 2 KiB); the kernel-side tap counting malformed frames needs CAP_NET_RAW too");
+
+    /**
      * @param rc a negative errno
      * @return what the user can do about it, or an empty string
      */
     static String remedy(final int rc) {
         return switch (-rc) {
-            case 1, 13 -> "; run as root or with CAP_NET_RAW and CAP_IPC_LOCK (ef_vi pins memory and opens the NIC)";
+            case 1, 13 -> "; " + Privileges.capabilityRemedy("efvi", NEEDS);
             case 2, 19 -> "; load Onload's drivers (onload_tool reload) and check the interface is a Solarflare/AMD NIC";
             case 12 -> "; raise the locked-memory limit (ulimit -l) or use fewer buffers (buffers=...)";
             case 16, 28 -> "; the NIC is out of VIs or filters: close other ef_vi/Onload users of this interface";

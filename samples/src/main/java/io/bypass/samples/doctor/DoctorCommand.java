@@ -7,6 +7,7 @@ import io.bypass.samples.cli.Context;
 import io.bypass.samples.cli.Options;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Privileges;
 import io.bypass.testkit.Json;
 
 import java.io.PrintStream;
@@ -32,12 +33,13 @@ import java.util.TreeSet;
  * <pre>
  * bypass doctor            # readable report
  * bypass doctor --json     # the same as one JSON object on the last line
+ * bypass doctor --uri afxdp:eth1?rxStallMs=10   # and what that port needs: capabilities, memlock, systemd lines
  * </pre>
  */
 public final class DoctorCommand implements Command {
     /** The report's sections, in order. */
     public static final List<String> SECTIONS = List.of("kernel", "nics", "hugepages", "iommu_vfio", "onload",
-        "capabilities", "cpus", "rx_stall_budget", "backends");
+        "capabilities", "privileges", "cpus", "rx_stall_budget", "backends");
 
     /** Drivers with native XDP (driver mode) in mainline Linux. */
     static final Set<String> XDP_NATIVE = Set.of("i40e", "ice", "ixgbe", "ixgbevf", "igb", "igc", "mlx4_en", "mlx4_core",
@@ -48,24 +50,16 @@ public final class DoctorCommand implements Command {
     static final Set<String> XDP_ZEROCOPY = Set.of("i40e", "ice", "ixgbe", "igc", "mlx5_core", "stmmac", "gve", "idpf",
         "octeontx2-nicpf", "dpaa2-eth", "enetc", "netsec", "lan966x-switch", "virtio_net", "mana");
 
-    private static final String[] CAP_NAMES = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-        "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-        "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN",
-        "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-        "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
-        "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-        "CAP_CHECKPOINT_RESTORE"};
     /** Capabilities that matter for kernel bypass, and why. */
     private static final Map<String, String> CAP_WHY = Map.of(
         "CAP_NET_ADMIN", "attach XDP programs, configure NICs",
         "CAP_NET_RAW", "open AF_XDP and packet sockets",
         "CAP_BPF", "load BPF programs (kernel >= 5.8)",
-        "CAP_SYS_ADMIN", "BPF on older kernels, setns, vfio",
+        "CAP_SYS_ADMIN", "BPF before 5.8, DPDK net_af_xdp (libxdp), setns, vfio",
         "CAP_IPC_LOCK", "lock UMEM and hugepage memory",
         "CAP_SYS_NICE", "real-time priority for polling threads",
         "CAP_SYS_RESOURCE", "raise RLIMIT_MEMLOCK",
-        "CAP_PERFMON", "perf counters for profiling");
+        "CAP_PERFMON", "BPF verifier accepts the afxdp program (Spectre hardening refuses it without)");
 
     private final Path root;
 
@@ -90,6 +84,8 @@ public final class DoctorCommand implements Command {
     public Options options() {
         return new Options("doctor", "host readiness report for kernel bypass")
             .flag("--json", "end with the report as one JSON object on the last line")
+            .value("--uri", "URI", "also check what a port opened with URI needs here: capabilities, memlock against the bytes"
+                + " it locks, and the systemd lines that give them", null)
             .flag("--quiet", "accepted for symmetry; the doctor prints no progress")
             .value("--duration", "TIME", "ignored (accepted for symmetry)", null);
     }
@@ -104,6 +100,7 @@ public final class DoctorCommand implements Command {
         report.put("iommu_vfio", iommu(p));
         report.put("onload", onload(p));
         report.put("capabilities", capabilities(p));
+        report.put("privileges", PrivilegeReport.report(p, args.string("--uri")));
         report.put("cpus", cpus(p));
         report.put("rx_stall_budget", StallBudgetReport.report(p));
         report.put("backends", backends());
@@ -328,7 +325,7 @@ public final class DoctorCommand implements Command {
             }
         }
         m.put("cap_eff", capEff);
-        final List<String> have = decodeCaps(capEff);
+        final List<String> have = Privileges.decode(capEff);
         m.put("effective", have.size() >= 40 ? List.of("all (" + have.size() + ")") : have);
         final Map<String, Object> relevant = new LinkedHashMap<>();
         for (final Map.Entry<String, String> e : new java.util.TreeMap<>(CAP_WHY).entrySet()) {
@@ -343,25 +340,6 @@ public final class DoctorCommand implements Command {
             }
         }
         return m;
-    }
-
-    static List<String> decodeCaps(final String hex) {
-        final List<String> out = new ArrayList<>();
-        if (hex == null) {
-            return out;
-        }
-        final long bits;
-        try {
-            bits = Long.parseUnsignedLong(hex, 16);
-        } catch (final NumberFormatException e) {
-            return out;
-        }
-        for (int i = 0; i < 64; i++) {
-            if ((bits & (1L << i)) != 0) {
-                out.add(i < CAP_NAMES.length ? CAP_NAMES[i] : "CAP_" + i);
-            }
-        }
-        return out;
     }
 
     private static Map<String, Object> cpus(final HostProbe p) {

@@ -3,6 +3,7 @@ package io.bypass.samples.doctor;
 import io.bypass.Bypass;
 import io.bypass.PortUri;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Privileges;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
 
@@ -72,7 +73,7 @@ final class StallBudgetReport {
         String uid = null;
         for (final String line : p.lines("/proc/self/status")) {
             if (line.startsWith("CapEff:")) {
-                caps = DoctorCommand.decodeCaps(line.substring(7).trim());
+                caps = Privileges.decode(line.substring(7).trim());
             } else if (line.startsWith("Uid:")) {
                 uid = line.substring(4).trim().split("\\s+")[0];
             }
@@ -109,7 +110,7 @@ final class StallBudgetReport {
         }
 
         final RxBuffering afxdp = byKind.get("afxdp");
-        final long memlock = memlockSoft(p);
+        final long memlock = Privileges.memlockLimit(p.lines("/proc/self/limits"));
         final long umem = afxdp == null ? 0 : afxdp.lockedBytesPerQueue();
         if (afxdp != null) {
             m.put("afxdp_umem_per_queue", umem + " bytes (" + umem / (1 << 20) + " MiB, locked)");
@@ -126,7 +127,8 @@ final class StallBudgetReport {
             } else {
                 memlockOk = "NO: " + memlock + " < " + umem + " bytes";
                 notes.add("an afxdp port cannot lock its " + umem / (1 << 20) + " MiB UMEM per queue here (RLIMIT_MEMLOCK " + memlock
-                    + " bytes): ulimit -l unlimited (systemd: LimitMEMLOCK=infinity), CAP_IPC_LOCK, or a smaller rxStallMs");
+                    + " bytes): ulimit -l unlimited (systemd: LimitMEMLOCK=infinity), CAP_IPC_LOCK, or a smaller rxStallMs;"
+                    + " 'bypass doctor --uri URI' checks a given URI");
             }
             m.put("afxdp_umem_fits_memlock", memlockOk);
         }
@@ -134,16 +136,6 @@ final class StallBudgetReport {
         m.put("default_buffering", depth);
         m.put("notes", notes);
         return m;
-    }
-
-    private static long memlockSoft(final HostProbe p) {
-        for (final String line : p.lines("/proc/self/limits")) {
-            if (line.startsWith("Max locked memory")) {
-                final String[] f = line.substring("Max locked memory".length()).trim().split("\\s+");
-                return f.length == 0 ? -1 : "unlimited".equals(f[0]) ? Long.MAX_VALUE : parseLong(f[0]);
-            }
-        }
-        return -1;
     }
 
     private static long parseLong(final String s) {

@@ -15,6 +15,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DoctorTest {
@@ -119,11 +120,40 @@ class DoctorTest {
         Files.writeString(f, text);
     }
 
+    /** The four afxdp capabilities but not CAP_IPC_LOCK, 8 MiB of memlock: the default UMEM does not fit, a small one does. */
     @Test
-    void decodesCapabilities() {
-        assertEquals(List.of("CAP_NET_ADMIN", "CAP_NET_RAW"), DoctorCommand.decodeCaps("3000"));
-        assertEquals(List.of("CAP_BPF"), DoctorCommand.decodeCaps("8000000000"));
-        assertEquals(List.of(), DoctorCommand.decodeCaps("zz"));
+    void privilegesSectionChecksMemlockAgainstWhatTheUriLocks(@TempDir final Path root) throws Exception {
+        write(root, "proc/self/status", "Uid:\t1000\t1000\t1000\t1000\nCapEff:\t000000c000003000\n");
+        write(root, "proc/self/limits", "Max locked memory         8388608              8388608              bytes\n");
+        final Map<String, Object> big = PrivilegeReport.report(new HostProbe(root), "afxdp:eth1");
+        assertEquals(List.of("CAP_NET_RAW", "CAP_NET_ADMIN", "CAP_BPF", "CAP_PERFMON"), big.get("capabilities_needed"));
+        assertEquals(List.of("none"), big.get("capabilities_missing"));
+        assertEquals(75_497_472L, big.get("locked_bytes"));
+        assertEquals("NO: 8388608 < 75497472 bytes and no CAP_IPC_LOCK", big.get("memlock_fits"));
+        assertEquals("NO: RLIMIT_MEMLOCK below 75497472 bytes", big.get("ready"));
+        assertTrue(String.valueOf(big.get("systemd_without_ipc_lock")).contains("LimitMEMLOCK=75497472"), big.toString());
+        assertTrue(String.valueOf(big.get("systemd")).contains("AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK"),
+            big.toString());
+
+        final Map<String, Object> small = PrivilegeReport.report(new HostProbe(root), "afxdp:eth1?frames=2048&frameSize=2048");
+        assertEquals(4_194_304L, small.get("locked_bytes"));
+        assertEquals("yes", small.get("ready"), small.toString());
+
+        final Map<String, Object> nio = PrivilegeReport.report(new HostProbe(root), "nio:eth1");
+        assertEquals("yes (locks nothing)", nio.get("memlock_fits"));
+        assertEquals("yes", nio.get("ready"));
+    }
+
+    /** No capability at all: the missing ones are named; a bad URI is a usage error. */
+    @Test
+    void privilegesSectionNamesWhatIsMissing(@TempDir final Path root) throws Exception {
+        write(root, "proc/self/status", "Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n");
+        write(root, "proc/self/limits", "Max locked memory         unlimited            unlimited            bytes\n");
+        final Map<String, Object> m = PrivilegeReport.report(new HostProbe(root), "afxdp:eth1");
+        assertEquals("NO: missing CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON", m.get("ready"));
+        assertEquals(List.of(), PrivilegeReport.report(new HostProbe(root), null).getOrDefault("notes", List.of()));
+        assertThrows(io.bypass.samples.cli.UsageException.class, () -> PrivilegeReport.report(new HostProbe(root), "afxdp:eth1?bogus=1"));
+        assertThrows(io.bypass.samples.cli.UsageException.class, () -> PrivilegeReport.report(new HostProbe(root), "nosuch:eth1"));
     }
 
     @Test

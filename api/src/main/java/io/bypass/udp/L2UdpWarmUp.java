@@ -1,0 +1,96 @@
+package io.bypass.udp;
+
+import io.bypass.FlowRule;
+import io.bypass.net.Ethernet;
+import io.bypass.net.Ipv4;
+import io.bypass.net.Ipv4Header;
+import io.bypass.net.Ipv4Link;
+import io.bypass.net.Udp;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One warm-up of an {@link L2UdpEndpoint} ({@link UdpEndpoint#warmUp}): the synthetic frame
+ * its warm-up RX queue delivers over and over (a datagram for the flow the live ones take,
+ * from TEST-NET-1 and a locally administered MAC, so it never leaves the process), and the
+ * loop that polls it and sends into the warm-up TX queue through the endpoint's own calls.
+ * The endpoint points its queues and counters at the warm-up ones for the loop's duration.
+ */
+final class L2UdpWarmUp {
+    /** Warm-up datagrams come from TEST-NET-1 (RFC 5737) and a locally administered MAC, and never leave the process. */
+    static final int SOURCE = Ipv4.parse("192.0.2.1");
+    static final int SOURCE_PORT = 9;
+    static final long SOURCE_MAC = 0x02_00_00_00_00_09L;
+    /** Where warm-up sends go when nothing is joined: an administratively scoped group, so no neighbour is resolved. */
+    static final int GROUP = Ipv4.parse("239.255.0.9");
+    private static final int BATCH = 64;
+
+    private final UnsafeBuffer frame;
+    private final UdpDestination sendTo;
+
+    /**
+     * Writes the synthetic frame: to the flow's group (or, for a bound port, our address),
+     * tagged on the link's VLAN, with valid checksums.
+     *
+     * @param link    the endpoint's link: our MAC, address, VLAN and header offsets
+     * @param flow    the flow the warm-up takes
+     * @param payload what every warm-up datagram carries
+     * @param offset  where it starts
+     * @param length  its length, within the endpoint's maximum payload
+     */
+    L2UdpWarmUp(final Ipv4Link link, final FlowRule flow, final DirectBuffer payload, final int offset, final int length) {
+        final int destination = flow.destinationAddress() != 0 ? flow.destinationAddress() : link.localAddress();
+        final int ipOffset = link.ipOffset();
+        final int udpOffset = ipOffset + Ipv4Header.MIN_HEADER_LENGTH;
+        final int headers = udpOffset + Udp.HEADER_LENGTH;
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, headers + length);
+        frame = new UnsafeBuffer(new byte[frameLength]);
+        final int udpLength = Udp.HEADER_LENGTH + length;
+        final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + udpLength;
+        final Ethernet e = new Ethernet();
+        e.wrap(frame, 0, frameLength).header(Ipv4.isMulticast(destination) ? Ipv4.multicastMac(destination) : link.localMac(),
+            SOURCE_MAC, Ethernet.ETHERTYPE_IPV4);
+        if (link.vlan() != 0) {
+            e.vlan(0, link.vlan(), Ethernet.ETHERTYPE_IPV4);
+        }
+        new Ipv4Header().wrap(frame, ipOffset, totalLength).header(Ipv4Header.MIN_HEADER_LENGTH, 0, totalLength, 0,
+            Ipv4Header.FLAG_DF, 64, Ipv4Header.PROTOCOL_UDP, SOURCE, destination).computeChecksum();
+        frame.putBytes(headers, payload, offset, length);
+        new Udp().wrap(frame, udpOffset, udpLength).header(SOURCE_PORT, flow.destinationPort(), udpLength)
+            .computeChecksum(SOURCE, destination);
+        sendTo = UdpDestination.of(Ipv4.isMulticast(destination) ? destination : GROUP, flow.destinationPort());
+    }
+
+    /**
+     * @return the synthetic frame, from offset 0 to its capacity
+     */
+    UnsafeBuffer frame() {
+        return frame;
+    }
+
+    /**
+     * Polls {@code datagrams} datagrams into {@code handler} and sends as many, in batches,
+     * through {@code endpoint} (whose queues are the warm-up ones by now).
+     *
+     * @return datagrams delivered
+     */
+    int run(final UdpEndpoint endpoint, final DatagramHandler handler, final DirectBuffer payload, final int offset,
+            final int length, final int datagrams) {
+        final DatagramClaim claim = new DatagramClaim();
+        int received = 0;
+        int sent = 0;
+        while (received < datagrams || sent < datagrams) {
+            if (received < datagrams) {
+                received += endpoint.poll(handler, Math.min(BATCH, datagrams - received));
+            }
+            for (int i = 0; i < BATCH && sent < datagrams; i++, sent++) {
+                if (endpoint.tryClaim(sendTo, length, claim) == UdpEndpoint.OK) {
+                    claim.buffer().putBytes(claim.offset(), payload, offset, length);
+                    claim.commit();
+                }
+            }
+            endpoint.flush();
+        }
+        return received;
+    }
+}
