@@ -39,7 +39,7 @@ public final class Bypass {
     /**
      * Opens an L2 port.
      *
-     * @param uri such as {@code afxdp:eth1?queue=0}
+     * @param uri such as {@code afxdp:eth1?nicQueue=0}
      * @return the open port
      * @throws BypassUriException          if the URI is malformed
      * @throws BackendUnavailableException if the backend cannot run here, with cause and remedy

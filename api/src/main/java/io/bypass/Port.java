@@ -8,7 +8,7 @@ import java.util.Set;
  * (XDP programs detached, memory unmapped, mbufs returned), even after errors.
  *
  * <pre>{@code
- * try (Port port = Bypass.open("afxdp:eth1?queue=0")) {
+ * try (Port port = Bypass.open("afxdp:eth1?nicQueue=0")) {
  *     port.addFlow(0, new FlowRule(Ipv4.parse("239.1.1.1"), 30001));
  *     RxQueue rx = port.rxQueue(0);
  *     while (running) {

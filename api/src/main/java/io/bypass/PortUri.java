@@ -10,7 +10,7 @@ import java.util.Set;
  * A parsed port URI: {@code scheme:target?key=value&key=value}.
  *
  * <ul>
- *   <li>{@code afxdp:IFACE?queue=N&mode=copy|zerocopy|auto&xdp=drv|skb}</li>
+ *   <li>{@code afxdp:IFACE?nicQueue=N&mode=copy|zerocopy|auto&xdp=drv|skb}</li>
  *   <li>{@code dpdk:DEVARGS?...} where DEVARGS may contain commas and colons,
  *       e.g. {@code dpdk:net_af_xdp0,iface=veth0?ip=10.0.0.1/24}</li>
  *   <li>{@code efvi:IFACE?...}</li>
@@ -20,7 +20,7 @@ import java.util.Set;
  *
  * Values may be percent-encoded. Typed getters raise {@link BypassUriException} naming
  * the bad parameter; backends call {@link #requireOnly(Set)} so a misspelt key is an
- * error, not silently ignored.
+ * error, not silently ignored. The keys themselves are declared as {@link io.bypass.spi.UriParam}s.
  */
 public final class PortUri {
     private final String text;
@@ -216,7 +216,8 @@ public final class PortUri {
     }
 
     /**
-     * Rejects any parameter not in {@code known}, so a misspelt key is an error.
+     * Rejects any parameter not in {@code known}, so a misspelt key is an error; a renamed key
+     * ({@link io.bypass.spi.UriParams#retired()}) is refused with a message naming its replacement.
      *
      * @param known the keys this backend understands
      * @throws BypassUriException naming the unknown key and the known ones
@@ -224,6 +225,10 @@ public final class PortUri {
     public void requireOnly(final Set<String> known) {
         for (final String key : params.keySet()) {
             if (!known.contains(key)) {
+                final String replacement = io.bypass.spi.UriParams.replacementOf(key);
+                if (replacement != null) {
+                    throw new BypassUriException(text, "parameter '" + key + "' is no longer accepted: " + replacement);
+                }
                 throw new BypassUriException(text, "unknown parameter '" + key + "' for " + scheme + ": (known: "
                     + String.join(", ", new java.util.TreeSet<>(known)) + ")");
             }

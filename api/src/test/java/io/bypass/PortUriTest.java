@@ -78,6 +78,19 @@ class PortUriTest {
     }
 
     @Test
+    void renamedKeysAreRefusedNamingTheirReplacement() {
+        final Set<String> known = Set.of("unicastTtl", "multicastTtl");
+        final BypassUriException ttl = assertThrows(BypassUriException.class,
+            () -> PortUri.parse("auto:eth1?ttl=4").requireOnly(known));
+        assertTrue(ttl.getMessage().contains("parameter 'ttl' is no longer accepted") && ttl.getMessage().contains("unicastTtl")
+            && ttl.getMessage().contains("multicastTtl"), ttl.getMessage());
+        final BypassUriException mcast = assertThrows(BypassUriException.class,
+            () -> PortUri.parse("afxdp:eth1?mcast_ttl=4").requireOnly(known));
+        assertTrue(mcast.getMessage().contains("'mcast_ttl' is now multicastTtl"), mcast.getMessage());
+        PortUri.parse("afxdp:eth1?multicastTtl=4&unicastTtl=9").requireOnly(known);
+    }
+
+    @Test
     void withSchemeKeepsTargetAndParameters() {
         final PortUri auto = PortUri.parse("auto:eth1?queue=2");
         final PortUri concrete = auto.withScheme("afxdp");

@@ -2,6 +2,7 @@ package io.bypass.net;
 
 import io.bypass.BypassUriException;
 import io.bypass.PortUri;
+import io.bypass.spi.UriParam;
 
 /**
  * How received IPv4 and UDP checksums are checked: URI key {@value #PARAM_NAME}, the same
@@ -39,6 +40,12 @@ public enum ChecksumPolicy {
     public static final String PARAM_NAME = "checksum";
     /** The policy without the key. */
     public static final ChecksumPolicy DEFAULT = NIC;
+    /** The key's declaration; its words are the policies' {@link #uriValue()}s. */
+    public static final UriParam PARAM = UriParam.choice(PARAM_NAME, "nic",
+        "how received IPv4/UDP checksums are checked: nic uses the NIC's verdict where it gives one, else as partial; "
+            + "partial sums in software and delivers a kernel peer's partial UDP sum (counted rx_partial_checksum); "
+            + "verify drops any sum not complete and right (nio: the kernel checks, every policy alike)",
+        "verify", "partial", "nic");
 
     private final String uriValue;
 

@@ -5,6 +5,8 @@ import io.bypass.PortUri;
 import io.bypass.udp.L2UdpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
+import java.util.List;
+
 /**
  * A backend, found by {@link java.util.ServiceLoader}. Each backend module declares one
  * in its {@code module-info} ({@code provides io.bypass.spi.BackendProvider with ...}).
@@ -42,6 +44,32 @@ public interface BackendProvider {
      * @return null if it can try, else the reason it passes
      */
     default String cannotServe(final PortUri uri) {
+        return null;
+    }
+
+    /**
+     * Every URI key this backend accepts, its own and the shared ones it reads (the UDP layer's,
+     * the stall budget's, the VLAN). A key shared with other backends is the same declaration
+     * object on each, so it means the same everywhere; the README's table of keys is checked
+     * against these lists.
+     *
+     * @return the declarations, in the order the documentation lists them
+     */
+    default List<UriParam> uriParams() {
+        return List.of();
+    }
+
+    /**
+     * The receive buffering a port or endpoint opened with {@code uri} would set up, from its
+     * {@linkplain RxStallBudget stall budget} and any explicit ring size in the URI. Pure
+     * arithmetic: touches no device and needs no native library, so a tool can ask any backend
+     * on the path, available or not.
+     *
+     * @param uri a URI with this backend's scheme (the target may name an interface that is not here)
+     * @return the buffering, or null if this backend does not say
+     * @throws io.bypass.BypassUriException if the URI is malformed for this backend
+     */
+    default RxBuffering rxBuffering(final PortUri uri) {
         return null;
     }
 

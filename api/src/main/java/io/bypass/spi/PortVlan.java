@@ -3,8 +3,6 @@ package io.bypass.spi;
 import io.bypass.BypassUriException;
 import io.bypass.PortUri;
 
-import java.util.Set;
-
 /**
  * The one IEEE 802.1Q VLAN a port receives and sends on: the URI key {@value #PARAM_NAME},
  * the same on every backend.
@@ -37,8 +35,10 @@ public final class PortVlan {
     public static final int UNTAGGED = 0;
     /** The highest VLAN id a port may be configured for (4095 is reserved by 802.1Q). */
     public static final int MAX_VLAN_ID = 4094;
-    /** The key, for a backend's set of known URI keys. */
-    public static final Set<String> URI_PARAMETERS = Set.of(PARAM_NAME);
+    /** The key's declaration. */
+    public static final UriParam PARAM = UriParam.integer(PARAM_NAME, UNTAGGED, MAX_VLAN_ID, UNTAGGED,
+        "the one 802.1Q VLAN the port takes and tags sent frames with; 0: untagged frames only "
+            + "(efvi and nio: 0 only; nio: open the kernel's VLAN interface, nio:eth1.7)");
 
     private PortVlan() {
     }
@@ -51,7 +51,7 @@ public final class PortVlan {
      * @throws BypassUriException if the value is not a number in 0..4094
      */
     public static int from(final PortUri uri) {
-        return uri.getInt(PARAM_NAME, UNTAGGED, UNTAGGED, MAX_VLAN_ID);
+        return PARAM.intValue(uri);
     }
 
     /**

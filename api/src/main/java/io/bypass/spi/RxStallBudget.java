@@ -2,7 +2,7 @@ package io.bypass.spi;
 
 import io.bypass.PortUri;
 
-import java.util.Set;
+import java.util.List;
 
 /**
  * How long the polling thread may stop, at what packet rate, with no frame lost: the one
@@ -34,8 +34,14 @@ public final class RxStallBudget {
     public static final int DEFAULT_STALL_MS = 50;
     /** Default rate, in packets per second. */
     public static final int DEFAULT_RATE_PPS = 200_000;
-    /** Both keys, for a backend's set of known URI keys. */
-    public static final Set<String> URI_PARAMETERS = Set.of(STALL_MS_PARAM_NAME, RATE_PPS_PARAM_NAME);
+    /** The stall's declaration. */
+    public static final UriParam STALL_MS = UriParam.integer(STALL_MS_PARAM_NAME, 1, 60_000, DEFAULT_STALL_MS,
+        "milliseconds the polling thread may stall with no frame lost: receive buffering is sized for it");
+    /** The rate's declaration. */
+    public static final UriParam RATE_PPS = UriParam.integer(RATE_PPS_PARAM_NAME, 1_000, 100_000_000, DEFAULT_RATE_PPS,
+        "packets per second the stall (rxStallMs) must be absorbed at");
+    /** Both keys, for a backend's list of accepted URI keys. */
+    public static final List<UriParam> URI_PARAMS = List.of(STALL_MS, RATE_PPS);
 
     private final int stallMs;
     private final int ratePps;
@@ -53,8 +59,7 @@ public final class RxStallBudget {
      * @throws io.bypass.BypassUriException if a value is out of range
      */
     public static RxStallBudget from(final PortUri uri) {
-        return new RxStallBudget(uri.getInt(STALL_MS_PARAM_NAME, DEFAULT_STALL_MS, 1, 60_000),
-            uri.getInt(RATE_PPS_PARAM_NAME, DEFAULT_RATE_PPS, 1_000, 100_000_000));
+        return new RxStallBudget(STALL_MS.intValue(uri), RATE_PPS.intValue(uri));
     }
 
     /** @return the default budget */

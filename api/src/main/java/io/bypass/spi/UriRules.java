@@ -3,32 +3,14 @@ package io.bypass.spi;
 import io.bypass.BypassUriException;
 import io.bypass.PortUri;
 
-import java.util.HashSet;
-import java.util.Set;
-
 /**
  * For backend authors: URI checks that several backends make, written once so the same bad
- * value gets the same message from each.
+ * value gets the same message from each ({@link UriParam} reads its keys through them). The
+ * keys themselves, and the lists a backend accepts, are declared with {@link UriParam} and
+ * joined with {@link UriParams#join}.
  */
 public final class UriRules {
     private UriRules() {
-    }
-
-    /**
-     * The keys a backend accepts: its own and those of the layers it hands the same URI to
-     * (such as {@link io.bypass.udp.L2UdpEndpoint#URI_PARAMETERS} and {@link RxStallBudget#URI_PARAMETERS}),
-     * for {@link PortUri#requireOnly(Set)}.
-     *
-     * @param keySets the sets of keys
-     * @return their union, unmodifiable
-     */
-    @SafeVarargs
-    public static Set<String> union(final Set<String>... keySets) {
-        final Set<String> all = new HashSet<>();
-        for (final Set<String> keys : keySets) {
-            all.addAll(keys);
-        }
-        return Set.copyOf(all);
     }
 
     /**

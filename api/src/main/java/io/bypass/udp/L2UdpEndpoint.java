@@ -60,13 +60,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * checksum is left to the NIC with {@link Capability#TX_CHECKSUM_OFFLOAD}: the field then
  * holds the pseudo-header sum, as DPDK and Linux expect). Frames leave at {@link #flush()}.
  *
- *
- * <p>URI parameters it reads (backends accept them through {@link #URI_PARAMETERS}):
+ * <p>URI keys it reads, declared in {@link UdpUriParams} (backends accept them through
+ * {@link UdpUriParams#L2_ENDPOINT}):
  * <ul>
  *   <li>{@code queue}: RX and TX queue index, default 0.</li>
  *   <li>{@code port}: source UDP port before any {@link #bind}; default an ephemeral port.</li>
- *   <li>{@code ttl}: IPv4 TTL for unicast, default 64.</li>
- *   <li>{@code mcast_ttl}: IPv4 TTL for multicast, default 1 (as {@code IP_MULTICAST_TTL}).</li>
+ *   <li>{@code unicastTtl}: IPv4 TTL for unicast, default 64.</li>
+ *   <li>{@code multicastTtl}: IPv4 TTL for multicast, default 1 (as {@code IP_MULTICAST_TTL}).</li>
  *   <li>{@code igmp}: IGMP version of the reports sent on join and leave, 2 or 3 (default).</li>
  *   <li>{@code vlan}: the 802.1Q VLAN id, 0 (default: untagged) or 1..4094; frames of any
  *       other VLAN are counted as {@link Counter#DROP_WRONG_VLAN}, and every frame sent
@@ -90,10 +90,6 @@ import java.util.concurrent.ThreadLocalRandom;
  * loopback to the sending endpoint, IGMP report retransmission and response delays.
  */
 public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
-    /** URI parameters this layer reads; L2 backends include them in their {@code requireOnly} set. */
-    public static final Set<String> URI_PARAMETERS = Set.of("queue", "port", "ttl", "mcast_ttl", "igmp", PortVlan.PARAM_NAME,
-        ChecksumPolicy.PARAM_NAME);
-
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
 
@@ -168,18 +164,18 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         endpointCounters = new Counters(port.counters(), EnumSet.of(Counter.RX_PACKETS, Counter.RX_BYTES));
         counters = endpointCounters;
         pollCounters = counters.newWriter();
-        queueId = uri.getInt("queue", 0, 0, 65535);
+        queueId = UdpUriParams.QUEUE.intValue(uri);
         if (queueId >= port.rxQueueCount() || queueId >= port.txQueueCount()) {
             throw new BypassUriException(uri.text(), "parameter 'queue' is " + queueId + " but the port has "
                 + port.rxQueueCount() + " RX and " + port.txQueueCount() + " TX queues; open it with more queues or pick a lower one");
         }
         rx = port.rxQueue(queueId);
         tx = port.txQueue(queueId);
-        final int configuredPort = uri.getInt("port", 0, 0, 65535);
+        final int configuredPort = UdpUriParams.PORT.intValue(uri, 0);
         final int sourcePort = configuredPort != 0 ? configuredPort : ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1);
-        final int unicastTtl = uri.getInt("ttl", 64, 1, 255);
-        final int multicastTtl = uri.getInt("mcast_ttl", 1, 1, 255);
-        final int igmpVersion = uri.getInt("igmp", 3, 2, 3);
+        final int unicastTtl = UdpUriParams.UNICAST_TTL.intValue(uri);
+        final int multicastTtl = UdpUriParams.MULTICAST_TTL.intValue(uri);
+        final int igmpVersion = UdpUriParams.IGMP.intValue(uri);
         final int vlan = PortVlan.from(uri);
         link = new Ipv4Link(port, vlan, ThreadLocalRandom.current().nextInt(0x10000));
         kernelNeighbours = link.kernelNeighbours();

@@ -4,21 +4,12 @@ import io.bypass.BypassUriException;
 import io.bypass.PortUri;
 import org.junit.jupiter.api.Test;
 
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The URI checks backends share. */
 class UriRulesTest {
-    @Test
-    void unionHasEveryKeyOnce() {
-        final Set<String> all = UriRules.union(Set.of("a", "b"), Set.of("b", "c"), Set.of());
-        assertEquals(Set.of("a", "b", "c"), all);
-        assertThrows(UnsupportedOperationException.class, () -> all.add("d"));
-    }
-
     @Test
     void powerOfTwoTakesTheDefaultOrAPowerOfTwoInRange() {
         assertEquals(512, UriRules.powerOfTwo(PortUri.parse("x:y"), "ring", 512, 64, 4096));

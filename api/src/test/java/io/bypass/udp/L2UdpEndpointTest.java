@@ -761,7 +761,7 @@ class L2UdpEndpointTest {
 
     @Test
     void sourcePortFromUriThenBind() {
-        final MemoryPort.Pair pair = pair(configA().uri("memory:a?port=5555&queue=0&ttl=9&mcast_ttl=4"), configB());
+        final MemoryPort.Pair pair = pair(configA().uri("memory:a?port=5555&queue=0&unicastTtl=9&multicastTtl=4"), configB());
         final L2UdpEndpoint a = endpoint(pair.a());
         assertEquals(5555, a.localPort());
         assertEquals(IP_A, a.localAddress());
@@ -769,7 +769,7 @@ class L2UdpEndpointTest {
         a.flush();
         final byte[] f = drain(pair.b()).get(0);
         assertEquals(5555, get16(f, 34));
-        assertEquals(4, f[22], "mcast_ttl");
+        assertEquals(4, f[22], "multicastTtl");
         a.bind(6000);
         assertEquals(6000, a.localPort());
 

@@ -6,6 +6,10 @@ import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.JvmFlags;
 import io.bypass.spi.PrivilegeNeeds;
+import io.bypass.spi.RxBuffering;
+import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.UriParam;
+import io.bypass.spi.UriParams;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
@@ -24,12 +28,14 @@ import java.util.List;
  * }
  * }</pre>
  *
- * <p>URI: {@code nio:[IFACE][?key=value&...]} (details in {@link NioUdpEndpoint})
+ * <p>URI: {@code nio:[IFACE][?key=value&...]} (declared in {@link NioUriParams}, details in {@link NioUdpEndpoint})
  * <ul>
  *   <li>{@code IFACE}: the interface to bind, join and send on; empty: the wildcard address,
  *       joining on the first multicast-capable interface</li>
  *   <li>{@code loop=true|false} IP_MULTICAST_LOOP for sent multicast (default false)</li>
- *   <li>{@code ttl=N} IP_MULTICAST_TTL (default 1)</li>
+ *   <li>{@code multicastTtl=N} IP_MULTICAST_TTL (default 1), as on every backend</li>
+ *   <li>{@code unicastTtl=N} only the kernel's net.ipv4.ip_default_ttl (64 unless changed): NIO cannot set IP_TTL, so
+ *       another value is refused at open</li>
  *   <li>{@code rcvbuf=BYTES} SO_RCVBUF of each receiving socket (default: from the stall budget; forced
  *       past {@code net.core.rmem_max} with CAP_NET_ADMIN and {@code --enable-native-access}, else one warning)</li>
  *   <li>{@code sndbuf=BYTES} SO_SNDBUF (default: the kernel's)</li>
@@ -98,6 +104,24 @@ public final class NioBackendProvider implements BackendProvider {
         }
     }
 
+    /** @return {@link NioUriParams#ALL} */
+    @Override
+    public List<UriParam> uriParams() {
+        return NioUriParams.ALL;
+    }
+
+    /**
+     * @param uri a {@code nio:} URI
+     * @return the {@code SO_RCVBUF} each receiving socket asks for ({@code rcvbuf}, else from the stall budget)
+     */
+    @Override
+    public RxBuffering rxBuffering(final PortUri uri) {
+        UriParams.requireOnly(uri, NioUriParams.ALL);
+        // Java reports SO_RCVBUF as asked; the kernel keeps twice that and charges each datagram's whole buffer.
+        return RxBuffering.socketBuffer(NioUriParams.receiveBufferRequest(uri, RxStallBudget.from(uri)),
+            ReceiveBuffer.BYTES_PER_DATAGRAM / 2);
+    }
+
     /**
      * @param uri the URI with scheme {@code nio}
      * @return nothing: no capability, no locked memory ({@code CAP_NET_ADMIN} only lets a
@@ -121,7 +145,7 @@ public final class NioBackendProvider implements BackendProvider {
     }
 
     /**
-     * @param uri {@code nio:[IFACE][?loop=..&ttl=..&rcvbuf=..&sndbuf=..&maxPayload=..]}
+     * @param uri {@code nio:[IFACE][?loop=..&multicastTtl=..&rcvbuf=..&sndbuf=..&maxPayload=..]}
      * @return a new {@link NioUdpEndpoint}
      */
     @Override

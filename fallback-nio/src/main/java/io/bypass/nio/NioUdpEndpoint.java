@@ -12,12 +12,13 @@ import io.bypass.net.ChecksumPolicy;
 import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UdpRules;
-import io.bypass.spi.UriRules;
+import io.bypass.spi.UriParams;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
+import io.bypass.udp.UdpUriParams;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -36,7 +37,7 @@ import java.util.Set;
  * bound port and per joined group, read round-robin into one reused direct buffer.
  *
  * <h2>URI</h2>
- * {@code nio:[IFACE][?loop=true|false&ttl=N&rcvbuf=BYTES&sndbuf=BYTES&maxPayload=BYTES&rxStallMs=MS&rxStallPps=PPS]}
+ * {@code nio:[IFACE][?loop=true|false&multicastTtl=N&rcvbuf=BYTES&...]}, keys declared in {@link NioUriParams}
  * <ul>
  *   <li>{@code IFACE}: the interface whose IPv4 address {@link #bind(int)} binds to and on
  *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
@@ -44,7 +45,9 @@ import java.util.Set;
  *       non-loopback interface with an IPv4 address (else {@code lo}).</li>
  *   <li>{@code loop}: {@code IP_MULTICAST_LOOP} for sent multicast (default false, so a
  *       publisher does not read its own traffic; true for publisher and subscriber on one host).</li>
- *   <li>{@code ttl}: {@code IP_MULTICAST_TTL} (default 1).</li>
+ *   <li>{@code multicastTtl}: {@code IP_MULTICAST_TTL} (default 1), as on every backend.</li>
+ *   <li>{@code unicastTtl}: accepted only as the kernel's {@code net.ipv4.ip_default_ttl} (64
+ *       unless changed), which unicast datagrams get: NIO has no {@code IP_TTL} option.</li>
  *   <li>{@code rcvbuf}: {@code SO_RCVBUF} of every receiving socket (default: sized from the
  *       {@linkplain RxStallBudget stall budget}, {@code rxStallMs} and {@code rxStallPps}, at
  *       {@value ReceiveBuffer#BYTES_PER_DATAGRAM} bytes of kernel memory per queued datagram).
@@ -100,9 +103,6 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     public static final int MAX_UDP_PAYLOAD = 65507;
     /** How long {@link #commit} retries a send refused for a full socket buffer before counting a drop. */
     public static final long SEND_RETRY_NANOS = 1_000_000L;
-    private static final Set<String> PARAMS = UriRules.union(Set.of("loop", "ttl", "rcvbuf", "sndbuf", "maxPayload",
-        ChecksumPolicy.PARAM_NAME), RxStallBudget.URI_PARAMETERS, PortVlan.URI_PARAMETERS);
-
     private final PortUri uri;
     private final NioSockets sockets;
     private final int maxPayload;
@@ -130,7 +130,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     public NioUdpEndpoint(final PortUri uri) {
         this.uri = uri;
-        uri.requireOnly(PARAMS);
+        UriParams.requireOnly(uri, NioUriParams.ALL);
         ChecksumPolicy.from(uri); // validated as on every backend; the kernel checks the sums
         final int vlan = PortVlan.from(uri);
         if (vlan != PortVlan.UNTAGGED) {
@@ -140,15 +140,16 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
                 + (uri.target().isEmpty() ? "eth1" : uri.target()) + " name " + (uri.target().isEmpty() ? "eth1" : uri.target())
                 + "." + vlan + " type vlan id " + vlan + "') without vlan=");
         }
-        final boolean loop = uri.getBoolean("loop", false);
-        final int ttl = uri.getInt("ttl", 1, 0, 255);
+        final boolean loop = NioUriParams.LOOP.booleanValue(uri);
+        final int multicastTtl = UdpUriParams.MULTICAST_TTL.intValue(uri);
+        NioUriParams.checkUnicastTtl(uri);
         final RxStallBudget budget = RxStallBudget.from(uri);
-        final int rcvbuf = uri.getInt("rcvbuf", ReceiveBuffer.requestFor(budget), 1, Integer.MAX_VALUE / 2);
-        final int sndbuf = uri.getInt("sndbuf", 0, 0, Integer.MAX_VALUE);
-        sockets = new NioSockets(uri, loop, ttl, rcvbuf, sndbuf, budget);
+        final int rcvbuf = NioUriParams.receiveBufferRequest(uri, budget);
+        final int sndbuf = NioUriParams.SNDBUF.intValue(uri, 0);
+        sockets = new NioSockets(uri, loop, multicastTtl, rcvbuf, sndbuf, budget);
         final int mtu = sockets.mtu();
         final int defaultMax = Math.min(MAX_UDP_PAYLOAD, Math.max(1, (mtu > 0 ? mtu : 1500) - 28));
-        maxPayload = uri.getInt("maxPayload", uri.target().isEmpty() ? 1472 : defaultMax, 1, MAX_UDP_PAYLOAD);
+        maxPayload = NioUriParams.MAX_PAYLOAD.intValue(uri, uri.target().isEmpty() ? 1472 : defaultMax);
         rxBuffer = ByteBuffer.allocateDirect(maxPayload + 1); // one spare byte reveals a cut datagram
         rxView = new UnsafeBuffer(rxBuffer);
         stats = new UdpStats();
@@ -178,6 +179,11 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     public int receiveBufferBytes() {
         return subscriptions.receiveBufferBytes();
+    }
+
+    /** For tests: the {@code IP_MULTICAST_TTL} the kernel has for the send socket before any bind. */
+    int sendSocketMulticastTtl() throws IOException {
+        return ephemeralTx.getOption(java.net.StandardSocketOptions.IP_MULTICAST_TTL);
     }
 
     /** @return why a receiving socket has less buffer than the stall budget asks, or null if none falls short */

@@ -73,6 +73,26 @@ class NioUdpEndpointTest {
         assertTrue(range.getMessage().contains("maxPayload"), range.getMessage());
     }
 
+    /** Issue 12: ttl meant the multicast TTL here and the unicast TTL on the L2 backends; both have their own key now. */
+    @Test
+    void ttlKeysMeanWhatTheyMeanOnEveryBackend() throws Exception {
+        final BypassUriException ttl = assertThrows(BypassUriException.class, () -> Bypass.openUdp("nio:lo?ttl=4"));
+        assertTrue(ttl.getMessage().contains("unicastTtl") && ttl.getMessage().contains("multicastTtl"), ttl.getMessage());
+        final BypassUriException mcast = assertThrows(BypassUriException.class, () -> Bypass.openUdp("nio:lo?mcast_ttl=4"));
+        assertTrue(mcast.getMessage().contains("now multicastTtl"), mcast.getMessage());
+        try (UdpEndpoint ep = Bypass.openUdp("nio:lo?multicastTtl=4"); UdpEndpoint dflt = Bypass.openUdp("nio:lo")) {
+            assertEquals(4, ((NioUdpEndpoint) ep).sendSocketMulticastTtl());
+            assertEquals(1, ((NioUdpEndpoint) dflt).sendSocketMulticastTtl());
+        }
+        final int kernel = Integer.parseInt(java.nio.file.Files.readAllLines(
+            java.nio.file.Path.of("/proc/sys/net/ipv4/ip_default_ttl")).get(0).trim());
+        Bypass.openUdp("nio:lo?unicastTtl=" + kernel).close();
+        final int other = kernel == 255 ? 254 : kernel + 1;
+        final BypassUriException unicast = assertThrows(BypassUriException.class, () -> Bypass.openUdp("nio:lo?unicastTtl=" + other));
+        assertTrue(unicast.getMessage().contains("unicastTtl=" + other + " cannot be set")
+            && unicast.getMessage().contains("ip_default_ttl (" + kernel + " here)"), unicast.getMessage());
+    }
+
     @Test
     void describesItself() {
         try (UdpEndpoint ep = Bypass.openUdp("nio:lo?maxPayload=1000")) {

@@ -1,8 +1,8 @@
 package io.bypass.nio;
 
+import io.bypass.spi.UriParams;
 import org.junit.jupiter.api.Test;
 
-import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -14,10 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NioUriDocsTest {
     @Test
     void everyAcceptedKeyIsDocumentedOnTheProvider() throws Exception {
-        final Field f = NioUdpEndpoint.class.getDeclaredField("PARAMS");
-        f.setAccessible(true);
-        @SuppressWarnings("unchecked")
-        final Set<String> keys = (Set<String>) f.get(null);
+        final Set<String> keys = UriParams.names(new NioBackendProvider().uriParams());
         assertFalse(keys.isEmpty());
         final String doc = Files.readString(Path.of("src/main/java/io/bypass/nio/NioBackendProvider.java"));
         for (final String k : keys) {

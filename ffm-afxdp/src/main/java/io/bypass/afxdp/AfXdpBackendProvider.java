@@ -8,10 +8,11 @@ import io.bypass.afxdp.internal.AfXdpPortImpl;
 import io.bypass.afxdp.internal.Errno;
 import io.bypass.afxdp.internal.Probe;
 import io.bypass.spi.BackendProvider;
-import io.bypass.spi.Closer;
 import io.bypass.spi.PrivilegeNeeds;
-import io.bypass.udp.L2UdpEndpoint;
-import io.bypass.udp.UdpEndpoint;
+import io.bypass.spi.RxBuffering;
+import io.bypass.spi.UriParam;
+
+import java.util.List;
 
 /**
  * The {@code afxdp:} backend: AF_XDP sockets on any Linux NIC (virtio and veth included),
@@ -25,9 +26,9 @@ import io.bypass.udp.UdpEndpoint;
  * next poll of that queue, so its bytes stay put until then; the API promises only the
  * handler call.
  *
- * <p>URI: {@code afxdp:IFACE?key=value&...}
+ * <p>URI: {@code afxdp:IFACE?key=value&...}, the keys declared in {@link AfXdpUriParams}
  * <ul>
- *   <li>{@code queue=N} first NIC queue (default 0); {@code queues=N} how many, sharing one UMEM (default 1).
+ *   <li>{@code nicQueue=N} first NIC queue (default 0); {@code queues=N} how many, sharing one UMEM (default 1).
  *       With several queues, a flow added with {@link Port#addFlow} arrives on whichever queue the
  *       NIC's RSS (or an {@code ethtool -N} rule you add) puts it: AF_XDP cannot move a frame between
  *       queues, so the queue id given to {@code addFlow} is recorded but does not steer</li>
@@ -45,6 +46,10 @@ import io.bypass.udp.UdpEndpoint;
  *   <li>{@code vlan=N}: the one {@linkplain io.bypass.spi.PortVlan VLAN} the port takes (1..4094; default 0,
  *       untagged frames only); the XDP program leaves every other VLAN's frames to the kernel, counting
  *       those addressed to our flows as {@code DROP_WRONG_VLAN}</li>
+ *   <li>and the UDP layer's ({@link io.bypass.udp.UdpUriParams}): {@code queue} (the port queue an endpoint uses,
+ *       0..queues-1; a {@code queue=N} other than 0 without {@code nicQueue} is refused, since {@code queue} named
+ *       the NIC queue here before), {@code port}, {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, and
+ *       {@code checksum} ({@link io.bypass.net.ChecksumPolicy})</li>
  * </ul>
  *
  * <p>Needs root, or CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON given as ambient capabilities
@@ -100,39 +105,18 @@ public final class AfXdpBackendProvider implements BackendProvider {
         return AfXdpPortImpl.open(uri);
     }
 
-    /**
-     * Opens the shared UDP layer ({@link L2UdpEndpoint}) over an AF_XDP port. {@code queue=N}
-     * in an {@code afxdp:} URI names the NIC queue, which is the port's queue 0, so the UDP
-     * layer is given the URI without it.
-     *
-     * @param uri the {@code afxdp:} URI
-     * @return the endpoint; closing it closes the port
-     */
+    /** @return {@link AfXdpUriParams#ALL} */
     @Override
-    public UdpEndpoint openUdp(final PortUri uri) {
-        final Port port = openPort(uri);
-        try {
-            return new L2UdpEndpoint(port, withoutQueue(uri), true);
-        } catch (final RuntimeException e) {
-            Closer.closeAfterFailure(e, port);
-            throw e;
-        }
+    public List<UriParam> uriParams() {
+        return AfXdpUriParams.ALL;
     }
 
-    private static PortUri withoutQueue(final PortUri uri) {
-        if (uri.get("queue") == null) {
-            return uri;
-        }
-        final String text = uri.text();
-        final int q = text.indexOf('?', text.indexOf(':') + 1);
-        final StringBuilder sb = new StringBuilder(text.substring(0, q));
-        char sep = '?';
-        for (final String pair : text.substring(q + 1).split("&")) {
-            if (!pair.startsWith("queue=")) {
-                sb.append(sep).append(pair);
-                sep = '&';
-            }
-        }
-        return PortUri.parse(sb.toString());
+    /**
+     * @param uri an {@code afxdp:} URI
+     * @return the RX and fill rings (from the stall budget unless the URI sizes them) and the UMEM locked per queue
+     */
+    @Override
+    public RxBuffering rxBuffering(final PortUri uri) {
+        return new AfXdpOptions(uri).rxBuffering();
     }
 }

@@ -49,7 +49,7 @@ public interface AfXdpPort extends Port {
     int interfaceIndex();
 
     /**
-     * @return the first RX/TX queue id of the NIC this port is bound to ({@code queue=} in the URI);
+     * @return the first RX/TX queue id of the NIC this port is bound to ({@code nicQueue=} in the URI);
      *         port queue {@code i} is NIC queue {@code firstQueueId() + i}
      */
     int firstQueueId();

@@ -81,7 +81,7 @@ class AfXdpErrorsTest extends AfXdpVethTest {
     @Test
     void queueThatDoesNotExistNamesTheQueueAndLeavesNothing() throws Exception {
         final long fdsBefore = fds();
-        final BypassException e = openFails("afxdp:" + t.ifaceA() + "?queue=7&mode=copy");
+        final BypassException e = openFails("afxdp:" + t.ifaceA() + "?nicQueue=7&mode=copy");
         assertTrue(e.getMessage().contains("queue 7") && e.getMessage().contains("ethtool -l " + t.ifaceA()), e.getMessage());
         assertFalse(xdpAttached());
         assertEquals(fdsBefore, fds(), "file descriptors leaked by a failed open");
@@ -267,7 +267,7 @@ class AfXdpErrorsTest extends AfXdpVethTest {
                 () -> t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?mode=copy")));
             assertTrue(e.getMessage().contains("EBUSY") && e.getMessage().contains("queue 0"), e.getMessage());
             assertTrue(e.getMessage().contains("one endpoint serves both receive and send"), e.getMessage());
-            assertTrue(e.getMessage().contains("queue=N"), e.getMessage());
+            assertTrue(e.getMessage().contains("nicQueue=N"), e.getMessage());
             assertFalse(first.isClosed());
         }
         assertFalse(xdpAttached(), "the refused open left nothing and the first closed cleanly");

@@ -1,6 +1,7 @@
 package io.bypass.afxdp;
 
 import io.bypass.Bypass;
+import io.bypass.BypassUriException;
 import io.bypass.Capability;
 import io.bypass.Counter;
 import io.bypass.FlowRule;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -95,6 +97,14 @@ class AfXdpOptionsTest {
                     assertTrue(seen != null, "frame from TX queue " + q + " reached the peer");
                 }
             }
+            // queue is the UDP layer's port queue, as on every backend (it named the NIC queue here once).
+            a.executor().call(() -> {
+                Bypass.openUdp("afxdp:" + ia + "?queues=2&nicQueue=0&queue=1&mode=copy&xdp=drv").close();
+                final BypassUriException e = assertThrows(BypassUriException.class,
+                    () -> Bypass.openUdp("afxdp:" + ia + "?queues=2&nicQueue=0&queue=2&mode=copy&xdp=drv"));
+                assertTrue(e.getMessage().contains("parameter 'queue' is 2 but the port has 2 RX"), e.getMessage());
+                return null;
+            });
         }
     }
 

@@ -9,7 +9,11 @@ import io.bypass.dpdk.internal.EalRuntime;
 import io.bypass.dpdk.internal.NativeLibraries;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.PrivilegeNeeds;
+import io.bypass.spi.RxBuffering;
+import io.bypass.spi.UriParam;
 import io.bypass.udp.UdpEndpoint;
+
+import java.util.List;
 
 /**
  * The {@code dpdk:} backend: DPDK ethdev ports driven through FFM, with mbufs read and
@@ -18,7 +22,7 @@ import io.bypass.udp.UdpEndpoint;
  * IGMP reports itself.
  *
  * <p>URI: {@code dpdk:DEVARGS?key=value&...}, where DEVARGS is a virtual device with its
- * arguments or a PCI address:
+ * arguments or a PCI address, and the keys are declared in {@link DpdkUriParams}:
  * <pre>
  * dpdk:net_af_xdp0,iface=eth1?ip=10.0.0.1/24
  * dpdk:net_af_packet0,iface=eth1?ip=10.0.0.1/24&amp;gateway=10.0.0.254
@@ -38,8 +42,10 @@ import io.bypass.udp.UdpEndpoint;
  *   <li>EAL, once per process: {@code lcores} (EAL --lcores, default one lcore floating on all allowed CPUs),
  *       {@code prefix} (--file-prefix, default private and --in-memory), {@code hugepages=true|false}
  *       (default: if any are free), {@code memory} (-m MB)</li>
- *   <li>and the UDP layer's: {@code queue}, {@code port}, {@code ttl}, {@code mcast_ttl}, {@code igmp}, and
- *       {@code vlan} (the one {@linkplain io.bypass.spi.PortVlan VLAN} taken and sent on, default untagged)</li>
+ *   <li>and the UDP layer's ({@link io.bypass.udp.UdpUriParams}): {@code queue} (0..rxQueues-1), {@code port},
+ *       {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, {@code checksum} ({@link io.bypass.net.ChecksumPolicy}),
+ *       and {@code vlan} (the one
+ *       {@linkplain io.bypass.spi.PortVlan VLAN} taken and sent on, default untagged)</li>
  * </ul>
  *
  * <p>Opening a port keeps your thread's CPU affinity: the EAL pins the thread that starts it
@@ -104,6 +110,22 @@ public final class DpdkBackendProvider implements BackendProvider {
     @Override
     public String cannotServe(final PortUri uri) {
         return DpdkPortImpl.cannotServe(uri);
+    }
+
+    /** @return {@link DpdkUriParams#ALL} */
+    @Override
+    public List<UriParam> uriParams() {
+        return DpdkUriParams.ALL;
+    }
+
+    /**
+     * @param uri a {@code dpdk:} URI
+     * @return where the port buffers what arrives during a stall: RX descriptors, net_af_packet's {@code framecnt}
+     *         ring, or net_af_xdp's cap of {@value DpdkContext#AF_XDP_PMD_BUFFERS}
+     */
+    @Override
+    public RxBuffering rxBuffering(final PortUri uri) {
+        return EalRuntime.defaults().withUri(uri).conclude().rxBuffering();
     }
 
     /**

@@ -1,6 +1,10 @@
 package io.bypass.dpdk;
 
 import io.bypass.BypassException;
+import io.bypass.PortUri;
+import io.bypass.spi.RxBuffering;
+import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.UriParams;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,9 +15,11 @@ import java.util.List;
 /**
  * Settings of the DPDK environment (EAL) and the defaults of each port's queues and mempool,
  * in the manner of Aeron's {@code Context}: set what you need, then {@link #conclude()}
- * fills in the rest from the host. URI parameters of the same names override the port
- * defaults for one port; the EAL settings take effect once, when the first port opens (or
- * at {@link DpdkBackendProvider#initialiseEal(DpdkContext)}), and later URIs must agree.
+ * fills in the rest from the host. A port reads its URI into a copy ({@link #withUri(PortUri)}):
+ * the keys declared in {@link DpdkUriParams} override the port defaults for that port and give
+ * its own settings (device, address, queues, receive modes), which {@link #conclude()} checks;
+ * the EAL settings take effect once, when the first port opens (or at
+ * {@link DpdkBackendProvider#initialiseEal(DpdkContext)}), and later URIs must agree.
  *
  * <pre>{@code
  * DpdkBackendProvider.initialiseEal(new DpdkContext().lcores("0@(2-3)").memoryMb(512));
@@ -38,6 +44,8 @@ public final class DpdkContext {
     private Boolean hugepages;
     /** RX descriptors when neither the context nor the URI nor the stall budget says otherwise. */
     public static final int DEFAULT_RX_DESC = 1024;
+    /** Buffers DPDK 22.11's net_af_xdp PMD gives the kernel's fill ring (ETH_AF_XDP_DFLT_NUM_DESCS), whatever rxDesc says. */
+    public static final int AF_XDP_PMD_BUFFERS = 2048;
     private int memoryMb;
     private String filePrefix;
     private final List<String> pciAllowlist = new ArrayList<>();
@@ -48,6 +56,10 @@ public final class DpdkContext {
     private int txDesc = 1024;
     private int burst = 64;
     private boolean concluded;
+    /** A port's URI, for a context made by {@link #withUri(PortUri)}; null otherwise. */
+    private PortUri uri;
+    private final List<String> explicitEal = new ArrayList<>();
+    private DpdkPortSettings port;
 
     /** Creates a context with every setting at its default. */
     public DpdkContext() {
@@ -220,7 +232,8 @@ public final class DpdkContext {
     }
 
     /**
-     * @return an unconcluded copy of these settings, for a port that overrides some of them
+     * @return an unconcluded copy of these settings (the EAL settings and port defaults, not a port's URI),
+     *         for a port that overrides some of them
      */
     public DpdkContext copy() {
         final DpdkContext c = new DpdkContext();
@@ -239,7 +252,71 @@ public final class DpdkContext {
     }
 
     /**
-     * Validates the settings and fills in the defaults from the host (CPU set, hugepages).
+     * Reads a port's URI into a copy of these settings: the keys of {@link DpdkUriParams} that
+     * override the port defaults and the EAL settings (those named are recorded, see
+     * {@link #explicitEalKeys()}); the port's own keys are read and checked by {@link #conclude()}.
+     *
+     * @param uri a {@code dpdk:} URI
+     * @return an unconcluded copy for that port
+     * @throws io.bypass.BypassUriException naming an unknown key or a malformed value
+     */
+    public DpdkContext withUri(final PortUri uri) {
+        UriParams.requireOnly(uri, DpdkUriParams.ALL);
+        final RxStallBudget budget = RxStallBudget.from(uri);
+        final DpdkContext c = copy();
+        c.uri = uri;
+        if (DpdkUriParams.LCORES.isIn(uri)) {
+            c.lcores(DpdkUriParams.LCORES.text(uri));
+            c.explicitEal.add(DpdkUriParams.LCORES_PARAM_NAME);
+        }
+        if (DpdkUriParams.PREFIX.isIn(uri)) {
+            c.filePrefix(DpdkUriParams.PREFIX.text(uri));
+            c.explicitEal.add(DpdkUriParams.PREFIX_PARAM_NAME);
+        }
+        if (UriParams.HUGEPAGES.isIn(uri)) {
+            c.hugepages(UriParams.HUGEPAGES.booleanValue(uri, false));
+            c.explicitEal.add(UriParams.HUGEPAGES_PARAM_NAME);
+        }
+        if (DpdkUriParams.MEMORY.isIn(uri)) {
+            c.memoryMb(DpdkUriParams.MEMORY.intValue(uri, 0));
+            c.explicitEal.add(DpdkUriParams.MEMORY_PARAM_NAME);
+        }
+        final int budgetDesc = DpdkPortSettings.rxDescFor(DpdkPortSettings.deviceName(uri.target()), budget);
+        c.rxDesc(DpdkUriParams.RX_DESC.intValue(uri, rxDesc == DEFAULT_RX_DESC ? budgetDesc : rxDesc));
+        c.txDesc(DpdkUriParams.TX_DESC.intValue(uri, txDesc));
+        c.mbufs(DpdkUriParams.MBUFS.intValue(uri, mbufs));
+        c.mbufCache(DpdkUriParams.MBUF_CACHE.intValue(uri, mbufCache));
+        c.burst(DpdkUriParams.BURST.intValue(uri, burst));
+        return c;
+    }
+
+    /** @return the EAL keys the port's URI named ({@code lcores}, {@code prefix}, ...), which a running EAL must match */
+    public List<String> explicitEalKeys() {
+        return List.copyOf(explicitEal);
+    }
+
+    /** @return the port's own settings (after {@link #conclude()} of a context made by {@link #withUri}), else null */
+    public DpdkPortSettings port() {
+        return port;
+    }
+
+    /**
+     * The receive buffering a port with these settings sets up: RX descriptors, net_af_packet's
+     * {@code framecnt} ring, or net_af_xdp's cap.
+     *
+     * @return the buffering (after {@link #conclude()} of a context made by {@link #withUri})
+     * @throws IllegalStateException without a port
+     */
+    public RxBuffering rxBuffering() {
+        if (port == null) {
+            throw new IllegalStateException("no port: make the context with withUri and conclude it");
+        }
+        return port.rxBuffering(rxDesc);
+    }
+
+    /**
+     * Validates the settings and fills in the defaults from the host (CPU set, hugepages); for a
+     * context made by {@link #withUri(PortUri)}, reads and checks the port's own settings first.
      *
      * @return this
      * @throws BypassException naming the bad setting
@@ -247,6 +324,9 @@ public final class DpdkContext {
     public DpdkContext conclude() {
         if (concluded) {
             return this;
+        }
+        if (uri != null) {
+            port = DpdkPortSettings.read(uri);
         }
         if (lcores == null) {
             lcores = "0@(" + allowedCpus() + ")";

@@ -11,7 +11,7 @@ class DpdkAfXdpUdpConformanceTest extends UdpConformanceSuite {
 
     /**
      * DPDK 22.11's net_af_xdp gives the kernel's fill ring 2048 buffers whatever rxDesc is
-     * ({@code DpdkPortImpl.AF_XDP_PMD_BUFFERS}, warned at open): the documented cap, 10.2 ms at 200 kpps.
+     * ({@code DpdkContext.AF_XDP_PMD_BUFFERS}, warned at open): the documented cap, 10.2 ms at 200 kpps.
      */
     @Override
     protected int stallFrames() {

@@ -8,6 +8,10 @@ import io.bypass.efvi.internal.EfviPortImpl;
 import io.bypass.efvi.internal.Errno;
 import io.bypass.spi.BackendProvider;
 import io.bypass.spi.PrivilegeNeeds;
+import io.bypass.spi.RxBuffering;
+import io.bypass.spi.UriParam;
+
+import java.util.List;
 
 /**
  * The {@code efvi:} backend: Solarflare/AMD NICs through Onload's ef_vi ({@code libciul.so.1}).
@@ -21,12 +25,14 @@ import io.bypass.spi.PrivilegeNeeds;
  * }
  * }</pre>
  *
- * <p>URI: {@code efvi:IFACE?rxRing=N&txRing=N&buffers=N}; rings are powers of two
- * (64..4096; RX defaults to the {@linkplain io.bypass.spi.RxStallBudget stall budget}, {@code rxStallMs}
- * and {@code rxStallPps}, capped at the NIC's 4096 descriptors, which is 20 ms at 200 kpps;
+ * <p>URI: {@code efvi:IFACE?key=value&...}, the keys declared in {@link EfviUriParams}: {@code rxRing} and
+ * {@code txRing}, powers of two (64..4096; RX defaults to the {@linkplain io.bypass.spi.RxStallBudget stall budget},
+ * {@code rxStallMs} and {@code rxStallPps}, capped at the NIC's 4096 descriptors, which is 20 ms at 200 kpps;
  * TX 512), {@code buffers} the 2 KiB packet buffers registered with the
  * NIC, split between RX and TX (default: enough to fill both rings). {@code openUdp} also
- * takes the UDP layer's parameters ({@link io.bypass.udp.L2UdpEndpoint#URI_PARAMETERS}).
+ * takes the UDP layer's parameters ({@link io.bypass.udp.UdpUriParams}: {@code queue} (0 only), {@code port},
+ * {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, {@code checksum} ({@link io.bypass.net.ChecksumPolicy}),
+ * and {@code vlan}, 0 only for now).
  * One RX and one TX queue (queue 0), sharing the VI's event queue.
  *
  * <p>Available when {@code libciul.so.1} loads and {@code ef_driver_open} works; system
@@ -65,6 +71,21 @@ public final class EfviBackendProvider implements BackendProvider {
     @Override
     public String cannotServe(final PortUri uri) {
         return EfviPortImpl.cannotServe(uri);
+    }
+
+    /** @return {@link EfviUriParams#ALL} */
+    @Override
+    public List<UriParam> uriParams() {
+        return EfviUriParams.ALL;
+    }
+
+    /**
+     * @param uri an {@code efvi:} URI
+     * @return the RX buffers posted (from the stall budget, capped by the NIC's 4096-entry ring, unless the URI sizes it)
+     */
+    @Override
+    public RxBuffering rxBuffering(final PortUri uri) {
+        return EfviPortImpl.rxBuffering(uri);
     }
 
     /**

@@ -123,6 +123,31 @@ class EfviProviderTest {
         assertUri("efvi:eth0?txRing=8192", "'txRing' must be in 64..4096");
         assertUri("efvi:eth0?buffers=1", "'buffers' must be in 2..32768");
         assertUri("efvi:", "missing interface");
+        assertUri("efvi:eth0?ttl=7", "write unicastTtl (unicast, default 64) or multicastTtl");
+        assertUri("efvi:eth0?mcast_ttl=2", "now multicastTtl");
+    }
+
+    /** What {@code bypass doctor} shows for efvi comes from the backend's own sizing rule. */
+    @Test
+    void rxBufferingIsTheRingLessOneCappedByTheNic() {
+        final BackendProvider p = new EfviBackendProvider();
+        final io.bypass.spi.RxBuffering dflt = p.rxBuffering(io.bypass.PortUri.parse("efvi:eth0"));
+        assertEquals("NIC ring cap", dflt.description(), "the default budget asks for 10,000 frames, more than 4096");
+        assertEquals(4095, dflt.frames());
+        final io.bypass.spi.RxBuffering shortStall = p.rxBuffering(io.bypass.PortUri.parse("efvi:eth0?rxStallMs=10"));
+        assertEquals("RX ring", shortStall.description());
+        assertEquals(2047, shortStall.frames(), "2,000 frames round up to a 2048-entry ring");
+        assertEquals(1023, p.rxBuffering(io.bypass.PortUri.parse("efvi:eth0?rxRing=1024")).frames());
+        assertEquals(50, p.rxBuffering(io.bypass.PortUri.parse("efvi:eth0?buffers=100")).frames(), "half the buffers");
+        assertThrows(BypassUriException.class, () -> p.rxBuffering(io.bypass.PortUri.parse("efvi:eth0?rxRing=8192")));
+    }
+
+    @Test
+    void everyAcceptedKeyIsDocumentedOnTheProvider() throws Exception {
+        final String doc = Files.readString(Path.of("src/main/java/io/bypass/efvi/EfviBackendProvider.java"));
+        for (final io.bypass.spi.UriParam k : new EfviBackendProvider().uriParams()) {
+            assertTrue(doc.contains("{@code " + k.name()), "EfviBackendProvider's javadoc does not list URI key " + k.name());
+        }
     }
 
     private static void assertUri(final String uri, final String expected) {

@@ -125,16 +125,16 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         final long umemSize = (long) opts.frames * opts.frameSize;
         mapUmem(opts.umemBytes());
 
-        final int perQueue = opts.frames / opts.queues;
-        final int txFrames = Math.min(Math.min(opts.txRing, opts.compRing), perQueue / 2);
-        final int rxFrames = Math.min(opts.fillRing, perQueue - txFrames);
+        final int perQueue = opts.framesPerQueue();
+        final int txFrames = opts.txFramesPerQueue();
+        final int rxFrames = opts.rxFramesPerQueue();
         final int maxFrame = Math.min(opts.frameSize, mtu() + 18);
         final Counters counters = counters();
         final UnsafeBuffer umemBuffer = new UnsafeBuffer(umem.address(), (int) umemSize);
         final AfXdpRxQueue[] rxQueues = new AfXdpRxQueue[opts.queues];
         final AfXdpTxQueue[] txQueues = new AfXdpTxQueue[opts.queues];
         for (int q = 0; q < opts.queues; q++) {
-            final XskSocket s = XskSocket.create(errno, opts.queue + q);
+            final XskSocket s = XskSocket.create(errno, opts.nicQueue + q);
             sockets.add(s);
             if (q == 0) {
                 s.registerUmem(umem, opts.frameSize);
@@ -153,7 +153,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             rxQueues[q] = rxq;
             txQueues[q] = new AfXdpTxQueue(this, q, s, umem.address(), base + (long) rxFrames * opts.frameSize,
                 txFrames, opts.frameSize, maxFrame, opts.txBatch, opts.needWakeup, counters.newWriter());
-            program.registerSocket(opts.queue + q, s.fd);
+            program.registerSocket(opts.nicQueue + q, s.fd);
         }
         queues(rxQueues, txQueues);
         zeroCopy = sockets.get(0).zeroCopy;
@@ -261,7 +261,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         synchronized (lock) {
             checkOpen();
             checkRxQueueId(rxQueueId);
-            program.updateFlow(true, rule.destinationAddress(), rule.destinationPort(), opts.queue + rxQueueId);
+            program.updateFlow(true, rule.destinationAddress(), rule.destinationPort(), opts.nicQueue + rxQueueId);
             flows.put(rule, rxQueueId);
         }
     }
@@ -272,7 +272,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             checkOpen();
             final Integer q = flows.get(rule);
             if (q != null && q == rxQueueId) {
-                program.updateFlow(false, rule.destinationAddress(), rule.destinationPort(), opts.queue + rxQueueId);
+                program.updateFlow(false, rule.destinationAddress(), rule.destinationPort(), opts.nicQueue + rxQueueId);
                 flows.remove(rule);
             }
         }
@@ -342,7 +342,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
 
     @Override
     public int firstQueueId() {
-        return opts.queue;
+        return opts.nicQueue;
     }
 
     /**
@@ -361,7 +361,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             closer.close("detaching the XDP program", program);
             // 2. Sockets (their rings stay mapped until step 3).
             for (int i = sockets.size() - 1; i >= 0; i--) {
-                closer.close("closing the AF_XDP socket of queue " + (opts.queue + i), sockets.get(i));
+                closer.close("closing the AF_XDP socket of queue " + (opts.nicQueue + i), sockets.get(i));
             }
             // 3. munmap rings and UMEM; any later access through a segment throws, never crashes.
             closer.close("unmapping the rings and UMEM", mapArena);
@@ -416,7 +416,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
 
     private WarmUpRings warmUpRings() {
         if (warmUp == null) {
-            warmUp = new WarmUpRings(opts.queue, opts.frameSize);
+            warmUp = new WarmUpRings(opts.nicQueue, opts.frameSize);
         }
         return warmUp;
     }

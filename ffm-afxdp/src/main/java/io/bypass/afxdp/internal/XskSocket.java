@@ -243,7 +243,7 @@ final class XskSocket implements AutoCloseable {
                 if (err == Errno.EBUSY) {
                     throw Errno.failure(call, err, "another AF_XDP socket is already bound to " + iface + " queue " + queueId
                         + ": one endpoint serves both receive and send on a queue, so send through the endpoint (or port) you"
-                        + " receive on rather than opening a second; for another queue use queue=N (or queues=N on one port);"
+                        + " receive on rather than opening a second; for another queue use nicQueue=N (or queues=N on one port);"
                         + " else another process holds it ('ss -a -f xdp' lists AF_XDP sockets)");
                 }
                 if (err == Errno.ENETDOWN) {

@@ -1,6 +1,7 @@
 package io.bypass.dpdk.internal;
 
 import io.bypass.PortUri;
+import io.bypass.dpdk.DpdkPortSettings;
 import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.Privileges;
 import io.bypass.spi.RxStallBudget;
@@ -40,13 +41,11 @@ public final class DpdkPrivileges {
      * @return what a port opened with it needs ({@code framecnt} from the stall budget when the devargs give none)
      */
     public static PrivilegeNeeds needs(final PortUri uri) {
-        final String devargs = uri.target();
-        return needs(devargs.startsWith("net_af_packet") && !devargs.contains("framecnt=")
-            ? devargs + ",framecnt=" + DpdkPortImpl.afPacketFramecnt(RxStallBudget.from(uri)) : devargs);
+        return needs(DpdkPortSettings.withStallDepth(uri.target(), RxStallBudget.from(uri)));
     }
 
     /**
-     * @param devargs the devargs as probed, {@code framecnt} included (see DpdkPortImpl.withStallDepth)
+     * @param devargs the devargs as probed, {@code framecnt} included (see DpdkPortSettings.withStallDepth)
      * @return what a port on that device needs
      */
     public static PrivilegeNeeds needs(final String devargs) {

@@ -2,7 +2,10 @@ package io.bypass.dpdk.internal;
 
 import io.bypass.BypassException;
 import io.bypass.dpdk.DpdkContext;
+import io.bypass.dpdk.DpdkUriParams;
 import io.bypass.dpdk.internal.gen.Eal;
+import io.bypass.spi.UriParam;
+import io.bypass.spi.UriParams;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -146,15 +149,15 @@ public final class EalRuntime {
         if (running == null) {
             defaults = ctx;
         }
-        ensureStarted(ctx, null, running == null ? List.of() : List.of("lcores", "prefix", "hugepages", "memory"));
+        ensureStarted(ctx, null, running == null ? List.of() : DpdkUriParams.EAL.stream().map(UriParam::name).toList());
     }
 
     private static Object value(final DpdkContext c, final String key) {
         return switch (key) {
-            case "lcores" -> c.lcores();
-            case "prefix" -> c.filePrefix();
-            case "hugepages" -> c.hugepages();
-            case "memory" -> c.memoryMb();
+            case DpdkUriParams.LCORES_PARAM_NAME -> c.lcores();
+            case DpdkUriParams.PREFIX_PARAM_NAME -> c.filePrefix();
+            case UriParams.HUGEPAGES_PARAM_NAME -> c.hugepages();
+            case DpdkUriParams.MEMORY_PARAM_NAME -> c.memoryMb();
             default -> throw new IllegalArgumentException(key);
         };
     }

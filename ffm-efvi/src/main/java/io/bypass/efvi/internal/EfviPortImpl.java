@@ -11,9 +11,10 @@ import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
 import io.bypass.spi.Closer;
 import io.bypass.spi.KernelInterface;
+import io.bypass.efvi.EfviUriParams;
+import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
-import io.bypass.spi.UriRules;
-import io.bypass.udp.L2UdpEndpoint;
+import io.bypass.spi.UriParams;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -45,12 +46,6 @@ import java.util.Set;
 public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     /** Size of one registered packet buffer (ef_vi's documented packet buffer size). */
     static final int BUF_SIZE = 2048;
-    /** Ours, plus the UDP layer's ({@code openUdp} hands the same URI to both). */
-    private static final Set<String> KNOWN = UriRules.union(Set.of("rxRing", "txRing", "buffers"), L2UdpEndpoint.URI_PARAMETERS,
-        RxStallBudget.URI_PARAMETERS);
-    /** The smallest and largest ef_vi rings an EF10/EF100 NIC takes. */
-    private static final int MIN_RING = 64;
-    private static final int MAX_RING = 4096;
 
     private final String iface;
     private final Arena arena = Arena.ofShared();
@@ -107,7 +102,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
      * @return the open port
      */
     public static EfviPortImpl open(final PortUri uri) {
-        uri.requireOnly(KNOWN);
+        UriParams.requireOnly(uri, EfviUriParams.ALL);
         final int vlan = io.bypass.spi.PortVlan.from(uri);
         if (vlan != io.bypass.spi.PortVlan.UNTAGGED) {
             // The filters would need ef_filter_spec_set_vlan, which the shim does not call yet.
@@ -124,17 +119,50 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         }
     }
 
+    /**
+     * @param uri an {@code efvi:} URI
+     * @return the RX ring it asks for: {@code rxRing}, else the stall budget's, capped at the NIC's 4096
+     */
+    private static int rxRing(final PortUri uri) {
+        // The RX ring holds what arrives while the polling thread stalls (RxStallBudget), up to
+        // the NIC's 4096 descriptors: 20 ms at 200 kpps, less than the default budget asks.
+        return UriParams.RX_RING.intValue(uri, RxStallBudget.from(uri).ringSize(EfviUriParams.MIN_RING, EfviUriParams.MAX_RING),
+            EfviUriParams.MIN_RING, EfviUriParams.MAX_RING);
+    }
+
+    /**
+     * @param rxCapacity   descriptors the RX ring can hold posted
+     * @param buffersParam {@code buffers} from the URI, 0 if absent
+     * @return buffers posted to the RX ring: its capacity by default (an even split would give a
+     *         4096-entry ring only half of rxCap + txCap, and a stall would lose the rest), else half the buffers
+     */
+    private static int rxBuffers(final int rxCapacity, final int buffersParam) {
+        return buffersParam > 0 ? Math.min(rxCapacity, buffersParam / 2 + buffersParam % 2) : rxCapacity;
+    }
+
+    /**
+     * The receive buffering a port opened with {@code uri} sets up (for {@code bypass doctor}): the
+     * RX buffers posted, one fewer than the ring's entries as in ef_vi.
+     *
+     * @param uri an {@code efvi:} URI
+     * @return the buffering
+     */
+    public static RxBuffering rxBuffering(final PortUri uri) {
+        UriParams.requireOnly(uri, EfviUriParams.ALL);
+        final int rxRing = rxRing(uri);
+        final boolean capped = !UriParams.RX_RING.isIn(uri) && RxStallBudget.from(uri).frames() > EfviUriParams.MAX_RING;
+        return RxBuffering.ring(capped ? "NIC ring cap" : "RX ring", rxBuffers(rxRing - 1, EfviUriParams.BUFFERS.intValue(uri, 0)),
+            "");
+    }
+
     private void setUp() {
         final PortUri uri = uri();
         if (iface.isEmpty()) {
             throw new BypassUriException(uri.text(), "missing interface: efvi:IFACE, e.g. efvi:ens1f0");
         }
-        // The RX ring holds what arrives while the polling thread stalls (RxStallBudget), up to
-        // the NIC's 4096 descriptors: 20 ms at 200 kpps, less than the default budget asks.
-        final int rxRing = UriRules.powerOfTwo(uri, "rxRing", RxStallBudget.from(uri).ringSize(MIN_RING, MAX_RING), MIN_RING,
-            MAX_RING);
-        final int txRing = UriRules.powerOfTwo(uri, "txRing", 512, MIN_RING, MAX_RING);
-        final int buffersParam = uri.getInt("buffers", 0, 2, 32768);
+        final int rxRing = rxRing(uri);
+        final int txRing = UriParams.TX_RING.intValue(uri, 512, EfviUriParams.MIN_RING, EfviUriParams.MAX_RING);
+        final int buffersParam = EfviUriParams.BUFFERS.intValue(uri, 0);
         final KernelInterface kernel = KernelInterface.read("efvi", iface);
         nif = kernel.networkInterface();
         identity(kernel);
@@ -155,9 +183,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final int rxCap = EfviShim.bypass_efvi_rx_capacity(handle);
         final int txCap = EfviShim.bypass_efvi_tx_capacity(handle);
         final int buffers = buffersParam > 0 ? buffersParam : rxCap + txCap;
-        // By default each ring gets its own capacity: an even split would give a 4096-entry RX ring
-        // (the stall budget's) only half of rxCap + txCap, 2303 buffers, and a stall would lose the rest.
-        final int rxBuffers = buffersParam > 0 ? Math.min(rxCap, buffers / 2 + buffers % 2) : rxCap;
+        final int rxBuffers = rxBuffers(rxCap, buffersParam);
         final int txBuffers = buffers - rxBuffers;
         if (rxBuffers < 1 || txBuffers < 1) {
             throw new BypassUriException(uri.text(), "parameter 'buffers' must leave at least one RX and one TX buffer");

@@ -1,6 +1,10 @@
 package io.bypass.samples.doctor;
 
+import io.bypass.Bypass;
+import io.bypass.PortUri;
+import io.bypass.spi.BackendProvider;
 import io.bypass.spi.Privileges;
+import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
 
 import java.util.ArrayList;
@@ -8,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The doctor's {@code rx_stall_budget} section: what this host lets each backend buffer while
@@ -22,21 +27,25 @@ import java.util.Map;
  *       {@code RLIMIT_MEMLOCK} unless the process has {@code CAP_IPC_LOCK}.</li>
  * </ul>
  *
- * The per-backend depths mirror each backend's sizing rule (see their URI documentation).
+ * Each backend on the path says what it buffers by default ({@link BackendProvider#rxBuffering}),
+ * so its sizing rules live in the backend only; a backend not on the path is left out.
  */
 final class StallBudgetReport {
-    /** Kernel memory one queued full-MTU datagram takes, as the nio backend assumes (its ReceiveBuffer). */
-    static final int NIO_BYTES_PER_DATAGRAM = 2304;
-    /** AF_XDP UMEM frame size by default. */
-    static final int AFXDP_FRAME_SIZE = 4096;
-    /** AF_XDP TX (and completion) ring by default: its frames are in the UMEM too. */
-    static final int AFXDP_TX_RING = 2048;
-    /** Buffers DPDK 22.11's net_af_xdp PMD posts to the kernel, whatever rxDesc says. */
-    static final int DPDK_AF_XDP_BUFFERS = 2048;
-    /** RX descriptors ef_vi posts on a 4096-entry ring, the NIC's largest. */
-    static final int EFVI_RX_BUFFERS = 4095;
+    /** The default URI whose buffering each line shows, by label (dpdk's differs by device kind). */
+    private static final Map<String, String> DEFAULT_URIS = defaultUris();
 
     private StallBudgetReport() {
+    }
+
+    private static Map<String, String> defaultUris() {
+        final Map<String, String> m = new LinkedHashMap<>();
+        m.put("afxdp", "afxdp:eth0");
+        m.put("dpdk net_af_packet", "dpdk:net_af_packet0,iface=eth0");
+        m.put("dpdk net_af_xdp", "dpdk:net_af_xdp0,iface=eth0");
+        m.put("dpdk PCI NIC", "dpdk:0000:00:00.0");
+        m.put("efvi", "efvi:eth0");
+        m.put("nio", "nio:");
+        return m;
     }
 
     /**
@@ -44,6 +53,18 @@ final class StallBudgetReport {
      * @return the section, in the doctor's map-of-values form
      */
     static Map<String, Object> report(final HostProbe p) {
+        return report(p, uri -> {
+            final BackendProvider backend = Bypass.backend(uri.scheme());
+            return backend == null ? null : backend.rxBuffering(uri);
+        });
+    }
+
+    /**
+     * @param p         the host
+     * @param buffering what the backend of a URI buffers by default, null where it is not on the path
+     * @return the section, in the doctor's map-of-values form
+     */
+    static Map<String, Object> report(final HostProbe p, final Function<PortUri, RxBuffering> buffering) {
         final RxStallBudget b = RxStallBudget.defaults();
         final Map<String, Object> m = new LinkedHashMap<>();
         final List<String> notes = new ArrayList<>();
@@ -59,49 +80,59 @@ final class StallBudgetReport {
         }
         final boolean netAdmin = caps.contains("CAP_NET_ADMIN");
         final boolean ipcLock = caps.contains("CAP_IPC_LOCK");
-
-        // nio: the kernel doubles SO_RCVBUF and charges each datagram's skb against the doubled figure.
-        final long rmemMax = parseLong(p.read("/proc/sys/net/core/rmem_max"));
-        final long asked = b.frames() * NIO_BYTES_PER_DATAGRAM / 2;
-        m.put("rmem_max", rmemMax < 0 ? "unknown" : rmemMax);
-        m.put("nio_rcvbuf_asked", asked);
-        m.put("can_force_rcvbuf", netAdmin ? "yes (CAP_NET_ADMIN: SO_RCVBUFFORCE)" : "no (no CAP_NET_ADMIN)");
-        final long granted = netAdmin || rmemMax < 0 || rmemMax >= asked ? asked : rmemMax;
-        final int nioFrames = (int) Math.min(Integer.MAX_VALUE, 2 * granted / NIO_BYTES_PER_DATAGRAM);
-        if (granted < asked) {
-            notes.add("nio gets SO_RCVBUF " + granted + " of the " + asked + " bytes the budget asks: sysctl -w net.core.rmem_max="
-                + asked + ", or run with CAP_NET_ADMIN");
+        final Map<String, RxBuffering> byKind = new LinkedHashMap<>();
+        for (final Map.Entry<String, String> e : DEFAULT_URIS.entrySet()) {
+            final RxBuffering r = buffering.apply(PortUri.parse(e.getValue()));
+            if (r != null) {
+                byKind.put(e.getKey(), r);
+            }
         }
-
-        // afxdp: RX and fill rings from the budget, UMEM = (fill + TX) frames per queue, locked.
-        final int afxdpRing = b.ringSize(2048, 1 << 16);
-        final long umem = (long) (afxdpRing + AFXDP_TX_RING) * AFXDP_FRAME_SIZE;
-        final long memlock = Privileges.memlockLimit(p.lines("/proc/self/limits"));
-        m.put("afxdp_umem_per_queue", umem + " bytes (" + umem / (1 << 20) + " MiB, locked)");
-        m.put("memlock_soft", memlock == Long.MAX_VALUE ? "unlimited" : memlock < 0 ? "unknown" : memlock + " bytes");
-        final String memlockOk;
-        if (ipcLock) {
-            memlockOk = "yes (CAP_IPC_LOCK: not limited)";
-        } else if (memlock == Long.MAX_VALUE || memlock >= umem) {
-            memlockOk = "yes";
-        } else if (memlock < 0) {
-            memlockOk = "unknown";
-        } else {
-            memlockOk = "NO: " + memlock + " < " + umem + " bytes";
-            notes.add("an afxdp port cannot lock its " + umem / (1 << 20) + " MiB UMEM per queue here (RLIMIT_MEMLOCK " + memlock
-                + " bytes): ulimit -l unlimited (systemd: LimitMEMLOCK=infinity), CAP_IPC_LOCK, or a smaller rxStallMs;"
-                + " 'bypass doctor --uri URI' checks a given URI");
-        }
-        m.put("afxdp_umem_fits_memlock", memlockOk);
-        m.put("uid", uid);
-
         final Map<String, Object> depth = new LinkedHashMap<>();
-        depth.put("afxdp", "RX and fill rings " + b.describe(afxdpRing));
-        depth.put("dpdk net_af_packet", "framecnt " + b.describe(b.ringSize(512, 1 << 16)));
-        depth.put("dpdk net_af_xdp", "PMD cap " + b.describe(DPDK_AF_XDP_BUFFERS));
-        depth.put("dpdk PCI NIC", "rxDesc " + b.describe(b.ringSize(1024, 32768)) + " (the PMD may clamp it)");
-        depth.put("efvi", "NIC ring cap " + b.describe(EFVI_RX_BUFFERS));
-        depth.put("nio", String.format(Locale.ROOT, "SO_RCVBUF %d bytes, about %s", 2 * granted, b.describe(nioFrames)));
+        for (final Map.Entry<String, RxBuffering> e : byKind.entrySet()) {
+            depth.put(e.getKey(), e.getValue().describe(b));
+        }
+
+        final RxBuffering nio = byKind.get("nio");
+        final long rmemMax = parseLong(p.read("/proc/sys/net/core/rmem_max"));
+        m.put("rmem_max", rmemMax < 0 ? "unknown" : rmemMax);
+        if (nio != null) {
+            final long asked = nio.socketBufferBytes();
+            m.put("nio_rcvbuf_asked", asked);
+            m.put("can_force_rcvbuf", netAdmin ? "yes (CAP_NET_ADMIN: SO_RCVBUFFORCE)" : "no (no CAP_NET_ADMIN)");
+            final long granted = netAdmin || rmemMax < 0 || rmemMax >= asked ? asked : rmemMax;
+            if (granted < asked) {
+                notes.add("nio gets SO_RCVBUF " + granted + " of the " + asked + " bytes the budget asks: sysctl -w net.core.rmem_max="
+                    + asked + ", or run with CAP_NET_ADMIN");
+            }
+            // The kernel keeps twice the SO_RCVBUF asked for.
+            depth.put("nio", String.format(Locale.ROOT, "SO_RCVBUF %d bytes, about %s", 2 * granted,
+                b.describe((int) Math.min(Integer.MAX_VALUE, nio.framesIn(granted)))));
+        }
+
+        final RxBuffering afxdp = byKind.get("afxdp");
+        final long memlock = Privileges.memlockLimit(p.lines("/proc/self/limits"));
+        final long umem = afxdp == null ? 0 : afxdp.lockedBytesPerQueue();
+        if (afxdp != null) {
+            m.put("afxdp_umem_per_queue", umem + " bytes (" + umem / (1 << 20) + " MiB, locked)");
+        }
+        m.put("memlock_soft", memlock == Long.MAX_VALUE ? "unlimited" : memlock < 0 ? "unknown" : memlock + " bytes");
+        if (afxdp != null) {
+            final String memlockOk;
+            if (ipcLock) {
+                memlockOk = "yes (CAP_IPC_LOCK: not limited)";
+            } else if (memlock == Long.MAX_VALUE || memlock >= umem) {
+                memlockOk = "yes";
+            } else if (memlock < 0) {
+                memlockOk = "unknown";
+            } else {
+                memlockOk = "NO: " + memlock + " < " + umem + " bytes";
+                notes.add("an afxdp port cannot lock its " + umem / (1 << 20) + " MiB UMEM per queue here (RLIMIT_MEMLOCK " + memlock
+                    + " bytes): ulimit -l unlimited (systemd: LimitMEMLOCK=infinity), CAP_IPC_LOCK, or a smaller rxStallMs;"
+                    + " 'bypass doctor --uri URI' checks a given URI");
+            }
+            m.put("afxdp_umem_fits_memlock", memlockOk);
+        }
+        m.put("uid", uid);
         m.put("default_buffering", depth);
         m.put("notes", notes);
         return m;

@@ -1,6 +1,7 @@
 package io.bypass.samples.doctor;
 
 import io.bypass.samples.Main;
+import io.bypass.spi.RxBuffering;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,7 +50,9 @@ class DoctorTest {
         for (final String field : List.of("budget: 50 ms at 200000 pps = 10000 frames", "rmem_max: ", "can_force_rcvbuf: ",
             "afxdp_umem_per_queue: 75497472 bytes (72 MiB, locked)", "memlock_soft: ", "afxdp_umem_fits_memlock: ",
             "afxdp: RX and fill rings 16384 frames: 81.9 ms at 200000 pps (budget 50 ms)",
-            "efvi: NIC ring cap 4095 frames: 20.5 ms at 200000 pps", "dpdk net_af_xdp: PMD cap 2048 frames: 10.2 ms")) {
+            "efvi: NIC ring cap 4095 frames: 20.5 ms at 200000 pps", "dpdk net_af_xdp: PMD cap 2048 frames: 10.2 ms",
+            "dpdk net_af_packet: framecnt 16384 frames: 81.9 ms",
+            "dpdk PCI NIC: rxDesc 16384 frames: 81.9 ms at 200000 pps (budget 50 ms) (the PMD may clamp it)")) {
             assertTrue(text.contains(field), field + " in\n" + text);
         }
         // The full value: procfs files report size 0, and a reader that trusts that gets a partial one.
@@ -89,6 +93,24 @@ class DoctorTest {
         assertTrue(String.valueOf(m.get("afxdp_umem_fits_memlock")).startsWith("yes (CAP_IPC_LOCK"), m.toString());
         assertEquals("SO_RCVBUF 23040000 bytes, about 10000 frames: 50.0 ms at 200000 pps (budget 50 ms)",
             ((Map<?, ?>) m.get("default_buffering")).get("nio"));
+        assertEquals(List.of(), m.get("notes"));
+    }
+
+    /**
+     * The depths are what each backend reports (BackendProvider.rxBuffering), not rules of the
+     * doctor's own: a backend that reports another buffering is shown with it, one not on the path is left out.
+     */
+    @Test
+    void stallBudgetSectionShowsWhatEachBackendReports(@TempDir final Path root) throws Exception {
+        write(root, "proc/sys/net/core/rmem_max", "16777216\n");
+        write(root, "proc/self/status", "Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n");
+        write(root, "proc/self/limits", "Max locked memory         65536                65536                bytes\n");
+        final Map<String, Object> m = StallBudgetReport.report(new HostProbe(root),
+            uri -> "nio".equals(uri.scheme()) ? RxBuffering.socketBuffer(500 * 1152, 1152) : null);
+        assertEquals(Map.of("nio", "SO_RCVBUF 1152000 bytes, about 500 frames: 2.5 ms at 200000 pps (budget 50 ms)"),
+            m.get("default_buffering"));
+        assertEquals(576_000L, m.get("nio_rcvbuf_asked"));
+        assertNull(m.get("afxdp_umem_per_queue"), "no afxdp on the path: no UMEM to check against RLIMIT_MEMLOCK");
         assertEquals(List.of(), m.get("notes"));
     }
 

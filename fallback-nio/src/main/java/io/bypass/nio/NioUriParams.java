@@ -1,0 +1,92 @@
+package io.bypass.nio;
+
+import io.bypass.net.ChecksumPolicy;
+import io.bypass.BypassUriException;
+import io.bypass.PortUri;
+import io.bypass.spi.PortVlan;
+import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.UriParam;
+import io.bypass.spi.UriParams;
+import io.bypass.udp.UdpUriParams;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The URI keys of {@code nio:}: its own, declared here, and the shared ones it reads (the TTLs,
+ * the stall budget, the VLAN, the checksum policy), which mean the same as on every backend.
+ */
+public final class NioUriParams {
+    /** URI key: {@code IP_MULTICAST_LOOP} of sent multicast. */
+    public static final String LOOP_PARAM_NAME = "loop";
+    /** URI key: {@code SO_RCVBUF} of every receiving socket. */
+    public static final String RCVBUF_PARAM_NAME = "rcvbuf";
+    /** URI key: {@code SO_SNDBUF} of every socket. */
+    public static final String SNDBUF_PARAM_NAME = "sndbuf";
+    /** URI key: the largest datagram. */
+    public static final String MAX_PAYLOAD_PARAM_NAME = "maxPayload";
+
+    /** Multicast loopback. */
+    public static final UriParam LOOP = UriParam.bool(LOOP_PARAM_NAME, false,
+        "IP_MULTICAST_LOOP for sent multicast (true for a publisher and a subscriber on one host)");
+    /** Receive buffer. */
+    public static final UriParam RCVBUF = UriParam.integer(RCVBUF_PARAM_NAME, 1, Integer.MAX_VALUE / 2,
+        "from the stall budget at " + ReceiveBuffer.BYTES_PER_DATAGRAM + " bytes a datagram ("
+            + ReceiveBuffer.requestFor(RxStallBudget.defaults()) + ")",
+        "SO_RCVBUF bytes of every receiving socket, forced past net.core.rmem_max with CAP_NET_ADMIN, else one warning");
+    /** Send buffer. */
+    public static final UriParam SNDBUF = UriParam.integer(SNDBUF_PARAM_NAME, 0, Integer.MAX_VALUE, "0: the kernel's",
+        "SO_SNDBUF bytes");
+    /** Largest datagram. */
+    public static final UriParam MAX_PAYLOAD = UriParam.integer(MAX_PAYLOAD_PARAM_NAME, 1, NioUdpEndpoint.MAX_UDP_PAYLOAD,
+        "the interface MTU less 28 (1472 without an interface)", "largest datagram sent or received, in bytes");
+
+    /** Every key {@code nio:} accepts. */
+    public static final List<UriParam> ALL = UriParams.join(List.of(LOOP, UdpUriParams.UNICAST_TTL,
+        UdpUriParams.MULTICAST_TTL, RCVBUF, SNDBUF, MAX_PAYLOAD, PortVlan.PARAM, ChecksumPolicy.PARAM), RxStallBudget.URI_PARAMS);
+
+    private NioUriParams() {
+    }
+
+    /**
+     * @param uri    a {@code nio:} URI
+     * @param budget its stall budget
+     * @return the {@code SO_RCVBUF} its receiving sockets ask for: {@code rcvbuf}, else the budget's
+     */
+    static int receiveBufferRequest(final PortUri uri, final RxStallBudget budget) {
+        return RCVBUF.intValue(uri, ReceiveBuffer.requestFor(budget));
+    }
+
+    /**
+     * NIO cannot set {@code IP_TTL}, so unicast leaves with the kernel's default TTL: {@code unicastTtl}
+     * (the same key as on every backend) is accepted when it asks for that, and refused otherwise
+     * rather than ignored.
+     *
+     * @param uri a {@code nio:} URI
+     * @throws BypassUriException if it asks for another unicast TTL than the kernel's
+     */
+    static void checkUnicastTtl(final PortUri uri) {
+        if (!UdpUriParams.UNICAST_TTL.isIn(uri)) {
+            return;
+        }
+        final int asked = UdpUriParams.UNICAST_TTL.intValue(uri);
+        final int kernel = kernelDefaultTtl();
+        if (asked != kernel) {
+            throw new BypassUriException(uri.text(), "nio: unicastTtl=" + asked + " cannot be set: NIO has no IP_TTL "
+                + "option, so unicast datagrams leave with the kernel's net.ipv4.ip_default_ttl (" + kernel + " here); leave "
+                + "unicastTtl out, or change the sysctl, or use an L2 backend (afxdp, dpdk, efvi), which sets it per endpoint");
+        }
+    }
+
+    /** @return {@code net.ipv4.ip_default_ttl} of the calling thread's network namespace, 64 if unreadable */
+    private static int kernelDefaultTtl() {
+        try {
+            // readString would trust procfs's zero file size and return a partial read.
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_default_ttl")).get(0).trim());
+        } catch (final IOException | RuntimeException e) {
+            return 64;
+        }
+    }
+}
