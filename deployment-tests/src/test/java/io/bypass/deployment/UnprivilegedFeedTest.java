@@ -5,7 +5,6 @@ import io.bypass.PortUri;
 import io.bypass.samples.Main;
 import io.bypass.spi.Privileges;
 import io.bypass.testkit.Cmd;
-import io.bypass.testkit.Netns;
 import io.bypass.testkit.VethPair;
 import io.bypass.testing.Requirements;
 import org.junit.jupiter.api.AfterAll;

@@ -1,6 +1,5 @@
 package io.bypass.deployment;
 
-import io.bypass.testkit.Cmd;
 import io.bypass.testkit.Netns;
 import io.bypass.testkit.VethPair;
 import io.bypass.testing.Requirements;

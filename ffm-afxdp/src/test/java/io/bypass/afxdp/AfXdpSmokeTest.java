@@ -15,7 +15,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.net.StandardProtocolFamily;
 
-import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AfXdpSmokeTest {
     @BeforeAll

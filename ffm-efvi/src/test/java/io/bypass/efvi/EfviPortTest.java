@@ -313,7 +313,8 @@ class EfviPortTest {
     void udpEndpointAcceptsTheProtocolLayersParameters() throws Exception {
         topo.executorA().run(() -> {
             final int port = nextPort++;
-            try (io.bypass.udp.UdpEndpoint udp = Bypass.openUdp("efvi:" + topo.ifaceA() + "?rxRing=1024&port=" + port + "&unicastTtl=7&multicastTtl=3&igmp=2")) {
+            try (io.bypass.udp.UdpEndpoint udp = Bypass.openUdp("efvi:" + topo.ifaceA() + "?rxRing=1024&port=" + port
+                + "&unicastTtl=7&multicastTtl=3&igmp=2")) {
                 assertEquals("efvi", udp.backend());
                 assertEquals(port, udp.localPort());
             }

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * namespace into a fresh namespace {@code bbna-X} / {@code bbnb-X}, its addresses are
  * flushed and replaced by the harness's test address (10.N.M.1/24, .2/24), TX checksum
  * offload is turned off and static neighbours are added, exactly as on the harness's own
- * veth pair (the namespaces are made by the testkit's {@link Netns}, as the pair's are). {@link #close()} moves both back to the root namespace and restores what
+ * veth pair (the namespaces are made by the testkit's {@link Netns}, as the pair's are). {@link #close()} moves both back
+ * to the root namespace and restores what
  * they had: up/down, MTU, IPv4 and global IPv6 addresses, TX checksum offload. Routes other
  * than those implied by the addresses, and anything else bound to the interface (bonds,
  * bridges, qdiscs, XDP programs of other tools), are not restored: the interfaces must be

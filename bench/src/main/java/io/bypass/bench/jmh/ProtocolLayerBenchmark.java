@@ -2,7 +2,6 @@ package io.bypass.bench.jmh;
 
 import io.bypass.FrameClaim;
 import io.bypass.FrameHandler;
-import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.udp.DatagramClaim;

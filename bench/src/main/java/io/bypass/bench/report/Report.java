@@ -75,7 +75,8 @@ public final class Report {
             + "own background of " + (int) (BACKGROUND_BYTES_PER_SECOND / 1024) + " KB/s). Java and C runs "
             + "alternate; a ratio is the median over repeats of Java's run i divided by C's run i (paired runs made seconds "
             + "apart, so a host whose speed drifts or jumps between runs cancels out). Packet rates shown are the median run's; "
-            + "round-trip percentiles shown are over every round trip of every repeat together, in microseconds. JMH B/op is for the backend's UdpEndpoint poll / claim+commit "
+            + "round-trip percentiles shown are over every round trip of every repeat together, in microseconds. "
+            + "JMH B/op is for the backend's UdpEndpoint poll / claim+commit "
             + "(median over iterations); the harness figure is bytes the Java polling thread allocated in the measured "
             + "window divided by packets, one-off costs included.\n\n");
 

@@ -17,7 +17,6 @@ import io.bypass.afxdp.internal.gen.bpf_prog_info;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The libbpf calls of the backend (control path only: load, attach, map updates), from

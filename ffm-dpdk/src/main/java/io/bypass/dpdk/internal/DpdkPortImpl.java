@@ -11,7 +11,6 @@ import io.bypass.dpdk.DpdkPortSettings;
 import io.bypass.dpdk.DpdkUriParams;
 import io.bypass.dpdk.internal.gen.Ethdev;
 import io.bypass.dpdk.internal.gen.Mbuf;
-import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
 import io.bypass.spi.Closer;
 import io.bypass.spi.RxStallBudget;

@@ -30,7 +30,8 @@ public final class NativeLibraries {
 
     /** Remedy for missing DPDK runtime libraries. */
     public static final String INSTALL_REMEDY =
-        "install the DPDK 22.11 runtime: apt-get install dpdk (or librte-eal23 librte-ethdev23 librte-mempool23 librte-mbuf23 and the PMDs, librte-net-af-xdp23 librte-net-af-packet23)";
+        "install the DPDK 22.11 runtime: apt-get install dpdk (or librte-eal23 librte-ethdev23 librte-mempool23 librte-mbuf23 "
+            + "and the PMDs, librte-net-af-xdp23 librte-net-af-packet23)";
 
     private static final String[] DPDK_LIBRARIES = {
         "librte_eal.so.23", "librte_ethdev.so.23", "librte_mempool.so.23", "librte_mbuf.so.23"};

@@ -7,8 +7,6 @@ import io.bypass.samples.cli.Context;
 import io.bypass.samples.cli.Options;
 import io.bypass.samples.cli.Summary;
 import io.bypass.samples.cli.UsageException;
-import io.bypass.samples.feed.FeedCommand;
-import io.bypass.samples.feed.PublishCommand;
 import io.bypass.spi.BackendProvider;
 import io.bypass.testkit.NetNamespace;
 import io.bypass.testkit.Netns;

@@ -131,7 +131,8 @@ public final class DoctorCommand implements Command {
                     out.println(indent + e.getKey() + ":");
                     printValue(out, x, indent + "  ");
                 } else if (x instanceof List<?> l) {
-                    out.println(indent + e.getKey() + ": " + (l.isEmpty() ? "none" : String.join(", ", (List<String>) (List<?>) l.stream().map(String::valueOf).toList())));
+                    out.println(indent + e.getKey() + ": "
+                        + (l.isEmpty() ? "none" : String.join(", ", (List<String>) (List<?>) l.stream().map(String::valueOf).toList())));
                 } else {
                     out.println(indent + e.getKey() + ": " + (x == null ? "unknown" : x));
                 }
@@ -238,8 +239,11 @@ public final class DoctorCommand implements Command {
                     m.put("xdp_owner", owner);
                 }
             }
-            m.put("xdp_native", driver == null ? "unknown" : XDP_NATIVE.contains(driver) ? "yes" : "loopback".equals(driver) ? "no (generic/skb mode only)" : "unknown (generic/skb mode always works)");
-            m.put("xdp_zerocopy", driver == null ? "unknown" : XDP_ZEROCOPY.contains(driver) ? ("virtio_net".equals(driver) ? "yes on kernel 6.6+" : "yes") : XDP_NATIVE.contains(driver) ? "no (copy mode)" : "unknown");
+            m.put("xdp_native", driver == null ? "unknown" : XDP_NATIVE.contains(driver) ? "yes"
+                : "loopback".equals(driver) ? "no (generic/skb mode only)" : "unknown (generic/skb mode always works)");
+            m.put("xdp_zerocopy", driver == null ? "unknown"
+                : XDP_ZEROCOPY.contains(driver) ? ("virtio_net".equals(driver) ? "yes on kernel 6.6+" : "yes")
+                : XDP_NATIVE.contains(driver) ? "no (copy mode)" : "unknown");
             out.add(m);
         }
         return out;
@@ -266,7 +270,8 @@ public final class DoctorCommand implements Command {
         m.put("hugetlbfs_mounts", mounts);
         final String total = String.valueOf(m.get("hugepages_total"));
         m.put("notes", "0".equals(total) || "null".equals(total)
-            ? List.of("no hugepages reserved: DPDK needs them (or --no-huge for tests); e.g. echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")
+            ? List.of("no hugepages reserved: DPDK needs them (or --no-huge for tests); e.g. "
+                + "echo 1024 > /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")
             : List.of());
         return m;
     }
@@ -276,7 +281,8 @@ public final class DoctorCommand implements Command {
         final int groups = p.list("/sys/kernel/iommu_groups").size();
         m.put("iommu_groups", groups);
         final String cmdline = p.read("/proc/cmdline");
-        m.put("iommu_cmdline", cmdline == null ? "unknown" : cmdline.contains("intel_iommu=on") || cmdline.contains("amd_iommu=on") || cmdline.contains("iommu=pt") ? "set" : "not set");
+        m.put("iommu_cmdline", cmdline == null ? "unknown"
+            : cmdline.contains("intel_iommu=on") || cmdline.contains("amd_iommu=on") || cmdline.contains("iommu=pt") ? "set" : "not set");
         m.put("dev_vfio", p.exists("/dev/vfio"));
         m.put("vfio_pci_loaded", p.exists("/sys/module/vfio_pci"));
         final String noiommu = p.read("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode");

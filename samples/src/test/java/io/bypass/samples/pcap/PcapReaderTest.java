@@ -54,7 +54,8 @@ class PcapReaderTest {
     @Test
     void classicMicrosecondsLittleEndian() throws Exception {
         final byte[] f = frame(new byte[] {1, 2, 3}, false, false, 17);
-        final Capture c = PcapReader.parse(classic(ByteOrder.LITTLE_ENDIAN, false, 1, new long[] {1_700_000_000_123_456_000L, 1_700_000_001_000_001_000L}, f, f));
+        final Capture c = PcapReader.parse(classic(ByteOrder.LITTLE_ENDIAN, false, 1,
+            new long[] {1_700_000_000_123_456_000L, 1_700_000_001_000_001_000L}, f, f));
         assertEquals(2, c.size());
         assertEquals(1_700_000_000_123_456_000L, c.timestampNanos(0));
         assertEquals(1_700_000_001_000_001_000L, c.timestampNanos(1));
