@@ -27,7 +27,7 @@ public final class SockperfScenario {
     /** The server's UDP port. */
     static final int PORT = 11111;
     private static final Pattern AVG = Pattern.compile("avg-latency=([0-9.]+)");
-    private static final Pattern P999 = Pattern.compile("percentile 99\\.900 = ([0-9.]+)");
+    private static final Pattern P999 = Pattern.compile("percentile 99\\.900 =\\s+([0-9.]+)");
 
     /**
      * Knobs of the scenario.
