@@ -4,9 +4,6 @@ import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.FrameMeta;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Int2IntHashMap;
-import org.agrona.collections.IntHashSet;
-import org.agrona.collections.LongHashSet;
 
 import java.nio.ByteOrder;
 
@@ -51,14 +48,14 @@ import java.nio.ByteOrder;
  * <pre>{@code
  * FrameClassifier classifier = new FrameClassifier(port.counters());
  * classifier.localMac(port.macAddress()).localAddress(port.ipv4Address());
- * classifier.bind(9000);
+ * classifier.subscriptions().bind(9000);
  * if (classifier.classify(buffer, offset, length) == FrameClassifier.UDP) {
  *     deliver(buffer, classifier.payloadOffset(), classifier.payloadLength());
  * }
  * }</pre>
  *
- * <p>Subscriptions ({@link #bind}, {@link #join}) are not thread-safe: change them from
- * the polling thread.
+ * <p>{@link #subscriptions() Subscriptions} (bound ports, joined groups) are not
+ * thread-safe: change them from the polling thread.
  */
 public final class FrameClassifier {
     /** The frame was dropped and one drop counter incremented; see {@link #lastDrop()}. */
@@ -74,12 +71,7 @@ public final class FrameClassifier {
     private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
 
     private final Counters counters;
-    private final IntHashSet boundPorts = new IntHashSet();
-    private final LongHashSet groupPorts = new LongHashSet();
-    private final Int2IntHashMap groupRefs = new Int2IntHashMap(0);
-    private final LongHashSet groupMacs = new LongHashSet();
-    private int[] groups = new int[8];
-    private int groupCount;
+    private final Subscriptions subscriptions = new Subscriptions();
 
     private long localMac;
     private int localAddress;
@@ -191,121 +183,13 @@ public final class FrameClassifier {
     }
 
     /**
-     * Accepts unicast datagrams to our address on {@code port}.
+     * The ports bound and groups joined that this classifier accepts: change them from the
+     * polling thread.
      *
-     * @param port UDP port
-     * @return true if newly bound
+     * @return the subscriptions
      */
-    public boolean bind(final int port) {
-        return boundPorts.add(port);
-    }
-
-    /**
-     * @param port UDP port
-     * @return true if it was bound
-     */
-    public boolean unbind(final int port) {
-        return boundPorts.remove(port);
-    }
-
-    /**
-     * @param port UDP port
-     * @return true if bound
-     */
-    public boolean isBound(final int port) {
-        return boundPorts.contains(port);
-    }
-
-    private static long key(final int group, final int port) {
-        return ((long) group << 32) | port;
-    }
-
-    /**
-     * Accepts datagrams to {@code group:port}.
-     *
-     * @param group multicast group
-     * @param port  UDP port
-     * @return true if this is the first port joined for the group (the group is new)
-     */
-    public boolean join(final int group, final int port) {
-        if (!groupPorts.add(key(group, port))) {
-            return false;
-        }
-        final int refs = groupRefs.get(group);
-        groupRefs.put(group, refs + 1);
-        if (refs == 0) {
-            if (groupCount == groups.length) {
-                groups = java.util.Arrays.copyOf(groups, groupCount * 2);
-            }
-            groups[groupCount++] = group;
-            rebuildMacs();
-            return true;
-        }
-        return false;
-    }
-
-    /**
-     * Stops accepting datagrams to {@code group:port}.
-     *
-     * @param group multicast group
-     * @param port  UDP port
-     * @return true if that was the group's last port (the group is gone)
-     */
-    public boolean leave(final int group, final int port) {
-        if (!groupPorts.remove(key(group, port))) {
-            return false;
-        }
-        final int refs = groupRefs.get(group) - 1;
-        if (refs > 0) {
-            groupRefs.put(group, refs);
-            return false;
-        }
-        groupRefs.remove(group);
-        for (int i = 0; i < groupCount; i++) {
-            if (groups[i] == group) {
-                groups[i] = groups[--groupCount];
-                break;
-            }
-        }
-        rebuildMacs();
-        return true;
-    }
-
-    private void rebuildMacs() {
-        groupMacs.clear();
-        for (int i = 0; i < groupCount; i++) {
-            groupMacs.add(Ipv4.multicastMac(groups[i]));
-        }
-    }
-
-    /**
-     * @param group multicast group
-     * @param port  UDP port
-     * @return true if {@code group:port} is joined
-     */
-    public boolean isJoined(final int group, final int port) {
-        return groupPorts.contains(key(group, port));
-    }
-
-    /**
-     * @param group multicast group
-     * @return true if any port is joined for it
-     */
-    public boolean isJoined(final int group) {
-        return groupRefs.get(group) > 0;
-    }
-
-    /** @return number of distinct groups joined */
-    public int groupCount() {
-        return groupCount;
-    }
-
-    /**
-     * @param index 0 until {@link #groupCount()}
-     * @return that joined group
-     */
-    public int group(final int index) {
-        return groups[index];
+    public Subscriptions subscriptions() {
+        return subscriptions;
     }
 
     private int drop(final Counter counter) {
@@ -404,7 +288,7 @@ public final class FrameClassifier {
 
     private boolean isOurMac(final long mac) {
         return mac == localMac || mac == Mac.BROADCAST
-            || (Mac.isMulticast(mac) && (groupMacs.contains(mac) || (handleIgmp && mac == ALL_SYSTEMS_MAC)));
+            || (Mac.isMulticast(mac) && (subscriptions.hasGroupMac(mac) || (handleIgmp && mac == ALL_SYSTEMS_MAC)));
     }
 
     private int classifyIpv4(final DirectBuffer buffer, final int l3, final int end) {
@@ -460,10 +344,10 @@ public final class FrameClassifier {
         destinationPort = buffer.getShort(l4Offset + Udp.DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
         final int dst = destinationAddress;
         if (Ipv4.isMulticast(dst)) {
-            if (!groupPorts.contains(key(dst, destinationPort))) {
+            if (!subscriptions.isJoined(dst, destinationPort)) {
                 return drop(Counter.DROP_NOT_OURS);
             }
-        } else if ((dst != localAddress || localAddress == 0) && dst != LIMITED_BROADCAST || !boundPorts.contains(destinationPort)) {
+        } else if ((dst != localAddress || localAddress == 0) && dst != LIMITED_BROADCAST || !subscriptions.isBound(destinationPort)) {
             return drop(Counter.DROP_NOT_OURS);
         }
         if ((verdict & FrameMeta.L4_CHECKSUM_GOOD) == 0) {
@@ -503,7 +387,7 @@ public final class FrameClassifier {
             return drop(Counter.DROP_BAD_CONTROL);
         }
         final int dst = destinationAddress;
-        if (dst != Igmp.ALL_SYSTEMS && !(Ipv4.isMulticast(dst) && isJoined(dst)) && (dst != localAddress || localAddress == 0)) {
+        if (dst != Igmp.ALL_SYSTEMS && !(Ipv4.isMulticast(dst) && subscriptions.isJoined(dst)) && (dst != localAddress || localAddress == 0)) {
             return drop(Counter.DROP_NOT_OURS);
         }
         return IGMP;

@@ -9,7 +9,7 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Speaks IGMP for the groups joined on a {@link FrameClassifier}, so switches that snoop
+ * Speaks IGMP for the groups joined in {@link Subscriptions}, so switches that snoop
  * IGMP and multicast routers send us those groups:
  * <ul>
  *   <li>{@link #reportJoin}/{@link #reportLeave}: the unsolicited report when a group is
@@ -31,7 +31,7 @@ import java.nio.ByteOrder;
  * {@link io.bypass.Capability#KERNEL_NEIGHBOURS} the kernel speaks IGMP and this class is not used.
  *
  * <pre>{@code
- * if (classifier.join(group, port)) {            // the group's first port
+ * if (classifier.subscriptions().join(group, port)) { // the group's first port
  *     igmpReporter.reportJoin(group, tx);
  * }
  * }</pre>
@@ -46,7 +46,7 @@ public final class IgmpReporter {
     public static final int TOS_INTERNETWORK_CONTROL = 0xC0;
 
     private final Ipv4Link link;
-    private final FrameClassifier memberships;
+    private final Subscriptions memberships;
     private final int version;
     private final int ipOffset;
     private final int igmpOffset;
@@ -59,11 +59,11 @@ public final class IgmpReporter {
 
     /**
      * @param link        our end of the link: source address, MTU, VLAN and IPv4 identification
-     * @param memberships where the joined groups are kept (its {@link FrameClassifier#join} and {@link FrameClassifier#leave})
+     * @param memberships where the joined groups are kept (its {@link Subscriptions#join} and {@link Subscriptions#leave})
      * @param version     2 or 3: the IGMP version of {@link #reportJoin} and {@link #reportLeave}
      * @throws IllegalArgumentException if {@code version} is neither 2 nor 3
      */
-    public IgmpReporter(final Ipv4Link link, final FrameClassifier memberships, final int version) {
+    public IgmpReporter(final Ipv4Link link, final Subscriptions memberships, final int version) {
         if (version != 2 && version != 3) {
             throw HotPathErrors.igmpVersion(version);
         }
@@ -130,7 +130,7 @@ public final class IgmpReporter {
         final int group = message.groupAddress();
         final boolean v3 = length >= Igmp.V3_QUERY_MIN_LENGTH;
         final int v2Type = message.maxResponseCode() == 0 ? Igmp.TYPE_V1_MEMBERSHIP_REPORT : Igmp.TYPE_V2_MEMBERSHIP_REPORT;
-        final FrameClassifier m = memberships;
+        final Subscriptions m = memberships;
         if (group == 0) {
             if (m.groupCount() == 0) {
                 return;

@@ -191,7 +191,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         sender = new L2UdpSender(uri, link, resolver, tx, endpointCounters, sourcePort, unicastTtl, multicastTtl,
             capabilities.contains(Capability.TX_CHECKSUM_OFFLOAD));
         arpResponder = new ArpResponder(link, resolver);
-        igmpReporter = new IgmpReporter(link, classifier, igmpVersion);
+        igmpReporter = new IgmpReporter(link, classifier.subscriptions(), igmpVersion);
         flows = new L2UdpFlows(port, queueId, localAddress, classifier, kernelNeighbours ? null : igmpReporter);
     }
 

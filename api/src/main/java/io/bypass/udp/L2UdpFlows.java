@@ -51,10 +51,10 @@ final class L2UdpFlows {
      * @param udpPort a valid UDP port
      */
     void bind(final int udpPort) {
-        if (!classifier.isBound(udpPort)) {
+        if (!classifier.subscriptions().isBound(udpPort)) {
             final FlowRule rule = new FlowRule(localAddress, udpPort);
             port.addFlow(queueId, rule);
-            classifier.bind(udpPort);
+            classifier.subscriptions().bind(udpPort);
             bound.add(rule);
         }
     }
@@ -69,12 +69,12 @@ final class L2UdpFlows {
      * @param tx      the queue IGMP goes out on
      */
     void join(final int group, final int udpPort, final TxQueue tx) {
-        if (classifier.isJoined(group, udpPort)) {
+        if (classifier.subscriptions().isJoined(group, udpPort)) {
             return;
         }
         final FlowRule rule = new FlowRule(group, udpPort);
         port.addFlow(queueId, rule);
-        final boolean newGroup = !classifier.isJoined(group);
+        final boolean newGroup = !classifier.subscriptions().isJoined(group);
         if (newGroup) {
             try {
                 port.joinMulticast(group);
@@ -83,7 +83,7 @@ final class L2UdpFlows {
                 throw e;
             }
         }
-        classifier.join(group, udpPort);
+        classifier.subscriptions().join(group, udpPort);
         joined.add(rule);
         if (newGroup && igmp != null) {
             igmp.reportJoin(group, tx);
@@ -97,7 +97,7 @@ final class L2UdpFlows {
      * @throws IllegalArgumentException if {@code group:udpPort} is not joined
      */
     void leave(final int group, final int udpPort, final TxQueue tx) {
-        if (!classifier.isJoined(group, udpPort)) {
+        if (!classifier.subscriptions().isJoined(group, udpPort)) {
             throw UdpRules.notJoined(group, udpPort);
         }
         doLeave(group, udpPort, tx);
@@ -105,7 +105,7 @@ final class L2UdpFlows {
     }
 
     private void doLeave(final int group, final int udpPort, final TxQueue tx) {
-        final boolean lastPort = classifier.leave(group, udpPort);
+        final boolean lastPort = classifier.subscriptions().leave(group, udpPort);
         port.removeFlow(queueId, new FlowRule(group, udpPort));
         if (lastPort) {
             if (igmp != null) {

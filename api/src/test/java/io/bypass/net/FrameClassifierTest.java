@@ -33,8 +33,8 @@ class FrameClassifierTest {
     void setUp() {
         counters = new Counters();
         classifier = new FrameClassifier(counters).localMac(MAC_US).localAddress(IP_US);
-        classifier.bind(PORT);
-        classifier.join(GROUP, GROUP_PORT);
+        classifier.subscriptions().bind(PORT);
+        classifier.subscriptions().join(GROUP, GROUP_PORT);
     }
 
     private long total() {
@@ -141,7 +141,7 @@ class FrameClassifierTest {
         assertDrop(Counter.DROP_NOT_OURS, RefFrames.udp(GROUP_MAC, -1, IP_PEER, 0xEF81_0101, 1, GROUP_PORT, PAYLOAD));
         final int other = Ipv4.parse("239.2.2.2");
         assertDrop(Counter.DROP_NOT_OURS, RefFrames.udp(Ipv4.multicastMac(other), -1, IP_PEER, other, 1, GROUP_PORT, PAYLOAD));
-        classifier.leave(GROUP, GROUP_PORT);
+        classifier.subscriptions().leave(GROUP, GROUP_PORT);
         assertDrop(Counter.DROP_NOT_OURS, RefFrames.udp(GROUP_MAC, -1, IP_PEER, GROUP, 1, GROUP_PORT, PAYLOAD));
     }
 
@@ -364,7 +364,7 @@ class FrameClassifierTest {
         fixIpChecksum(tcp, 14);
         assertDrop(Counter.DROP_NOT_OURS, tcp);
         final FrameClassifier noAddress = new FrameClassifier(counters).localMac(MAC_US);
-        noAddress.bind(PORT);
+        noAddress.subscriptions().bind(PORT);
         assertEquals(FrameClassifier.DROPPED, noAddress.classify(new UnsafeBuffer(unicast()), 0, unicast().length));
         assertEquals(Counter.DROP_NOT_OURS, noAddress.lastDrop());
     }
@@ -424,17 +424,17 @@ class FrameClassifierTest {
     @Test
     void groupBookkeeping() {
         final int g2 = Ipv4.parse("239.2.2.2");
-        assertEquals(false, classifier.join(GROUP, GROUP_PORT), "already joined");
-        assertEquals(false, classifier.join(GROUP, GROUP_PORT + 1), "group not new");
-        assertEquals(true, classifier.join(g2, 1));
-        assertEquals(2, classifier.groupCount());
-        assertEquals(false, classifier.leave(GROUP, GROUP_PORT), "another port remains");
-        assertEquals(true, classifier.isJoined(GROUP));
-        assertEquals(true, classifier.leave(GROUP, GROUP_PORT + 1));
-        assertEquals(false, classifier.isJoined(GROUP));
-        assertEquals(1, classifier.groupCount());
-        assertEquals(g2, classifier.group(0));
-        assertEquals(false, classifier.leave(GROUP, GROUP_PORT), "not joined");
+        assertEquals(false, classifier.subscriptions().join(GROUP, GROUP_PORT), "already joined");
+        assertEquals(false, classifier.subscriptions().join(GROUP, GROUP_PORT + 1), "group not new");
+        assertEquals(true, classifier.subscriptions().join(g2, 1));
+        assertEquals(2, classifier.subscriptions().groupCount());
+        assertEquals(false, classifier.subscriptions().leave(GROUP, GROUP_PORT), "another port remains");
+        assertEquals(true, classifier.subscriptions().isJoined(GROUP));
+        assertEquals(true, classifier.subscriptions().leave(GROUP, GROUP_PORT + 1));
+        assertEquals(false, classifier.subscriptions().isJoined(GROUP));
+        assertEquals(1, classifier.subscriptions().groupCount());
+        assertEquals(g2, classifier.subscriptions().group(0));
+        assertEquals(false, classifier.subscriptions().leave(GROUP, GROUP_PORT), "not joined");
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.bypass.net;
 
-import io.bypass.Counters;
 import io.bypass.testing.MemoryPort;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * IGMP reports and query answers on their own: the reporter over an in-memory port, with
- * memberships kept by a {@link FrameClassifier} and every frame decoded by reference code.
+ * memberships kept in {@link Subscriptions} and every frame decoded by reference code.
  */
 class IgmpReporterTest {
     private static final long MAC_A = 0x02_00_00_00_00_0AL;
@@ -29,7 +28,7 @@ class IgmpReporterTest {
     private static final int GROUP2 = Ipv4.parse("239.2.2.2");
     private static final int FIRST_ID = 0x1233;
 
-    private final FrameClassifier memberships = new FrameClassifier(new Counters());
+    private final Subscriptions memberships = new Subscriptions();
     private MemoryPort.Pair pair;
 
     @AfterEach

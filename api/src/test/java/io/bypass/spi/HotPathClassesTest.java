@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class HotPathClassesTest {
     @ParameterizedTest
     @ValueSource(classes = {Claim.class, AbstractPort.class, Counters.Writer.class, FrameMeta.class,
-        Ipv4Link.class, NextHopResolver.class, ArpResponder.class, IgmpReporter.class})
+        Ipv4Link.class, NextHopResolver.class, ArpResponder.class, IgmpReporter.class, io.bypass.net.Subscriptions.class})
     void hasNoStringConstant(final Class<?> type) {
         assertEquals(java.util.List.of(), HotPathStrings.stringConstants(type), type.getName());
     }

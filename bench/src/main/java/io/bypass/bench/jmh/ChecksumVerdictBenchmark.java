@@ -58,7 +58,7 @@ public class ChecksumVerdictBenchmark {
         final int port = 9000;
         classifier = new FrameClassifier(new Counters()).localMac(ourMac).localAddress(us)
             .checksumPolicy(ChecksumPolicy.NIC);
-        classifier.bind(port);
+        classifier.subscriptions().bind(port);
         final int udpLength = Udp.HEADER_LENGTH + payload;
         new Ethernet().wrap(frame, 0, Ethernet.HEADER_LENGTH).header(ourMac, 0x02_00_00_00_00_02L, Ethernet.ETHERTYPE_IPV4);
         final Ipv4Header ip = new Ipv4Header();
