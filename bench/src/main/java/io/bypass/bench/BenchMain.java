@@ -147,7 +147,7 @@ public final class BenchMain {
                 + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
                 + "                 [--sp-pairs N] [--sp-seconds N]\n"
                 + "  sockperf: sockperf ping-pong (kernel UDP client) against bypass pingpong server and against a C reflector\n"
-                + "              on libxdp, alternating in --sp-pairs pairs (default 3, quick 1) of --sp-seconds runs (default 5,\n"
+                + "              on libxdp, in --sp-pairs pairs (default 8, quick 1; Java first and C first by turns) of --sp-seconds runs (default 4,\n"
                 + "              quick 2); afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios\n"
                 + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
                 + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
@@ -228,7 +228,7 @@ public final class BenchMain {
             o.zlWarmupMs != null ? o.zlWarmupMs : 2000);
 
         final SockperfScenario.Settings sockperf = new SockperfScenario.Settings(
-            o.spPairs != null ? o.spPairs : o.quick ? 1 : 3, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 5);
+            o.spPairs != null ? o.spPairs : o.quick ? 1 : 8, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 4);
 
         final Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("backends", String.join(",", backends));

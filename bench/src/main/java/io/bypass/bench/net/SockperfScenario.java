@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * ping-pong} (a kernel UDP client) in namespace A measures, in turn, {@code bypass pingpong
  * server} in namespace B on the backend under test and the C reflector on libxdp
  * ({@code bench_xsk mode=sockperf}: the same reply, zero-copy bounce, UDP checksum summed in
- * software) on the same veth. Runs come in pairs, Java then C, each with a fresh server
+ * software) on the same veth. Runs come in pairs, Java then C or C then Java by turns, each with a fresh server
  * process; each pair gives a ratio (Java / C) of sockperf's average latency and of its
  * p99.9, and the medians of those ratios are the result, so a host whose speed drifts lands
  * on both alike.
@@ -109,14 +109,24 @@ public final class SockperfScenario {
         final double[][] c = new double[2][settings.pairs()];
         try {
             for (int i = 0; i < settings.pairs(); i++) {
-                final double[] j = measure(javaServer(uri, b), a, b, "Java " + backend, i);
+                // Java first in even pairs, C first in odd ones: the host drifts over a run, and
+                // always measuring one side first would lend that drift to the ratio.
+                final double[] j;
+                final double[] r;
+                if (i % 2 == 0) {
+                    j = measure(javaServer(uri, b), a, b, "Java " + backend, i);
+                    harness.awaitNoXdp(b);
+                    r = measure(cReflector(reflector, b), a, b, "C reflector", i);
+                } else {
+                    r = measure(cReflector(reflector, b), a, b, "C reflector", i);
+                    harness.awaitNoXdp(b);
+                    j = measure(javaServer(uri, b), a, b, "Java " + backend, i);
+                }
+                harness.awaitNoXdp(b);
                 java[0][i] = j[0];
                 java[1][i] = j[1];
-                harness.awaitNoXdp(b);
-                final double[] r = measure(cReflector(reflector, b), a, b, "C reflector", i);
                 c[0][i] = r[0];
                 c[1][i] = r[1];
-                harness.awaitNoXdp(b);
                 System.out.printf(Locale.ROOT, "[net] %-6s sockperf pair %d/%d: avg %.2f / %.2f us, p99.9 %.2f / %.2f us%n",
                     backend, i + 1, settings.pairs(), j[0], r[0], j[1], r[1]);
             }
