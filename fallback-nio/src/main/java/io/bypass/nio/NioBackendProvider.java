@@ -10,6 +10,7 @@ import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
 import io.bypass.spi.UriParams;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
@@ -17,10 +18,10 @@ import java.net.SocketException;
 import java.util.List;
 
 /**
- * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel}.
+ * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel},
+ * and the kernel's TCP through {@link java.nio.channels.SocketChannel} ({@link NioTcpEndpoint}).
  * Always available (it needs nothing but the JDK), lowest priority for {@code auto:}, and
- * UDP only: {@link io.bypass.Bypass#open(String)} on it raises
- * {@link UnsupportedByBackendException}.
+ * no L2: {@link io.bypass.Bypass#open(String)} on it raises {@link UnsupportedByBackendException}.
  *
  * <pre>{@code
  * try (UdpEndpoint udp = Bypass.openUdp("nio:eth1?loop=true")) {
@@ -141,7 +142,7 @@ public final class NioBackendProvider implements BackendProvider {
      */
     @Override
     public Port openPort(final PortUri uri) {
-        throw new UnsupportedByBackendException(NAME, "an L2 Port", "use Bypass.openUdp(...) / UdpEndpoint");
+        throw new UnsupportedByBackendException(NAME, "an L2 Port", "use Bypass.openUdp(...) / UdpEndpoint, or Bypass.openTcp(...)");
     }
 
     /**
@@ -155,5 +156,18 @@ public final class NioBackendProvider implements BackendProvider {
                 JvmFlags.agronaCause());
         }
         return new NioUdpEndpoint(uri);
+    }
+
+    /**
+     * @param uri {@code nio:[IFACE][?nagle=..&delayedAck=..&sndbuf=..&rcvbuf=..&keepAliveMs=..]}
+     * @return a new {@link NioTcpEndpoint}: the kernel's TCP through {@code SocketChannel}
+     */
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        if (JvmFlags.agronaCause() != null) {
+            throw new io.bypass.BackendUnavailableException("nio: backend unavailable: " + JvmFlags.agronaCause().getMessage(),
+                JvmFlags.agronaCause());
+        }
+        return new NioTcpEndpoint(uri);
     }
 }
