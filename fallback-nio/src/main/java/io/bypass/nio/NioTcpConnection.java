@@ -285,11 +285,11 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (length < 0) {
             throw NioTcpText.negativeLength(length);
         }
-        if (claimed) {
-            throw NioTcpText.claimOutstanding();
-        }
         if (released || closing) {
             return CLOSED;
+        }
+        if (claimed) {
+            throw NioTcpText.claimOutstanding();
         }
         if (state == TcpState.SYN_SENT) {
             return NOT_CONNECTED;
@@ -318,7 +318,8 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
     @Override
     public void commit(final long token, final int length) {
         claimed = false;
-        if (!released && token == txTail) {
+        // After the FIN nothing more can go: a claim committed after close() once the FIN left is dropped.
+        if (!released && !finSent && token == txTail) {
             txTail += length;
         }
     }
