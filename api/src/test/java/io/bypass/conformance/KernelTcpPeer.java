@@ -189,37 +189,43 @@ public final class KernelTcpPeer implements AutoCloseable {
     }
 
     /**
-     * Drops a random {@code percent} of the TCP frames the peer's interface receives and sends
-     * ({@code nft}, netdev family, ingress and egress hooks: an egress drop is a loss on the wire to
-     * the sending TCP, where an inet output drop would be a local error it retries), or none with 0.
+     * Drops a random {@code percent} of the TCP frames an interface receives, with {@code nft} (netdev
+     * family, ingress hook), or none with 0. Ingress on the receiving side, not egress on the sending
+     * one: a frame dropped where it is sent (an inet output or netdev egress hook) is reported to the
+     * sending TCP as a local error, which it retries as a new transmission, not a loss on the wire.
      *
+     * @param ns      the namespace of the interface
+     * @param dev     the interface
      * @param percent 0..100
      */
-    public void loss(final int percent) {
-        final Netns ns = site.peerNamespace();
+    public static void ingressLoss(final Netns ns, final String dev, final int percent) {
         ns.execUnchecked("nft", "delete", "table", "netdev", LOSS_TABLE);
         if (percent == 0) {
             return;
         }
-        final String dev = site.peerIface();
         ns.exec("nft", "add", "table", "netdev", LOSS_TABLE);
-        for (final String hook : new String[] {"ingress", "egress"}) {
-            ns.exec("nft", "add", "chain", "netdev", LOSS_TABLE, hook,
-                "{ type filter hook " + hook + " device \"" + dev + "\" priority 0; }");
-            ns.exec("nft", "add", "rule", "netdev", LOSS_TABLE, hook, "ip", "protocol", "tcp", "numgen", "random", "mod", "100",
-                "<", String.valueOf(percent), "counter", "drop");
-        }
+        ns.exec("nft", "add", "chain", "netdev", LOSS_TABLE, "ingress",
+            "{ type filter hook ingress device \"" + dev + "\" priority 0; }");
+        ns.exec("nft", "add", "rule", "netdev", LOSS_TABLE, "ingress", "ip", "protocol", "tcp", "numgen", "random", "mod", "100",
+            "<", String.valueOf(percent), "counter", "drop");
     }
 
-    /** @return frames the loss rules dropped so far, from {@code nft}'s counters */
-    public long lossDrops() {
-        final String out = site.peerNamespace().execUnchecked("nft", "list", "table", "netdev", LOSS_TABLE).stdout();
-        long drops = 0;
+    /**
+     * @param percent 0..100 of the TCP frames the peer's interface receives (from the DUT) dropped
+     * @see #ingressLoss(Netns, String, int)
+     */
+    public void loss(final int percent) {
+        ingressLoss(site.peerNamespace(), site.peerIface(), percent);
+    }
+
+    /**
+     * @param ns a namespace where {@link #ingressLoss} was set
+     * @return frames its rule dropped so far, from {@code nft}'s counter (0 without the rule)
+     */
+    public static long lossDrops(final Netns ns) {
+        final String out = ns.execUnchecked("nft", "list", "table", "netdev", LOSS_TABLE).stdout();
         final java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+) bytes \\d+ drop").matcher(out);
-        while (m.find()) {
-            drops += Long.parseLong(m.group(1));
-        }
-        return drops;
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
     /**

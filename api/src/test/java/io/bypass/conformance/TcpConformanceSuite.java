@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The TCP conformance suite every backend's {@link TcpEndpoint} passes, against the kernel's TCP
  * in the peer namespace (blocking Java sockets there, {@code nft} for loss, a route for a small MSS,
  * tshark to see keepalive probes): connect and exchange, refused, 100 MB each way byte-exact,
- * orderly close from either side, a RST from the peer, a peer that stops reading, keepalive, a small
+ * orderly close from either side, a RST from the peer and one from us, a peer that stops reading, keepalive, a small
  * MSS, 1,000 short connections with nothing leaked, passive open, loss, and URI refusals.
  *
  * <pre>{@code
@@ -233,6 +233,30 @@ public abstract class TcpConformanceSuite extends TcpSiteSuite {
         assertEquals(1, ep.counters().get(Counter.TCP_CLOSED));
     }
 
+    // 5b
+    @Test
+    void anAbortResetsTheConnectionAndThePeerSeesTheReset() throws Exception {
+        final KernelTcpPeer peer = peer();
+        final int port = freshPort();
+        final Future<SocketChannel> accepted = peer.accept(peer.listen(port));
+        final TcpEndpoint ep = open();
+        final TcpConnection c = connect(ep, port);
+        final SocketChannel k = accepted.get(5, TimeUnit.SECONDS);
+        final Future<long[]> kernelRead = peer.drain(k, -1);
+        onDut(() -> {
+            c.abort();
+            assertEquals(TcpState.CLOSED, c.state());
+            assertEquals("aborted", c.closeReason());
+            assertEquals(TcpConnection.CLOSED, c.poll(IGNORE, 1));
+            c.abort(); // idempotent
+        });
+        final ExecutionException reset = assertThrows(ExecutionException.class, () -> kernelRead.get(5, TimeUnit.SECONDS),
+            "the kernel's read ends with an error, not end of stream");
+        assertTrue(String.valueOf(reset.getCause().getMessage()).contains("reset"), String.valueOf(reset.getCause()));
+        assertEquals(1, ep.counters().get(Counter.TCP_RESETS_SENT));
+        assertEquals(1, ep.counters().get(Counter.TCP_CLOSED));
+    }
+
     // 6
     @Test
     void aPeerThatStopsReadingBackPressuresWithNothingLost() throws Exception {
@@ -387,20 +411,26 @@ public abstract class TcpConformanceSuite extends TcpSiteSuite {
         final long dutBefore = dutRetransmittedSegments(ep);
         final long peerBefore = KernelTcpPeer.retransmittedSegments(site().peerNamespace());
         peer.loss(percent);
+        dutIngressLoss(percent);
         try {
             final Future<long[]> kernelGot = peer.drain(k, LOSS_BYTES);
             final Future<Long> kernelSent = peer.write(k, LOSS_BYTES);
             final long start = System.nanoTime();
             final TcpStreams.Tally t = site().dut().call(() -> TcpStreams.pump(ep, c, LOSS_BYTES, LOSS_BYTES, 100));
-            System.out.printf("TCP %s: %d MB each way at %d%% loss in %.2f s, %d frames dropped%n", ep.backend(),
-                LOSS_BYTES >> 20, percent, (System.nanoTime() - start) / 1e9, peer.lossDrops());
+            final long toPeer = KernelTcpPeer.lossDrops(site().peerNamespace());
+            final long toDut = dutIngressLossDrops();
+            System.out.printf("TCP %s: %d MB each way at %d%% loss in %.2f s; frames dropped: %d to the peer, %d to us; "
+                    + "retransmitted: by us %d, by the peer %d%n", ep.backend(), LOSS_BYTES >> 20, percent,
+                (System.nanoTime() - start) / 1e9, toPeer, toDut, dutRetransmittedSegments(ep) - dutBefore,
+                KernelTcpPeer.retransmittedSegments(site().peerNamespace()) - peerBefore);
             assertEquals(TcpStreams.crcOf(LOSS_BYTES), kernelGot.get(30, TimeUnit.SECONDS)[1], "what the kernel got");
             assertEquals(TcpStreams.crcOf(LOSS_BYTES), kernelSent.get(5, TimeUnit.SECONDS));
             assertEquals(LOSS_BYTES, t.bytesIn());
             assertEquals(TcpStreams.crcOf(LOSS_BYTES), t.crcIn(), "what we got");
-            assertTrue(peer.lossDrops() > 0, "the rules dropped frames");
+            assertTrue(toPeer > 0 && toDut > 0, "the rules dropped frames both ways: " + toPeer + ", " + toDut);
         } finally {
             peer.loss(0);
+            dutIngressLoss(0);
         }
         assertTrue(dutRetransmittedSegments(ep) > dutBefore, "our side retransmitted");
         assertTrue(KernelTcpPeer.retransmittedSegments(site().peerNamespace()) > peerBefore, "the peer retransmitted");

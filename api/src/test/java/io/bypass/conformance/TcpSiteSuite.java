@@ -50,6 +50,24 @@ public abstract class TcpSiteSuite extends SiteSuite {
      */
     protected abstract long dutRetransmittedSegments(TcpEndpoint endpoint);
 
+    /**
+     * Drops a random {@code percent} of the TCP frames the DUT receives from the peer (0: none), so the
+     * peer's TCP sees loss on the wire and the DUT's receive side sees holes. Default: an {@code nft}
+     * netdev ingress rule on the DUT interface in the DUT namespace, which every frame the kernel
+     * receives passes; a backend whose frames never reach that hook (an XDP program takes them
+     * first) overrides it to drop inside its own receive path.
+     *
+     * @param percent 0..100
+     */
+    protected void dutIngressLoss(final int percent) {
+        KernelTcpPeer.ingressLoss(site().dutNamespace(), site().dutIface(), percent);
+    }
+
+    /** @return frames {@link #dutIngressLoss(int)} dropped so far */
+    protected long dutIngressLossDrops() {
+        return KernelTcpPeer.lossDrops(site().dutNamespace());
+    }
+
     /** Adds {@code nft} and {@code tshark} to what the site needs. */
     @Override
     protected void requireHost() {
