@@ -43,13 +43,9 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
     private final int remoteAddress;
     private final int remotePort;
     private NioTcpBuffers buffers;
-    private ByteBuffer rx;
-    private ByteBuffer tx;
     private int localAddress;
     private int localPort;
-    private int txHead;
-    private int txTail;
-    private boolean claimed;
+    private final NioTcpSendQueue queue = new NioTcpSendQueue();
     private TcpState state;
     private String closeReason;
     /** close() was called: the FIN follows the queued bytes. */
@@ -80,14 +76,14 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         this.channel = channel;
         this.total = endpoint.counters();
         this.buffers = buffers;
-        this.rx = buffers.rx;
-        this.tx = buffers.tx;
+        queue.attach(buffers);
         this.state = state;
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
-        readLocalAddress();
         if (state == TcpState.ESTABLISHED) {
-            established();
+            established(); // reads the local address too
+        } else {
+            readLocalAddress();
         }
     }
 
@@ -154,22 +150,20 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
      * @param e what {@code connect} or {@code finishConnect} threw
      */
     void connectFailed(final IOException e) {
-        final int kind = NioTcpText.kind(e);
-        count(kind == NioTcpText.REFUSED ? Counter.TCP_CONNECT_REFUSED : Counter.TCP_CONNECT_FAILED, 1);
-        release(NioTcpText.reason(kind, e), false);
+        failed(e, true);
     }
 
     /** After close(): flush the queue, then send the FIN, then read (and discard) until the peer's FIN. */
     private int driveClose() {
         int work = 0;
         if (!finSent) {
-            if (txTail > txHead) {
+            if (queue.queued() > 0) {
                 final int n = write();
                 if (released) {
                     return 1;
                 }
                 work += n > 0 ? 1 : 0;
-                if (txTail > txHead) {
+                if (queue.queued() > 0) {
                     return work;
                 }
             }
@@ -190,10 +184,10 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         }
         // FIN_WAIT: read what still comes, until the peer's FIN.
         for (int i = 0; i < 16; i++) {
-            rx.clear();
+            buffers.rx.clear();
             final int n;
             try {
-                n = channel.read(rx);
+                n = channel.read(buffers.rx);
             } catch (final IOException e) {
                 fail(e);
                 return 1;
@@ -238,7 +232,7 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (peerFin) {
             return 0; // CLOSE_WAIT: nothing more will arrive; the application may still send, then close
         }
-        final ByteBuffer buf = rx;
+        final ByteBuffer buf = buffers.rx;
         int delivered = 0;
         while (delivered < limit) {
             buf.clear();
@@ -275,12 +269,12 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (status != OK) {
             return status;
         }
-        claimed = true;
-        claim.wrap(this, txTail, buffers.txView.addressOffset() + txTail, length);
+        queue.claimed = true;
+        claim.wrap(this, queue.tail(), queue.tailAddress(), length);
         return OK;
     }
 
-    /** @return {@link #OK} if {@code length} bytes fit at {@link #txTail} now, compacting the queue if that helps */
+    /** @return {@link #OK} if {@code length} bytes fit at the queue's tail now, compacting the queue if that helps */
     private int room(final int length) {
         if (length < 0) {
             throw NioTcpText.negativeLength(length);
@@ -288,7 +282,7 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (released || closing) {
             return CLOSED;
         }
-        if (claimed) {
+        if (queue.claimed) {
             throw NioTcpText.claimOutstanding();
         }
         if (state == TcpState.SYN_SENT) {
@@ -300,41 +294,32 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (length > NioTcpBuffers.TX_CAPACITY) {
             return TOO_LONG;
         }
-        if (txTail + length > NioTcpBuffers.TX_CAPACITY) {
-            if (txHead > 0) {
-                tx.limit(txTail).position(txHead);
-                tx.compact();
-                txTail -= txHead;
-                txHead = 0;
-            }
-            if (txTail + length > NioTcpBuffers.TX_CAPACITY) {
-                count(Counter.TX_BACK_PRESSURED, 1);
-                return BACK_PRESSURED;
-            }
+        if (!queue.fits(length)) {
+            count(Counter.TX_BACK_PRESSURED, 1);
+            return BACK_PRESSURED;
         }
         return OK;
     }
 
     @Override
     public void commit(final long token, final int length) {
-        claimed = false;
+        queue.claimed = false;
         // After the FIN nothing more can go: a claim committed after close() once the FIN left is dropped.
-        if (!released && !finSent && token == txTail) {
-            txTail += length;
+        if (!released && !finSent) {
+            queue.commit(token, length);
         }
     }
 
     @Override
     public void abort(final long token) {
-        claimed = false;
+        queue.claimed = false;
     }
 
     @Override
     public int send(final DirectBuffer buffer, final int offset, final int length) {
         final int status = room(length);
         if (status == OK) {
-            buffers.txView.putBytes(txTail, buffer, offset, length);
-            txTail += length;
+            queue.put(buffer, offset, length);
         }
         return status;
     }
@@ -350,7 +335,7 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (released || closing) {
             return released ? CLOSED : 0; // a close carries its queued bytes through itself
         }
-        if (txTail == txHead) {
+        if (queue.queued() == 0) {
             return 0;
         }
         final int n = write();
@@ -362,25 +347,17 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
 
     /** One {@code write} of the queued bytes; a failure ends the connection. @return bytes written */
     private int write() {
-        final ByteBuffer buf = tx;
-        buf.limit(txTail).position(txHead);
         final int n;
         try {
-            n = channel.write(buf);
+            n = queue.write(channel);
         } catch (final IOException e) {
             fail(e);
             return 0;
         }
-        txHead += n;
         if (n > 0) {
             count(Counter.TCP_BYTES_OUT, n);
         }
-        if (txHead == txTail) {
-            if (!claimed) {
-                txHead = 0;
-                txTail = 0;
-            }
-        } else {
+        if (queue.queued() > 0) {
             count(Counter.TCP_SEND_BACK_PRESSURED, 1);
         }
         return n;
@@ -388,18 +365,21 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
 
     /** The kernel reported an error: the connection is over. */
     private void fail(final IOException e) {
+        failed(e, false);
+    }
+
+    private void failed(final IOException e, final boolean opening) {
         final int kind = NioTcpText.kind(e);
-        if (kind == NioTcpText.RESET) {
-            count(Counter.TCP_RESETS_RECEIVED, 1);
-        } else if (kind == NioTcpText.TIMED_OUT || kind == NioTcpText.UNREACHABLE) {
-            count(Counter.TCP_TIMEOUTS, 1);
-        } // anything else: counted as TCP_CLOSED alone, the reason says what the kernel said
+        final Counter counter = NioTcpText.counter(kind, opening);
+        if (counter != null) {
+            count(counter, 1);
+        }
         release(NioTcpText.reason(kind, e), false);
     }
 
     @Override
     public int queuedBytes() {
-        return txTail - txHead;
+        return queue.queued();
     }
 
     @Override
@@ -475,7 +455,7 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (released) {
             return;
         }
-        if (txTail > txHead && !finSent) {
+        if (queue.queued() > 0 && !finSent) {
             write();
         }
         if (!released) {
@@ -511,14 +491,6 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         count(Counter.TCP_CLOSED, 1);
         table.remove(this, buffers);
         buffers = null;
-        rx = null;
-        tx = null;
-        txHead = 0;
-        txTail = 0;
-    }
-
-    @Override
-    public String toString() {
-        return NioTcpText.describe(this);
+        queue.detach();
     }
 }

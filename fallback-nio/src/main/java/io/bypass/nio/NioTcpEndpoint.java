@@ -306,7 +306,7 @@ public final class NioTcpEndpoint implements TcpEndpoint {
         }
         for (int i = table.count() - 1; i >= 0; i--) {
             final NioTcpConnection c = table.get(i);
-            closer.run("closing " + c, c::closeWithEndpoint);
+            closer.run("closing " + NioTcpText.describe(c), c::closeWithEndpoint);
         }
         closed = true;
         table.clearPool();

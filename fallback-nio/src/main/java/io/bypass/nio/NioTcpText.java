@@ -1,6 +1,7 @@
 package io.bypass.nio;
 
 import io.bypass.BypassException;
+import io.bypass.Counter;
 import io.bypass.PortUri;
 
 import java.io.IOException;
@@ -48,6 +49,20 @@ final class NioTcpText {
             return RESET;
         }
         return OTHER;
+    }
+
+    /**
+     * @param kind    from {@link #kind(IOException)}
+     * @param opening true while the active open is under way
+     * @return the counter the failure moves; null for a kernel error of no other kind (counted as
+     *         {@code TCP_CLOSED} alone, the reason saying what the kernel said)
+     */
+    static Counter counter(final int kind, final boolean opening) {
+        if (opening) {
+            return kind == REFUSED ? Counter.TCP_CONNECT_REFUSED : Counter.TCP_CONNECT_FAILED;
+        }
+        return kind == RESET ? Counter.TCP_RESETS_RECEIVED
+            : kind == TIMED_OUT || kind == UNREACHABLE ? Counter.TCP_TIMEOUTS : null;
     }
 
     /**

@@ -145,7 +145,7 @@ class NioTcpAllocationTest {
     /** The classes of the poll and send paths keep no string constant (see {@link io.bypass.spi.HotPathErrors}). */
     @Test
     void pollAndSendPathsHoldNoStringConstant() {
-        for (final Class<?> type : List.of(NioTcpConnection.class, NioTcpTable.class, NioTcpBuffers.class)) {
+        for (final Class<?> type : List.of(NioTcpConnection.class, NioTcpTable.class, NioTcpBuffers.class, NioTcpSendQueue.class)) {
             assertEquals(List.of(), HotPathStrings.stringConstants(type), type.getName());
         }
     }
