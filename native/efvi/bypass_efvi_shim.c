@@ -271,6 +271,35 @@ static int discard_status(unsigned subtype) {
   }
 }
 
+/* Fills one RX record; for a frame to deliver, also its timestamp when the VI has them. */
+static void rx_record(bypass_efvi* h, int32_t* r, int64_t* ts_out, int id, int len, int status, int flags, int csum) {
+  *ts_out = INT64_MIN;
+  if (status == BYPASS_EFVI_ST_OK && h->rx_ts && id >= 0 && id < h->n_bufs) {
+    const void* pkt = h->mem + (size_t) id * h->buf_size;
+    int64_t sec = 0, nsec = 0;
+    unsigned sync = 0;
+#ifdef ef_vi_receive_get_precise_timestamp
+    ef_precisetime pt;
+    int ok = ef_vi_receive_get_precise_timestamp(&h->vi, pkt, &pt) == 0;
+    if (ok) { sec = pt.tv_sec; nsec = pt.tv_nsec; sync = pt.tv_flags; }
+#else
+    struct timespec ts;
+    int ok = p_ef_vi_receive_get_timestamp_with_sync_flags(&h->vi, pkt, &ts, &sync) == 0;
+    if (ok) { sec = ts.tv_sec; nsec = ts.tv_nsec; }
+#endif
+    if (ok) {
+      *ts_out = sec * 1000000000LL + nsec;
+      flags |= BYPASS_EFVI_RXF_TIMESTAMP;
+      if (sync & EF_VI_SYNC_FLAG_CLOCK_SET) flags |= BYPASS_EFVI_RXF_TS_SYNCED;
+    }
+  }
+  r[BYPASS_EFVI_RX_ID] = id;
+  r[BYPASS_EFVI_RX_LEN] = len < 0 ? 0 : len;
+  r[BYPASS_EFVI_RX_STATUS] = status;
+  r[BYPASS_EFVI_RX_FLAGS] = flags;
+  r[BYPASS_EFVI_RX_CSUM] = csum;
+}
+
 int bypass_efvi_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int max_rx,
                      int32_t* tx_ids, int max_tx_ids, int32_t* counts) {
   int evs_len = max_rx;
@@ -289,51 +318,34 @@ int bypass_efvi_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int max_rx,
     int32_t* r = rx + nrx * BYPASS_EFVI_RX_RECORD;
     switch (EF_EVENT_TYPE(*e)) {
     case EF_EVENT_TYPE_RX: {
-      int id = EF_EVENT_RX_RQ_ID(*e);
-      int len = (int) EF_EVENT_RX_BYTES(*e) - prefix;
-      int status = BYPASS_EFVI_ST_OK, flags = 0;
+      int status = BYPASS_EFVI_ST_OK;
       if (!EF_EVENT_RX_SOP(*e)) {
         status = BYPASS_EFVI_ST_JUMBO_TAIL;
       } else if (EF_EVENT_RX_CONT(*e)) {
         status = BYPASS_EFVI_ST_JUMBO_HEAD;
       }
-      if ((*e).rx.flags & EF_EVENT_FLAG_MULTICAST) flags |= BYPASS_EFVI_RXF_MULTICAST;
-      rx_ts[nrx] = INT64_MIN;
-      if (status == BYPASS_EFVI_ST_OK && h->rx_ts && id >= 0 && id < h->n_bufs) {
-        const void* pkt = h->mem + (size_t) id * h->buf_size;
-        int64_t sec = 0, nsec = 0;
-        unsigned sync = 0;
-#ifdef ef_vi_receive_get_precise_timestamp
-        ef_precisetime pt;
-        int ok = ef_vi_receive_get_precise_timestamp(&h->vi, pkt, &pt) == 0;
-        if (ok) { sec = pt.tv_sec; nsec = pt.tv_nsec; sync = pt.tv_flags; }
-#else
-        struct timespec ts;
-        int ok = p_ef_vi_receive_get_timestamp_with_sync_flags(&h->vi, pkt, &ts, &sync) == 0;
-        if (ok) { sec = ts.tv_sec; nsec = ts.tv_nsec; }
-#endif
-        if (ok) {
-          rx_ts[nrx] = sec * 1000000000LL + nsec;
-          flags |= BYPASS_EFVI_RXF_TIMESTAMP;
-          if (sync & EF_VI_SYNC_FLAG_CLOCK_SET) flags |= BYPASS_EFVI_RXF_TS_SYNCED;
-        }
-      }
-      r[BYPASS_EFVI_RX_ID] = id;
-      r[BYPASS_EFVI_RX_LEN] = len < 0 ? 0 : len;
-      r[BYPASS_EFVI_RX_STATUS] = status;
-      r[BYPASS_EFVI_RX_FLAGS] = flags;
+      rx_record(h, r, &rx_ts[nrx], EF_EVENT_RX_RQ_ID(*e), (int) EF_EVENT_RX_BYTES(*e) - prefix, status,
+                ((*e).rx.flags & EF_EVENT_FLAG_MULTICAST) ? BYPASS_EFVI_RXF_MULTICAST : 0, BYPASS_EFVI_CSUM_NONE);
       nrx++;
       break;
     }
-    case EF_EVENT_TYPE_RX_DISCARD:
-      r[BYPASS_EFVI_RX_ID] = EF_EVENT_RX_DISCARD_RQ_ID(*e);
-      r[BYPASS_EFVI_RX_LEN] = EF_EVENT_RX_DISCARD_BYTES(*e);
-      r[BYPASS_EFVI_RX_STATUS] = EF_EVENT_RX_DISCARD_SOP(*e) ? discard_status(EF_EVENT_RX_DISCARD_TYPE(*e))
-                                                             : BYPASS_EFVI_ST_JUMBO_TAIL;
-      r[BYPASS_EFVI_RX_FLAGS] = 0;
-      rx_ts[nrx] = INT64_MIN;
+    case EF_EVENT_TYPE_RX_DISCARD: {
+      /* A bad checksum's discard still carries the whole frame, its length and flags set as for an RX
+       * event (ef10_event.c); it is delivered with the verdict, so the checksum policy decides. */
+      int status, csum = BYPASS_EFVI_CSUM_NONE;
+      if (!EF_EVENT_RX_DISCARD_SOP(*e)) {
+        status = BYPASS_EFVI_ST_JUMBO_TAIL;
+      } else if (EF_EVENT_RX_DISCARD_TYPE(*e) == EF_EVENT_RX_DISCARD_CSUM_BAD && !EF_EVENT_RX_DISCARD_CONT(*e)) {
+        status = BYPASS_EFVI_ST_OK;
+        csum = BYPASS_EFVI_CSUM_BAD;
+      } else {
+        status = discard_status(EF_EVENT_RX_DISCARD_TYPE(*e));
+      }
+      rx_record(h, r, &rx_ts[nrx], EF_EVENT_RX_DISCARD_RQ_ID(*e), (int) EF_EVENT_RX_DISCARD_BYTES(*e) - prefix, status,
+                ((*e).rx_discard.flags & EF_EVENT_FLAG_MULTICAST) ? BYPASS_EFVI_RXF_MULTICAST : 0, csum);
       nrx++;
       break;
+    }
     case EF_EVENT_TYPE_TX:
     case EF_EVENT_TYPE_TX_ERROR: {
       int k = p_ef_vi_transmit_unbundle(&h->vi, e, h->ids);

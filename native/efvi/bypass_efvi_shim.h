@@ -23,14 +23,23 @@
 #define BYPASS_EFVI_LIB_ONLOAD       2  /* Onload's libciul */
 
 /* One RX record written by bypass_efvi_poll: BYPASS_EFVI_RX_RECORD int32 values. */
-#define BYPASS_EFVI_RX_RECORD        4
+#define BYPASS_EFVI_RX_RECORD        5
 #define BYPASS_EFVI_RX_ID            0  /* dma_id given to bypass_efvi_refill (buffer index) */
 #define BYPASS_EFVI_RX_LEN           1  /* frame bytes after the RX prefix */
 #define BYPASS_EFVI_RX_STATUS        2  /* BYPASS_EFVI_ST_* */
 #define BYPASS_EFVI_RX_FLAGS         3  /* BYPASS_EFVI_RXF_* */
+#define BYPASS_EFVI_RX_CSUM          4  /* BYPASS_EFVI_CSUM_*: the NIC's checksum verdict on a frame to deliver */
+
+/* The NIC's checksum verdict as ef_vi reports it: only ever "bad". An RX event says nothing of
+ * checksums; an RX_DISCARD of subtype EF_EVENT_RX_DISCARD_CSUM_BAD ("IP header or TCP/UDP
+ * checksum error", not which) still carries the whole frame, and the shim hands it on as a
+ * frame to deliver (status OK) with BYPASS_EFVI_CSUM_BAD, so the protocol layer applies its
+ * checksum policy to it (as DPDK's mbuf offload flags are handled). */
+#define BYPASS_EFVI_CSUM_NONE        0  /* the NIC flagged nothing (ef_vi never says a sum was checked and right) */
+#define BYPASS_EFVI_CSUM_BAD         1  /* RX_DISCARD / EF_EVENT_RX_DISCARD_CSUM_BAD */
 
 #define BYPASS_EFVI_ST_OK            0  /* a whole frame: deliver it */
-#define BYPASS_EFVI_ST_CSUM_BAD      1  /* RX_DISCARD reasons, then refill the buffer */
+#define BYPASS_EFVI_ST_CSUM_BAD      1  /* RX_DISCARD reasons, then refill the buffer (CSUM_BAD: only of a frame spread over buffers) */
 #define BYPASS_EFVI_ST_MCAST_MISMATCH 2
 #define BYPASS_EFVI_ST_CRC_BAD       3
 #define BYPASS_EFVI_ST_TRUNC         4

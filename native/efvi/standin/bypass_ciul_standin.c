@@ -11,6 +11,16 @@
  *  - only frames matching an ip4_local UDP filter (destination address and port, unicast
  *    or multicast group) reach the VI; the rest are counted and left to the kernel;
  *  - frames longer than a buffer give RX_DISCARD / TRUNC (the stand-in never scatters);
+ *  - checksums, as an EF10 NIC with ef_vi's default discard mask (ef10_vi.c: TCPUDP_CKSUM_ERR
+ *    and IPCKSUM_ERR discard): a frame for the VI whose IPv4 header sum, or whose UDP sum (not
+ *    0, over a UDP length that fits the IPv4 total length and the frame), is wrong is written to
+ *    its buffer and reported as RX_DISCARD / CSUM_BAD, which does not say which sum; every other
+ *    frame comes as a plain RX event, which says nothing of checksums: ef_vi has no "checked and
+ *    right" verdict. A frame the sending kernel left CHECKSUM_PARTIAL (a kernel peer over the
+ *    veth: only the pseudo-header sum, TP_STATUS_CSUMNOTREADY in the packet socket's auxdata)
+ *    never crosses a wire, where its sum would have been finished before any NIC saw it; the
+ *    model does not check it and delivers it as it is, unflagged, so the receiver's software
+ *    checksum policy handles it as on every backend that reads the veth (afxdp, dpdk);
  *  - a frame that arrives with no RX descriptor posted is dropped, as a NIC drops it, and
  *    counted where a NIC counts it: in a port statistic (ethtool's rx_nodesc_drop_cnt), not
  *    in an ef_vi event (bypass_ciul_standin_nodesc_drops reads it). The socket is drained
@@ -70,6 +80,25 @@ static int live_objects;  /* driver handles + PDs + memory registrations + VIs *
 static uint64_t stats[4];
 /* Process-wide: frames dropped because no RX descriptor was posted (a NIC's rx_nodesc_drop_cnt). */
 static uint64_t nodesc_drops;
+/* Test hook: the next this many frames for a VI are reported CSUM_BAD whatever their sums. */
+static int csum_bad_next;
+/* Process-wide: RX_DISCARD / CSUM_BAD events made. */
+static uint64_t csum_discards;
+
+/* The next `times` frames that reach a VI are reported RX_DISCARD / CSUM_BAD whatever their sums:
+ * a NIC that is wrong, so tests can tell the NIC's verdict from the receiver's own sums. */
+int bypass_ciul_standin_csum_bad_next(int times) {
+  __atomic_store_n(&csum_bad_next, times, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+static int take_csum_bad_next(void) {
+  int n = __atomic_load_n(&csum_bad_next, __ATOMIC_SEQ_CST);
+  while (n > 0) {
+    if (__atomic_compare_exchange_n(&csum_bad_next, &n, n - 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return 1;
+  }
+  return 0;
+}
 
 /* The next `times` calls named `call` (e.g. "ef_memreg_alloc") fail with `err` (negative errno). */
 int bypass_ciul_standin_fail_next(const char* call, int err, int times) {
@@ -335,27 +364,33 @@ static int matches(struct standin_vi* s, const unsigned char* f, size_t len, int
   return 0;
 }
 
-/* Frames the local kernel sent over a veth carry a partial UDP checksum (the "NIC" would
- * finish it: CHECKSUM_PARTIAL); finish it as the wire would, so receivers see real sums. */
-static void finish_udp_checksum(unsigned char* f, size_t len) {
-  if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00) return;
-  unsigned char* ip = f + 14;
-  unsigned ihl = (ip[0] & 0x0f) * 4u;
-  if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != 17 || len < 14 + ihl + 8) return;
-  unsigned char* udp = ip + ihl;
-  size_t ulen = ((size_t) udp[4] << 8) | udp[5];
-  if (ulen < 8 || 14 + ihl + ulen > len) return;
-  udp[6] = udp[7] = 0;
-  uint32_t sum = 0;
-  for (int i = 12; i < 20; i += 2) sum += ((uint32_t) ip[i] << 8) | ip[i + 1];
-  sum += 17 + (uint32_t) ulen;
-  for (size_t i = 0; i + 1 < ulen; i += 2) sum += ((uint32_t) udp[i] << 8) | udp[i + 1];
-  if (ulen & 1) sum += (uint32_t) udp[ulen - 1] << 8;
+static uint32_t sum16(const unsigned char* p, size_t len, uint32_t sum) {
+  for (size_t i = 0; i + 1 < len; i += 2) sum += ((uint32_t) p[i] << 8) | p[i + 1];
+  if (len & 1) sum += (uint32_t) p[len - 1] << 8;
+  return sum;
+}
+
+static int folds_to_ones(uint32_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  uint16_t c = (uint16_t) ~sum;
-  if (c == 0) c = 0xffff;
-  udp[6] = (unsigned char) (c >> 8);
-  udp[7] = (unsigned char) c;
+  return sum == 0xffff;
+}
+
+/* The NIC's checksum check of a frame that matched a filter (so an untagged, sound, unfragmented
+ * IPv4/UDP header, see matches): 1 if the IPv4 header sum is wrong, or the UDP sum is non-zero and
+ * wrong. A UDP sum over lengths that do not fit (UDP length beyond the IPv4 payload, total length
+ * beyond the frame) is not checked: what a NIC's parser makes of those is not verified, and the
+ * receiver's length checks drop such frames before any sum matters. */
+static int nic_csum_bad(const unsigned char* f, size_t len) {
+  const unsigned char* ip = f + 14;
+  unsigned ihl = (ip[0] & 0x0f) * 4u;
+  if (!folds_to_ones(sum16(ip, ihl, 0))) return 1;
+  size_t total = ((size_t) ip[2] << 8) | ip[3];
+  if (total < ihl + 8 || 14 + total > len) return 0;
+  const unsigned char* udp = ip + ihl;
+  size_t ulen = ((size_t) udp[4] << 8) | udp[5];
+  if (ulen < 8 || ulen > total - ihl || (udp[6] == 0 && udp[7] == 0)) return 0;  /* 0: no checksum (RFC 768) */
+  uint32_t sum = sum16(ip + 12, 8, 17 + (uint32_t) ulen);  /* pseudo-header: addresses, protocol, UDP length */
+  return !folds_to_ones(sum16(udp, ulen, sum));
 }
 
 static void make_event_rx(ef_event* e, int discard, ef_request_id id, unsigned len, unsigned flags, unsigned subtype) {
@@ -378,12 +413,13 @@ static int rx_frame(ef_vi* vi, struct standin_vi* s, int i, ef_event* ev) {
   }
   size_t have = real_len < STANDIN_BUF_LEN ? real_len : STANDIN_BUF_LEN;
   struct timespec ts = { 0, 0 };
+  int partial = 0;
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&s->msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&s->msgs[i].msg_hdr, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) memcpy(&ts, CMSG_DATA(c), sizeof(ts));
     if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
       struct tpacket_auxdata aux;
       memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-      if (aux.tp_status & TP_STATUS_CSUMNOTREADY) finish_udp_checksum((unsigned char*) s->scratch[i], have);
+      partial = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
       /* The kernel took the 802.1Q tag off into the auxdata; a NIC sees it on the wire: put it back. */
       if ((aux.tp_status & TP_STATUS_VLAN_VALID) && have >= 12 && have + 4 <= STANDIN_BUF_LEN) {
         unsigned char* f = (unsigned char*) s->scratch[i];
@@ -427,8 +463,11 @@ static int rx_frame(ef_vi* vi, struct standin_vi* s, int i, ef_event* ev) {
   memcpy(buf + 4, &nsec, 4);
   memcpy(buf + 8, &sec, 8);
   memcpy(buf + STANDIN_PREFIX_LEN, s->scratch[i], real_len);
-  make_event_rx(ev, 0, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len),
-                EF_EVENT_FLAG_SOP | (mcast ? EF_EVENT_FLAG_MULTICAST : 0), 0);
+  /* As ef10_event.c: a discard keeps the RX event's length and flags, only its type and subtype change. */
+  int csum_bad = take_csum_bad_next() || (!partial && nic_csum_bad((unsigned char*) s->scratch[i], real_len));
+  if (csum_bad) __atomic_add_fetch(&csum_discards, 1, __ATOMIC_RELAXED);
+  make_event_rx(ev, csum_bad, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len),
+                EF_EVENT_FLAG_SOP | (mcast ? EF_EVENT_FLAG_MULTICAST : 0), EF_EVENT_RX_DISCARD_CSUM_BAD);
   return 1;
 }
 
@@ -653,6 +692,9 @@ int ef_vi_filter_del(ef_vi* vi, ef_driver_handle dh, ef_filter_cookie* cookie) {
 
 /* Test hook: frames dropped because no RX descriptor was posted (a NIC's rx_nodesc_drop_cnt). */
 uint64_t bypass_ciul_standin_nodesc_drops(void) { return __atomic_load_n(&nodesc_drops, __ATOMIC_RELAXED); }
+
+/* Test hook: RX_DISCARD / CSUM_BAD events made (frames whose sums the NIC model found wrong, or forced). */
+uint64_t bypass_ciul_standin_csum_discards(void) { return __atomic_load_n(&csum_discards, __ATOMIC_RELAXED); }
 
 /* Test hook: frames without a filter, frames not for this host, RX truncations, TX errors. */
 int bypass_ciul_standin_stats(uint64_t* out4) {

@@ -23,9 +23,14 @@ public enum Capability {
     TX_CHECKSUM_OFFLOAD,
     /**
      * The NIC checks received IPv4 and UDP checksums and says so in
-     * {@link FrameMeta#checksumVerdict()}; the protocol layer then skips its own sum
-     * (URI key {@code checksum=nic}, the default). Without it every checksum is summed in
-     * software.
+     * {@link FrameMeta#checksumVerdict()}, right or wrong; the protocol layer then skips its
+     * own sum (URI key {@code checksum=nic}, the default). Without it every checksum of a
+     * frame without a verdict is summed in software. By backend: dpdk claims it where the PMD
+     * offers {@code RTE_ETH_RX_OFFLOAD_IPV4_CKSUM|UDP_CKSUM}; efvi does not, because ef_vi
+     * reports only wrong sums (an {@code RX_DISCARD} of subtype {@code CSUM_BAD}, delivered with
+     * a bad verdict and dropped on it under {@code nic}) and never a right one, so its good
+     * frames are summed in software; afxdp has no verdict on this kernel; nio leaves
+     * checksums to the kernel.
      */
     RX_CHECKSUM_VERDICT,
     /** Several RX and TX queues, with RSS or flow steering spreading the load. */

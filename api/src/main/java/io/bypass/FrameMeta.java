@@ -51,8 +51,10 @@ public final class FrameMeta {
     /**
      * The NIC's checksum verdict, a combination of {@link #IP_CHECKSUM_GOOD},
      * {@link #IP_CHECKSUM_BAD}, {@link #L4_CHECKSUM_GOOD} and {@link #L4_CHECKSUM_BAD}, or
-     * {@link #CHECKSUM_UNKNOWN} where the NIC checked nothing. The protocol layer skips its
-     * own sum where the NIC has checked (URI key {@code checksum=nic}, the default).
+     * {@link #CHECKSUM_UNKNOWN} where the NIC checked nothing or said nothing. The protocol
+     * layer skips its own sum where the NIC has given a verdict (URI key {@code checksum=nic},
+     * the default). A backend may give only bad verdicts (efvi: ef_vi reports wrong sums, never
+     * right ones) and then does not claim {@link io.bypass.Capability#RX_CHECKSUM_VERDICT}.
      *
      * @return the verdict bits
      */

@@ -9,15 +9,18 @@ import io.bypass.spi.UriParam;
  * on every backend.
  *
  * <ul>
- *   <li>{@link #NIC} (the default): where the NIC gives a verdict
- *       ({@link io.bypass.Capability#RX_CHECKSUM_VERDICT}), it is used and the software sum
- *       is skipped; otherwise as {@link #PARTIAL}.</li>
- *   <li>{@link #PARTIAL}: every checksum is summed in software; a datagram whose UDP
+ *   <li>{@link #NIC} (the default): where the NIC gave a verdict on a frame
+ *       ({@link io.bypass.FrameMeta#checksumVerdict()}), it is used and the software sum
+ *       is skipped; otherwise as {@link #PARTIAL}. dpdk gives right and wrong verdicts where
+ *       the PMD checks ({@link io.bypass.Capability#RX_CHECKSUM_VERDICT}); efvi only wrong
+ *       ones (ef_vi's {@code RX_DISCARD / CSUM_BAD}), so its good frames are summed in
+ *       software; afxdp none.</li>
+ *   <li>{@link #PARTIAL}: every checksum is summed in software, a NIC's verdict ignored; a datagram whose UDP
  *       checksum field holds only the pseudo-header sum (a kernel peer on the same host
  *       over a veth pair, which leaves the rest to a NIC that is not there:
  *       {@code CHECKSUM_PARTIAL}) is delivered and counted in
  *       {@link io.bypass.Counter#RX_PARTIAL_CHECKSUM}. Any other wrong sum is dropped.</li>
- *   <li>{@link #VERIFY}: every checksum is summed in software and any wrong one, a partial
+ *   <li>{@link #VERIFY}: every checksum is summed in software (a NIC's verdict ignored) and any wrong one, a partial
  *       one included, is dropped, as a host on the wire would.</li>
  * </ul>
  *

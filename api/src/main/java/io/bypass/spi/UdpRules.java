@@ -92,6 +92,40 @@ public final class UdpRules {
     }
 
     /**
+     * The loop of {@link io.bypass.udp.UdpEndpoint#warmUpDutyCycle(io.bypass.udp.DutyCycle,
+     * org.agrona.DirectBuffer, int, int, int)} on every backend: turns the duty cycle until the
+     * diverted endpoint has counted {@code datagrams} deliveries in {@code delivered}.
+     *
+     * @param dutyCycle  the application's turn
+     * @param delivered  where the diverted endpoint counts the datagrams it delivers ({@code RX_PACKETS})
+     * @param datagrams  how many to deliver
+     * @param beforeTurn run before each turn (a backend feeding its synthetic source), or null
+     * @return datagrams delivered
+     * @throws IllegalStateException when {@link io.bypass.udp.UdpEndpoint#WARM_UP_IDLE_TURNS} turns
+     *                               in a row deliver nothing (the duty cycle does not poll the endpoint)
+     */
+    public static int runDutyCycle(final io.bypass.udp.DutyCycle dutyCycle, final io.bypass.Counters delivered,
+                                   final int datagrams, final Runnable beforeTurn) {
+        long got = 0;
+        int idleTurns = 0;
+        while (got < datagrams) {
+            if (beforeTurn != null) {
+                beforeTurn.run();
+            }
+            dutyCycle.doWork();
+            final long now = delivered.get(io.bypass.Counter.RX_PACKETS);
+            if (now != got) {
+                idleTurns = 0;
+                got = now;
+            } else if (++idleTurns == io.bypass.udp.UdpEndpoint.WARM_UP_IDLE_TURNS) {
+                throw new IllegalStateException("warm-up: the duty cycle delivered no datagram in "
+                    + io.bypass.udp.UdpEndpoint.WARM_UP_IDLE_TURNS + " turns in a row; it must poll this endpoint");
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE, got);
+    }
+
+    /**
      * What {@code TX_BYTES} counts for one datagram on every backend: the Ethernet frame
      * without FCS, headers included and padded to the 60-byte minimum, as the L2 backends
      * hand it to the NIC (nio computes it; the kernel builds the same frame).

@@ -42,6 +42,16 @@ public interface WarmUpQueues {
      */
     TxQueue warmUpTxQueue(Counters counters);
 
+    /**
+     * Plays the NIC's part between two turns of a warm-up: completes what the send queue
+     * took, and hands the receive queue more copies of its frame. The endpoint calls it before
+     * each poll, so the queues themselves can be the port's own classes, unwrapped: a
+     * wrapper's type would reach the endpoint's call sites and the JIT, which compiles them for
+     * the types it has seen, would deoptimise them at the first live frame.
+     */
+    default void warmUpTurn() {
+    }
+
     /** Frees what the warm-up queues hold. */
     void closeWarmUp();
 }

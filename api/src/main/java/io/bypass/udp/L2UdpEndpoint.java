@@ -23,9 +23,7 @@ import io.bypass.net.NextHopResolver;
 import io.bypass.spi.ClaimOwner;
 import io.bypass.spi.Closer;
 import io.bypass.spi.PortVlan;
-import io.bypass.spi.SyntheticQueues;
 import io.bypass.spi.UdpRules;
-import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -106,6 +104,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private Counters counters;
     /** The polling thread's RX_PACKETS/RX_BYTES: poll is single-threaded, so no atomic add per poll. */
     private Counters.Writer pollCounters;
+    private final Counters.Writer livePollCounters;
     private final int queueId;
     // Not final: warmUp points them at warm-up queues for its duration (the JIT trusts no
     // instance field as constant anyway, so this costs the hot path nothing).
@@ -163,7 +162,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         capabilities = port.capabilities();
         endpointCounters = new Counters(port.counters(), EnumSet.of(Counter.RX_PACKETS, Counter.RX_BYTES));
         counters = endpointCounters;
-        pollCounters = counters.newWriter();
+        livePollCounters = counters.newWriter();
+        pollCounters = livePollCounters;
         queueId = UdpUriParams.QUEUE.intValue(uri);
         if (queueId >= port.rxQueueCount() || queueId >= port.txQueueCount()) {
             throw new BypassUriException(uri.text(), "parameter 'queue' is " + queueId + " but the port has "
@@ -348,30 +348,38 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     @Override
     public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
                       final int datagrams) {
+        final L2UdpWarmUp warmUp = prepareWarmUp(payload, offset, length, datagrams);
+        return warmUp.diverted(this, (queues, delivered) -> warmUp.run(this, queues, handler, payload, offset, length, datagrams));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int warmUpDutyCycle(final DutyCycle dutyCycle, final DirectBuffer payload, final int offset, final int length,
+                               final int datagrams) {
+        Objects.requireNonNull(dutyCycle, "dutyCycle");
+        final L2UdpWarmUp warmUp = prepareWarmUp(payload, offset, length, datagrams);
+        return warmUp.diverted(this, (queues, delivered) -> UdpRules.runDutyCycle(dutyCycle, delivered, datagrams, queues::warmUpTurn));
+    }
+
+    private L2UdpWarmUp prepareWarmUp(final DirectBuffer payload, final int offset, final int length, final int datagrams) {
         ensureOpen();
         final FlowRule flow = flows.first();
         UdpRules.checkWarmUp(length, sender.maxPayloadLength(), datagrams, flow != null);
-        final L2UdpWarmUp warmUp = new L2UdpWarmUp(link, flow, payload, offset, length);
-        final WarmUpQueues queues = port instanceof WarmUpQueues w ? w : new SyntheticQueues(tx.maxFrameLength());
-        final Counters scratch = new Counters();
-        final RxQueue liveRx = rx;
-        final TxQueue liveTx = tx;
-        final Counters.Writer livePollCounters = pollCounters;
-        try {
-            rx = queues.warmUpRxQueue(warmUp.frame(), 0, warmUp.frame().capacity(), scratch);
-            tx = queues.warmUpTxQueue(scratch);
-            pollCounters = scratch.newWriter();
-            counters = scratch;
-            sender.divert(tx, scratch);
-            return warmUp.run(this, handler, payload, offset, length, datagrams);
-        } finally {
-            rx = liveRx;
-            tx = liveTx;
-            pollCounters = livePollCounters;
-            counters = endpointCounters;
-            sender.divert(liveTx, endpointCounters);
-            queues.closeWarmUp();
-        }
+        return new L2UdpWarmUp(link, flow, payload, offset, length, resolver, tx.maxFrameLength());
+    }
+
+    /**
+     * For {@link L2UdpWarmUp}: points this endpoint at warm-up queues and scratch counters
+     * ({@code delivered} counts the datagrams its polls deliver); {@code null} queues put the
+     * live ones back.
+     */
+    void divert(final RxQueue warmRx, final TxQueue warmTx, final Counters scratch, final Counters delivered) {
+        final boolean live = warmRx == null;
+        rx = live ? port.rxQueue(queueId) : warmRx;
+        tx = live ? port.txQueue(queueId) : warmTx;
+        pollCounters = live ? livePollCounters : delivered.newWriter();
+        counters = live ? endpointCounters : scratch;
+        sender.divert(tx, counters);
     }
 
     /**

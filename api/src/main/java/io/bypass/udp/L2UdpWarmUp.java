@@ -1,13 +1,21 @@
 package io.bypass.udp;
 
+import io.bypass.Counters;
 import io.bypass.FlowRule;
+import io.bypass.Port;
 import io.bypass.net.Ethernet;
 import io.bypass.net.Ipv4;
 import io.bypass.net.Ipv4Header;
 import io.bypass.net.Ipv4Link;
+import io.bypass.net.NeighbourTable;
+import io.bypass.net.NextHopResolver;
 import io.bypass.net.Udp;
+import io.bypass.spi.SyntheticQueues;
+import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.function.ToIntBiFunction;
 
 /**
  * One warm-up of an {@link L2UdpEndpoint} ({@link UdpEndpoint#warmUp}): the synthetic frame
@@ -27,6 +35,10 @@ final class L2UdpWarmUp {
 
     private final UnsafeBuffer frame;
     private final UdpDestination sendTo;
+    private final int source;
+    private final Port port;
+    private final NextHopResolver resolver;
+    private final int maxFrameLength;
 
     /**
      * Writes the synthetic frame: to the flow's group (or, for a bound port, our address),
@@ -38,8 +50,13 @@ final class L2UdpWarmUp {
      * @param offset  where it starts
      * @param length  its length, within the endpoint's maximum payload
      */
-    L2UdpWarmUp(final Ipv4Link link, final FlowRule flow, final DirectBuffer payload, final int offset, final int length) {
+    L2UdpWarmUp(final Ipv4Link link, final FlowRule flow, final DirectBuffer payload, final int offset, final int length,
+                final NextHopResolver resolver, final int maxFrameLength) {
+        this.port = link.port();
+        this.resolver = resolver;
+        this.maxFrameLength = maxFrameLength;
         final int destination = flow.destinationAddress() != 0 ? flow.destinationAddress() : link.localAddress();
+        source = placeholderSource(link.localAddress(), link.prefixLength());
         final int ipOffset = link.ipOffset();
         final int udpOffset = ipOffset + Ipv4Header.MIN_HEADER_LENGTH;
         final int headers = udpOffset + Udp.HEADER_LENGTH;
@@ -54,16 +71,74 @@ final class L2UdpWarmUp {
             e.vlan(0, link.vlan(), Ethernet.ETHERTYPE_IPV4);
         }
         new Ipv4Header().wrap(frame, ipOffset, totalLength).header(Ipv4Header.MIN_HEADER_LENGTH, 0, totalLength, 0,
-            Ipv4Header.FLAG_DF, 64, Ipv4Header.PROTOCOL_UDP, SOURCE, destination).computeChecksum();
+            Ipv4Header.FLAG_DF, 64, Ipv4Header.PROTOCOL_UDP, source, destination).computeChecksum();
         frame.putBytes(headers, payload, offset, length);
         new Udp().wrap(frame, udpOffset, udpLength).header(SOURCE_PORT, flow.destinationPort(), udpLength)
-            .computeChecksum(SOURCE, destination);
+            .computeChecksum(source, destination);
         sendTo = UdpDestination.of(Ipv4.isMulticast(destination) ? destination : GROUP, flow.destinationPort());
     }
 
     /**
      * @return the synthetic frame, from offset 0 to its capacity
      */
+    /**
+     * The synthetic datagrams' sender: an address on the link's own subnet (its last host
+     * address that is not ours), so that a reply to it has a next hop without a gateway; on a
+     * /31 or /32, or with no prefix known, {@link #SOURCE}, reached through the gateway if any.
+     *
+     * @param local        the link's address
+     * @param prefixLength its prefix length
+     * @return the placeholder sender's address
+     */
+    static int placeholderSource(final int local, final int prefixLength) {
+        if (prefixLength <= 0 || prefixLength > 30) {
+            return SOURCE;
+        }
+        final int hostMask = -1 >>> prefixLength;
+        final int broadcast = (local & ~hostMask) | hostMask;
+        return broadcast - 1 != local ? broadcast - 1 : broadcast - 2;
+    }
+
+    /** @return the synthetic datagrams' source address */
+    int source() {
+        return source;
+    }
+
+    /**
+     * Runs {@code body} with {@code endpoint} on warm-up queues (the port's own where it
+     * offers them) and scratch counters, and the placeholder sender's next hop known, then puts
+     * everything back, whatever {@code body} threw.
+     *
+     * @param endpoint the endpoint to warm up
+     * @param body     the warm-up: given the queues (for {@link WarmUpQueues#warmUpTurn}) and
+     *                 the counters where the endpoint counts the datagrams it delivers
+     * @return what {@code body} returned
+     */
+    int diverted(final L2UdpEndpoint endpoint, final ToIntBiFunction<WarmUpQueues, Counters> body) {
+        final WarmUpQueues queues = port instanceof WarmUpQueues w ? w : new SyntheticQueues(maxFrameLength);
+        final Counters scratch = new Counters();
+        final Counters delivered = new Counters();
+        // Replies to the placeholder take the unicast path as live replies do: learned (not
+        // static, which live entries never are), forgotten afterwards, never asked for on the wire.
+        final NeighbourTable neighbours = resolver.neighbours();
+        final int hop = resolver.nextHop(source);
+        final boolean learned = hop != 0 && neighbours.lookup(hop) == NeighbourTable.NO_MAC;
+        try {
+            if (learned) {
+                neighbours.learn(hop, SOURCE_MAC, resolver.nowNanos());
+            }
+            endpoint.divert(queues.warmUpRxQueue(frame, 0, frame.capacity(), scratch), queues.warmUpTxQueue(scratch), scratch,
+                delivered);
+            return body.applyAsInt(queues, delivered);
+        } finally {
+            endpoint.divert(null, null, null, null);
+            if (learned) {
+                neighbours.remove(hop);
+            }
+            queues.closeWarmUp();
+        }
+    }
+
     UnsafeBuffer frame() {
         return frame;
     }
@@ -74,12 +149,13 @@ final class L2UdpWarmUp {
      *
      * @return datagrams delivered
      */
-    int run(final UdpEndpoint endpoint, final DatagramHandler handler, final DirectBuffer payload, final int offset,
-            final int length, final int datagrams) {
+    int run(final UdpEndpoint endpoint, final WarmUpQueues queues, final DatagramHandler handler, final DirectBuffer payload,
+            final int offset, final int length, final int datagrams) {
         final DatagramClaim claim = new DatagramClaim();
         int received = 0;
         int sent = 0;
         while (received < datagrams || sent < datagrams) {
+            queues.warmUpTurn();
             if (received < datagrams) {
                 received += endpoint.poll(handler, Math.min(BATCH, datagrams - received));
             }

@@ -293,6 +293,81 @@ public abstract class UdpConformanceSuite extends SiteSuite {
         });
     }
 
+    /**
+     * Duty-cycle warm-up: the application's own loop polls this endpoint and answers every
+     * synthetic datagram with a unicast reply to its sender, as a ping-pong server does. Every
+     * reply takes the send path and succeeds (the placeholder sender's next hop is known for
+     * the warm-up), none reaches the wire, counters stay where they were, the placeholder is
+     * forgotten afterwards, a datagram that arrived meanwhile waits for the next live poll, and
+     * a duty cycle that never polls is refused with a clear error instead of spinning forever.
+     */
+    @Test
+    void dutyCycleWarmUpAnswersThePlaceholderWithoutTheWire() throws Exception {
+        onDut(() -> {
+            final UdpEndpoint ep = openDut();
+            final int port = freshPort();
+            ep.bind(port);
+            final DatagramChannel peer = peerChannel(0);
+            send(peer, payload("before", 0, 30), site().dutAddress(), port);
+            Thread.sleep(100);
+            final long rxBefore = ep.counters().get(Counter.RX_PACKETS);
+            final long txBefore = ep.counters().get(Counter.TX_PACKETS);
+            final long unresolvedBefore = ep.counters().get(Counter.DROP_NEIGHBOUR_UNRESOLVED);
+            final long wireBefore = peerInterfaceRxPackets();
+            final byte[] warm = payload("warm", 3, 40);
+            final Collector seen = new Collector();
+            final int[] replies = new int[2]; // [0] sent OK, [1] refused
+            final UnsafeBuffer reply = new UnsafeBuffer(new byte[16]);
+            final List<Integer> sources = new ArrayList<>();
+            final DatagramHandler answer = (buffer, offset, length, meta) -> {
+                seen.onDatagram(buffer, offset, length, meta);
+                if (sources.isEmpty()) {
+                    sources.add(meta.sourceAddress());
+                }
+                final int rc = ep.send(UdpDestination.of(meta.sourceAddress(), meta.sourcePort()), reply, 0, reply.capacity());
+                replies[rc == UdpEndpoint.OK ? 0 : 1]++;
+            };
+            final int n = ep.warmUpDutyCycle(() -> {
+                final int got = ep.poll(answer, 16);
+                ep.flush();
+                return got;
+            }, new UnsafeBuffer(warm), 0, warm.length, 1000);
+            assertTrue(n >= 1000, "delivered " + n);
+            assertEquals(n, seen.size(), "datagrams the duty cycle's handler saw");
+            assertArrayEquals(warm, seen.get(seen.size() - 1).payload, "the warm-up payload");
+            assertEquals(port, seen.get(0).destinationPort, "destination port of a synthetic datagram");
+            assertEquals(n, replies[0], "replies to the placeholder sender that the send path took (refused: " + replies[1] + ")");
+            assertEquals(rxBefore, ep.counters().get(Counter.RX_PACKETS), "warm-up moved RX_PACKETS");
+            assertEquals(txBefore, ep.counters().get(Counter.TX_PACKETS), "warm-up moved TX_PACKETS");
+            assertEquals(unresolvedBefore, ep.counters().get(Counter.DROP_NEIGHBOUR_UNRESOLVED), "warm-up moved DROP_NEIGHBOUR_UNRESOLVED");
+            final Collector live = new Collector();
+            pollUntil(ep, live, 1);
+            assertArrayEquals(payload("before", 0, 30), live.get(0).payload, "the datagram that waited");
+            assertNothingMore(ep, live);
+            if (site().kind() != ConformanceSite.Kind.LOOPBACK) {
+                // Loopback has no wire of its own (nio's warm-up itself runs on it); on veth the
+                // peer's interface would have seen a thousand replies.
+                final long wire = peerInterfaceRxPackets() - wireBefore;
+                assertTrue(wire < 10, "the peer's interface received " + wire + " frames during the warm-up");
+            }
+            if (ep instanceof io.bypass.udp.L2UdpEndpoint l2) {
+                assertEquals(io.bypass.net.NeighbourTable.NO_MAC, l2.neighbours().lookup(sources.get(0)),
+                    "the placeholder sender's next hop is still in the neighbour table after the warm-up");
+            }
+            final IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> ep.warmUpDutyCycle(() -> 0, new UnsafeBuffer(warm), 0, warm.length, 10));
+            assertTrue(e.getMessage().contains("must poll this endpoint"), e.getMessage());
+        });
+    }
+
+    /** @return the peer interface's kernel RX packet count, read in the peer's namespace */
+    private long peerInterfaceRxPackets() {
+        if (site().kind() == ConformanceSite.Kind.LOOPBACK) {
+            return 0;
+        }
+        return Long.parseLong(site().peerNamespace().exec("cat", "/sys/class/net/" + site().peerIface() + "/statistics/rx_packets").strip());
+    }
+
     @Test
     void warmUpBeforeAnySubscriptionIsRefused() throws Exception {
         onDut(() -> {

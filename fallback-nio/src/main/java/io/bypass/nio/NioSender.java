@@ -32,7 +32,7 @@ final class NioSender {
     static final int SLOTS = 16;
 
     private final PortUri uri;
-    private final Counters counters;
+    private Counters counters;
     private final int maxPayload;
     private final ByteBuffer[] slots = new ByteBuffer[SLOTS];
     private final long[] addresses = new long[SLOTS];
@@ -70,6 +70,24 @@ final class NioSender {
     void sendFrom(final DatagramChannel channel, final int sourcePort) {
         this.channel = channel;
         this.sourcePort = sourcePort;
+    }
+
+    /**
+     * Points the sender somewhere else for a warm-up, and back.
+     *
+     * @param channel    the socket datagrams go out from
+     * @param sourcePort its local port
+     * @param counters   where sends are counted
+     */
+    void divert(final DatagramChannel channel, final int sourcePort, final Counters counters) {
+        this.channel = channel;
+        this.sourcePort = sourcePort;
+        this.counters = counters;
+    }
+
+    /** @return the socket datagrams go out from */
+    DatagramChannel channel() {
+        return channel;
     }
 
     /** @return the source port of sent datagrams */

@@ -15,6 +15,7 @@ import io.bypass.spi.UdpRules;
 import io.bypass.spi.UriParams;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DutyCycle;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
@@ -37,35 +38,8 @@ import java.util.Set;
  * bound port and per joined group, read round-robin into one reused direct buffer.
  *
  * <h2>URI</h2>
- * {@code nio:[IFACE][?loop=true|false&multicastTtl=N&rcvbuf=BYTES&...]}, keys declared in {@link NioUriParams}
- * <ul>
- *   <li>{@code IFACE}: the interface whose IPv4 address {@link #bind(int)} binds to and on
- *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
- *       bind to the wildcard address and join on the first up, multicast-capable,
- *       non-loopback interface with an IPv4 address (else {@code lo}).</li>
- *   <li>{@code loop}: {@code IP_MULTICAST_LOOP} for sent multicast (default false, so a
- *       publisher does not read its own traffic; true for publisher and subscriber on one host).</li>
- *   <li>{@code multicastTtl}: {@code IP_MULTICAST_TTL} (default 1), as on every backend.</li>
- *   <li>{@code unicastTtl}: accepted only as the kernel's {@code net.ipv4.ip_default_ttl} (64
- *       unless changed), which unicast datagrams get: NIO has no {@code IP_TTL} option.</li>
- *   <li>{@code rcvbuf}: {@code SO_RCVBUF} of every receiving socket (default: sized from the
- *       {@linkplain RxStallBudget stall budget}, {@code rxStallMs} and {@code rxStallPps}, at
- *       {@value ReceiveBuffer#BYTES_PER_DATAGRAM} bytes of kernel memory per queued datagram).
- *       Where {@code net.core.rmem_max} caps it, the socket gets {@code SO_RCVBUFFORCE} when the
- *       process has {@code CAP_NET_ADMIN}, else one warning names the sysctl to raise
- *       ({@link #receiveBufferShortfall()}).</li>
- *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the stall budget {@code rcvbuf} defaults
- *       from, the same keys as on every backend.</li>
- *   <li>{@code sndbuf}: {@code SO_SNDBUF} (default: the kernel's).</li>
- *   <li>{@code maxPayload}: largest datagram, 1..65507 (default: the interface MTU less 28,
- *       so nothing is fragmented; 1472 without an interface).</li>
- *   <li>{@code vlan}: 0 only (the default), the same key as on the L2 backends
- *       ({@link PortVlan}). The kernel's interface decides the VLAN: it drops frames of other
- *       VLANs before any socket sees them, so they move no counter here. For VLAN N open the
- *       kernel's VLAN interface instead, e.g. {@code nio:eth1.7}.</li>
- *   <li>{@code checksum}: accepted as on every backend ({@link ChecksumPolicy}); the kernel
- *       checks checksums before the socket sees a datagram, so every policy behaves alike.</li>
- * </ul>
+ * {@code nio:[IFACE][?loop=true|false&multicastTtl=N&rcvbuf=BYTES&...]}: the keys, what each
+ * sets on the sockets and its default are in {@link NioUriParams}.
  *
  * <h2>Costs, honestly</h2>
  * Each datagram received is one {@code recvfrom} and each datagram sent one
@@ -106,10 +80,12 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final PortUri uri;
     private final NioSockets sockets;
     private final int maxPayload;
-    private final Counters counters = new Counters();
+    private final Counters liveCounters = new Counters();
+    /** Where this endpoint counts: {@link #liveCounters}, or a warm-up's scratch counters while it runs. */
+    private Counters counters = liveCounters;
     private final UdpStats stats;
     private final NioSubscriptions subscriptions;
-    private final NioSender sender;
+    final NioSender sender; // package-private: NioWarmUp puts its socket back after a warm-up
 
     private final ByteBuffer rxBuffer;
     private final UnsafeBuffer rxView;
@@ -168,7 +144,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
         subscriptions = new NioSubscriptions(sockets, stats);
         rxSockets = subscriptions.sockets();
         sender = new NioSender(uri, counters, maxPayload, ch, sourcePort);
-        counters.refresher(this::refreshKernelDrops);
+        liveCounters.refresher(this::refreshKernelDrops);
     }
 
     /**
@@ -369,6 +345,34 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * <p>On NIO the duty cycle polls a loopback socket that a placeholder sender on loopback
+     * feeds, and sends go out on loopback to that sender, which discards them ({@link NioWarmUp}).
+     */
+    @Override
+    public int warmUpDutyCycle(final DutyCycle dutyCycle, final DirectBuffer payload, final int offset, final int length,
+                      final int datagrams) {
+        checkOpen();
+        java.util.Objects.requireNonNull(dutyCycle, "dutyCycle");
+        final NioSocket target = subscriptions.first();
+        UdpRules.checkWarmUp(length, maxPayload, datagrams, target != null);
+        return NioWarmUp.runDutyCycle(this, target, dutyCycle, payload, offset, length, datagrams);
+    }
+
+    /**
+     * For a warm-up: polls read {@code rx} instead of the subscriptions' sockets, sends go out
+     * on {@code tx} (from {@code txPort}), everything is counted in {@code scratch}; a null
+     * {@code rx} puts it all back, with {@code tx} and {@code txPort} the live send socket.
+     */
+    void divert(final NioSocket[] rx, final DatagramChannel tx, final int txPort, final Counters scratch) {
+        rxSockets = rx != null ? rx : subscriptions.sockets();
+        cursor = 0;
+        counters = rx != null ? scratch : liveCounters;
+        sender.divert(tx, txPort, counters);
+    }
+
+    /**
      * Copies {@code length} bytes into a claim and sends them.
      *
      * @return as {@link #tryClaim}
@@ -444,7 +448,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     @Override
     public Counters counters() {
-        return counters;
+        return liveCounters;
     }
 
     /** {@inheritDoc} */
@@ -474,7 +478,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
 
     private void refreshKernelDrops() {
         if (!closed) {
-            counters.set(Counter.DROP_RX_RING_FULL, stats.drops());
+            liveCounters.set(Counter.DROP_RX_RING_FULL, stats.drops());
         }
     }
 

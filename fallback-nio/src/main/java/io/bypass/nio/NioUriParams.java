@@ -18,7 +18,38 @@ import java.util.List;
 /**
  * The URI keys of {@code nio:}: its own, declared here, and the shared ones it reads (the TTLs,
  * the stall budget, the VLAN, the checksum policy, the socket buffers, TCP's), which mean the same
- * as on every backend. A UDP endpoint accepts {@link #UDP}, a TCP endpoint {@link #TCP}.
+ * as on every backend. A UDP endpoint accepts {@link #UDP}, a TCP endpoint {@link #TCP} (what
+ * {@link NioTcpEndpoint} does with its keys is on that class).
+ *
+ * <h2>What {@link NioUdpEndpoint} does with each key</h2>
+ * <ul>
+ *   <li>{@code IFACE}: the interface whose IPv4 address {@link NioUdpEndpoint#bind(int)} binds to and on
+ *       which groups are joined and multicast is sent ({@code IP_MULTICAST_IF}). Empty:
+ *       bind to the wildcard address and join on the first up, multicast-capable,
+ *       non-loopback interface with an IPv4 address (else {@code lo}).</li>
+ *   <li>{@code loop}: {@code IP_MULTICAST_LOOP} for sent multicast (default false, so a
+ *       publisher does not read its own traffic; true for publisher and subscriber on one host).</li>
+ *   <li>{@code multicastTtl}: {@code IP_MULTICAST_TTL} (default 1), as on every backend.</li>
+ *   <li>{@code unicastTtl}: accepted only as the kernel's {@code net.ipv4.ip_default_ttl} (64
+ *       unless changed), which unicast datagrams get: NIO has no {@code IP_TTL} option.</li>
+ *   <li>{@code rcvbuf}: {@code SO_RCVBUF} of every receiving socket (default: sized from the
+ *       {@linkplain RxStallBudget stall budget}, {@code rxStallMs} and {@code rxStallPps}, at
+ *       {@value ReceiveBuffer#BYTES_PER_DATAGRAM} bytes of kernel memory per queued datagram).
+ *       Where {@code net.core.rmem_max} caps it, the socket gets {@code SO_RCVBUFFORCE} when the
+ *       process has {@code CAP_NET_ADMIN}, else one warning names the sysctl to raise
+ *       ({@link NioUdpEndpoint#receiveBufferShortfall()}).</li>
+ *   <li>{@code rxStallMs=50}, {@code rxStallPps=200000}: the stall budget {@code rcvbuf} defaults
+ *       from, the same keys as on every backend.</li>
+ *   <li>{@code sndbuf}: {@code SO_SNDBUF} (default: the kernel's).</li>
+ *   <li>{@code maxPayload}: largest datagram, 1..65507 (default: the interface MTU less 28,
+ *       so nothing is fragmented; 1472 without an interface).</li>
+ *   <li>{@code vlan}: 0 only (the default), the same key as on the L2 backends
+ *       ({@link PortVlan}). The kernel's interface decides the VLAN: it drops frames of other
+ *       VLANs before any socket sees them, so they move no counter here. For VLAN N open the
+ *       kernel's VLAN interface instead, e.g. {@code nio:eth1.7}.</li>
+ *   <li>{@code checksum}: accepted as on every backend ({@link ChecksumPolicy}); the kernel
+ *       checks checksums before the socket sees a datagram, so every policy behaves alike.</li>
+ * </ul>
  */
 public final class NioUriParams {
     /** URI key: {@code IP_MULTICAST_LOOP} of sent multicast. */

@@ -1,10 +1,13 @@
 package io.bypass.nio;
 
 import io.bypass.BypassException;
+import io.bypass.Counters;
 import io.bypass.PortUri;
 import io.bypass.net.Ipv4;
 import io.bypass.udp.DatagramHandler;
+import io.bypass.spi.UdpRules;
 import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.DutyCycle;
 import io.bypass.udp.UdpDestination;
 import org.agrona.DirectBuffer;
 
@@ -12,6 +15,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 
 /**
@@ -25,6 +29,7 @@ final class NioWarmUp {
     /** Warm-up datagrams appear to come from TEST-NET-1 (RFC 5737), as on the L2 backends. */
     private static final int SOURCE = Ipv4.parse("192.0.2.1");
     private static final int SOURCE_PORT = 9;
+    private static final int FEED_AHEAD = 64;
 
     private NioWarmUp() {
     }
@@ -66,5 +71,59 @@ final class NioWarmUp {
             }
         }
         return received;
+    }
+    /**
+     * {@link NioUdpEndpoint#warmUpDutyCycle(DutyCycle, DirectBuffer, int, int, int)}: the endpoint reads a
+     * loopback socket that a placeholder sender on loopback keeps fed, and sends on loopback
+     * to that sender, which discards what it gets.
+     */
+    static int runDutyCycle(final NioUdpEndpoint endpoint, final NioSocket target, final DutyCycle dutyCycle,
+                            final DirectBuffer payload, final int offset, final int length, final int datagrams) {
+        final DatagramChannel liveTx = endpoint.sender.channel();
+        final int liveTxPort = endpoint.localPort();
+        try (DatagramChannel shadowRx = loopbackChannel(); DatagramChannel shadowTx = loopbackChannel();
+             DatagramChannel placeholder = loopbackChannel()) {
+            final InetSocketAddress to = (InetSocketAddress) shadowRx.getLocalAddress();
+            final ByteBuffer datagram = ByteBuffer.allocateDirect(Math.max(1, length));
+            payload.getBytes(offset, datagram, 0, length);
+            final ByteBuffer discard = ByteBuffer.allocateDirect(65536);
+            final Counters scratch = new Counters();
+            final long[] sent = {0};
+            final Runnable feed = () -> {
+                try {
+                    // a few datagrams ahead of the duty cycle, never a socket buffer's worth
+                    while (sent[0] - scratch.get(io.bypass.Counter.RX_PACKETS) < FEED_AHEAD) {
+                        placeholder.send(datagram.clear().limit(length), to);
+                        sent[0]++;
+                    }
+                    while (placeholder.receive(discard.clear()) != null) {
+                        continue;
+                    }
+                } catch (final IOException e) {
+                    throw new BypassException("nio: warm-up on loopback failed: " + e.getMessage(), e);
+                }
+            };
+            endpoint.divert(new NioSocket[] {new NioSocket(shadowRx, target.address, target.port, null)}, shadowTx,
+                ((InetSocketAddress) shadowTx.getLocalAddress()).getPort(), scratch);
+            try {
+                return UdpRules.runDutyCycle(dutyCycle, scratch, datagrams, feed);
+            } finally {
+                endpoint.divert(null, liveTx, liveTxPort, null);
+            }
+        } catch (final IOException e) {
+            throw new BypassException("nio: warm-up cannot open a loopback socket: " + e.getMessage(), e);
+        }
+    }
+
+    private static DatagramChannel loopbackChannel() throws IOException {
+        final DatagramChannel ch = DatagramChannel.open(StandardProtocolFamily.INET);
+        try {
+            ch.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            ch.configureBlocking(false);
+            return ch;
+        } catch (final IOException e) {
+            ch.close();
+            throw e;
+        }
     }
 }

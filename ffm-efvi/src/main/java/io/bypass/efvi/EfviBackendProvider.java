@@ -42,6 +42,14 @@ import java.util.List;
  * ({@link Port#resolveNeighbour}) and sends IGMP for the groups joined, while ef_vi filters
  * steer the bound and joined UDP flows to the VI. Hardware RX timestamps
  * ({@link io.bypass.Capability#HARDWARE_TIMESTAMPS}) when the NIC and its clock give them.
+ *
+ * <p>Checksums: ef_vi reports a wrong IPv4 header or TCP/UDP sum (EF10 discards them by
+ * default) as an {@code RX_DISCARD} of subtype {@code EF_EVENT_RX_DISCARD_CSUM_BAD}, and never
+ * says a sum was right. Such a frame is delivered with a bad
+ * {@link io.bypass.FrameMeta#checksumVerdict()} (IPv4 or UDP, told apart by the IPv4 header's
+ * sum), which the protocol layer drops on alone under {@code checksum=nic} and sums itself
+ * under {@code partial} and {@code verify}; every other frame has no verdict and is summed in
+ * software, so the port does not claim {@link io.bypass.Capability#RX_CHECKSUM_VERDICT}.
  */
 public final class EfviBackendProvider implements BackendProvider {
     /** Creates the provider; {@link java.util.ServiceLoader} calls this. */

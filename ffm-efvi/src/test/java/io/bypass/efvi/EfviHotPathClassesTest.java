@@ -13,7 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class EfviHotPathClassesTest {
     @ParameterizedTest
-    @ValueSource(strings = {"io.bypass.efvi.internal.EfviRxQueue", "io.bypass.efvi.internal.EfviTxQueue", "io.bypass.efvi.internal.EventQueue"})
+    @ValueSource(strings = {"io.bypass.efvi.internal.EfviRxQueue", "io.bypass.efvi.internal.EfviTxQueue", "io.bypass.efvi.internal.EventQueue",
+        "io.bypass.efvi.internal.NicChecksumVerdict"})
     void hasNoStringConstant(final String name) throws Exception {
         final Class<?> type = Class.forName(name, false, getClass().getClassLoader());   // no static init: no native load
         assertEquals(java.util.List.of(), HotPathStrings.stringConstants(type), name);

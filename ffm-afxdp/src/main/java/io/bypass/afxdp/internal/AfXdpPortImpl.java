@@ -393,7 +393,8 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         final AfXdpRxQueue q = new AfXdpRxQueue(this, 0, r.socket, r.umem, r.frameSize, opts.rxBatch, opts.needWakeup, false,
             counters.newWriter());
         q.populateFill(0, r.rxFrames(), r.frameSize);
-        return new WarmUpRings.Rx(r, q, frame, offset, length);
+        r.deliver(frame, offset, length);
+        return q;
     }
 
     /** {@inheritDoc} */
@@ -401,8 +402,16 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     public TxQueue warmUpTxQueue(final Counters counters) {
         checkOpen();
         final WarmUpRings r = warmUpRings();
-        return new WarmUpRings.Tx(r, new AfXdpTxQueue(this, 0, r.socket, r.umemAddress, r.txBase(), r.txFrames(), r.frameSize,
-            Math.min(r.frameSize, mtu() + 18), opts.txBatch, opts.needWakeup, counters.newWriter()));
+        return new AfXdpTxQueue(this, 0, r.socket, r.umemAddress, r.txBase(), r.txFrames(), r.frameSize,
+            Math.min(r.frameSize, mtu() + 18), opts.txBatch, opts.needWakeup, counters.newWriter());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void warmUpTurn() {
+        if (warmUp != null) {
+            warmUp.turn();
+        }
     }
 
     /** {@inheritDoc} */

@@ -1,9 +1,5 @@
 package io.bypass.afxdp.internal;
 
-import io.bypass.FrameClaim;
-import io.bypass.FrameHandler;
-import io.bypass.RxQueue;
-import io.bypass.TxQueue;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -13,7 +9,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The four AF_XDP rings and a UMEM in ordinary memory, with the kernel's part played here:
- * {@link AfXdpRxQueue} and {@link AfXdpTxQueue} run over them unchanged, so a warm-up
+ * {@link AfXdpRxQueue} and {@link AfXdpTxQueue} run over them unchanged (the endpoint calls
+ * {@link #turn} between its polls, so no wrapper type reaches the call sites the live queues
+ * will use and the JIT's type profile stays the live one), so a warm-up
  * compiles the very poll, claim and flush code the live queues run, with frames, while the
  * live socket's rings are not touched. No syscall is made (the simulated rings never ask
  * for a wakeup) and nothing reaches the NIC.
@@ -28,6 +26,10 @@ final class WarmUpRings implements AutoCloseable {
     final UnsafeBuffer umem;
     final long umemAddress;
     final int frameSize;
+    private DirectBuffer frame;
+    private int frameOffset;
+    private int frameLength;
+    private int turns;
 
     WarmUpRings(final int queueId, final int frameSize) {
         this.frameSize = frameSize;
@@ -65,14 +67,14 @@ final class WarmUpRings implements AutoCloseable {
      * The kernel's receive side: takes fill-ring entries, copies the frame into each, and
      * posts them on the RX ring, as many as both rings allow.
      */
-    void receive(final DirectBuffer frame, final int offset, final int length) {
+    void receive(final DirectBuffer frame, final int offset, final int length, final int most) {
         final XskRingProd fill = socket.fill;
         final XskRingCons rx = socket.rx;
         final int fillCons = (int) XskRing.U32.get(fill.consumer, 0L);
         final int rxProd = (int) XskRing.U32.get(rx.producer, 0L);
         final int ready = (int) XskRing.U32.getAcquire(fill.producer, 0L) - fillCons;
         final int room = ENTRIES - (rxProd - (int) XskRing.U32.getAcquire(rx.consumer, 0L));
-        final int n = Math.min(ready, room);
+        final int n = Math.min(most, Math.min(ready, room));
         for (int i = 0; i < n; i++) {
             final long addr = fill.ring.get(ValueLayout.JAVA_LONG, ((fillCons + i) & fill.mask) * XskRing.ADDR_BYTES);
             umem.putBytes((int) addr, frame, offset, length);
@@ -83,6 +85,31 @@ final class WarmUpRings implements AutoCloseable {
         }
         XskRing.U32.setRelease(fill.consumer, 0L, fillCons + n);
         XskRing.U32.setRelease(rx.producer, 0L, rxProd + n);
+    }
+
+    /**
+     * Sets the frame {@link #turn} delivers.
+     *
+     * @param frame  the frame, Ethernet header first
+     * @param offset where it starts
+     * @param length its length
+     */
+    void deliver(final DirectBuffer frame, final int offset, final int length) {
+        this.frame = frame;
+        this.frameOffset = offset;
+        this.frameLength = length;
+    }
+
+    /**
+     * The kernel's part between two turns of a warm-up: completes what was sent, then posts
+     * received frames, alternately one and as many as the rings allow, so the queues' loops
+     * are compiled for single frames (a ping-pong) and for bursts (a feed) alike.
+     */
+    void turn() {
+        transmit();
+        if (frame != null) {
+            receive(frame, frameOffset, frameLength, (turns++ & 1) == 0 ? 1 : ENTRIES);
+        }
     }
 
     /** The kernel's send side: takes every TX descriptor and completes its frame. */
@@ -105,66 +132,5 @@ final class WarmUpRings implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
-    }
-
-    /** An RX queue over the simulated rings: each poll first plays the kernel's part. */
-    static final class Rx implements RxQueue {
-        private final WarmUpRings rings;
-        private final AfXdpRxQueue queue;
-        private final DirectBuffer frame;
-        private final int offset;
-        private final int length;
-
-        Rx(final WarmUpRings rings, final AfXdpRxQueue queue, final DirectBuffer frame, final int offset, final int length) {
-            this.rings = rings;
-            this.queue = queue;
-            this.frame = frame;
-            this.offset = offset;
-            this.length = length;
-        }
-
-        @Override
-        public int poll(final FrameHandler handler, final int limit) {
-            rings.receive(frame, offset, length);
-            return queue.poll(handler, limit);
-        }
-
-        @Override
-        public int id() {
-            return queue.id();
-        }
-    }
-
-    /** A TX queue over the simulated rings: each flush is followed by the kernel's completions. */
-    static final class Tx implements TxQueue {
-        private final WarmUpRings rings;
-        private final AfXdpTxQueue queue;
-
-        Tx(final WarmUpRings rings, final AfXdpTxQueue queue) {
-            this.rings = rings;
-            this.queue = queue;
-        }
-
-        @Override
-        public boolean tryClaim(final int length, final FrameClaim claim) {
-            return queue.tryClaim(length, claim);
-        }
-
-        @Override
-        public int flush() {
-            final int n = queue.flush();
-            rings.transmit();
-            return n;
-        }
-
-        @Override
-        public int maxFrameLength() {
-            return queue.maxFrameLength();
-        }
-
-        @Override
-        public int id() {
-            return queue.id();
-        }
     }
 }

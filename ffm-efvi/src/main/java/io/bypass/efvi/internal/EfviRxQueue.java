@@ -18,12 +18,21 @@ import java.lang.foreign.ValueLayout;
  * {@code ef_eventq_poll} (through {@link EventQueue}) when fewer records than asked for
  * are pending, and one refill ({@code ef_vi_receive_init} per buffer, one
  * {@code ef_vi_receive_push}) for the buffers it handed to the application.
+ *
+ * <p>Checksums: ef_vi reports only bad ones, as an {@code RX_DISCARD} of subtype
+ * {@code EF_EVENT_RX_DISCARD_CSUM_BAD} whose buffer still holds the frame. Such a frame is
+ * delivered with its {@link FrameMeta#checksumVerdict()} ({@link NicChecksumVerdict}), so the
+ * protocol layer drops and counts it under {@code checksum=nic} without summing the UDP
+ * datagram, and sums it itself under {@code partial} and {@code verify}, as on DPDK. Every other
+ * frame comes without a verdict: ef_vi never says a sum was right, so the port does not claim
+ * {@link io.bypass.Capability#RX_CHECKSUM_VERDICT} and good frames are summed in software.
  */
 final class EfviRxQueue implements RxQueue {
     private static final int OK = EfviShim.BYPASS_EFVI_ST_OK();
     private static final int JUMBO_TAIL = EfviShim.BYPASS_EFVI_ST_JUMBO_TAIL();
     private static final int F_TS = EfviShim.BYPASS_EFVI_RXF_TIMESTAMP();
     private static final int F_SYNCED = EfviShim.BYPASS_EFVI_RXF_TS_SYNCED();
+    private static final int CSUM_BAD = EfviShim.BYPASS_EFVI_CSUM_BAD();
 
     private final EfviPortImpl port;
     private final MemorySegment handle;
@@ -126,6 +135,9 @@ final class EfviRxQueue implements RxQueue {
                     final boolean stamped = (flags & F_TS) != 0 && (!hardwareClock || (flags & F_SYNCED) != 0);
                     view.wrap(memBase + (long) id * bufSize + prefix, len);
                     meta.set(0, stamped ? events.pendingTs[slot] : FrameMeta.NO_TIMESTAMP, stamped && hardwareClock);
+                    if (events.pendingCsum[slot] == CSUM_BAD) {
+                        meta.checksumVerdict(NicChecksumVerdict.ofCsumBad(view, 0, len));
+                    }
                     delivered++;
                     bytes += len;
                     handler.onFrame(view, 0, len, meta);
@@ -154,7 +166,7 @@ final class EfviRxQueue implements RxQueue {
         if (status == EfviShim.BYPASS_EFVI_ST_NO_DESC_TRUNC()) {
             return Counter.DROP_NO_BUFFER;
         }
-        return Counter.DROP_RX_OTHER;          // checksum (IP or L4, ef_vi does not say which), CRC, rights, other
+        return Counter.DROP_RX_OTHER;          // CRC, rights, other; a bad checksum only of a frame spread over buffers
     }
 
     @Override

@@ -34,6 +34,7 @@ final class EventQueue {
     final int[] pendingLen;
     final int[] pendingStatus;
     final int[] pendingFlags;
+    final int[] pendingCsum;
     final long[] pendingTs;
     private final int capacity;
     private volatile long tail;
@@ -51,6 +52,7 @@ final class EventQueue {
         pendingLen = new int[capacity];
         pendingStatus = new int[capacity];
         pendingFlags = new int[capacity];
+        pendingCsum = new int[capacity];
         pendingTs = new long[capacity];
     }
 
@@ -91,6 +93,7 @@ final class EventQueue {
             pendingLen[slot] = rx.getAtIndex(ValueLayout.JAVA_INT, base + EfviShim.BYPASS_EFVI_RX_LEN());
             pendingStatus[slot] = rx.getAtIndex(ValueLayout.JAVA_INT, base + EfviShim.BYPASS_EFVI_RX_STATUS());
             pendingFlags[slot] = rx.getAtIndex(ValueLayout.JAVA_INT, base + EfviShim.BYPASS_EFVI_RX_FLAGS());
+            pendingCsum[slot] = rx.getAtIndex(ValueLayout.JAVA_INT, base + EfviShim.BYPASS_EFVI_RX_CSUM());
             pendingTs[slot] = rxTs.getAtIndex(ValueLayout.JAVA_LONG, i);
             t++;
         }

@@ -17,8 +17,9 @@ final class ChecksumReport {
      * @return one sentence for the report
      */
     static String forDriver(final String driver) {
-        final String backends = " afxdp and efvi sum every checksum in software (AF_XDP has no RX checksum verdict on "
-            + "this kernel); dpdk uses the PMD's verdict where it offers one (capability RX_CHECKSUM_VERDICT).";
+        final String backends = " afxdp sums every checksum in software (AF_XDP has no RX checksum verdict on this kernel); "
+            + "efvi drops on ef_vi's bad-checksum discard (RX_DISCARD/CSUM_BAD) but sums every other frame in software "
+            + "(ef_vi never says a sum is right); dpdk uses the PMD's verdict where it offers one (capability RX_CHECKSUM_VERDICT).";
         if ("veth".equals(driver)) {
             return "veth: kernel peers on this host (the other end, containers) send UDP with only the pseudo-header "
                 + "sum in the checksum field (TX checksum offload, which veth never finishes). Bypass delivers such "

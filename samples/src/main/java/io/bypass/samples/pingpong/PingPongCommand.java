@@ -14,6 +14,7 @@ import io.bypass.samples.codec.SockperfHeader;
 import io.bypass.threads.HiccupRecorder;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.DutyCycle;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.HdrHistogram.Histogram;
@@ -79,26 +80,22 @@ public final class PingPongCommand implements Command {
         final long count = args.has("--count") ? args.longValue("--count", 0, Long.MAX_VALUE) : 0;
         final int batch = args.intValue("--batch", 1, 1024);
         final int warmUp = args.intValue("--warm-up", 0, 100_000_000);
-        final Server server = new Server(batch);
         final HiccupRecorder pollGaps = new HiccupRecorder();
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
             udp.bind(port);
+            final IdleStrategy idle = ctx.idleStrategy();
+            final Server server = new Server(udp, batch, idle, pollGaps);
             if (warmUp > 0) {
                 warmUp(udp, batch, warmUp, ctx);
             }
-            final IdleStrategy idle = ctx.idleStrategy();
             final Progress progress = ctx.newProgress();
             final long start = System.nanoTime();
             ctx.ready();
             long lastReplies = 0;
             while (!ctx.isStopped()) {
-                final int n = udp.poll(server, batch);
-                if (server.pending > 0) {
-                    server.sendReplies(udp, idle);
-                }
-                final long now = System.nanoTime();
-                pollGaps.onPoll(now);
+                server.doWork();
+                final long now = server.lastPollNanos;
                 if ((count > 0 && server.replies() >= count) || ctx.expired(start, now)) {
                     break;
                 }
@@ -108,7 +105,6 @@ public final class PingPongCommand implements Command {
                         (server.replies() - lastReplies) / secs, server.orders, server.sockperf, server.ignored()));
                     lastReplies = server.replies();
                 }
-                idle.idle(n);
             }
             new Summary()
                 .put("command", "pingpong-server")
@@ -131,25 +127,25 @@ public final class PingPongCommand implements Command {
     }
 
     /**
-     * Compiles the server's receive path before the first order ({@link UdpEndpoint#warmUp}):
-     * synthetic orders into a scratch {@link Server}, whose replies are dropped unsent (the
-     * warm-up's own sends compile the send path).
+     * Runs the server's own duty cycle over synthetic requests before it reports ready: half
+     * sockperf ping-pong requests, half orders, answered through the real send path to the
+     * warm-up's placeholder sender (nothing reaches the wire). The live loop then starts
+     * compiled for requests that arrive and are answered, not for an empty ring.
      */
     private static void warmUp(final UdpEndpoint udp, final int batch, final int datagrams, final Context ctx) {
-        final Server scratch = new Server(batch);
+        final Server scratch = new Server(udp, batch, ctx.idleStrategy(), new HiccupRecorder());
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[SockperfHeader.LENGTH + 50]);
+        SockperfHeader.encode(request, 0, 1, SockperfHeader.FLAG_CLIENT | SockperfHeader.FLAG_PONG_REQUEST, request.capacity());
         final UnsafeBuffer order = new UnsafeBuffer(new byte[PingMessage.LENGTH]);
         PingMessage.encode(order, 0, PingMessage.ORDER, 1, System.nanoTime(), 0);
-        final DatagramHandler discardReplies = (buffer, offset, length, meta) -> {
-            scratch.onDatagram(buffer, offset, length, meta);
-            if (scratch.pending == scratch.slots.length) {
-                java.util.Arrays.fill(scratch.to, null);
-                scratch.pending = 0;
-            }
-        };
         final long t = System.nanoTime();
-        udp.warmUp(discardReplies, order, 0, PingMessage.LENGTH, datagrams);
+        for (int round = 0; round < 2; round++) {
+            udp.warmUpDutyCycle(scratch, request, 0, request.capacity(), datagrams / 4);
+            udp.warmUpDutyCycle(scratch, order, 0, PingMessage.LENGTH, datagrams / 4);
+        }
         if (ctx.progress()) {
-            ctx.err().printf("warm-up: %,d orders through the receive and send paths in %.0f ms%n", datagrams, (System.nanoTime() - t) / 1e6);
+            ctx.err().printf("warm-up: %,d requests through the server's receive-and-reply loop in %.0f ms%n", datagrams,
+                (System.nanoTime() - t) / 1e6);
         }
     }
 
@@ -158,7 +154,11 @@ public final class PingPongCommand implements Command {
      * slot during poll, then sends them all and flushes once, so it never sends from
      * inside the poll callback.
      */
-    private static final class Server implements DatagramHandler {
+    private static final class Server implements DatagramHandler, DutyCycle {
+        private final UdpEndpoint udp;
+        private final int batch;
+        private final IdleStrategy idle;
+        private final HiccupRecorder pollGaps;
         private final UnsafeBuffer[] slots;
         private final int[] lengths;
         private final UdpDestination[] to;
@@ -172,7 +172,13 @@ public final class PingPongCommand implements Command {
         private long backlogFull;
         private long failures;
 
-        Server(final int batch) {
+        private long lastPollNanos;
+
+        Server(final UdpEndpoint udp, final int batch, final IdleStrategy idle, final HiccupRecorder pollGaps) {
+            this.udp = udp;
+            this.pollGaps = pollGaps;
+            this.batch = batch;
+            this.idle = idle;
             // room for the requests sendReplies' polls take in while a neighbour resolves
             final int capacity = batch + 4 * Udp.PENDING_POLL_LIMIT;
             slots = new UnsafeBuffer[capacity];
@@ -216,7 +222,25 @@ public final class PingPongCommand implements Command {
             pending++;
         }
 
-        void sendReplies(final UdpEndpoint udp, final IdleStrategy idle) {
+        /**
+         * One turn of the server's loop, idling included: take in up to a batch of requests,
+         * answer them, record the gap since the last poll, idle if there was nothing. All of
+         * it runs in the warm-up too, so no branch of it meets live traffic uncompiled.
+         */
+        @Override
+        public int doWork() {
+            final int n = udp.poll(this, batch);
+            if (pending > 0) {
+                sendReplies();
+            }
+            final long now = System.nanoTime();
+            lastPollNanos = now;
+            pollGaps.onPoll(now);
+            idle.idle(n);
+            return n;
+        }
+
+        private void sendReplies() {
             for (int i = 0; i < pending; i++) {
                 if (Udp.send(udp, to[i], slots[i], 0, lengths[i], idle, SEND_TIMEOUT, this) != UdpEndpoint.OK) {
                     failures++;

@@ -116,6 +116,12 @@ class UdpSendTest {
         }
 
         @Override
+        public int warmUpDutyCycle(final io.bypass.udp.DutyCycle dutyCycle, final DirectBuffer payload, final int offset, final int length,
+                          final int datagrams) {
+            return 0;
+        }
+
+        @Override
         public int flush() {
             return 0;
         }

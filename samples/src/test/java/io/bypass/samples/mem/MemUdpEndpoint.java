@@ -10,6 +10,7 @@ import io.bypass.samples.codec.PingMessage;
 import io.bypass.samples.codec.SockperfHeader;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DutyCycle;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
@@ -58,6 +59,10 @@ public final class MemUdpEndpoint implements UdpEndpoint {
     private long sequence = 1;
     private boolean onB;
     private boolean closed;
+    private DirectBuffer warmPayload;
+    private int warmOffset;
+    private int warmLength;
+    private long warmDelivered;
 
     MemUdpEndpoint(final PortUri uri) {
         this.uri = uri;
@@ -82,6 +87,15 @@ public final class MemUdpEndpoint implements UdpEndpoint {
 
     @Override
     public int poll(final DatagramHandler handler, final int limit) {
+        if (warmPayload != null) {
+            // a duty-cycle warm-up: the placeholder sender's datagrams, as a real backend's
+            meta.set(Ipv4.parse("192.0.2.1"), 9, groupA, 30001, 0);
+            for (int i = 0; i < limit; i++) {
+                handler.onDatagram(warmPayload, warmOffset, warmLength, meta);
+            }
+            warmDelivered += limit;
+            return limit;
+        }
         if ("sink".equals(mode)) {
             return 0;
         }
@@ -128,6 +142,9 @@ public final class MemUdpEndpoint implements UdpEndpoint {
 
     @Override
     public int send(final UdpDestination destination, final DirectBuffer buffer, final int offset, final int length) {
+        if (warmPayload != null) {
+            return OK;
+        }
         sent++;
         if ("sink".equals(mode)) {
             event();
@@ -149,6 +166,27 @@ public final class MemUdpEndpoint implements UdpEndpoint {
             handler.onDatagram(payload, offset, length, meta);
         }
         return datagrams;
+    }
+
+    @Override
+    public int warmUpDutyCycle(final DutyCycle dutyCycle, final DirectBuffer payload, final int offset, final int length,
+                      final int datagrams) {
+        warmPayload = payload;
+        warmOffset = offset;
+        warmLength = length;
+        warmDelivered = 0;
+        try {
+            int turns = 0;
+            while (warmDelivered < datagrams) {
+                dutyCycle.doWork();
+                if (++turns > datagrams + WARM_UP_IDLE_TURNS) {
+                    throw new IllegalStateException("the duty cycle does not poll");
+                }
+            }
+            return (int) warmDelivered;
+        } finally {
+            warmPayload = null;
+        }
     }
 
     @Override

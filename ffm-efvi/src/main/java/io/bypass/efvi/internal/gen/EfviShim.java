@@ -113,10 +113,10 @@ public class EfviShim {
     public static int BYPASS_EFVI_LIB_ONLOAD() {
         return BYPASS_EFVI_LIB_ONLOAD;
     }
-    private static final int BYPASS_EFVI_RX_RECORD = (int)4L;
+    private static final int BYPASS_EFVI_RX_RECORD = (int)5L;
     /**
      * {@snippet lang=c :
-     * #define BYPASS_EFVI_RX_RECORD 4
+     * #define BYPASS_EFVI_RX_RECORD 5
      * }
      */
     public static int BYPASS_EFVI_RX_RECORD() {
@@ -157,6 +157,33 @@ public class EfviShim {
      */
     public static int BYPASS_EFVI_RX_FLAGS() {
         return BYPASS_EFVI_RX_FLAGS;
+    }
+    private static final int BYPASS_EFVI_RX_CSUM = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * #define BYPASS_EFVI_RX_CSUM 4
+     * }
+     */
+    public static int BYPASS_EFVI_RX_CSUM() {
+        return BYPASS_EFVI_RX_CSUM;
+    }
+    private static final int BYPASS_EFVI_CSUM_NONE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * #define BYPASS_EFVI_CSUM_NONE 0
+     * }
+     */
+    public static int BYPASS_EFVI_CSUM_NONE() {
+        return BYPASS_EFVI_CSUM_NONE;
+    }
+    private static final int BYPASS_EFVI_CSUM_BAD = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define BYPASS_EFVI_CSUM_BAD 1
+     * }
+     */
+    public static int BYPASS_EFVI_CSUM_BAD() {
+        return BYPASS_EFVI_CSUM_BAD;
     }
     private static final int BYPASS_EFVI_ST_OK = (int)0L;
     /**
