@@ -7,6 +7,7 @@ module io.bypass {
 
     exports io.bypass;
     exports io.bypass.udp;
+    exports io.bypass.tcp;
     exports io.bypass.net;
     exports io.bypass.spi;
 

@@ -1,6 +1,7 @@
 package io.bypass;
 
 import io.bypass.spi.BackendProvider;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
 import java.util.ArrayList;
@@ -9,7 +10,7 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /**
- * The entry point: opens ports and UDP endpoints from a URI, choosing the backend by
+ * The entry point: opens ports, UDP endpoints and TCP endpoints from a URI, choosing the backend by
  * the URI's scheme. Changing the URI, not the code, moves an application from NIO on a
  * laptop to AF_XDP on a virtio VM, DPDK on an SR-IOV VF or ef_vi on a Solarflare NIC.
  *
@@ -69,6 +70,36 @@ public final class Bypass {
      */
     public static Selection<UdpEndpoint> openUdpSelecting(final String uri) {
         return select(PortUri.parse(uri), false, BackendProvider::openUdp);
+    }
+
+    /**
+     * Opens a TCP endpoint: connections and listeners on the URI's interface.
+     *
+     * <pre>{@code
+     * try (TcpEndpoint tcp = Bypass.openTcp("nio:eth1?keepAliveMs=5000")) {
+     *     TcpConnection exchange = tcp.connect(Ipv4.parse("10.0.0.2"), 9000);
+     *     ...
+     * }
+     * }</pre>
+     *
+     * @param uri such as {@code nio:eth1} or {@code auto:eth1} (today only nio has TCP)
+     * @return the open endpoint
+     * @throws BypassUriException            if the URI is malformed or a key or value is refused (naming the key)
+     * @throws BackendUnavailableException   if the backend cannot run here
+     * @throws UnsupportedByBackendException if the backend has no TCP yet (the L2 backends)
+     */
+    public static TcpEndpoint openTcp(final String uri) {
+        return openTcpSelecting(uri).opened();
+    }
+
+    /**
+     * Opens a TCP endpoint and tells which backend was chosen and why the others were not.
+     *
+     * @param uri as for {@link #openTcp(String)}
+     * @return the endpoint with the reasons
+     */
+    public static Selection<TcpEndpoint> openTcpSelecting(final String uri) {
+        return select(PortUri.parse(uri), false, BackendProvider::openTcp);
     }
 
     /**

@@ -13,8 +13,8 @@ public enum Counter {
     TX_PACKETS(false, "packets sent"),
     /** Bytes handed to the NIC or kernel for sending: Ethernet frames (no FCS, padded to 60) on every backend, nio included. */
     TX_BYTES(false, "bytes sent"),
-    /** Claims refused because the TX ring was full; the application may retry. */
-    TX_BACK_PRESSURED(false, "claims refused because the TX ring was full"),
+    /** Claims refused because the TX ring (on TCP: the connection's send queue) was full; the application may retry. */
+    TX_BACK_PRESSURED(false, "claims refused because the TX ring or send queue was full"),
     /** Frames answered or consumed by the protocol layer itself (ARP, IGMP). */
     RX_CONTROL(false, "ARP and IGMP frames handled by the protocol layer"),
     /**
@@ -54,6 +54,40 @@ public enum Counter {
      * be reopened. Checked off the hot path, about once a second and on every refresh.
      */
     XDP_PROGRAM_DETACHED(false, "XDP program removed from under the port: reception stopped"),
+
+    // TCP (io.bypass.tcp): the same meaning on every backend. Connection events count connections, not segments.
+    /** TCP stream bytes delivered to the application by {@code TcpConnection.poll}. */
+    TCP_BYTES_IN(false, "TCP stream bytes delivered to the application"),
+    /** TCP stream bytes handed to the kernel or NIC for sending (written by a flush; not yet acknowledged). */
+    TCP_BYTES_OUT(false, "TCP stream bytes handed to the kernel or NIC"),
+    /** Active opens started ({@code TcpEndpoint.connect}), whatever became of them (SNMP tcpActiveOpens). */
+    TCP_ACTIVE_OPENS(false, "TCP active opens started"),
+    /** Connections accepted from a listener (SNMP tcpPassiveOpens). */
+    TCP_PASSIVE_OPENS(false, "TCP connections accepted"),
+    /** Connections that reached ESTABLISHED, active and passive. */
+    TCP_ESTABLISHED(false, "TCP connections established"),
+    /** Active opens the peer refused (a RST answered the SYN: nothing listens there). */
+    TCP_CONNECT_REFUSED(false, "TCP active opens refused by the peer"),
+    /** Active opens given up after the SYN went unanswered, or the destination was unreachable. */
+    TCP_CONNECT_FAILED(false, "TCP active opens timed out or unreachable"),
+    /** Connections ended by a RST from the peer ({@code closeReason} "reset by peer"). */
+    TCP_RESETS_RECEIVED(false, "TCP connections reset by the peer"),
+    /** Connections this side ended with a RST ({@code TcpConnection.abort}). */
+    TCP_RESETS_SENT(false, "TCP connections aborted with a RST"),
+    /** Established connections given up after retransmissions or keepalive probes went unanswered. */
+    TCP_TIMEOUTS(false, "TCP connections timed out (retransmission or keepalive)"),
+    /** Connections whose peer sent its FIN (an orderly close from the other side). */
+    TCP_FINS_RECEIVED(false, "TCP connections closed by the peer (FIN received)"),
+    /** Connections that reached CLOSED and let go of every resource, each counted once whatever the reason. */
+    TCP_CLOSED(false, "TCP connections ended (CLOSED), whatever the reason"),
+    /**
+     * Flushes that left bytes queued because the send buffer below (the kernel's socket buffer, or
+     * the peer's window on a user-space TCP) was full. Not a loss: the bytes stay queued and the
+     * next flush sends them. Claims refused for a full queue count as {@link #TX_BACK_PRESSURED}.
+     */
+    TCP_SEND_BACK_PRESSURED(false, "TCP flushes that left bytes queued (send buffer or peer window full)"),
+    /** Bytes that arrived after {@code TcpConnection.close()}, read and discarded while the close completed. */
+    TCP_BYTES_DISCARDED(false, "TCP bytes received after close() and discarded"),
 
     /** Frame shorter than the headers it claims to carry. */
     DROP_TRUNCATED(true, "frame shorter than its headers"),

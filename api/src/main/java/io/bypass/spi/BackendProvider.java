@@ -2,6 +2,8 @@ package io.bypass.spi;
 
 import io.bypass.Port;
 import io.bypass.PortUri;
+import io.bypass.UnsupportedByBackendException;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.L2UdpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
@@ -111,5 +113,18 @@ public interface BackendProvider {
             Closer.closeAfterFailure(e, port);
             throw e;
         }
+    }
+
+    /**
+     * Opens a TCP endpoint. Only a backend with TCP overrides it: today {@code nio:}; the L2
+     * backends' own TCP over {@link #openPort(PortUri)} is not built yet.
+     *
+     * @param uri the URI, with this backend's scheme
+     * @return the open endpoint
+     * @throws UnsupportedByBackendException unless the backend has TCP
+     */
+    default TcpEndpoint openTcp(final PortUri uri) {
+        throw new UnsupportedByBackendException(name(), "TCP",
+            "user-space TCP on the L2 backends (afxdp, dpdk, efvi) is not built yet; open TCP on nio: (kernel sockets) meanwhile");
     }
 }

@@ -36,6 +36,25 @@ public final class UriParams {
         "afxdp false; dpdk true if hugepages are reserved and mounted",
         "packet buffers in huge pages: afxdp backs its UMEM with them; dpdk's EAL requires them (true) or runs --no-huge (false)");
 
+    /** URI key: {@code SO_RCVBUF} of the backend's kernel sockets. */
+    public static final String RCVBUF_PARAM_NAME = "rcvbuf";
+    /** URI key: {@code SO_SNDBUF} of the backend's kernel sockets. */
+    public static final String SNDBUF_PARAM_NAME = "sndbuf";
+
+    /**
+     * Socket receive buffer; read by nio's UDP endpoint and by TCP ({@link io.bypass.tcp.TcpUriParams}). The UDP
+     * default (the stall budget at nio's 2304 bytes a datagram) is checked against nio's code by its tests.
+     */
+    public static final UriParam RCVBUF = UriParam.integer(RCVBUF_PARAM_NAME, 1, Integer.MAX_VALUE / 2,
+        "UDP: from the stall budget at 2304 bytes a datagram (11520000); TCP: the kernel's, autotuned",
+        "SO_RCVBUF bytes: of every UDP receiving socket (forced past net.core.rmem_max with CAP_NET_ADMIN, else one "
+            + "warning) and of every TCP connection (which turns the kernel's autotuning off; set before the SYN, so "
+            + "it also sets the window scale)");
+    /** Socket send buffer; read by nio's UDP endpoint and by TCP. */
+    public static final UriParam SNDBUF = UriParam.integer(SNDBUF_PARAM_NAME, 0, Integer.MAX_VALUE, "0: the kernel's",
+        "SO_SNDBUF bytes of every UDP socket and TCP connection (TCP: how much the kernel holds unacknowledged, below "
+            + "the connection's own send queue)");
+
     private static final List<UriParam> RETIRED_LIST = List.of(
         UriParam.retired("ttl", "'ttl' was the unicast TTL on afxdp, dpdk and efvi but the multicast TTL on nio; "
             + "write unicastTtl (unicast, default 64) or multicastTtl (multicast, default 1), which mean the same on every backend"),

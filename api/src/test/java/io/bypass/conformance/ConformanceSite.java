@@ -130,7 +130,7 @@ public final class ConformanceSite implements AutoCloseable {
         while (!opened.isEmpty()) {
             final AutoCloseable c = opened.pop();
             try {
-                if (c instanceof Port || c instanceof UdpEndpoint) {
+                if (c instanceof Port || c instanceof UdpEndpoint || c instanceof io.bypass.tcp.TcpEndpoint) {
                     dut().run(c::close);
                 } else {
                     c.close();

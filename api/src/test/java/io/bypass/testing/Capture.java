@@ -48,8 +48,22 @@ public final class Capture implements AutoCloseable {
      */
     public static Capture start(final String namespace, final String iface, final String filter, final int count,
                          final String... fields) throws IOException, InterruptedException {
+        return start(namespace, iface, filter, count, 10, fields);
+    }
+
+    /**
+     * @param namespace where to capture
+     * @param iface     interface
+     * @param filter    capture filter (BPF syntax)
+     * @param count     packets to capture before stopping
+     * @param seconds   longest capture, in seconds, from tshark's start
+     * @param fields    tshark {@code -T fields -e} fields
+     * @return the running capture, ready for traffic
+     */
+    public static Capture start(final String namespace, final String iface, final String filter, final int count,
+                                final int seconds, final String... fields) throws IOException, InterruptedException {
         final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace, "tshark", "-l", "-n",
-            "-i", iface, "-f", filter, "-c", String.valueOf(count), "-a", "duration:10",
+            "-i", iface, "-f", filter, "-c", String.valueOf(count), "-a", "duration:" + seconds,
             "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-T", "fields", "-E", "separator=,"));
         for (final String f : fields) {
             cmd.add("-e");

@@ -10,6 +10,7 @@ import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
 import io.bypass.spi.UriParams;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
 import java.net.NetworkInterface;
@@ -17,10 +18,10 @@ import java.net.SocketException;
 import java.util.List;
 
 /**
- * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel}.
+ * The {@code nio:} backend: kernel UDP sockets through {@link java.nio.channels.DatagramChannel},
+ * and the kernel's TCP through {@link java.nio.channels.SocketChannel} ({@link NioTcpEndpoint}).
  * Always available (it needs nothing but the JDK), lowest priority for {@code auto:}, and
- * UDP only: {@link io.bypass.Bypass#open(String)} on it raises
- * {@link UnsupportedByBackendException}.
+ * no L2: {@link io.bypass.Bypass#open(String)} on it raises {@link UnsupportedByBackendException}.
  *
  * <pre>{@code
  * try (UdpEndpoint udp = Bypass.openUdp("nio:eth1?loop=true")) {
@@ -36,9 +37,10 @@ import java.util.List;
  *   <li>{@code multicastTtl=N} IP_MULTICAST_TTL (default 1), as on every backend</li>
  *   <li>{@code unicastTtl=N} only the kernel's net.ipv4.ip_default_ttl (64 unless changed): NIO cannot set IP_TTL, so
  *       another value is refused at open</li>
- *   <li>{@code rcvbuf=BYTES} SO_RCVBUF of each receiving socket (default: from the stall budget; forced
- *       past {@code net.core.rmem_max} with CAP_NET_ADMIN and {@code --enable-native-access}, else one warning)</li>
- *   <li>{@code sndbuf=BYTES} SO_SNDBUF (default: the kernel's)</li>
+ *   <li>{@code rcvbuf=BYTES} SO_RCVBUF of each receiving UDP socket (default: from the stall budget; forced
+ *       past {@code net.core.rmem_max} with CAP_NET_ADMIN and {@code --enable-native-access}, else one warning),
+ *       and of each TCP connection (default: the kernel's, autotuned)</li>
+ *   <li>{@code sndbuf=BYTES} SO_SNDBUF of UDP sockets and TCP connections (default: the kernel's)</li>
  *   <li>{@code maxPayload=BYTES} largest datagram, 1..65507 (default: the MTU less 28)</li>
  *   <li>{@code vlan=0} only, the default (the same {@linkplain io.bypass.spi.PortVlan key} as on the L2 backends):
  *       the kernel's interface decides the VLAN; for VLAN N open its VLAN interface, e.g. {@code nio:eth1.7}</li>
@@ -46,6 +48,11 @@ import java.util.List;
  *       the socket buffers absorb with no loss</li>
  *   <li>{@code checksum=nic|partial|verify}: accepted as on every backend ({@link io.bypass.net.ChecksumPolicy});
  *       the kernel checks checksums before a socket sees a datagram, so every policy behaves alike</li>
+ *   <li>TCP only ({@link NioTcpEndpoint}, keys of {@link io.bypass.tcp.TcpUriParams}): {@code nagle=false} (the
+ *       default sets TCP_NODELAY), {@code delayedAck=false} (TCP_QUICKACK once when a connection opens; the kernel's
+ *       own ACK policy after that), {@code keepAliveMs=MS} (SO_KEEPALIVE, TCP_KEEPIDLE and TCP_KEEPINTVL in whole
+ *       seconds; 0, the default, off). A TCP endpoint takes these, {@code rcvbuf}, {@code sndbuf} and
+ *       {@code vlan=0}; a UDP endpoint refuses the TCP keys, and a TCP endpoint the UDP ones.</li>
  * </ul>
  *
  * <p>Needs no privileges and no native access; the JVM needs Agrona's export
@@ -141,7 +148,7 @@ public final class NioBackendProvider implements BackendProvider {
      */
     @Override
     public Port openPort(final PortUri uri) {
-        throw new UnsupportedByBackendException(NAME, "an L2 Port", "use Bypass.openUdp(...) / UdpEndpoint");
+        throw new UnsupportedByBackendException(NAME, "an L2 Port", "use Bypass.openUdp(...) / UdpEndpoint, or Bypass.openTcp(...)");
     }
 
     /**
@@ -155,5 +162,18 @@ public final class NioBackendProvider implements BackendProvider {
                 JvmFlags.agronaCause());
         }
         return new NioUdpEndpoint(uri);
+    }
+
+    /**
+     * @param uri {@code nio:[IFACE][?nagle=..&delayedAck=..&sndbuf=..&rcvbuf=..&keepAliveMs=..]}
+     * @return a new {@link NioTcpEndpoint}: the kernel's TCP through {@code SocketChannel}
+     */
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        if (JvmFlags.agronaCause() != null) {
+            throw new io.bypass.BackendUnavailableException("nio: backend unavailable: " + JvmFlags.agronaCause().getMessage(),
+                JvmFlags.agronaCause());
+        }
+        return new NioTcpEndpoint(uri);
     }
 }

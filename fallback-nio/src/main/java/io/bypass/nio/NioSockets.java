@@ -193,7 +193,7 @@ final class NioSockets {
         }
     }
 
-    private static Inet4Address ipv4Of(final NetworkInterface ni) {
+    static Inet4Address ipv4Of(final NetworkInterface ni) {
         for (final InetAddress a : Collections.list(ni.getInetAddresses())) {
             if (a instanceof Inet4Address v4) {
                 return v4;
@@ -217,7 +217,7 @@ final class NioSockets {
         return lo;
     }
 
-    private static String interfaceNames() {
+    static String interfaceNames() {
         try {
             final List<String> names = new ArrayList<>();
             for (final NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {

@@ -106,7 +106,7 @@ public final class NioUdpEndpoint implements UdpEndpoint, ClaimOwner {
      */
     public NioUdpEndpoint(final PortUri uri) {
         this.uri = uri;
-        UriParams.requireOnly(uri, NioUriParams.ALL);
+        UriParams.requireOnly(uri, NioUriParams.UDP);
         ChecksumPolicy.from(uri); // validated as on every backend; the kernel checks the sums
         final int vlan = PortVlan.from(uri);
         if (vlan != PortVlan.UNTAGGED) {

@@ -7,6 +7,7 @@ import io.bypass.spi.PortVlan;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
 import io.bypass.spi.UriParams;
+import io.bypass.tcp.TcpUriParams;
 import io.bypass.udp.UdpUriParams;
 
 import java.io.IOException;
@@ -16,7 +17,9 @@ import java.util.List;
 
 /**
  * The URI keys of {@code nio:}: its own, declared here, and the shared ones it reads (the TTLs,
- * the stall budget, the VLAN, the checksum policy), which mean the same as on every backend.
+ * the stall budget, the VLAN, the checksum policy, the socket buffers, TCP's), which mean the same
+ * as on every backend. A UDP endpoint accepts {@link #UDP}, a TCP endpoint {@link #TCP} (what
+ * {@link NioTcpEndpoint} does with its keys is on that class).
  *
  * <h2>What {@link NioUdpEndpoint} does with each key</h2>
  * <ul>
@@ -51,31 +54,27 @@ import java.util.List;
 public final class NioUriParams {
     /** URI key: {@code IP_MULTICAST_LOOP} of sent multicast. */
     public static final String LOOP_PARAM_NAME = "loop";
-    /** URI key: {@code SO_RCVBUF} of every receiving socket. */
-    public static final String RCVBUF_PARAM_NAME = "rcvbuf";
-    /** URI key: {@code SO_SNDBUF} of every socket. */
-    public static final String SNDBUF_PARAM_NAME = "sndbuf";
     /** URI key: the largest datagram. */
     public static final String MAX_PAYLOAD_PARAM_NAME = "maxPayload";
 
     /** Multicast loopback. */
     public static final UriParam LOOP = UriParam.bool(LOOP_PARAM_NAME, false,
         "IP_MULTICAST_LOOP for sent multicast (true for a publisher and a subscriber on one host)");
-    /** Receive buffer. */
-    public static final UriParam RCVBUF = UriParam.integer(RCVBUF_PARAM_NAME, 1, Integer.MAX_VALUE / 2,
-        "from the stall budget at " + ReceiveBuffer.BYTES_PER_DATAGRAM + " bytes a datagram ("
-            + ReceiveBuffer.requestFor(RxStallBudget.defaults()) + ")",
-        "SO_RCVBUF bytes of every receiving socket, forced past net.core.rmem_max with CAP_NET_ADMIN, else one warning");
-    /** Send buffer. */
-    public static final UriParam SNDBUF = UriParam.integer(SNDBUF_PARAM_NAME, 0, Integer.MAX_VALUE, "0: the kernel's",
-        "SO_SNDBUF bytes");
+    /** Socket receive buffer, UDP and TCP: the shared declaration ({@link UriParams#RCVBUF}). */
+    public static final UriParam RCVBUF = UriParams.RCVBUF;
+    /** Socket send buffer, UDP and TCP: the shared declaration ({@link UriParams#SNDBUF}). */
+    public static final UriParam SNDBUF = UriParams.SNDBUF;
     /** Largest datagram. */
     public static final UriParam MAX_PAYLOAD = UriParam.integer(MAX_PAYLOAD_PARAM_NAME, 1, NioUdpEndpoint.MAX_UDP_PAYLOAD,
         "the interface MTU less 28 (1472 without an interface)", "largest datagram sent or received, in bytes");
 
-    /** Every key {@code nio:} accepts. */
-    public static final List<UriParam> ALL = UriParams.join(List.of(LOOP, UdpUriParams.UNICAST_TTL,
+    /** Every key a {@code nio:} UDP endpoint accepts. */
+    public static final List<UriParam> UDP = UriParams.join(List.of(LOOP, UdpUriParams.UNICAST_TTL,
         UdpUriParams.MULTICAST_TTL, RCVBUF, SNDBUF, MAX_PAYLOAD, PortVlan.PARAM, ChecksumPolicy.PARAM), RxStallBudget.URI_PARAMS);
+    /** Every key a {@code nio:} TCP endpoint accepts: TCP's and the VLAN (0 only, as for UDP). */
+    public static final List<UriParam> TCP = UriParams.join(TcpUriParams.ALL, List.of(PortVlan.PARAM));
+    /** Every key {@code nio:} accepts, UDP's and TCP's. */
+    public static final List<UriParam> ALL = UriParams.join(UDP, TCP);
 
     private NioUriParams() {
     }

@@ -21,4 +21,23 @@ class NioUriDocsTest {
             assertTrue(doc.contains("{@code " + k + "="), "NioBackendProvider's javadoc does not list URI key " + k);
         }
     }
+
+    /** {@code rcvbuf} is declared in the api, shared with TCP; its UDP default quotes nio's arithmetic, checked here. */
+    @Test
+    void theSharedRcvbufDeclarationQuotesNiosUdpDefault() {
+        final String quoted = "at " + ReceiveBuffer.BYTES_PER_DATAGRAM + " bytes a datagram ("
+            + ReceiveBuffer.requestFor(io.bypass.spi.RxStallBudget.defaults()) + ")";
+        assertTrue(UriParams.RCVBUF.defaultValue().contains(quoted), UriParams.RCVBUF.defaultValue() + " does not say " + quoted);
+    }
+
+    /** A UDP endpoint refuses the TCP keys and a TCP endpoint the UDP ones, each naming the key. */
+    @Test
+    void udpAndTcpKeysAreRefusedByTheOtherKind() {
+        final io.bypass.BypassUriException tcpKeyOnUdp = org.junit.jupiter.api.Assertions.assertThrows(
+            io.bypass.BypassUriException.class, () -> io.bypass.Bypass.openUdp("nio:lo?nagle=true"));
+        assertTrue(tcpKeyOnUdp.getMessage().contains("nagle"), tcpKeyOnUdp.getMessage());
+        final io.bypass.BypassUriException udpKeyOnTcp = org.junit.jupiter.api.Assertions.assertThrows(
+            io.bypass.BypassUriException.class, () -> io.bypass.Bypass.openTcp("nio:lo?loop=true"));
+        assertTrue(udpKeyOnTcp.getMessage().contains("loop"), udpKeyOnTcp.getMessage());
+    }
 }
