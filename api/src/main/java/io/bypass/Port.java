@@ -9,7 +9,7 @@ import java.util.Set;
  *
  * <pre>{@code
  * try (Port port = Bypass.open("afxdp:eth1?nicQueue=0")) {
- *     port.addFlow(0, new FlowRule(Ipv4.parse("239.1.1.1"), 30001));
+ *     port.addFlow(0, FlowRule.udp(Ipv4.parse("239.1.1.1"), 30001));
  *     RxQueue rx = port.rxQueue(0);
  *     while (running) {
  *         rx.poll(handler, 64);
@@ -86,19 +86,35 @@ public interface Port extends AutoCloseable {
     int mtu();
 
     /**
-     * Steers a UDP flow to an RX queue. Ports without {@link Capability#FLOW_STEERING}
-     * deliver everything and accept this as a no-op. Not for the hot path.
+     * Steers a flow (UDP, a TCP connection or a TCP listener, see {@link FlowRule}) to an RX
+     * queue. Ports without {@link Capability#FLOW_STEERING} deliver everything and accept this
+     * as a no-op, returning the rule as given. Not for the hot path.
+     *
+     * <p>TCP, where the kernel keeps the interface's address ({@code afxdp:}): the kernel never
+     * sees the flow's segments (so it never answers them with a RST), and the rule's local port
+     * is reserved in the kernel, as Onload does, by a kernel TCP socket bound to the local
+     * address and port (never listening) that the port holds until the rule is removed or the
+     * port closed (the kernel closes it if the process dies). A connection rule with local port
+     * 0 gets a port the kernel chooses (an ephemeral port, as {@code bind} to port 0 gives); a
+     * local address 0 means the port's own. The rule returned says which: keep it, and pass it
+     * to {@link #removeFlow}. Rules sharing a local address and port (a listener and the
+     * connections it accepted) share one reservation. A port that cannot steer TCP throws
+     * {@link UnsupportedByBackendException} naming the backend; a port already reserved by
+     * another socket of the host fails with a {@link BypassException} ("Address already in use").
      *
      * @param rxQueueId the queue that receives the flow
      * @param rule      the flow
+     * @return the rule as installed: {@code rule}, or for TCP with its local address or port filled in
+     * @throws UnsupportedByBackendException if the port cannot steer this kind of flow
      */
-    void addFlow(int rxQueueId, FlowRule rule);
+    FlowRule addFlow(int rxQueueId, FlowRule rule);
 
     /**
-     * Stops steering a flow added with {@link #addFlow}.
+     * Stops steering a flow added with {@link #addFlow}, and releases the local port it
+     * reserved (TCP, unless another rule still shares it).
      *
      * @param rxQueueId the queue it was steered to
-     * @param rule      the flow
+     * @param rule      the flow, as {@link #addFlow} returned it
      */
     void removeFlow(int rxQueueId, FlowRule rule);
 

@@ -510,11 +510,12 @@ public final class MemoryPort implements Port {
     }
 
     @Override
-    public void addFlow(final int rxQueueId, final FlowRule rule) {
+    public FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         ensureOpen();
         synchronized (flows) {
             flows.add(rule);
         }
+        return rule;
     }
 
     @Override

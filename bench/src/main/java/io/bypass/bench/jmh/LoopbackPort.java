@@ -205,8 +205,9 @@ public final class LoopbackPort implements Port {
     }
 
     @Override
-    public void addFlow(final int rxQueueId, final FlowRule rule) {
+    public FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         // every frame reaches the one queue
+        return rule;
     }
 
     @Override

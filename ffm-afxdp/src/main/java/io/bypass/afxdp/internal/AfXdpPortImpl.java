@@ -63,6 +63,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     private boolean zeroCopy;
     private DatagramChannel multicast;
     private Neighbours neighbours;
+    private TcpPortReservations reservations;
     // Preallocated for the statistics refresher.
     private final MemorySegment stats = xdp_statistics.allocate(arena);
     private final MemorySegment statsLen = arena.allocate(ValueLayout.JAVA_INT);
@@ -166,6 +167,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             throw new BypassException("afxdp: cannot open the kernel UDP socket used for multicast membership: " + e, e);
         }
         neighbours = new Neighbours(ifindex);
+        reservations = new TcpPortReservations(iface);
 
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.MULTICAST,
             Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);
@@ -256,25 +258,77 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         return rxQueue(id).waiting();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>TCP: the rule's local port is reserved in the kernel first ({@link TcpPortReservations};
+     * port 0 takes the kernel's choice), then steered by the XDP program; if steering fails the
+     * reservation is released. Adding a rule already steered returns it and changes nothing.
+     */
     @Override
-    public void addFlow(final int rxQueueId, final FlowRule rule) {
+    public FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         synchronized (lock) {
             checkOpen();
             checkRxQueueId(rxQueueId);
+            if (rule.isTcp()) {
+                return addTcpFlow(rxQueueId, rule);
+            }
             program.updateFlow(true, rule.destinationAddress(), rule.destinationPort(), opts.nicQueue + rxQueueId);
             flows.put(rule, rxQueueId);
+            return rule;
         }
     }
 
+    private FlowRule addTcpFlow(final int rxQueueId, final FlowRule rule) {
+        final int address = rule.destinationAddress() != 0 ? rule.destinationAddress() : ipv4Address();
+        if (address == 0) {
+            throw new BypassException("afxdp: " + opts.iface + " has no IPv4 address, so " + rule + " has no local address;"
+                + " give the interface one (ip addr add A.B.C.D/NN dev " + opts.iface + ") or name the address in the rule");
+        }
+        final FlowRule local = rule.withLocal(address, rule.destinationPort());
+        if (local.destinationPort() != 0 && flows.containsKey(local)) {
+            return local;
+        }
+        final int port = reservations.reserve(address, local.destinationPort(), local.toString());
+        final FlowRule installed = local.withLocal(address, port);
+        try {
+            program.updateTcpFlow(true, installed, opts.nicQueue + rxQueueId);
+        } catch (final RuntimeException | Error e) {
+            try {
+                reservations.release(address, port);
+            } catch (final RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        flows.put(installed, rxQueueId);
+        return installed;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>TCP: stops steering, then releases the local port's reservation (unless another rule
+     * shares it), both even if the other fails.
+     */
     @Override
     public void removeFlow(final int rxQueueId, final FlowRule rule) {
         synchronized (lock) {
             checkOpen();
             final Integer q = flows.get(rule);
-            if (q != null && q == rxQueueId) {
+            if (q == null || q != rxQueueId) {
+                return;
+            }
+            if (!rule.isTcp()) {
                 program.updateFlow(false, rule.destinationAddress(), rule.destinationPort(), opts.nicQueue + rxQueueId);
                 flows.remove(rule);
+                return;
             }
+            flows.remove(rule);
+            final Closer closer = new Closer("afxdp: removing " + rule + " on " + opts.iface);
+            closer.run("unsteering it", () -> program.updateTcpFlow(false, rule, opts.nicQueue + rxQueueId));
+            closer.run("releasing its port reservation", () -> reservations.release(rule.destinationAddress(), rule.destinationPort()));
+            closer.throwIfFailed();
         }
     }
 
@@ -368,6 +422,8 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             // Drops every membership: the kernel sends the IGMP leaves.
             closer.close("closing the multicast socket", multicast);
             closer.close("closing the neighbour socket", neighbours);
+            // After the detach: the kernel gets the reserved ports back only once nothing steers them.
+            closer.close("releasing the reserved TCP ports", reservations);
             groups.clear();
             flows.clear();
             closer.close("freeing the port's memory", arena);

@@ -2,7 +2,7 @@ package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
 import io.bypass.Counter;
-import io.bypass.spi.XdpOwners;
+import io.bypass.FlowRule;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +32,9 @@ import java.util.Set;
  * its VLAN id written into the program's {@code .bss} before it is attached. Frames of other
  * VLANs are left to the kernel; those addressed to our flows are counted as
  * {@link Counter#DROP_WRONG_VLAN} (see "VLANs" in {@code bypass_xdp.c}).
+ *
+ * <p>TCP connections and listeners are steered through {@link #updateTcpFlow} (see "TCP" in
+ * {@code bypass_xdp.c} and {@link XdpTcpFlows}).
  */
 final class XdpProgram implements AutoCloseable {
     static final String RESOURCE = "/META-INF/native/bypass_xdp.o";
@@ -48,7 +51,7 @@ final class XdpProgram implements AutoCloseable {
     /** The counter of each index of bypass_malformed (BYPASS_R_* in bypass_xdp.c), in order. */
     static final Counter[] MALFORMED_REASONS = {
         Counter.DROP_TRUNCATED, Counter.DROP_BAD_IP_HEADER, Counter.DROP_BAD_IP_LENGTH, Counter.DROP_IP_FRAGMENT,
-        Counter.DROP_WRONG_VLAN,
+        Counter.DROP_WRONG_VLAN, Counter.DROP_TCP_TRUNCATED, Counter.DROP_BAD_TCP_OFFSET, Counter.DROP_NO_QUEUE_SOCKET,
     };
     /** The program for a port on untagged frames. */
     static final String PROGRAM_UNTAGGED = "bypass_xdp";
@@ -65,6 +68,8 @@ final class XdpProgram implements AutoCloseable {
     private int linkFd = -1;
     private int malformedFd = -1;
     private int destsFd = -1;
+    /** The TCP flows (connections and listeners), in the program's TCP maps; null until loaded. */
+    private XdpTcpFlows tcp;
     /** The flows in bypass_flows by port, to derive each port's bypass_ports entry (guarded by this). */
     private final Map<Integer, Set<Integer>> addressesByPort = new HashMap<>();
     /** How many flows use each bypass_dests key ((kind << 32) | value), guarded by this. */
@@ -128,6 +133,7 @@ final class XdpProgram implements AutoCloseable {
         portsFd = mapFd("bypass_ports");
         malformedFd = mapFd("bypass_malformed");
         destsFd = mapFd("bypass_dests");
+        tcp = new XdpTcpFlows(mapFd("bypass_tcp_ports"), mapFd("bypass_tcp_flows"));
         if (vlan != 0) {
             // volatile __be16 bypass_vlan_id, alone in .bss: written before the program is attached
             putIntKeyed(mapFd(".bss"), ".bss bypass_vlan_id", 0, 8, v -> v.set(BE_SHORT, 0, (short) vlan));
@@ -230,14 +236,14 @@ final class XdpProgram implements AutoCloseable {
             final String attached = LibBpf.attachedProgram(ifindex);
             if ((err == Errno.EBUSY || err == Errno.EEXIST) && attached != null) {
                 throw new BypassException("afxdp: another XDP program (" + attached + ") is already attached to " + iface
-                    + "; Bypass does not replace it. " + owner(iface, attached)
+                    + "; Bypass does not replace it. " + XdpAttachErrors.owner(iface, attached)
                     + ". Two Bypass ports cannot share one interface: use queues=N on a single port.");
             }
             String remedy = null;
             if (err == Errno.EOPNOTSUPP || (err == Errno.EINVAL && "drv".equals(xdp))) {
                 remedy = "the driver of " + iface + " may not support native XDP; use xdp=skb (generic mode) or xdp=auto";
             } else if (err == Errno.ERANGE_OR_MTU) {
-                remedy = mtuRemedy(iface);
+                remedy = XdpAttachErrors.mtuRemedy(iface);
             }
             // libbpf's lines about a failed attach are its debug output, not the user's error.
             final String log = LibBpf.drainLog();
@@ -248,54 +254,6 @@ final class XdpProgram implements AutoCloseable {
             throw Errno.failure("bpf_link_create(BPF_XDP, " + iface + ", xdp=" + xdp + ")", err, remedy);
         }
         linkFd = fd;
-    }
-
-    /**
-     * Who holds the program already attached: a live owner by pid (removing it would stop its
-     * reception), or an orphan with the commands that remove it.
-     *
-     * @param attached {@code "id N name X"}, as {@link LibBpf#attachedProgram} says
-     */
-    private static String owner(final String iface, final String attached) {
-        final String[] words = attached.split(" ");
-        final int id;
-        try {
-            id = Integer.parseInt(words[1]);
-        } catch (final RuntimeException e) {
-            return "If nothing needs it, remove it with 'ip link set dev " + iface + " xdp off' and open the port again";
-        }
-        final String described = XdpOwners.describe(iface, id, words.length > 3 ? words[3] : null);
-        return described.contains("orphaned") ? described + " (or 'xdp-loader unload " + iface + " --all'), then open the "
-            + "port again" : described;
-    }
-
-    /** Native XDP on veth allows at most this MTU with 4 KiB pages (one page per frame, less headroom and skb_shared_info). */
-    static final int VETH_XDP_MAX_MTU = 3506;
-
-    /**
-     * The remedy for ERANGE on attach, naming the interface whose MTU is too large. veth checks
-     * its peer's MTU, not its own: when {@code iface}'s own MTU is within the limit, the peer is the cause.
-     *
-     * @param iface the interface the attach was for
-     * @return the remedy text
-     */
-    static String mtuRemedy(final String iface) {
-        int own = -1;
-        try {
-            final java.net.NetworkInterface ni = java.net.NetworkInterface.getByName(iface);  // this thread's namespace
-            own = ni == null ? -1 : ni.getMTU();
-        } catch (final java.net.SocketException ignored) {
-            // fall through to the message without it
-        }
-        if (own > VETH_XDP_MAX_MTU) {
-            return "the MTU of " + iface + " (" + own + ") is above what native XDP allows (" + VETH_XDP_MAX_MTU
-                + " on veth with 4 KiB pages; other drivers have their own limit): lower it (ip link set dev " + iface
-                + " mtu 1500), or use xdp=skb";
-        }
-        return iface + "'s own MTU" + (own > 0 ? " (" + own + ")" : "") + " is within the limit, so the MTU too large is"
-            + " its veth peer's (the other end of the pair, 'ip link show " + iface + "' names it as " + iface
-            + "@PEER): native XDP on veth needs the peer's MTU at most " + VETH_XDP_MAX_MTU + " with 4 KiB pages; lower the"
-            + " peer's MTU (ip link set dev PEER mtu 1500), or use xdp=skb";
     }
 
     /**
@@ -358,6 +316,25 @@ final class XdpProgram implements AutoCloseable {
             }
         }
         return updateFlowEntry(false, address, port, queueId) || had;
+    }
+
+    /**
+     * Adds or removes a steered TCP connection or listener.
+     *
+     * @param add     true to add, false to remove
+     * @param rule    a TCP rule with its local address and port filled in
+     * @param queueId the queue it is for
+     * @return false if removing a rule that was not there
+     */
+    synchronized boolean updateTcpFlow(final boolean add, final FlowRule rule, final int queueId) {
+        if (tcp == null) {
+            throw new BypassException("afxdp: the XDP program is closed");
+        }
+        if (add) {
+            tcp.add(rule, queueId);
+            return true;
+        }
+        return tcp.remove(rule);
     }
 
     /**
@@ -477,6 +454,7 @@ final class XdpProgram implements AutoCloseable {
         portsFd = -1;
         malformedFd = -1;
         destsFd = -1;
+        tcp = null;
         if (arena.scope().isAlive()) {
             arena.close();
         }

@@ -242,9 +242,12 @@ public final class DpdkPortImpl extends AbstractPort<DpdkRxQueue, DpdkTxQueue> i
     }
 
     @Override
-    public void addFlow(final int rxQueueId, final FlowRule rule) {
+    public FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         checkOpen();
-        // No FLOW_STEERING capability: every frame is delivered (RSS spreads them), so this is a no-op by contract.
+        // No FLOW_STEERING capability: every frame is delivered (RSS spreads them), so this is a no-op by contract,
+        // TCP included: DPDK owns the port and its address (URI key ip), so no kernel answers its segments and there
+        // is no kernel port to reserve; a TCP rule with local port 0 comes back as given (the TCP layer picks its own).
+        return rule;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.bypass.Capability;
 import io.bypass.Counter;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
+import io.bypass.UnsupportedByBackendException;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
@@ -257,17 +258,24 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
      * {@inheritDoc}
      *
      * <p>Adds an ef_vi {@code ip4_local} UDP filter; address 0 means this port's own address.
-     * Adding the same flow again only counts a reference.
+     * Adding the same flow again only counts a reference. TCP rules are refused
+     * ({@link UnsupportedByBackendException}): steering a TCP flow here needs an ef_vi TCP filter
+     * ({@code ef_filter_spec_set_ip4_full} / {@code ip4_local} with {@code IPPROTO_TCP}) and the
+     * local port reserved in the kernel, which this backend does not do yet.
      */
     @Override
-    public synchronized void addFlow(final int rxQueueId, final FlowRule rule) {
+    public synchronized FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         checkOpen();
         checkRxQueueId(rxQueueId);
+        if (rule.isTcp()) {
+            throw new UnsupportedByBackendException("efvi", "steering TCP (" + rule + ")",
+                "the ef_vi TCP filter and the kernel port reservation are not built yet; afxdp steers TCP, and nio uses the kernel's TCP");
+        }
         final FlowRule key = effective(rule);
         final int[] cookie = filters.get(key);
         if (cookie != null) {
             cookie[2]++;
-            return;
+            return rule;
         }
         try (Arena a = Arena.ofConfined()) {
             final MemorySegment out = a.allocate(2L * Integer.BYTES, 4);
@@ -283,6 +291,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             filters.put(key, new int[] {out.getAtIndex(ValueLayout.JAVA_INT, 0), out.getAtIndex(ValueLayout.JAVA_INT, 1), 1});
         }
         updateTap();
+        return rule;
     }
 
     /** Gives the kernel-side malformed-frame filters the current flows. */
