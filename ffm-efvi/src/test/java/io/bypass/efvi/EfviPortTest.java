@@ -171,6 +171,10 @@ class EfviPortTest {
                 pollFor(rx, c, 3, 300);
                 assertEquals(2, c.frames.size(), "nothing after the filter is removed");
                 assertThrows(BypassException.class, () -> port.removeFlow(0, new FlowRule(0, udp)), "removing a flow never added");
+                // TCP is not steered on efvi yet: refused naming the backend, nothing filtered.
+                final io.bypass.UnsupportedByBackendException tcp = assertThrows(io.bypass.UnsupportedByBackendException.class,
+                    () -> port.addFlow(0, FlowRule.tcpListener(0, udp)));
+                assertTrue(tcp.getMessage().contains("'efvi' backend") && tcp.getMessage().contains("tcp listener"), tcp.getMessage());
             }
         });
     }
