@@ -22,6 +22,16 @@ import java.util.List;
  * the common cases, one inlined lookup) and hashes (address, port) only for a port with
  * several addresses; everything else goes to the kernel.
  *
+ * <p>TCP ({@link io.bypass.FlowRule#tcp}, {@link io.bypass.FlowRule#tcpListener}): the program steers a
+ * connection's 4-tuple, and every segment to a listener's local address and port, past the kernel
+ * (which keeps the interface's address and would answer them with a RST); one array lookup by
+ * destination port leaves every other TCP segment (SSH, the host's connections) to the kernel. Each
+ * TCP rule's local port is reserved in the kernel, as Onload does: a kernel TCP socket bound to it
+ * (never listening) is held until the rule is removed or the port closed, and the kernel closes it
+ * if the process dies; a connection rule with local port 0 takes the kernel's ephemeral choice.
+ * The reserving socket is made in the port's network namespace: from a thread in another one, on a
+ * short-lived thread that enters it ({@code setns}, which needs CAP_SYS_ADMIN).
+ *
  * <p>A frame a poll hands to the handler goes back to the fill ring at the start of the
  * next poll of that queue, so its bytes stay put until then; the API promises only the
  * handler call.
