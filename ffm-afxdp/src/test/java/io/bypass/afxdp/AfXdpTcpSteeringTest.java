@@ -4,9 +4,11 @@ import io.bypass.Bypass;
 import io.bypass.Counter;
 import io.bypass.FlowRule;
 import io.bypass.Port;
+import io.bypass.net.Ipv4;
 import io.bypass.testing.Frames;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.Netns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -203,6 +205,48 @@ class AfXdpTcpSteeringTest extends AfXdpVethTest {
             assertEquals(List.of(new TcpFrames.Segment(t.addressB(), t.addressA(), 40000, 7720, TcpFrames.ACK)),
                 segments(port, 500));
             port.removeFlow(0, accepted);
+        }
+    }
+
+    /**
+     * On a two-queue veth a port bound to NIC queue 0 only has no socket on queue 1: segments of ours
+     * that the flow hash puts there are dropped and counted as DROP_NO_QUEUE_SOCKET, not passed to the
+     * kernel (which would reset the connection); each segment is delivered or counted, never both.
+     */
+    @Test
+    void aSegmentOfOursOnAQueueWithoutASocketIsCountedNotPassed() throws Exception {
+        final String suffix = Netns.randomSuffix();
+        try (Netns a = Netns.create("bypt"); Netns b = Netns.create("bypu")) {
+            final String ia = "bta" + suffix;
+            final String ib = "btb" + suffix;
+            a.ip("link", "add", ia, "numtxqueues", "2", "numrxqueues", "2", "type", "veth", "peer", "name", ib,
+                "numtxqueues", "2", "numrxqueues", "2", "netns", b.name());
+            a.ip("addr", "add", "10.251.9.1/24", "dev", ia);
+            b.ip("addr", "add", "10.251.9.2/24", "dev", ib);
+            a.ip("link", "set", ia, "up");
+            b.ip("link", "set", ib, "up");
+            a.awaitUp(ia, 5000);
+            b.awaitUp(ib, 5000);
+            final long macA = a.macAddress(ia);
+            final long macB = b.macAddress(ib);
+            final int addrA = Ipv4.parse("10.251.9.1");
+            final int addrB = Ipv4.parse("10.251.9.2");
+            try (Port port = a.executor().call(() -> Bypass.open("afxdp:" + ia + "?nicQueue=0&mode=copy&xdp=drv"));
+                 RawSocket raw = b.executor().call(() -> RawSocket.open(ib))) {
+                port.addFlow(0, FlowRule.tcpListener(0, 7770));
+                final int sent = 200;
+                for (int i = 0; i < sent; i++) {
+                    raw.send(TcpFrames.frame(macB, macA, addrB, addrA, 20000 + i, 7770, TcpFrames.SYN, 5, 20));
+                }
+                final int delivered = segments(port, 1000).size();
+                port.counters().refresh();
+                final long noSocket = port.counters().get(Counter.DROP_NO_QUEUE_SOCKET);
+                assertTrue(delivered > 0 && noSocket > 0, "both queues took some: " + delivered + " delivered, " + port.counters());
+                assertEquals(sent, delivered + noSocket, "each delivered or counted: " + port.counters());
+                final String nstat = a.exec("nstat", "-az", "TcpOutRsts");
+                assertTrue(nstat.lines().anyMatch(l -> l.startsWith("TcpOutRsts") && l.split("\\s+")[1].equals("0")),
+                    "the kernel of A sent no RST: " + nstat);
+            }
         }
     }
 }
