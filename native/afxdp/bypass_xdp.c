@@ -321,8 +321,30 @@ static __always_inline bool bypass_tcp_is_ours(__be32 daddr, __be32 saddr, __be1
 }
 
 /*
- * The TCP path (see TCP above): ip's 20 bytes are readable and its protocol is TCP. Not
- * inlined into the UDP fast path: a call costs the TCP segments only.
+ * Whether a TCP segment may be ours, on the main program's path: its destination port has a
+ * TCP rule, or it is a later fragment (no ports; bypass_tcp looks it up). Inlined, so a TCP
+ * segment to a port of the kernel's (SSH) costs an array lookup and no call.
+ */
+static __always_inline bool bypass_tcp_maybe_ours(struct iphdr *ip, void *data_end)
+{
+	if (ip->frag_off & bpf_htons(0x1fff))
+		return 1;
+
+	__be16 *ports = (void *)ip + ip->ihl * 4;
+
+	if ((void *)(ports + 2) > data_end)
+		return 0;
+
+	__u32 port = bpf_ntohs(ports[1]);
+	__u32 *kind = bpf_map_lookup_elem(&bypass_tcp_ports, &port);
+
+	return kind && *kind;
+}
+
+/*
+ * The TCP path (see TCP above): ip's 20 bytes are readable, its protocol is TCP, and
+ * bypass_tcp_maybe_ours said yes. Not inlined into the UDP fast path: a call costs only the
+ * segments that may be ours.
  */
 static __noinline int bypass_tcp(struct xdp_md *ctx, struct iphdr *ip)
 {
@@ -461,7 +483,7 @@ static __always_inline int bypass_steer(struct xdp_md *ctx, const bool one_vlan)
 	if ((void *)(ip + 1) > data_end)
 		goto short_ip;
 	if (ip->protocol != IPPROTO_UDP) {
-		if (ip->protocol == IPPROTO_TCP)
+		if (ip->protocol == IPPROTO_TCP && bypass_tcp_maybe_ours(ip, data_end))
 			return bypass_tcp(ctx, ip);
 		return XDP_PASS;
 	}

@@ -148,6 +148,10 @@ class AfXdpTcpReservationTest extends AfXdpVethTest {
             assertFree(7740);
             port.removeFlow(0, active);
             assertFree(active.localPort());
+            port.addFlow(0, FlowRule.tcpListener(0, 7743));
+            assertReserved(7743);
+            port.removeFlow(0, FlowRule.tcpListener(0, 7743)); // address 0 is the port's own here too
+            assertFree(7743);
 
             port.addFlow(0, FlowRule.tcpListener(0, 7741));
             port.addFlow(0, FlowRule.tcp(0, 7742, t.addressB(), 9000));

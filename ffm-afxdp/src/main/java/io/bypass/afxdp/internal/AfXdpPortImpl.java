@@ -39,6 +39,9 @@ import java.util.Map;
  * for the neighbour table. Everything is opened on the calling thread, so its network
  * namespace decides which interface {@code IFACE} is.
  *
+ * <p>TCP flows are steered by the program's TCP maps and their local ports reserved in the
+ * kernel by {@link TcpPortReservations}, released on removal and at close.
+ *
  * <p>Open order: interface, XDP program (loaded), UMEM, sockets and rings, XSKMAP entries,
  * program attached, kernel helpers. {@link #close()} undoes whatever was done, in reverse,
  * after a failed open too.
@@ -312,9 +315,12 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
      * shares it), both even if the other fails.
      */
     @Override
-    public void removeFlow(final int rxQueueId, final FlowRule rule) {
+    public void removeFlow(final int rxQueueId, final FlowRule given) {
         synchronized (lock) {
             checkOpen();
+            // A TCP rule with address 0 means the port's own, as addFlow installed it.
+            final FlowRule rule = given.isTcp() && given.destinationAddress() == 0
+                ? given.withLocal(ipv4Address(), given.destinationPort()) : given;
             final Integer q = flows.get(rule);
             if (q == null || q != rxQueueId) {
                 return;
