@@ -173,6 +173,9 @@ class AfXdpTcpSteeringTest extends AfXdpVethTest {
             Frames.putShort(longer, TcpFrames.IP + 2, 1000);            // total length beyond the frame
             Frames.fixIpChecksum(longer);
             raw.send(longer);
+            raw.send(fragment(seg(5555, local, TcpFrames.ACK, 5, 20), 77, 0x2000)); // first fragment (MF) of ours
+            raw.send(fragment(seg(5555, local, TcpFrames.ACK, 5, 20), 77, 3));      // a later one of the same datagram
+            raw.send(fragment(seg(5555, local, TcpFrames.ACK, 5, 20), 78, 3));      // a later one of another: the kernel's
             raw.send(seg(5556, local, TcpFrames.ACK, 4, 20));          // broken, but not ours
             raw.send(seg(5555, 22, TcpFrames.ACK, 4, 20));             // broken, to a port we do not steer
             assertTrue(segments(port, 300).isEmpty(), "malformed segments are not delivered");
@@ -180,9 +183,19 @@ class AfXdpTcpSteeringTest extends AfXdpVethTest {
             assertEquals(1, port.counters().get(Counter.DROP_TCP_TRUNCATED), port.counters().toString());
             assertEquals(2, port.counters().get(Counter.DROP_BAD_TCP_OFFSET), port.counters().toString());
             assertEquals(1, port.counters().get(Counter.DROP_BAD_IP_LENGTH), port.counters().toString());
+            assertEquals(2, port.counters().get(Counter.DROP_IP_FRAGMENT), "the first by its ports, the later by the first: "
+                + port.counters());
             assertEquals(0, port.counters().get(Counter.DROP_NO_QUEUE_SOCKET), port.counters().toString());
-            assertEquals(4, port.counters().totalDrops(), "nothing else counted: " + port.counters());
+            assertEquals(6, port.counters().totalDrops(), "nothing else counted: " + port.counters());
         }
+    }
+
+    /** The frame as an IPv4 fragment: id, and the flags and offset field (MF 0x2000, offset in 8-byte units). */
+    private static byte[] fragment(final byte[] f, final int id, final int flagsAndOffset) {
+        Frames.putShort(f, TcpFrames.IP + 4, id);
+        Frames.putShort(f, TcpFrames.IP + 6, flagsAndOffset);
+        Frames.fixIpChecksum(f);
+        return f;
     }
 
     private byte[] seg(final int sport, final int dport, final int flags, final int doff, final int tcpLength) {
