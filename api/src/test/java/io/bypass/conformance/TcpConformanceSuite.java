@@ -296,7 +296,17 @@ public abstract class TcpConformanceSuite extends TcpSiteSuite {
         final List<String> seen;
         try (Capture capture = Capture.start(site().peerNamespace().name(), site().peerIface(),
             "tcp and src host " + io.bypass.net.Ipv4.toString(site().dutAddress()), 100, 4, "tcp.srcport", "tcp.len")) {
-            seen = capture.await(); // 4 s of an idle link; nobody polls meanwhile
+            // 4 s of an idle link: no bytes move, but the endpoints are polled as an application's loop polls
+            // them (a backend whose TCP is its own runs its timers, keepalive's included, in poll)
+            onDut(() -> {
+                final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(4_500);
+                while (System.nanoTime() < end) {
+                    if (withKeepAlive.poll(16) + plain.poll(16) == 0) {
+                        Thread.sleep(1);
+                    }
+                }
+            });
+            seen = capture.await();
         }
         final long probes = seen.stream().filter(l -> l.startsWith(probed.localPort() + ",")).count();
         assertTrue(probes >= 2, "keepalive probes from port " + probed.localPort() + " in 4 s of idleness: " + seen);

@@ -8,9 +8,12 @@ import io.bypass.dpdk.internal.DpdkPrivileges;
 import io.bypass.dpdk.internal.EalRuntime;
 import io.bypass.dpdk.internal.NativeLibraries;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
+import io.bypass.tcp.L2TcpEndpoint;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
 import java.util.List;
@@ -150,5 +153,21 @@ public final class DpdkBackendProvider implements BackendProvider {
     public UdpEndpoint openUdp(final PortUri uri) {
         DpdkPortImpl.requireIpForUdp(uri);
         return BackendProvider.super.openUdp(uri);
+    }
+
+    /**
+     * Bypass's own TCP ({@link L2TcpEndpoint}) over the port: DPDK owns the NIC, so the kernel never
+     * sees our flows and needs no steering; the URI needs {@code ip=}, as for UDP.
+     */
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        DpdkPortImpl.requireIpForUdp(uri);
+        final Port port = openPort(uri);
+        try {
+            return new L2TcpEndpoint(port, uri, true);
+        } catch (final RuntimeException e) {
+            Closer.closeAfterFailure(e, port);
+            throw e;
+        }
     }
 }
