@@ -65,6 +65,10 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     int rcvWscale;
     /** Whether our SYN carries the window scale option: always on an active open, when the peer's did on a passive one. */
     boolean offerScale = true;
+    /** Whether our SYN offers SACK: always on an active open, when the peer's did on a passive one. */
+    boolean offerSack = true;
+    /** Both SYNs offered SACK: our ACKs carry SACK blocks for the bytes held past a hole (RFC 2018). */
+    boolean sackOk;
     boolean finReceived;
     boolean ackPending;
     int unackedSegments;
@@ -418,6 +422,10 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     @Override
     public String toString() {
         return "L2TcpConnection[" + io.bypass.net.Ipv4.toString(localAddress) + ":" + localPort + " -> "
-            + io.bypass.net.Ipv4.toString(remoteAddress) + ":" + remotePort + " " + state + "]";
+            + io.bypass.net.Ipv4.toString(remoteAddress) + ":" + remotePort + " " + state + " una=" + sndUna + " nxt=" + sndNxt
+            + " max=" + sndMax + " end=" + send.end() + " wnd=" + sndWnd + " cwnd=" + congestion.cwnd + " ssthresh=" + congestion.ssthresh
+            + " recovery=" + congestion.inRecovery + " rto=" + congestion.currentRto() + " rtoAt=" + (rtoDeadline == 0 ? 0 : rtoDeadline - endpoint.nanoTime())
+            + " retries=" + retries + " rcvNxt=" + receive.nextOffset() + " read=" + receive.readOffset() + " rwnd=" + receive.window()
+            + " ooo=" + receive.hasOutOfOrder() + " pushing=" + pushing + "]";
     }
 }

@@ -430,13 +430,19 @@ public final class L2TcpEndpoint implements TcpEndpoint {
             n.listener = l;
             l.pending++;
             n.offerScale = seg.windowScale() >= 0;
+            n.offerSack = seg.sackPermitted();
             n.state = TcpState.SYN_RECEIVED;
             input.peerSyn(n, seg);
             output.syn(n, now);
             return;
         }
         counters.increment(Counter.DROP_TCP_NO_CONNECTION);
-        output.resetFor(frame, classifier.sourceMac(), remoteAddress, seg);
+        if ((flags & (Tcp.SYN | Tcp.ACK)) == Tcp.SYN) {
+            // a SYN to a port nobody listens on: refused (RFC 9293 3.10.7.1). Other segments for no connection
+            // are dropped without a RST: another endpoint on the same wire and address (a second port on the
+            // interface) may own them, and a RST from us would kill its connection.
+            output.resetFor(frame, classifier.sourceMac(), remoteAddress, seg);
+        }
     }
 
     /** {@inheritDoc} */

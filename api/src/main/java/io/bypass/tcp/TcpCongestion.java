@@ -5,14 +5,17 @@ package io.bypass.tcp;
  * and fast recovery, with RFC 6582's NewReno partial acknowledgements) and its retransmission
  * timer's value (RFC 6298: SRTT, RTTVAR, RTO with exponential back-off). Byte counts are longs.
  *
- * <p>The lowest RTO is {@value #MIN_RTO_NANOS} ns (200 ms, Linux's), not RFC 6298's 1 s: the
- * order link runs over a LAN with sub-millisecond round trips, where a 1 s floor turns every lost
- * retransmission into a second of silence. RTT samples follow Karn's rule: none from a
+ * <p>The lowest RTO is {@value #MIN_RTO_NANOS} ns (20 ms), not RFC 6298's 1 s nor Linux's 200 ms: the
+ * order link runs over a LAN with sub-millisecond round trips, where a long floor turns every lost
+ * retransmission into a long silence (an order stuck behind it). The cost: a peer that delays an ACK
+ * longer than that (Linux delays at most 40 ms, and not during a bulk transfer) sees a spurious,
+ * harmless retransmission. Limited transmit (RFC 3042) lets the first two duplicate ACKs each send a
+ * new segment, so a small window still gathers the three duplicates fast retransmit needs. RTT samples follow Karn's rule: none from a
  * retransmitted segment.
  */
 final class TcpCongestion {
     /** RFC 6298 floor, lowered as the class says. */
-    static final long MIN_RTO_NANOS = 200_000_000L;
+    static final long MIN_RTO_NANOS = 20_000_000L;
     /** RFC 6298 ceiling (at least 60 s). */
     static final long MAX_RTO_NANOS = 60_000_000_000L;
     /** RFC 6298 2.1: before any sample. */
@@ -36,6 +39,11 @@ final class TcpCongestion {
     void start(final int sendMss) {
         mss = sendMss;
         cwnd = sendMss > 2190 ? 2L * sendMss : sendMss > 1095 ? 3L * sendMss : 4L * sendMss;
+    }
+
+    /** @return the window to send within now: cwnd, plus a segment per early duplicate ACK (RFC 3042) */
+    long sendWindow() {
+        return !inRecovery && dupAcks > 0 && dupAcks < DUP_ACK_THRESHOLD ? cwnd + (long) dupAcks * mss : cwnd;
     }
 
     int mss() {

@@ -48,6 +48,7 @@ final class TcpInput {
         c.irs = seg.sequence();
         final int peerMss = seg.mss() > 0 ? seg.mss() : 536;
         c.sendMss = Math.max(64, Math.min(peerMss, out.linkMss()));
+        c.sackOk = c.offerSack && seg.sackPermitted();
         if (seg.windowScale() >= 0 && c.offerScale) {
             c.sndWscale = seg.windowScale();
         } else {
@@ -222,8 +223,8 @@ final class TcpInput {
                 c.count(Counter.TCP_FAST_RETRANSMITS);
                 out.retransmitFirst(c, now);
             }
-            if (cc.inRecovery) {
-                endpoint.touched(c); // the inflated window may let a new segment go
+            if (c.sndMax > c.sndUna) {
+                endpoint.touched(c); // limited transmit, or the inflated window in recovery, may let a new segment go
             }
         } else if (ack - max > 0) {
             out.ack(c); // acknowledges something not yet sent
@@ -294,7 +295,7 @@ final class TcpInput {
             if (result == 0) {
                 c.count(Counter.TCP_OUT_OF_ORDER_SEGMENTS);
             }
-            ackNow(c); // a duplicate ACK at once for a hole (RFC 5681 4.2), or the answer to a duplicate
+            out.ack(c); // a duplicate ACK at once, one per segment, for a hole (RFC 5681 4.2), or the answer to a duplicate
         }
     }
 

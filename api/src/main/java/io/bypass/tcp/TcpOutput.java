@@ -28,6 +28,8 @@ final class TcpOutput {
     static final int TX_FULL = 2;
 
     private static final int IP_HEADER = Ipv4Header.MIN_HEADER_LENGTH;
+    /** SACK blocks per segment: three fit beside the 20-byte header in 40 bytes of options (RFC 2018 3). */
+    private static final int MAX_SACK_BLOCKS = 3;
 
     private final Ipv4Link link;
     private final NextHopResolver resolver;
@@ -79,7 +81,12 @@ final class TcpOutput {
             endpoint.count(Counter.DROP_NEIGHBOUR_UNRESOLVED, 1);
             return NO_MAC;
         }
-        final int options = synMss > 0 ? (synScale >= 0 ? 8 : 4) : 0;
+        final boolean syn = synMss > 0;
+        // SACK blocks only as many as fit beside the payload in the link's MTU (a full-size data segment carries none;
+        // the duplicate ACKs that matter carry no data)
+        final int sackBlocks = !syn && c.sackOk && (flags & Tcp.RST) == 0
+            ? Math.min(Math.min(MAX_SACK_BLOCKS, c.receive.ranges()), Math.max(0, (linkMss() - length - 4) / 8)) : 0;
+        final int options = syn ? 4 + (synScale >= 0 ? 4 : 0) + (c.offerSack ? 4 : 0) : sackBlocks > 0 ? 4 + 8 * sackBlocks : 0;
         final int tcpLength = Tcp.HEADER_LENGTH + options + length;
         final int ipOffset = link.ipOffset();
         final int frameLength = ipOffset + IP_HEADER + tcpLength;
@@ -96,8 +103,10 @@ final class TcpOutput {
         final int ack = (flags & Tcp.ACK) != 0 ? c.rcvNxt() : 0;
         tcp.wrap(b, t, tcpLength).header(c.localPort, c.remotePort, seq, ack, Tcp.HEADER_LENGTH + options, flags,
             (flags & Tcp.SYN) != 0 ? Math.min(0xFFFF, c.receive.window()) : c.advertisedWindow());
-        if (options != 0) {
-            Tcp.writeSynOptions(b, t + Tcp.HEADER_LENGTH, synMss, synScale, false);
+        if (syn) {
+            Tcp.writeSynOptions(b, t + Tcp.HEADER_LENGTH, synMss, synScale, c.offerSack);
+        } else if (sackBlocks > 0) {
+            writeSack(c, b, t + Tcp.HEADER_LENGTH, sackBlocks);
         }
         if (length > 0) {
             data.copyOut(dataOffset, b, t + Tcp.HEADER_LENGTH + options, length);
@@ -183,7 +192,7 @@ final class TcpOutput {
         final int mss = c.sendMss;
         while (true) {
             final long available = data.end() - c.sndNxt;
-            final long window = Math.min(c.congestion.cwnd, c.sndWnd);
+            final long window = Math.min(c.congestion.sendWindow(), c.sndWnd);
             if (available > 0) {
                 final long usable = c.sndUna + window - c.sndNxt;
                 if (usable <= 0) {
@@ -266,5 +275,18 @@ final class TcpOutput {
         tcp.computeChecksum(link.localAddress(), sourceAddress);
         claim.commit(frameLength);
         dirty = true;
+    }
+
+    /** NOP, NOP, then the SACK option: the latest range first (RFC 2018 4), as sequence numbers. */
+    private static void writeSack(final L2TcpConnection c, final MutableDirectBuffer b, final int at, final int blocks) {
+        b.putByte(at, (byte) Tcp.OPTION_NOP);
+        b.putByte(at + 1, (byte) Tcp.OPTION_NOP);
+        b.putByte(at + 2, (byte) Tcp.OPTION_SACK);
+        b.putByte(at + 3, (byte) (2 + 8 * blocks));
+        final int base = c.irs + 1;
+        for (int k = 0; k < blocks; k++) {
+            b.putInt(at + 4 + 8 * k, base + (int) c.receive.rangeStart(k), java.nio.ByteOrder.BIG_ENDIAN);
+            b.putInt(at + 8 + 8 * k, base + (int) c.receive.rangeEnd(k), java.nio.ByteOrder.BIG_ENDIAN);
+        }
     }
 }

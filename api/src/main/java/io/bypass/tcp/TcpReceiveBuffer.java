@@ -21,6 +21,8 @@ final class TcpReceiveBuffer {
     private final long[] rangeStart = new long[MAX_RANGES];
     private final long[] rangeEnd = new long[MAX_RANGES];
     private int ranges;
+    /** The range the latest out-of-order segment went to: the first SACK block (RFC 2018 4). */
+    private int lastRange;
     private long readOffset;
     private long nextOffset;
 
@@ -122,6 +124,7 @@ final class TcpReceiveBuffer {
             if (from <= rangeEnd[i] && to >= rangeStart[i]) {
                 rangeStart[i] = Math.min(rangeStart[i], from);
                 rangeEnd[i] = Math.max(rangeEnd[i], to);
+                lastRange = i;
                 return true;
             }
         }
@@ -130,6 +133,7 @@ final class TcpReceiveBuffer {
         }
         rangeStart[ranges] = from;
         rangeEnd[ranges] = to;
+        lastRange = ranges;
         ranges++;
         return true;
     }
@@ -169,6 +173,29 @@ final class TcpReceiveBuffer {
             calls++;
         }
         return calls;
+    }
+
+    /** @return out-of-order ranges held */
+    int ranges() {
+        return ranges;
+    }
+
+    /**
+     * @param k 0 for the range the latest segment went to, then the others
+     * @return the k-th range's start offset
+     */
+    long rangeStart(final int k) {
+        return rangeStart[rangeIndex(k)];
+    }
+
+    /** @return the k-th range's end offset (see {@link #rangeStart(int)}) */
+    long rangeEnd(final int k) {
+        return rangeEnd[rangeIndex(k)];
+    }
+
+    private int rangeIndex(final int k) {
+        final int last = lastRange < ranges ? lastRange : 0;
+        return k == 0 ? last : k <= last ? k - 1 : k;
     }
 
     /** Drops everything held (the connection ended). */
