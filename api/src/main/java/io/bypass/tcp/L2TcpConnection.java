@@ -104,7 +104,7 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
         this.localPort = localPort;
         this.remoteAddress = remoteAddress;
         this.remotePort = remotePort;
-        this.key = L2TcpEndpoint.key(remoteAddress, remotePort, localPort);
+        this.key = TcpTable.key(remoteAddress, remotePort, localPort);
         this.send = send;
         this.receive = receive;
     }

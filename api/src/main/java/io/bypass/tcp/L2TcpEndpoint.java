@@ -23,11 +23,9 @@ import io.bypass.spi.UriParams;
 import io.bypass.udp.UdpUriParams;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
-import java.util.ArrayList;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -61,8 +59,6 @@ public final class L2TcpEndpoint implements TcpEndpoint {
     /** A delayed ACK waits at most this long (only with {@code delayedAck=true}). */
     static final long DELAYED_ACK_NANOS = 40_000_000L;
     private static final int SCRATCH = 64 * 1024;
-    private static final int EPHEMERAL_LOW = 32768;
-    private static final int EPHEMERAL_HIGH = 60999;
 
     private final Port port;
     private final PortUri uri;
@@ -87,12 +83,10 @@ public final class L2TcpEndpoint implements TcpEndpoint {
     private final long keepAliveNanos;
     private final long timeWaitNanos;
     private final int receiveScale;
-    private final Long2ObjectHashMap<L2TcpConnection> table = new Long2ObjectHashMap<>();
-    private final ArrayList<L2TcpConnection> live = new ArrayList<>();
+    private final TcpTable table = new TcpTable();
     private final Int2ObjectHashMap<L2TcpListener> listeners = new Int2ObjectHashMap<>();
     private final TcpPending pending = new TcpPending();
     private final FrameHandler onFrame = this::onFrame;
-    private int nextEphemeral;
     private long now;
     private boolean closed;
 
@@ -172,16 +166,11 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         output = new TcpOutput(this, link, resolver, tx, UdpUriParams.UNICAST_TTL.intValue(uri), nagle);
         input = new TcpInput(this, output);
         timers = new TcpTimers(this, output);
-        nextEphemeral = ThreadLocalRandom.current().nextInt(EPHEMERAL_LOW, EPHEMERAL_HIGH + 1);
         now = clock.nanoTime();
     }
 
     private static int powerOfTwo(final int n) {
         return Math.max(4096, Integer.highestOneBit(Math.max(1, n - 1)) << 1);
-    }
-
-    static long key(final int remoteAddress, final int remotePort, final int localPort) {
-        return ((long) remoteAddress << 32) | ((long) (remotePort & 0xFFFF) << 16) | (localPort & 0xFFFF);
     }
 
     BypassException closedException() {
@@ -256,9 +245,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         c.rcvWscale = receiveScale;
         c.congestion.start(output.linkMss());
         c.iss = isn.isn(localAddress, localPort, remoteAddress, remotePort, now);
-        table.put(c.key, c);
-        c.slot = live.size();
-        live.add(c);
+        table.add(c);
         return c;
     }
 
@@ -273,15 +260,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
             throw new IllegalArgumentException("port " + remotePort + " outside 1..65535");
         }
         now = clock.nanoTime();
-        int localPort = 0;
-        for (int i = 0; i <= EPHEMERAL_HIGH - EPHEMERAL_LOW; i++) {
-            final int p = nextEphemeral;
-            nextEphemeral = p == EPHEMERAL_HIGH ? EPHEMERAL_LOW : p + 1;
-            if (!table.containsKey(key(remoteAddress, remotePort, p)) && !listeners.containsKey(p)) {
-                localPort = p;
-                break;
-            }
-        }
+        final int localPort = table.ephemeralPort(remoteAddress, remotePort, listeners::containsKey);
         if (localPort == 0) {
             throw new BypassException("no ephemeral port free to " + Ipv4.toString(remoteAddress) + ":" + remotePort);
         }
@@ -321,16 +300,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         if (c.listener != null) {
             c.listener.abandoned(c);
         }
-        table.remove(c.key);
-        final int slot = c.slot;
-        if (slot >= 0) {
-            final L2TcpConnection last = live.remove(live.size() - 1);
-            if (last != c) {
-                live.set(slot, last);
-                last.slot = slot;
-            }
-            c.slot = -1;
-        }
+        table.remove(c);
         c.receive.discard();
         buffers.give(c.send.ring(), c.send.scratch(), c.receive.ring());
     }
@@ -384,11 +354,11 @@ public final class L2TcpEndpoint implements TcpEndpoint {
     }
 
     private void runTimers() {
-        for (int i = live.size() - 1; i >= 0; i--) {
-            if (i >= live.size()) {
+        for (int i = table.size() - 1; i >= 0; i--) {
+            if (i >= table.size()) {
                 continue;
             }
-            final L2TcpConnection c = live.get(i);
+            final L2TcpConnection c = table.at(i);
             if (now >= c.nextDeadline()) {
                 work++;
                 timers.run(c, now);
@@ -410,7 +380,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
 
     private void segment(final DirectBuffer frame, final Tcp seg) {
         final int remoteAddress = classifier.sourceAddress();
-        final L2TcpConnection c = table.get(key(remoteAddress, seg.sourcePort(), seg.destinationPort()));
+        final L2TcpConnection c = table.get(remoteAddress, seg.sourcePort(), seg.destinationPort());
         if (c != null) {
             final boolean polled = c == target;
             final int calls = input.arrives(c, seg, frame, now, polled ? targetHandler : null, polled ? targetLimit - targetCalls : 0);
@@ -484,8 +454,8 @@ public final class L2TcpEndpoint implements TcpEndpoint {
 
     private void endConnections() {
         now = clock.nanoTime();
-        for (int i = live.size() - 1; i >= 0; i--) {
-            final L2TcpConnection c = live.get(i);
+        for (int i = table.size() - 1; i >= 0; i--) {
+            final L2TcpConnection c = table.at(i);
             final TcpState s = c.state;
             if (s == TcpState.ESTABLISHED || s == TcpState.CLOSE_WAIT || s == TcpState.FIN_WAIT_1 || s == TcpState.LAST_ACK
                 || s == TcpState.CLOSING) {
@@ -507,7 +477,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
     /** @return the endpoint's URI, address and connection count, for logs */
     @Override
     public String toString() {
-        return "L2TcpEndpoint[" + uri + (closed ? ", closed" : "") + ", " + Ipv4.toString(localAddress) + ", " + live.size()
+        return "L2TcpEndpoint[" + uri + (closed ? ", closed" : "") + ", " + Ipv4.toString(localAddress) + ", " + table.size()
             + " connections]";
     }
 }

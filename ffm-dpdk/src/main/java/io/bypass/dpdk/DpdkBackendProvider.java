@@ -42,6 +42,9 @@ import java.util.List;
  *       give one) absorb with no loss</li>
  *   <li>{@code mbufs}, {@code mbufCache}: mempool size (default: from the rings) and per-lcore cache (256)</li>
  *   <li>{@code promisc}, {@code allmulti}: true|false (default false); {@code mtu}: bytes</li>
+ *   <li>TCP ({@link io.bypass.tcp.TcpUriParams}, Bypass's own TCP, {@link L2TcpEndpoint}): {@code nagle=false},
+ *       {@code delayedAck=false}, {@code keepAliveMs=0}, {@code timeWaitMs=10}, {@code sndbuf=}/{@code rcvbuf=} bytes of
+ *       each connection's send and receive rings (1 MiB)</li>
  *   <li>EAL, once per process: {@code lcores} (EAL --lcores, default one lcore floating on all allowed CPUs),
  *       {@code prefix} (--file-prefix, default private and --in-memory), {@code hugepages=true|false}
  *       (default: if any are free), {@code memory} (-m MB)</li>
