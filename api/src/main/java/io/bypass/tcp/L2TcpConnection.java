@@ -206,6 +206,9 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
         if (!endpoint.isClosed()) {
             calls += endpoint.pollFor(this, handler, Math.max(0, limit - calls));
         }
+        if (!appClosed && !released && calls < limit && receive.buffered() > 0) {
+            calls += deliverHeld(handler, limit - calls); // bytes held past a hole this poll's segment filled
+        }
         return calls;
     }
 
