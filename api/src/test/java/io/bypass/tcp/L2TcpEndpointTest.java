@@ -10,6 +10,7 @@ import io.bypass.net.Ipv4Header;
 import io.bypass.net.Mac;
 import io.bypass.net.Tcp;
 import io.bypass.testing.MemoryPort;
+import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,6 +36,7 @@ class L2TcpEndpointTest {
     private static final int PEER = Ipv4.parse("10.0.0.2");
     private static final int L4 = Ethernet.HEADER_LENGTH + Ipv4Header.MIN_HEADER_LENGTH;
 
+    private final CachedNanoClock clock = new CachedNanoClock();
     private MemoryPort peer;
     private L2TcpEndpoint ep;
 
@@ -43,7 +45,7 @@ class L2TcpEndpointTest {
         final MemoryPort.Pair pair = MemoryPort.pair(new MemoryPort.Config().mac("02:00:00:00:00:0a").ipv4("10.0.0.1", 24)
             .uri("memory:a"), new MemoryPort.Config().mac("02:00:00:00:00:0b").ipv4("10.0.0.2", 24).uri("memory:b"));
         peer = pair.b();
-        ep = new L2TcpEndpoint(pair.a(), PortUri.parse("memory:a?rcvbuf=65536"), true);
+        ep = new L2TcpEndpoint(pair.a(), PortUri.parse("memory:a?rcvbuf=65536"), true, clock);
     }
 
     @AfterEach
@@ -181,5 +183,67 @@ class L2TcpEndpointTest {
         assertEquals(1, replies().size());
         assertEquals(1, ep.counters().get(Counter.DROP_TCP_OUT_OF_WINDOW));
         assertEquals(200, c.counters().get(Counter.TCP_BYTES_IN));
+    }
+
+    /** Connects to the crafted peer and completes the handshake; returns the connection and our ISS in {@code iss[0]}. */
+    private TcpConnection established(final int[] iss) {
+        learnPeer();
+        final TcpConnection c = ep.connect(PEER, 9000);
+        final List<byte[]> syn = peer.drain();
+        assertEquals(1, syn.size());
+        final Tcp s = parse(syn.get(0));
+        assertEquals(Tcp.SYN, s.flags());
+        assertEquals(1460, s.mss());
+        iss[0] = s.sequence();
+        send(segment(9000, c.localPort(), 7000, iss[0] + 1, Tcp.SYN | Tcp.ACK, new byte[0], 0, 0));
+        assertEquals(1, replies().size(), "the handshake's ACK");
+        assertEquals(TcpState.ESTABLISHED, c.state());
+        return c;
+    }
+
+    @Test
+    void aSimultaneousCloseWalksClosingAndTimeWait() {
+        final int[] iss = new int[1];
+        final TcpConnection c = established(iss);
+        c.close();
+        assertEquals(TcpState.FIN_WAIT_1, c.state());
+        final List<byte[]> fin = peer.drain();
+        assertEquals(Tcp.FIN | Tcp.ACK, parse(fin.get(0)).flags());
+        // the peer's FIN crosses ours: it has not seen our FIN yet
+        send(segment(9000, c.localPort(), 7001, iss[0] + 1, Tcp.FIN | Tcp.ACK, new byte[0], 0, 0));
+        ep.poll(16);
+        assertEquals(TcpState.CLOSING, c.state());
+        send(segment(9000, c.localPort(), 7002, iss[0] + 2, Tcp.ACK, new byte[0], 0, 0));
+        ep.poll(16);
+        assertEquals(TcpState.TIME_WAIT, c.state());
+        clock.advance(20_000_000L);
+        ep.poll(16);
+        assertEquals(TcpState.CLOSED, c.state(), "after timeWaitMs (10 ms by default)");
+        assertEquals("closed", c.closeReason());
+        assertEquals(1, ep.counters().get(Counter.TCP_CLOSED));
+    }
+
+    @Test
+    void unacknowledgedDataIsResentWithBackOffThenTimesOut() {
+        final int[] iss = new int[1];
+        final TcpConnection c = established(iss);
+        assertEquals(TcpConnection.OK, c.send(new UnsafeBuffer(new byte[100]), 0, 100));
+        assertEquals(100, c.flush());
+        assertEquals(1, peer.drain().size());
+        long waited = 0;
+        int resent = 0;
+        for (int i = 0; i < 40 && c.state() != TcpState.CLOSED; i++) {
+            final long step = 1_000_000_000L << Math.min(i, 6);
+            clock.advance(step);
+            waited += step;
+            // the TCP frames only: ARP requests go too, as the peer's MAC ages past 30 s without an answer
+            resent += (int) replies().stream().filter(f -> f[12] == 0x08 && f[13] == 0x00).count();
+        }
+        assertEquals(TcpState.CLOSED, c.state());
+        assertEquals("timed out", c.closeReason());
+        assertEquals(TcpTimers.DATA_RETRIES, resent, "each timeout resent the segment once");
+        assertEquals(TcpTimers.DATA_RETRIES, c.counters().get(Counter.TCP_RETRANSMIT_TIMEOUTS));
+        assertEquals(1, c.counters().get(Counter.TCP_TIMEOUTS));
+        assertTrue(waited > 0);
     }
 }
