@@ -88,6 +88,18 @@ public enum Counter {
     TCP_SEND_BACK_PRESSURED(false, "TCP flushes that left bytes queued (send buffer or peer window full)"),
     /** Bytes that arrived after {@code TcpConnection.close()}, read and discarded while the close completed. */
     TCP_BYTES_DISCARDED(false, "TCP bytes received after close() and discarded"),
+    /** Segments a user-space TCP sent again: after a retransmission timeout or by fast retransmit. */
+    TCP_RETRANSMITTED_SEGMENTS(false, "TCP segments retransmitted (timeout or fast retransmit)"),
+    /** Fast retransmits (three duplicate ACKs, RFC 5681) by a user-space TCP. */
+    TCP_FAST_RETRANSMITS(false, "TCP fast retransmits on three duplicate ACKs"),
+    /** Retransmission timeouts that fired on a user-space TCP (each backs the timer off). */
+    TCP_RETRANSMIT_TIMEOUTS(false, "TCP retransmission timeouts"),
+    /** Segments that arrived ahead of a hole and were held until it was filled. */
+    TCP_OUT_OF_ORDER_SEGMENTS(false, "TCP segments received out of order and held"),
+    /** Zero-window probes sent by a user-space TCP to a peer whose window was closed. */
+    TCP_ZERO_WINDOW_PROBES(false, "TCP zero-window probes sent"),
+    /** Keepalive probes sent by a user-space TCP on an idle connection. */
+    TCP_KEEPALIVE_PROBES(false, "TCP keepalive probes sent"),
 
     /** Frame shorter than the headers it claims to carry. */
     DROP_TRUNCATED(true, "frame shorter than its headers"),
@@ -119,6 +131,14 @@ public enum Counter {
     DROP_NOT_OURS(true, "not addressed to a bound port or joined group"),
     /** Malformed ARP or IGMP. */
     DROP_BAD_CONTROL(true, "malformed ARP or IGMP"),
+    /** TCP checksum wrong (and not a kernel peer's partial sum under a policy that accepts one). */
+    DROP_BAD_TCP_CHECKSUM(true, "bad TCP checksum"),
+    /** TCP data offset below 5 or beyond the segment, or options that run past the header. */
+    DROP_BAD_TCP_HEADER(true, "bad TCP data offset or options"),
+    /** A TCP segment outside the receive window of its connection (acknowledged, not delivered). */
+    DROP_TCP_OUT_OF_WINDOW(true, "TCP segment outside the receive window"),
+    /** A TCP segment for no connection or listener here (answered with a RST unless it was one). */
+    DROP_TCP_NO_CONNECTION(true, "TCP segment for no connection"),
     /** The kernel or NIC dropped because the RX ring was full (AF_XDP rx_ring_full, DPDK imissed). */
     DROP_RX_RING_FULL(true, "RX ring full"),
     /** The kernel had no fill-ring buffer for an arriving frame (AF_XDP rx_fill_ring_empty_descs). */

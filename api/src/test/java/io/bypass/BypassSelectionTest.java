@@ -154,7 +154,7 @@ class BypassSelectionTest {
         final FakeProvider afxdp = new FakeProvider("afxdp", 200, null, null, null);
         final UnsupportedByBackendException e = assertThrows(UnsupportedByBackendException.class,
             () -> afxdp.openTcp(PortUri.parse("afxdp:eth0")));
-        assertTrue(e.getMessage().startsWith("TCP is not supported by the 'afxdp' backend: user-space TCP on the L2 backends"),
+        assertTrue(e.getMessage().startsWith("TCP is not supported by the 'afxdp' backend: Bypass's own TCP runs on dpdk: so far"),
             e.getMessage());
         final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
         final Bypass.Selection<Object> s = Bypass.select(PortUri.parse("auto:eth0"), false,

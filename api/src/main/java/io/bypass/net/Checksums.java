@@ -19,6 +19,8 @@ import java.nio.ByteOrder;
 public final class Checksums {
     /** The IPv4 protocol number of UDP, as it enters the pseudo-header. */
     private static final int PROTOCOL_UDP = 17;
+    /** The IPv4 protocol number of TCP, as it enters the pseudo-header. */
+    private static final int PROTOCOL_TCP = 6;
 
     private Checksums() {
     }
@@ -179,5 +181,51 @@ public final class Checksums {
      */
     public static int igmp(final DirectBuffer buffer, final int offset, final int length) {
         return checksum(buffer, offset, length);
+    }
+
+    /**
+     * The partial sum of the TCP pseudo-header (RFC 9293 section 3.1): source, destination,
+     * protocol 6, TCP length.
+     *
+     * @param sourceAddress      IPv4 source
+     * @param destinationAddress IPv4 destination
+     * @param tcpLength          TCP header, options and payload, bytes
+     * @return the partial sum, not folded
+     */
+    public static long tcpPseudoHeaderSum(final int sourceAddress, final int destinationAddress, final int tcpLength) {
+        return (sourceAddress & 0xFFFF_FFFFL) + (destinationAddress & 0xFFFF_FFFFL) + PROTOCOL_TCP + tcpLength;
+    }
+
+    /**
+     * The TCP checksum to transmit, over pseudo-header, header, options and payload; the checksum
+     * field must hold 0 while this runs. Over a received segment it returns 0 when the sum is right.
+     *
+     * @param buffer             the frame
+     * @param tcpOffset          where the TCP header starts
+     * @param tcpLength          TCP header, options and payload, bytes
+     * @param sourceAddress      IPv4 source
+     * @param destinationAddress IPv4 destination
+     * @return the value to store (0 over an intact received segment)
+     */
+    public static int tcp(
+        final DirectBuffer buffer, final int tcpOffset, final int tcpLength, final int sourceAddress, final int destinationAddress) {
+        return ~fold(sum(buffer, tcpOffset, tcpLength, tcpPseudoHeaderSum(sourceAddress, destinationAddress, tcpLength))) & 0xFFFF;
+    }
+
+    /**
+     * Whether a TCP checksum field holds only the pseudo-header sum, as a kernel sender leaves it
+     * for a NIC to finish ({@code CHECKSUM_PARTIAL}) and as a veth pair delivers it unfinished.
+     *
+     * @param buffer             the frame
+     * @param tcpOffset          where the TCP header starts
+     * @param tcpLength          TCP header, options and payload, bytes
+     * @param sourceAddress      IPv4 source
+     * @param destinationAddress IPv4 destination
+     * @return true if the field equals the folded pseudo-header sum
+     */
+    public static boolean isTcpPartial(
+        final DirectBuffer buffer, final int tcpOffset, final int tcpLength, final int sourceAddress, final int destinationAddress) {
+        final int field = buffer.getShort(tcpOffset + 16, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        return field == fold(tcpPseudoHeaderSum(sourceAddress, destinationAddress, tcpLength));
     }
 }

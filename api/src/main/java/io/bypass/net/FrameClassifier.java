@@ -8,8 +8,8 @@ import org.agrona.DirectBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Validates and classifies received Ethernet frames for the UDP layer: returns
- * {@link #UDP}, {@link #ARP} or {@link #IGMP} with the parsed fields available from its
+ * Validates and classifies received Ethernet frames for the UDP and TCP layers: returns
+ * {@link #UDP}, {@link #TCP}, {@link #ARP} or {@link #IGMP} with the parsed fields available from its
  * getters, or {@link #DROPPED} after incrementing exactly one drop {@link Counter}.
  * Never throws for any frame content or length; allocates nothing.
  *
@@ -40,14 +40,16 @@ import java.nio.ByteOrder;
  *       except a kernel peer's partial checksum, delivered and counted in
  *       {@link Counter#RX_PARTIAL_CHECKSUM} unless the policy is {@code verify} (see
  *       {@link ChecksumPolicy}).</li>
+ *   <li>TCP ({@link #handleTcp(boolean) handled} only): shorter than 20 {@code DROP_TRUNCATED}; not to our address
+ *       {@code DROP_NOT_OURS}; bad data offset or options {@link Counter#DROP_BAD_TCP_HEADER}; checksum wrong
+ *       {@link Counter#DROP_BAD_TCP_CHECKSUM} (a kernel peer's partial sum accepted as for UDP).</li>
  *   <li>IGMP: not handled here {@code DROP_NOT_OURS}; shorter than 8
  *       {@code DROP_TRUNCATED}; malformed or bad checksum {@code DROP_BAD_CONTROL};
  *       destination not all-systems, a joined group or our address {@code DROP_NOT_OURS}.</li>
  * </ol>
  *
  * <pre>{@code
- * FrameClassifier classifier = new FrameClassifier(port.counters());
- * classifier.localMac(port.macAddress()).localAddress(port.ipv4Address());
+ * FrameClassifier classifier = new FrameClassifier(port.counters()).localMac(mac).localAddress(address);
  * classifier.subscriptions().bind(9000);
  * if (classifier.classify(buffer, offset, length) == FrameClassifier.UDP) {
  *     deliver(buffer, classifier.payloadOffset(), classifier.payloadLength());
@@ -66,23 +68,24 @@ public final class FrameClassifier {
     public static final int ARP = 1;
     /** A valid IGMP message for us (query, or another member's report). */
     public static final int IGMP = 2;
+    /** A valid TCP segment to our address, when TCP is {@linkplain #handleTcp(boolean) handled}; see {@link #tcp()}. */
+    public static final int TCP = 3;
 
     private static final long ALL_SYSTEMS_MAC = Ipv4.multicastMac(Igmp.ALL_SYSTEMS);
     private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
-
     private final Counters counters;
     private final Subscriptions subscriptions = new Subscriptions();
-
     private long localMac;
     private int localAddress;
     private boolean handleArp = true;
     private boolean handleIgmp = true;
+    private boolean handleTcp;
+    private final Tcp tcp = new Tcp();
     private ChecksumPolicy checksumPolicy = ChecksumPolicy.DEFAULT;
     /** The NIC's verdict on the frame being classified, masked to nothing unless the policy is NIC. */
     private int verdict;
     /** The VLAN id frames must carry, 0 for untagged (or priority-tagged) frames. */
     private int vlan;
-
     private Counter lastDrop;
     private int vlanId;
     private long sourceMac;
@@ -96,9 +99,7 @@ public final class FrameClassifier {
     private int sourcePort;
     private int destinationPort;
 
-    /**
-     * @param counters where drops are counted
-     */
+    /** @param counters where drops are counted */
     public FrameClassifier(final Counters counters) {
         this.counters = counters;
     }
@@ -136,6 +137,15 @@ public final class FrameClassifier {
      */
     public FrameClassifier handleIgmp(final boolean handle) {
         this.handleIgmp = handle;
+        return this;
+    }
+
+    /**
+     * @param handle true when a TCP layer takes segments to our address (default false)
+     * @return this
+     */
+    public FrameClassifier handleTcp(final boolean handle) {
+        this.handleTcp = handle;
         return this;
     }
 
@@ -192,7 +202,7 @@ public final class FrameClassifier {
         return subscriptions;
     }
 
-    private int drop(final Counter counter) {
+    private int drop(final Counter counter) { // exactly one drop counter per dropped frame
         lastDrop = counter;
         counters.increment(counter);
         return DROPPED;
@@ -204,7 +214,7 @@ public final class FrameClassifier {
      * @param buffer the frame's buffer
      * @param offset where the Ethernet header starts
      * @param length frame length without FCS
-     * @return {@link #UDP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
+     * @return {@link #UDP}, {@link #TCP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
      */
     public int classify(final DirectBuffer buffer, final int offset, final int length) {
         return classify(buffer, offset, length, FrameMeta.CHECKSUM_UNKNOWN);
@@ -218,7 +228,7 @@ public final class FrameClassifier {
      * @param length          frame length without FCS
      * @param checksumVerdict the NIC's {@link FrameMeta#checksumVerdict()}, used only under
      *                        {@link ChecksumPolicy#NIC}
-     * @return {@link #UDP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
+     * @return {@link #UDP}, {@link #TCP}, {@link #ARP}, {@link #IGMP} or {@link #DROPPED}
      */
     public int classify(final DirectBuffer buffer, final int offset, final int length, final int checksumVerdict) {
         lastDrop = null;
@@ -329,7 +339,26 @@ public final class FrameClassifier {
         if (protocol == Ipv4Header.PROTOCOL_IGMP) {
             return classifyIgmp(buffer);
         }
+        if (protocol == Ipv4Header.PROTOCOL_TCP && handleTcp) {
+            return classifyTcp(buffer);
+        }
         return drop(Counter.DROP_NOT_OURS);
+    }
+
+    private int classifyTcp(final DirectBuffer buffer) {
+        final Tcp t = tcp.wrap(buffer, l4Offset, l4Length);
+        final Counter bad = TcpChecks.check(t, sourceAddress, destinationAddress, localAddress, verdict, checksumPolicy, counters);
+        if (bad != null) {
+            return drop(bad);
+        }
+        sourcePort = t.sourcePort();
+        destinationPort = t.destinationPort();
+        return TCP;
+    }
+
+    /** @return the last {@link #TCP} segment, parsed (options read); valid until the next classify */
+    public Tcp tcp() {
+        return tcp;
     }
 
     private int classifyUdp(final DirectBuffer buffer) {

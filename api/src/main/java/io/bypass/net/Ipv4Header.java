@@ -24,6 +24,8 @@ public final class Ipv4Header {
     public static final int PROTOCOL_IGMP = 2;
     /** Protocol number of UDP. */
     public static final int PROTOCOL_UDP = 17;
+    /** IPv4 protocol number of TCP. */
+    public static final int PROTOCOL_TCP = 6;
     /** Don't Fragment flag in the flags/fragment-offset field. */
     public static final int FLAG_DF = 0x4000;
     /** More Fragments flag in the flags/fragment-offset field. */

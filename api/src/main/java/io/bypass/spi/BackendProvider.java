@@ -116,8 +116,8 @@ public interface BackendProvider {
     }
 
     /**
-     * Opens a TCP endpoint. Only a backend with TCP overrides it: today {@code nio:}; the L2
-     * backends' own TCP over {@link #openPort(PortUri)} is not built yet.
+     * Opens a TCP endpoint. Only a backend with TCP overrides it: {@code nio:} (the kernel's) and
+     * {@code dpdk:} (Bypass's own, {@link io.bypass.tcp.L2TcpEndpoint} over {@link #openPort(PortUri)}).
      *
      * @param uri the URI, with this backend's scheme
      * @return the open endpoint
@@ -125,6 +125,6 @@ public interface BackendProvider {
      */
     default TcpEndpoint openTcp(final PortUri uri) {
         throw new UnsupportedByBackendException(name(), "TCP",
-            "user-space TCP on the L2 backends (afxdp, dpdk, efvi) is not built yet; open TCP on nio: (kernel sockets) meanwhile");
+            "Bypass's own TCP runs on dpdk: so far; afxdp and efvi need their flows steered first; open TCP on nio: or dpdk: meanwhile");
     }
 }

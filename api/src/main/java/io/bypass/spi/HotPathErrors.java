@@ -28,6 +28,14 @@ public final class HotPathErrors {
     }
 
     /**
+     * @param length the length asked for
+     * @return the exception for a negative claim or send length
+     */
+    public static IllegalArgumentException negativeLength(final int length) {
+        return new IllegalArgumentException("negative length " + length);
+    }
+
+    /**
      * @param limit the limit passed to poll
      * @return the exception for a poll limit below 1
      */

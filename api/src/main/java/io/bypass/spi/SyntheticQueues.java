@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
  */
 public final class SyntheticQueues implements WarmUpQueues {
     private final int maxFrameLength;
+    private Runnable refresh;
 
     /**
      * @param maxFrameLength largest frame the send queue takes (the port's)
@@ -32,6 +33,7 @@ public final class SyntheticQueues implements WarmUpQueues {
     public RxQueue warmUpRxQueue(final DirectBuffer frame, final int offset, final int length, final Counters counters) {
         final UnsafeBuffer copy = new UnsafeBuffer(ByteBuffer.allocateDirect(length));
         copy.putBytes(0, frame, offset, length);
+        refresh = () -> copy.putBytes(0, frame, offset, length);
         final FrameMeta meta = new FrameMeta();
         meta.set(0, FrameMeta.NO_TIMESTAMP, false);
         return new RxQueue() {
@@ -56,6 +58,14 @@ public final class SyntheticQueues implements WarmUpQueues {
     public TxQueue warmUpTxQueue(final Counters counters) {
         final UnsafeBuffer frame = new UnsafeBuffer(ByteBuffer.allocateDirect(maxFrameLength));
         return new DiscardingTxQueue(frame, maxFrameLength, counters);
+    }
+
+    /** Copies the warm-up frame again: its payload may have changed since the last turn. */
+    @Override
+    public void warmUpTurn() {
+        if (refresh != null) {
+            refresh.run();
+        }
     }
 
     @Override

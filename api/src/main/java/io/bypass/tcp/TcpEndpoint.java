@@ -20,10 +20,11 @@ import io.bypass.PortUri;
  * }
  * }</pre>
  *
- * <p>Today only {@code nio:} opens TCP (kernel sockets: {@code SocketChannel} with {@code TCP_NODELAY});
- * the L2 backends refuse with {@link io.bypass.UnsupportedByBackendException} until their own TCP is
- * built. The conformance suite ({@code TcpConformanceSuite}, in the api test-jar) holds every backend
- * to the same behaviour against the kernel's TCP.
+ * <p>{@code nio:} opens TCP on kernel sockets ({@code SocketChannel} with {@code TCP_NODELAY}) and
+ * {@code dpdk:} runs Bypass's own TCP over the port ({@link L2TcpEndpoint}); afxdp and efvi refuse with
+ * {@link io.bypass.UnsupportedByBackendException} until their flows are steered. The conformance suite
+ * ({@code TcpConformanceSuite}, in the api test-jar) holds every backend to the same behaviour against
+ * the kernel's TCP.
  *
  * <p>Use the endpoint and its connections from one thread. Hot-path methods allocate nothing in
  * steady state and report through return codes, connection states and counters; the endpoint's

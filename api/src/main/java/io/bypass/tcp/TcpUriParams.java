@@ -38,8 +38,21 @@ public final class TcpUriParams {
             + "out after 9 unanswered); 0: off (nio: SO_KEEPALIVE with TCP_KEEPIDLE and TCP_KEEPINTVL, rounded up to "
             + "whole seconds)");
 
+    /** URI key: how long a connection closed from this side stays in TIME_WAIT (Bypass's own TCP). */
+    public static final String TIME_WAIT_MS_PARAM_NAME = "timeWaitMs";
+    /** TIME_WAIT; short by default, see the description. */
+    public static final UriParam TIME_WAIT_MS = UriParam.integer(TIME_WAIT_MS_PARAM_NAME, 0, 240_000, 10,
+        "TCP (Bypass's own TCP, dpdk): milliseconds a connection this side closed first stays in TIME_WAIT, "
+            + "re-acknowledging a resent FIN, before CLOSED; short by default because connects take ephemeral ports in turn "
+            + "(28,232 of them) and initial sequence numbers grow with a 4 us clock (RFC 6528), so old segments do not fall "
+            + "into a new connection's window on a LAN; 240000 is RFC 9293's 2 MSL");
+
     /** Every TCP key, in the order the documentation lists them. */
     public static final List<UriParam> ALL = List.of(NAGLE, DELAYED_ACK, UriParams.SNDBUF, UriParams.RCVBUF, KEEP_ALIVE_MS);
+
+    /** Every key Bypass's own TCP ({@link L2TcpEndpoint}) reads on top of {@link #ALL}; an L2 backend accepts them all. */
+    public static final List<UriParam> L2_ENDPOINT = List.of(NAGLE, DELAYED_ACK, UriParams.SNDBUF, UriParams.RCVBUF, KEEP_ALIVE_MS,
+        TIME_WAIT_MS);
 
     private TcpUriParams() {
     }

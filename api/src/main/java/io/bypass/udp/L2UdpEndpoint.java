@@ -358,7 +358,10 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
                                final int datagrams) {
         Objects.requireNonNull(dutyCycle, "dutyCycle");
         final L2UdpWarmUp warmUp = prepareWarmUp(payload, offset, length, datagrams);
-        return warmUp.diverted(this, (queues, delivered) -> UdpRules.runDutyCycle(dutyCycle, delivered, datagrams, queues::warmUpTurn));
+        return warmUp.diverted(this, (queues, delivered) -> UdpRules.runDutyCycle(dutyCycle, delivered, datagrams, () -> {
+            warmUp.refresh();
+            queues.warmUpTurn();
+        }));
     }
 
     private L2UdpWarmUp prepareWarmUp(final DirectBuffer payload, final int offset, final int length, final int datagrams) {

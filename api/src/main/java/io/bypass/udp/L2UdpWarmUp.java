@@ -39,6 +39,12 @@ final class L2UdpWarmUp {
     private final Port port;
     private final NextHopResolver resolver;
     private final int maxFrameLength;
+    private final DirectBuffer payload;
+    private final int payloadOffset;
+    private final int payloadLength;
+    private final int payloadAt;
+    private final int destination;
+    private final Udp udp = new Udp();
 
     /**
      * Writes the synthetic frame: to the flow's group (or, for a bound port, our address),
@@ -72,15 +78,28 @@ final class L2UdpWarmUp {
         }
         new Ipv4Header().wrap(frame, ipOffset, totalLength).header(Ipv4Header.MIN_HEADER_LENGTH, 0, totalLength, 0,
             Ipv4Header.FLAG_DF, 64, Ipv4Header.PROTOCOL_UDP, source, destination).computeChecksum();
-        frame.putBytes(headers, payload, offset, length);
-        new Udp().wrap(frame, udpOffset, udpLength).header(SOURCE_PORT, flow.destinationPort(), udpLength)
-            .computeChecksum(source, destination);
+        this.payload = payload;
+        this.payloadOffset = offset;
+        this.payloadLength = length;
+        this.payloadAt = headers;
+        this.destination = destination;
+        udp.wrap(frame, udpOffset, udpLength).header(SOURCE_PORT, flow.destinationPort(), udpLength);
+        refresh();
         sendTo = UdpDestination.of(Ipv4.isMulticast(destination) ? destination : GROUP, flow.destinationPort());
     }
 
     /**
      * @return the synthetic frame, from offset 0 to its capacity
      */
+    /**
+     * Copies the caller's payload into the synthetic frame again and sums its UDP checksum:
+     * before each turn of a duty cycle, which may have changed it (a sequence number).
+     */
+    void refresh() {
+        frame.putBytes(payloadAt, payload, payloadOffset, payloadLength);
+        udp.computeChecksum(source, destination);
+    }
+
     /**
      * The synthetic datagrams' sender: an address on the link's own subnet (its last host
      * address that is not ours), so that a reply to it has a next hop without a gateway; on a

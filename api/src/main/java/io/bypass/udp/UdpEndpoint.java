@@ -163,7 +163,10 @@ public interface UdpEndpoint extends AutoCloseable {
      * placeholder sender that the duty cycle may answer: a unicast reply to
      * {@link DatagramMeta#sourceAddress()} takes the unicast send path (its next hop is
      * resolved for the warm-up, without ARP or a kernel query) and goes nowhere. Nothing is sent
-     * on the wire, no real frame is taken, and counters do not move.
+     * on the wire, no real frame is taken, and counters do not move. The endpoint reads
+     * {@code payload} again before each turn, so a duty cycle may change it between turns
+     * (move a sequence number on) and the datagrams made after it carry the change (on nio a
+     * few already queued on loopback still carry the previous payload).
      *
      * <p>Why: a loop the JIT compiled while it only ever polled an empty ring has no code for
      * "a datagram arrived, answer it"; the first live datagram deoptimises it, and it runs in

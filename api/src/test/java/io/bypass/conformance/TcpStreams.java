@@ -130,7 +130,8 @@ public final class TcpStreams {
         while (t.bytesIn < receive || committed < send || c.queuedBytes() > 0) {
             if (System.nanoTime() > deadline) {
                 fail("stream not done after " + seconds + " s: sent " + t.bytesOut + " of " + send + " (" + c.queuedBytes()
-                    + " queued), received " + t.bytesIn + " of " + receive + "; " + c.state() + " " + c.closeReason());
+                    + " queued), received " + t.bytesIn + " of " + receive + "; " + c.state() + " " + c.closeReason() + "; " + c + "; "
+                    + endpoint.counters().toString().replace('\n', ' '));
             }
             if (c.state() == TcpState.CLOSED) {
                 fail("connection ended mid-stream: " + c.closeReason() + "; sent " + t.bytesOut + ", received " + t.bytesIn);

@@ -91,6 +91,7 @@ final class NioWarmUp {
             final long[] sent = {0};
             final Runnable feed = () -> {
                 try {
+                    payload.getBytes(offset, datagram, 0, length); // the duty cycle may have changed it
                     // a few datagrams ahead of the duty cycle, never a socket buffer's worth
                     while (sent[0] - scratch.get(io.bypass.Counter.RX_PACKETS) < FEED_AHEAD) {
                         placeholder.send(datagram.clear().limit(length), to);

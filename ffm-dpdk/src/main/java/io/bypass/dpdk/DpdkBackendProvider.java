@@ -8,9 +8,12 @@ import io.bypass.dpdk.internal.DpdkPrivileges;
 import io.bypass.dpdk.internal.EalRuntime;
 import io.bypass.dpdk.internal.NativeLibraries;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
+import io.bypass.tcp.L2TcpEndpoint;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
 import java.util.List;
@@ -39,6 +42,9 @@ import java.util.List;
  *       give one) absorb with no loss</li>
  *   <li>{@code mbufs}, {@code mbufCache}: mempool size (default: from the rings) and per-lcore cache (256)</li>
  *   <li>{@code promisc}, {@code allmulti}: true|false (default false); {@code mtu}: bytes</li>
+ *   <li>TCP ({@link io.bypass.tcp.TcpUriParams}, Bypass's own TCP, {@link L2TcpEndpoint}): {@code nagle=false},
+ *       {@code delayedAck=false}, {@code keepAliveMs=0}, {@code timeWaitMs=10}, {@code sndbuf=}/{@code rcvbuf=} bytes of
+ *       each connection's send and receive rings (1 MiB)</li>
  *   <li>EAL, once per process: {@code lcores} (EAL --lcores, default one lcore floating on all allowed CPUs),
  *       {@code prefix} (--file-prefix, default private and --in-memory), {@code hugepages=true|false}
  *       (default: if any are free), {@code memory} (-m MB)</li>
@@ -150,5 +156,21 @@ public final class DpdkBackendProvider implements BackendProvider {
     public UdpEndpoint openUdp(final PortUri uri) {
         DpdkPortImpl.requireIpForUdp(uri);
         return BackendProvider.super.openUdp(uri);
+    }
+
+    /**
+     * Bypass's own TCP ({@link L2TcpEndpoint}) over the port: DPDK owns the NIC, so the kernel never
+     * sees our flows and needs no steering; the URI needs {@code ip=}, as for UDP.
+     */
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        DpdkPortImpl.requireIpForUdp(uri);
+        final Port port = openPort(uri);
+        try {
+            return new L2TcpEndpoint(port, uri, true);
+        } catch (final RuntimeException e) {
+            Closer.closeAfterFailure(e, port);
+            throw e;
+        }
     }
 }

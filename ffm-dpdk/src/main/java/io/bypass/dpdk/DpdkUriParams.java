@@ -3,6 +3,7 @@ package io.bypass.dpdk;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
 import io.bypass.spi.UriParams;
+import io.bypass.tcp.TcpUriParams;
 import io.bypass.udp.UdpUriParams;
 
 import java.util.List;
@@ -94,7 +95,8 @@ public final class DpdkUriParams {
 
     /** Every key {@code dpdk:} accepts ({@code openUdp} hands the same URI to the UDP layer). */
     public static final List<UriParam> ALL = UriParams.join(List.of(IP, GATEWAY, RX_QUEUES, TX_QUEUES, RX_DESC, TX_DESC,
-        MBUFS, MBUF_CACHE, BURST, PROMISC, ALLMULTI, MTU), EAL, RxStallBudget.URI_PARAMS, UdpUriParams.L2_ENDPOINT);
+        MBUFS, MBUF_CACHE, BURST, PROMISC, ALLMULTI, MTU), EAL, RxStallBudget.URI_PARAMS, UdpUriParams.L2_ENDPOINT,
+        TcpUriParams.L2_ENDPOINT);
 
     private DpdkUriParams() {
     }

@@ -138,6 +138,7 @@ public final class NetHarness {
         Files.createDirectories(config.workDir().resolve("logs"));
         natives = NativeBuild.build(config.workDir().resolve("native"));
         natives.failures().forEach((k, v) -> notes.add("C baseline " + k + " did not build: " + v));
+        final Implementations implementations = new Implementations(config, natives, notes);
         final List<Measurement> all = new ArrayList<>();
         topology = config.nics() != null ? NicTopology.create(config.nics()) : VethTopology.create();
         // Ctrl-C or SIGTERM: named NICs must still go back to the root namespace, and no namespace may stay behind
@@ -164,16 +165,16 @@ public final class NetHarness {
                     notes.add(backend + ": unavailable, skipped: " + p.unavailabilityCause().getMessage());
                     continue;
                 }
-                final List<Impl> impls = impls(backend);
+                final List<Impl> impls = implementations.impls(backend);
                 for (final String scenario : config.scenarios()) {
                     if ("zeroloss".equals(scenario)) {
-                        zeroLoss.addAll(new ZeroLossScenario(this, config.zeroLoss()).run(backend, zeroLossImpls(backend), a, b));
+                        zeroLoss.addAll(new ZeroLossScenario(this, config.zeroLoss()).run(backend, implementations.zeroLossImpls(backend), a, b));
                         continue;
                     }
                     if ("sockperf".equals(scenario)) {
-                        final String uri = sockperfUri(backend, b);
+                        final String uri = Implementations.sockperfUri(backend, b);
                         if (uri != null) {
-                            sockperf.add(new SockperfScenario(this, config.sockperf(), javaLauncher()).run(backend, uri, a, b));
+                            sockperf.add(new SockperfScenario(this, config.sockperf(), implementations.javaLauncher()).run(backend, uri, a, b));
                         }
                         continue;
                     }
@@ -244,69 +245,6 @@ public final class NetHarness {
         }
     }
 
-    private List<Impl> impls(final String backend) {
-        final List<Impl> list = new ArrayList<>();
-        switch (backend) {
-            case "nio" -> {
-                list.add(java(backend, "udp", s -> "nio:" + s.iface()));
-                cBaseline(list, "udp", "C kernel UDP (recvmmsg/sendmmsg)", "rx", "tx", "ping", "echo");
-            }
-            case "afxdp" -> {
-                list.add(java(backend, "l2", s -> "afxdp:" + s.iface() + "?xdp=drv&mode=copy"));
-                if (config.udpVariants()) {
-                    list.add(java(backend, "udp", s -> "afxdp:" + s.iface() + "?xdp=drv&mode=copy"));
-                }
-                cBaseline(list, "xsk", "C libxdp xsk", "rx", "tx", "ping", "echo");
-            }
-            case "dpdk" -> {
-                list.add(java(backend, "l2", s -> "dpdk:net_af_xdp0,iface=" + s.iface() + "?hugepages=false&ip=" + s.ip() + "/24"));
-                cBaseline(list, "dpdk", "C DPDK (same vdev)", "rx", "tx", "ping", "echo");
-            }
-            default -> list.add(java(backend, "l2", s -> backend + ":" + s.iface()));
-        }
-        return list;
-    }
-
-    /** The zeroloss receivers: Java through UdpEndpoint on every backend, and the C baseline on the same library. */
-    private List<Impl> zeroLossImpls(final String backend) {
-        final List<Impl> list = new ArrayList<>();
-        switch (backend) {
-            case "nio" -> {
-                // the same socket receive buffer as the C baseline asks for (SO_RCVBUF 4 MiB, bench_udp.c)
-                list.add(java(backend, "udp", s -> "nio:" + s.iface() + "?rcvbuf=4194304"));
-                cBaseline(list, "udp", "C kernel UDP (recvmmsg)", "feed");
-            }
-            case "afxdp" -> {
-                list.add(java(backend, "udp", s -> "afxdp:" + s.iface() + "?xdp=drv&mode=copy"));
-                cBaseline(list, "xsk", "C libxdp xsk", "feed");
-            }
-            case "dpdk" -> {
-                list.add(java(backend, "udp", s -> "dpdk:net_af_xdp0,iface=" + s.iface() + "?hugepages=false&ip=" + s.ip() + "/24"));
-                cBaseline(list, "dpdk", "C DPDK (same vdev)", "feed");
-            }
-            default -> list.add(java(backend, "udp", s -> backend + ":" + s.iface()));
-        }
-        return list;
-    }
-
-    /** The ping-pong server's URI for the sockperf scenario: the backends on AF_XDP, which the C reflector is on too. */
-    private static String sockperfUri(final String backend, final Side b) {
-        return switch (backend) {
-            case "afxdp" -> "afxdp:" + b.iface() + "?xdp=drv&mode=copy";
-            case "dpdk" -> "dpdk:net_af_xdp0,iface=" + b.iface() + "?hugepages=false&ip=" + b.ip() + "/24";
-            default -> null;
-        };
-    }
-
-    /** The JVM and class path the Java workers run with, up to the main class. */
-    private List<String> javaLauncher() {
-        final List<String> cmd = new ArrayList<>(List.of(config.javaCommand(), "--enable-native-access=ALL-UNNAMED",
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss1m"));
-        cmd.addAll(config.jvmProps());
-        cmd.addAll(List.of("-cp", config.classpath()));
-        return cmd;
-    }
-
     /**
      * @param label what the log is of
      * @return a fresh log file under the work directory
@@ -314,88 +252,6 @@ public final class NetHarness {
     Path logFile(final String label) {
         return config.workDir().resolve("logs").resolve(String.format("%03d-%s.log", ++runCounter,
             label.replaceAll("[^A-Za-z0-9]+", "_")));
-    }
-
-    private interface UriFor {
-        String uri(Side side);
-    }
-
-    private Impl java(final String backend, final String api, final UriFor uri) {
-        return new Impl() {
-            @Override
-            public String label() {
-                return "Java " + backend + ("udp".equals(api) ? " UdpEndpoint" : " Port");
-            }
-
-            @Override
-            public String api() {
-                return api;
-            }
-
-            @Override
-            public String impl() {
-                return "java";
-            }
-
-            @Override
-            public boolean supports(final String mode) {
-                return true;
-            }
-
-            @Override
-            public List<String> command(final Side self, final Side peer, final String mode, final Map<String, String> args) {
-                final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns()));
-                cmd.addAll(javaLauncher());
-                cmd.addAll(List.of(JavaWorker.class.getName(), "uri=" + uri.uri(self), "api=" + api));
-                args.forEach((k, v) -> cmd.add(k + "=" + v));
-                return cmd;
-            }
-        };
-    }
-
-    private void cBaseline(final List<Impl> list, final String name, final String label, final String... modes) {
-        final Path bin = natives.binary(name);
-        if (bin == null) {
-            final String note = label + " not built, its ratios are missing: " + natives.failures().get(name);
-            if (!notes.contains(note)) {
-                notes.add(note);
-            }
-            return;
-        }
-        final List<String> supported = List.of(modes);
-        list.add(new Impl() {
-            @Override
-            public String label() {
-                return label;
-            }
-
-            @Override
-            public String api() {
-                return "c";
-            }
-
-            @Override
-            public String impl() {
-                return "c";
-            }
-
-            @Override
-            public boolean supports(final String mode) {
-                return supported.contains(mode);
-            }
-
-            @Override
-            public List<String> command(final Side self, final Side peer, final String mode, final Map<String, String> args) {
-                final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns(), bin.toString()));
-                if ("xsk".equals(name)) {
-                    cmd.add("xdp=drv");
-                } else if ("dpdk".equals(name)) {
-                    cmd.add("vdev=net_af_xdp0,iface=" + self.iface());
-                }
-                args.forEach((k, v) -> cmd.add(k + "=" + v));
-                return cmd;
-            }
-        });
     }
 
     private Map<String, String> args(final Side self, final Side peer, final String mode) {

@@ -106,6 +106,17 @@ public final class MarketMessage {
     }
 
     /**
+     * Rewrites a message's send time (a replay or a warm-up stamping it anew).
+     *
+     * @param b         buffer
+     * @param at        offset of a complete message
+     * @param sendNanos the sender's epoch nanoseconds
+     */
+    public static void setSendNanos(final MutableDirectBuffer b, final int at, final long sendNanos) {
+        b.putLong(at + TIMESTAMP_OFFSET, sendNanos, BE);
+    }
+
+    /**
      * @param b  buffer
      * @param at offset of a complete message
      * @return order reference number

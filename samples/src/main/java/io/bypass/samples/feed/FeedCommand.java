@@ -100,8 +100,9 @@ public final class FeedCommand implements Command {
                 ctx.err().println("gap: sequence " + from + ".." + to + " (" + (to - from + 1) + " messages) missing, seen on line " + (line == 0 ? "A" : "B"));
             }
         };
-        final Arbitrator arb = new Arbitrator(first, gapTimeout, (buffer, offset, length, sequence, recovered) -> {
-        }, onGap);
+        final Arbitrator.MessageHandler onMessage = (buffer, offset, length, sequence, recovered) -> {
+        };
+        final Arbitrator arb = new Arbitrator(first, gapTimeout, onMessage, onGap);
         final FeedHandler handler = new FeedHandler(arb, a, b);
         final HiccupRecorder pollGaps = new HiccupRecorder();
 
@@ -112,37 +113,24 @@ public final class FeedCommand implements Command {
             if (b != null) {
                 Udp.subscribe(udpB != null ? udpB : udp, b);
             }
-            final long warmUpNanos = warmUp == 0 ? 0 : FeedWarmUp.run(udp, a, b, warmUp);
+            final IdleStrategy idle = ctx.idleStrategy();
+            final long warmUpNanos = warmUp == 0 ? 0 : FeedWarmUp.run(udp, a, b, warmUp, batch, ctx.idleStrategy(), onMessage);
             if (udpB != null && warmUp > 0) {
-                FeedWarmUp.run(udpB, b, null, warmUp);
+                FeedWarmUp.run(udpB, b, null, warmUp, batch, ctx.idleStrategy(), onMessage);
             }
             if (warmUp > 0 && ctx.progress()) {
                 ctx.err().printf("warm-up: %,d packets through the receive path in %.0f ms%n", warmUp, warmUpNanos / 1e6);
             }
-            final IdleStrategy idle = ctx.idleStrategy();
+            final FeedLoop loop = new FeedLoop(udp, udpB, handler, arb, batch, idle, pollGaps);
             final long start = System.nanoTime();
             final Progress progress = ctx.newProgress();
             ctx.ready();
-            long firstPacketNanos = 0;
             long eosSeenAt = 0;
             long lastMessages = 0;
             long lastPackets = 0;
             while (!ctx.isStopped()) {
-                int n;
-                if (udpB == null) {
-                    n = udp.poll(handler, batch);
-                } else {
-                    handler.fixLine(0);
-                    n = udp.poll(handler, batch);
-                    handler.fixLine(1);
-                    n += udpB.poll(handler, batch);
-                }
-                final long now = System.nanoTime();
-                pollGaps.onPoll(now);
-                if (n > 0 && firstPacketNanos == 0) {
-                    firstPacketNanos = now;
-                }
-                arb.checkGaps(now);
+                loop.doWork();
+                final long now = loop.lastPollNanos();
                 if (expect > 0 && arb.messages() >= expect) {
                     break;
                 }
@@ -167,10 +155,10 @@ public final class FeedCommand implements Command {
                     lastMessages = arb.messages();
                     lastPackets = arb.packets();
                 }
-                idle.idle(n);
             }
             final long end = System.nanoTime();
             arb.finish();
+            final long firstPacketNanos = loop.firstPacketNanos();
             final long active = (handler.lastPacketNanos() > firstPacketNanos && firstPacketNanos != 0)
                 ? handler.lastPacketNanos() - firstPacketNanos : end - start;
             final long packets = arb.packets() + handler.malformed();

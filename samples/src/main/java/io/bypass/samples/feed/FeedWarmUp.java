@@ -4,10 +4,13 @@ import io.bypass.samples.cli.GroupPort;
 import io.bypass.samples.codec.MarketMessage;
 import io.bypass.samples.codec.MoldUdp64;
 import io.bypass.samples.codec.MoldUdp64Encoder;
+import io.bypass.samples.internal.EpochClock;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
+import io.bypass.threads.HiccupRecorder;
 import io.bypass.udp.UdpEndpoint;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -36,17 +39,9 @@ public final class FeedWarmUp {
      * @return nanoseconds it took
      */
     public static long run(final UdpEndpoint udp, final GroupPort a, final GroupPort b, final int datagrams) {
-        final UnsafeBuffer packet = new UnsafeBuffer(new byte[MoldUdp64.HEADER_LENGTH
-            + MESSAGES_PER_PACKET * (MoldUdp64.LENGTH_PREFIX + MarketMessage.LENGTH)]);
-        final MoldUdp64Encoder enc = new MoldUdp64Encoder().wrap(packet, 0, MoldUdp64Encoder.session("WARMUP0001")).sequence(1);
-        final byte[] stock = {'W', 'A', 'R', 'M', ' ', ' ', ' ', ' '};
-        for (int m = 0; m < MESSAGES_PER_PACKET; m++) {
-            MarketMessage.encode(packet, enc.addMessage(MarketMessage.LENGTH), 0, 0, m + 1, (byte) 'B', 100, stock, 1_000_000);
-        }
-        final int length = enc.length();
-        final FeedHandler scratch = new FeedHandler(new Arbitrator(0, (buffer, offset, len, sequence, recovered) -> {
-        }, (from, to, line) -> {
-        }), a, b);
+        final UnsafeBuffer packet = packet();
+        final int length = packet.capacity();
+        final FeedHandler scratch = new FeedHandler(scratchArbitrator(), a, b);
         final UnsafeBuffer copy = new UnsafeBuffer(new byte[length]);
         final DatagramHandler sequencer = new DatagramHandler() {
             private long sequence = 1;
@@ -62,5 +57,79 @@ public final class FeedWarmUp {
         final long start = System.nanoTime();
         udp.warmUp(sequencer, packet, 0, length, datagrams);
         return System.nanoTime() - start;
+    }
+    /**
+     * Runs the warm-up through the feed's own loop ({@link FeedLoop}, the class {@code bypass
+     * feed} turns live) with {@link UdpEndpoint#warmUpDutyCycle}: a scratch loop of the same
+     * class over a scratch handler and arbitrator polls the diverted endpoint, and each turn
+     * moves the synthetic packet's sequence number on, so the arbitrator runs its in-sequence
+     * path (and its duplicate path, for the copies a turn delivers) and nothing is wrapped.
+     *
+     * @param udp       the live endpoint, already joined to its lines
+     * @param a         A line
+     * @param b         B line, or null
+     * @param datagrams how many
+     * @param batch     datagrams per poll, as the live loop
+     * @param idle      an idle strategy of the live loop's kind (a fresh one: it keeps state)
+     * @param onMessage the live arbitrator's message handler (the same object, so the call site
+     *                  that runs it sees the class live traffic runs)
+     * @return nanoseconds it took
+     */
+    public static long run(final UdpEndpoint udp, final GroupPort a, final GroupPort b, final int datagrams, final int batch,
+                           final IdleStrategy idle, final Arbitrator.MessageHandler onMessage) {
+        final UnsafeBuffer packet = packet();
+        final long[] sequence = {1};
+        final long start = System.nanoTime();
+        // Half with the lines as given, half swapped: the synthetic packets all go to the
+        // endpoint's first subscription, and this way the handler matches them as A and as B.
+        final int half = b == null ? datagrams : datagrams / 2;
+        warmUp(udp, a, b, onMessage, packet, sequence, half, batch, idle);
+        if (b != null) {
+            warmUp(udp, b, a, onMessage, packet, sequence, datagrams - half, batch, idle);
+        }
+        return System.nanoTime() - start;
+    }
+
+    private static void warmUp(final UdpEndpoint udp, final GroupPort first, final GroupPort second,
+                               final Arbitrator.MessageHandler onMessage,
+                               final UnsafeBuffer packet, final long[] sequence, final int datagrams, final int batch,
+                               final IdleStrategy idle) {
+        final Arbitrator arbitrator = new Arbitrator(sequence[0], onMessage, (from, to, line) -> {
+        });
+        final FeedLoop loop = new FeedLoop(udp, null, new FeedHandler(arbitrator, first, second), arbitrator, batch, idle,
+            new HiccupRecorder());
+        final int[] turn = {0};
+        udp.warmUpDutyCycle(() -> {
+            if ((turn[0]++ & 1) == 0) {
+                loop.forgetFirstPacket(); // both ways of its first-packet branch, as live traffic takes them
+            }
+            final int n = loop.doWork();
+            sequence[0] += MESSAGES_PER_PACKET;
+            packet.putLong(MoldUdp64.SEQUENCE_OFFSET, sequence[0], ByteOrder.BIG_ENDIAN);
+            // a send time, so the handler's latency path runs as for live packets
+            for (int m = 0, at = MoldUdp64.HEADER_LENGTH + MoldUdp64.LENGTH_PREFIX; m < MESSAGES_PER_PACKET;
+                 m++, at += MoldUdp64.LENGTH_PREFIX + MarketMessage.LENGTH) {
+                MarketMessage.setSendNanos(packet, at, EpochClock.nanos());
+            }
+            return n;
+        }, packet, 0, packet.capacity(), datagrams);
+    }
+
+    /** @return a MoldUDP64 packet of three add-order messages, sequence 1 */
+    private static UnsafeBuffer packet() {
+        final UnsafeBuffer packet = new UnsafeBuffer(new byte[MoldUdp64.HEADER_LENGTH
+            + MESSAGES_PER_PACKET * (MoldUdp64.LENGTH_PREFIX + MarketMessage.LENGTH)]);
+        final MoldUdp64Encoder enc = new MoldUdp64Encoder().wrap(packet, 0, MoldUdp64Encoder.session("WARMUP0001")).sequence(1);
+        final byte[] stock = {'W', 'A', 'R', 'M', ' ', ' ', ' ', ' '};
+        for (int m = 0; m < MESSAGES_PER_PACKET; m++) {
+            MarketMessage.encode(packet, enc.addMessage(MarketMessage.LENGTH), 0, 0, m + 1, (byte) 'B', 100, stock, 1_000_000);
+        }
+        return packet;
+    }
+
+    private static Arbitrator scratchArbitrator() {
+        return new Arbitrator(0, (buffer, offset, len, sequence, recovered) -> {
+        }, (from, to, line) -> {
+        });
     }
 }

@@ -1,0 +1,434 @@
+package io.bypass.tcp;
+
+import io.bypass.Counter;
+import io.bypass.Counters;
+import io.bypass.spi.ClaimOwner;
+import io.bypass.spi.HotPathErrors;
+import org.agrona.DirectBuffer;
+
+/**
+ * One connection of Bypass's own TCP ({@link L2TcpEndpoint}): the transmission control block of
+ * RFC 9293 (sequence variables, windows, timers, buffers) and the application's calls. What happens
+ * when a segment arrives is {@link TcpInput}'s job, what goes on the wire {@link TcpOutput}'s, the
+ * congestion window and RTO {@link TcpCongestion}'s, and timer expiry {@link TcpTimers}'.
+ *
+ * <p>Received bytes: {@link #poll} first hands over bytes held in the connection's receive ring,
+ * then polls the endpoint's RX queue and delivers this connection's in-order segments straight from
+ * the received frame (zero copy) while nothing is held before them. Bytes that arrive for this
+ * connection while another connection or the endpoint polls, or ahead of a hole, are copied into
+ * the receive ring (bounded: its size is the window this side advertises, {@code rcvbuf}).
+ *
+ * <p>Sent bytes: {@link #tryClaim} points the claim into the send ring (or a scratch area copied in
+ * at commit when the claim would wrap); the bytes stay there until acknowledged, for retransmission.
+ * {@link #flush()} segments them by MSS within the congestion and peer windows and kicks the TX queue
+ * once; what the windows hold back goes out as ACKs open them, while the endpoint is polled.
+ */
+final class L2TcpConnection implements TcpConnection, ClaimOwner {
+    final L2TcpEndpoint endpoint;
+    final Counters counters;
+    final Counters.Writer localCounters;
+    final int localAddress;
+    final int localPort;
+    final int remoteAddress;
+    final int remotePort;
+    final long key;
+    /** The listener that made this connection (passive open), until it is accepted; else null. */
+    L2TcpListener listener;
+    /** Position in the endpoint's list of live connections, -1 once removed. */
+    int slot = -1;
+
+    TcpState state = TcpState.CLOSED;
+    String closeReason;
+    boolean appClosed;
+    boolean released;
+    /** Listed in the endpoint's {@link TcpPending} for the end of this burst. */
+    boolean pendingListed;
+
+    // send sequence space: stream offsets from 0 at ISS + 1
+    int iss;
+    long sndUna;
+    long sndNxt;
+    long sndMax;
+    long sndWnd;
+    int sndWl1;
+    int sndWl2;
+    int sndWscale;
+    int sendMss;
+    boolean finSent;
+    boolean finInFlight;
+    boolean finAcked;
+    /** The application flushed: keep sending what the windows allow while the endpoint is polled. */
+    boolean pushing;
+
+    // receive sequence space
+    int irs;
+    int rcvWscale;
+    /** Whether our SYN carries the window scale option: always on an active open, when the peer's did on a passive one. */
+    boolean offerScale = true;
+    /** Whether our SYN offers SACK: always on an active open, when the peer's did on a passive one. */
+    boolean offerSack = true;
+    /** Both SYNs offered SACK: our ACKs carry SACK blocks for the bytes held past a hole (RFC 2018). */
+    boolean sackOk;
+    boolean finReceived;
+    boolean ackPending;
+    int unackedSegments;
+
+    // timers (nanoseconds on the endpoint's clock, 0: not armed)
+    long rtoDeadline;
+    long persistDeadline;
+    long keepAliveDeadline;
+    long timeWaitDeadline;
+    long delayedAckDeadline;
+    int retries;
+    int keepAliveProbes;
+    int persistBackoff;
+    /** The last SYN could not go (no MAC yet): its retry is not a retransmission. */
+    boolean synUnsent;
+    long rttOffset = -1;
+    long rttStart;
+
+    final TcpCongestion congestion = new TcpCongestion();
+    TcpSendBuffer send;
+    TcpReceiveBuffer receive;
+
+    private long claimToken;
+    private boolean claimed;
+    private int claimLength;
+
+    L2TcpConnection(final L2TcpEndpoint endpoint, final int localAddress, final int localPort, final int remoteAddress,
+                    final int remotePort, final TcpSendBuffer send, final TcpReceiveBuffer receive) {
+        this.endpoint = endpoint;
+        this.counters = new Counters();
+        this.localCounters = counters.newWriter();
+        this.localAddress = localAddress;
+        this.localPort = localPort;
+        this.remoteAddress = remoteAddress;
+        this.remotePort = remotePort;
+        this.key = TcpTable.key(remoteAddress, remotePort, localPort);
+        this.send = send;
+        this.receive = receive;
+    }
+
+    /** Counts in this connection's counters and the endpoint's. */
+    void count(final Counter counter) {
+        localCounters.increment(counter);
+        endpoint.count(counter, 1);
+    }
+
+    /** Adds to this connection's counters and the endpoint's. */
+    void count(final Counter counter, final long delta) {
+        localCounters.add(counter, delta);
+        endpoint.count(counter, delta);
+    }
+
+    /** @return SND.UNA as a sequence number */
+    int sndUnaSeq() {
+        return synAcked() ? iss + 1 + (int) sndUna : iss;
+    }
+
+    /** @return the sequence number of stream offset {@code offset} */
+    int seqOf(final long offset) {
+        return iss + 1 + (int) offset;
+    }
+
+    /** @return SND.MAX as a sequence number: everything ever sent, SYN and FIN included */
+    int sndMaxSeq() {
+        return iss + 1 + (int) sndMax + (finSent ? 1 : 0);
+    }
+
+    /** @return RCV.NXT */
+    int rcvNxt() {
+        return irs + 1 + (int) receive.nextOffset() + (finReceived ? 1 : 0);
+    }
+
+    boolean synAcked() {
+        return state != TcpState.SYN_SENT && state != TcpState.SYN_RECEIVED && state != TcpState.CLOSED
+            || sndMax > 0 || finSent;
+    }
+
+    /** @return bytes sent and not acknowledged */
+    long flight() {
+        return sndNxt - sndUna;
+    }
+
+    /** The window to advertise, scaled. */
+    int advertisedWindow() {
+        return Math.min(0xFFFF, receive.window() >>> rcvWscale);
+    }
+
+    /** Moves to CLOSED for {@code reason} (unless a reason was already given) and leaves the endpoint. */
+    void closed(final String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        if (state != TcpState.CLOSED) {
+            state = TcpState.CLOSED;
+            count(Counter.TCP_CLOSED);
+        }
+        rtoDeadline = 0;
+        persistDeadline = 0;
+        keepAliveDeadline = 0;
+        timeWaitDeadline = 0;
+        delayedAckDeadline = 0;
+        endpoint.release(this);
+    }
+
+    /** @return the earliest armed deadline, or Long.MAX_VALUE */
+    long nextDeadline() {
+        long d = Long.MAX_VALUE;
+        d = min(d, rtoDeadline);
+        d = min(d, persistDeadline);
+        d = min(d, keepAliveDeadline);
+        d = min(d, timeWaitDeadline);
+        return min(d, delayedAckDeadline);
+    }
+
+    private static long min(final long d, final long deadline) {
+        return deadline != 0 && deadline < d ? deadline : d;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public TcpState state() {
+        return state;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int poll(final TcpHandler handler, final int limit) {
+        if (state == TcpState.CLOSED && (released || receive.buffered() == 0)) {
+            return CLOSED;
+        }
+        int calls = 0;
+        if (!appClosed && receive.buffered() > 0) {
+            calls = deliverHeld(handler, limit);
+        }
+        if (!endpoint.isClosed()) {
+            calls += endpoint.pollFor(this, handler, Math.max(0, limit - calls));
+        }
+        if (!appClosed && !released && calls < limit && receive.buffered() > 0) {
+            calls += deliverHeld(handler, limit - calls); // bytes held past a hole this poll's segment filled
+        }
+        return calls;
+    }
+
+    /** Hands held bytes over and, if that opened the window a lot, tells the peer. */
+    int deliverHeld(final TcpHandler handler, final int limit) {
+        final int before = receive.buffered();
+        final int wasWindow = receive.window();
+        final int calls = receive.deliver(handler, limit);
+        final int taken = before - receive.buffered();
+        count(Counter.TCP_BYTES_IN, taken);
+        // a window update once the window has grown by two segments or half the ring (RFC 9293 3.8.6.2.2)
+        if (taken > 0 && state.ordinal() >= TcpState.ESTABLISHED.ordinal()
+            && (wasWindow < sendMss * 2 && receive.window() >= sendMss * 2 || receive.window() - wasWindow >= receive.ring().capacity() / 2)) {
+            ackPending = true;
+            endpoint.ackLater(this);
+        }
+        return calls;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int tryClaim(final int length, final TcpClaim claim) {
+        if (length < 0) {
+            throw HotPathErrors.negativeLength(length);
+        }
+        final int status = sendable();
+        if (status != OK) {
+            return status;
+        }
+        if (length > send.maxClaim()) {
+            return TOO_LONG;
+        }
+        if (length > send.room()) {
+            count(Counter.TX_BACK_PRESSURED);
+            return BACK_PRESSURED;
+        }
+        claimed = true;
+        claimLength = length;
+        claim.wrap(this, ++claimToken, send.claimAddress(length), length);
+        return OK;
+    }
+
+    private int sendable() {
+        if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
+            return NOT_CONNECTED;
+        }
+        if (appClosed || !state.canSend()) {
+            return CLOSED;
+        }
+        return OK;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void commit(final long token, final int length) {
+        if (!claimed || token != claimToken) {
+            return;
+        }
+        claimed = false;
+        if (sendable() == OK && length <= claimLength) {
+            send.commit(length);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void abort(final long token) {
+        if (token == claimToken) {
+            claimed = false;
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int send(final DirectBuffer buffer, final int offset, final int length) {
+        if (length < 0) {
+            throw HotPathErrors.negativeLength(length);
+        }
+        final int status = sendable();
+        if (status != OK) {
+            return status;
+        }
+        if (length > send.maxClaim()) {
+            return TOO_LONG;
+        }
+        if (length > send.room()) {
+            count(Counter.TX_BACK_PRESSURED);
+            return BACK_PRESSURED;
+        }
+        send.append(buffer, offset, length);
+        return OK;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int flush() {
+        if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
+            return NOT_CONNECTED;
+        }
+        if (state == TcpState.CLOSED || released) {
+            return CLOSED;
+        }
+        final long queuedBefore = send.end() - sndMax;
+        if (queuedBefore == 0) {
+            return 0;
+        }
+        pushing = true;
+        final long before = sndMax;
+        endpoint.output().send(this, endpoint.nanoTime());
+        endpoint.output().flush();
+        final int sent = (int) (sndMax - before);
+        if (sent < queuedBefore) {
+            count(Counter.TCP_SEND_BACK_PRESSURED);
+        }
+        return sent == 0 ? BACK_PRESSURED : sent;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int queuedBytes() {
+        return (int) (send.end() - sndMax);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int maxClaimLength() {
+        return send.maxClaim();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int localAddress() {
+        return localAddress;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int localPort() {
+        return localPort;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int remoteAddress() {
+        return remoteAddress;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int remotePort() {
+        return remotePort;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String closeReason() {
+        return closeReason;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Bytes received and not yet read are discarded at once (counted).
+     */
+    @Override
+    public void close() {
+        if (appClosed || state == TcpState.CLOSED) {
+            return;
+        }
+        appClosed = true;
+        final int unread = receive.buffered();
+        if (unread > 0) {
+            count(Counter.TCP_BYTES_DISCARDED, unread);
+            receive.discard();
+        }
+        if (closeReason == null) {
+            closeReason = "closed";
+        }
+        switch (state) {
+            case SYN_SENT -> closed("closed");
+            case SYN_RECEIVED, ESTABLISHED -> state = TcpState.FIN_WAIT_1;
+            case CLOSE_WAIT -> state = TcpState.LAST_ACK;
+            default -> {
+            }
+        }
+        pushing = true;
+        if (!released) {
+            endpoint.output().send(this, endpoint.nanoTime());
+            endpoint.output().flush();
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void abort() {
+        if (state == TcpState.CLOSED) {
+            return;
+        }
+        if (state != TcpState.SYN_SENT && !released) {
+            endpoint.output().reset(this);
+            endpoint.output().flush();
+            count(Counter.TCP_RESETS_SENT);
+        }
+        closeReason = "aborted";
+        closed("aborted");
+    }
+
+    @Override
+    public String toString() {
+        return "L2TcpConnection[" + io.bypass.net.Ipv4.toString(localAddress) + ":" + localPort + " -> "
+            + io.bypass.net.Ipv4.toString(remoteAddress) + ":" + remotePort + " " + state + " una=" + sndUna + " nxt=" + sndNxt
+            + " max=" + sndMax + " end=" + send.end() + " wnd=" + sndWnd + " cwnd=" + congestion.cwnd + " ssthresh=" + congestion.ssthresh
+            + " recovery=" + congestion.inRecovery + " rto=" + congestion.currentRto() + " rtoAt=" + (rtoDeadline == 0 ? 0 : rtoDeadline - endpoint.nanoTime())
+            + " retries=" + retries + " rcvNxt=" + receive.nextOffset() + " read=" + receive.readOffset() + " rwnd=" + receive.window()
+            + " ooo=" + receive.hasOutOfOrder() + " pushing=" + pushing + "]";
+    }
+}

@@ -1,0 +1,121 @@
+package io.bypass.tcp;
+
+import io.bypass.Counter;
+
+/**
+ * A connection's timers, run by the endpoint's poll when the earliest is due
+ * ({@link L2TcpConnection#nextDeadline()}): retransmission (RFC 6298 5.4 to 5.7: back off, resend
+ * the first unacknowledged segment, go back to it; SYNs up to {@value #SYN_RETRIES} times, data up
+ * to {@value #DATA_RETRIES} times, then CLOSED "timed out"), persist (zero-window probes, backed
+ * off to at most {@value #MAX_PERSIST_NANOS} ns apart), keepalive (a probe every keepAliveMs of
+ * idleness, CLOSED "timed out" after {@value #KEEPALIVE_PROBES} unanswered), TIME_WAIT's end and
+ * a delayed ACK.
+ */
+final class TcpTimers {
+    /** SYN (or SYN-ACK) retransmissions before giving up: 1+2+4+8+16+32 s, Linux's tcp_syn_retries. */
+    static final int SYN_RETRIES = 6;
+    /** Data retransmissions before giving up: about 50 s from a 200 ms RTO. */
+    static final int DATA_RETRIES = 8;
+    /** Unanswered keepalive probes before giving up (Linux's tcp_keepalive_probes). */
+    static final int KEEPALIVE_PROBES = 9;
+    /** Longest gap between zero-window probes. */
+    static final long MAX_PERSIST_NANOS = 5_000_000_000L;
+
+    private final TcpOutput out;
+    private final L2TcpEndpoint endpoint;
+
+    TcpTimers(final L2TcpEndpoint endpoint, final TcpOutput out) {
+        this.endpoint = endpoint;
+        this.out = out;
+    }
+
+    /** Runs every timer of {@code c} that is due at {@code now}. */
+    void run(final L2TcpConnection c, final long now) {
+        if (c.timeWaitDeadline != 0 && now >= c.timeWaitDeadline) {
+            c.closed("closed");
+            return;
+        }
+        if (c.rtoDeadline != 0 && now >= c.rtoDeadline) {
+            c.rtoDeadline = 0;
+            retransmit(c, now);
+            if (c.state == TcpState.CLOSED) {
+                return;
+            }
+        }
+        if (c.persistDeadline != 0 && now >= c.persistDeadline) {
+            c.persistDeadline = 0;
+            if (c.sndWnd == 0 && c.send.end() > c.sndNxt && c.flight() == 0) {
+                out.probe(c);
+                c.count(Counter.TCP_ZERO_WINDOW_PROBES);
+                c.persistBackoff = Math.min(c.persistBackoff + 1, 16);
+                c.persistDeadline = now + Math.min(MAX_PERSIST_NANOS, c.congestion.currentRto() << c.persistBackoff);
+            }
+        }
+        if (c.keepAliveDeadline != 0 && now >= c.keepAliveDeadline) {
+            keepAlive(c, now);
+            if (c.state == TcpState.CLOSED) {
+                return;
+            }
+        }
+        if (c.delayedAckDeadline != 0 && now >= c.delayedAckDeadline) {
+            c.delayedAckDeadline = 0;
+            if (c.ackPending) {
+                out.ack(c);
+            }
+        }
+    }
+
+    private void retransmit(final L2TcpConnection c, final long now) {
+        if (c.state == TcpState.SYN_SENT || c.state == TcpState.SYN_RECEIVED) {
+            if (c.synUnsent) {
+                out.syn(c, now); // no MAC yet: try again soon, not counted as a retry
+                return;
+            }
+            if (++c.retries > SYN_RETRIES) {
+                if (c.state == TcpState.SYN_SENT) {
+                    c.count(Counter.TCP_CONNECT_FAILED);
+                    c.count(Counter.TCP_TIMEOUTS);
+                }
+                c.closed("timed out");
+                return;
+            }
+            c.congestion.backoff++;
+            c.count(Counter.TCP_RETRANSMITTED_SEGMENTS);
+            c.rttStart = 0;
+            out.syn(c, now);
+            return;
+        }
+        if (c.sndUna == c.sndMax && (!c.finSent || c.finAcked)) {
+            return;
+        }
+        if (++c.retries > DATA_RETRIES) {
+            c.count(Counter.TCP_TIMEOUTS);
+            c.receive.discard();
+            c.closeReason = "timed out";
+            c.closed("timed out");
+            return;
+        }
+        c.count(Counter.TCP_RETRANSMIT_TIMEOUTS);
+        c.congestion.onTimeout(c.flight());
+        c.sndNxt = c.sndUna; // go back: everything after the first segment is resent as the window reopens
+        c.finInFlight = false;
+        out.retransmitFirst(c, now);
+        endpoint.touched(c);
+    }
+
+    private void keepAlive(final L2TcpConnection c, final long now) {
+        c.keepAliveDeadline = now + endpoint.keepAliveNanos();
+        if ((c.state != TcpState.ESTABLISHED && c.state != TcpState.CLOSE_WAIT) || c.flight() > 0) {
+            return;
+        }
+        if (c.keepAliveProbes >= KEEPALIVE_PROBES) {
+            c.count(Counter.TCP_TIMEOUTS);
+            c.closeReason = "timed out";
+            c.closed("timed out");
+            return;
+        }
+        c.keepAliveProbes++;
+        c.count(Counter.TCP_KEEPALIVE_PROBES);
+        out.probe(c);
+    }
+}

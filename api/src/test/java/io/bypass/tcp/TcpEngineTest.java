@@ -1,0 +1,143 @@
+package io.bypass.tcp;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The engine's pieces on their own: receive reassembly, the send ring, congestion control and RTO, ISNs. */
+class TcpEngineTest {
+    private static UnsafeBuffer direct(final int capacity) {
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity, 64));
+    }
+
+    private static UnsafeBuffer bytes(final int from, final int length) {
+        final byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = (byte) (from + i);
+        }
+        return new UnsafeBuffer(b);
+    }
+
+    private static byte[] drain(final TcpReceiveBuffer r) {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        r.deliver((b, o, l) -> {
+            final byte[] x = new byte[l];
+            b.getBytes(o, x);
+            out.write(x, 0, l);
+        }, 16);
+        return out.toByteArray();
+    }
+
+    @Test
+    void outOfOrderSegmentsAreHeldAndDeliveredInOrderOnceTheHoleFills() {
+        final TcpReceiveBuffer r = new TcpReceiveBuffer(direct(4096));
+        assertEquals(0, r.write(200, bytes(200, 100), 0, 100), "ahead of a hole: held");
+        assertEquals(0, r.write(400, bytes(400, 50), 0, 50));
+        assertTrue(r.hasOutOfOrder());
+        assertEquals(2, r.ranges());
+        assertEquals(400, r.rangeStart(0), "the latest range is the first SACK block");
+        assertEquals(0, r.buffered());
+        assertEquals(1, r.write(0, bytes(0, 200), 0, 200), "fills the first hole");
+        assertEquals(300, r.nextOffset());
+        assertEquals(1, r.write(300, bytes(300, 100), 0, 100), "fills the second");
+        assertEquals(450, r.nextOffset());
+        assertFalse(r.hasOutOfOrder());
+        assertArrayEquals(bytes(0, 450).byteArray(), drain(r));
+        assertEquals(4096, r.window());
+    }
+
+    @Test
+    void duplicatesAndOverlapsAreTrimmedAndTheWindowBoundsWhatIsHeld() {
+        final TcpReceiveBuffer r = new TcpReceiveBuffer(direct(4096));
+        assertEquals(1, r.write(0, bytes(0, 100), 0, 100));
+        assertEquals(-1, r.write(0, bytes(0, 100), 0, 100), "a duplicate adds nothing");
+        assertEquals(1, r.write(50, bytes(50, 100), 0, 100), "an overlap adds only its new part");
+        assertEquals(150, r.nextOffset());
+        assertEquals(1, r.write(150, bytes(150, 8000), 0, 8000), "trimmed to the window");
+        assertEquals(4096, r.nextOffset());
+        assertEquals(0, r.window());
+        assertEquals(-1, r.write(4096, bytes(0, 10), 0, 10), "nothing past the window");
+        assertArrayEquals(bytes(0, 4096).byteArray(), drain(r));
+    }
+
+    @Test
+    void theReceiveRingWrapsAndBytesDeliveredInPlaceAreSkipped() {
+        final TcpReceiveBuffer r = new TcpReceiveBuffer(direct(4096));
+        r.consumedInPlace(4000); // delivered from the frame, never copied
+        assertEquals(1, r.write(4000, bytes(7, 200), 0, 200));
+        assertArrayEquals(bytes(7, 200).byteArray(), drain(r), "across the ring's end");
+    }
+
+    @Test
+    void claimsThatWouldWrapGoThroughScratchAndComeOutIntact() {
+        final TcpSendBuffer s = new TcpSendBuffer(direct(4096), direct(1024));
+        assertEquals(1024, s.maxClaim());
+        s.append(bytes(0, 4000), 0, 4000);
+        s.acknowledge(3900);
+        assertEquals(3996, s.room());
+        final long address = s.claimAddress(500);
+        new UnsafeBuffer(address, 500).putBytes(0, bytes(9, 500), 0, 500);
+        s.commit(500);
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[500]);
+        s.copyOut(4000, out, 0, 500);
+        assertArrayEquals(bytes(9, 500).byteArray(), out.byteArray());
+        assertEquals(4500, s.end());
+    }
+
+    @Test
+    void slowStartThenCongestionAvoidanceThenFastRecoveryThenTimeout() {
+        final TcpCongestion cc = new TcpCongestion();
+        cc.start(1460);
+        assertEquals(3 * 1460, cc.cwnd, "RFC 5681 3.1 initial window for an MSS of 1460");
+        cc.ssthresh = 8 * 1460;
+        cc.onNewAck(1460, 1460, 0);
+        assertEquals(4 * 1460, cc.cwnd, "slow start: one MSS per ACK");
+        cc.cwnd = 10 * 1460;
+        cc.onNewAck(1460, 2920, 0);
+        assertEquals(10 * 1460 + 1460 / 10, cc.cwnd, "congestion avoidance: MSS*MSS/cwnd per ACK");
+        assertFalse(cc.onDuplicateAck(10 * 1460, 20_000));
+        assertEquals(cc.cwnd + 1460, cc.sendWindow(), "limited transmit: a segment per early duplicate");
+        assertFalse(cc.onDuplicateAck(10 * 1460, 20_000));
+        assertTrue(cc.onDuplicateAck(10 * 1460, 20_000), "the third duplicate: fast retransmit");
+        assertEquals(5 * 1460, cc.ssthresh);
+        assertEquals(8 * 1460, cc.cwnd, "ssthresh + 3 MSS");
+        assertTrue(cc.onNewAck(1460, 10_000, 8 * 1460), "a partial ACK keeps recovery going (RFC 6582)");
+        assertFalse(cc.onNewAck(10_000, 20_000, 0), "a full ACK ends it");
+        assertFalse(cc.inRecovery);
+        cc.onTimeout(6 * 1460);
+        assertEquals(1460, cc.cwnd, "a timeout: one segment");
+        assertEquals(3 * 1460, cc.ssthresh);
+    }
+
+    @Test
+    void rtoFollowsRfc6298AndBacksOff() {
+        final TcpCongestion cc = new TcpCongestion();
+        assertEquals(1_000_000_000L, cc.currentRto(), "1 s before any sample");
+        cc.sample(100_000_000L);
+        assertEquals(100_000_000L, cc.srtt());
+        assertEquals(300_000_000L, cc.currentRto(), "SRTT + 4 * RTTVAR, RTTVAR = R/2");
+        cc.backoff = 2;
+        assertEquals(1_200_000_000L, cc.currentRto(), "doubled per timeout");
+        cc.sample(50_000L);
+        assertEquals(TcpCongestion.MIN_RTO_NANOS, Math.min(TcpCongestion.MIN_RTO_NANOS, cc.currentRto()));
+        assertEquals(0, cc.backoff, "a sample ends the back-off");
+    }
+
+    @Test
+    void initialSequenceNumbersAreKeyedPerTupleAndAdvanceWithTheClock() {
+        final TcpIsn a = new TcpIsn();
+        final TcpIsn b = new TcpIsn();
+        final int one = a.isn(1, 2, 3, 4, 0);
+        assertEquals(one + 250, a.isn(1, 2, 3, 4, 1_000_000), "M ticks every 4 us");
+        assertTrue(one != a.isn(1, 2, 3, 5, 0), "another tuple, another offset");
+        assertTrue(one != b.isn(1, 2, 3, 4, 0), "another key, another offset");
+        assertEquals(TcpConnection.OK, 0);
+    }
+}
