@@ -140,10 +140,9 @@ struct {
 #define BYPASS_R_BAD_IP_LENGTH 2  /* DROP_BAD_IP_LENGTH: total length < IHL*4 or beyond the frame */
 #define BYPASS_R_IP_FRAGMENT   3  /* DROP_IP_FRAGMENT: MF set or a fragment offset */
 #define BYPASS_R_WRONG_VLAN    4  /* DROP_WRONG_VLAN: another VLAN's frame to one of our flows (passed, see VLANs) */
-#define BYPASS_R_TCP_TRUNCATED 5  /* DROP_TCP_TRUNCATED: a TCP segment of ours shorter than the 20-byte TCP header */
-#define BYPASS_R_BAD_TCP_OFFSET 6 /* DROP_BAD_TCP_OFFSET: a TCP segment of ours whose data offset is below 5 or beyond it */
-#define BYPASS_R_TCP_NO_SOCKET 7  /* DROP_NO_QUEUE_SOCKET: a TCP segment of ours on a NIC queue the port has no socket on */
-#define BYPASS_R_COUNT         8
+#define BYPASS_R_BAD_TCP_HEADER 5 /* DROP_BAD_TCP_HEADER: a TCP segment of ours whose data offset is below 5 or beyond it */
+#define BYPASS_R_TCP_NO_SOCKET 6  /* DROP_NO_QUEUE_SOCKET: a TCP segment of ours on a NIC queue the port has no socket on */
+#define BYPASS_R_COUNT         7
 
 /* Per-CPU, so counting needs no atomic; the loader sums the CPUs when it reads. */
 struct {
@@ -200,7 +199,8 @@ struct {
  * bytes of the TCP header): counted here by reason and dropped, so the TCP layer sees only
  * segments whose header it can read: IPv4 total length below the header or beyond the frame
  * (BYPASS_R_BAD_IP_LENGTH), fewer than 20 TCP header bytes in the IPv4 payload
- * (BYPASS_R_TCP_TRUNCATED), data offset below 5 or beyond the payload (BYPASS_R_BAD_TCP_OFFSET);
+ * (BYPASS_R_TRUNCATED), data offset below 5 or beyond the payload (BYPASS_R_BAD_TCP_HEADER): the
+ * reasons the Java FrameClassifier (TcpChecks) gives the same segments;
  * a fragment (TCP is sent with DF) as for UDP (BYPASS_R_IP_FRAGMENT, later fragments by
  * bypass_frags). A TCP segment whose ports cannot be read, or with a broken IPv4 header, cannot
  * be told ours (the address is the host's, shared with the kernel's sockets) and goes to the
@@ -401,11 +401,11 @@ static __noinline int bypass_tcp(struct xdp_md *ctx, struct iphdr *ip)
 	struct tcphdr *tcp = (void *)ports;
 
 	if (total - hlen < sizeof(*tcp) || (void *)(tcp + 1) > data_end) {
-		bypass_count(BYPASS_R_TCP_TRUNCATED);
+		bypass_count(BYPASS_R_TRUNCATED);
 		return XDP_DROP;
 	}
 	if (tcp->doff < 5 || tcp->doff * 4 > total - hlen) {
-		bypass_count(BYPASS_R_BAD_TCP_OFFSET);
+		bypass_count(BYPASS_R_BAD_TCP_HEADER);
 		return XDP_DROP;
 	}
 

@@ -117,10 +117,6 @@ public enum Counter {
     DROP_BAD_UDP_LENGTH(true, "bad UDP length"),
     /** UDP checksum present and wrong. */
     DROP_BAD_UDP_CHECKSUM(true, "bad UDP checksum"),
-    /** A TCP segment shorter than the 20-byte TCP header (the IPv4 payload ends before it). */
-    DROP_TCP_TRUNCATED(true, "TCP segment shorter than its header"),
-    /** A TCP segment whose data offset is below 5 (20 bytes) or reaches beyond the segment. */
-    DROP_BAD_TCP_OFFSET(true, "bad TCP data offset"),
     /**
      * A frame of a steered flow that arrived on a NIC queue the port has no socket on (afxdp:
      * a TCP segment, which the kernel would otherwise answer with a RST; steer the flow to the

@@ -180,8 +180,8 @@ class AfXdpTcpSteeringTest extends AfXdpVethTest {
             raw.send(seg(5555, 22, TcpFrames.ACK, 4, 20));             // broken, to a port we do not steer
             assertTrue(segments(port, 300).isEmpty(), "malformed segments are not delivered");
             port.counters().refresh();
-            assertEquals(1, port.counters().get(Counter.DROP_TCP_TRUNCATED), port.counters().toString());
-            assertEquals(2, port.counters().get(Counter.DROP_BAD_TCP_OFFSET), port.counters().toString());
+            assertEquals(1, port.counters().get(Counter.DROP_TRUNCATED), port.counters().toString());
+            assertEquals(2, port.counters().get(Counter.DROP_BAD_TCP_HEADER), port.counters().toString());
             assertEquals(1, port.counters().get(Counter.DROP_BAD_IP_LENGTH), port.counters().toString());
             assertEquals(2, port.counters().get(Counter.DROP_IP_FRAGMENT), "the first by its ports, the later by the first: "
                 + port.counters());

@@ -51,7 +51,7 @@ final class XdpProgram implements AutoCloseable {
     /** The counter of each index of bypass_malformed (BYPASS_R_* in bypass_xdp.c), in order. */
     static final Counter[] MALFORMED_REASONS = {
         Counter.DROP_TRUNCATED, Counter.DROP_BAD_IP_HEADER, Counter.DROP_BAD_IP_LENGTH, Counter.DROP_IP_FRAGMENT,
-        Counter.DROP_WRONG_VLAN, Counter.DROP_TCP_TRUNCATED, Counter.DROP_BAD_TCP_OFFSET, Counter.DROP_NO_QUEUE_SOCKET,
+        Counter.DROP_WRONG_VLAN, Counter.DROP_BAD_TCP_HEADER, Counter.DROP_NO_QUEUE_SOCKET,
     };
     /** The program for a port on untagged frames. */
     static final String PROGRAM_UNTAGGED = "bypass_xdp";
