@@ -174,6 +174,37 @@ public final class TcpStreams {
     }
 
     /**
+     * Waits for what the kernel peer is doing to finish while driving the endpoint and the
+     * connection: a user-space TCP retransmits only while polled, so the last lost segments of a
+     * stream whose bytes have all left reach the peer only if someone keeps polling.
+     *
+     * @param endpoint the endpoint
+     * @param c        the connection
+     * @param peerWork the kernel side's future
+     * @param seconds  deadline
+     * @param <T>      its result
+     * @return its result
+     * @throws Exception if it failed or did not finish in time
+     */
+    public static <T> T pollUntilDone(final TcpEndpoint endpoint, final TcpConnection c, final java.util.concurrent.Future<T> peerWork,
+                                      final int seconds) throws Exception {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        final TcpHandler discard = (buffer, offset, length) -> {
+        };
+        while (!peerWork.isDone() && System.nanoTime() < deadline) {
+            int work = endpoint.poll(16);
+            work += Math.max(0, c.poll(discard, 16));
+            if (c.queuedBytes() > 0) {
+                work += Math.max(0, c.flush());
+            }
+            if (work == 0) {
+                Thread.yield();
+            }
+        }
+        return peerWork.get(1, TimeUnit.SECONDS);
+    }
+
+    /**
      * Polls until the connection is in {@code state} (or ended), driving the endpoint.
      *
      * @param endpoint the endpoint
