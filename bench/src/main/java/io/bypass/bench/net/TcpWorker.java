@@ -14,13 +14,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -35,12 +29,8 @@ import java.util.Map;
 public final class TcpWorker {
     private static final long OPEN_TIMEOUT_NS = 10_000_000_000L;
     private static final long END_TIMEOUT_NS = 120_000_000_000L;
-    private static volatile boolean stopping;
-    private static volatile boolean finished;
 
     private final Map<String, String> args;
-    private final com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     private final TcpClaim claim = new TcpClaim();
     private final UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(TcpStreamCheck.CHUNK));
     private final TcpStreamCheck check = new TcpStreamCheck();
@@ -59,41 +49,12 @@ public final class TcpWorker {
      * @throws Exception on any failure (stderr, non-zero exit)
      */
     public static void main(final String[] argv) throws Exception {
-        final Map<String, String> args = new HashMap<>();
-        for (final String a : argv) {
-            final int eq = a.indexOf('=');
-            if (eq < 0) {
-                throw new IllegalArgumentException("argument '" + a + "' is not key=value");
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
-        final Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stopping = true;
-            if (!finished) {
-                try {
-                    main.join(10_000);
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }, "tcp-worker-stop"));
-        new TcpWorker(args).run();
-        finished = true;
-        if (!stopping) {
-            System.exit(0); // backends' helper threads must not keep the worker alive
-        }
+        final Map<String, String> args = WorkerSupport.parseArgs(argv);
+        WorkerSupport.runUntilStopped("tcp-worker-stop", () -> new TcpWorker(args).run());
     }
 
     private String arg(final String key, final String def) {
-        final String v = args.get(key);
-        if (v == null) {
-            if (def == null) {
-                throw new IllegalArgumentException("missing argument " + key + "=...");
-            }
-            return def;
-        }
-        return v;
+        return WorkerSupport.arg(args, key, def);
     }
 
     private long num(final String key, final long def) {
@@ -131,7 +92,7 @@ public final class TcpWorker {
         JavaWorker.ready();
         TcpConnection c;
         while ((c = listener.accept()) == null) {
-            if (stopping) {
+            if (WorkerSupport.stopping) {
                 throw new IllegalStateException("stopped before a connection came");
             }
             ep.poll(16);
@@ -144,14 +105,14 @@ public final class TcpWorker {
         final long deadline = System.nanoTime() + OPEN_TIMEOUT_NS;
         while (true) {
             final TcpConnection c = ep.connect(Ipv4.parse(arg("dst_ip", null)), (int) num("dport", 9000));
-            while (c.state() == TcpState.SYN_SENT && System.nanoTime() < deadline && !stopping) {
+            while (c.state() == TcpState.SYN_SENT && System.nanoTime() < deadline && !WorkerSupport.stopping) {
                 c.poll(discard, 16);
             }
             if (c.state() == TcpState.ESTABLISHED) {
                 return c;
             }
             // the server may still be starting (refused): retry until the deadline, as bench_tcp does
-            if (!"refused".equals(c.closeReason()) || System.nanoTime() >= deadline || stopping) {
+            if (!"refused".equals(c.closeReason()) || System.nanoTime() >= deadline || WorkerSupport.stopping) {
                 throw new IllegalStateException("connect to " + arg("dst_ip", null) + ":" + arg("dport", "9000") + ": "
                     + c.state() + " " + c.closeReason());
             }
@@ -172,7 +133,7 @@ public final class TcpWorker {
     private void echo(final TcpEndpoint ep, final TcpConnection c) {
         final long start = System.nanoTime();
         long total = 0;
-        while (!stopping) {
+        while (!WorkerSupport.stopping) {
             scratchLength = 0;
             final int n = c.poll(copyIn, 16);
             if (n == TcpConnection.CLOSED || c.state() == TcpState.CLOSE_WAIT && scratchLength == 0) {
@@ -181,7 +142,7 @@ public final class TcpWorker {
             if (scratchLength > 0) {
                 total += scratchLength;
                 int r;
-                while ((r = c.send(scratch, 0, scratchLength)) == TcpConnection.BACK_PRESSURED && !stopping) {
+                while ((r = c.send(scratch, 0, scratchLength)) == TcpConnection.BACK_PRESSURED && !WorkerSupport.stopping) {
                     c.flush();
                     c.poll(discard, 1);
                 }
@@ -212,7 +173,7 @@ public final class TcpWorker {
         final long open = System.nanoTime() + warmupNs;
         final long close = open + durationNs;
         long a0 = 0;
-        while (!stopping && count < samples.length) {
+        while (!WorkerSupport.stopping && count < samples.length) {
             final long t0 = System.nanoTime();
             if (t0 >= close) {
                 break;
@@ -236,7 +197,7 @@ public final class TcpWorker {
             c.flush();
             scratchLength = 0;
             while (scratchLength < payload) {
-                if (c.poll(copyIn, 16) == TcpConnection.CLOSED || stopping) {
+                if (c.poll(copyIn, 16) == TcpConnection.CLOSED || WorkerSupport.stopping) {
                     throw new IllegalStateException("connection ended during ping-pong: " + c.state() + " " + c.closeReason());
                 }
             }
@@ -273,7 +234,7 @@ public final class TcpWorker {
         long last = 0;
         boolean eof = false;
         long a0 = 0;
-        while (!stopping) {
+        while (!WorkerSupport.stopping) {
             final long before = check.bytes();
             final int n = c.poll(checkIn, 64);
             if (check.bytes() != before) {
@@ -303,7 +264,7 @@ public final class TcpWorker {
         final long bytes = num("bytes", 200_000_000L);
         JavaWorker.ready();
         final long start = System.nanoTime();
-        while (check.bytes() < bytes && !stopping) {
+        while (check.bytes() < bytes && !WorkerSupport.stopping) {
             final int n = (int) Math.min(Math.min(TcpStreamCheck.CHUNK, c.maxClaimLength()), bytes - check.bytes());
             final int r = c.tryClaim(n, claim);
             if (r == TcpConnection.OK) {
@@ -320,7 +281,7 @@ public final class TcpWorker {
         }
         c.close();
         final long deadline = System.nanoTime() + END_TIMEOUT_NS;
-        while (c.state() != TcpState.CLOSED && c.state() != TcpState.TIME_WAIT && System.nanoTime() < deadline && !stopping) {
+        while (c.state() != TcpState.CLOSED && c.state() != TcpState.TIME_WAIT && System.nanoTime() < deadline && !WorkerSupport.stopping) {
             c.poll(discard, 16);
         }
         final double secs = (System.nanoTime() - start) / 1e9;
@@ -349,25 +310,11 @@ public final class TcpWorker {
         System.err.println(sb);
     }
 
-    private long allocated() {
-        return threads.getCurrentThreadAllocatedBytes();
+    private static long allocated() {
+        return WorkerSupport.allocated();
     }
 
     private void writeSamples(final long[] samples, final int count) throws IOException {
-        final String path = args.get("samples");
-        if (path == null || path.isEmpty()) {
-            return;
-        }
-        final ByteBuffer bb = ByteBuffer.allocate(count * 8).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < count; i++) {
-            bb.putLong(samples[i]);
-        }
-        bb.flip();
-        try (FileChannel ch = FileChannel.open(Path.of(path), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (bb.hasRemaining()) {
-                ch.write(bb);
-            }
-        }
+        WorkerSupport.writeSamples(args.get("samples"), samples, count);
     }
 }
