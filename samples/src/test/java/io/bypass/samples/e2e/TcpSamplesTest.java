@@ -209,6 +209,41 @@ class TcpSamplesTest {
         System.out.printf("tcpcat --listen on %s with socat: 20 MB each way at once in %.2f s%n", backend, cat.dbl("elapsed_s"));
     }
 
+    /** The real stdin and stdout: tcpcat in its own JVM with both redirected, as a shell pipeline runs it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"nio"})
+    void tcpcatPipesStdinToThePeerAndThePeerToStdout(final String backend, @TempDir final Path dir) throws Exception {
+        Requirements.requireCommand("socat");
+        topology(backend);
+        final Path ours = random(dir.resolve("ours.bin"), 6);
+        final Path theirs = random(dir.resolve("theirs.bin"), 7);
+        final Path socatGot = dir.resolve("socat-got.bin");
+        final Path stdout = dir.resolve("stdout.bin");
+        final Path stderr = dir.resolve("stderr.txt");
+        final String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        final Process cat = new ProcessBuilder(List.of("ip", "netns", "exec", topo.b().name(), java, "--enable-native-access=ALL-UNNAMED",
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "io.bypass.samples.Main",
+            "tcpcat", "--uri", uri(backend), "--listen", "9000", "--json"))
+            .redirectInput(ours.toFile()).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        peers.add(cat);
+        final long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!Files.readString(stderr).contains("ready")) {
+            assertTrue(cat.isAlive() && System.nanoTime() < deadline, "tcpcat never became ready: " + Files.readString(stderr));
+            Thread.sleep(20);
+        }
+        final Process socat = startInA(dir.resolve("socat.log"), "socat", "-t", "30", "OPEN:" + theirs + "!!OPEN:" + socatGot + ",creat,trunc",
+            "TCP:" + topo.addressBText() + ":9000");
+        assertTrue(cat.waitFor(60, TimeUnit.SECONDS), "tcpcat did not finish: " + Files.readString(stderr));
+        final String err = Files.readString(stderr);
+        assertEquals(0, cat.exitValue(), err);
+        assertTrue(socat.waitFor(30, TimeUnit.SECONDS), "socat did not finish");
+        assertEquals(0, socat.exitValue(), Files.readString(dir.resolve("socat.log")));
+        assertEquals(sha256(ours), sha256(socatGot), "stdin to the peer: " + err);
+        assertEquals(sha256(theirs), sha256(stdout), "the peer to stdout: " + err);
+        final String[] lines = err.strip().split("\n");
+        assertTrue(lines[lines.length - 1].startsWith("{\"command\":\"tcpcat\"") && lines[lines.length - 1].contains("\"failure\":\"\""), err);
+    }
+
     /** {@code --eof-close}: the FIN goes at end of input, for a peer that writes until it sees it ({@code socat -u}). */
     @ParameterizedTest
     @ValueSource(strings = {"nio"})
