@@ -61,7 +61,8 @@ public final class PingPongCommand implements Command {
 
     @Override
     public Options options() {
-        return Context.common(new Options("pingpong", "order/ack round trips; the server also answers sockperf ping-pong"), true, null)
+        return Context.common(new Options("pingpong",
+            "order/ack round trips; the server also answers sockperf ping-pong (--tcp: sockperf over TCP both ways)"), true, null)
             .positional("ROLE", "client", "server")
             .flag("--tcp", "over TCP (Bypass TCP, sockperf's TCP framing) instead of UDP: answers or measures sockperf --tcp")
             .value("--port", "PORT", "server: UDP (or with --tcp, TCP) port to answer on", DEFAULT_PORT)
@@ -71,8 +72,9 @@ public final class PingPongCommand implements Command {
             .value("--warmup", "N", "client: round trips before measuring", "10000")
             .value("--timeout", "TIME", "client: give up on one ack after TIME (counted lost; with --tcp counted late)", "200ms")
             .value("--msg-size", "BYTES", "client --tcp: sockperf message size, header included (sockperf -m)", "64")
-            .value("--batch", "N", "server: datagrams per poll", "32")
-            .value("--warm-up", "N", "server: before reporting ready, push N synthetic orders through the receive and send paths (0 = none)",
+            .value("--batch", "N", "server: datagrams per poll (--tcp: runs of bytes per connection per poll)", "32")
+            .value("--warm-up", "N", "server: before reporting ready, push N synthetic orders through the receive and send paths "
+                + "(--tcp: sockperf requests through the framing; 0 = none)",
                 String.valueOf(io.bypass.samples.feed.FeedWarmUp.DEFAULT_DATAGRAMS));
     }
 

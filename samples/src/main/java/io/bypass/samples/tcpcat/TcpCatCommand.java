@@ -62,12 +62,14 @@ public final class TcpCatCommand implements Command {
 
     @Override
     public Options options() {
-        return Context.common(new Options("tcpcat", "netcat over Bypass TCP: stdin to the peer, the peer's bytes to stdout"), true, null)
+        return Context.common(new Options("tcpcat", "netcat over Bypass TCP: stdin to the peer, the peer's bytes to stdout, until both have ended; "
+            + "progress and summary (--json: its last line) on stderr"), true, null)
             .value("--connect", "ADDRESS:PORT", "connect to a peer", null)
-            .value("--listen", "PORT", "wait for one peer on PORT instead", null)
+            .value("--listen", "PORT", "wait for one peer on PORT instead (the listener closes once it has come)", null)
             .value("--in", "PATH", "read this file instead of stdin (- is stdin)", "-")
             .value("--out", "PATH", "write the peer's bytes to this file instead of stdout (- is stdout)", "-")
-            .flag("--eof-close", "send the FIN at end of input without waiting for the peer's (as nc -N); the peer's later bytes are discarded");
+            .flag("--eof-close", "at end of input send the FIN at once (as nc -N); by default tcpcat first waits for the peer's, since close() "
+                + "ends receiving too and the peer's later bytes would be discarded");
     }
 
     @Override
