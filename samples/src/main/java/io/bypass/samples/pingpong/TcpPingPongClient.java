@@ -63,6 +63,11 @@ final class TcpPingPongClient {
                 c.abort();
                 return 1;
             }
+            if (size > c.maxClaimLength()) {
+                ctx.err().println("pingpong client --tcp: --msg-size " + size + " is longer than the send queue (" + c.maxClaimLength() + " bytes)");
+                c.abort();
+                return 1;
+            }
             if (ctx.progress()) {
                 ctx.err().println("connected " + Ipv4.toString(c.localAddress()) + ":" + c.localPort() + " -> " + server);
             }

@@ -87,6 +87,7 @@ public final class TcpCatCommand implements Command {
         final ChunkPipe in = new ChunkPipe(CHUNKS, CHUNK_BYTES);
         final ChunkPipe out = new ChunkPipe(CHUNKS, CHUNK_BYTES);
         final AtomicReference<String> outputFailure = new AtomicReference<>();
+        Thread writer = null;
         ctx.pinCurrentThread();
         try (TcpEndpoint tcp = Tcp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
             final IdleStrategy idle = ctx.idleStrategy();
@@ -100,7 +101,7 @@ public final class TcpCatCommand implements Command {
             }
             final Thread reader = StdioThreads.startReader(input, in);
             // stdout is closed at the peer's FIN only in a real process: in-process callers keep their stream
-            final Thread writer = StdioThreads.startWriter(output, out, !toStdout || ctx.out() == System.out, outputFailure);
+            writer = StdioThreads.startWriter(output, out, !toStdout || ctx.out() == System.out, outputFailure);
             final TcpCatLoop loop = new TcpCatLoop(tcp, c, in, out, eofClose, idle, pollGaps);
             final Progress progress = ctx.newProgress();
             final long start = System.nanoTime();
@@ -167,6 +168,9 @@ public final class TcpCatCommand implements Command {
             return failure == null ? 0 : 1;
         } finally {
             closeQuietly(input);
+            if (writer == null && !toStdout) {
+                closeQuietly(output); // otherwise the writer closes it once it has written everything
+            }
         }
     }
 
@@ -193,6 +197,7 @@ public final class TcpCatCommand implements Command {
                 }
                 idle.idle(tcp.poll(16));
             }
+            ctx.err().println("tcpcat: stopped before a peer connected to port " + port);
             return null;
         } finally {
             listener.close(); // one peer, as netcat
@@ -227,7 +232,7 @@ public final class TcpCatCommand implements Command {
         return null;
     }
 
-    private static void closeQuietly(final ReadableByteChannel c) {
+    private static void closeQuietly(final java.nio.channels.Channel c) {
         try {
             c.close();
         } catch (final IOException | UncheckedIOException ignored) {
