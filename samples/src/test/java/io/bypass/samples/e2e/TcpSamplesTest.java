@@ -126,7 +126,8 @@ class TcpSamplesTest {
         @SuppressWarnings("unchecked")
         final Map<String, Object> tcp = (Map<String, Object>) server.summary().get("tcp");
         assertEquals(server.num("bytes_replied"), tcp.get("bytes_out"), "every reply left through the stack: " + server.describe());
-        if ("dpdk".equals(backend)) {
+        if (!"nio".equals(backend)) {
+            // Bypass's own TCP hands each segment over as it comes: a 4000-byte request is in pieces
             assertTrue(server.num("gathered") > 0, "4000-byte requests came in segments and were gathered: " + server.describe());
         }
         // not one object per request: the smallest is 16 bytes, and thousands of requests were answered
