@@ -54,6 +54,21 @@ public final class TcpUriParams {
     public static final List<UriParam> L2_ENDPOINT = List.of(NAGLE, DELAYED_ACK, UriParams.SNDBUF, UriParams.RCVBUF, KEEP_ALIVE_MS,
         TIME_WAIT_MS);
 
+    /**
+     * Refuses UDP's own keys, which Bypass's own TCP shares a URI with but does not read.
+     *
+     * @param uri a TCP endpoint's URI
+     * @throws io.bypass.BypassUriException naming the first of {@code port}, {@code multicastTtl}, {@code igmp} given
+     */
+    static void refuseUdpKeys(final io.bypass.PortUri uri) {
+        for (final String udpOnly : new String[] {io.bypass.udp.UdpUriParams.PORT.name(), io.bypass.udp.UdpUriParams.MULTICAST_TTL.name(),
+            io.bypass.udp.UdpUriParams.IGMP.name()}) {
+            if (uri.params().containsKey(udpOnly)) {
+                throw new io.bypass.BypassUriException(uri.text(), "parameter '" + udpOnly + "' is UDP's; a TCP endpoint does not take it");
+            }
+        }
+    }
+
     private TcpUriParams() {
     }
 }
