@@ -116,6 +116,50 @@ class AfXdpTcpBesideKernelTest extends AfXdpVethTest {
         });
     }
 
+    /**
+     * Our ephemeral ports are the kernel's choice, so they never collide with a kernel socket's: with the
+     * DUT namespace's ip_local_port_range cut to two ports and one of them held by a kernel listener, our
+     * connect gets the other; with both taken, connect throws, counts TCP_CONNECT_FAILED and steers nothing
+     * (a kernel client to the peer is then refused a port too, as the kernel's own connect would be).
+     */
+    @Test
+    void ourEphemeralPortsNeverCollideWithTheKernelsAndRunningOutIsCounted() throws Exception {
+        final InetAddress a = InetAddress.getByName(t.addressAText());
+        final InetAddress b = InetAddress.getByName(t.addressBText());
+        t.a().exec("sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40001");
+        final TcpEndpoint ep = t.executorA().call(() -> Bypass.openTcp("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));
+        try (ServerSocket kernelHolds = t.executorA().call(() -> new ServerSocket(40000, 4, a));
+             ServerSocket serverB = t.executorB().call(() -> new ServerSocket(9300, 4, b))) {
+            final TcpConnection c = t.executorA().call(() -> {
+                final TcpConnection x = ep.connect(t.addressB(), 9300);
+                assertEquals(TcpState.ESTABLISHED, TcpStreams.await(ep, x, TcpState.ESTABLISHED, 5_000, (p, q, r) -> { }));
+                return x;
+            });
+            assertEquals(40001, c.localPort(), "the one port of the range no kernel socket holds");
+            try (Socket accepted = serverB.accept()) {
+                assertEquals(40001, accepted.getPort(), "the peer sees the same port");
+            }
+            final io.bypass.BypassException e = t.executorA().call(() -> org.junit.jupiter.api.Assertions.assertThrows(
+                io.bypass.BypassException.class, () -> ep.connect(t.addressB(), 9300)));
+            assertTrue(e.getMessage().contains("no ephemeral port free"), e.getMessage());
+            assertEquals(1, ep.counters().get(Counter.TCP_CONNECT_FAILED));
+            assertEquals(1, ep.counters().get(Counter.TCP_ACTIVE_OPENS), "the failed connect opened nothing");
+            t.executorA().run(() -> {
+                try (Socket s = new Socket()) {
+                    org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> s.bind(new InetSocketAddress(a, 40001)),
+                        "our connection's port stays reserved in the kernel");
+                }
+            });
+        } finally {
+            t.executorA().run(ep::close);
+        }
+        t.executorA().run(() -> {
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(a, 40001)); // released with the endpoint
+            }
+        });
+    }
+
     /** Polls our endpoint until the kernel exchanges are done: round trips on {@code ours}, echoes on {@code accepted}. */
     private static int[] runOurs(final TcpEndpoint ep, final TcpConnection ours, final TcpConnection accepted,
                                  final Future<?>... kernel) {
