@@ -3,7 +3,19 @@ package io.bypass.afxdp;
 import io.bypass.Counter;
 import io.bypass.conformance.ConformanceSite;
 import io.bypass.conformance.TcpConformanceSuite;
+import io.bypass.conformance.KernelTcpPeer;
+import io.bypass.tcp.TcpConnection;
 import io.bypass.tcp.TcpEndpoint;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link TcpConformanceSuite} on {@code afxdp:} (native XDP on veth, copy mode): Bypass's own TCP
@@ -34,6 +46,26 @@ class AfXdpTcpConformanceTest extends TcpConformanceSuite {
             bridged = true;
         }
         return "afxdp:" + AfXdpTcpLoss.IFACE + "?xdp=drv&mode=copy";
+    }
+
+    /**
+     * The kernel peer's segments over veth pairs left as {@code ip link add} makes them carry only the
+     * pseudo-header sum (CHECKSUM_PARTIAL): accepted under the default policy and counted, none dropped.
+     */
+    @Test
+    void theKernelPeersPartialChecksumsAreAcceptedAndCounted() throws Exception {
+        final KernelTcpPeer peer = peer();
+        final int port = freshPort();
+        final Future<SocketChannel> accepted = peer.accept(peer.listen(port));
+        final TcpEndpoint ep = open();
+        final TcpConnection c = connect(ep, port);
+        final SocketChannel k = accepted.get(5, TimeUnit.SECONDS);
+        final byte[] sent = new byte[8_000]; // fits the kernel's send buffer: written before we poll
+        new java.util.Random(3).nextBytes(sent);
+        k.write(ByteBuffer.wrap(sent));
+        assertArrayEquals(sent, site().dut().call(() -> receive(ep, c, sent.length)));
+        assertTrue(ep.counters().get(Counter.RX_PARTIAL_CHECKSUM) > 0, ep.counters().toString());
+        assertEquals(0, ep.counters().get(Counter.DROP_BAD_TCP_CHECKSUM), ep.counters().toString());
     }
 
     @Override
