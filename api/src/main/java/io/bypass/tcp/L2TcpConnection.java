@@ -71,12 +71,18 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     boolean offerSack = true;
     /** Both SYNs offered SACK: our ACKs carry SACK blocks for the bytes held past a hole (RFC 2018). */
     boolean sackOk;
+    /** The next ACK's first SACK block is a D-SACK (RFC 2883): a duplicate we received, [dsackLeft, dsackRight). */
+    boolean dsackPending;
+    int dsackLeft;
+    int dsackRight;
     boolean finReceived;
     boolean ackPending;
     int unackedSegments;
 
     // timers (nanoseconds on the endpoint's clock, 0: not armed)
     long rtoDeadline;
+    /** The tail loss probe's (RFC 8985 7): armed while more than a segment is in flight outside recovery. */
+    long probeDeadline;
     long persistDeadline;
     long keepAliveDeadline;
     long timeWaitDeadline;
@@ -90,6 +96,17 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     long rttStart;
 
     final TcpCongestion congestion = new TcpCongestion();
+    /** What the peer's SACK blocks say it holds past SND.UNA (only with {@link #sackOk}). */
+    final TcpSackScoreboard sacked = new TcpSackScoreboard();
+    /** Offset past the highest byte retransmitted in this recovery (RFC 6675 HighRxt): holes below it are in flight. */
+    long highRxt;
+    /** SND.MAX when the first unacknowledged segment was last resent: a SACK above it shows that resend lost. */
+    long rtxMark;
+    /** The segment a first retransmission timeout resent, whose D-SACK undoes the timeout; -1: none. */
+    long undoOffset = -1;
+    int undoLength;
+    long undoCwnd;
+    long undoSsthresh;
     TcpSendBuffer send;
     TcpReceiveBuffer receive;
 
@@ -179,6 +196,7 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     long nextDeadline() {
         long d = Long.MAX_VALUE;
         d = min(d, rtoDeadline);
+        d = min(d, probeDeadline);
         d = min(d, persistDeadline);
         d = min(d, keepAliveDeadline);
         d = min(d, timeWaitDeadline);

@@ -53,8 +53,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * its local port in the kernel ({@link TcpFlowSteering}), so the kernel neither answers our segments nor
  * gives our ports away; the kernel chooses the ephemeral ports there.
  *
- * <p>Not done: SACK, timestamps (RTTM/PAWS), urgent data, IP options, path MTU discovery, TCP
- * checksum offload. Use from one thread.
+ * <p>Loss recovery uses SACK both ways (RFC 2018, RFC 2883 D-SACK, recovery in the spirit of RFC 6675),
+ * a tail loss probe (RFC 8985 7) and the undoing of a spurious timeout (RFC 3708, RFC 4015); see
+ * docs/tcp.md. Not done: RACK's time-based loss detection, timestamps (RTTM/PAWS), urgent data, IP
+ * options, path MTU discovery, TCP checksum offload. Use from one thread.
  */
 public final class L2TcpEndpoint implements TcpEndpoint {
     /** Default size of each connection's send and receive rings. */
