@@ -41,6 +41,8 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     String closeReason;
     boolean appClosed;
     boolean released;
+    /** The rule steering this connection's segments, where the kernel keeps the address; null elsewhere. */
+    io.bypass.FlowRule flow;
     /** Listed in the endpoint's {@link TcpPending} for the end of this burst. */
     boolean pendingListed;
 
@@ -438,6 +440,33 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
         }
         closeReason = "aborted";
         closed("aborted");
+    }
+
+    /**
+     * The endpoint is closing: one last send of what the windows allow, then a FIN (a RST if bytes
+     * received were never read), and CLOSED "endpoint closed" - unless {@code linger}, where a connection
+     * that sent a FIN stays until the endpoint has waited for its acknowledgement.
+     */
+    void endpointClosed(final long now, final boolean linger) {
+        final TcpState s = state;
+        if (s == TcpState.ESTABLISHED || s == TcpState.CLOSE_WAIT || s == TcpState.FIN_WAIT_1 || s == TcpState.LAST_ACK
+            || s == TcpState.CLOSING) {
+            if (receive.buffered() > 0) {
+                endpoint.output().reset(this);
+                count(Counter.TCP_RESETS_SENT);
+            } else {
+                appClosed = true;
+                state = s == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : s == TcpState.ESTABLISHED ? TcpState.FIN_WAIT_1 : s;
+                pushing = true;
+                endpoint.output().send(this, now);
+                closeReason = "endpoint closed";
+                if (linger) {
+                    return;
+                }
+            }
+        }
+        closeReason = "endpoint closed";
+        closed("endpoint closed");
     }
 
     @Override
