@@ -40,6 +40,8 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     TcpState state = TcpState.CLOSED;
     String closeReason;
     boolean appClosed;
+    /** {@link #shutdownOutput()} was called: the FIN follows the queued bytes; bytes are still delivered. */
+    boolean outputShut;
     boolean released;
     /** The rule steering this connection's segments, where the kernel keeps the address; null elsewhere. */
     io.bypass.FlowRule flow;
@@ -148,6 +150,15 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     /** @return the sequence number of stream offset {@code offset} */
     int seqOf(final long offset) {
         return iss + 1 + (int) offset;
+    }
+
+    /**
+     * @return SND.NXT as a sequence number for a segment without data (an ACK, a RST): past our FIN once it
+     *     is out or acknowledged, since the FIN takes a sequence number; a segment below that looks old to
+     *     the peer, which drops it, ACK and window update included (RFC 9293 3.10.7.4)
+     */
+    int seqAfterSent() {
+        return seqOf(sndNxt) + (finInFlight || finAcked ? 1 : 0);
     }
 
     /** @return SND.MAX as a sequence number: everything ever sent, SYN and FIN included */
@@ -425,6 +436,31 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
             endpoint.output().send(this, endpoint.nanoTime());
             endpoint.output().flush();
         }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int shutdownOutput() {
+        if (appClosed || state == TcpState.CLOSED) {
+            return CLOSED;
+        }
+        if (state == TcpState.SYN_SENT || state == TcpState.SYN_RECEIVED) {
+            return NOT_CONNECTED;
+        }
+        if (!outputShut) {
+            outputShut = true;
+            if (state == TcpState.ESTABLISHED) {
+                state = TcpState.FIN_WAIT_1;
+            } else if (state == TcpState.CLOSE_WAIT) {
+                state = TcpState.LAST_ACK;
+            }
+            pushing = true;
+            if (!released) {
+                endpoint.output().send(this, endpoint.nanoTime());
+                endpoint.output().flush();
+            }
+        }
+        return OK;
     }
 
     /** {@inheritDoc} */

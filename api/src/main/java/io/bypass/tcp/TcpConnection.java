@@ -140,6 +140,23 @@ public interface TcpConnection extends AutoCloseable {
     void close();
 
     /**
+     * Half-closes (RFC 9293's CLOSE, {@code shutdown(SHUT_WR)}): the FIN goes after every queued byte,
+     * and this side goes on receiving, through {@link #poll}, until the peer's FIN. Claims then return
+     * {@link #CLOSED}. The state walks {@link TcpState#FIN_WAIT_1} (or {@link TcpState#LAST_ACK} from
+     * {@link TcpState#CLOSE_WAIT}) to {@link TcpState#CLOSED}; on Bypass's own TCP a connection in
+     * TIME_WAIT keeps bytes not yet read until they are. {@link #close()} afterwards discards what is
+     * still unread. Idempotent. For example, netcat's end of input:
+     * <pre>{@code
+     * connection.shutdownOutput();                         // the peer reads end of stream
+     * while (connection.poll(handler, 16) != TcpConnection.CLOSED) { }  // its last bytes, then its FIN
+     * }</pre>
+     *
+     * @return {@link #OK}; {@link #NOT_CONNECTED} while opening (nothing done); {@link #CLOSED} once the
+     *     connection ended or {@link #close()} was called
+     */
+    int shutdownOutput();
+
+    /**
      * Ends the connection at once with a RST; queued bytes are dropped. {@link #state()} is
      * {@link TcpState#CLOSED}, {@link #closeReason()} {@code "aborted"}. Idempotent.
      */

@@ -143,7 +143,7 @@ final class TcpOutput {
 
     /** An ACK with no data (window update, acknowledgement, or the answer to a segment out of window). */
     void ack(final L2TcpConnection c) {
-        segment(c, c.seqOf(c.sndNxt) + (c.finInFlight ? 1 : 0), Tcp.ACK, null, 0, 0, 0, -1);
+        segment(c, c.seqAfterSent(), Tcp.ACK, null, 0, 0, 0, -1);
     }
 
     /** A probe: SEG.SEQ = SND.UNA - 1 and no data, which the peer must answer with an ACK (keepalive, zero window). */
@@ -153,7 +153,7 @@ final class TcpOutput {
 
     /** A RST for {@code c} (abort): at SND.NXT, with an ACK. */
     void reset(final L2TcpConnection c) {
-        segment(c, c.seqOf(c.sndNxt) + (c.finInFlight ? 1 : 0), Tcp.RST | Tcp.ACK, null, 0, 0, 0, -1);
+        segment(c, c.seqAfterSent(), Tcp.RST | Tcp.ACK, null, 0, 0, 0, -1);
     }
 
     /**
@@ -318,7 +318,7 @@ final class TcpOutput {
                     armProbe(c, now);
                 }
             } else {
-                if (c.appClosed && !c.finInFlight && !c.finAcked && (s != TcpState.ESTABLISHED && s != TcpState.CLOSE_WAIT)) {
+                if ((c.appClosed || c.outputShut) && !c.finInFlight && !c.finAcked && (s != TcpState.ESTABLISHED && s != TcpState.CLOSE_WAIT)) {
                     if (segment(c, c.seqOf(c.sndNxt), Tcp.FIN | Tcp.ACK, null, 0, 0, 0, -1) != SENT) {
                         return;
                     }

@@ -32,8 +32,12 @@ final class TcpTimers {
     /** Runs every timer of {@code c} that is due at {@code now}. */
     void run(final L2TcpConnection c, final long now) {
         if (c.timeWaitDeadline != 0 && now >= c.timeWaitDeadline) {
-            c.closed("closed");
-            return;
+            if (!c.appClosed && c.receive.buffered() > 0) {
+                c.timeWaitDeadline = now + Math.max(1, endpoint.timeWaitNanos()); // a half-close's last bytes, not yet read
+            } else {
+                c.closed("closed");
+                return;
+            }
         }
         if (c.rtoDeadline != 0 && now >= c.rtoDeadline) {
             c.rtoDeadline = 0;

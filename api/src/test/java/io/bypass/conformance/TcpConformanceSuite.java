@@ -211,6 +211,39 @@ public abstract class TcpConformanceSuite extends TcpSiteSuite {
         assertEquals(1, ep.counters().get(Counter.TCP_CLOSED));
     }
 
+    // 4c
+    @Test
+    void aHalfCloseFromUsStillReceivesThePeersBytesUntilItsFin() throws Exception {
+        final KernelTcpPeer peer = peer();
+        final int port = freshPort();
+        final Future<SocketChannel> accepted = peer.accept(peer.listen(port));
+        final TcpEndpoint ep = open();
+        final TcpConnection c = connect(ep, port);
+        final SocketChannel k = accepted.get(5, TimeUnit.SECONDS);
+        final Future<long[]> kernelGot = peer.drain(k, -1);
+        final byte[] request = ascii("send me the day's trades, then close");
+        onDut(() -> {
+            assertEquals(TcpConnection.OK, c.send(new UnsafeBuffer(request), 0, request.length)); // queued, not flushed
+            assertEquals(TcpConnection.OK, c.shutdownOutput());
+            assertEquals(TcpConnection.OK, c.shutdownOutput(), "idempotent");
+            assertEquals(TcpConnection.CLOSED, c.tryClaim(1, new TcpClaim()), "nothing more to send after a half-close");
+        });
+        final long[] got = site().dut().call(() -> TcpStreams.pollUntilDone(ep, c, kernelGot, 5));
+        assertEquals(request.length, got[0], "the queued bytes went before the FIN");
+        assertEquals(1, got[2], "the kernel read end of stream");
+        final long reply = 1 << 20;
+        final Future<Long> kernelSent = peer.write(k, reply);
+        final TcpStreams.Tally t = site().dut().call(() -> TcpStreams.pump(ep, c, 0, reply, 30));
+        assertEquals(reply, t.bytesIn(), "the peer's bytes after our FIN are delivered, not discarded");
+        assertEquals(kernelSent.get(5, TimeUnit.SECONDS), t.crcIn());
+        k.close(); // the peer's FIN
+        onDut(() -> assertEquals(TcpState.CLOSED, TcpStreams.await(ep, c, TcpState.CLOSED, 5_000, IGNORE)));
+        assertEquals("closed", c.closeReason());
+        assertEquals(0, ep.counters().get(Counter.TCP_BYTES_DISCARDED));
+        assertEquals(0, ep.counters().get(Counter.TCP_RESETS_RECEIVED));
+        assertEquals(1, ep.counters().get(Counter.TCP_CLOSED));
+    }
+
     // 5
     @Test
     void aResetFromThePeerEndsClosedResetAndCounted() throws Exception {

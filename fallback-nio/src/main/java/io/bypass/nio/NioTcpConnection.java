@@ -1,7 +1,6 @@
 package io.bypass.nio;
 
 import io.bypass.Counter;
-import io.bypass.Counters;
 import io.bypass.spi.ClaimOwner;
 import io.bypass.spi.HotPathErrors;
 import io.bypass.tcp.TcpClaim;
@@ -11,7 +10,6 @@ import io.bypass.tcp.TcpState;
 import org.agrona.DirectBuffer;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -32,24 +30,19 @@ import java.nio.channels.SocketChannel;
  *
  * <p>Holds no string constant ({@link NioTcpText} has them), so C2 compiling it allocates nothing.
  */
-final class NioTcpConnection implements TcpConnection, ClaimOwner {
+final class NioTcpConnection extends NioTcpConnectionBase implements ClaimOwner {
     private static final long FIN_TIMEOUT_NANOS = 60_000_000_000L;
 
     private final NioTcpEndpoint endpoint;
     private final NioTcpTable table;
-    private final SocketChannel channel;
-    private final Counters counters = new Counters();
-    private final Counters total;
-    private final int remoteAddress;
-    private final int remotePort;
     private NioTcpBuffers buffers;
-    private int localAddress;
-    private int localPort;
     private final NioTcpSendQueue queue = new NioTcpSendQueue();
     private TcpState state;
     private String closeReason;
     /** close() was called: the FIN follows the queued bytes. */
     private boolean closing;
+    /** shutdownOutput() was called: the FIN follows the queued bytes, and bytes are still delivered. */
+    private boolean outputShut;
     /** The FIN went to the kernel (shutdownOutput). */
     private boolean finSent;
     /** The peer's FIN was read. */
@@ -71,35 +64,16 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
      */
     NioTcpConnection(final NioTcpEndpoint endpoint, final NioTcpTable table, final SocketChannel channel,
                      final NioTcpBuffers buffers, final TcpState state, final int remoteAddress, final int remotePort) {
+        super(channel, endpoint.counters(), remoteAddress, remotePort);
         this.endpoint = endpoint;
         this.table = table;
-        this.channel = channel;
-        this.total = endpoint.counters();
         this.buffers = buffers;
         queue.attach(buffers);
         this.state = state;
-        this.remoteAddress = remoteAddress;
-        this.remotePort = remotePort;
         if (state == TcpState.ESTABLISHED) {
             established(); // reads the local address too
         } else {
             readLocalAddress();
-        }
-    }
-
-    private void count(final Counter c, final long delta) {
-        counters.add(c, delta);
-        total.add(c, delta);
-    }
-
-    private void readLocalAddress() {
-        try {
-            if (channel.getLocalAddress() instanceof InetSocketAddress local) {
-                localAddress = local.getAddress().hashCode(); // Inet4Address.hashCode() is the address
-                localPort = local.getPort();
-            }
-        } catch (final IOException e) {
-            // closed meanwhile: the local address stays unknown (0)
         }
     }
 
@@ -128,7 +102,7 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         if (state == TcpState.SYN_SENT) {
             return finishConnect() ? 1 : 0;
         }
-        return closing ? driveClose() : 0;
+        return closing ? driveClose() : outputShut && !finSent ? sendFinWhenFlushed() : 0;
     }
 
     private boolean finishConnect() {
@@ -155,6 +129,15 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
 
     /** After close(): flush the queue, then send the FIN, then read (and discard) until the peer's FIN. */
     private int driveClose() {
+        int work = sendFinWhenFlushed();
+        if (released || !finSent) {
+            return work;
+        }
+        return work + discardUntilPeerFin();
+    }
+
+    /** Flushes the queue, then sends the FIN (shutdownOutput), or closes the socket if the peer's FIN came first. */
+    private int sendFinWhenFlushed() {
         int work = 0;
         if (!finSent) {
             if (queue.queued() > 0) {
@@ -182,7 +165,12 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
             finDeadline = System.nanoTime() + FIN_TIMEOUT_NANOS;
             work++;
         }
-        // FIN_WAIT: read what still comes, until the peer's FIN.
+        return work;
+    }
+
+    /** FIN_WAIT after close(): read what still comes, discarded, until the peer's FIN or the FIN timeout. */
+    private int discardUntilPeerFin() {
+        int work = 0;
         for (int i = 0; i < 16; i++) {
             buffers.rx.clear();
             final int n;
@@ -229,6 +217,12 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
             driveClose();
             return released ? CLOSED : 0;
         }
+        if (outputShut && !finSent) {
+            sendFinWhenFlushed();
+            if (released) {
+                return CLOSED;
+            }
+        }
         if (peerFin) {
             return 0; // CLOSE_WAIT: nothing more will arrive; the application may still send, then close
         }
@@ -253,9 +247,13 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
             } else {
                 if (n < 0) {
                     peerFin = true;
+                    count(Counter.TCP_FINS_RECEIVED, 1);
+                    if (outputShut) {
+                        release(NioTcpText.closed(), false); // both directions have ended; every byte was delivered
+                        break;
+                    }
                     state = TcpState.CLOSE_WAIT;
                     closeReason = NioTcpText.closedByPeer();
-                    count(Counter.TCP_FINS_RECEIVED, 1);
                 }
                 break;
             }
@@ -388,33 +386,8 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
     }
 
     @Override
-    public int localAddress() {
-        return localAddress;
-    }
-
-    @Override
-    public int localPort() {
-        return localPort;
-    }
-
-    @Override
-    public int remoteAddress() {
-        return remoteAddress;
-    }
-
-    @Override
-    public int remotePort() {
-        return remotePort;
-    }
-
-    @Override
     public String closeReason() {
         return closeReason;
-    }
-
-    @Override
-    public Counters counters() {
-        return counters;
     }
 
     @Override
@@ -429,11 +402,27 @@ final class NioTcpConnection implements TcpConnection, ClaimOwner {
         closing = true;
         if (state == TcpState.CLOSE_WAIT) {
             state = TcpState.LAST_ACK;
-        } else {
+        } else if (!outputShut) {
             state = TcpState.FIN_WAIT_1;
             closeReason = NioTcpText.closed();
         }
         driveClose();
+    }
+
+    @Override
+    public int shutdownOutput() {
+        if (released || closing) {
+            return CLOSED;
+        }
+        if (state == TcpState.SYN_SENT) {
+            return NOT_CONNECTED;
+        }
+        if (!outputShut) {
+            outputShut = true;
+            state = state == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : TcpState.FIN_WAIT_1;
+            sendFinWhenFlushed();
+        }
+        return OK;
     }
 
     @Override
