@@ -42,7 +42,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>
  * bypass tcpcat --uri dpdk:net_af_packet0,iface=veth1?ip=10.0.0.2/24 --listen 9000 &gt; received
- * bypass tcpcat --uri nio:veth0 --connect 10.0.0.2:9000 --eof-close &lt; file
+ * bypass tcpcat --uri nio:veth0 --connect 10.0.0.2:9000 &lt; file
  * </pre>
  */
 public final class TcpCatCommand implements Command {
@@ -67,9 +67,7 @@ public final class TcpCatCommand implements Command {
             .value("--connect", "ADDRESS:PORT", "connect to a peer", null)
             .value("--listen", "PORT", "wait for one peer on PORT instead (the listener closes once it has come)", null)
             .value("--in", "PATH", "read this file instead of stdin (- is stdin)", "-")
-            .value("--out", "PATH", "write the peer's bytes to this file instead of stdout (- is stdout)", "-")
-            .flag("--eof-close", "at end of input send the FIN at once (as nc -N); by default tcpcat first waits for the peer's, since close() "
-                + "ends receiving too and the peer's later bytes would be discarded");
+            .value("--out", "PATH", "write the peer's bytes to this file instead of stdout (- is stdout)", "-");
     }
 
     @Override
@@ -79,7 +77,6 @@ public final class TcpCatCommand implements Command {
         if ((connect == null) == (listenPort == 0)) {
             throw new UsageException("give one of --connect ADDRESS:PORT and --listen PORT");
         }
-        final boolean eofClose = args.flag("--eof-close");
         final ReadableByteChannel input = input(args.string("--in"));
         final boolean toStdout = "-".equals(args.string("--out"));
         final WritableByteChannel output = toStdout ? Channels.newChannel(ctx.out()) : output(args.string("--out"));
@@ -102,7 +99,7 @@ public final class TcpCatCommand implements Command {
             final Thread reader = StdioThreads.startReader(input, in);
             // stdout is closed at the peer's FIN only in a real process: in-process callers keep their stream
             writer = StdioThreads.startWriter(output, out, !toStdout || ctx.out() == System.out, outputFailure);
-            final TcpCatLoop loop = new TcpCatLoop(tcp, c, in, out, eofClose, idle, pollGaps);
+            final TcpCatLoop loop = new TcpCatLoop(tcp, c, in, out, idle, pollGaps);
             final Progress progress = ctx.newProgress();
             final long start = System.nanoTime();
             long closeBy = Long.MAX_VALUE;

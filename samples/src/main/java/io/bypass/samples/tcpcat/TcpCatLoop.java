@@ -13,10 +13,9 @@ import org.agrona.concurrent.IdleStrategy;
  * tcpcat's polling loop over one connection: input chunks go into the send queue with
  * {@code tryClaim}/{@code commit} and one flush per turn, the peer's bytes go into output chunks
  * for the writer thread. Both directions end on their own: the input at end of file, the peer's at
- * its FIN. Since {@link TcpConnection#close()} also ends this side's receiving (later bytes are
- * discarded), the loop closes only once the peer has finished too, unless {@code eofClose} asks
- * for the FIN at end of input (as {@code nc -N}) for a peer that waits for it before it closes.
- * No allocation per turn.
+ * its FIN. At end of input the loop half-closes ({@link TcpConnection#shutdownOutput()}: the FIN
+ * follows every queued byte) and goes on receiving until the peer's FIN, as {@code nc -N} does,
+ * then closes. No allocation per turn.
  */
 final class TcpCatLoop implements TcpHandler {
     /** Most bytes per claim: a slice of a chunk that fits a send queue with other bytes in it. */
@@ -31,7 +30,6 @@ final class TcpCatLoop implements TcpHandler {
     private final TcpConnection connection;
     private final ChunkPipe in;
     private final ChunkPipe out;
-    private final boolean eofClose;
     private final IdleStrategy idle;
     private final HiccupRecorder pollGaps;
     private final TcpClaim claim = new TcpClaim();
@@ -40,6 +38,7 @@ final class TcpCatLoop implements TcpHandler {
     private ChunkPipe.Chunk receiving;
     private boolean inputEnded;
     private boolean peerEnded;
+    private boolean outputShut;
     private boolean closed;
     private String failure;
     long bytesSent;
@@ -47,13 +46,12 @@ final class TcpCatLoop implements TcpHandler {
     long outputWaits;
     long lastPollNanos;
 
-    TcpCatLoop(final TcpEndpoint tcp, final TcpConnection connection, final ChunkPipe in, final ChunkPipe out, final boolean eofClose,
+    TcpCatLoop(final TcpEndpoint tcp, final TcpConnection connection, final ChunkPipe in, final ChunkPipe out,
         final IdleStrategy idle, final HiccupRecorder pollGaps) {
         this.tcp = tcp;
         this.connection = connection;
         this.in = in;
         this.out = out;
-        this.eofClose = eofClose;
         this.idle = idle;
         this.pollGaps = pollGaps;
     }
@@ -68,8 +66,12 @@ final class TcpCatLoop implements TcpHandler {
         if (connection.queuedBytes() > 0) {
             connection.flush();
         }
-        if (!closed && inputEnded && (peerEnded || eofClose)) {
-            connection.close(); // the FIN after every queued byte
+        if (!outputShut && !closed && inputEnded) {
+            outputShut = connection.shutdownOutput() == TcpConnection.OK; // the FIN after every queued byte
+            work++;
+        }
+        if (!closed && outputShut && peerEnded) {
+            connection.close(); // both directions have ended
             closed = true;
             work++;
         }

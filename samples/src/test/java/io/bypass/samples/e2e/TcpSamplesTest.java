@@ -92,7 +92,7 @@ class TcpSamplesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "dpdk"})
+    @ValueSource(strings = {"nio", "dpdk", "afxdp"})
     void sockperfTcpPingPongMeasuresOurServer(final String backend) throws Exception {
         Requirements.requireCommand("sockperf");
         topology(backend);
@@ -137,7 +137,7 @@ class TcpSamplesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "dpdk"})
+    @ValueSource(strings = {"nio", "dpdk", "afxdp"})
     void ourTcpClientMeasuresSockperfServer(final String backend, @TempDir final Path dir) throws Exception {
         Requirements.requireCommand("sockperf");
         topology(backend);
@@ -163,7 +163,7 @@ class TcpSamplesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "dpdk"})
+    @ValueSource(strings = {"nio", "dpdk", "afxdp"})
     void tcpcatConnectsToSocatAndMovesTwentyMegabytesEachWay(final String backend, @TempDir final Path dir) throws Exception {
         Requirements.requireCommand("socat");
         topology(backend);
@@ -189,7 +189,7 @@ class TcpSamplesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"nio", "dpdk"})
+    @ValueSource(strings = {"nio", "dpdk", "afxdp"})
     void tcpcatListensForSocatAndMovesTwentyMegabytesEachWay(final String backend, @TempDir final Path dir) throws Exception {
         Requirements.requireCommand("socat");
         topology(backend);
@@ -245,10 +245,10 @@ class TcpSamplesTest {
         assertTrue(lines[lines.length - 1].startsWith("{\"command\":\"tcpcat\"") && lines[lines.length - 1].contains("\"failure\":\"\""), err);
     }
 
-    /** {@code --eof-close}: the FIN goes at end of input, for a peer that writes until it sees it ({@code socat -u}). */
+    /** The half-close at end of input: the FIN goes at once, for a peer that reads until it sees it ({@code socat -u}). */
     @ParameterizedTest
-    @ValueSource(strings = {"nio"})
-    void tcpcatEofCloseEndsAOneWayTransfer(final String backend, @TempDir final Path dir) throws Exception {
+    @ValueSource(strings = {"nio", "dpdk", "afxdp"})
+    void tcpcatHalfClosesAtEndOfInputSoAOneWayPeerFinishes(final String backend, @TempDir final Path dir) throws Exception {
         Requirements.requireCommand("socat");
         topology(backend);
         final Path ours = random(dir.resolve("ours.bin"), 5);
@@ -257,7 +257,7 @@ class TcpSamplesTest {
             "CREATE:" + socatGot);
         awaitListeningInA(9000);
         final Run cat = Run.start(topo.executorB(), "tcpcat", "--uri", uri(backend), "--connect", topo.addressAText() + ":9000",
-            "--in", ours.toString(), "--out", dir.resolve("nothing").toString(), "--eof-close", "--json", "--idle", "yield");
+            "--in", ours.toString(), "--out", dir.resolve("nothing").toString(), "--json", "--idle", "yield");
         assertEquals(0, cat.await(60), cat.err());
         assertTrue(socat.waitFor(30, TimeUnit.SECONDS), "socat did not finish");
         assertByteExact(ours, socatGot, cat);
