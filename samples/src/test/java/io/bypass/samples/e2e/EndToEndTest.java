@@ -6,6 +6,7 @@ import io.bypass.samples.codec.MoldUdp64Encoder;
 import io.bypass.samples.pcap.PcapWriter;
 import io.bypass.testing.Requirements;
 import io.bypass.testkit.Cmd;
+import io.bypass.testkit.Netns;
 import io.bypass.testkit.VethPair;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -298,16 +299,49 @@ public class EndToEndTest {
         assertTrue(!out.contains("No messages were received"), out);
     }
 
+    /**
+     * Where each side's SoupBinTCP order entry runs: {@code {exchange URI, trade URI, exchange address}}.
+     * afxdp and efvi carry the feed and leave order entry to the kernel's TCP ({@code nio:}) until their
+     * own TCP flows are steered. On dpdk, trade's orders go through Bypass's own TCP on a vdev of their
+     * own; it cannot share the feed's veth end, since net_af_packet puts every vdev of one process on
+     * one interface in one fanout group, which splits the frames between them. So the order link is a
+     * second veth pair whose B end DPDK owns (no kernel address there) and whose A end is the kernel's:
+     * the exchange listens on kernel TCP, a third-party peer for ours.
+     */
+    private String[] orderLink(final String backend, final VethPair t) {
+        return switch (backend) {
+            case "afxdp", "efvi" -> new String[] {"nio:" + t.ifaceA(), "nio:" + t.ifaceB(), t.addressAText()};
+            case "dpdk" -> {
+                final String suffix = Netns.randomSuffix();
+                final String endA = "sboa" + suffix;
+                final String endB = "sbob" + suffix;
+                final String net = "10." + (1 + (t.addressA() >>> 16 & 0xFF) % 250) + "." + (t.addressA() >>> 8 & 0xFF) + ".";
+                t.a().ip("link", "add", endA, "type", "veth", "peer", "name", endB, "netns", t.b().name());
+                t.a().ip("addr", "add", net + "1/24", "dev", endA);
+                t.a().exec("ethtool", "-K", endA, "tx", "off");
+                t.a().ip("link", "set", endA, "up");
+                t.b().ip("link", "set", endB, "up");
+                t.a().awaitUp(endA, 5000);
+                t.b().awaitUp(endB, 5000);
+                yield new String[] {"nio:" + endA, "dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endB + "?ip=" + net + "2/24", net + "1"};
+            }
+            default -> new String[] {uri(backend, t.ifaceA()), uri(backend, t.ifaceB()), t.addressAText()};
+        };
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void tickToTrade(final String backend) throws Exception {
         final VethPair t = topology(backend);
+        final String[] orders = orderLink(backend, t);
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
-            "--exchange", t.addressAText() + ":40000", "--json", "--duration", "60s", "--idle", "yield");
+            "--order-uri", orders[1], "--exchange", orders[2] + ":40000", "--heartbeat", "50ms",
+            "--json", "--duration", "60s", "--idle", "yield");
         final Run exchange = Run.start(t.executorA(), "exchange", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
-            "--port", "40000", "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json", "--idle", "backoff");
+            "--order-uri", orders[0], "--port", "40000", "--heartbeat", "50ms", "--start-delay", "300ms",
+            "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json", "--idle", "backoff");
         assertEquals(0, exchange.await(60), exchange.err() + exchange.out());
-        assertEquals(0, trade.await(60), trade.err());
+        assertEquals(0, trade.await(60), trade.err() + trade.out());
         assertEquals(40, exchange.num("triggers"), exchange.describe());
         // Every order trade sent arrived and matched its trigger; a trigger without an order
         // must be explained by feed loss that trade itself counted (none on a quiet host).
@@ -318,6 +352,19 @@ public class EndToEndTest {
         assertEquals(exchange.num("orders"), exchange.num("tick_to_trade_samples"), exchange.describe());
         assertEquals(trade.num("orders_sent"), trade.num("internal_samples"), trade.describe());
         assertEquals(trade.num("triggers"), trade.num("orders_sent"), trade.describe());
+        // The SoupBinTCP session: one login, every order answered with an OUCH Accepted in sequence
+        // from 1, heartbeats both ways while the feed had not started, nothing malformed either way.
+        assertEquals(1, exchange.num("logins"), exchange.describe());
+        assertEquals(exchange.num("orders"), exchange.num("accepted_sent"), exchange.describe());
+        assertEquals(exchange.num("accepted_sent"), trade.num("accepted"), trade.describe());
+        assertEquals(trade.num("accepted") + 1, trade.num("next_sequence"), trade.describe());
+        assertTrue(exchange.num("heartbeats_sent") > 0 && trade.num("heartbeats_received") > 0, exchange.describe() + trade.describe());
+        assertTrue(trade.num("heartbeats_sent") > 0 && exchange.num("heartbeats_received") > 0, exchange.describe() + trade.describe());
+        assertEquals(0, exchange.num("malformed"), exchange.describe());
+        assertEquals(0, trade.num("exchange_malformed"), trade.describe());
+        final Object end = trade.summary().get("session_end");
+        assertTrue("logged out".equals(end) || "end of session".equals(end), trade.describe());
+        assertEquals("dpdk".equals(backend) ? "dpdk" : "nio", trade.summary().get("order_backend"), trade.describe());
         // The strategy's own part is a fraction of the round trip through two stacks.
         assertTrue(trade.dbl("internal_p50_us") < exchange.dbl("tick_to_trade_p50_us"), trade.describe() + exchange.describe());
     }
