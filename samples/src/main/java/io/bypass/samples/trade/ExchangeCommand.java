@@ -122,7 +122,8 @@ public final class ExchangeCommand implements Command {
                 idle.idle(server.doWork(now) + udp.poll(Udp.IGNORE, 16));
                 now = System.nanoTime();
             }
-            while (now - loginStart < startDelay && !ctx.isStopped()) {
+            final long loggedIn = now;
+            while (now - loggedIn < startDelay && !ctx.isStopped()) {
                 idle.idle(server.doWork(now) + udp.poll(Udp.IGNORE, 16));
                 now = System.nanoTime();
             }

@@ -309,6 +309,11 @@ public class EndToEndTest {
      * the exchange listens on kernel TCP, a third-party peer for ours.
      */
     private String[] orderLink(final String backend, final VethPair t) {
+        return orderLink(backend, t, false);
+    }
+
+    /** As {@link #orderLink(String, VethPair)}; on dpdk with {@code exchangeOnDpdk}, the exchange's end is DPDK's and trade's the kernel's. */
+    private String[] orderLink(final String backend, final VethPair t, final boolean exchangeOnDpdk) {
         return switch (backend) {
             case "afxdp", "efvi" -> new String[] {"nio:" + t.ifaceA(), "nio:" + t.ifaceB(), t.addressAText()};
             case "dpdk" -> {
@@ -317,13 +322,20 @@ public class EndToEndTest {
                 final String endB = "sbob" + suffix;
                 final String net = "10." + (1 + (t.addressA() >>> 16 & 0xFF) % 250) + "." + (t.addressA() >>> 8 & 0xFF) + ".";
                 t.a().ip("link", "add", endA, "type", "veth", "peer", "name", endB, "netns", t.b().name());
-                t.a().ip("addr", "add", net + "1/24", "dev", endA);
-                t.a().exec("ethtool", "-K", endA, "tx", "off");
+                if (exchangeOnDpdk) {
+                    t.b().ip("addr", "add", net + "2/24", "dev", endB);
+                    t.b().exec("ethtool", "-K", endB, "tx", "off");
+                } else {
+                    t.a().ip("addr", "add", net + "1/24", "dev", endA);
+                    t.a().exec("ethtool", "-K", endA, "tx", "off");
+                }
                 t.a().ip("link", "set", endA, "up");
                 t.b().ip("link", "set", endB, "up");
                 t.a().awaitUp(endA, 5000);
                 t.b().awaitUp(endB, 5000);
-                yield new String[] {"nio:" + endA, "dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endB + "?ip=" + net + "2/24", net + "1"};
+                yield exchangeOnDpdk
+                    ? new String[] {"dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endA + "?ip=" + net + "1/24", "nio:" + endB, net + "1"}
+                    : new String[] {"nio:" + endA, "dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endB + "?ip=" + net + "2/24", net + "1"};
             }
             default -> new String[] {uri(backend, t.ifaceA()), uri(backend, t.ifaceB()), t.addressAText()};
         };
@@ -333,7 +345,17 @@ public class EndToEndTest {
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void tickToTrade(final String backend) throws Exception {
         final VethPair t = topology(backend);
-        final String[] orders = orderLink(backend, t);
+        tickToTrade(backend, t, orderLink(backend, t));
+    }
+
+    /** The exchange's SoupBinTCP listener on Bypass's own TCP (dpdk), the trading side on the kernel's. */
+    @org.junit.jupiter.api.Test
+    void tickToTradeWithTheExchangeListeningOnDpdk() throws Exception {
+        final VethPair t = topology("dpdk");
+        tickToTrade("dpdk", t, orderLink("dpdk", t, true));
+    }
+
+    private void tickToTrade(final String backend, final VethPair t, final String[] orders) throws Exception {
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
             "--order-uri", orders[1], "--exchange", orders[2] + ":40000", "--heartbeat", "50ms",
             "--json", "--duration", "60s", "--idle", "yield");
@@ -364,7 +386,9 @@ public class EndToEndTest {
         assertEquals(0, trade.num("exchange_malformed"), trade.describe());
         final Object end = trade.summary().get("session_end");
         assertTrue("logged out".equals(end) || "end of session".equals(end), trade.describe());
-        assertEquals("dpdk".equals(backend) ? "dpdk" : "nio", trade.summary().get("order_backend"), trade.describe());
+        final boolean exchangeOnDpdk = orders[0].startsWith("dpdk:");
+        assertEquals("dpdk".equals(backend) && !exchangeOnDpdk ? "dpdk" : "nio", trade.summary().get("order_backend"), trade.describe());
+        assertEquals(exchangeOnDpdk ? "dpdk" : "nio", exchange.summary().get("order_backend"), exchange.describe());
         // The strategy's own part is a fraction of the round trip through two stacks.
         assertTrue(trade.dbl("internal_p50_us") < exchange.dbl("tick_to_trade_p50_us"), trade.describe() + exchange.describe());
     }

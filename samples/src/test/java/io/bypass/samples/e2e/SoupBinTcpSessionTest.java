@@ -67,6 +67,76 @@ class SoupBinTcpSessionTest {
         assertTrue(exchange.err().contains("0 of 1 logins"), exchange.err());
     }
 
+    /**
+     * A server on a kernel socket that accepts the login and then says nothing: trade heartbeats every
+     * interval meanwhile, and ends the session once the exchange has been silent past its timeout.
+     */
+    @Test
+    void aSilentExchangeIsDetected() throws Exception {
+        final VethPair t = topology();
+        final java.util.concurrent.CompletableFuture<int[]> server = new java.util.concurrent.CompletableFuture<>();
+        final java.util.concurrent.CountDownLatch listening = new java.util.concurrent.CountDownLatch(1);
+        final Thread th = new Thread(() -> {
+            try {
+                server.complete(t.executorA().call(() -> {
+                    try (java.net.ServerSocket ss = new java.net.ServerSocket()) {
+                        ss.bind(new InetSocketAddress(t.addressAText(), 40000));
+                        listening.countDown();
+                        try (Socket s = ss.accept()) {
+                            s.setSoTimeout(10_000);
+                            final DataInputStream in = new DataInputStream(s.getInputStream());
+                            final byte[] login = new byte[SoupBinTcp.LOGIN_REQUEST_LENGTH];
+                            in.readFully(login);
+                            final UnsafeBuffer b = new UnsafeBuffer(new byte[64]);
+                            final int n = SoupBinTcp.putLoginAccepted(b, 0, SoupBinTcp.session("SILENT"), 1);
+                            s.getOutputStream().write(b.byteArray(), 0, n);
+                            // count what comes until trade gives up and closes: heartbeats only
+                            int heartbeats = 0;
+                            int other = 0;
+                            try {
+                                while (true) {
+                                    final int hi = in.read();
+                                    if (hi < 0) {
+                                        break;
+                                    }
+                                    final int len = hi << 8 | in.readUnsignedByte();
+                                    final byte[] rest = new byte[len];
+                                    in.readFully(rest);
+                                    if (len == 1 && rest[0] == 'R') {
+                                        heartbeats++;
+                                    } else {
+                                        other++;
+                                    }
+                                }
+                            } catch (final java.net.SocketException reset) {
+                                // trade aborts a dead link with a RST
+                            }
+                            return new int[] {login[2], heartbeats, other};
+                        }
+                    }
+                }));
+            } catch (final Exception e) {
+                server.completeExceptionally(e);
+            }
+        });
+        th.setDaemon(true);
+        th.start();
+        assertTrue(listening.await(10, TimeUnit.SECONDS));
+        final Run trade = Run.startReady(t.executorB(), "trade", "--uri", "nio:" + t.ifaceB(), "--a", A, "--b", "none",
+            "--exchange", t.addressAText() + ":40000", "--heartbeat", "100ms", "--timeout", "1s", "--json", "--duration", "30s");
+        assertEquals(1, trade.await(30), trade.err());
+        assertEquals("exchange silent", trade.summary().get("session_end"), trade.describe());
+        assertEquals(true, trade.summary().get("logged_in"), trade.describe());
+        assertTrue(trade.err().contains("session with the exchange ended: exchange silent"), trade.err());
+        final int[] seen = server.get(15, TimeUnit.SECONDS);
+        assertEquals('L', seen[0]);
+        // about 1 s of silence at 100 ms: the heartbeats trade counted reached the server (the last may be
+        // overtaken by the RST, which discards what the server's kernel had not yet handed over), nothing else
+        assertTrue(seen[1] <= trade.num("heartbeats_sent") && seen[1] >= trade.num("heartbeats_sent") - 1, seen[1] + " " + trade.describe());
+        assertTrue(seen[1] >= 5, "heartbeats " + seen[1]);
+        assertEquals(0, seen[2]);
+    }
+
     /** A client on a kernel socket: junk before and after its login, an order split over three writes. */
     @Test
     void malformedPacketsAreCountedByReasonAndTheSessionGoesOn() throws Exception {
