@@ -268,6 +268,18 @@ final class SoupBinClient implements SoupBinTcpStream.PacketHandler {
         }
     }
 
+    /**
+     * Ends the session now: closes the connection (FIN after what is queued).
+     *
+     * @param reason why, for {@link #endReason()}
+     */
+    void abandon(final String reason) {
+        if (conn != null) {
+            conn.close();
+        }
+        end(reason);
+    }
+
     private boolean send(final DirectBuffer b, final int offset, final int length) {
         if (conn.send(b, offset, length) != TcpConnection.OK || conn.flush() < 0) {
             sendFailures++;

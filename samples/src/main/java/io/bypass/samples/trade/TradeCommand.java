@@ -47,6 +47,7 @@ public final class TradeCommand implements Command {
     static final String DEFAULT_USERNAME = "BYPASS";
     /** SoupBinTCP password both commands use unless told otherwise. */
     static final String DEFAULT_PASSWORD = "bypass";
+    private static final long LOGOUT_NANOS = 5_000_000_000L;
     private static final byte[] FIRM = {'B', 'Y', 'P', 'S'};
     private static final byte[] STOCK = {'B', 'Y', 'P', 'S', ' ', ' ', ' ', ' '};
 
@@ -160,12 +161,19 @@ public final class TradeCommand implements Command {
             }
             // Accepted messages still in flight arrive before the exchange closes on our logout.
             client.logout();
+            // bounded below Main's 10 s wait on Ctrl-C, whatever --timeout says
+            final long logoutUntil = System.nanoTime() + Math.min(timeout, LOGOUT_NANOS);
             while (client.state() != SoupBinClient.State.ENDED) {
-                idle.idle(client.doWork(System.nanoTime()) + udp.poll(Udp.IGNORE, 16));
+                final long t = System.nanoTime();
+                if (t - logoutUntil > 0) {
+                    client.abandon("logged out; the exchange never closed");
+                    break;
+                }
+                idle.idle(client.doWork(t) + udp.poll(Udp.IGNORE, 16));
             }
             arb.finish();
             final String end = client.endReason();
-            final boolean clean = loggedIn && ("logged out".equals(end) || "end of session".equals(end));
+            final boolean clean = loggedIn && end != null && (end.startsWith("logged out") || "end of session".equals(end));
             if (!clean && !ctx.isStopped()) {
                 ctx.err().println("trade: session with the exchange ended: " + end);
             }
