@@ -32,7 +32,7 @@ shim)
 test)
   mkdir -p "$2"
   echo "bypass-efvi: compiling the software libciul stand-in and the shim against Bypass's own header (test only) into $2"
-  $cc $flags -I"$here/include" "$here/standin/bypass_ciul_standin.c" -o "$2/libbypass_ciul_standin.so" -lpthread
+  $cc $flags -I"$here/include" "$here"/standin/*.c -o "$2/libbypass_ciul_standin.so" -lpthread
   $cc $flags -I"$here/include" -I"$here" "$here/bypass_efvi_shim.c" -o "$2/libbypass_efvi_ownhdr.so" -ldl
   ;;
 *)

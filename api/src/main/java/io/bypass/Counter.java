@@ -92,6 +92,23 @@ public enum Counter {
     TCP_RETRANSMITTED_SEGMENTS(false, "TCP segments retransmitted (timeout or fast retransmit)"),
     /** Fast retransmits (three duplicate ACKs, RFC 5681) by a user-space TCP. */
     TCP_FAST_RETRANSMITS(false, "TCP fast retransmits on three duplicate ACKs"),
+    /**
+     * Holes a user-space TCP repaired in fast recovery from the peer's SACK blocks (RFC 2018, RFC 6675),
+     * each a segment resent on a duplicate ACK in place of new data; also counted in
+     * {@link #TCP_RETRANSMITTED_SEGMENTS}.
+     */
+    TCP_SACK_RETRANSMITS(false, "TCP holes resent from the peer's SACK blocks in fast recovery"),
+    /**
+     * Retransmission timeouts a user-space TCP undid: the peer's D-SACK (RFC 2883) showed the segment
+     * resent had arrived the first time (RFC 3708), so the congestion window went back. Also counted
+     * in {@link #TCP_RETRANSMIT_TIMEOUTS}.
+     */
+    TCP_SPURIOUS_TIMEOUTS_UNDONE(false, "TCP retransmission timeouts undone on the peer's D-SACK"),
+    /**
+     * Tail loss probes a user-space TCP sent (RFC 8985 7): a segment sent when a window's ACKs stopped
+     * for two round trips, to draw an ACK before the retransmission timer fires.
+     */
+    TCP_TAIL_LOSS_PROBES(false, "TCP tail loss probes sent"),
     /** Retransmission timeouts that fired on a user-space TCP (each backs the timer off). */
     TCP_RETRANSMIT_TIMEOUTS(false, "TCP retransmission timeouts"),
     /** Segments that arrived ahead of a hole and were held until it was filled. */

@@ -151,15 +151,15 @@ class BypassSelectionTest {
     /** Issue 14: TCP's default in BackendProvider refuses, naming the backend; auto passes over it to one with TCP. */
     @Test
     void aBackendWithoutTcpRefusesItAndAutoPassesOver() {
-        final FakeProvider afxdp = new FakeProvider("afxdp", 200, null, null, null);
+        final FakeProvider efvi = new FakeProvider("efvi", 200, null, null, null);
         final UnsupportedByBackendException e = assertThrows(UnsupportedByBackendException.class,
-            () -> afxdp.openTcp(PortUri.parse("afxdp:eth0")));
-        assertTrue(e.getMessage().startsWith("TCP is not supported by the 'afxdp' backend: Bypass's own TCP runs on dpdk: so far"),
+            () -> efvi.openTcp(PortUri.parse("efvi:eth0")));
+        assertTrue(e.getMessage().startsWith("TCP is not supported by the 'efvi' backend: Bypass's own TCP runs on dpdk: and afxdp: so far"),
             e.getMessage());
         final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
         final Bypass.Selection<Object> s = Bypass.select(PortUri.parse("auto:eth0"), false,
-            (p, u) -> p == nio ? "nio's TCP" : p.openTcp(u), List.of(afxdp, nio));
+            (p, u) -> p == nio ? "nio's TCP" : p.openTcp(u), List.of(efvi, nio));
         assertEquals("nio's TCP", s.opened());
-        assertTrue(s.reasons().get(0).startsWith("afxdp: TCP is not supported by the 'afxdp' backend"), s.reasons().toString());
+        assertTrue(s.reasons().get(0).startsWith("efvi: TCP is not supported by the 'efvi' backend"), s.reasons().toString());
     }
 }

@@ -72,6 +72,8 @@ public final class Tcp {
     public static final int OPTION_SACK_PERMITTED = 4;
     /** Option kind: SACK blocks. */
     public static final int OPTION_SACK = 5;
+    /** Most SACK blocks an option can carry: 4 fill its 40 bytes with nothing else (RFC 2018 3). */
+    public static final int MAX_SACK_BLOCKS = 4;
     /** Option kind: timestamps, length 10. */
     public static final int OPTION_TIMESTAMPS = 8;
     /** Largest window shift RFC 7323 allows. */
@@ -95,6 +97,9 @@ public final class Tcp {
     private boolean timestamps;
     private int timestampValue;
     private int timestampEcho;
+    /** The SACK option's blocks, as received: left and right edges, {@link #sackBlocks()} pairs. */
+    private final int[] sackEdges = new int[2 * MAX_SACK_BLOCKS];
+    private int sackBlocks;
 
     /**
      * Points the flyweight at a received segment.
@@ -138,6 +143,7 @@ public final class Tcp {
         windowScale = -1;
         sackPermitted = false;
         timestamps = false;
+        sackBlocks = 0;
         final int h = (buffer.getByte(offset + DATA_OFFSET_OFFSET) & 0xF0) >>> 2;
         if (h < HEADER_LENGTH || h > length) {
             return BAD_DATA_OFFSET;
@@ -177,6 +183,15 @@ public final class Tcp {
                     return BAD_OPTIONS;
                 }
                 sackPermitted = true;
+            } else if (kind == OPTION_SACK) {
+                final int blocks = (len - 2) / 8;
+                if (len != 2 + 8 * blocks || blocks == 0 || blocks > MAX_SACK_BLOCKS) {
+                    return BAD_OPTIONS;
+                }
+                for (int k = 0; k < 2 * blocks; k++) {
+                    sackEdges[k] = buffer.getInt(p + 2 + 4 * k, ByteOrder.BIG_ENDIAN);
+                }
+                sackBlocks = blocks;
             } else if (kind == OPTION_TIMESTAMPS) {
                 if (len != 10) {
                     return BAD_OPTIONS;
@@ -278,6 +293,27 @@ public final class Tcp {
     /** @return true if SACK-permitted was offered */
     public boolean sackPermitted() {
         return sackPermitted;
+    }
+
+    /** @return SACK blocks in the segment's SACK option, 0 without one (after {@link #parse()}) */
+    public int sackBlocks() {
+        return sackBlocks;
+    }
+
+    /**
+     * @param block 0 to {@link #sackBlocks()} - 1, in the option's order (the latest range first, RFC 2018 4)
+     * @return the block's left edge: the first sequence number it covers
+     */
+    public int sackLeft(final int block) {
+        return sackEdges[2 * block];
+    }
+
+    /**
+     * @param block 0 to {@link #sackBlocks()} - 1
+     * @return the block's right edge: the sequence number just past it
+     */
+    public int sackRight(final int block) {
+        return sackEdges[2 * block + 1];
     }
 
     /** @return true if the timestamps option was present */

@@ -116,8 +116,8 @@ public interface BackendProvider {
     }
 
     /**
-     * Opens a TCP endpoint. Only a backend with TCP overrides it: {@code nio:} (the kernel's) and
-     * {@code dpdk:} (Bypass's own, {@link io.bypass.tcp.L2TcpEndpoint} over {@link #openPort(PortUri)}).
+     * Opens a TCP endpoint. Only a backend with TCP overrides it: {@code nio:} (the kernel's), and
+     * {@code dpdk:} and {@code afxdp:} (Bypass's own, {@link io.bypass.tcp.L2TcpEndpoint} over {@link #openPort(PortUri)}).
      *
      * @param uri the URI, with this backend's scheme
      * @return the open endpoint
@@ -125,6 +125,6 @@ public interface BackendProvider {
      */
     default TcpEndpoint openTcp(final PortUri uri) {
         throw new UnsupportedByBackendException(name(), "TCP",
-            "Bypass's own TCP runs on dpdk: so far; afxdp and efvi need their flows steered first; open TCP on nio: or dpdk: meanwhile");
+            "Bypass's own TCP runs on dpdk: and afxdp: so far; open TCP on nio:, dpdk: or afxdp: meanwhile");
     }
 }

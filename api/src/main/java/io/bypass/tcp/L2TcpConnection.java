@@ -41,6 +41,8 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     String closeReason;
     boolean appClosed;
     boolean released;
+    /** The rule steering this connection's segments, where the kernel keeps the address; null elsewhere. */
+    io.bypass.FlowRule flow;
     /** Listed in the endpoint's {@link TcpPending} for the end of this burst. */
     boolean pendingListed;
 
@@ -69,12 +71,18 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     boolean offerSack = true;
     /** Both SYNs offered SACK: our ACKs carry SACK blocks for the bytes held past a hole (RFC 2018). */
     boolean sackOk;
+    /** The next ACK's first SACK block is a D-SACK (RFC 2883): a duplicate we received, [dsackLeft, dsackRight). */
+    boolean dsackPending;
+    int dsackLeft;
+    int dsackRight;
     boolean finReceived;
     boolean ackPending;
     int unackedSegments;
 
     // timers (nanoseconds on the endpoint's clock, 0: not armed)
     long rtoDeadline;
+    /** The tail loss probe's (RFC 8985 7): armed while more than a segment is in flight outside recovery. */
+    long probeDeadline;
     long persistDeadline;
     long keepAliveDeadline;
     long timeWaitDeadline;
@@ -88,6 +96,17 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     long rttStart;
 
     final TcpCongestion congestion = new TcpCongestion();
+    /** What the peer's SACK blocks say it holds past SND.UNA (only with {@link #sackOk}). */
+    final TcpSackScoreboard sacked = new TcpSackScoreboard();
+    /** Offset past the highest byte retransmitted in this recovery (RFC 6675 HighRxt): holes below it are in flight. */
+    long highRxt;
+    /** SND.MAX when the first unacknowledged segment was last resent: a SACK above it shows that resend lost. */
+    long rtxMark;
+    /** The segment a first retransmission timeout resent, whose D-SACK undoes the timeout; -1: none. */
+    long undoOffset = -1;
+    int undoLength;
+    long undoCwnd;
+    long undoSsthresh;
     TcpSendBuffer send;
     TcpReceiveBuffer receive;
 
@@ -177,6 +196,7 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     long nextDeadline() {
         long d = Long.MAX_VALUE;
         d = min(d, rtoDeadline);
+        d = min(d, probeDeadline);
         d = min(d, persistDeadline);
         d = min(d, keepAliveDeadline);
         d = min(d, timeWaitDeadline);
@@ -420,6 +440,33 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
         }
         closeReason = "aborted";
         closed("aborted");
+    }
+
+    /**
+     * The endpoint is closing: one last send of what the windows allow, then a FIN (a RST if bytes
+     * received were never read), and CLOSED "endpoint closed" - unless {@code linger}, where a connection
+     * that sent a FIN stays until the endpoint has waited for its acknowledgement.
+     */
+    void endpointClosed(final long now, final boolean linger) {
+        final TcpState s = state;
+        if (s == TcpState.ESTABLISHED || s == TcpState.CLOSE_WAIT || s == TcpState.FIN_WAIT_1 || s == TcpState.LAST_ACK
+            || s == TcpState.CLOSING) {
+            if (receive.buffered() > 0) {
+                endpoint.output().reset(this);
+                count(Counter.TCP_RESETS_SENT);
+            } else {
+                appClosed = true;
+                state = s == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : s == TcpState.ESTABLISHED ? TcpState.FIN_WAIT_1 : s;
+                pushing = true;
+                endpoint.output().send(this, now);
+                closeReason = "endpoint closed";
+                if (linger) {
+                    return;
+                }
+            }
+        }
+        closeReason = "endpoint closed";
+        closed("endpoint closed");
     }
 
     @Override

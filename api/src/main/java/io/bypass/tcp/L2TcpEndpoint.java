@@ -4,6 +4,7 @@ import io.bypass.BypassException;
 import io.bypass.BypassUriException;
 import io.bypass.Counter;
 import io.bypass.Counters;
+import io.bypass.FlowRule;
 import io.bypass.FrameHandler;
 import io.bypass.FrameMeta;
 import io.bypass.Port;
@@ -47,11 +48,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * the receive ring and so the largest window, default {@value #DEFAULT_BUFFER}; both rounded up to a power
  * of two), and of the link: {@code queue}, {@code unicastTtl}, {@code vlan}, {@code checksum}. UDP's own
  * keys ({@code port}, {@code multicastTtl}, {@code igmp}) are refused. Where the kernel keeps the
- * interface's address (the port has {@link io.bypass.Capability#KERNEL_NEIGHBOURS}), the kernel also sees
- * our flows unless they are steered away; today this endpoint is for ports Bypass owns ({@code dpdk:}).
+ * interface's address (the port has {@link io.bypass.Capability#KERNEL_NEIGHBOURS}: {@code afxdp:},
+ * {@code efvi:}), every listener and connection steers its own flow to this endpoint's queue and reserves
+ * its local port in the kernel ({@link TcpFlowSteering}), so the kernel neither answers our segments nor
+ * gives our ports away; the kernel chooses the ephemeral ports there.
  *
- * <p>Not done: SACK, timestamps (RTTM/PAWS), urgent data, IP options, path MTU discovery, TCP
- * checksum offload. Use from one thread.
+ * <p>Loss recovery uses SACK both ways (RFC 2018, RFC 2883 D-SACK, recovery in the spirit of RFC 6675),
+ * a tail loss probe (RFC 8985 7) and the undoing of a spurious timeout (RFC 3708, RFC 4015); see
+ * docs/tcp.md. Not done: RACK's time-based loss detection, timestamps (RTTM/PAWS), urgent data, IP
+ * options, path MTU discovery, TCP checksum offload. Use from one thread.
  */
 public final class L2TcpEndpoint implements TcpEndpoint {
     /** Default size of each connection's send and receive rings. */
@@ -59,6 +64,8 @@ public final class L2TcpEndpoint implements TcpEndpoint {
     /** A delayed ACK waits at most this long (only with {@code delayedAck=true}). */
     static final long DELAYED_ACK_NANOS = 40_000_000L;
     private static final int SCRATCH = 64 * 1024;
+    /** Longest an endpoint's close waits for its FINs to be acknowledged where flows are steered. */
+    static final long LINGER_NANOS = 200_000_000L;
 
     private final Port port;
     private final PortUri uri;
@@ -86,6 +93,8 @@ public final class L2TcpEndpoint implements TcpEndpoint {
     private final TcpTable table = new TcpTable();
     private final Int2ObjectHashMap<L2TcpListener> listeners = new Int2ObjectHashMap<>();
     private final TcpPending pending = new TcpPending();
+    /** Where the kernel keeps the address, the rules that take our flows from it. */
+    final TcpFlowSteering steering;
     private final FrameHandler onFrame = this::onFrame;
     private long now;
     private boolean closed;
@@ -125,24 +134,16 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         if (port.isClosed()) {
             throw new BypassException("cannot open a TCP endpoint on a closed port (" + uri + ")");
         }
-        for (final String udpOnly : new String[] {UdpUriParams.PORT.name(), UdpUriParams.MULTICAST_TTL.name(), UdpUriParams.IGMP.name()}) {
-            if (uri.params().containsKey(udpOnly)) {
-                throw new BypassUriException(uri.text(), "parameter '" + udpOnly + "' is UDP's; a TCP endpoint does not take it");
-            }
-        }
+        TcpUriParams.refuseUdpKeys(uri);
         nagle = TcpUriParams.NAGLE.booleanValue(uri);
         delayedAck = TcpUriParams.DELAYED_ACK.booleanValue(uri);
         keepAliveNanos = TcpUriParams.KEEP_ALIVE_MS.intValue(uri) * 1_000_000L;
         timeWaitNanos = TcpUriParams.TIME_WAIT_MS.intValue(uri) * 1_000_000L;
         final int sndbuf = UriParams.SNDBUF.intValue(uri, 0);
         final int rcvbuf = UriParams.RCVBUF.intValue(uri, DEFAULT_BUFFER);
-        final int sendCapacity = powerOfTwo(sndbuf == 0 ? DEFAULT_BUFFER : sndbuf);
-        final int receiveCapacity = powerOfTwo(rcvbuf);
-        int scale = 0;
-        while (scale < Tcp.MAX_WINDOW_SCALE && (receiveCapacity >>> scale) > 0xFFFF) {
-            scale++;
-        }
-        receiveScale = scale;
+        final int sendCapacity = TcpBuffers.powerOfTwo(sndbuf == 0 ? DEFAULT_BUFFER : sndbuf);
+        final int receiveCapacity = TcpBuffers.powerOfTwo(rcvbuf);
+        receiveScale = TcpBuffers.windowScale(receiveCapacity);
         buffers = new TcpBuffers(sendCapacity, Math.min(SCRATCH, sendCapacity), receiveCapacity);
         final int queue = UdpUriParams.QUEUE.intValue(uri);
         if (queue >= port.rxQueueCount() || queue >= port.txQueueCount()) {
@@ -152,6 +153,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         rx = port.rxQueue(queue);
         tx = port.txQueue(queue);
         counters = new Counters(port.counters(), Set.of());
+        steering = new TcpFlowSteering(port, queue, counters);
         writer = counters.newWriter();
         final int vlan = PortVlan.from(uri);
         link = new Ipv4Link(port, vlan, ThreadLocalRandom.current().nextInt(0x10000));
@@ -167,10 +169,6 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         input = new TcpInput(this, output);
         timers = new TcpTimers(this, output);
         now = clock.nanoTime();
-    }
-
-    private static int powerOfTwo(final int n) {
-        return Math.max(4096, Integer.highestOneBit(Math.max(1, n - 1)) << 1);
     }
 
     BypassException closedException() {
@@ -260,11 +258,25 @@ public final class L2TcpEndpoint implements TcpEndpoint {
             throw new IllegalArgumentException("port " + remotePort + " outside 1..65535");
         }
         now = clock.nanoTime();
-        final int localPort = table.ephemeralPort(remoteAddress, remotePort, listeners::containsKey);
+        // steered (and the port reserved in the kernel) before the SYN goes, so the SYN-ACK comes to us
+        final FlowRule flow = steering.connect(localAddress, remoteAddress, remotePort);
+        final int localPort = flow != null ? flow.localPort() : table.ephemeralPort(remoteAddress, remotePort, listeners::containsKey);
         if (localPort == 0) {
+            counters.increment(Counter.TCP_CONNECT_FAILED);
             throw new BypassException("no ephemeral port free to " + Ipv4.toString(remoteAddress) + ":" + remotePort);
         }
-        final L2TcpConnection c = newConnection(remoteAddress, remotePort, localPort);
+        final L2TcpConnection c;
+        try {
+            if (table.get(remoteAddress, remotePort, localPort) != null) {
+                throw new BypassException("the kernel gave local port " + localPort + " to " + Ipv4.toString(remoteAddress) + ":"
+                    + remotePort + ", which a connection of ours still uses");
+            }
+            c = newConnection(remoteAddress, remotePort, localPort);
+        } catch (final RuntimeException e) {
+            steering.removeAfterFailure(e, flow);
+            throw e;
+        }
+        c.flow = flow;
         c.state = TcpState.SYN_SENT;
         c.count(Counter.TCP_ACTIVE_OPENS);
         output.syn(c, now);
@@ -283,12 +295,16 @@ public final class L2TcpEndpoint implements TcpEndpoint {
             throw new BypassException("TCP port " + localPort + " is already listened on (" + uri + ")");
         }
         final L2TcpListener l = new L2TcpListener(this, localPort);
+        l.flow = steering.listen(localAddress, localPort);
         listeners.put(localPort, l);
         return l;
     }
 
     void unlisten(final L2TcpListener l) {
         listeners.remove(l.localPort());
+        final FlowRule flow = l.flow;
+        l.flow = null;
+        steering.remove(flow);
     }
 
     /** {@code c} is CLOSED: it leaves the table and gives its memory back. */
@@ -303,6 +319,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         table.remove(c);
         c.receive.discard();
         buffers.give(c.send.ring(), c.send.scratch(), c.receive.ring());
+        steering.released(c);
     }
 
     /** {@inheritDoc} */
@@ -333,6 +350,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         runTimers();
         pending.drain(this);
         output.flush();
+        steering.throwFailure();
         return c != null ? targetCalls : work;
     }
 
@@ -439,12 +457,14 @@ public final class L2TcpEndpoint implements TcpEndpoint {
             return;
         }
         final Closer closer = new Closer("closing TCP endpoint on " + uri);
+        final java.util.List<L2TcpListener> open = new java.util.ArrayList<>(listeners.values());
+        listeners.clear(); // no new connection while the others end
         if (!port.isClosed()) {
             closer.run("ending connections", this::endConnections);
             closer.run("flushing", tx::flush);
         }
         closed = true;
-        listeners.clear();
+        steering.closing(open, closer);
         buffers.clear();
         if (closePort) {
             closer.close("closing the port", port);
@@ -452,27 +472,23 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         closer.throwIfFailed();
     }
 
+    // Sends each connection's FIN (or RST). Where flows are steered it lingers, polling (LINGER_NANOS at most), until every
+    // FIN is acknowledged: a removed rule hands the flow back to the kernel, which would reset the peer's ACK of our last bytes.
     private void endConnections() {
         now = clock.nanoTime();
+        final boolean linger = steering.enabled();
         for (int i = table.size() - 1; i >= 0; i--) {
-            final L2TcpConnection c = table.at(i);
-            final TcpState s = c.state;
-            if (s == TcpState.ESTABLISHED || s == TcpState.CLOSE_WAIT || s == TcpState.FIN_WAIT_1 || s == TcpState.LAST_ACK
-                || s == TcpState.CLOSING) {
-                if (c.receive.buffered() > 0) {
-                    output.reset(c);
-                    c.count(Counter.TCP_RESETS_SENT);
-                } else {
-                    c.appClosed = true;
-                    c.state = s == TcpState.CLOSE_WAIT ? TcpState.LAST_ACK : s == TcpState.ESTABLISHED ? TcpState.FIN_WAIT_1 : s;
-                    c.pushing = true;
-                    output.send(c, now);
-                }
-            }
-            c.closeReason = "endpoint closed";
-            c.closed("endpoint closed");
+            table.at(i).endpointClosed(now, linger);
+        }
+        final long deadline = now + LINGER_NANOS;
+        while (linger && table.finsUnacknowledged() && clock.nanoTime() < deadline) {
+            pollFor(null, null, 64);
+        }
+        for (int i = table.size() - 1; i >= 0; i--) {
+            table.at(i).closed("endpoint closed");
         }
     }
+
 
     /** @return the endpoint's URI, address and connection count, for logs */
     @Override

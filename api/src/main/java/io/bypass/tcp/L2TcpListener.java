@@ -17,6 +17,8 @@ final class L2TcpListener implements TcpListener {
     private final ArrayDeque<L2TcpConnection> ready = new ArrayDeque<>();
     int pending;
     boolean closed;
+    /** The rule steering segments to this port, where the kernel keeps the address; null elsewhere. */
+    io.bypass.FlowRule flow;
 
     L2TcpListener(final L2TcpEndpoint endpoint, final int localPort) {
         this.endpoint = endpoint;
@@ -37,6 +39,7 @@ final class L2TcpListener implements TcpListener {
     void ready(final L2TcpConnection c) {
         pending--;
         c.listener = null;
+        endpoint.steering.accepted(c); // its own rule: it may outlive this listener
         ready.add(c);
     }
 

@@ -25,6 +25,20 @@ final class TcpBuffers {
         this.receiveCapacity = receiveCapacity;
     }
 
+    /** @return {@code n} rounded up to a power of two, at least 4096 */
+    static int powerOfTwo(final int n) {
+        return Math.max(4096, Integer.highestOneBit(Math.max(1, n - 1)) << 1);
+    }
+
+    /** @return the RFC 7323 window scale that lets a window of {@code receiveCapacity} bytes be advertised */
+    static int windowScale(final int receiveCapacity) {
+        int scale = 0;
+        while (scale < io.bypass.net.Tcp.MAX_WINDOW_SCALE && (receiveCapacity >>> scale) > 0xFFFF) {
+            scale++;
+        }
+        return scale;
+    }
+
     int receiveCapacity() {
         return receiveCapacity;
     }

@@ -20,6 +20,8 @@ final class TcpCongestion {
     static final long MAX_RTO_NANOS = 60_000_000_000L;
     /** RFC 6298 2.1: before any sample. */
     static final long INITIAL_RTO_NANOS = 1_000_000_000L;
+    /** Lowest tail loss probe timeout: a LAN's RTT samples are tens of microseconds and jitter more than that. */
+    static final long MIN_PROBE_NANOS = 1_000_000L;
     /** Duplicate ACKs that trigger a fast retransmit. */
     static final int DUP_ACK_THRESHOLD = 3;
 
@@ -69,6 +71,14 @@ final class TcpCongestion {
         return Math.min(MAX_RTO_NANOS, rto << Math.min(backoff, 16));
     }
 
+    /**
+     * @return the tail loss probe's timeout (RFC 8985 7.2): two smoothed RTTs, at least
+     *     {@value #MIN_PROBE_NANOS} ns; 0 before an RTT sample (no probe then)
+     */
+    long probeTimeout() {
+        return srtt == 0 ? 0 : Math.max(MIN_PROBE_NANOS, 2 * srtt);
+    }
+
     /** @return the smoothed RTT, 0 before a sample */
     long srtt() {
         return srtt;
@@ -105,14 +115,15 @@ final class TcpCongestion {
     /**
      * A duplicate ACK.
      *
-     * @return true on the third: fast retransmit now
+     * @param lost the peer's SACK blocks already show the first unacknowledged segment lost (RFC 6675 IsLost)
+     * @return true on the third, or at once when {@code lost}: fast retransmit now
      */
-    boolean onDuplicateAck(final long flight, final long highestSent) {
+    boolean onDuplicateAck(final long flight, final long highestSent, final boolean lost) {
         if (inRecovery) {
             cwnd += mss; // inflate (RFC 5681 3.2 step 4)
             return false;
         }
-        if (++dupAcks == DUP_ACK_THRESHOLD) {
+        if (++dupAcks == DUP_ACK_THRESHOLD || lost) {
             ssthresh = Math.max(flight / 2, 2L * mss);
             cwnd = ssthresh + 3L * mss;
             inRecovery = true;

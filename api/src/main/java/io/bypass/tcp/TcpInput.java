@@ -134,6 +134,12 @@ final class TcpInput {
         }
         if (!acceptable(seq, segLength, rcvNxt, c.receive.window())) {
             if ((flags & Tcp.RST) == 0) {
+                if (length > 0 && c.sackOk && seq + length - rcvNxt <= 0) {
+                    // a duplicate of bytes we hold: say so in a D-SACK block (RFC 2883), whose sender may undo a timeout
+                    c.dsackLeft = seq;
+                    c.dsackRight = seq + length;
+                    c.dsackPending = true;
+                }
                 out.ack(c);
                 if (c.state == TcpState.TIME_WAIT && (flags & Tcp.FIN) != 0) {
                     c.timeWaitDeadline = now + endpoint.timeWaitNanos();
@@ -192,6 +198,10 @@ final class TcpInput {
         final int una = c.sndUnaSeq();
         final int max = c.sndMaxSeq();
         final TcpCongestion cc = c.congestion;
+        if (c.undoOffset >= 0) {
+            undoSpuriousTimeout(c, seg, ack);
+        }
+        final boolean newlySacked = c.sackOk && seg.sackBlocks() > 0 && ack - max <= 0 && absorbSack(c, seg, una, max);
         if (ack - una > 0 && ack - max <= 0) {
             long newUna = c.sndUna + (ack - una);
             if (c.finSent && ack == max) {
@@ -205,6 +215,7 @@ final class TcpInput {
                 c.rttOffset = -1;
             }
             c.send.acknowledge(newUna);
+            c.sacked.acknowledge(newUna);
             c.sndUna = newUna;
             if (c.sndNxt < newUna) {
                 c.sndNxt = newUna;
@@ -213,15 +224,30 @@ final class TcpInput {
             cc.backoff = 0;
             final boolean partial = cc.onNewAck(acked, newUna, c.flight());
             c.rtoDeadline = c.sndUna == c.sndMax && (!c.finSent || c.finAcked) ? 0 : now + cc.currentRto();
+            out.armProbe(c, now);
             if (partial) {
-                out.retransmitFirst(c, now);
+                // RFC 6582 resends the first unacknowledged segment; with SACK it may be in flight already
+                if (!c.sackOk || c.highRxt <= c.sndUna) {
+                    out.retransmitFirst(c, now);
+                } else {
+                    out.retransmitNextHole(c, now);
+                }
             }
             endpoint.touched(c);
         } else if (ack == una) {
-            if (length == 0 && (flags & Tcp.FIN) == 0 && ((long) seg.window() << c.sndWscale) == c.sndWnd
-                && c.sndMax > c.sndUna && cc.onDuplicateAck(c.sndMax - c.sndUna, c.sndMax)) {
-                c.count(Counter.TCP_FAST_RETRANSMITS);
-                out.retransmitFirst(c, now);
+            // a duplicate ACK (RFC 5681 2): no data, no FIN, the same window; with SACK, any ACK that SACKs new
+            // bytes (RFC 6675 2), as a receiver holding bytes out of order may shrink its window meanwhile
+            if (length == 0 && (flags & Tcp.FIN) == 0 && c.sndMax > c.sndUna
+                && (newlySacked || ((long) seg.window() << c.sndWscale) == c.sndWnd)) {
+                if (c.sackOk && resendLost(c)) {
+                    out.retransmitFirst(c, now);
+                } else if (cc.inRecovery && c.sackOk && out.retransmitNextHole(c, now)) {
+                    c.count(Counter.TCP_SACK_RETRANSMITS); // this duplicate's segment is a repaired hole, not new data
+                } else if (cc.onDuplicateAck(c.sndMax - c.sndUna, c.sndMax, newlySacked && lostAtUna(c))) {
+                    c.count(Counter.TCP_FAST_RETRANSMITS);
+                    c.highRxt = c.sndUna;
+                    out.retransmitFirst(c, now);
+                }
             }
             if (c.sndMax > c.sndUna) {
                 endpoint.touched(c); // limited transmit, or the inflated window in recovery, may let a new segment go
@@ -257,6 +283,68 @@ final class TcpInput {
             }
         }
         return true;
+    }
+
+    /**
+     * Records the peer's SACK blocks in the scoreboard, as stream offsets. A block not wholly above
+     * SND.UNA and at most SND.MAX (a D-SACK, RFC 2883, or a stale or forged one) is ignored.
+     */
+    private static boolean absorbSack(final L2TcpConnection c, final Tcp seg, final int una, final int max) {
+        final long before = c.sacked.sackedBytes();
+        for (int k = 0; k < seg.sackBlocks(); k++) {
+            final int left = seg.sackLeft(k);
+            final int right = seg.sackRight(k);
+            if (left - una > 0 && right - left > 0 && right - max <= 0) {
+                c.sacked.add(c.sndUna + (left - una), c.sndUna + (right - una));
+            }
+        }
+        return c.sacked.sackedBytes() > before;
+    }
+
+    /**
+     * Undoes a retransmission timeout the peer shows was spurious (RFC 3708 with RFC 2883's D-SACK, the
+     * response of RFC 4015): its first SACK block below the ACK is exactly the segment the timeout resent,
+     * so the original had arrived and only its ACK was late (a peer's delayed ACK, up to 200 ms on Linux,
+     * outlasts our 20 ms floor when an ACK before it is lost). The window and threshold go back to what
+     * they were, and what the timeout would have resent is not. An ACK past that segment without the
+     * D-SACK ends the chance.
+     */
+    private static void undoSpuriousTimeout(final L2TcpConnection c, final Tcp seg, final int ack) {
+        final int resent = c.seqOf(c.undoOffset);
+        if (c.sackOk && seg.sackBlocks() > 0 && seg.sackLeft(0) == resent && seg.sackRight(0) == resent + c.undoLength
+            && seg.sackLeft(0) - ack < 0) {
+            final TcpCongestion cc = c.congestion;
+            cc.cwnd = Math.max(cc.cwnd, c.undoCwnd);
+            cc.ssthresh = Math.max(cc.ssthresh, c.undoSsthresh);
+            cc.backoff = 0;
+            c.sndNxt = Math.max(c.sndNxt, c.sndMax);
+            c.undoOffset = -1;
+            c.count(Counter.TCP_SPURIOUS_TIMEOUTS_UNDONE);
+        } else if (ack - (resent + c.undoLength) >= 0) {
+            c.undoOffset = -1;
+        }
+    }
+
+    /**
+     * RFC 6675 IsLost(SND.UNA): the peer holds more than {@code (DupThresh - 1) * SMSS} bytes, or
+     * DupThresh separate ranges, above it. A small window, whose few segments past a loss never make
+     * three duplicates, still starts fast recovery instead of waiting for the timer.
+     */
+    private static boolean lostAtUna(final L2TcpConnection c) {
+        final long sacked = c.sacked.sackedBytes();
+        return c.sacked.ranges() >= TcpCongestion.DUP_ACK_THRESHOLD
+            || sacked > (long) (TcpCongestion.DUP_ACK_THRESHOLD - 1) * c.sendMss
+            // early retransmit (RFC 5827): a window too small for three duplicates, all of it past the first segment held
+            || sacked >= c.sendMss && sacked >= c.flight() - c.sendMss;
+    }
+
+    /**
+     * In recovery, the peer SACKed bytes we sent after the first unacknowledged segment was last resent,
+     * yet that segment is still unacknowledged: the resend was lost too (the idea of RFC 8985's RACK), and
+     * goes again now rather than after a timeout.
+     */
+    private static boolean resendLost(final L2TcpConnection c) {
+        return c.congestion.inRecovery && c.highRxt > c.sndUna && c.sacked.highest() > c.rtxMark;
     }
 
     private void data(final L2TcpConnection c, final Tcp seg, final DirectBuffer frame, final TcpHandler handler, final int limit) {

@@ -29,7 +29,7 @@ final class TcpOutput {
 
     private static final int IP_HEADER = Ipv4Header.MIN_HEADER_LENGTH;
     /** SACK blocks per segment: three fit beside the 20-byte header in 40 bytes of options (RFC 2018 3). */
-    private static final int MAX_SACK_BLOCKS = 3;
+    private static final int SACK_BLOCKS_SENT = 3;
 
     private final Ipv4Link link;
     private final NextHopResolver resolver;
@@ -84,8 +84,10 @@ final class TcpOutput {
         final boolean syn = synMss > 0;
         // SACK blocks only as many as fit beside the payload in the link's MTU (a full-size data segment carries none;
         // the duplicate ACKs that matter carry no data)
+        final boolean dsack = c.dsackPending && !syn && (flags & Tcp.RST) == 0 && length == 0;
         final int sackBlocks = !syn && c.sackOk && (flags & Tcp.RST) == 0
-            ? Math.min(Math.min(MAX_SACK_BLOCKS, c.receive.ranges()), Math.max(0, (linkMss() - length - 4) / 8)) : 0;
+            ? Math.min(Math.min(SACK_BLOCKS_SENT, c.receive.ranges() + (dsack ? 1 : 0)), Math.max(0, (linkMss() - length - 4) / 8))
+            : 0;
         final int options = syn ? 4 + (synScale >= 0 ? 4 : 0) + (c.offerSack ? 4 : 0) : sackBlocks > 0 ? 4 + 8 * sackBlocks : 0;
         final int tcpLength = Tcp.HEADER_LENGTH + options + length;
         final int ipOffset = link.ipOffset();
@@ -106,7 +108,7 @@ final class TcpOutput {
         if (syn) {
             Tcp.writeSynOptions(b, t + Tcp.HEADER_LENGTH, synMss, synScale, c.offerSack);
         } else if (sackBlocks > 0) {
-            writeSack(c, b, t + Tcp.HEADER_LENGTH, sackBlocks);
+            writeSack(c, b, t + Tcp.HEADER_LENGTH, sackBlocks, dsack);
         }
         if (length > 0) {
             data.copyOut(dataOffset, b, t + Tcp.HEADER_LENGTH + options, length);
@@ -168,6 +170,10 @@ final class TcpOutput {
                 if (c.sndNxt < c.sndUna + len) {
                     c.sndNxt = c.sndUna + len;
                 }
+                if (c.highRxt < c.sndUna + len) {
+                    c.highRxt = c.sndUna + len;
+                }
+                c.rtxMark = c.sndMax;
             }
         } else if (c.finSent && !c.finAcked) {
             if (segment(c, c.seqOf(c.sndMax), Tcp.FIN | Tcp.ACK, null, 0, 0, 0, -1) == SENT) {
@@ -176,6 +182,81 @@ final class TcpOutput {
             }
         }
         c.rtoDeadline = now + c.congestion.currentRto();
+    }
+
+    /**
+     * Retransmits the next hole the peer's SACK blocks show (RFC 6675 NextSeg, rule 1): the first byte
+     * at or past both SND.UNA and the highest already retransmitted in this recovery that the peer does
+     * not hold, below a range it does; one segment, at most to the hole's end.
+     *
+     * @return true if a segment went
+     */
+    boolean retransmitNextHole(final L2TcpConnection c, final long now) {
+        final long hole = c.sacked.nextHole(Math.max(c.highRxt, c.sndUna));
+        if (hole < 0 || hole >= c.sndMax) {
+            return false;
+        }
+        final int len = (int) Math.min(c.sendMss, c.sacked.holeEnd(hole) - hole);
+        if (len <= 0 || segment(c, c.seqOf(hole), Tcp.ACK | Tcp.PSH, c.send, hole, len, 0, -1) != SENT) {
+            return false;
+        }
+        c.count(Counter.TCP_RETRANSMITTED_SEGMENTS);
+        c.rttOffset = -1; // Karn
+        c.highRxt = hole + len;
+        if (c.rtoDeadline == 0) {
+            c.rtoDeadline = now + c.congestion.currentRto();
+        }
+        return true;
+    }
+
+    /**
+     * Arms the tail loss probe (RFC 8985 7.2) when more than a segment is in flight outside recovery
+     * and SACK is on, else disarms it. A lost ACK otherwise leaves the last segments of a small window
+     * waiting on the peer's delayed ACK (40 to 200 ms on Linux), and our 20 ms timer fires first, for
+     * nothing.
+     */
+    void armProbe(final L2TcpConnection c, final long now) {
+        final long pto = c.congestion.probeTimeout();
+        if (c.sackOk && pto > 0 && !c.congestion.inRecovery && c.flight() > c.sendMss
+            && (c.rtoDeadline == 0 || now + pto < c.rtoDeadline)) {
+            c.probeDeadline = now + pto;
+        } else {
+            c.probeDeadline = 0;
+        }
+    }
+
+    /**
+     * The tail loss probe fired (RFC 8985 7.3): one new segment past the congestion window if the peer's
+     * window has room for it, else the last segment sent again. Either draws an ACK at once, whose SACK
+     * blocks start fast recovery if something was lost. Not re-armed until an ACK comes.
+     */
+    void probeTail(final L2TcpConnection c, final long now) {
+        final TcpState s = c.state;
+        if (c.congestion.inRecovery || c.flight() == 0 || s != TcpState.ESTABLISHED && s != TcpState.CLOSE_WAIT) {
+            return;
+        }
+        final long unsent = c.send.end() - c.sndNxt;
+        final long room = c.sndUna + c.sndWnd - c.sndNxt;
+        if (c.sndNxt == c.sndMax && unsent > 0 && room > 0) {
+            final int len = (int) Math.min(c.sendMss, Math.min(unsent, room));
+            if (segment(c, c.seqOf(c.sndNxt), Tcp.ACK | Tcp.PSH, c.send, c.sndNxt, len, 0, -1) != SENT) {
+                return;
+            }
+            c.sndNxt += len;
+            c.count(Counter.TCP_BYTES_OUT, c.sndNxt - c.sndMax);
+            c.sndMax = c.sndNxt;
+        } else {
+            final int len = (int) Math.min(c.sendMss, c.sndMax - c.sndUna);
+            if (segment(c, c.seqOf(c.sndMax - len), Tcp.ACK | Tcp.PSH, c.send, c.sndMax - len, len, 0, -1) != SENT) {
+                return;
+            }
+            c.count(Counter.TCP_RETRANSMITTED_SEGMENTS);
+            c.rttOffset = -1; // Karn
+        }
+        c.count(Counter.TCP_TAIL_LOSS_PROBES);
+        if (c.rtoDeadline == 0) {
+            c.rtoDeadline = now + c.congestion.currentRto();
+        }
     }
 
     /**
@@ -191,6 +272,12 @@ final class TcpOutput {
         final TcpSendBuffer data = c.send;
         final int mss = c.sendMss;
         while (true) {
+            if (c.sndNxt < c.sndMax) {
+                final long held = c.sacked.endOfRangeAt(c.sndNxt);
+                if (held > 0) {
+                    c.sndNxt = Math.min(held, c.sndMax); // going back after a timeout: the peer holds these
+                }
+            }
             final long available = data.end() - c.sndNxt;
             final long window = Math.min(c.congestion.sendWindow(), c.sndWnd);
             if (available > 0) {
@@ -226,6 +313,9 @@ final class TcpOutput {
                 }
                 if (c.rtoDeadline == 0) {
                     c.rtoDeadline = now + c.congestion.currentRto();
+                }
+                if (c.probeDeadline == 0) {
+                    armProbe(c, now);
                 }
             } else {
                 if (c.appClosed && !c.finInFlight && !c.finAcked && (s != TcpState.ESTABLISHED && s != TcpState.CLOSE_WAIT)) {
@@ -277,16 +367,27 @@ final class TcpOutput {
         dirty = true;
     }
 
-    /** NOP, NOP, then the SACK option: the latest range first (RFC 2018 4), as sequence numbers. */
-    private static void writeSack(final L2TcpConnection c, final MutableDirectBuffer b, final int at, final int blocks) {
+    /**
+     * NOP, NOP, then the SACK option as sequence numbers: a D-SACK block first if one is due (RFC 2883 4,
+     * sent once), then the ranges held, the latest first (RFC 2018 4).
+     */
+    private static void writeSack(final L2TcpConnection c, final MutableDirectBuffer b, final int at, final int blocks,
+                                  final boolean dsack) {
         b.putByte(at, (byte) Tcp.OPTION_NOP);
         b.putByte(at + 1, (byte) Tcp.OPTION_NOP);
         b.putByte(at + 2, (byte) Tcp.OPTION_SACK);
         b.putByte(at + 3, (byte) (2 + 8 * blocks));
         final int base = c.irs + 1;
-        for (int k = 0; k < blocks; k++) {
-            b.putInt(at + 4 + 8 * k, base + (int) c.receive.rangeStart(k), java.nio.ByteOrder.BIG_ENDIAN);
-            b.putInt(at + 8 + 8 * k, base + (int) c.receive.rangeEnd(k), java.nio.ByteOrder.BIG_ENDIAN);
+        int k = 0;
+        if (dsack) {
+            b.putInt(at + 4, c.dsackLeft, java.nio.ByteOrder.BIG_ENDIAN);
+            b.putInt(at + 8, c.dsackRight, java.nio.ByteOrder.BIG_ENDIAN);
+            c.dsackPending = false;
+            k = 1;
+        }
+        for (int r = 0; k < blocks; k++, r++) {
+            b.putInt(at + 4 + 8 * k, base + (int) c.receive.rangeStart(r), java.nio.ByteOrder.BIG_ENDIAN);
+            b.putInt(at + 8 + 8 * k, base + (int) c.receive.rangeEnd(r), java.nio.ByteOrder.BIG_ENDIAN);
         }
     }
 }

@@ -62,6 +62,17 @@ final class TcpTable {
         }
     }
 
+    /** @return whether a connection's FIN is still unacknowledged (FIN-WAIT-1, CLOSING, LAST-ACK) */
+    boolean finsUnacknowledged() {
+        for (int i = 0; i < live.size(); i++) {
+            final TcpState s = live.get(i).state;
+            if (s == TcpState.FIN_WAIT_1 || s == TcpState.CLOSING || s == TcpState.LAST_ACK) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     int size() {
         return live.size();
     }

@@ -42,6 +42,10 @@ final class TcpTimers {
                 return;
             }
         }
+        if (c.probeDeadline != 0 && now >= c.probeDeadline) {
+            c.probeDeadline = 0;
+            out.probeTail(c, now);
+        }
         if (c.persistDeadline != 0 && now >= c.persistDeadline) {
             c.persistDeadline = 0;
             if (c.sndWnd == 0 && c.send.end() > c.sndNxt && c.flight() == 0) {
@@ -96,10 +100,22 @@ final class TcpTimers {
             return;
         }
         c.count(Counter.TCP_RETRANSMIT_TIMEOUTS);
+        c.probeDeadline = 0;
+        final long cwndBefore = c.congestion.cwnd;
+        final long ssthreshBefore = c.congestion.ssthresh;
         c.congestion.onTimeout(c.flight());
+        if (c.retries > 1) {
+            c.sacked.clear(); // RFC 2018 8: a receiver may renege; a second timeout in a row trusts no block
+        }
+        c.highRxt = c.sndUna;
         c.sndNxt = c.sndUna; // go back: everything after the first segment is resent as the window reopens
         c.finInFlight = false;
         out.retransmitFirst(c, now);
+        // the first timeout of a run may be spurious: keep what a D-SACK of this segment would restore
+        c.undoOffset = c.retries == 1 && c.sndMax > c.sndUna ? c.sndUna : -1;
+        c.undoLength = (int) Math.min(c.sendMss, c.sndMax - c.sndUna);
+        c.undoCwnd = cwndBefore;
+        c.undoSsthresh = ssthreshBefore;
         endpoint.touched(c);
     }
 

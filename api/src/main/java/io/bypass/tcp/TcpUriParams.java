@@ -42,7 +42,7 @@ public final class TcpUriParams {
     public static final String TIME_WAIT_MS_PARAM_NAME = "timeWaitMs";
     /** TIME_WAIT; short by default, see the description. */
     public static final UriParam TIME_WAIT_MS = UriParam.integer(TIME_WAIT_MS_PARAM_NAME, 0, 240_000, 10,
-        "TCP (Bypass's own TCP, dpdk): milliseconds a connection this side closed first stays in TIME_WAIT, "
+        "TCP (Bypass's own TCP: dpdk, afxdp): milliseconds a connection this side closed first stays in TIME_WAIT, "
             + "re-acknowledging a resent FIN, before CLOSED; short by default because connects take ephemeral ports in turn "
             + "(28,232 of them) and initial sequence numbers grow with a 4 us clock (RFC 6528), so old segments do not fall "
             + "into a new connection's window on a LAN; 240000 is RFC 9293's 2 MSL");
@@ -53,6 +53,21 @@ public final class TcpUriParams {
     /** Every key Bypass's own TCP ({@link L2TcpEndpoint}) reads on top of {@link #ALL}; an L2 backend accepts them all. */
     public static final List<UriParam> L2_ENDPOINT = List.of(NAGLE, DELAYED_ACK, UriParams.SNDBUF, UriParams.RCVBUF, KEEP_ALIVE_MS,
         TIME_WAIT_MS);
+
+    /**
+     * Refuses UDP's own keys, which Bypass's own TCP shares a URI with but does not read.
+     *
+     * @param uri a TCP endpoint's URI
+     * @throws io.bypass.BypassUriException naming the first of {@code port}, {@code multicastTtl}, {@code igmp} given
+     */
+    static void refuseUdpKeys(final io.bypass.PortUri uri) {
+        for (final String udpOnly : new String[] {io.bypass.udp.UdpUriParams.PORT.name(), io.bypass.udp.UdpUriParams.MULTICAST_TTL.name(),
+            io.bypass.udp.UdpUriParams.IGMP.name()}) {
+            if (uri.params().containsKey(udpOnly)) {
+                throw new io.bypass.BypassUriException(uri.text(), "parameter '" + udpOnly + "' is UDP's; a TCP endpoint does not take it");
+            }
+        }
+    }
 
     private TcpUriParams() {
     }

@@ -110,6 +110,21 @@ class TcpSegmentTest {
     }
 
     @Test
+    void sackBlocksAreReadAndABlockOfTheWrongLengthIsABadHeader() {
+        final UnsafeBuffer f = segment(new byte[] {1, 1, 5, 18, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40}, 0, Tcp.ACK);
+        assertEquals(FrameClassifier.TCP, classifier.classify(f, 0, f.capacity()));
+        final Tcp t = classifier.tcp();
+        assertEquals(2, t.sackBlocks());
+        assertEquals(10, t.sackLeft(0));
+        assertEquals(20, t.sackRight(0));
+        assertEquals(30, t.sackLeft(1));
+        assertEquals(40, t.sackRight(1));
+        final UnsafeBuffer bad = segment(new byte[] {1, 1, 5, 14, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30}, 0, Tcp.ACK);
+        assertEquals(FrameClassifier.DROPPED, classifier.classify(bad, 0, bad.capacity()));
+        assertEquals(1, counters.get(Counter.DROP_BAD_TCP_HEADER));
+    }
+
+    @Test
     void aWindowScaleAbove14IsTakenAs14() {
         final UnsafeBuffer f = segment(new byte[] {1, 3, 3, 20}, 0, Tcp.SYN);
         assertEquals(FrameClassifier.TCP, classifier.classify(f, 0, f.capacity()));

@@ -187,6 +187,11 @@ class L2TcpEndpointTest {
 
     /** Connects to the crafted peer and completes the handshake; returns the connection and our ISS in {@code iss[0]}. */
     private TcpConnection established(final int[] iss) {
+        return established(iss, new byte[0]);
+    }
+
+    /** As {@link #established(int[])}, the peer's SYN-ACK carrying {@code synAckOptions}. */
+    private TcpConnection established(final int[] iss, final byte[] synAckOptions) {
         learnPeer();
         final TcpConnection c = ep.connect(PEER, 9000);
         final List<byte[]> syn = peer.drain();
@@ -195,7 +200,7 @@ class L2TcpEndpointTest {
         assertEquals(Tcp.SYN, s.flags());
         assertEquals(1460, s.mss());
         iss[0] = s.sequence();
-        send(segment(9000, c.localPort(), 7000, iss[0] + 1, Tcp.SYN | Tcp.ACK, new byte[0], 0, 0));
+        send(segment(9000, c.localPort(), 7000, iss[0] + 1, Tcp.SYN | Tcp.ACK, synAckOptions, 0, 0));
         assertEquals(1, replies().size(), "the handshake's ACK");
         assertEquals(TcpState.ESTABLISHED, c.state());
         return c;
@@ -245,5 +250,142 @@ class L2TcpEndpointTest {
         assertEquals(TcpTimers.DATA_RETRIES, c.counters().get(Counter.TCP_RETRANSMIT_TIMEOUTS));
         assertEquals(1, c.counters().get(Counter.TCP_TIMEOUTS));
         assertTrue(waited > 0);
+    }
+
+    /** A duplicate ACK from the peer at {@code ack} carrying SACK blocks (sequence numbers, left then right edges). */
+    private static byte[] sackAck(final int localPort, final int ack, final int... edges) {
+        final byte[] options = new byte[4 + 4 * edges.length];
+        final UnsafeBuffer o = new UnsafeBuffer(options);
+        o.putByte(0, (byte) Tcp.OPTION_NOP);
+        o.putByte(1, (byte) Tcp.OPTION_NOP);
+        o.putByte(2, (byte) Tcp.OPTION_SACK);
+        o.putByte(3, (byte) (2 + 4 * edges.length));
+        for (int k = 0; k < edges.length; k++) {
+            o.putInt(4 + 4 * k, edges[k], java.nio.ByteOrder.BIG_ENDIAN);
+        }
+        return segment(9000, localPort, 7001, ack, Tcp.ACK, options, 0, 0);
+    }
+
+    /** Sequence numbers of the data segments in {@code frames}. */
+    private static List<Integer> dataSequences(final List<byte[]> frames) {
+        return frames.stream().filter(f -> f[12] == 0x08 && f[13] == 0x00).map(L2TcpEndpointTest::parse)
+            .filter(t -> t.payloadLength() > 0).map(Tcp::sequence).toList();
+    }
+
+    @Test
+    void twoHolesTheSackBlocksShowAreBothResentWithinOneRoundTrip() {
+        final int[] iss = new int[1];
+        final byte[] synAck = new byte[8];
+        Tcp.writeSynOptions(new UnsafeBuffer(synAck), 0, 536, -1, true); // SACK permitted, no window scaling
+        final TcpConnection c = established(iss, synAck);
+        final int mss = 536;
+        final int base = iss[0] + 1;
+        // the initial window is 4 segments of 536 (RFC 5681 3.1); each of two ACKs opens one more in slow start
+        assertEquals(TcpConnection.OK, c.send(new UnsafeBuffer(new byte[10 * mss]), 0, 10 * mss));
+        c.flush();
+        send(segment(9000, c.localPort(), 7001, base + mss, Tcp.ACK, new byte[0], 0, 0));
+        ep.poll(16);
+        send(segment(9000, c.localPort(), 7001, base + 2 * mss, Tcp.ACK, new byte[0], 0, 0));
+        ep.poll(16);
+        peer.drain();
+        // now segments 2..7 are out; 2 and 4 are lost: the peer holds 3, then 5..7
+        final List<Integer> resent = new java.util.ArrayList<>();
+        send(sackAck(c.localPort(), base + 2 * mss, base + 3 * mss, base + 4 * mss));
+        resent.addAll(dataSequences(replies()));
+        send(sackAck(c.localPort(), base + 2 * mss, base + 5 * mss, base + 6 * mss, base + 3 * mss, base + 4 * mss));
+        resent.addAll(dataSequences(replies()));
+        send(sackAck(c.localPort(), base + 2 * mss, base + 5 * mss, base + 7 * mss, base + 3 * mss, base + 4 * mss));
+        resent.addAll(dataSequences(replies()));
+        assertEquals(1, c.counters().get(Counter.TCP_FAST_RETRANSMITS), "the third duplicate: fast retransmit of the first hole");
+        assertTrue(resent.contains(base + 2 * mss), "the first hole resent: " + resent);
+        send(sackAck(c.localPort(), base + 2 * mss, base + 5 * mss, base + 8 * mss, base + 3 * mss, base + 4 * mss));
+        resent.addAll(dataSequences(replies()));
+        assertTrue(resent.contains(base + 4 * mss), "the second hole resent on the next duplicate, before any partial ACK: "
+            + resent);
+        assertEquals(1, c.counters().get(Counter.TCP_SACK_RETRANSMITS));
+        assertEquals(0, c.counters().get(Counter.TCP_RETRANSMIT_TIMEOUTS));
+        assertEquals(resent.size(), resent.stream().distinct().count(), "nothing the peer holds is resent: " + resent);
+        // the first hole's repair arrives: a partial ACK to the second hole, already in flight, resends nothing more
+        send(sackAck(c.localPort(), base + 4 * mss, base + 5 * mss, base + 8 * mss));
+        final List<Integer> afterPartial = dataSequences(replies());
+        assertTrue(!afterPartial.contains(base + 4 * mss), "the second hole is not resent twice: " + afterPartial);
+        send(segment(9000, c.localPort(), 7001, base + 8 * mss, Tcp.ACK, new byte[0], 0, 0));
+        replies();
+        assertEquals(0, c.counters().get(Counter.TCP_RETRANSMIT_TIMEOUTS));
+    }
+
+    /** Connects with SACK permitted and queues {@code segments} segments of 536 bytes; returns the first sequence number. */
+    private int establishedWithSack(final int[] iss, final TcpConnection[] conn, final int segments) {
+        final byte[] synAck = new byte[8];
+        Tcp.writeSynOptions(new UnsafeBuffer(synAck), 0, 536, -1, true);
+        clock.update(1_000_000_000L); // a SYN sent at time 0 gives no RTT sample, and without one neither the 20 ms RTO nor a probe
+        conn[0] = established(iss, synAck);
+        assertEquals(TcpConnection.OK, conn[0].send(new UnsafeBuffer(new byte[segments * 536]), 0, segments * 536));
+        conn[0].flush();
+        assertEquals(4, dataSequences(peer.drain()).size(), "the initial window: 4 segments of 536");
+        return iss[0] + 1;
+    }
+
+    @Test
+    void aWindowWhoseAcksStopDrawsATailLossProbeBeforeTheTimer() {
+        final TcpConnection[] c = new TcpConnection[1];
+        final int base = establishedWithSack(new int[1], c, 10);
+        clock.advance(TcpCongestion.MIN_PROBE_NANOS + 1);
+        final List<Integer> probe = dataSequences(replies());
+        assertEquals(List.of(base + 4 * 536), probe, "one new segment past the congestion window");
+        assertEquals(1, c[0].counters().get(Counter.TCP_TAIL_LOSS_PROBES));
+        clock.advance(TcpCongestion.MIN_PROBE_NANOS + 1);
+        assertEquals(0, dataSequences(replies()).size(), "one probe until an ACK comes");
+        assertEquals(0, c[0].counters().get(Counter.TCP_RETRANSMIT_TIMEOUTS));
+    }
+
+    @Test
+    void aTimeoutThePeersDsackShowsSpuriousIsUndone() {
+        final TcpConnection[] c = new TcpConnection[1];
+        final int base = establishedWithSack(new int[1], c, 12);
+        clock.advance(TcpCongestion.MIN_RTO_NANOS + 1);
+        final List<Integer> resent = dataSequences(replies());
+        assertTrue(resent.contains(base), "the timeout resent the first segment: " + resent);
+        assertEquals(1, c[0].counters().get(Counter.TCP_RETRANSMIT_TIMEOUTS));
+        // the peer had everything: it acknowledges the whole window, with a D-SACK for the resend
+        send(sackAck(c[0].localPort(), base + 4 * 536, base, base + 536));
+        final List<Integer> next = dataSequences(replies());
+        assertEquals(1, c[0].counters().get(Counter.TCP_SPURIOUS_TIMEOUTS_UNDONE));
+        assertTrue(next.size() >= 4, "the window came back (one segment after a real timeout, two after its ACK): " + next);
+        assertEquals(base + 4 * 536, next.get(0), "nothing the peer had is resent");
+    }
+
+    @Test
+    void aSmallWindowWithAllButItsFirstSegmentSackedRetransmitsEarly() {
+        final TcpConnection[] c = new TcpConnection[1];
+        final int base = establishedWithSack(new int[1], c, 4);
+        // nothing more to send: segment 0 lost, 1..3 held; two duplicates, never three
+        send(sackAck(c[0].localPort(), base, base + 536, base + 2 * 536));
+        final List<Integer> out = new java.util.ArrayList<>(dataSequences(replies()));
+        send(sackAck(c[0].localPort(), base, base + 536, base + 4 * 536));
+        out.addAll(dataSequences(replies()));
+        assertEquals(List.of(base), out, "the first segment resent at the second duplicate (RFC 5827)");
+        assertEquals(1, c[0].counters().get(Counter.TCP_FAST_RETRANSMITS));
+    }
+
+    @Test
+    void aDuplicateSegmentIsAnsweredWithADsackBlock() {
+        final byte[] synAck = new byte[8];
+        Tcp.writeSynOptions(new UnsafeBuffer(synAck), 0, 536, -1, true);
+        final int[] iss = new int[1];
+        final TcpConnection c = established(iss, synAck);
+        send(segment(9000, c.localPort(), 7001, iss[0] + 1, Tcp.ACK, new byte[0], 100, 0));
+        replies();
+        send(segment(9000, c.localPort(), 7001, iss[0] + 1, Tcp.ACK, new byte[0], 100, 0));
+        final List<byte[]> out = replies();
+        assertEquals(1, out.size());
+        final Tcp ack = parse(out.get(0));
+        assertEquals(7101, ack.acknowledgement());
+        assertEquals(1, ack.sackBlocks(), "one block: the duplicate");
+        assertEquals(7001, ack.sackLeft(0), "a D-SACK block lies below the ACK (RFC 2883)");
+        assertEquals(7101, ack.sackRight(0));
+        send(segment(9000, c.localPort(), 7101, iss[0] + 1, Tcp.ACK, new byte[0], 10, 0));
+        final List<byte[]> next = replies();
+        assertEquals(0, parse(next.get(next.size() - 1)).sackBlocks(), "a D-SACK goes once");
     }
 }

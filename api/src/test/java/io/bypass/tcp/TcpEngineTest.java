@@ -102,10 +102,10 @@ class TcpEngineTest {
         cc.cwnd = 10 * 1460;
         cc.onNewAck(1460, 2920, 0);
         assertEquals(10 * 1460 + 1460 / 10, cc.cwnd, "congestion avoidance: MSS*MSS/cwnd per ACK");
-        assertFalse(cc.onDuplicateAck(10 * 1460, 20_000));
+        assertFalse(cc.onDuplicateAck(10 * 1460, 20_000, false));
         assertEquals(cc.cwnd + 1460, cc.sendWindow(), "limited transmit: a segment per early duplicate");
-        assertFalse(cc.onDuplicateAck(10 * 1460, 20_000));
-        assertTrue(cc.onDuplicateAck(10 * 1460, 20_000), "the third duplicate: fast retransmit");
+        assertFalse(cc.onDuplicateAck(10 * 1460, 20_000, false));
+        assertTrue(cc.onDuplicateAck(10 * 1460, 20_000, false), "the third duplicate: fast retransmit");
         assertEquals(5 * 1460, cc.ssthresh);
         assertEquals(8 * 1460, cc.cwnd, "ssthresh + 3 MSS");
         assertTrue(cc.onNewAck(1460, 10_000, 8 * 1460), "a partial ACK keeps recovery going (RFC 6582)");
@@ -114,6 +114,9 @@ class TcpEngineTest {
         cc.onTimeout(6 * 1460);
         assertEquals(1460, cc.cwnd, "a timeout: one segment");
         assertEquals(3 * 1460, cc.ssthresh);
+        cc.cwnd = 4 * 1460;
+        assertTrue(cc.onDuplicateAck(4 * 1460, 30_000, true), "SACK blocks showing the first segment lost: at once (RFC 6675)");
+        assertTrue(cc.inRecovery);
     }
 
     @Test
@@ -139,5 +142,39 @@ class TcpEngineTest {
         assertTrue(one != a.isn(1, 2, 3, 5, 0), "another tuple, another offset");
         assertTrue(one != b.isn(1, 2, 3, 4, 0), "another key, another offset");
         assertEquals(TcpConnection.OK, 0);
+    }
+
+    @Test
+    void theSackScoreboardMergesRangesTrimsOnAcksAndNamesTheHoles() {
+        final TcpSackScoreboard sb = new TcpSackScoreboard();
+        sb.add(300, 400);
+        sb.add(100, 200);
+        sb.add(200, 250); // touches [100, 200): merged
+        assertEquals(2, sb.ranges());
+        assertEquals(400, sb.highest());
+        assertEquals(0, sb.nextHole(0), "below the first range: lost");
+        assertEquals(100, sb.holeEnd(0));
+        assertEquals(250, sb.nextHole(100), "past a held range, the next hole");
+        assertEquals(300, sb.holeEnd(250));
+        assertEquals(-1, sb.nextHole(300), "nothing above the highest range is presumed lost");
+        assertTrue(sb.holds(120));
+        assertFalse(sb.holds(260));
+        assertEquals(400, sb.endOfRangeAt(350));
+        sb.add(240, 310); // bridges both
+        assertEquals(1, sb.ranges());
+        sb.acknowledge(150);
+        assertEquals(-1, sb.nextHole(150), "a cumulative ACK into a range trims it");
+        assertTrue(sb.holds(150));
+        sb.acknowledge(400);
+        assertEquals(0, sb.ranges());
+        for (int k = 0; k < TcpSackScoreboard.MAX_RANGES; k++) {
+            sb.add(1000 + 100L * k, 1050 + 100L * k);
+        }
+        sb.add(5000, 5100);
+        assertEquals(1000 + 100L * (TcpSackScoreboard.MAX_RANGES - 1) + 50, sb.highest(), "full: a higher range is dropped");
+        sb.add(900, 950);
+        assertEquals(900, sb.nextHole(0) == 0 ? sb.holeEnd(0) : -1, "full: a lower range takes the highest's place");
+        assertEquals(TcpSackScoreboard.MAX_RANGES, sb.ranges());
+        assertEquals(1000 + 100L * (TcpSackScoreboard.MAX_RANGES - 2) + 50, sb.highest());
     }
 }

@@ -236,6 +236,9 @@ public final class MemoryPort implements Port {
     private final MemoryTxQueue txQueue;
     private final MemoryRxQueue rxQueue;
     private final List<FlowRule> flows = new ArrayList<>();
+    private RuntimeException nextAddFlowFailure;
+    /** The local port a TCP rule with port 0 gets next, as a kernel's bind(0) would choose one. */
+    private int nextTcpPort = 50000;
     private final Map<Integer, Integer> groups = new TreeMap<>();
     private final List<Integer> neighbourQueries = new ArrayList<>();
     private volatile boolean closed;
@@ -513,9 +516,29 @@ public final class MemoryPort implements Port {
     public FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         ensureOpen();
         synchronized (flows) {
-            flows.add(rule);
+            final RuntimeException failure = nextAddFlowFailure;
+            if (failure != null) {
+                nextAddFlowFailure = null;
+                throw failure;
+            }
+            // as a port that reserves TCP ports in the kernel: address 0 is ours, local port 0 one chosen for it
+            final FlowRule added = rule.isTcp() && (rule.localAddress() == 0 || rule.localPort() == 0)
+                ? rule.withLocal(rule.localAddress() == 0 ? config.ipv4 : rule.localAddress(),
+                    rule.localPort() == 0 ? nextTcpPort++ : rule.localPort()) : rule;
+            flows.add(added);
+            return added;
         }
-        return rule;
+    }
+
+    /**
+     * The next {@link #addFlow} throws {@code failure} and adds nothing.
+     *
+     * @param failure what it throws
+     */
+    public void failNextAddFlow(final RuntimeException failure) {
+        synchronized (flows) {
+            nextAddFlowFailure = failure;
+        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.bypass.bench.jmh.JmhRunner;
 import io.bypass.bench.net.Measurement;
 import io.bypass.bench.net.NetHarness;
 import io.bypass.bench.net.SockperfScenario;
+import io.bypass.bench.net.TcpScenario;
 import io.bypass.bench.net.ZeroLossScenario;
 import io.bypass.bench.report.HostFacts;
 import io.bypass.bench.report.Report;
@@ -25,11 +26,12 @@ import java.util.Map;
  * {@code bench/results/<timestamp>/}.
  *
  * <pre>
- * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss,sockperf]
+ * bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss,sockperf,tcp-pingpong,tcp-bulk]
  *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  *           [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]
- *           [--sp-pairs N] [--sp-seconds N]
+ *           [--sp-pairs N] [--sp-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
+ *           [--bulk-repeats N] [--bulk-bytes N]
  * </pre>
  *
  * With {@code --nics}, the network harness runs on two existing interfaces (two NIC ports
@@ -47,7 +49,7 @@ public final class BenchMain {
     static final class Options {
         boolean quick;
         List<String> backends;
-        List<String> scenarios = List.of("rx", "tx", "pingpong", "zeroloss", "sockperf");
+        List<String> scenarios = List.of("rx", "tx", "pingpong", "zeroloss", "sockperf", "tcp-pingpong", "tcp-bulk");
         boolean jmh = true;
         boolean net = true;
         Integer repeats;
@@ -70,6 +72,12 @@ public final class BenchMain {
         Double zlPrecision;
         Double zlMaxPps;
         Integer zlWarmupMs;
+        Integer tcpRepeats;
+        Integer tcpCount;
+        Integer tcpWarmupMs;
+        int tcpPayload = 64;
+        Integer bulkRepeats;
+        Long bulkBytes;
 
         static Options parse(final String[] args) {
             final Options o = new Options();
@@ -102,6 +110,12 @@ public final class BenchMain {
                     case "--zl-precision" -> o.zlPrecision = Double.parseDouble(value(args, ++i, a));
                     case "--zl-max-pps" -> o.zlMaxPps = Double.parseDouble(value(args, ++i, a));
                     case "--zl-warmup-ms" -> o.zlWarmupMs = Integer.parseInt(value(args, ++i, a));
+                    case "--tcp-repeats" -> o.tcpRepeats = Integer.parseInt(value(args, ++i, a));
+                    case "--tcp-count" -> o.tcpCount = Integer.parseInt(value(args, ++i, a));
+                    case "--tcp-warmup-ms" -> o.tcpWarmupMs = Integer.parseInt(value(args, ++i, a));
+                    case "--tcp-payload" -> o.tcpPayload = Integer.parseInt(value(args, ++i, a));
+                    case "--bulk-repeats" -> o.bulkRepeats = Integer.parseInt(value(args, ++i, a));
+                    case "--bulk-bytes" -> o.bulkBytes = Long.parseLong(value(args, ++i, a));
                     case "--cpus" -> {
                         final String[] c = value(args, ++i, a).split(",");
                         o.cpuA = Integer.parseInt(c[0]);
@@ -115,8 +129,8 @@ public final class BenchMain {
                 }
             }
             for (final String s : o.scenarios) {
-                if (!List.of("rx", "tx", "pingpong", "zeroloss", "sockperf").contains(s)) {
-                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss, sockperf)");
+                if (!List.of("rx", "tx", "pingpong", "zeroloss", "sockperf", "tcp-pingpong", "tcp-bulk").contains(s)) {
+                    throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss, sockperf, tcp-pingpong, tcp-bulk)");
                 }
             }
             return o;
@@ -141,11 +155,19 @@ public final class BenchMain {
         } catch (final IllegalArgumentException e) {
             final boolean help = "help".equals(e.getMessage());
             (help ? System.out : System.err).println((help ? "" : e.getMessage() + "\n")
-                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss,sockperf] [--no-jmh] [--no-net]\n"
+                + "usage: bin/bench [--quick] [--backends nio,afxdp,dpdk,efvi] [--scenarios rx,tx,pingpong,zeroloss,sockperf,tcp-pingpong,tcp-bulk]\n"
+                + "                 [--no-jmh] [--no-net]\n"
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
                 + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
-                + "                 [--sp-pairs N] [--sp-seconds N]\n"
+                + "                 [--sp-pairs N] [--sp-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N]\n"
+                + "                 [--tcp-payload N] [--bulk-repeats N] [--bulk-bytes N]\n"
+                + "  tcp-pingpong: Bypass TCP (openTcp on the backend, both ends) vs kernel TCP in C (bench_tcp, busy poll, both\n"
+                + "              ends) vs Bypass UDP on the same backend, --tcp-repeats runs each (default 10, quick 3) of\n"
+                + "              --tcp-count round trips (default 100000, quick 20000) after --tcp-warmup-ms (default 3000, quick 500),\n"
+                + "              --tcp-payload bytes (default 64); a backend whose openTcp refuses is reported not available\n"
+                + "  tcp-bulk:  --bulk-bytes (default 200000000, quick 50000000) one way, Bypass TCP vs kernel TCP in C, checked\n"
+                + "              byte for byte and by CRC32C at the sink, --bulk-repeats transfers each (default 3, quick 1)\n"
                 + "  sockperf: sockperf ping-pong (kernel UDP client) against bypass pingpong server and against a C reflector\n"
                 + "              on libxdp, in --sp-pairs pairs (default 8, quick 1; Java first and C first by turns) of --sp-seconds runs (default 4,\n"
                 + "              quick 2); afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios\n"
@@ -230,6 +252,23 @@ public final class BenchMain {
         final SockperfScenario.Settings sockperf = new SockperfScenario.Settings(
             o.spPairs != null ? o.spPairs : o.quick ? 1 : 8, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 4);
 
+        final TcpScenario.Settings tcp = new TcpScenario.Settings(o.tcpRepeats != null ? o.tcpRepeats : o.quick ? 3 : 10,
+            o.tcpWarmupMs != null ? o.tcpWarmupMs : o.quick ? 500 : 3000, o.tcpCount != null ? o.tcpCount : o.quick ? 20_000 : 100_000,
+            o.tcpPayload, o.bulkRepeats != null ? o.bulkRepeats : o.quick ? 1 : 3,
+            o.bulkBytes != null ? o.bulkBytes : o.quick ? 50_000_000L : 200_000_000L);
+        final boolean tcpAsked = o.scenarios.contains("tcp-pingpong") || o.scenarios.contains("tcp-bulk");
+        final List<TcpScenario.Outcome> tcpResults = new ArrayList<>();
+        if (tcpAsked && o.net) {
+            // a backend that cannot run at all still gets its TCP row, with the reason
+            for (final String b : wanted) {
+                final BackendProvider p = Bypass.backend(b);
+                if (p == null || !p.isAvailable()) {
+                    tcpResults.add(new TcpScenario.Outcome(b, p == null ? "backend not on the class path"
+                        : "backend unavailable on this host: " + p.unavailabilityCause().getMessage(), null, null, null, null, null));
+                }
+            }
+        }
+
         final Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("backends", String.join(",", backends));
         settings.put("scenarios", String.join(",", o.scenarios));
@@ -247,6 +286,14 @@ public final class BenchMain {
             settings.put("zeroloss_precision", zeroLoss.precision());
             settings.put("zeroloss_max_pps", zeroLoss.maxPps());
             settings.put("zeroloss_warmup_ms", zeroLoss.warmupMs());
+        }
+        if (tcpAsked) {
+            settings.put("tcp_pingpong_repeats", tcp.pingRepeats());
+            settings.put("tcp_pingpong_warmup_ms", tcp.pingWarmupMs());
+            settings.put("tcp_pingpong_round_trips_per_run", tcp.pingCount());
+            settings.put("tcp_message_bytes", tcp.payload());
+            settings.put("tcp_bulk_repeats", tcp.bulkRepeats());
+            settings.put("tcp_bulk_bytes", tcp.bulkBytes());
         }
         if (o.scenarios.contains("sockperf")) {
             settings.put("sockperf_pairs", sockperf.pairs());
@@ -276,10 +323,11 @@ public final class BenchMain {
         if (o.net && !backends.isEmpty()) {
             final NetHarness harness = new NetHarness(new NetHarness.Config(backends, o.scenarios, udpVariants, warmup, duration,
                 repeats, pingRepeats, pingWarmup, pingCount, o.payload, cpuA, cpuB, System.getProperty("java.class.path"), javaCommand(), jvmProps,
-                dir.resolve("work"), o.nics, zeroLoss, sockperf));
+                dir.resolve("work"), o.nics, zeroLoss, sockperf, tcp));
             measurements = harness.run();
             zeroLossResults = harness.zeroLoss();
             sockperfResults = harness.sockperf();
+            tcpResults.addAll(0, harness.tcp());
             notes.addAll(harness.notes());
             settings.put("rx_generator", harness.generatorLabel());
             settings.put("tx_sink", "kernel UDP socket bound in namespace B, never read");
@@ -293,7 +341,7 @@ public final class BenchMain {
         }
         final Map<String, String> facts = HostFacts.collect(pinning, nic, driver);
         facts.put("named NICs", o.nics != null && o.net ? "yes (--nics " + o.nics + ")" : "no (veth pair)");
-        Report.write(dir, o.command, started, facts, settings, measurements, zeroLossResults, sockperfResults, scores, notes);
+        Report.write(dir, o.command, started, facts, settings, measurements, zeroLossResults, sockperfResults, tcpResults, scores, notes);
         return dir;
     }
 

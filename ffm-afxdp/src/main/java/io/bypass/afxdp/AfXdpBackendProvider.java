@@ -8,9 +8,12 @@ import io.bypass.afxdp.internal.AfXdpPortImpl;
 import io.bypass.afxdp.internal.Errno;
 import io.bypass.afxdp.internal.Probe;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
+import io.bypass.tcp.L2TcpEndpoint;
+import io.bypass.tcp.TcpEndpoint;
 
 import java.util.List;
 
@@ -113,6 +116,25 @@ public final class AfXdpBackendProvider implements BackendProvider {
             throw new BackendUnavailableException("afxdp: backend unavailable: " + cause.getMessage(), cause);
         }
         return AfXdpPortImpl.open(uri);
+    }
+
+    /**
+     * Opens Bypass's own TCP ({@link L2TcpEndpoint}) over an {@code afxdp:} port. The kernel keeps the
+     * interface's address, so each listener and connection steers its own flow with the XDP program and
+     * reserves its local port in the kernel ({@link Port#addFlow}); the kernel chooses the ephemeral ports.
+     *
+     * @param uri an {@code afxdp:} URI; the interface needs an IPv4 address
+     * @return the endpoint, which closes the port with it
+     */
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        final Port port = openPort(uri);
+        try {
+            return new L2TcpEndpoint(port, uri, true);
+        } catch (final RuntimeException e) {
+            Closer.closeAfterFailure(e, port);
+            throw e;
+        }
     }
 
     /** @return {@link AfXdpUriParams#ALL} */

@@ -3,6 +3,7 @@ package io.bypass.afxdp;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.UriParam;
 import io.bypass.spi.UriParams;
+import io.bypass.tcp.TcpUriParams;
 import io.bypass.udp.UdpUriParams;
 
 import java.util.List;
@@ -83,10 +84,10 @@ public final class AfXdpUriParams {
     public static final UriParam BUSY_POLL_BUDGET = UriParam.integer(BUSY_POLL_BUDGET_PARAM_NAME, 0, 65535, 0,
         "SO_BUSY_POLL_BUDGET (needs busyPoll); 0: the kernel's");
 
-    /** Every key {@code afxdp:} accepts ({@code openUdp} hands the same URI to the UDP layer). */
+    /** Every key {@code afxdp:} accepts ({@code openUdp} and {@code openTcp} hand the same URI to the UDP or TCP layer). */
     public static final List<UriParam> ALL = UriParams.join(List.of(NIC_QUEUE, QUEUES, MODE, XDP, FRAME_SIZE, FRAMES,
         UriParams.RX_RING, UriParams.TX_RING, FILL_RING, COMP_RING, RX_BATCH, TX_BATCH, NEED_WAKEUP, UriParams.HUGEPAGES,
-        BUSY_POLL, BUSY_POLL_BUDGET), RxStallBudget.URI_PARAMS, UdpUriParams.L2_ENDPOINT);
+        BUSY_POLL, BUSY_POLL_BUDGET), RxStallBudget.URI_PARAMS, UdpUriParams.L2_ENDPOINT, TcpUriParams.L2_ENDPOINT);
 
     private AfXdpUriParams() {
     }

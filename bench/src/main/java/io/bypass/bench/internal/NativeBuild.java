@@ -18,7 +18,7 @@ import java.util.Map;
  * is reported with the compiler's error, and its scenarios are left out of the report.
  */
 public final class NativeBuild {
-    private static final String[] SOURCES = {"bench_common.h", "bench_udp.c", "bench_xsk.c", "bench_dpdk.c"};
+    private static final String[] SOURCES = {"bench_common.h", "bench_udp.c", "bench_tcp.c", "bench_xsk.c", "bench_dpdk.c"};
 
     private final Path dir;
     private final Map<String, Path> binaries = new LinkedHashMap<>();
@@ -47,6 +47,7 @@ public final class NativeBuild {
         }
         final NativeBuild b = new NativeBuild(dir);
         b.compile("udp", List.of(), List.of());
+        b.compile("tcp", List.of(), List.of());
         b.compile("xsk", List.of(), List.of("-lxdp", "-lbpf"));
         final Cmd.Result cflags = Cmd.runUnchecked("pkg-config", "--cflags", "libdpdk");
         final Cmd.Result libs = Cmd.runUnchecked("pkg-config", "--libs", "libdpdk");
@@ -85,7 +86,7 @@ public final class NativeBuild {
     }
 
     /**
-     * @param name udp, xsk or dpdk
+     * @param name udp, tcp, xsk or dpdk
      * @return the binary, or null if it did not build
      */
     public Path binary(final String name) {

@@ -83,6 +83,44 @@ final class Implementations {
         };
     }
 
+    /** @return the URI Bypass's TCP opens on {@code side}'s interface for {@code backend} (the UDP rows' URIs, same vdev/XDP mode) */
+    static String tcpUri(final String backend, final NetHarness.Side side) {
+        return switch (backend) {
+            case "nio" -> "nio:" + side.iface();
+            case "afxdp" -> "afxdp:" + side.iface() + "?xdp=drv&mode=copy";
+            case "dpdk" -> "dpdk:net_af_xdp0,iface=" + side.iface() + "?hugepages=false&ip=" + side.ip() + "/24";
+            default -> backend + ":" + side.iface();
+        };
+    }
+
+    /**
+     * @param backend backend name
+     * @param self    where it runs
+     * @param args    {@link TcpWorker}'s arguments
+     * @return the command of a {@link TcpWorker} on {@code backend}
+     */
+    List<String> tcpWorker(final String backend, final NetHarness.Side self, final Map<String, String> args) {
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns()));
+        cmd.addAll(javaLauncher());
+        cmd.addAll(List.of(TcpWorker.class.getName(), "uri=" + tcpUri(backend, self)));
+        args.forEach((k, v) -> cmd.add(k + "=" + v));
+        return cmd;
+    }
+
+    /**
+     * @param backend backend name
+     * @param self    where it runs
+     * @param args    {@link JavaWorker}'s arguments
+     * @return the command of a {@link JavaWorker} through UdpEndpoint on {@code backend} (the pingpong scenario's UDP path)
+     */
+    List<String> udpWorker(final String backend, final NetHarness.Side self, final Map<String, String> args) {
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", self.ns()));
+        cmd.addAll(javaLauncher());
+        cmd.addAll(List.of(JavaWorker.class.getName(), "uri=" + tcpUri(backend, self), "api=udp"));
+        args.forEach((k, v) -> cmd.add(k + "=" + v));
+        return cmd;
+    }
+
     /** The JVM and class path the Java workers run with, up to the main class. */
     List<String> javaLauncher() {
         final List<String> cmd = new ArrayList<>(List.of(config.javaCommand(), "--enable-native-access=ALL-UNNAMED",

@@ -19,14 +19,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -45,10 +37,6 @@ import java.util.Map;
  */
 public final class JavaWorker {
     private static final long PING_TIMEOUT_NS = 50_000_000L;
-    // Set by SIGTERM (the harness stopping a peer): loops end and the port is closed properly, so a
-    // backend whose XDP program outlives its process (DPDK's af_xdp PMD) leaves nothing attached.
-    private static volatile boolean stopping;
-    private static volatile boolean finished;
 
     private final Map<String, String> args;
     private final String mode;
@@ -57,8 +45,6 @@ public final class JavaWorker {
     private final long durationNs;
     private final long idleNs;
     private final int batch;
-    private final com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     // Hot-path state, fields so the handlers are allocation-free and capture nothing.
     private long received;
@@ -85,41 +71,12 @@ public final class JavaWorker {
      * @throws Exception on any failure (reported on stderr, exit code non-zero)
      */
     public static void main(final String[] argv) throws Exception {
-        final Map<String, String> args = new HashMap<>();
-        for (final String a : argv) {
-            final int eq = a.indexOf('=');
-            if (eq < 0) {
-                throw new IllegalArgumentException("argument '" + a + "' is not key=value");
-            }
-            args.put(a.substring(0, eq), a.substring(eq + 1));
-        }
-        final Thread main = Thread.currentThread();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stopping = true;
-            if (!finished) {
-                try {
-                    main.join(10_000);
-                } catch (final InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }, "worker-stop"));
-        new JavaWorker(args).run();
-        finished = true;
-        if (!stopping) {
-            System.exit(0); // backends' helper threads must not keep the worker alive
-        }
+        final Map<String, String> args = WorkerSupport.parseArgs(argv);
+        WorkerSupport.runUntilStopped("worker-stop", () -> new JavaWorker(args).run());
     }
 
     private String arg(final String key, final String def) {
-        final String v = args.get(key);
-        if (v == null) {
-            if (def == null) {
-                throw new IllegalArgumentException("missing argument " + key + "=...");
-            }
-            return def;
-        }
-        return v;
+        return WorkerSupport.arg(args, key, def);
     }
 
     private void run() throws IOException {
@@ -180,7 +137,7 @@ public final class JavaWorker {
         }
 
         void report() {
-            result("tx", counted, durationNs, "total", total, allocated() - allocatedAtOpen);
+            WorkerSupport.result("tx", counted, durationNs, "total", total, allocated() - allocatedAtOpen);
         }
     }
 
@@ -216,7 +173,7 @@ public final class JavaWorker {
 
         void report() {
             final long allocatedInWindow = allocatedAtOpen == 0 ? 0 : allocated() - allocatedAtOpen;
-            result("rx", counted, started ? durationNs : 0, "total", received, allocatedInWindow);
+            WorkerSupport.result("rx", counted, started ? durationNs : 0, "total", received, allocatedInWindow);
         }
     }
 
@@ -242,7 +199,7 @@ public final class JavaWorker {
         final long open = start + warmupNs;
         final long close = open + durationNs;
         long a0 = 0;
-        while (!stopping && count < samples.length) {
+        while (!WorkerSupport.stopping && count < samples.length) {
             final long t0 = System.nanoTime();
             if (t0 >= close) {
                 break;
@@ -270,7 +227,7 @@ public final class JavaWorker {
         }
         final long alloc = a0 == 0 ? 0 : allocated() - a0;
         writeSamples(samples, count);
-        result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
+        WorkerSupport.result("ping", count, System.nanoTime() - open, "lost", lost, alloc, count);
     }
 
     /** Pins the polling thread to {@code cpu}; -1 (no --cpus given) leaves it unpinned. */
@@ -280,8 +237,8 @@ public final class JavaWorker {
         }
     }
 
-    private long allocated() {
-        return threads.getCurrentThreadAllocatedBytes();
+    private static long allocated() {
+        return WorkerSupport.allocated();
     }
 
     // ---------------------------------------------------------------- raw frames (Port)
@@ -321,7 +278,7 @@ public final class JavaWorker {
             case "rx" -> {
                 ready();
                 final RxWindow window = new RxWindow();
-                while (!stopping) {
+                while (!WorkerSupport.stopping) {
                     final long before = received;
                     rx.poll(countFrames, batch);
                     if (window.polled(received - before)) {
@@ -336,7 +293,7 @@ public final class JavaWorker {
                 ready();
                 final TxWindow window = new TxWindow(System.nanoTime());
                 long seq = 0;
-                while (!stopping) {
+                while (!WorkerSupport.stopping) {
                     int n = 0;
                     for (; n < batch; n++) {
                         if (!tx.tryClaim(len, frameClaim)) {
@@ -358,12 +315,12 @@ public final class JavaWorker {
                 echoTx = tx;
                 ready();
                 final long start = System.nanoTime();
-                while (!stopping && System.nanoTime() - start < warmupNs + durationNs + idleNs) {
+                while (!WorkerSupport.stopping && System.nanoTime() - start < warmupNs + durationNs + idleNs) {
                     if (rx.poll(echoFrame, batch) > 0) {
                         tx.flush();
                     }
                 }
-                result("echo", received, System.nanoTime() - start, "total", received, 0);
+                WorkerSupport.result("echo", received, System.nanoTime() - start, "total", received, 0);
             }
             case "ping" -> {
                 final byte[] frame = template();
@@ -426,7 +383,7 @@ public final class JavaWorker {
             case "rx" -> {
                 ready();
                 final RxWindow window = new RxWindow();
-                while (!stopping) {
+                while (!WorkerSupport.stopping) {
                     final long before = received;
                     ep.poll(countDatagrams, batch);
                     if (window.polled(received - before)) {
@@ -441,7 +398,7 @@ public final class JavaWorker {
                 ready();
                 final TxWindow window = new TxWindow(System.nanoTime());
                 long seq = 0;
-                while (!stopping) {
+                while (!WorkerSupport.stopping) {
                     int n = 0;
                     for (; n < batch; n++) {
                         if (ep.tryClaim(dest, payload, datagramClaim) != UdpEndpoint.OK) {
@@ -461,12 +418,12 @@ public final class JavaWorker {
                 echoEndpoint = ep;
                 ready();
                 final long start = System.nanoTime();
-                while (!stopping && System.nanoTime() - start < warmupNs + durationNs + idleNs) {
+                while (!WorkerSupport.stopping && System.nanoTime() - start < warmupNs + durationNs + idleNs) {
                     if (ep.poll(echoDatagram, batch) > 0) {
                         ep.flush();
                     }
                 }
-                result("echo", received, System.nanoTime() - start, "total", received, 0);
+                WorkerSupport.result("echo", received, System.nanoTime() - start, "total", received, 0);
             }
             case "ping" -> {
                 final UdpDestination dest = UdpDestination.of(arg("dst_ip", null), Integer.parseInt(arg("dport", "9000")));
@@ -493,16 +450,16 @@ public final class JavaWorker {
             case "feed" -> {
                 final long trials = new FeedReceiver(ep, new io.bypass.samples.cli.GroupPort(Frames.parseIp(arg("group", null)),
                     Integer.parseInt(arg("port", "30001"))), batch, Long.parseLong(arg("idle_gap_ms", "300")), durationNs / 1_000_000L,
-                    () -> stopping).run();
-                result("feed", trials, 0, "trials", trials, 0);
+                    () -> WorkerSupport.stopping).run();
+                WorkerSupport.result("feed", trials, 0, "trials", trials, 0);
             }
             case "sink" -> {
                 ready();
                 final long start = System.nanoTime();
-                while (!stopping && System.nanoTime() - start < durationNs) {
+                while (!WorkerSupport.stopping && System.nanoTime() - start < durationNs) {
                     ep.poll(countDatagrams, batch);
                 }
-                result("sink", received, System.nanoTime() - start, "total", received, 0);
+                WorkerSupport.result("sink", received, System.nanoTime() - start, "total", received, 0);
             }
             default -> throw new IllegalArgumentException("unknown mode " + mode + " (rx, tx, echo, ping, sink, feed)");
         }
@@ -528,40 +485,12 @@ public final class JavaWorker {
     }
 
     private void writeSamples(final long[] samples, final int count) throws IOException {
-        final String path = args.get("samples");
-        if (path == null || path.isEmpty()) {
-            return;
-        }
-        final ByteBuffer bb = ByteBuffer.allocate(count * 8).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < count; i++) {
-            bb.putLong(samples[i]);
-        }
-        bb.flip();
-        try (FileChannel ch = FileChannel.open(Path.of(path), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (bb.hasRemaining()) {
-                ch.write(bb);
-            }
-        }
+        WorkerSupport.writeSamples(args.get("samples"), samples, count);
     }
 
     /** Tells the harness the worker is open and listening. */
     static void ready() {
         System.out.println("READY");
-        System.out.flush();
-    }
-
-    private void result(final String m, final long packets, final long windowNs, final String extraName, final long extra,
-                        final long allocBytes) {
-        result(m, packets, windowNs, extraName, extra, allocBytes, 0);
-    }
-
-    private void result(final String m, final long packets, final long windowNs, final String extraName, final long extra,
-                        final long allocBytes, final long samples) {
-        final double secs = windowNs / 1e9;
-        System.out.println(String.format(Locale.ROOT,
-            "RESULT {\"mode\":\"%s\",\"packets\":%d,\"seconds\":%.6f,\"pps\":%.1f,\"%s\":%d,\"samples\":%d,\"alloc_bytes\":%d}",
-            m, packets, secs, secs > 0 ? packets / secs : 0.0, extraName, extra, samples, allocBytes));
         System.out.flush();
     }
 }

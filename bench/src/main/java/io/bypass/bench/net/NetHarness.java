@@ -67,17 +67,20 @@ public final class NetHarness {
      * @param workDir     logs, samples and compiled baselines go here
      * @param nics        "IFACE_A,IFACE_B" to run on two existing interfaces instead of a veth pair, or null
      * @param zeroLoss    knobs of the zeroloss scenario
+     * @param sockperf    knobs of the sockperf scenario
+     * @param tcp         knobs of the tcp-pingpong and tcp-bulk scenarios
      */
     public record Config(List<String> backends, List<String> scenarios, boolean udpVariants, int warmupMs, int durationMs,
                          int repeats, int pingRepeats, int pingWarmupMs, int pingCount, int payload, int cpuA, int cpuB, String classpath, String javaCommand,
                          List<String> jvmProps, Path workDir, String nics, ZeroLossScenario.Settings zeroLoss,
-                         SockperfScenario.Settings sockperf) {
+                         SockperfScenario.Settings sockperf, TcpScenario.Settings tcp) {
     }
 
     private final Config config;
     private final List<String> notes = new ArrayList<>();
     private final List<ZeroLossScenario.Outcome> zeroLoss = new ArrayList<>();
     private final List<SockperfScenario.Outcome> sockperf = new ArrayList<>();
+    private final List<TcpScenario.Outcome> tcp = new ArrayList<>();
     private NativeBuild natives;
     private Topology topology;
     private int runCounter;
@@ -97,6 +100,11 @@ public final class NetHarness {
     /** @return the sockperf scenario's pairs, one outcome per backend (after {@link #run()}) */
     public List<SockperfScenario.Outcome> sockperf() {
         return sockperf;
+    }
+
+    /** @return the TCP scenarios' outcomes, one per backend (after {@link #run()}) */
+    public List<TcpScenario.Outcome> tcp() {
+        return tcp;
     }
 
     /** @return the zeroloss scenario's searches, one per backend and implementation (after {@link #run()}) */
@@ -166,7 +174,13 @@ public final class NetHarness {
                     continue;
                 }
                 final List<Impl> impls = implementations.impls(backend);
+                if (config.scenarios().contains("tcp-pingpong") || config.scenarios().contains("tcp-bulk")) {
+                    tcp.add(new TcpScenario(this, config.tcp(), implementations).run(backend, config.scenarios(), a, b));
+                }
                 for (final String scenario : config.scenarios()) {
+                    if (scenario.startsWith("tcp-")) {
+                        continue;
+                    }
                     if ("zeroloss".equals(scenario)) {
                         zeroLoss.addAll(new ZeroLossScenario(this, config.zeroLoss()).run(backend, implementations.zeroLossImpls(backend), a, b));
                         continue;
@@ -252,6 +266,16 @@ public final class NetHarness {
     Path logFile(final String label) {
         return config.workDir().resolve("logs").resolve(String.format("%03d-%s.log", ++runCounter,
             label.replaceAll("[^A-Za-z0-9]+", "_")));
+    }
+
+    /**
+     * @return the UDP ping-pong worker's arguments with another payload and warm-up (the TCP scenario's UDP comparison)
+     */
+    Map<String, String> udpArgs(final Side self, final Side peer, final String mode, final int payload, final int warmupMs) {
+        final Map<String, String> m = args(self, peer, mode);
+        m.put("payload", Integer.toString(payload));
+        m.put("warmup_ms", Integer.toString(warmupMs));
+        return m;
     }
 
     private Map<String, String> args(final Side self, final Side peer, final String mode) {
@@ -391,7 +415,7 @@ public final class NetHarness {
         return m;
     }
 
-    private static Measurement.Run toRun(final String json, final Path samples) throws IOException {
+    static Measurement.Run toRun(final String json, final Path samples) throws IOException {
         final Map<String, Double> m = parse(json);
         final long packets = m.getOrDefault("packets", 0.0).longValue();
         final double pps = m.getOrDefault("pps", 0.0);

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One scenario participant (a C baseline or a {@link JavaWorker} JVM) running as a child
- * process: waits for its {@code READY} line and its {@code RESULT} line; stderr goes to a
+ * process: waits for its {@code READY} line and its {@code RESULT} line (or {@code UNAVAILABLE}, see {@link Unavailable}); stderr goes to a
  * log file that error messages point at. {@link #close()} stops it (SIGTERM, then SIGKILL).
  */
 final class WorkerProcess implements AutoCloseable {
@@ -21,6 +21,15 @@ final class WorkerProcess implements AutoCloseable {
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<String> result = new CompletableFuture<>();
     private final java.util.concurrent.BlockingQueue<String> trials = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    /** The worker's backend refused what the scenario needs (its {@code UNAVAILABLE} line): not a failure of the run. */
+    static final class Unavailable extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        Unavailable(final String why) {
+            super(why);
+        }
+    }
 
     WorkerProcess(final String label, final List<String> command, final Path log) throws IOException {
         this.label = label;
@@ -42,6 +51,10 @@ final class WorkerProcess implements AutoCloseable {
                     result.complete(line.substring(7));
                 } else if (line.startsWith("TRIAL ")) {
                     trials.add(line.substring(6));
+                } else if (line.startsWith("UNAVAILABLE ")) {
+                    final Unavailable why = new Unavailable(line.substring(12));
+                    ready.completeExceptionally(why);
+                    result.completeExceptionally(why);
                 }
             }
         } catch (final IOException e) {

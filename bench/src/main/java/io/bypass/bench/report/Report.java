@@ -49,6 +49,7 @@ public final class Report {
      * @param measurements network harness results (may be empty)
      * @param zeroLoss     zeroloss searches (may be empty)
      * @param sockperf     sockperf pairs (may be empty)
+     * @param tcp          tcp-pingpong / tcp-bulk outcomes per backend (may be empty)
      * @param scores       JMH results (may be empty)
      * @param notes        skips and failures worth reading
      * @throws IOException if a file cannot be written
@@ -57,6 +58,7 @@ public final class Report {
                              final Map<String, Object> settings, final List<Measurement> measurements,
                              final List<ZeroLossScenario.Outcome> zeroLoss,
                              final List<io.bypass.bench.net.SockperfScenario.Outcome> sockperf,
+                             final List<io.bypass.bench.net.TcpScenario.Outcome> tcp,
                              final List<JmhRunner.Score> scores, final List<String> notes) throws IOException {
         Files.createDirectories(dir);
         final StringBuilder md = new StringBuilder();
@@ -93,12 +95,13 @@ public final class Report {
             md.append(row(java, c, scores)).append('\n');
         }
         if (measurements.isEmpty()) {
-            md.append("| - | ").append(zeroLoss.isEmpty() ? "network harness not run" : "rx/tx/pingpong not run")
+            md.append("| - | ").append(zeroLoss.isEmpty() && tcp.isEmpty() ? "network harness not run" : "rx/tx/pingpong not run")
                 .append(" | | | | | | | |\n");
         }
         md.append('\n');
         ZeroLossReport.markdown(md, zeroLoss);
         SockperfReport.markdown(md, sockperf);
+        TcpReport.markdown(md, tcp);
 
         md.append("In-process costs (JMH, `-prof gc`; B/op = gc.alloc.rate.norm):\n\n");
         if (scores.isEmpty()) {
@@ -183,6 +186,7 @@ public final class Report {
         json.put("network", ms);
         json.put("zeroloss", ZeroLossReport.json(zeroLoss));
         json.put("sockperf", SockperfReport.json(sockperf));
+        json.put("tcp", TcpReport.json(tcp));
         final List<Object> js = new ArrayList<>();
         for (final JmhRunner.Score sc : scores) {
             final Map<String, Object> o = new LinkedHashMap<>();

@@ -39,6 +39,10 @@ import static io.bypass.samples.cli.Summary.refreshed;
  * bypass pingpong client --uri afxdp:veth0 --server 10.0.0.2:11111 --count 100000 --json
  * sockperf ping-pong -i 10.0.0.2 -p 11111 --time 5
  * </pre>
+ *
+ * <p>With {@code --tcp} both roles speak sockperf's TCP framing over Bypass TCP ({@link TcpPingPongServer},
+ * {@link TcpPingPongClient}): {@code sockperf ping-pong --tcp} measures the server, and the client measures
+ * {@code sockperf server --tcp}.
  */
 public final class PingPongCommand implements Command {
     /** Default server port: sockperf's default. */
@@ -57,21 +61,28 @@ public final class PingPongCommand implements Command {
 
     @Override
     public Options options() {
-        return Context.common(new Options("pingpong", "order/ack round trips; the server also answers sockperf ping-pong"), true, null)
+        return Context.common(new Options("pingpong",
+            "order/ack round trips; the server also answers sockperf ping-pong (--tcp: sockperf over TCP both ways)"), true, null)
             .positional("ROLE", "client", "server")
-            .value("--port", "PORT", "server: UDP port to answer on", DEFAULT_PORT)
+            .flag("--tcp", "over TCP (Bypass TCP, sockperf's TCP framing) instead of UDP: answers or measures sockperf --tcp")
+            .value("--port", "PORT", "server: UDP (or with --tcp, TCP) port to answer on", DEFAULT_PORT)
             .value("--server", "ADDRESS:PORT", "client: the server", null)
             .value("--bind", "PORT", "client: local UDP port for acks", "11112")
             .value("--count", "N", "client: measured round trips; server: stop after N replies (0 = no limit)", null)
             .value("--warmup", "N", "client: round trips before measuring", "10000")
-            .value("--timeout", "TIME", "client: give up on one ack after TIME (counted lost)", "200ms")
-            .value("--batch", "N", "server: datagrams per poll", "32")
-            .value("--warm-up", "N", "server: before reporting ready, push N synthetic orders through the receive and send paths (0 = none)",
+            .value("--timeout", "TIME", "client: give up on one ack after TIME (counted lost; with --tcp counted late)", "200ms")
+            .value("--msg-size", "BYTES", "client --tcp: sockperf message size, header included (sockperf -m)", "64")
+            .value("--batch", "N", "server: datagrams per poll (--tcp: runs of bytes per connection per poll)", "32")
+            .value("--warm-up", "N", "server: before reporting ready, push N synthetic orders through the receive and send paths "
+                + "(--tcp: sockperf requests through the framing; 0 = none)",
                 String.valueOf(io.bypass.samples.feed.FeedWarmUp.DEFAULT_DATAGRAMS));
     }
 
     @Override
     public int run(final Args args, final Context ctx) throws UsageException {
+        if (args.flag("--tcp")) {
+            return "server".equals(args.positional(0)) ? TcpPingPongServer.run(args, ctx) : TcpPingPongClient.run(args, ctx);
+        }
         return "server".equals(args.positional(0)) ? server(args, ctx) : client(args, ctx);
     }
 

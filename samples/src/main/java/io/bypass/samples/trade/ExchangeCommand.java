@@ -1,6 +1,5 @@
 package io.bypass.samples.trade;
 
-import io.bypass.Bypass;
 import io.bypass.samples.cli.Args;
 import io.bypass.samples.cli.Command;
 import io.bypass.samples.cli.Context;
@@ -8,6 +7,7 @@ import io.bypass.samples.cli.GroupPort;
 import io.bypass.samples.cli.Options;
 import io.bypass.samples.cli.Progress;
 import io.bypass.samples.cli.Summary;
+import io.bypass.samples.cli.Tcp;
 import io.bypass.samples.cli.Udp;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.codec.EnterOrder;
@@ -98,7 +98,7 @@ public final class ExchangeCommand implements Command {
         final Orders orders = new Orders();
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress());
-             TcpEndpoint tcp = Bypass.openTcp(orderUri)) {
+             TcpEndpoint tcp = Tcp.open(orderUri, ctx.err(), !ctx.progress())) {
             final IdleStrategy idle = ctx.idleStrategy();
             final Publisher pub;
             try {
@@ -204,6 +204,7 @@ public final class ExchangeCommand implements Command {
             .put("malformed", server.malformed().total())
             .put("malformed_reasons", server.malformed().toMap())
             .put("send_failures", pub.failures() + server.sendFailures())
+            .put("tcp", Tcp.counters(tcp.counters()))
             .put("idle", ctx.idleName())
             .percentiles("tick_to_trade", orders.t2t)
             .print(ctx);

@@ -1,6 +1,5 @@
 package io.bypass.samples.trade;
 
-import io.bypass.Bypass;
 import io.bypass.samples.cli.Args;
 import io.bypass.samples.cli.Command;
 import io.bypass.samples.cli.Context;
@@ -8,6 +7,7 @@ import io.bypass.samples.cli.GroupPort;
 import io.bypass.samples.cli.Options;
 import io.bypass.samples.cli.Progress;
 import io.bypass.samples.cli.Summary;
+import io.bypass.samples.cli.Tcp;
 import io.bypass.samples.cli.Udp;
 import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.codec.EnterOrder;
@@ -106,7 +106,7 @@ public final class TradeCommand implements Command {
         strategy.feed = feed;
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress());
-             TcpEndpoint tcp = Bypass.openTcp(orderUri)) {
+             TcpEndpoint tcp = Tcp.open(orderUri, ctx.err(), !ctx.progress())) {
             Udp.subscribe(udp, a);
             if (b != null) {
                 Udp.subscribe(udp, b);
@@ -203,6 +203,7 @@ public final class TradeCommand implements Command {
                 .put("exchange_malformed", client.malformed().total() + strategy.badMessages)
                 .put("exchange_malformed_reasons", client.malformed().toMap())
                 .put("send_failures", strategy.failures)
+                .put("tcp", Tcp.counters(tcp.counters()))
                 .put("idle", ctx.idleName())
                 .percentiles("internal", strategy.internal)
                 .percentiles("feed_latency", feed.latency())

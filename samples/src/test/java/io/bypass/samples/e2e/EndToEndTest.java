@@ -301,12 +301,13 @@ public class EndToEndTest {
 
     /**
      * Where each side's SoupBinTCP order entry runs: {@code {exchange URI, trade URI, exchange address}}.
-     * afxdp and efvi carry the feed and leave order entry to the kernel's TCP ({@code nio:}) until their
-     * own TCP flows are steered. On dpdk, trade's orders go through Bypass's own TCP on a vdev of their
-     * own; it cannot share the feed's veth end, since net_af_packet puts every vdev of one process on
-     * one interface in one fanout group, which splits the frames between them. So the order link is a
-     * second veth pair whose B end DPDK owns (no kernel address there) and whose A end is the kernel's:
-     * the exchange listens on kernel TCP, a third-party peer for ours.
+     * efvi carries the feed and leaves order entry to the kernel's TCP ({@code nio:}): it has no TCP.
+     * On dpdk and afxdp, trade's orders go through Bypass's own TCP on a port of their own, on a second
+     * veth pair between the namespaces: the feed's port holds its interface (net_af_packet puts every
+     * vdev of one process on one interface in one fanout group, which splits the frames between them;
+     * AF_XDP binds one socket per queue). The pair's B end is Bypass's (DPDK's without a kernel
+     * address; afxdp's beside the kernel, steering its flows) and its A end the kernel's: the exchange
+     * listens on kernel TCP, a third-party peer for ours.
      */
     private String[] orderLink(final String backend, final VethPair t) {
         return orderLink(backend, t, false);
@@ -315,17 +316,20 @@ public class EndToEndTest {
     /** As {@link #orderLink(String, VethPair)}; on dpdk with {@code exchangeOnDpdk}, the exchange's end is DPDK's and trade's the kernel's. */
     private String[] orderLink(final String backend, final VethPair t, final boolean exchangeOnDpdk) {
         return switch (backend) {
-            case "afxdp", "efvi" -> new String[] {"nio:" + t.ifaceA(), "nio:" + t.ifaceB(), t.addressAText()};
-            case "dpdk" -> {
+            case "efvi" -> new String[] {"nio:" + t.ifaceA(), "nio:" + t.ifaceB(), t.addressAText()};
+            case "afxdp", "dpdk" -> {
                 final String suffix = Netns.randomSuffix();
                 final String endA = "sboa" + suffix;
                 final String endB = "sbob" + suffix;
                 final String net = "10." + (1 + (t.addressA() >>> 16 & 0xFF) % 250) + "." + (t.addressA() >>> 8 & 0xFF) + ".";
                 t.a().ip("link", "add", endA, "type", "veth", "peer", "name", endB, "netns", t.b().name());
-                if (exchangeOnDpdk) {
+                // afxdp steers its flows past a kernel that keeps the address; DPDK's end must have none
+                final boolean afxdp = "afxdp".equals(backend);
+                if (exchangeOnDpdk || afxdp) {
                     t.b().ip("addr", "add", net + "2/24", "dev", endB);
                     t.b().exec("ethtool", "-K", endB, "tx", "off");
-                } else {
+                }
+                if (!exchangeOnDpdk || afxdp) {
                     t.a().ip("addr", "add", net + "1/24", "dev", endA);
                     t.a().exec("ethtool", "-K", endA, "tx", "off");
                 }
@@ -333,6 +337,9 @@ public class EndToEndTest {
                 t.b().ip("link", "set", endB, "up");
                 t.a().awaitUp(endA, 5000);
                 t.b().awaitUp(endB, 5000);
+                if (afxdp) {
+                    yield new String[] {"nio:" + endA, "afxdp:" + endB, net + "1"};
+                }
                 yield exchangeOnDpdk
                     ? new String[] {"dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endA + "?ip=" + net + "1/24", "nio:" + endB, net + "1"}
                     : new String[] {"nio:" + endA, "dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endB + "?ip=" + net + "2/24", net + "1"};
@@ -387,7 +394,8 @@ public class EndToEndTest {
         final Object end = trade.summary().get("session_end");
         assertTrue("logged out".equals(end) || "end of session".equals(end), trade.describe());
         final boolean exchangeOnDpdk = orders[0].startsWith("dpdk:");
-        assertEquals("dpdk".equals(backend) && !exchangeOnDpdk ? "dpdk" : "nio", trade.summary().get("order_backend"), trade.describe());
+        assertEquals(("dpdk".equals(backend) || "afxdp".equals(backend)) && !exchangeOnDpdk ? backend : "nio", trade.summary().get("order_backend"),
+            trade.describe());
         assertEquals(exchangeOnDpdk ? "dpdk" : "nio", exchange.summary().get("order_backend"), exchange.describe());
         // The strategy's own part is a fraction of the round trip through two stacks.
         assertTrue(trade.dbl("internal_p50_us") < exchange.dbl("tick_to_trade_p50_us"), trade.describe() + exchange.describe());

@@ -85,7 +85,8 @@ final class Run {
         if (s == null) {
             throw new AssertionError(argv[0] + " printed no summary\nstdout:\n" + out() + "\nstderr:\n" + err());
         }
-        final String[] lines = out().strip().split("\n");
+        // tcpcat's stdout is the data: its summary ends stderr instead
+        final String[] lines = ("tcpcat".equals(argv[0]) ? err() : out()).strip().split("\n");
         final String last = lines[lines.length - 1];
         if (!last.startsWith("{") || !last.endsWith("}") || !last.contains("\"command\":")) {
             throw new AssertionError("last stdout line is not the JSON summary: " + last);
