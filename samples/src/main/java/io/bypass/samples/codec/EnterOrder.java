@@ -6,8 +6,11 @@ import org.agrona.MutableDirectBuffer;
 import java.nio.ByteOrder;
 
 /**
- * An OUCH 4.2-style Enter Order, 49 bytes big-endian, sent by {@code trade} to
- * {@code exchange}:
+ * An OUCH 4.2 Enter Order, 49 bytes big-endian, sent by {@code trade} to {@code exchange} as the
+ * payload of a SoupBinTCP Unsequenced Data packet ({@link SoupBinTcp}). Layout from Nasdaq's
+ * OUCH 4.2 specification (section 2.1, Enter Order Message;
+ * https://www.nasdaqtrader.com/content/technicalsupport/specifications/TradingProducts/OUCH4.2.pdf),
+ * as Wireshark's OUCH dissector also reads it:
  *
  * <pre>
  *  0 type 'O'            1 order token alpha[14]   15 side 'B'|'S'
@@ -17,8 +20,9 @@ import java.nio.ByteOrder;
  * 47 cross type         48 customer type
  * </pre>
  *
- * The token carries the trigger's order reference as 14 decimal digits so the
- * exchange can match the order to the trigger it sent, without allocation.
+ * Integers are unsigned big-endian; price has 4 implied decimals; alpha fields are ASCII padded on
+ * the right with spaces. The token carries the trigger's order reference as 14 decimal digits so
+ * the exchange can match the order to the trigger it sent, without allocation.
  */
 public final class EnterOrder {
     /** Message bytes. */
@@ -98,7 +102,7 @@ public final class EnterOrder {
     /**
      * @param b      buffer
      * @param at     offset
-     * @param length datagram length
+     * @param length message length
      * @return true if it is a complete Enter Order
      */
     public static boolean isEnterOrder(final DirectBuffer b, final int at, final int length) {

@@ -6,6 +6,7 @@ import io.bypass.samples.codec.MoldUdp64Encoder;
 import io.bypass.samples.pcap.PcapWriter;
 import io.bypass.testing.Requirements;
 import io.bypass.testkit.Cmd;
+import io.bypass.testkit.Netns;
 import io.bypass.testkit.VethPair;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
@@ -298,16 +299,78 @@ public class EndToEndTest {
         assertTrue(!out.contains("No messages were received"), out);
     }
 
+    /**
+     * Where each side's SoupBinTCP order entry runs: {@code {exchange URI, trade URI, exchange address}}.
+     * efvi carries the feed and leaves order entry to the kernel's TCP ({@code nio:}): it has no TCP.
+     * On dpdk and afxdp, trade's orders go through Bypass's own TCP on a port of their own, on a second
+     * veth pair between the namespaces: the feed's port holds its interface (net_af_packet puts every
+     * vdev of one process on one interface in one fanout group, which splits the frames between them;
+     * AF_XDP binds one socket per queue). The pair's B end is Bypass's (DPDK's without a kernel
+     * address; afxdp's beside the kernel, steering its flows) and its A end the kernel's: the exchange
+     * listens on kernel TCP, a third-party peer for ours.
+     */
+    private String[] orderLink(final String backend, final VethPair t) {
+        return orderLink(backend, t, false);
+    }
+
+    /** As {@link #orderLink(String, VethPair)}; on dpdk with {@code exchangeOnDpdk}, the exchange's end is DPDK's and trade's the kernel's. */
+    private String[] orderLink(final String backend, final VethPair t, final boolean exchangeOnDpdk) {
+        return switch (backend) {
+            case "efvi" -> new String[] {"nio:" + t.ifaceA(), "nio:" + t.ifaceB(), t.addressAText()};
+            case "afxdp", "dpdk" -> {
+                final String suffix = Netns.randomSuffix();
+                final String endA = "sboa" + suffix;
+                final String endB = "sbob" + suffix;
+                final String net = "10." + (1 + (t.addressA() >>> 16 & 0xFF) % 250) + "." + (t.addressA() >>> 8 & 0xFF) + ".";
+                t.a().ip("link", "add", endA, "type", "veth", "peer", "name", endB, "netns", t.b().name());
+                // afxdp steers its flows past a kernel that keeps the address; DPDK's end must have none
+                final boolean afxdp = "afxdp".equals(backend);
+                if (exchangeOnDpdk || afxdp) {
+                    t.b().ip("addr", "add", net + "2/24", "dev", endB);
+                    t.b().exec("ethtool", "-K", endB, "tx", "off");
+                }
+                if (!exchangeOnDpdk || afxdp) {
+                    t.a().ip("addr", "add", net + "1/24", "dev", endA);
+                    t.a().exec("ethtool", "-K", endA, "tx", "off");
+                }
+                t.a().ip("link", "set", endA, "up");
+                t.b().ip("link", "set", endB, "up");
+                t.a().awaitUp(endA, 5000);
+                t.b().awaitUp(endB, 5000);
+                if (afxdp) {
+                    yield new String[] {"nio:" + endA, "afxdp:" + endB, net + "1"};
+                }
+                yield exchangeOnDpdk
+                    ? new String[] {"dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endA + "?ip=" + net + "1/24", "nio:" + endB, net + "1"}
+                    : new String[] {"nio:" + endA, "dpdk:net_af_packet" + VDEV.getAndIncrement() + ",iface=" + endB + "?ip=" + net + "2/24", net + "1"};
+            }
+            default -> new String[] {uri(backend, t.ifaceA()), uri(backend, t.ifaceB()), t.addressAText()};
+        };
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"nio", "afxdp", "dpdk", "efvi"})
     void tickToTrade(final String backend) throws Exception {
         final VethPair t = topology(backend);
+        tickToTrade(backend, t, orderLink(backend, t));
+    }
+
+    /** The exchange's SoupBinTCP listener on Bypass's own TCP (dpdk), the trading side on the kernel's. */
+    @org.junit.jupiter.api.Test
+    void tickToTradeWithTheExchangeListeningOnDpdk() throws Exception {
+        final VethPair t = topology("dpdk");
+        tickToTrade("dpdk", t, orderLink("dpdk", t, true));
+    }
+
+    private void tickToTrade(final String backend, final VethPair t, final String[] orders) throws Exception {
         final Run trade = Run.startReady(t.executorB(), "trade", "--uri", rxUri(backend, t.ifaceB()), "--a", A, "--b", B,
-            "--exchange", t.addressAText() + ":40000", "--json", "--duration", "60s", "--idle", "yield");
+            "--order-uri", orders[1], "--exchange", orders[2] + ":40000", "--heartbeat", "50ms",
+            "--json", "--duration", "60s", "--idle", "yield");
         final Run exchange = Run.start(t.executorA(), "exchange", "--uri", uri(backend, t.ifaceA()), "--a", A, "--b", B,
-            "--port", "40000", "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json", "--idle", "backoff");
+            "--order-uri", orders[0], "--port", "40000", "--heartbeat", "50ms", "--start-delay", "300ms",
+            "--rate", "5000", "--count", "2000", "--trigger-every", "50", "--wait", "2s", "--json", "--idle", "backoff");
         assertEquals(0, exchange.await(60), exchange.err() + exchange.out());
-        assertEquals(0, trade.await(60), trade.err());
+        assertEquals(0, trade.await(60), trade.err() + trade.out());
         assertEquals(40, exchange.num("triggers"), exchange.describe());
         // Every order trade sent arrived and matched its trigger; a trigger without an order
         // must be explained by feed loss that trade itself counted (none on a quiet host).
@@ -318,6 +381,22 @@ public class EndToEndTest {
         assertEquals(exchange.num("orders"), exchange.num("tick_to_trade_samples"), exchange.describe());
         assertEquals(trade.num("orders_sent"), trade.num("internal_samples"), trade.describe());
         assertEquals(trade.num("triggers"), trade.num("orders_sent"), trade.describe());
+        // The SoupBinTCP session: one login, every order answered with an OUCH Accepted in sequence
+        // from 1, heartbeats both ways while the feed had not started, nothing malformed either way.
+        assertEquals(1, exchange.num("logins"), exchange.describe());
+        assertEquals(exchange.num("orders"), exchange.num("accepted_sent"), exchange.describe());
+        assertEquals(exchange.num("accepted_sent"), trade.num("accepted"), trade.describe());
+        assertEquals(trade.num("accepted") + 1, trade.num("next_sequence"), trade.describe());
+        assertTrue(exchange.num("heartbeats_sent") > 0 && trade.num("heartbeats_received") > 0, exchange.describe() + trade.describe());
+        assertTrue(trade.num("heartbeats_sent") > 0 && exchange.num("heartbeats_received") > 0, exchange.describe() + trade.describe());
+        assertEquals(0, exchange.num("malformed"), exchange.describe());
+        assertEquals(0, trade.num("exchange_malformed"), trade.describe());
+        final Object end = trade.summary().get("session_end");
+        assertTrue("logged out".equals(end) || "end of session".equals(end), trade.describe());
+        final boolean exchangeOnDpdk = orders[0].startsWith("dpdk:");
+        assertEquals(("dpdk".equals(backend) || "afxdp".equals(backend)) && !exchangeOnDpdk ? backend : "nio", trade.summary().get("order_backend"),
+            trade.describe());
+        assertEquals(exchangeOnDpdk ? "dpdk" : "nio", exchange.summary().get("order_backend"), exchange.describe());
         // The strategy's own part is a fraction of the round trip through two stacks.
         assertTrue(trade.dbl("internal_p50_us") < exchange.dbl("tick_to_trade_p50_us"), trade.describe() + exchange.describe());
     }

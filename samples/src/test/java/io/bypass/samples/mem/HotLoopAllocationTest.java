@@ -25,6 +25,7 @@ class HotLoopAllocationTest {
     @BeforeEach
     void reset() {
         MemUdpEndpoint.reset();
+        MemTcpEndpoint.reset();
     }
 
     private static String run(final String... argv) {
@@ -60,7 +61,10 @@ class HotLoopAllocationTest {
     void tradeLoopIncludingOrders() {
         final String out = run("trade", "--uri", "mem:feed", "--exchange", "10.9.9.9:40000", "--quiet", "--json");
         assertNoAllocation("trade", out);
-        assertTrue(MemUdpEndpoint.sent > 1000, "orders sent: " + MemUdpEndpoint.sent);
+        assertTrue(MemTcpEndpoint.orders > 1000, "orders sent over SoupBinTCP: " + MemTcpEndpoint.orders);
+        // every order answered with an Accepted, and the session logged out cleanly
+        assertTrue(out.contains("\"accepted\":" + MemTcpEndpoint.orders + ","), out);
+        assertTrue(out.contains("\"session_end\":\"logged out\""), out);
     }
 
     @Test

@@ -4,11 +4,12 @@ import io.bypass.Port;
 import io.bypass.PortUri;
 import io.bypass.UnsupportedByBackendException;
 import io.bypass.spi.BackendProvider;
+import io.bypass.tcp.TcpEndpoint;
 import io.bypass.udp.UdpEndpoint;
 
 /**
  * A test-only backend, {@code mem:MODE}, whose endpoint makes its own traffic in memory
- * ({@link MemUdpEndpoint}), so the subcommands' real poll and send loops can be measured
+ * ({@link MemUdpEndpoint}, and {@link MemTcpEndpoint} for order entry), so the subcommands' real poll and send loops can be measured
  * for allocation without a network or root. Priority 0: {@code auto:} never picks it.
  */
 public final class MemBackendProvider implements BackendProvider {
@@ -49,5 +50,10 @@ public final class MemBackendProvider implements BackendProvider {
     @Override
     public UdpEndpoint openUdp(final PortUri uri) {
         return new MemUdpEndpoint(uri);
+    }
+
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        return new MemTcpEndpoint(uri);
     }
 }
