@@ -208,6 +208,15 @@ public final class MemTcpEndpoint implements TcpEndpoint {
         }
 
         @Override
+        public int shutdownOutput() {
+            if (state == TcpState.CLOSED) {
+                return CLOSED;
+            }
+            state = TcpState.FIN_WAIT_1; // the in-memory exchange never sends after this
+            return OK;
+        }
+
+        @Override
         public void abort() {
             state = TcpState.CLOSED;
             closeReason = "aborted";
