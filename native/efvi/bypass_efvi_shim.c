@@ -36,7 +36,7 @@
   X(ef_driver_open) X(ef_driver_close) X(ef_pd_alloc) X(ef_pd_free) \
   X(ef_memreg_alloc) X(ef_memreg_free) X(ef_vi_alloc_from_pd) X(ef_vi_free) \
   X(ef_vi_transmit_init) X(ef_vi_transmit_unbundle) X(ef_vi_version_str) \
-  X(ef_filter_spec_init) X(ef_filter_spec_set_ip4_local) \
+  X(ef_filter_spec_init) X(ef_filter_spec_set_ip4_local) X(ef_filter_spec_set_ip4_full) \
   X(ef_vi_filter_add) X(ef_vi_filter_del) BYPASS_EFVI_TS_FUNCS(X)
 
 /* RX timestamps: ef_vi_receive_get_precise_timestamp (a macro over the ops table) where
@@ -373,6 +373,27 @@ int bypass_efvi_filter_add_udp(bypass_efvi* h, uint32_t ipv4, int udp_port, int3
   ef_filter_cookie cookie;
   p_ef_filter_spec_init(&fs, EF_FILTER_FLAG_NONE);
   int rc = p_ef_filter_spec_set_ip4_local(&fs, IPPROTO_UDP, htonl(ipv4), htons((uint16_t) udp_port));
+  if (rc < 0) {
+    return rc;
+  }
+  rc = p_ef_vi_filter_add(&h->vi, h->dh, &fs, &cookie);
+  if (rc < 0) {
+    return rc;
+  }
+  cookie_out[0] = cookie.filter_id;
+  cookie_out[1] = cookie.filter_type;
+  return 0;
+}
+
+int bypass_efvi_filter_add_tcp(bypass_efvi* h, uint32_t local_ipv4, int local_port, uint32_t remote_ipv4,
+                               int remote_port, int32_t* cookie_out) {
+  ef_filter_spec fs;
+  ef_filter_cookie cookie;
+  p_ef_filter_spec_init(&fs, EF_FILTER_FLAG_NONE);
+  int rc = remote_port == 0 && remote_ipv4 == 0
+    ? p_ef_filter_spec_set_ip4_local(&fs, IPPROTO_TCP, htonl(local_ipv4), htons((uint16_t) local_port))
+    : p_ef_filter_spec_set_ip4_full(&fs, IPPROTO_TCP, htonl(local_ipv4), htons((uint16_t) local_port),
+                                    htonl(remote_ipv4), htons((uint16_t) remote_port));
   if (rc < 0) {
     return rc;
   }

@@ -93,6 +93,11 @@ int bypass_efvi_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int max_rx,
 
 /* ipv4: the address as a number (10.0.0.1 = 0x0a000001); udp_port in host order. cookie_out: int32[2]. */
 int bypass_efvi_filter_add_udp(bypass_efvi* h, uint32_t ipv4, int udp_port, int32_t* cookie_out);
+/* A TCP filter: a connection's segments (remote_ipv4 and remote_port not 0: ef_filter_spec_set_ip4_full) or,
+ * with remote 0 and 0, every segment to local_ipv4:local_port (a listener: ip4_local with IPPROTO_TCP).
+ * Addresses as numbers and ports in host order, as above. cookie_out: int32[2]. */
+int bypass_efvi_filter_add_tcp(bypass_efvi* h, uint32_t local_ipv4, int local_port, uint32_t remote_ipv4,
+                               int remote_port, int32_t* cookie_out);
 int bypass_efvi_filter_del(bypass_efvi* h, const int32_t* cookie);
 
 int bypass_efvi_neigh_open(bypass_efvi* h, const char* ifname);

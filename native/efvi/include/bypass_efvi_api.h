@@ -245,6 +245,8 @@ extern const char* ef_vi_version_str(void);
 
 extern void ef_filter_spec_init(ef_filter_spec* fs, enum ef_filter_flags flags);
 extern int ef_filter_spec_set_ip4_local(ef_filter_spec* fs, int protocol, unsigned host_be32, int port_be16);
+extern int ef_filter_spec_set_ip4_full(ef_filter_spec* fs, int protocol, unsigned host_be32, int port_be16,
+                                       unsigned rhost_be32, int rport_be16);
 extern int ef_filter_spec_set_vlan(ef_filter_spec* fs, int vlan_id);
 extern int ef_vi_filter_add(ef_vi*, ef_driver_handle, const ef_filter_spec*, ef_filter_cookie* filter_cookie_out);
 extern int ef_vi_filter_del(ef_vi*, ef_driver_handle, ef_filter_cookie*);

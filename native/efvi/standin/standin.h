@@ -37,10 +37,12 @@
 #define STANDIN_MAX_FILTERS 256
 #define STANDIN_BATCH       64
 #define FILTER_IP4_LOCAL    1
+#define FILTER_IP4_FULL     2
 
 struct rx_desc { ef_addr addr; ef_request_id id; };
 struct tx_desc { ef_addr addr; int len; ef_request_id id; int error; };
-struct filter { int used; int id; uint32_t addr_be; uint16_t port_be; };
+/* A filter: protocol (17 UDP, 6 TCP), local address and port; a full (connection) filter also the remote end. */
+struct filter { int used; int id; int type; int proto; uint32_t addr_be; uint16_t port_be; uint32_t raddr_be; uint16_t rport_be; };
 
 struct standin_vi {
   int fd;
@@ -54,6 +56,12 @@ struct standin_vi {
   unsigned tx_added, tx_done, tx_reported, tx_unbundled;
   struct filter filters[STANDIN_MAX_FILTERS];
   int next_filter_id;
+  /* standin_steal.c: the nftables table keeping this VI's TCP flows from the kernel */
+  int ns_fd;                /* the network namespace the VI was allocated in */
+  char steal_if[IF_NAMESIZE];
+  char steal_table[64];
+  int steal_made;           /* the table exists */
+  int steal_rules;          /* TCP filters in it */
   char scratch[STANDIN_BATCH][STANDIN_BUF_LEN];
   struct mmsghdr msgs[STANDIN_BATCH];
   struct iovec iovs[STANDIN_BATCH];
@@ -80,5 +88,13 @@ STANDIN_INTERNAL char* standin_translate(ef_addr dma, size_t len);
 /* standin_filters.c: the filter match, and the NIC's checksum check of a frame that matched. */
 STANDIN_INTERNAL int standin_matches(struct standin_vi* s, const unsigned char* f, size_t len, int* multicast);
 STANDIN_INTERNAL int standin_nic_csum_bad(const unsigned char* f, size_t len);
+
+/* standin_steal.c: a TCP filter's flow kept from the kernel (an nftables netdev ingress drop), as a NIC's
+ * filter delivers it to the VI only. init at VI allocation; fini deletes what is left (and closes the
+ * namespace fd when close_ns). Each returns 0 or a negative errno. */
+STANDIN_INTERNAL int standin_steal_init(struct standin_vi* s, const char* ifname);
+STANDIN_INTERNAL int standin_steal_add(struct standin_vi* s, const struct filter* f);
+STANDIN_INTERNAL int standin_steal_del(struct standin_vi* s, const struct filter* f);
+STANDIN_INTERNAL int standin_steal_fini(struct standin_vi* s, int close_ns);
 
 #endif

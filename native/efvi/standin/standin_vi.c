@@ -262,6 +262,7 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
   if (evq_opt != NULL || rxq_capacity == 0 || txq_capacity == 0) return -EOPNOTSUPP;
   struct standin_vi* s = calloc(1, sizeof(*s));
   if (s == NULL) return -ENOMEM;
+  s->ns_fd = -1;
   unsigned rxs = ring_size(rxq_capacity), txs = ring_size(txq_capacity);
   s->rxd = calloc(rxs, sizeof(*s->rxd));
   s->ready = calloc(rxs, sizeof(*s->ready));
@@ -289,9 +290,11 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = (int) pd->pd_resource_id;
     if (bind(s->fd, (struct sockaddr*) &sll, sizeof(sll)) < 0) rc = -errno;
+    if (rc == 0) rc = standin_steal_init(s, pd->pd_intf_name);
   }
   if (rc < 0) {
     if (s->fd >= 0) close(s->fd);
+    if (s->ns_fd >= 0) close(s->ns_fd);
     free(s->rxd);
     free(s->ready);
     free(s->txd);
@@ -323,6 +326,7 @@ int ef_vi_free(ef_vi* vi, ef_driver_handle nic) {
   (void) nic;
   struct standin_vi* s = S(vi);
   if (s == NULL) return -EINVAL;
+  (void) standin_steal_fini(s, 1);  /* TCP flows left to the kernel again (a failure is on stderr) */
   close(s->fd);
   free(s->rxd);
   free(s->ready);

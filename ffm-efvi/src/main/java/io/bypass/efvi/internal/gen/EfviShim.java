@@ -1431,6 +1431,69 @@ public class EfviShim {
         }
     }
 
+    private static class bypass_efvi_filter_add_tcp {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            EfviShim.C_INT,
+            EfviShim.C_POINTER,
+            EfviShim.C_INT,
+            EfviShim.C_INT,
+            EfviShim.C_INT,
+            EfviShim.C_INT,
+            EfviShim.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = EfviShim.findOrThrow("bypass_efvi_filter_add_tcp");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bypass_efvi_filter_add_tcp(bypass_efvi *h, uint32_t local_ipv4, int local_port, uint32_t remote_ipv4, int remote_port, int32_t *cookie_out)
+     * }
+     */
+    public static FunctionDescriptor bypass_efvi_filter_add_tcp$descriptor() {
+        return bypass_efvi_filter_add_tcp.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bypass_efvi_filter_add_tcp(bypass_efvi *h, uint32_t local_ipv4, int local_port, uint32_t remote_ipv4, int remote_port, int32_t *cookie_out)
+     * }
+     */
+    public static MethodHandle bypass_efvi_filter_add_tcp$handle() {
+        return bypass_efvi_filter_add_tcp.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bypass_efvi_filter_add_tcp(bypass_efvi *h, uint32_t local_ipv4, int local_port, uint32_t remote_ipv4, int remote_port, int32_t *cookie_out)
+     * }
+     */
+    public static MemorySegment bypass_efvi_filter_add_tcp$address() {
+        return bypass_efvi_filter_add_tcp.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bypass_efvi_filter_add_tcp(bypass_efvi *h, uint32_t local_ipv4, int local_port, uint32_t remote_ipv4, int remote_port, int32_t *cookie_out)
+     * }
+     */
+    public static int bypass_efvi_filter_add_tcp(MemorySegment h, int local_ipv4, int local_port, int remote_ipv4, int remote_port, MemorySegment cookie_out) {
+        var mh$ = bypass_efvi_filter_add_tcp.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bypass_efvi_filter_add_tcp", h, local_ipv4, local_port, remote_ipv4, remote_port, cookie_out);
+            }
+            return (int)mh$.invokeExact(h, local_ipv4, local_port, remote_ipv4, remote_port, cookie_out);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class bypass_efvi_filter_del {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             EfviShim.C_INT,
