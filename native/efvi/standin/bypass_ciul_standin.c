@@ -8,8 +8,9 @@
  *  - memory registration hands out IO virtual addresses (not the virtual addresses), and
  *    every descriptor's address is translated back and bounds-checked;
  *  - RX descriptors posted with receive_init become usable only after receive_push;
- *  - only frames matching an ip4_local UDP filter (destination address and port, unicast
- *    or multicast group) reach the VI; the rest are counted and left to the kernel;
+ *  - only frames matching a filter reach the VI: ip4_local UDP (destination address and port,
+ *    unicast or multicast group), ip4_local TCP (a listener) or ip4_full TCP (a connection's
+ *    4-tuple); the rest are counted and left to the kernel;
  *  - frames longer than a buffer give RX_DISCARD / TRUNC (the stand-in never scatters);
  *  - checksums, as an EF10 NIC with ef_vi's default discard mask (ef10_vi.c: TCPUDP_CKSUM_ERR
  *    and IPCKSUM_ERR discard): a frame for the VI whose IPv4 header sum, or whose UDP sum (not
@@ -34,13 +35,18 @@
  *  - a frame's 802.1Q tag, which the kernel moves into the packet socket's auxdata, is put
  *    back where it was on the wire, so the VI sees tagged frames as a NIC does; an ip4_local
  *    filter matches untagged frames only.
- * What it does not: steal frames from the kernel (AF_PACKET sees a copy; the kernel still
+ *  - a TCP filter's flow goes to the VI only, as a NIC delivers it: AF_PACKET sees a copy and the
+ *    kernel would get its own (and answer it with RSTs), so while a TCP filter exists the stand-in
+ *    drops its frames for the kernel at the interface's netdev ingress hook, after its packet socket
+ *    has them (an nftables table per VI, standin_steal.c), deleted with the last TCP filter and at ef_vi_free.
+ * What it does not: take UDP flows from the kernel (AF_PACKET sees a copy; the kernel still
  * gets its own), VLAN filters, scatter/gather, event merging, CTPIO/PIO, interrupts.
  * It is a TEST artifact and never ships in the bypass-efvi jar.
  *
  * Its jobs, one file each: this one, the test hooks and the resources (driver handles, protection
  * domains, memory registration); standin_vi.c, the VI (rings, TX, RX as a NIC sees it, events,
- * timestamps); standin_filters.c, the filters and the NIC's checksum model. standin.h is what they share.
+ * timestamps); standin_filters.c, the filters and the NIC's checksum model; standin_steal.c, a TCP filter's
+ * flow kept from the kernel. standin.h is what they share.
  */
 #include "standin.h"
 

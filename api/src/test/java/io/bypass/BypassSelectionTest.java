@@ -154,7 +154,7 @@ class BypassSelectionTest {
         final FakeProvider efvi = new FakeProvider("efvi", 200, null, null, null);
         final UnsupportedByBackendException e = assertThrows(UnsupportedByBackendException.class,
             () -> efvi.openTcp(PortUri.parse("efvi:eth0")));
-        assertTrue(e.getMessage().startsWith("TCP is not supported by the 'efvi' backend: Bypass's own TCP runs on dpdk: and afxdp: so far"),
+        assertTrue(e.getMessage().startsWith("TCP is not supported by the 'efvi' backend: Bypass's own TCP runs on dpdk:, afxdp: and efvi: so far"),
             e.getMessage());
         final FakeProvider nio = new FakeProvider("nio", 100, null, null, null);
         final Bypass.Selection<Object> s = Bypass.select(PortUri.parse("auto:eth0"), false,

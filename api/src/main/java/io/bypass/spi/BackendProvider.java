@@ -117,7 +117,8 @@ public interface BackendProvider {
 
     /**
      * Opens a TCP endpoint. Only a backend with TCP overrides it: {@code nio:} (the kernel's), and
-     * {@code dpdk:} and {@code afxdp:} (Bypass's own, {@link io.bypass.tcp.L2TcpEndpoint} over {@link #openPort(PortUri)}).
+     * {@code dpdk:}, {@code afxdp:} and {@code efvi:} (Bypass's own, {@link io.bypass.tcp.L2TcpEndpoint} over
+     * {@link #openPort(PortUri)}).
      *
      * @param uri the URI, with this backend's scheme
      * @return the open endpoint
@@ -125,6 +126,6 @@ public interface BackendProvider {
      */
     default TcpEndpoint openTcp(final PortUri uri) {
         throw new UnsupportedByBackendException(name(), "TCP",
-            "Bypass's own TCP runs on dpdk: and afxdp: so far; open TCP on nio:, dpdk: or afxdp: meanwhile");
+            "Bypass's own TCP runs on dpdk:, afxdp: and efvi: so far; open TCP on one of those or nio: meanwhile");
     }
 }

@@ -49,12 +49,12 @@ public final class UriParams {
         "UDP: from the stall budget at 2304 bytes a datagram (11520000); TCP: the kernel's, autotuned",
         "SO_RCVBUF bytes: of every UDP receiving socket (forced past net.core.rmem_max with CAP_NET_ADMIN, else one "
             + "warning) and of every TCP connection (which turns the kernel's autotuning off; set before the SYN, so "
-            + "it also sets the window scale); Bypass's own TCP (dpdk, afxdp): each connection's receive ring, so its largest window "
+            + "it also sets the window scale); Bypass's own TCP (dpdk, afxdp, efvi): each connection's receive ring, so its largest window "
             + "(default 1048576, rounded up to a power of two)");
     /** Socket send buffer; read by nio's UDP endpoint and by TCP. */
     public static final UriParam SNDBUF = UriParam.integer(SNDBUF_PARAM_NAME, 0, Integer.MAX_VALUE, "0: the kernel's",
         "SO_SNDBUF bytes of every UDP socket and TCP connection (TCP: how much the kernel holds unacknowledged, below "
-            + "the connection's own send queue); Bypass's own TCP (dpdk, afxdp): each connection's send ring, unacknowledged bytes included "
+            + "the connection's own send queue); Bypass's own TCP (dpdk, afxdp, efvi): each connection's send ring, unacknowledged bytes included "
             + "(0: 1048576; rounded up to a power of two)");
 
     private static final List<UriParam> RETIRED_LIST = List.of(

@@ -21,8 +21,8 @@ import io.bypass.PortUri;
  * }</pre>
  *
  * <p>{@code nio:} opens TCP on kernel sockets ({@code SocketChannel} with {@code TCP_NODELAY}) and
- * {@code dpdk:} runs Bypass's own TCP over the port ({@link L2TcpEndpoint}); afxdp and efvi refuse with
- * {@link io.bypass.UnsupportedByBackendException} until their flows are steered. The conformance suite
+ * {@code dpdk:}, {@code afxdp:} and {@code efvi:} run Bypass's own TCP over the port ({@link L2TcpEndpoint});
+ * on the last two the kernel keeps the interface's address, and each flow is steered past it. The conformance suite
  * ({@code TcpConformanceSuite}, in the api test-jar) holds every backend to the same behaviour against
  * the kernel's TCP.
  *

@@ -42,7 +42,7 @@ public final class TcpUriParams {
     public static final String TIME_WAIT_MS_PARAM_NAME = "timeWaitMs";
     /** TIME_WAIT; short by default, see the description. */
     public static final UriParam TIME_WAIT_MS = UriParam.integer(TIME_WAIT_MS_PARAM_NAME, 0, 240_000, 10,
-        "TCP (Bypass's own TCP: dpdk, afxdp): milliseconds a connection this side closed first stays in TIME_WAIT, "
+        "TCP (Bypass's own TCP: dpdk, afxdp, efvi): milliseconds a connection this side closed first stays in TIME_WAIT, "
             + "re-acknowledging a resent FIN, before CLOSED; short by default because connects take ephemeral ports in turn "
             + "(28,232 of them) and initial sequence numbers grow with a 4 us clock (RFC 6528), so old segments do not fall "
             + "into a new connection's window on a LAN; 240000 is RFC 9293's 2 MSL");

@@ -7,9 +7,12 @@ import io.bypass.efvi.internal.EfviNative;
 import io.bypass.efvi.internal.EfviPortImpl;
 import io.bypass.efvi.internal.Errno;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Closer;
 import io.bypass.spi.PrivilegeNeeds;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.UriParam;
+import io.bypass.tcp.L2TcpEndpoint;
+import io.bypass.tcp.TcpEndpoint;
 
 import java.util.List;
 
@@ -32,7 +35,7 @@ import java.util.List;
  * NIC, split between RX and TX (default: enough to fill both rings). {@code openUdp} also
  * takes the UDP layer's parameters ({@link io.bypass.udp.UdpUriParams}: {@code queue} (0 only), {@code port},
  * {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, {@code checksum} ({@link io.bypass.net.ChecksumPolicy}),
- * and {@code vlan}, 0 only for now).
+ * and {@code vlan}, 0 only for now), and {@code openTcp} the TCP layer's ({@link io.bypass.tcp.TcpUriParams}).
  * One RX and one TX queue (queue 0), sharing the VI's event queue.
  *
  * <p>Available when {@code libciul.so.1} loads and {@code ef_driver_open} works; system
@@ -40,7 +43,8 @@ import java.util.List;
  * names another ef_vi library, which is how the tests select Bypass's software stand-in.
  * The kernel keeps the interface's IP address: it answers ARP, resolves next hops
  * ({@link Port#resolveNeighbour}) and sends IGMP for the groups joined, while ef_vi filters
- * steer the bound and joined UDP flows to the VI. Hardware RX timestamps
+ * steer the bound and joined UDP flows, and each TCP listener's and connection's flow (its local
+ * port reserved in the kernel), to the VI. Hardware RX timestamps
  * ({@link io.bypass.Capability#HARDWARE_TIMESTAMPS}) when the NIC and its clock give them.
  *
  * <p>Checksums: ef_vi reports a wrong IPv4 header or TCP/UDP sum (EF10 discards them by
@@ -112,5 +116,24 @@ public final class EfviBackendProvider implements BackendProvider {
             throw new BackendUnavailableException("efvi: backend unavailable: " + cause.getMessage(), cause);
         }
         return EfviPortImpl.open(uri);
+    }
+
+    /**
+     * Opens Bypass's own TCP ({@link L2TcpEndpoint}) over an {@code efvi:} port. The kernel keeps the
+     * interface's address, so each listener and connection steers its own flow with an ef_vi TCP filter
+     * and reserves its local port in the kernel ({@link Port#addFlow}); the kernel chooses the ephemeral ports.
+     *
+     * @param uri an {@code efvi:} URI; the interface needs an IPv4 address
+     * @return the endpoint, which closes the port with it
+     */
+    @Override
+    public TcpEndpoint openTcp(final PortUri uri) {
+        final Port port = openPort(uri);
+        try {
+            return new L2TcpEndpoint(port, uri, true);
+        } catch (final RuntimeException e) {
+            Closer.closeAfterFailure(e, port);
+            throw e;
+        }
     }
 }

@@ -171,10 +171,18 @@ class EfviPortTest {
                 pollFor(rx, c, 3, 300);
                 assertEquals(2, c.frames.size(), "nothing after the filter is removed");
                 assertThrows(BypassException.class, () -> port.removeFlow(0, new FlowRule(0, udp)), "removing a flow never added");
-                // TCP is not steered on efvi yet: refused naming the backend, nothing filtered.
-                final io.bypass.UnsupportedByBackendException tcp = assertThrows(io.bypass.UnsupportedByBackendException.class,
-                    () -> port.addFlow(0, FlowRule.tcpListener(0, udp)));
-                assertTrue(tcp.getMessage().contains("'efvi' backend") && tcp.getMessage().contains("tcp listener"), tcp.getMessage());
+                // A TCP listener rule: the port's own address filled in, the port reserved in the kernel until removed.
+                final FlowRule tcp = port.addFlow(0, FlowRule.tcpListener(0, udp));
+                assertEquals(FlowRule.tcpListener(topo.addressA(), udp), tcp);
+                assertThrows(java.net.BindException.class, () -> {
+                    try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open()) {
+                        s.bind(new java.net.InetSocketAddress(udp));
+                    }
+                }, "the kernel refuses our TCP port to its own sockets");
+                port.removeFlow(0, tcp);
+                try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open()) {
+                    s.bind(new java.net.InetSocketAddress(udp)); // free again
+                }
             }
         });
     }

@@ -6,7 +6,6 @@ import io.bypass.Capability;
 import io.bypass.Counter;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
-import io.bypass.UnsupportedByBackendException;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
@@ -15,6 +14,7 @@ import io.bypass.spi.KernelInterface;
 import io.bypass.efvi.EfviUriParams;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.TcpPortReservations;
 import io.bypass.spi.UriParams;
 
 import java.io.IOException;
@@ -37,7 +37,8 @@ import java.util.Set;
  * An ef_vi port: one VI (event queue, RX ring, TX ring) on one interface, its protection
  * domain, its registered packet buffers and its filters. The kernel keeps the interface's
  * IP address, answers ARP and sends IGMP (through a kernel socket's group membership), as
- * with Onload; the VI receives only the UDP flows steered to it with filters.
+ * with Onload; the VI receives only the UDP and TCP flows steered to it with filters, and a TCP
+ * flow's local port is reserved in the kernel.
  *
  * <p>RX queue 0 and TX queue 0 share the VI and its event queue, as in ef_vi; every ef_vi
  * call on the VI is made under one (normally uncontended) lock, so polling and flushing
@@ -50,7 +51,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
 
     private final String iface;
     private final Arena arena = Arena.ofShared();
-    private final Map<FlowRule, int[]> filters = new HashMap<>();
+    private EfviFlows flows;
     private final Map<Integer, MembershipKey> groups = new HashMap<>();
     private MemorySegment handle = MemorySegment.NULL;
     private DatagramChannel igmpSocket;
@@ -202,6 +203,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final boolean hwTimestamps = onload && EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0;
         final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters());
         viLock = events;
+        flows = new EfviFlows(iface, handle, events, new TcpPortReservations("efvi", iface, new EfviNetNamespace()));
         final EfviRxQueue rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
         final EfviTxQueue tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
             Math.min(BUF_SIZE, mtu() + 18));
@@ -257,56 +259,37 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     /**
      * {@inheritDoc}
      *
-     * <p>Adds an ef_vi {@code ip4_local} UDP filter; address 0 means this port's own address.
-     * Adding the same flow again only counts a reference. TCP rules are refused
-     * ({@link UnsupportedByBackendException}): steering a TCP flow here needs an ef_vi TCP filter
-     * ({@code ef_filter_spec_set_ip4_full} / {@code ip4_local} with {@code IPPROTO_TCP}) and the
-     * local port reserved in the kernel, which this backend does not do yet.
+     * <p>UDP: an ef_vi {@code ip4_local} filter; address 0 means this port's own address. Adding the
+     * same flow again only counts a reference. TCP: the local port is reserved in the kernel first
+     * (port 0: the kernel's choice), then an {@code ip4_full} filter (a connection) or an
+     * {@code ip4_local} one with {@code IPPROTO_TCP} (a listener) is added ({@link EfviFlows}).
      */
     @Override
     public synchronized FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
         checkOpen();
         checkRxQueueId(rxQueueId);
         if (rule.isTcp()) {
-            throw new UnsupportedByBackendException("efvi", "steering TCP (" + rule + ")",
-                "the ef_vi TCP filter and the kernel port reservation are not built yet; afxdp steers TCP, and nio uses the kernel's TCP");
+            return flows.addTcp(rule, ipv4Address());
         }
-        final FlowRule key = effective(rule);
-        final int[] cookie = filters.get(key);
-        if (cookie != null) {
-            cookie[2]++;
-            return rule;
+        if (flows.addUdp(effective(rule))) {
+            updateTap();
         }
-        try (Arena a = Arena.ofConfined()) {
-            final MemorySegment out = a.allocate(2L * Integer.BYTES, 4);
-            final int rc;
-            synchronized (viLock) {
-                rc = EfviShim.bypass_efvi_filter_add_udp(handle, key.destinationAddress(), key.destinationPort(), out);
-            }
-            if (rc < 0) {
-                throw new BypassException("efvi: ef_vi_filter_add(udp " + Ipv4.toString(key.destinationAddress()) + ":"
-                    + key.destinationPort() + ") on " + iface + " failed: " + Errno.describe(rc)
-                    + (rc == -17 ? "; another VI or Onload stack already has a filter for this flow" : Errno.remedy(rc)));
-            }
-            filters.put(key, new int[] {out.getAtIndex(ValueLayout.JAVA_INT, 0), out.getAtIndex(ValueLayout.JAVA_INT, 1), 1});
-        }
-        updateTap();
         return rule;
     }
 
     /** Gives the kernel-side malformed-frame filters the current flows. */
     private void updateTap() {
         final Set<Integer> addresses = new java.util.HashSet<>();
-        final Set<Long> flows = new java.util.HashSet<>();
-        for (final FlowRule f : filters.keySet()) {
+        final Set<Long> udpFlows = new java.util.HashSet<>();
+        for (final FlowRule f : flows.udpRules()) {
             addresses.add(f.destinationAddress());
-            flows.add(((f.destinationAddress() & 0xFFFF_FFFFL) << 16) | f.destinationPort());
+            udpFlows.add(((f.destinationAddress() & 0xFFFF_FFFFL) << 16) | f.destinationPort());
         }
         if (tap == null) {
             return;
         }
         try {
-            tap.update(addresses, flows);
+            tap.update(addresses, udpFlows);
         } catch (final BypassException e) {
             tap.close();
             tap = null;
@@ -320,36 +303,22 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             + " are not counted (give the process CAP_NET_RAW to count them)");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>TCP: deletes the filter, then releases the local port's reservation (unless another rule
+     * shares it), both even if the other fails; a TCP rule not steered is ignored.
+     */
     @Override
     public synchronized void removeFlow(final int rxQueueId, final FlowRule rule) {
         checkOpen();
         checkRxQueueId(rxQueueId);
-        final FlowRule key = effective(rule);
-        final int[] cookie = filters.get(key);
-        if (cookie == null) {
-            throw new BypassException("efvi: no flow udp " + Ipv4.toString(key.destinationAddress()) + ":"
-                + key.destinationPort() + " was added on " + iface);
-        }
-        if (--cookie[2] > 0) {
+        if (rule.isTcp()) {
+            flows.removeTcp(rule, ipv4Address());
             return;
         }
-        filters.remove(key);
-        updateTap();
-        final int rc = deleteFilter(cookie);
-        if (rc < 0) {
-            throw new BypassException("efvi: ef_vi_filter_del(udp " + Ipv4.toString(key.destinationAddress()) + ":"
-                + key.destinationPort() + ") on " + iface + " failed: " + Errno.describe(rc));
-        }
-    }
-
-    private int deleteFilter(final int[] cookie) {
-        try (Arena a = Arena.ofConfined()) {
-            final MemorySegment c = a.allocate(2L * Integer.BYTES, 4);
-            c.setAtIndex(ValueLayout.JAVA_INT, 0, cookie[0]);
-            c.setAtIndex(ValueLayout.JAVA_INT, 1, cookie[1]);
-            synchronized (viLock) {
-                return EfviShim.bypass_efvi_filter_del(handle, c);
-            }
+        if (flows.removeUdp(effective(rule))) {
+            updateTap();
         }
     }
 
@@ -409,16 +378,9 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         }
         markClosed();
         final Closer closer = new Closer("efvi: closing " + uri().text());
-        if (!handle.equals(MemorySegment.NULL)) {
-            for (final Map.Entry<FlowRule, int[]> f : filters.entrySet()) {
-                final int rc = deleteFilter(f.getValue());
-                if (rc < 0) {
-                    closer.failed("ef_vi_filter_del(udp " + Ipv4.toString(f.getKey().destinationAddress()) + ":"
-                        + f.getKey().destinationPort() + ")", Errno.describe(rc));
-                }
-            }
+        if (flows != null && !handle.equals(MemorySegment.NULL)) {
+            flows.close(closer);
         }
-        filters.clear();
         for (final Map.Entry<Integer, MembershipKey> g : groups.entrySet()) {
             closer.run("leaving " + Ipv4.toString(g.getKey()), g.getValue()::drop);
         }
