@@ -35,7 +35,8 @@ import java.util.List;
  * NIC, split between RX and TX (default: enough to fill both rings). {@code openUdp} also
  * takes the UDP layer's parameters ({@link io.bypass.udp.UdpUriParams}: {@code queue} (0 only), {@code port},
  * {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, {@code checksum} ({@link io.bypass.net.ChecksumPolicy}),
- * and {@code vlan}, 0 only for now), and {@code openTcp} the TCP layer's ({@link io.bypass.tcp.TcpUriParams}).
+ * and {@code vlan}, 0 only for now), and {@code openTcp} the TCP layer's ({@link io.bypass.tcp.TcpUriParams}: {@code nagle},
+ * {@code delayedAck}, {@code sndbuf}, {@code rcvbuf}, {@code keepAliveMs}, {@code timeWaitMs}).
  * One RX and one TX queue (queue 0), sharing the VI's event queue.
  *
  * <p>Available when {@code libciul.so.1} loads and {@code ef_driver_open} works; system
