@@ -148,6 +148,37 @@ class EfviFailureTest {
     }
 
     /**
+     * A refused TCP filter leaves nothing: the local port's kernel reservation is released (a kernel
+     * socket binds it again), no stand-in drop table is left in the namespace (nft list ruleset), and the
+     * same rule then adds, with the table, and removes, without it.
+     */
+    @Test
+    void refusedTcpFilterReleasesItsPortAndLeavesNoDropRule() throws Throwable {
+        final int before = live();
+        topo.executorA().run(() -> {
+            try (Port port = Bypass.open("efvi:" + topo.ifaceA())) {
+                try {
+                    failNext("ef_vi_filter_add", -28, 1);
+                } catch (final Throwable t) {
+                    throw new AssertionError(t);
+                }
+                final BypassException e = assertThrows(BypassException.class, () -> port.addFlow(0, FlowRule.tcpListener(0, 5556)));
+                assertTrue(e.getMessage().contains("ef_vi_filter_add(tcp listener " + io.bypass.net.Ipv4.toString(topo.addressA()) + ":5556)")
+                    && e.getMessage().contains("ENOSPC"), e.getMessage());
+                try (java.nio.channels.ServerSocketChannel s = java.nio.channels.ServerSocketChannel.open()) {
+                    s.bind(new java.net.InetSocketAddress(5556)); // the reservation was released
+                }
+                assertTrue(!topo.a().exec("nft", "list", "ruleset").contains("bypass_standin_"), "no drop table after the failure");
+                final FlowRule rule = port.addFlow(0, FlowRule.tcpListener(0, 5556));
+                assertTrue(topo.a().exec("nft", "list", "ruleset").contains("bypass_standin_"), "the drop table with the filter");
+                port.removeFlow(0, rule);
+                assertTrue(!topo.a().exec("nft", "list", "ruleset").contains("bypass_standin_"), "gone with the last TCP filter");
+            }
+        });
+        assertEquals(before, live(), "close freed everything");
+    }
+
+    /**
      * Closing a port frees everything even after a step fails: two filter deletions refused,
      * the VI, memory registration, protection domain and driver handle are still freed, no
      * packet socket is left, and both failures are reported.
