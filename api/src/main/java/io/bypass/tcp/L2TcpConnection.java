@@ -79,6 +79,8 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     int dsackRight;
     boolean finReceived;
     boolean ackPending;
+    /** The pending ACK goes at the end of this burst even to the connection being polled (a filled hole, a FIN). */
+    boolean ackUrgent;
     int unackedSegments;
 
     // timers (nanoseconds on the endpoint's clock, 0: not armed)

@@ -341,6 +341,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
         work = 0;
         now = clock.nanoTime();
         resolver.tick();
+        pending.settleOwedAck(output);
         try {
             rx.poll(onFrame, Math.max(1, limit));
         } finally {
@@ -348,27 +349,10 @@ public final class L2TcpEndpoint implements TcpEndpoint {
             targetHandler = null;
         }
         runTimers();
-        pending.drain(this);
+        pending.drain(this, c != null && targetCalls > 0 ? c : null);
         output.flush();
         steering.throwFailure();
         return c != null ? targetCalls : work;
-    }
-
-    /** Called by {@link TcpPending#drain}: sends what a connection's windows allow, then any ACK it still owes. */
-    void afterBurst(final L2TcpConnection c) {
-        if (c.state == TcpState.CLOSED) {
-            return;
-        }
-        if (c.pushing) {
-            output.send(c, now);
-        }
-        if (c.ackPending && !endpointDelays(c)) {
-            output.ack(c);
-        }
-    }
-
-    private boolean endpointDelays(final L2TcpConnection c) {
-        return delayedAck && c.delayedAckDeadline != 0 && !c.finReceived && c.unackedSegments < 2;
     }
 
     private void runTimers() {

@@ -389,6 +389,7 @@ final class TcpInput {
 
     private void inOrder(final L2TcpConnection c, final boolean hadHole) {
         if (hadHole || !endpoint.delayedAck() || ++c.unackedSegments >= 2) {
+            c.ackUrgent |= hadHole; // a filled hole is acknowledged at once (RFC 5681 4.2), never left to the reply
             ackNow(c);
         } else {
             c.ackPending = true;
@@ -407,6 +408,7 @@ final class TcpInput {
     private void fin(final L2TcpConnection c, final long now) {
         c.finReceived = true;
         c.count(Counter.TCP_FINS_RECEIVED);
+        c.ackUrgent = true;
         ackNow(c);
         switch (c.state) {
             case ESTABLISHED -> {

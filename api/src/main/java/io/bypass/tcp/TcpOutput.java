@@ -121,6 +121,7 @@ final class TcpOutput {
         dirty = true;
         if ((flags & Tcp.ACK) != 0) {
             c.ackPending = false;
+            c.ackUrgent = false;
             c.unackedSegments = 0;
             c.delayedAckDeadline = 0;
         }

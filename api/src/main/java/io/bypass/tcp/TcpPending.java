@@ -9,6 +9,8 @@ package io.bypass.tcp;
 final class TcpPending {
     private L2TcpConnection[] items = new L2TcpConnection[16];
     private int size;
+    /** A connection whose ACK waits for the application's answer, until the next poll. */
+    private L2TcpConnection owedAck;
 
     void add(final L2TcpConnection c) {
         if (c.pendingListed) {
@@ -21,14 +23,51 @@ final class TcpPending {
         items[size++] = c;
     }
 
-    /** Serves and forgets every listed connection. */
-    void drain(final L2TcpEndpoint endpoint) {
+    /**
+     * Serves and forgets every listed connection: sends what its windows allow, then any ACK it still
+     * owes, except {@code polled}'s: the application that just took its bytes in place is about to
+     * answer (an order's acknowledgement, a ping's echo), and the answer carries the ACK, one frame
+     * each way instead of two. What the answer did not carry goes at the start of the next poll
+     * ({@link #settleOwedAck}).
+     *
+     * @param polled the connection whose handler took bytes in this poll, or null
+     */
+    void drain(final L2TcpEndpoint endpoint, final L2TcpConnection polled) {
+        final TcpOutput out = endpoint.output();
         for (int i = 0; i < size; i++) {
             final L2TcpConnection c = items[i];
             items[i] = null;
             c.pendingListed = false;
-            endpoint.afterBurst(c);
+            if (c.state == TcpState.CLOSED) {
+                continue;
+            }
+            if (c.pushing) {
+                out.send(c, endpoint.nanoTime());
+            }
+            if (c.ackPending && !delays(endpoint, c)) {
+                if (c == polled && !c.ackUrgent) {
+                    owedAck = c;
+                } else {
+                    out.ack(c);
+                }
+            }
         }
         size = 0;
+    }
+
+    /** Sends the ACK the last poll's connection owed, if nothing it sent since carried it. */
+    void settleOwedAck(final TcpOutput out) {
+        final L2TcpConnection c = owedAck;
+        if (c != null) {
+            owedAck = null;
+            if (c.ackPending && c.state != TcpState.CLOSED) {
+                out.ack(c);
+            }
+        }
+    }
+
+    /** With {@code delayedAck=true}: the ACK waits for a second segment or the delayed-ACK timer. */
+    private static boolean delays(final L2TcpEndpoint endpoint, final L2TcpConnection c) {
+        return endpoint.delayedAck() && c.delayedAckDeadline != 0 && !c.finReceived && c.unackedSegments < 2;
     }
 }

@@ -1,6 +1,7 @@
 package io.bypass.afxdp;
 
 import io.bypass.Counter;
+import io.bypass.conformance.BridgedDutLoss;
 import io.bypass.conformance.ConformanceSite;
 import io.bypass.conformance.TcpConformanceSuite;
 import io.bypass.conformance.KernelTcpPeer;
@@ -26,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Loss toward us must be real, and the suite's default drops at the DUT interface's netdev ingress
  * hook, which an XDP program runs before: it would drop nothing of ours. So the port is opened on a
- * veth behind a bridge in the DUT namespace, which drops ({@link AfXdpTcpLoss}).
+ * veth behind a bridge in the DUT namespace, which drops ({@link BridgedDutLoss}).
  */
 class AfXdpTcpConformanceTest extends TcpConformanceSuite {
+    private final BridgedDutLoss loss = new BridgedDutLoss("tl2", true);
     private boolean bridged;
 
     @Override
@@ -42,10 +44,10 @@ class AfXdpTcpConformanceTest extends TcpConformanceSuite {
             return "afxdp:" + iface + "?xdp=drv&mode=copy";
         }
         if (!bridged) {
-            AfXdpTcpLoss.bridge(site());
+            loss.bridge(site());
             bridged = true;
         }
-        return "afxdp:" + AfXdpTcpLoss.IFACE + "?xdp=drv&mode=copy";
+        return "afxdp:" + loss.iface() + "?xdp=drv&mode=copy";
     }
 
     /**
@@ -75,11 +77,11 @@ class AfXdpTcpConformanceTest extends TcpConformanceSuite {
 
     @Override
     protected void dutIngressLoss(final int percent) {
-        AfXdpTcpLoss.set(site(), percent);
+        loss.set(site(), percent);
     }
 
     @Override
     protected long dutIngressLossDrops() {
-        return AfXdpTcpLoss.drops(site());
+        return loss.drops(site());
     }
 }
