@@ -1,6 +1,7 @@
 package io.bypass.efvi;
 
 import io.bypass.Counter;
+import io.bypass.conformance.BridgedDutLoss;
 import io.bypass.conformance.KernelTcpPeer;
 import io.bypass.conformance.TcpConformanceSuite;
 import io.bypass.net.Ipv4;
@@ -33,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Loss toward us must be real, and the suite's default drops at the netdev ingress hook, after
  * the stand-in has its copy: it would drop nothing of ours. So the port is opened on a veth behind
- * a bridge in the DUT namespace, which drops ({@link EfviTcpLoss}). The site's veth pair has TX
+ * a bridge in the DUT namespace, which drops ({@link BridgedDutLoss}). The site's veth pair has TX
  * offloads off (the suite's default site, as a NIC on the wire): with TSO on, the kernel peer would
  * hand the veth 64 KiB segments no NIC receives, which the stand-in, reading the interface's frames
  * as they come, would see whole and discard as longer than a packet buffer.
@@ -41,6 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EfviTcpConformanceTest extends TcpConformanceSuite {
     private static final String STANDIN_TABLE = "table netdev bypass_standin_";
 
+    private final BridgedDutLoss loss = new BridgedDutLoss("te2", true);
     private boolean bridged;
 
     @Override
@@ -49,10 +51,10 @@ class EfviTcpConformanceTest extends TcpConformanceSuite {
             return "efvi:" + iface;
         }
         if (!bridged) {
-            EfviTcpLoss.bridge(site());
+            loss.bridge(site());
             bridged = true;
         }
-        return "efvi:" + EfviTcpLoss.IFACE;
+        return "efvi:" + loss.iface();
     }
 
     /**
@@ -67,23 +69,23 @@ class EfviTcpConformanceTest extends TcpConformanceSuite {
         final int port = freshPort();
         final Future<SocketChannel> accepted = peer.accept(peer.listen(port));
         final TcpEndpoint ep = open();
-        final long resetsBefore = EfviTcpLoss.kernelResetsSent(site());
+        final long resetsBefore = StandinKernelView.kernelResetsSent(site());
         final int listenPort = freshPort();
         final TcpListener listener = site().dut().call(() -> ep.listen(listenPort));
         final TcpConnection c = connect(ep, port);
         accepted.get(5, TimeUnit.SECONDS);
         final String dut = Ipv4.toString(site().dutAddress());
-        final String rules = EfviTcpLoss.ruleset(site());
+        final String rules = StandinKernelView.ruleset(site());
         assertTrue(rules.contains(STANDIN_TABLE), rules);
         assertTrue(has(rules, dut + " . " + listenPort), "the listener's element: " + rules);
         assertTrue(rules.contains(dut + " . " + c.localPort() + " . " + Ipv4.toString(site().peerAddress()) + " . " + port),
             "the connection's element: " + rules);
-        assertEquals(resetsBefore, EfviTcpLoss.kernelResetsSent(site()), "the DUT's kernel sent no RST (Tcp OutRsts)");
+        assertEquals(resetsBefore, StandinKernelView.kernelResetsSent(site()), "the DUT's kernel sent no RST (Tcp OutRsts)");
         site().dut().run(listener::close);
-        final String afterListener = EfviTcpLoss.ruleset(site());
+        final String afterListener = StandinKernelView.ruleset(site());
         assertFalse(has(afterListener, dut + " . " + listenPort), "the listener's element went with it: " + afterListener);
         site().dut().run(ep::close);
-        final String after = EfviTcpLoss.ruleset(site());
+        final String after = StandinKernelView.ruleset(site());
         assertFalse(after.contains(STANDIN_TABLE), "nothing of the stand-in left after close: " + after);
     }
 
@@ -98,11 +100,11 @@ class EfviTcpConformanceTest extends TcpConformanceSuite {
 
     @Override
     protected void dutIngressLoss(final int percent) {
-        EfviTcpLoss.set(site(), percent);
+        loss.set(site(), percent);
     }
 
     @Override
     protected long dutIngressLossDrops() {
-        return EfviTcpLoss.drops(site());
+        return loss.drops(site());
     }
 }
