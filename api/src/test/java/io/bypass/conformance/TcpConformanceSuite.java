@@ -14,7 +14,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -462,7 +462,7 @@ public abstract class TcpConformanceSuite extends TcpSiteSuite {
 
     // 11
     @ParameterizedTest(name = "{0}% loss")
-    @ValueSource(ints = {1, 5})
+    @ArgumentsSource(LossPercents.Provider.class)
     void lossIsRepairedAndTheStreamsStayByteExact(final int percent) throws Exception {
         final KernelTcpPeer peer = peer();
         final int port = freshPort();
