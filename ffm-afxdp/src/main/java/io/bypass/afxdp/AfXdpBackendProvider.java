@@ -63,6 +63,8 @@ import java.util.List;
  *       0..queues-1; a {@code queue=N} other than 0 without {@code nicQueue} is refused, since {@code queue} named
  *       the NIC queue here before), {@code port}, {@code unicastTtl}, {@code multicastTtl}, {@code igmp}, and
  *       {@code checksum} ({@link io.bypass.net.ChecksumPolicy})</li>
+ *   <li>and, for {@code openTcp}, the TCP layer's ({@link io.bypass.tcp.TcpUriParams}): {@code nagle},
+ *       {@code delayedAck}, {@code sndbuf}, {@code rcvbuf}, {@code keepAliveMs}, {@code timeWaitMs}</li>
  * </ul>
  *
  * <p>Needs root, or CAP_NET_RAW, CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON given as ambient capabilities
