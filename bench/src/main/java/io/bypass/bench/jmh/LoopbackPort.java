@@ -26,6 +26,7 @@ import java.util.Set;
  */
 public final class LoopbackPort implements Port {
     private static final int FRAME_SIZE = 2048;
+    private int nextTcpPort = 49152;
 
     private final PortUri uri;
     private final long mac;
@@ -206,7 +207,12 @@ public final class LoopbackPort implements Port {
 
     @Override
     public FlowRule addFlow(final int rxQueueId, final FlowRule rule) {
-        // every frame reaches the one queue
+        // every frame reaches the one queue; as a port that reserves TCP ports in the kernel (it reports
+        // KERNEL_NEIGHBOURS), a TCP rule's address 0 is ours and its local port 0 one chosen for it
+        if (rule.isTcp() && (rule.localAddress() == 0 || rule.localPort() == 0)) {
+            return rule.withLocal(rule.localAddress() == 0 ? ipv4Address() : rule.localAddress(),
+                rule.localPort() == 0 ? nextTcpPort++ : rule.localPort());
+        }
         return rule;
     }
 
