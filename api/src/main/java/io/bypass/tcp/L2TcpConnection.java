@@ -100,17 +100,8 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
     long rttStart;
 
     final TcpCongestion congestion = new TcpCongestion();
-    /** What the peer's SACK blocks say it holds past SND.UNA (only with {@link #sackOk}). */
-    final TcpSackScoreboard sacked = new TcpSackScoreboard();
-    /** Offset past the highest byte retransmitted in this recovery (RFC 6675 HighRxt): holes below it are in flight. */
-    long highRxt;
-    /** SND.MAX when the first unacknowledged segment was last resent: a SACK above it shows that resend lost. */
-    long rtxMark;
-    /** The segment a first retransmission timeout resent, whose D-SACK undoes the timeout; -1: none. */
-    long undoOffset = -1;
-    int undoLength;
-    long undoCwnd;
-    long undoSsthresh;
+    /** What the sender knows for repairing loss: the peer's SACK blocks, HighRxt, a timeout to undo. */
+    final TcpLossRecovery loss = new TcpLossRecovery();
     TcpSendBuffer send;
     TcpReceiveBuffer receive;
 
@@ -198,26 +189,12 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
             count(Counter.TCP_CLOSED);
         }
         rtoDeadline = 0;
+        probeDeadline = 0;
         persistDeadline = 0;
         keepAliveDeadline = 0;
         timeWaitDeadline = 0;
         delayedAckDeadline = 0;
         endpoint.release(this);
-    }
-
-    /** @return the earliest armed deadline, or Long.MAX_VALUE */
-    long nextDeadline() {
-        long d = Long.MAX_VALUE;
-        d = min(d, rtoDeadline);
-        d = min(d, probeDeadline);
-        d = min(d, persistDeadline);
-        d = min(d, keepAliveDeadline);
-        d = min(d, timeWaitDeadline);
-        return min(d, delayedAckDeadline);
-    }
-
-    private static long min(final long d, final long deadline) {
-        return deadline != 0 && deadline < d ? deadline : d;
     }
 
     /** {@inheritDoc} */

@@ -361,7 +361,7 @@ public final class L2TcpEndpoint implements TcpEndpoint {
                 continue;
             }
             final L2TcpConnection c = table.at(i);
-            if (now >= c.nextDeadline()) {
+            if (now >= TcpTimers.nextDeadline(c)) {
                 work++;
                 timers.run(c, now);
             }

@@ -198,7 +198,7 @@ final class TcpInput {
         final int una = c.sndUnaSeq();
         final int max = c.sndMaxSeq();
         final TcpCongestion cc = c.congestion;
-        if (c.undoOffset >= 0) {
+        if (c.loss.undoOffset >= 0) {
             undoSpuriousTimeout(c, seg, ack);
         }
         final boolean newlySacked = c.sackOk && seg.sackBlocks() > 0 && ack - max <= 0 && absorbSack(c, seg, una, max);
@@ -215,7 +215,7 @@ final class TcpInput {
                 c.rttOffset = -1;
             }
             c.send.acknowledge(newUna);
-            c.sacked.acknowledge(newUna);
+            c.loss.acknowledge(newUna);
             c.sndUna = newUna;
             if (c.sndNxt < newUna) {
                 c.sndNxt = newUna;
@@ -227,7 +227,7 @@ final class TcpInput {
             out.armProbe(c, now);
             if (partial) {
                 // RFC 6582 resends the first unacknowledged segment; with SACK it may be in flight already
-                if (!c.sackOk || c.highRxt <= c.sndUna) {
+                if (!c.sackOk || c.loss.highRxt <= c.sndUna) {
                     out.retransmitFirst(c, now);
                 } else {
                     out.retransmitNextHole(c, now);
@@ -245,7 +245,7 @@ final class TcpInput {
                     c.count(Counter.TCP_SACK_RETRANSMITS); // this duplicate's segment is a repaired hole, not new data
                 } else if (cc.onDuplicateAck(c.sndMax - c.sndUna, c.sndMax, newlySacked && lostAtUna(c))) {
                     c.count(Counter.TCP_FAST_RETRANSMITS);
-                    c.highRxt = c.sndUna;
+                    c.loss.highRxt = c.sndUna;
                     out.retransmitFirst(c, now);
                 }
             }
@@ -290,15 +290,15 @@ final class TcpInput {
      * SND.UNA and at most SND.MAX (a D-SACK, RFC 2883, or a stale or forged one) is ignored.
      */
     private static boolean absorbSack(final L2TcpConnection c, final Tcp seg, final int una, final int max) {
-        final long before = c.sacked.sackedBytes();
+        final long before = c.loss.sackedBytes();
         for (int k = 0; k < seg.sackBlocks(); k++) {
             final int left = seg.sackLeft(k);
             final int right = seg.sackRight(k);
             if (left - una > 0 && right - left > 0 && right - max <= 0) {
-                c.sacked.add(c.sndUna + (left - una), c.sndUna + (right - una));
+                c.loss.add(c.sndUna + (left - una), c.sndUna + (right - una));
             }
         }
-        return c.sacked.sackedBytes() > before;
+        return c.loss.sackedBytes() > before;
     }
 
     /**
@@ -310,18 +310,18 @@ final class TcpInput {
      * D-SACK ends the chance.
      */
     private static void undoSpuriousTimeout(final L2TcpConnection c, final Tcp seg, final int ack) {
-        final int resent = c.seqOf(c.undoOffset);
-        if (c.sackOk && seg.sackBlocks() > 0 && seg.sackLeft(0) == resent && seg.sackRight(0) == resent + c.undoLength
+        final int resent = c.seqOf(c.loss.undoOffset);
+        if (c.sackOk && seg.sackBlocks() > 0 && seg.sackLeft(0) == resent && seg.sackRight(0) == resent + c.loss.undoLength
             && seg.sackLeft(0) - ack < 0) {
             final TcpCongestion cc = c.congestion;
-            cc.cwnd = Math.max(cc.cwnd, c.undoCwnd);
-            cc.ssthresh = Math.max(cc.ssthresh, c.undoSsthresh);
+            cc.cwnd = Math.max(cc.cwnd, c.loss.undoCwnd);
+            cc.ssthresh = Math.max(cc.ssthresh, c.loss.undoSsthresh);
             cc.backoff = 0;
             c.sndNxt = Math.max(c.sndNxt, c.sndMax);
-            c.undoOffset = -1;
+            c.loss.undoOffset = -1;
             c.count(Counter.TCP_SPURIOUS_TIMEOUTS_UNDONE);
-        } else if (ack - (resent + c.undoLength) >= 0) {
-            c.undoOffset = -1;
+        } else if (ack - (resent + c.loss.undoLength) >= 0) {
+            c.loss.undoOffset = -1;
         }
     }
 
@@ -331,8 +331,8 @@ final class TcpInput {
      * three duplicates, still starts fast recovery instead of waiting for the timer.
      */
     private static boolean lostAtUna(final L2TcpConnection c) {
-        final long sacked = c.sacked.sackedBytes();
-        return c.sacked.ranges() >= TcpCongestion.DUP_ACK_THRESHOLD
+        final long sacked = c.loss.sackedBytes();
+        return c.loss.ranges() >= TcpCongestion.DUP_ACK_THRESHOLD
             || sacked > (long) (TcpCongestion.DUP_ACK_THRESHOLD - 1) * c.sendMss
             // early retransmit (RFC 5827): a window too small for three duplicates, all of it past the first segment held
             || sacked >= c.sendMss && sacked >= c.flight() - c.sendMss;
@@ -344,7 +344,7 @@ final class TcpInput {
      * goes again now rather than after a timeout.
      */
     private static boolean resendLost(final L2TcpConnection c) {
-        return c.congestion.inRecovery && c.highRxt > c.sndUna && c.sacked.highest() > c.rtxMark;
+        return c.congestion.inRecovery && c.loss.highRxt > c.sndUna && c.loss.highest() > c.loss.rtxMark;
     }
 
     private void data(final L2TcpConnection c, final Tcp seg, final DirectBuffer frame, final TcpHandler handler, final int limit) {

@@ -171,10 +171,10 @@ final class TcpOutput {
                 if (c.sndNxt < c.sndUna + len) {
                     c.sndNxt = c.sndUna + len;
                 }
-                if (c.highRxt < c.sndUna + len) {
-                    c.highRxt = c.sndUna + len;
+                if (c.loss.highRxt < c.sndUna + len) {
+                    c.loss.highRxt = c.sndUna + len;
                 }
-                c.rtxMark = c.sndMax;
+                c.loss.rtxMark = c.sndMax;
             }
         } else if (c.finSent && !c.finAcked) {
             if (segment(c, c.seqOf(c.sndMax), Tcp.FIN | Tcp.ACK, null, 0, 0, 0, -1) == SENT) {
@@ -193,17 +193,17 @@ final class TcpOutput {
      * @return true if a segment went
      */
     boolean retransmitNextHole(final L2TcpConnection c, final long now) {
-        final long hole = c.sacked.nextHole(Math.max(c.highRxt, c.sndUna));
+        final long hole = c.loss.nextHole(Math.max(c.loss.highRxt, c.sndUna));
         if (hole < 0 || hole >= c.sndMax) {
             return false;
         }
-        final int len = (int) Math.min(c.sendMss, c.sacked.holeEnd(hole) - hole);
+        final int len = (int) Math.min(c.sendMss, c.loss.holeEnd(hole) - hole);
         if (len <= 0 || segment(c, c.seqOf(hole), Tcp.ACK | Tcp.PSH, c.send, hole, len, 0, -1) != SENT) {
             return false;
         }
         c.count(Counter.TCP_RETRANSMITTED_SEGMENTS);
         c.rttOffset = -1; // Karn
-        c.highRxt = hole + len;
+        c.loss.highRxt = hole + len;
         if (c.rtoDeadline == 0) {
             c.rtoDeadline = now + c.congestion.currentRto();
         }
@@ -274,7 +274,7 @@ final class TcpOutput {
         final int mss = c.sendMss;
         while (true) {
             if (c.sndNxt < c.sndMax) {
-                final long held = c.sacked.endOfRangeAt(c.sndNxt);
+                final long held = c.loss.endOfRangeAt(c.sndNxt);
                 if (held > 0) {
                     c.sndNxt = Math.min(held, c.sndMax); // going back after a timeout: the peer holds these
                 }

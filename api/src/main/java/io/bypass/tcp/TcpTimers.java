@@ -4,7 +4,7 @@ import io.bypass.Counter;
 
 /**
  * A connection's timers, run by the endpoint's poll when the earliest is due
- * ({@link L2TcpConnection#nextDeadline()}): retransmission (RFC 6298 5.4 to 5.7: back off, resend
+ * ({@link #nextDeadline}): retransmission (RFC 6298 5.4 to 5.7: back off, resend
  * the first unacknowledged segment, go back to it; SYNs up to {@value #SYN_RETRIES} times, data up
  * to {@value #DATA_RETRIES} times, then CLOSED "timed out"), persist (zero-window probes, backed
  * off to at most {@value #MAX_PERSIST_NANOS} ns apart), keepalive (a probe every keepAliveMs of
@@ -27,6 +27,21 @@ final class TcpTimers {
     TcpTimers(final L2TcpEndpoint endpoint, final TcpOutput out) {
         this.endpoint = endpoint;
         this.out = out;
+    }
+
+    /** @return {@code c}'s earliest armed deadline, or Long.MAX_VALUE */
+    static long nextDeadline(final L2TcpConnection c) {
+        long d = Long.MAX_VALUE;
+        d = min(d, c.rtoDeadline);
+        d = min(d, c.probeDeadline);
+        d = min(d, c.persistDeadline);
+        d = min(d, c.keepAliveDeadline);
+        d = min(d, c.timeWaitDeadline);
+        return min(d, c.delayedAckDeadline);
+    }
+
+    private static long min(final long d, final long deadline) {
+        return deadline != 0 && deadline < d ? deadline : d;
     }
 
     /** Runs every timer of {@code c} that is due at {@code now}. */
@@ -109,17 +124,17 @@ final class TcpTimers {
         final long ssthreshBefore = c.congestion.ssthresh;
         c.congestion.onTimeout(c.flight());
         if (c.retries > 1) {
-            c.sacked.clear(); // RFC 2018 8: a receiver may renege; a second timeout in a row trusts no block
+            c.loss.clear(); // RFC 2018 8: a receiver may renege; a second timeout in a row trusts no block
         }
-        c.highRxt = c.sndUna;
+        c.loss.highRxt = c.sndUna;
         c.sndNxt = c.sndUna; // go back: everything after the first segment is resent as the window reopens
         c.finInFlight = false;
         out.retransmitFirst(c, now);
         // the first timeout of a run may be spurious: keep what a D-SACK of this segment would restore
-        c.undoOffset = c.retries == 1 && c.sndMax > c.sndUna ? c.sndUna : -1;
-        c.undoLength = (int) Math.min(c.sendMss, c.sndMax - c.sndUna);
-        c.undoCwnd = cwndBefore;
-        c.undoSsthresh = ssthreshBefore;
+        c.loss.undoOffset = c.retries == 1 && c.sndMax > c.sndUna ? c.sndUna : -1;
+        c.loss.undoLength = (int) Math.min(c.sendMss, c.sndMax - c.sndUna);
+        c.loss.undoCwnd = cwndBefore;
+        c.loss.undoSsthresh = ssthreshBefore;
         endpoint.touched(c);
     }
 

@@ -146,7 +146,7 @@ class TcpEngineTest {
 
     @Test
     void theSackScoreboardMergesRangesTrimsOnAcksAndNamesTheHoles() {
-        final TcpSackScoreboard sb = new TcpSackScoreboard();
+        final TcpLossRecovery sb = new TcpLossRecovery();
         sb.add(300, 400);
         sb.add(100, 200);
         sb.add(200, 250); // touches [100, 200): merged
@@ -167,14 +167,14 @@ class TcpEngineTest {
         assertTrue(sb.holds(150));
         sb.acknowledge(400);
         assertEquals(0, sb.ranges());
-        for (int k = 0; k < TcpSackScoreboard.MAX_RANGES; k++) {
+        for (int k = 0; k < TcpLossRecovery.MAX_RANGES; k++) {
             sb.add(1000 + 100L * k, 1050 + 100L * k);
         }
         sb.add(5000, 5100);
-        assertEquals(1000 + 100L * (TcpSackScoreboard.MAX_RANGES - 1) + 50, sb.highest(), "full: a higher range is dropped");
+        assertEquals(1000 + 100L * (TcpLossRecovery.MAX_RANGES - 1) + 50, sb.highest(), "full: a higher range is dropped");
         sb.add(900, 950);
         assertEquals(900, sb.nextHole(0) == 0 ? sb.holeEnd(0) : -1, "full: a lower range takes the highest's place");
-        assertEquals(TcpSackScoreboard.MAX_RANGES, sb.ranges());
-        assertEquals(1000 + 100L * (TcpSackScoreboard.MAX_RANGES - 2) + 50, sb.highest());
+        assertEquals(TcpLossRecovery.MAX_RANGES, sb.ranges());
+        assertEquals(1000 + 100L * (TcpLossRecovery.MAX_RANGES - 2) + 50, sb.highest());
     }
 }

@@ -1,22 +1,33 @@
 package io.bypass.tcp;
 
 /**
- * What the peer's SACK blocks (RFC 2018) say it holds past SND.UNA: up to {@value #MAX_RANGES}
+ * What a connection's sender knows for repairing loss. First, what the peer's SACK blocks (RFC 2018)
+ * say it holds past SND.UNA: up to {@value #MAX_RANGES}
  * disjoint ranges of stream offsets, kept sorted and merged. The sender reads the holes between them
  * to retransmit several lost segments in one round trip (in the spirit of RFC 6675) instead of one
  * per round trip as NewReno does, and skips what the peer holds when it goes back after a timeout.
  *
  * <p>When the ranges are full, a new range above the highest is dropped and one below replaces the
  * highest: the holes nearest SND.UNA are the ones to repair first. Nothing is allocated after
- * construction.
+ * construction. Also here: how far this recovery has resent (RFC 6675 HighRxt), the mark that shows a
+ * resend lost, and what a spurious timeout would restore (RFC 3708).
  */
-final class TcpSackScoreboard {
+final class TcpLossRecovery {
     /** Ranges held: more than the 3 or 4 blocks one ACK carries, as ACKs name different ranges. */
     static final int MAX_RANGES = 8;
 
     private final long[] starts = new long[MAX_RANGES];
     private final long[] ends = new long[MAX_RANGES];
     private int count;
+    /** Offset past the highest byte retransmitted in this recovery (RFC 6675 HighRxt): holes below it are in flight. */
+    long highRxt;
+    /** SND.MAX when the first unacknowledged segment was last resent: a SACK above it shows that resend lost. */
+    long rtxMark;
+    /** The segment a first retransmission timeout resent, whose D-SACK undoes the timeout; -1: none. */
+    long undoOffset = -1;
+    int undoLength;
+    long undoCwnd;
+    long undoSsthresh;
 
     /** Forgets every range (a timeout with nothing learned since, or the connection reused). */
     void clear() {
