@@ -491,6 +491,6 @@ final class L2TcpConnection implements TcpConnection, ClaimOwner {
             + " max=" + sndMax + " end=" + send.end() + " wnd=" + sndWnd + " cwnd=" + congestion.cwnd + " ssthresh=" + congestion.ssthresh
             + " recovery=" + congestion.inRecovery + " rto=" + congestion.currentRto() + " rtoAt=" + (rtoDeadline == 0 ? 0 : rtoDeadline - endpoint.nanoTime())
             + " retries=" + retries + " rcvNxt=" + receive.nextOffset() + " read=" + receive.readOffset() + " rwnd=" + receive.window()
-            + " ooo=" + receive.hasOutOfOrder() + " pushing=" + pushing + "]";
+            + " ooo=" + receive.describeRanges() + " pushing=" + pushing + "]";
     }
 }

@@ -28,6 +28,8 @@ final class TcpCongestion {
     private int mss;
     long cwnd;
     long ssthresh = Long.MAX_VALUE / 4;
+    /** Bytes acknowledged in congestion avoidance since cwnd last grew. */
+    private long avoidanceBytes;
     int dupAcks;
     boolean inRecovery;
     /** RFC 6582 "recover": the highest sequence offset sent when recovery began. */
@@ -104,10 +106,17 @@ final class TcpCongestion {
             cwnd = Math.max(mss, cwnd - acked + mss);
             return true;
         }
+        // byte counting (RFC 3465): a receiver that acknowledges a burst in one ACK (ours does, once per RX
+        // burst; the kernel's does after GRO) must not slow the window's growth. Slow start counts every byte
+        // acknowledged, as Linux does (RFC 3465's limit L is for receivers that split ACKs to cheat, not for LANs).
         if (cwnd < ssthresh) {
-            cwnd += Math.min(acked, mss);       // slow start (RFC 5681 3.1, eq. 2)
+            cwnd += acked;
         } else {
-            cwnd += Math.max(1, (long) mss * mss / cwnd); // congestion avoidance (eq. 3)
+            avoidanceBytes += acked; // congestion avoidance: one MSS per cwnd acknowledged (RFC 5681 3.1)
+            if (avoidanceBytes >= cwnd) {
+                avoidanceBytes -= cwnd;
+                cwnd += mss;
+            }
         }
         return false;
     }
@@ -126,6 +135,7 @@ final class TcpCongestion {
         if (++dupAcks == DUP_ACK_THRESHOLD || lost) {
             ssthresh = Math.max(flight / 2, 2L * mss);
             cwnd = ssthresh + 3L * mss;
+            avoidanceBytes = 0;
             inRecovery = true;
             recover = highestSent;
             return true;
@@ -137,6 +147,7 @@ final class TcpCongestion {
     void onTimeout(final long flight) {
         ssthresh = Math.max(flight / 2, 2L * mss);
         cwnd = mss;
+        avoidanceBytes = 0;
         dupAcks = 0;
         inRecovery = false;
         backoff++;

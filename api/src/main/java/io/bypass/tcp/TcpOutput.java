@@ -31,12 +31,15 @@ final class TcpOutput {
     /** SACK blocks per segment: three fit beside the 20-byte header in 40 bytes of options (RFC 2018 3). */
     private static final int SACK_BLOCKS_SENT = 3;
 
+
     private final Ipv4Link link;
     private final NextHopResolver resolver;
     private final L2TcpEndpoint endpoint;
     private final int ttl;
     private final boolean nagle;
     private final FrameClaim claim = new FrameClaim();
+    /** Which held ranges the SACK option being written reports ({@link TcpReceiveBuffer#sackOrder}). */
+    private final int[] sackOrder = new int[SACK_BLOCKS_SENT];
     private final Ipv4Header ip = new Ipv4Header();
     private final Tcp tcp = new Tcp();
     private TxQueue tx;
@@ -372,7 +375,7 @@ final class TcpOutput {
      * NOP, NOP, then the SACK option as sequence numbers: a D-SACK block first if one is due (RFC 2883 4,
      * sent once), then the ranges held, the latest first (RFC 2018 4).
      */
-    private static void writeSack(final L2TcpConnection c, final MutableDirectBuffer b, final int at, final int blocks,
+    private void writeSack(final L2TcpConnection c, final MutableDirectBuffer b, final int at, final int blocks,
                                   final boolean dsack) {
         b.putByte(at, (byte) Tcp.OPTION_NOP);
         b.putByte(at + 1, (byte) Tcp.OPTION_NOP);
@@ -386,9 +389,11 @@ final class TcpOutput {
             c.dsackPending = false;
             k = 1;
         }
+        final int[] order = sackOrder;
+        c.receive.sackOrder(order, blocks - k);
         for (int r = 0; k < blocks; k++, r++) {
-            b.putInt(at + 4 + 8 * k, base + (int) c.receive.rangeStart(r), java.nio.ByteOrder.BIG_ENDIAN);
-            b.putInt(at + 8 + 8 * k, base + (int) c.receive.rangeEnd(r), java.nio.ByteOrder.BIG_ENDIAN);
+            b.putInt(at + 4 + 8 * k, base + (int) c.receive.rangeStart(order[r]), java.nio.ByteOrder.BIG_ENDIAN);
+            b.putInt(at + 8 + 8 * k, base + (int) c.receive.rangeEnd(order[r]), java.nio.ByteOrder.BIG_ENDIAN);
         }
     }
 }

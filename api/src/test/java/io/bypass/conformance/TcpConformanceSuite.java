@@ -478,7 +478,14 @@ public abstract class TcpConformanceSuite extends TcpSiteSuite {
             final Future<long[]> kernelGot = peer.drain(k, LOSS_BYTES);
             final Future<Long> kernelSent = peer.write(k, LOSS_BYTES);
             final long start = System.nanoTime();
-            final TcpStreams.Tally t = site().dut().call(() -> TcpStreams.pump(ep, c, LOSS_BYTES, LOSS_BYTES, 100));
+            final TcpStreams.Tally t;
+            try {
+                t = site().dut().call(() -> TcpStreams.pump(ep, c, LOSS_BYTES, LOSS_BYTES, 100));
+            } catch (final AssertionError | RuntimeException e) {
+                System.out.println("the peer's sockets when the loss case failed:\n"
+                    + site().peerNamespace().execUnchecked("ss", "-tinoe").stdout());
+                throw e;
+            }
             final long toPeer = KernelTcpPeer.lossDrops(site().peerNamespace());
             final long toDut = dutIngressLossDrops();
             System.out.printf("TCP %s: %d MB each way at %d%% loss in %.2f s; frames dropped: %d to the peer, %d to us; "

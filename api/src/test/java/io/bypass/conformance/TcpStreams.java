@@ -127,6 +127,9 @@ public final class TcpStreams {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         long committed = 0;
         final int chunk = Math.min(64 * 1024, c.maxClaimLength());
+        long lastIn = -1;
+        long lastOut = -1;
+        long lastMove = System.nanoTime();
         while (t.bytesIn < receive || committed < send || c.queuedBytes() > 0) {
             if (System.nanoTime() > deadline) {
                 fail("stream not done after " + seconds + " s: sent " + t.bytesOut + " of " + send + " (" + c.queuedBytes()
@@ -135,6 +138,14 @@ public final class TcpStreams {
             }
             if (c.state() == TcpState.CLOSED) {
                 fail("connection ended mid-stream: " + c.closeReason() + "; sent " + t.bytesOut + ", received " + t.bytesIn);
+            }
+            if (t.bytesIn != lastIn || committed - c.queuedBytes() != lastOut) {
+                lastIn = t.bytesIn;
+                lastOut = committed - c.queuedBytes();
+                lastMove = System.nanoTime();
+            } else if (System.nanoTime() - lastMove > 2_000_000_000L) {
+                System.out.println("STALL " + (System.nanoTime() / 1_000_000) + " in=" + t.bytesIn + " out=" + t.bytesOut + " " + c);
+                lastMove = System.nanoTime();
             }
             int work = endpoint.poll(16);
             final int polled = c.poll(t, 16);

@@ -42,7 +42,10 @@ class TcpEngineTest {
         assertEquals(0, r.write(400, bytes(400, 50), 0, 50));
         assertTrue(r.hasOutOfOrder());
         assertEquals(2, r.ranges());
-        assertEquals(400, r.rangeStart(0), "the latest range is the first SACK block");
+        final int[] order = new int[3];
+        assertEquals(2, r.sackOrder(order, 3));
+        assertEquals(400, r.rangeStart(order[0]), "the latest range is the first SACK block");
+        assertEquals(200, r.rangeStart(order[1]));
         assertEquals(0, r.buffered());
         assertEquals(1, r.write(0, bytes(0, 200), 0, 200), "fills the first hole");
         assertEquals(300, r.nextOffset());
@@ -51,6 +54,43 @@ class TcpEngineTest {
         assertFalse(r.hasOutOfOrder());
         assertArrayEquals(bytes(0, 450).byteArray(), drain(r));
         assertEquals(4096, r.window());
+    }
+
+    @Test
+    void aSegmentBridgingHeldRangesJoinsThemAndSackBlocksGoMostRecentFirst() {
+        final TcpReceiveBuffer r = new TcpReceiveBuffer(direct(8192));
+        for (int at = 100; at < 1000; at += 200) { // [100,200) [300,400) ... [900,1000)
+            assertEquals(0, r.write(at, bytes(at, 100), 0, 100));
+        }
+        assertEquals(5, r.ranges());
+        assertEquals(0, r.write(150, bytes(150, 600), 0, 600), "covers [150,750): joins the first four ranges");
+        assertEquals(2, r.ranges());
+        assertEquals(100, r.rangeStart(0));
+        assertEquals(800, r.rangeEnd(0), "[700,800) touched the new bytes' end");
+        assertEquals(0, r.write(1000, bytes(1000, 10), 0, 10), "touches [900,1000)");
+        assertEquals(2, r.ranges());
+        final int[] order = new int[3];
+        assertEquals(2, r.sackOrder(order, 3));
+        assertEquals(900, r.rangeStart(order[0]));
+        assertEquals(1010, r.rangeEnd(order[0]));
+        assertEquals(100, r.rangeStart(order[1]));
+        assertEquals(1, r.write(0, bytes(0, 100), 0, 100));
+        assertEquals(800, r.nextOffset(), "the hole filled: in order up to the next hole");
+        assertEquals(1, r.write(800, bytes(800, 100), 0, 100));
+        assertEquals(1010, r.nextOffset());
+        assertFalse(r.hasOutOfOrder());
+        assertArrayEquals(bytes(0, 1010).byteArray(), drain(r));
+    }
+
+    @Test
+    void aSegmentNeedingOneRangeTooManyIsDroppedAndTheHeldOnesStay() {
+        final TcpReceiveBuffer r = new TcpReceiveBuffer(direct(1 << 20));
+        for (int i = 0; i < TcpReceiveBuffer.MAX_RANGES; i++) {
+            assertEquals(0, r.write(100 + 200L * i, bytes(i, 100), 0, 100));
+        }
+        assertEquals(-1, r.write(100 + 200L * TcpReceiveBuffer.MAX_RANGES, bytes(0, 100), 0, 100), "no range left: dropped");
+        assertEquals(0, r.write(200, bytes(0, 10), 0, 10), "extending a held range still works");
+        assertEquals(TcpReceiveBuffer.MAX_RANGES, r.ranges());
     }
 
     @Test
@@ -99,9 +139,13 @@ class TcpEngineTest {
         cc.ssthresh = 8 * 1460;
         cc.onNewAck(1460, 1460, 0);
         assertEquals(4 * 1460, cc.cwnd, "slow start: one MSS per ACK");
+        cc.onNewAck(3 * 1460, 4 * 1460, 0);
+        assertEquals(7 * 1460, cc.cwnd, "slow start counts every byte a stretch ACK covers");
         cc.cwnd = 10 * 1460;
-        cc.onNewAck(1460, 2920, 0);
-        assertEquals(10 * 1460 + 1460 / 10, cc.cwnd, "congestion avoidance: MSS*MSS/cwnd per ACK");
+        cc.onNewAck(6 * 1460, 10 * 1460, 0);
+        assertEquals(10 * 1460, cc.cwnd, "congestion avoidance: less than a window acknowledged");
+        cc.onNewAck(4 * 1460, 14 * 1460, 0);
+        assertEquals(11 * 1460, cc.cwnd, "congestion avoidance: an MSS per window acknowledged");
         assertFalse(cc.onDuplicateAck(10 * 1460, 20_000, false));
         assertEquals(cc.cwnd + 1460, cc.sendWindow(), "limited transmit: a segment per early duplicate");
         assertFalse(cc.onDuplicateAck(10 * 1460, 20_000, false));
