@@ -39,7 +39,11 @@ public final class TcpStreamCheck {
             x ^= x << 5;
             p[i] = (byte) x;
         }
-        System.arraycopy(p, 0, p, PERIOD, CHUNK);
+        // byte by byte: the source and target overlap (CHUNK > PERIOD), and System.arraycopy would copy the
+        // tail's zeros, not the pattern repeated, so a claim starting near the period's end wrote other bytes
+        for (int i = PERIOD; i < p.length; i++) {
+            p[i] = p[i - PERIOD];
+        }
         return p;
     }
 
