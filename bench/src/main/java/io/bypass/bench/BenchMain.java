@@ -166,7 +166,7 @@ public final class BenchMain {
                 + "              ends) vs Bypass UDP on the same backend, --tcp-repeats runs each (default 10, quick 3) of\n"
                 + "              --tcp-count round trips (default 100000, quick 20000) after --tcp-warmup-ms (default 3000, quick 500),\n"
                 + "              --tcp-payload bytes (default 64); a backend whose openTcp refuses is reported not available\n"
-                + "  tcp-bulk:  --bulk-bytes (default 200000000, quick 50000000) one way, Bypass TCP vs kernel TCP in C, checked\n"
+                + "  tcp-bulk:  --bulk-bytes (default 1000000000, quick 50000000) one way, Bypass TCP vs kernel TCP in C, checked\n"
                 + "              byte for byte and by CRC32C at the sink, --bulk-repeats transfers each (default 3, quick 1)\n"
                 + "  sockperf: sockperf ping-pong (kernel UDP client) against bypass pingpong server and against a C reflector\n"
                 + "              on libxdp, in --sp-pairs pairs (default 8, quick 1; Java first and C first by turns) of --sp-seconds runs (default 4,\n"
@@ -255,7 +255,7 @@ public final class BenchMain {
         final TcpScenario.Settings tcp = new TcpScenario.Settings(o.tcpRepeats != null ? o.tcpRepeats : o.quick ? 3 : 10,
             o.tcpWarmupMs != null ? o.tcpWarmupMs : o.quick ? 500 : 3000, o.tcpCount != null ? o.tcpCount : o.quick ? 20_000 : 100_000,
             o.tcpPayload, o.bulkRepeats != null ? o.bulkRepeats : o.quick ? 1 : 3,
-            o.bulkBytes != null ? o.bulkBytes : o.quick ? 50_000_000L : 200_000_000L);
+            o.bulkBytes != null ? o.bulkBytes : o.quick ? 50_000_000L : 1_000_000_000L);
         final boolean tcpAsked = o.scenarios.contains("tcp-pingpong") || o.scenarios.contains("tcp-bulk");
         final List<TcpScenario.Outcome> tcpResults = new ArrayList<>();
         if (tcpAsked && o.net) {
