@@ -11,7 +11,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The TCP part of our XDP program's maps (see "TCP" in {@code bypass_xdp.c}): the 4-tuples of
+ * The TCP part of our XDP program's maps (see {@code native/afxdp/bypass_xdp_tcp.h}): the 4-tuples of
  * connections and the (address, port) of listeners in {@code bypass_tcp_flows}, and per local
  * port in {@code bypass_tcp_ports} which kinds of them there are, so a segment to any other port
  * costs the program one array lookup. The hash entry is written before the port entry that sends
@@ -19,7 +19,7 @@ import java.util.Map;
  * {@link XdpProgram}'s lock; the fds are the program's.
  */
 final class XdpTcpFlows {
-    // bypass_tcp_ports values, as BYPASS_TCP_* in bypass_xdp.c
+    // bypass_tcp_ports values, as BYPASS_TCP_* in bypass_xdp_tcp.h
     private static final int CONN = 1;
     private static final int LISTEN = 2;
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
