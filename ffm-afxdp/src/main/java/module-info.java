@@ -3,6 +3,7 @@
  */
 module io.bypass.afxdp {
     requires io.bypass;
+    requires io.bypass.threads;
 
     exports io.bypass.afxdp;
 

@@ -4,6 +4,7 @@
  */
 module io.bypass.efvi {
     requires io.bypass;
+    requires io.bypass.threads;
 
     exports io.bypass.efvi;
 

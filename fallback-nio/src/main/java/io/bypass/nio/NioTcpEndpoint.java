@@ -262,7 +262,13 @@ public final class NioTcpEndpoint implements TcpEndpoint {
             throw new BypassException("nio: cannot listen on TCP " + local + " (" + describe() + "): " + e.getMessage()
                 + ("Address already in use".equals(e.getMessage()) ? "; another socket has the port" : ""), e);
         }
-        final NioTcpListener l = new NioTcpListener(this, ch, localPort);
+        final NioTcpListener l;
+        try {
+            l = new NioTcpListener(this, ch, localPort);
+        } catch (final IOException e) {
+            closeQuietly(ch);
+            throw new BypassException("nio: cannot open a selector for the TCP listener on " + local + ": " + e.getMessage(), e);
+        }
         listeners.add(l);
         return l;
     }

@@ -142,6 +142,39 @@ class NioTcpAllocationTest {
         }
     }
 
+    @Test
+    void anIdleListenerAllocatesNothingWhenAskedForConnections() throws Exception {
+        Requirements.requireNetns();
+        final int port = 30_000 + ThreadLocalRandom.current().nextInt(20_000);
+        try (Netns ns = Netns.createLoopback()) {
+            ns.executor().run(() -> {
+                try (TcpEndpoint ep = Bypass.openTcp("nio:lo")) {
+                    final TcpListener listener = ep.listen(port);
+                    final Runnable asks = () -> {
+                        for (int i = 0; i < 100_000; i++) {
+                            if (listener.accept() != null || ep.poll(16) < 0) {
+                                throw broken(4, i);
+                            }
+                        }
+                    };
+                    asks.run(); // JIT warm-up
+                    assertEquals(0, Allocations.steadyState(asks, 5, 3), "bytes allocated by 100,000 accept() and poll() with no one connecting");
+                    final TcpConnection client = ep.connect(Ipv4.parse("127.0.0.1"), port);
+                    TcpConnection server = null;
+                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while ((server == null || client.state() != TcpState.ESTABLISHED) && System.nanoTime() < deadline) {
+                        ep.poll(16);
+                        if (server == null) {
+                            server = listener.accept();
+                        }
+                    }
+                    assertNotNull(server, "a connection that comes is still accepted");
+                    assertEquals(TcpState.ESTABLISHED, client.state());
+                }
+            });
+        }
+    }
+
     /** The classes of the poll and send paths keep no string constant (see {@link io.bypass.spi.HotPathErrors}). */
     @Test
     void pollAndSendPathsHoldNoStringConstant() {
