@@ -248,12 +248,14 @@ final class NioTcpConnection extends NioTcpConnectionBase implements ClaimOwner 
                 if (n < 0) {
                     peerFin = true;
                     count(Counter.TCP_FINS_RECEIVED, 1);
-                    if (outputShut) {
+                    if (outputShut && finSent) {
                         release(NioTcpText.closed(), false); // both directions have ended; every byte was delivered
                         break;
                     }
-                    state = TcpState.CLOSE_WAIT;
-                    closeReason = NioTcpText.closedByPeer();
+                    state = outputShut ? TcpState.CLOSING : TcpState.CLOSE_WAIT;
+                    // after shutdownOutput() with bytes still queued, the FIN (and the release) waits for them
+                    // (sendFinWhenFlushed): releasing here lost what the kernel had not yet taken
+                    closeReason = outputShut ? NioTcpText.closed() : NioTcpText.closedByPeer();
                 }
                 break;
             }
