@@ -76,8 +76,12 @@ final class TcpCatLoop implements TcpHandler {
             work++;
         }
         if (!closed && connection.state() == TcpState.CLOSED) {
-            closed = true; // reset, timed out: nothing more either way
-            failure = connection.closeReason();
+            closed = true;
+            // "closed" after our FIN: both FINs went and every byte was delivered before the peer's, which may
+            // end the connection between two of our polls; anything else (reset, timed out) is a failure
+            if (!outputShut || !"closed".equals(connection.closeReason())) {
+                failure = connection.closeReason();
+            }
             endOutput();
         }
         final long now = System.nanoTime();
