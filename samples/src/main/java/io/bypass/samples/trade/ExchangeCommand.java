@@ -69,7 +69,7 @@ public final class ExchangeCommand implements Command {
             .value("--count", "N", "feed packets to send", "20000")
             .value("--trigger-every", "N", "every Nth packet is a trigger", "100")
             .value("--messages-per-packet", "N", "messages in each packet", "1")
-            .value("--wait", "TIME", "after the last packet, wait this long for orders", "500ms")
+            .value("--wait", "TIME", "after the last packet, wait this long for orders and for clients to log out", "500ms")
             .value("--start-delay", "TIME", "wait before publishing, after the logins", "0")
             .flag("--fail-on-missing", "exit 1 if any trigger got no order");
     }
@@ -163,8 +163,11 @@ public final class ExchangeCommand implements Command {
             for (int k = 0; k < 3; k++) {
                 pub.sendEndOfSession();
             }
+            // the feed has ended: wait for the last orders, and for the clients, which log out when they see the
+            // feed's end, before ending the session for whoever is still there (End of Session crossing a
+            // client's Logout Request ends its session without the logout)
             final long waitUntil = System.nanoTime() + wait;
-            while (orders.matched < triggers && System.nanoTime() < waitUntil && !ctx.isStopped()) {
+            while ((orders.matched < triggers || server.openSessions() > 0) && System.nanoTime() < waitUntil && !ctx.isStopped()) {
                 idle.idle(server.doWork(System.nanoTime()) + udp.poll(Udp.IGNORE, 16));
             }
             // End of Session, then let the closes go through (a user-space TCP needs polling for its FIN).
