@@ -3,7 +3,6 @@
  */
 module io.bypass.afxdp {
     requires io.bypass;
-    requires io.bypass.threads;
 
     exports io.bypass.afxdp;
 

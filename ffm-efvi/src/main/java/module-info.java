@@ -4,7 +4,6 @@
  */
 module io.bypass.efvi {
     requires io.bypass;
-    requires io.bypass.threads;
 
     exports io.bypass.efvi;
 

@@ -37,7 +37,7 @@ final class Libc {
     private Libc() {
     }
 
-    static MethodHandle bind(final String name, final FunctionDescriptor fd) {
+    private static MethodHandle bind(final String name, final FunctionDescriptor fd) {
         final MemorySegment addr = LINKER.defaultLookup().find(name)
             .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
         return LINKER.downcallHandle(addr, fd, CAPTURE);

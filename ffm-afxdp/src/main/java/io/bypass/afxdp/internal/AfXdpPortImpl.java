@@ -15,7 +15,6 @@ import io.bypass.spi.AbstractPort;
 import io.bypass.spi.Closer;
 import io.bypass.spi.KernelInterface;
 import io.bypass.spi.TcpPortReservations;
-import io.bypass.threads.ThreadNetNamespace;
 import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -172,7 +171,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             throw new BypassException("afxdp: cannot open the kernel UDP socket used for multicast membership: " + e, e);
         }
         neighbours = new Neighbours(ifindex);
-        reservations = new TcpPortReservations("afxdp", iface, new ThreadNetNamespace("afxdp port on " + iface));
+        reservations = new TcpPortReservations("afxdp", iface, new PortNetNamespace(iface));
 
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.MULTICAST,
             Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);

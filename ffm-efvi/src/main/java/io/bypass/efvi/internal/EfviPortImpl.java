@@ -15,7 +15,6 @@ import io.bypass.efvi.EfviUriParams;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.TcpPortReservations;
-import io.bypass.threads.ThreadNetNamespace;
 import io.bypass.spi.UriParams;
 
 import java.io.IOException;
@@ -204,7 +203,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final boolean hwTimestamps = onload && EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0;
         final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters());
         viLock = events;
-        flows = new EfviFlows(iface, handle, events, new TcpPortReservations("efvi", iface, new ThreadNetNamespace("efvi port on " + iface)));
+        flows = new EfviFlows(iface, handle, events, new TcpPortReservations("efvi", iface, new EfviNetNamespace()));
         final EfviRxQueue rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
         final EfviTxQueue tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
             Math.min(BUF_SIZE, mtu() + 18));
