@@ -244,6 +244,33 @@ static __always_inline void bypass_count(__u32 reason)
 		*count += 1;
 }
 
+/* Remembers the first fragment of a datagram of ours, so its later fragments are known as ours. */
+static __always_inline void bypass_frag_remember(struct iphdr *ip)
+{
+	struct bypass_frag_key fkey = {
+		.saddr = ip->saddr,
+		.daddr = ip->daddr,
+		.id = ip->id,
+		.pad = 0,
+	};
+	__u32 one = 1;
+
+	bpf_map_update_elem(&bypass_frags, &fkey, &one, BPF_ANY);
+}
+
+/* Whether a later fragment (no ports) belongs to a datagram whose first fragment was ours. */
+static __always_inline bool bypass_frag_known(struct iphdr *ip)
+{
+	struct bypass_frag_key fkey = {
+		.saddr = ip->saddr,
+		.daddr = ip->daddr,
+		.id = ip->id,
+		.pad = 0,
+	};
+
+	return bpf_map_lookup_elem(&bypass_frags, &fkey) != 0;
+}
+
 #include "bypass_xdp_tcp.h"
 
 /*
@@ -361,14 +388,7 @@ malformed:
 
 		if (reason == BYPASS_R_IP_FRAGMENT && (frag & 0x1fff)) {
 			/* Non-first fragment: no UDP header; ours if its first fragment was. */
-			struct bypass_frag_key fkey = {
-				.saddr = ip->saddr,
-				.daddr = ip->daddr,
-				.id = ip->id,
-				.pad = 0,
-			};
-
-			if (bpf_map_lookup_elem(&bypass_frags, &fkey)) {
+			if (bypass_frag_known(ip)) {
 				bypass_count(reason);
 				return XDP_DROP;
 			}
@@ -383,17 +403,8 @@ malformed:
 			if ((void *)(ports + 2) <= data_end) {
 				if (!bypass_flow_is_ours(ip->daddr, ports[1]))
 					return XDP_PASS;
-				if (reason == BYPASS_R_IP_FRAGMENT) {
-					struct bypass_frag_key fkey = {
-						.saddr = ip->saddr,
-						.daddr = ip->daddr,
-						.id = ip->id,
-						.pad = 0,
-					};
-					__u32 one = 1;
-
-					bpf_map_update_elem(&bypass_frags, &fkey, &one, BPF_ANY);
-				}
+				if (reason == BYPASS_R_IP_FRAGMENT)
+					bypass_frag_remember(ip);
 				bypass_count(reason);
 				return XDP_DROP;
 			}

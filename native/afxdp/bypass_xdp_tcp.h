@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (Apache-2.0 OR GPL-2.0)
 /*
  * The TCP part of bypass_xdp.c (included by it, one compilation unit): the maps of Bypass's TCP
- * connections and listeners, and the steering of their segments. Needs bypass_count and the
- * BYPASS_R_* reasons, defined in bypass_xdp.c before it includes this.
+ * connections and listeners, and the steering of their segments. Needs bypass_count, the
+ * bypass_frag_* helpers and the BYPASS_R_* reasons, defined in bypass_xdp.c before it includes this.
  */
 #ifndef BYPASS_XDP_TCP_H
 #define BYPASS_XDP_TCP_H
@@ -118,14 +118,7 @@ static __noinline int bypass_tcp(struct xdp_md *ctx, struct iphdr *ip)
 		return XDP_PASS; /* cannot be told ours; the kernel discards it */
 	if (frag & 0x1fff) {
 		/* Non-first fragment: ours if its first fragment was. */
-		struct bypass_frag_key fkey = {
-			.saddr = ip->saddr,
-			.daddr = ip->daddr,
-			.id = ip->id,
-			.pad = 0,
-		};
-
-		if (bpf_map_lookup_elem(&bypass_frags, &fkey)) {
+		if (bypass_frag_known(ip)) {
 			bypass_count(BYPASS_R_IP_FRAGMENT);
 			return XDP_DROP;
 		}
@@ -143,15 +136,7 @@ static __noinline int bypass_tcp(struct xdp_md *ctx, struct iphdr *ip)
 	__u32 total = bpf_ntohs(ip->tot_len);
 
 	if (frag) {
-		struct bypass_frag_key fkey = {
-			.saddr = ip->saddr,
-			.daddr = ip->daddr,
-			.id = ip->id,
-			.pad = 0,
-		};
-		__u32 one = 1;
-
-		bpf_map_update_elem(&bypass_frags, &fkey, &one, BPF_ANY);
+		bypass_frag_remember(ip);
 		bypass_count(BYPASS_R_IP_FRAGMENT);
 		return XDP_DROP;
 	}
