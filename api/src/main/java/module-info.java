@@ -10,6 +10,7 @@ module io.bypass {
     exports io.bypass.tcp;
     exports io.bypass.net;
     exports io.bypass.spi;
+    exports io.bypass.stat;
 
     uses io.bypass.spi.BackendProvider;
 }

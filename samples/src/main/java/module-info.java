@@ -13,6 +13,7 @@ module io.bypass.samples {
     requires HdrHistogram;
     requires java.logging;
     requires jdk.management;
+    requires jdk.httpserver;
 
     exports io.bypass.samples;
     exports io.bypass.samples.cli;
@@ -25,6 +26,7 @@ module io.bypass.samples {
     exports io.bypass.samples.doctor;
     exports io.bypass.samples.demo;
     exports io.bypass.samples.jitter;
+    exports io.bypass.samples.stat;
 
     uses io.bypass.spi.BackendProvider;
 }

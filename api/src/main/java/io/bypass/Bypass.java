@@ -181,7 +181,7 @@ public final class Bypass {
                 throw new BackendUnavailableException("backend '" + p.name() + "' is unavailable on this host: "
                     + (cause == null ? "unknown cause" : cause.getMessage()), cause);
             }
-            return new Selection<>(opener.open(p, uri), p.name(), List.of());
+            return new Selection<>(published(opener.open(p, uri), p.name(), uri), p.name(), List.of());
         }
         final List<String> reasons = new ArrayList<>();
         final List<Throwable> failures = new ArrayList<>();
@@ -197,7 +197,7 @@ public final class Bypass {
                 continue;
             }
             try {
-                final T opened = opener.open(p, concrete);
+                final T opened = published(opener.open(p, concrete), p.name(), concrete);
                 // DEBUG, not INFO: the JDK's default System.Logger prints INFO to stderr on every open.
                 LOG.log(System.Logger.Level.DEBUG, () -> "auto chose " + p.name() + (reasons.isEmpty() ? "" : "; passed over " + reasons));
                 return new Selection<>(opened, p.name(), List.copyOf(reasons));
@@ -216,6 +216,21 @@ public final class Bypass {
             + (needL2 ? " as an L2 port" : "") + ": " + String.join("; ", reasons));
         failures.forEach(e::addSuppressed);
         throw e;
+    }
+
+    /**
+     * Publishes what was opened in this process's counters file, for {@code bypass stat}
+     * ({@link io.bypass.stat.CountersPublisher}); its record is marked closed once it is.
+     */
+    private static <T> T published(final T opened, final String backend, final PortUri uri) {
+        if (opened instanceof Port p) {
+            io.bypass.stat.CountersPublisher.publish("port", backend, uri, p.counters(), p::isClosed);
+        } else if (opened instanceof io.bypass.udp.UdpEndpoint u) {
+            io.bypass.stat.CountersPublisher.publish("udp", backend, uri, u.counters(), u::isClosed);
+        } else if (opened instanceof io.bypass.tcp.TcpEndpoint t) {
+            io.bypass.stat.CountersPublisher.publish("tcp", backend, uri, t.counters(), t::isClosed);
+        }
+        return opened;
     }
 
     /** The schemes Bypass ships a backend for, to tell a misspelling from a missing dependency. */

@@ -16,6 +16,7 @@ import io.bypass.samples.pcap.CaptureCommand;
 import io.bypass.samples.pcap.ReplayCommand;
 import io.bypass.samples.pcap.SynthCommand;
 import io.bypass.samples.pingpong.PingPongCommand;
+import io.bypass.samples.stat.StatCommand;
 import io.bypass.samples.tcpcat.TcpCatCommand;
 import io.bypass.samples.trade.ExchangeCommand;
 import io.bypass.samples.trade.TradeCommand;
@@ -44,7 +45,7 @@ public final class Main {
         final Map<String, Command> m = new LinkedHashMap<>();
         for (final Command c : List.of(new FeedCommand(), new PublishCommand(), new ReplayCommand(), new CaptureCommand(),
             new SynthCommand(), new PingPongCommand(), new TcpCatCommand(), new TradeCommand(), new ExchangeCommand(), new DoctorCommand(),
-            new JitterCommand(), new DemoCommand())) {
+            new JitterCommand(), new StatCommand(), new DemoCommand())) {
             m.put(c.name(), c);
         }
         return m;

@@ -1,5 +1,6 @@
 package io.bypass.samples.feed;
 
+import io.bypass.samples.cli.AppCounters;
 import io.bypass.samples.cli.Args;
 import io.bypass.samples.cli.Command;
 import io.bypass.samples.cli.Context;
@@ -108,7 +109,17 @@ public final class FeedCommand implements Command {
 
         ctx.pinCurrentThread();
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress());
-             UdpEndpoint udpB = uriB == null ? null : Udp.open(uriB, ctx.err(), !ctx.progress())) {
+             UdpEndpoint udpB = uriB == null ? null : Udp.open(uriB, ctx.err(), !ctx.progress());
+             AppCounters published = new AppCounters("feed", ctx.uri())
+                 .add("packets", () -> arb.packets() + handler.malformed()).add("messages", arb::messages)
+                 .add("duplicates", arb::duplicates).add("gaps", arb::gaps).add("lost", arb::lost).add("recovered", arb::recovered)
+                 .add("malformed", handler::malformed)
+                 .add("malformed_short_header", () -> handler.malformed(MoldUdp64.MALFORMED_SHORT_HEADER))
+                 .add("malformed_overrun", () -> handler.malformed(MoldUdp64.MALFORMED_OVERRUN))
+                 .add("malformed_trailing", () -> handler.malformed(MoldUdp64.MALFORMED_TRAILING))
+                 .add("malformed_control_with_data", () -> handler.malformed(MoldUdp64.MALFORMED_CONTROL_WITH_DATA))
+                 .add("session_mismatch", handler::sessionMismatch).add("foreign", handler::foreign)
+                 .add("heartbeats", arb::heartbeats).publish()) {
             Udp.subscribe(udp, a);
             if (b != null) {
                 Udp.subscribe(udpB != null ? udpB : udp, b);
@@ -158,6 +169,7 @@ public final class FeedCommand implements Command {
             }
             final long end = System.nanoTime();
             arb.finish();
+            published.close();
             final long firstPacketNanos = loop.firstPacketNanos();
             final long active = (handler.lastPacketNanos() > firstPacketNanos && firstPacketNanos != 0)
                 ? handler.lastPacketNanos() - firstPacketNanos : end - start;

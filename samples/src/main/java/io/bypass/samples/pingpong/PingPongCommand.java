@@ -1,5 +1,6 @@
 package io.bypass.samples.pingpong;
 
+import io.bypass.samples.cli.AppCounters;
 import io.bypass.samples.cli.Args;
 import io.bypass.samples.cli.Command;
 import io.bypass.samples.cli.Context;
@@ -97,6 +98,9 @@ public final class PingPongCommand implements Command {
             udp.bind(port);
             final IdleStrategy idle = ctx.idleStrategy();
             final Server server = new Server(udp, batch, idle, pollGaps);
+            final AppCounters published = new AppCounters("pingpong-server", ctx.uri()).add("replies", server::replies)
+                .add("orders", () -> server.orders).add("sockperf_replies", () -> server.sockperf).add("ignored", server::ignored)
+                .add("send_failures", () -> server.failures).publish();
             if (warmUp > 0) {
                 warmUp(udp, batch, warmUp, ctx);
             }
@@ -117,6 +121,7 @@ public final class PingPongCommand implements Command {
                     lastReplies = server.replies();
                 }
             }
+            published.close();
             new Summary()
                 .put("command", "pingpong-server")
                 .put("backend", udp.backend())
