@@ -107,6 +107,21 @@ class NioTcpAllocationTest {
         }
     }
 
+    /** Polls until {@code listener} has accepted {@code client}'s connection and both are ESTABLISHED. */
+    private static TcpConnection accepted(final TcpEndpoint ep, final TcpListener listener, final TcpConnection client) {
+        TcpConnection server = null;
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((server == null || client.state() != TcpState.ESTABLISHED) && System.nanoTime() < deadline) {
+            ep.poll(16);
+            if (server == null) {
+                server = listener.accept();
+            }
+        }
+        assertNotNull(server, "accepted");
+        assertEquals(TcpState.ESTABLISHED, client.state());
+        return server;
+    }
+
     @Test
     void roundTripsOnAnEstablishedConnectionAllocateNothing() throws Exception {
         Requirements.requireNetns();
@@ -117,16 +132,7 @@ class NioTcpAllocationTest {
                 try (TcpEndpoint ep = Bypass.openTcp("nio:lo")) {
                     final TcpListener listener = ep.listen(port);
                     final TcpConnection client = ep.connect(Ipv4.parse("127.0.0.1"), port);
-                    TcpConnection server = null;
-                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                    while ((server == null || client.state() != TcpState.ESTABLISHED) && System.nanoTime() < deadline) {
-                        ep.poll(16);
-                        if (server == null) {
-                            server = listener.accept();
-                        }
-                    }
-                    assertNotNull(server, "accepted");
-                    assertEquals(TcpState.ESTABLISHED, client.state());
+                    final TcpConnection server = accepted(ep, listener, client);
                     final RoundTrips trips = new RoundTrips(ep, client, server);
                     trips.run(50_000); // JIT warm-up
                     // Windows of 100,000 round trips until one allocates nothing (at most 5), then the fewest bytes of
@@ -159,17 +165,7 @@ class NioTcpAllocationTest {
                     };
                     asks.run(); // JIT warm-up
                     assertEquals(0, Allocations.steadyState(asks, 5, 3), "bytes allocated by 100,000 accept() and poll() with no one connecting");
-                    final TcpConnection client = ep.connect(Ipv4.parse("127.0.0.1"), port);
-                    TcpConnection server = null;
-                    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                    while ((server == null || client.state() != TcpState.ESTABLISHED) && System.nanoTime() < deadline) {
-                        ep.poll(16);
-                        if (server == null) {
-                            server = listener.accept();
-                        }
-                    }
-                    assertNotNull(server, "a connection that comes is still accepted");
-                    assertEquals(TcpState.ESTABLISHED, client.state());
+                    accepted(ep, listener, ep.connect(Ipv4.parse("127.0.0.1"), port)); // a connection that comes is still accepted
                 }
             });
         }
