@@ -214,7 +214,7 @@ public final class CountersPublisher {
      */
     public static void publishNow() {
         synchronized (LOCK) {
-            tick();
+            tick(true); // final values: the kernel's and NIC's statistics too
         }
     }
 
@@ -324,18 +324,18 @@ public final class CountersPublisher {
                 return;
             }
             synchronized (LOCK) {
-                tick();
+                tick(false);
             }
         }
     }
 
-    // Under LOCK.
-    private static void tick() {
+    // Under LOCK. refresh: the kernel's and NIC's statistics too, whatever the refresh period says.
+    private static void tick(final boolean refresh) {
         if (file == null) {
             return;
         }
         final long now = System.currentTimeMillis();
-        refreshing = ticks++ % refreshEveryTicks == 0;
+        refreshing = ticks++ % refreshEveryTicks == 0 || refresh;
         for (final Entry e : entries) {
             sample(e, now);
         }
