@@ -62,11 +62,8 @@ import static io.bypass.stat.CountersDescriptor.fileName;
  * (system property {@code bypass.counters.periodMs}): it copies each value into the file with a
  * release store and stores the heartbeat; every {@value #DEFAULT_REFRESH_MS} ms
  * ({@code bypass.counters.refreshMs}) it first refreshes the kernel and NIC statistics
- * ({@link Counters#refresh()}). Refreshing less often than sampling bounds what the refreshers
- * allocate (nio's reads the kernel's socket statistics as text, about 7 KB each time: at every
- * 100 ms sample that was 75 KB/s, which JMH's {@code gc.alloc.rate.norm} showed as 0.3 B/op on
- * nio's send path; once a second it is a tenth of that), and the last sample, at close, always
- * refreshes. The hot path is untouched: it writes its {@link Counters.Writer}s as
+ * ({@link Counters#refresh()}): those are syscalls, and a second is fresh enough for them; the last sample, at
+ * close, always refreshes. The hot path is untouched: it writes its {@link Counters.Writer}s as
  * before, and only this thread reads them, so a published value is at most one period old.
  *
  * <p>The file is created on the first registration, in {@link CountersDescriptor#directory()},

@@ -1,20 +1,17 @@
 package io.bypass.nio;
 
 import io.bypass.net.Ipv4;
+import io.bypass.spi.StatisticsFile;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -22,25 +19,22 @@ import java.util.stream.Stream;
  * The kernel's per-socket receive drops ({@code drops} column of {@code /proc/net/udp})
  * for an endpoint's sockets. The file is opened once, by the thread that opens the
  * endpoint, so it shows that thread's network namespace even when read from elsewhere.
- * Read only when counters are refreshed, never on the hot path.
+ * Read only when counters are refreshed, never on the hot path; {@link #drops()} parses the
+ * table in place and allocates nothing, since the counters' publisher thread calls it once a
+ * second for as long as the endpoint is open.
  */
 final class UdpStats implements AutoCloseable {
-    private final FileChannel table;
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+    private static final int LOCAL_ADDRESS_FIELD = 1;
+    private static final int INODE_FIELD = 9;
+    private static final int DROPS_FIELD = 12;
+
+    private final StatisticsFile table;
     private final List<NioSocket> tracked = new ArrayList<>();
-    private ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
     private long retired;
 
     UdpStats() {
-        FileChannel f = null;
-        for (final String p : new String[] {"/proc/thread-self/net/udp", "/proc/self/net/udp"}) {
-            try {
-                f = FileChannel.open(Path.of(p), StandardOpenOption.READ);
-                break;
-            } catch (final IOException | UnsupportedOperationException e) {
-                // older kernel or no procfs: try the next, else report no drops
-            }
-        }
-        table = f;
+        table = StatisticsFile.openFirst(Path.of("/proc/thread-self/net/udp"), Path.of("/proc/self/net/udp"));
     }
 
     /** @return true if the kernel's table could be opened */
@@ -54,9 +48,9 @@ final class UdpStats implements AutoCloseable {
     }
 
     synchronized void untrack(final NioSocket c) {
-        if (tracked.remove(c) && c.inode != 0) {
-            final Long d = read().get(c.inode);
-            if (d != null) {
+        if (tracked.remove(c) && c.inode != 0 && table != null && table.read() > 0) {
+            final long d = dropsOf(c.inode);
+            if (d > 0) {
                 retired += d; // keep the count after the socket is gone
             }
         }
@@ -64,17 +58,74 @@ final class UdpStats implements AutoCloseable {
 
     synchronized long drops() {
         long sum = retired;
-        if (tracked.isEmpty()) {
+        if (tracked.isEmpty() || table == null || table.read() <= 0) {
             return sum;
         }
-        final Map<Long, Long> byInode = read();
-        for (final NioSocket c : tracked) {
-            final Long d = byInode.get(c.inode);
-            if (d != null) {
-                sum += d;
+        final ByteBuffer b = table.bytes();
+        final int end = b.limit();
+        for (int line = 0; line < end; line = nextLine(b, line, end)) {
+            final long inode = field(b, line, end, INODE_FIELD, true);
+            if (inode > 0 && isTracked(inode)) {
+                sum += Math.max(0, field(b, line, end, DROPS_FIELD, true));
             }
         }
         return sum;
+    }
+
+    private boolean isTracked(final long inode) {
+        for (int i = 0; i < tracked.size(); i++) {
+            if (tracked.get(i).inode == inode) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // The drops of one socket in the table last read, or -1 if it is not there.
+    private long dropsOf(final long inode) {
+        final ByteBuffer b = table.bytes();
+        final int end = b.limit();
+        for (int line = 0; line < end; line = nextLine(b, line, end)) {
+            if (field(b, line, end, INODE_FIELD, true) == inode) {
+                return field(b, line, end, DROPS_FIELD, true);
+            }
+        }
+        return -1;
+    }
+
+    private static int nextLine(final ByteBuffer b, final int from, final int end) {
+        int i = from;
+        while (i < end && b.get(i) != '\n') {
+            i++;
+        }
+        return i + 1;
+    }
+
+    /**
+     * Finds field {@code n} (0-based, space-separated) of the line at {@code line}: its start index, or with
+     * {@code decimal} its value; -1 if the line is the header (its first field does not end in ':') or short.
+     */
+    private static long field(final ByteBuffer b, final int line, final int end, final int n, final boolean decimal) {
+        int i = line;
+        int index = -1;
+        while (i < end && b.get(i) != '\n') {
+            if (b.get(i) == ' ') {
+                i++;
+                continue;
+            }
+            index++;
+            final int start = i;
+            while (i < end && b.get(i) != ' ' && b.get(i) != '\n') {
+                i++;
+            }
+            if (index == 0 && b.get(i - 1) != ':') {
+                return -1;
+            }
+            if (index == n) {
+                return decimal ? StatisticsFile.parseDecimal(b, start, i) : start;
+            }
+        }
+        return -1;
     }
 
     private long findInode(final NioSocket c) {
@@ -94,10 +145,29 @@ final class UdpStats implements AutoCloseable {
         for (final NioSocket t : tracked) {
             taken.add(t.inode);
         }
+        if (table.read() <= 0) {
+            return 0;
+        }
+        final ByteBuffer b = table.bytes();
+        final int end = b.limit();
         long best = 0;
-        for (final Row r : rows()) {
-            if (r.address == address && r.port == port && ours.contains(r.inode) && !taken.contains(r.inode)) {
-                best = Math.max(best, r.inode); // several: the newest socket has the highest inode
+        for (int line = 0; line < end; line = nextLine(b, line, end)) {
+            final long at = field(b, line, end, LOCAL_ADDRESS_FIELD, false);
+            final long inode = field(b, line, end, INODE_FIELD, true);
+            if (at < 0 || at + 13 > end || inode <= 0 || !ours.contains(inode) || taken.contains(inode)) {
+                continue;
+            }
+            // ADDRESS:PORT in hex, as the kernel prints them
+            final byte[] text = new byte[13];
+            b.get((int) at, text, 0, text.length);
+            final String local13 = new String(text, StandardCharsets.US_ASCII);
+            try {
+                if (local13.charAt(8) == ':' && Ipv4.fromProcHex(local13.substring(0, 8)) == address
+                    && Integer.parseInt(local13.substring(9, 13), 16) == port) {
+                    best = Math.max(best, inode); // several: the newest socket has the highest inode
+                }
+            } catch (final RuntimeException e) {
+                // a line we do not understand: skip it
             }
         }
         return best;
@@ -122,69 +192,10 @@ final class UdpStats implements AutoCloseable {
         return inodes;
     }
 
-    private Map<Long, Long> read() {
-        final Map<Long, Long> byInode = new HashMap<>();
-        for (final Row r : rows()) {
-            byInode.put(r.inode, r.drops);
-        }
-        return byInode;
-    }
-
-    private List<Row> rows() {
-        final List<Row> rows = new ArrayList<>();
-        if (table == null) {
-            return rows;
-        }
-        final String text;
-        try {
-            buffer.clear();
-            long pos = 0;
-            while (true) {
-                if (!buffer.hasRemaining()) {
-                    final ByteBuffer bigger = ByteBuffer.allocate(buffer.capacity() * 2);
-                    buffer.flip();
-                    bigger.put(buffer);
-                    buffer = bigger;
-                }
-                final int n = table.read(buffer, pos);
-                if (n <= 0) {
-                    break;
-                }
-                pos += n;
-            }
-            text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
-        } catch (final IOException e) {
-            return rows;
-        }
-        for (final String line : text.split("\n")) {
-            final String[] f = line.trim().split("\\s+");
-            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
-            if (f.length < 13 || !f[0].endsWith(":")) {
-                continue;
-            }
-            try {
-                final int colon = f[1].indexOf(':');
-                final int address = Ipv4.fromProcHex(f[1].substring(0, colon));
-                final int port = Integer.parseInt(f[1].substring(colon + 1), 16);
-                rows.add(new Row(address, port, Long.parseLong(f[9]), Long.parseLong(f[12])));
-            } catch (final RuntimeException e) {
-                // a line we do not understand: skip it
-            }
-        }
-        return rows;
-    }
-
     @Override
     public synchronized void close() {
         if (table != null) {
-            try {
-                table.close();
-            } catch (final IOException ignored) {
-                // read-only procfs file
-            }
+            table.close();
         }
-    }
-
-    private record Row(int address, int port, long inode, long drops) {
     }
 }

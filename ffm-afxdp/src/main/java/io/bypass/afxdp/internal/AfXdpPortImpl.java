@@ -71,7 +71,6 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     // Preallocated for the statistics refresher.
     private final MemorySegment stats = xdp_statistics.allocate(arena);
     private final MemorySegment statsLen = arena.allocate(ValueLayout.JAVA_INT);
-    private final MemorySegment statsErrno = Errno.allocate(arena);
     // The XDP program's malformed-frame totals, as read now and as last added into the counters.
     private final long[] malformed = new long[XdpProgram.MALFORMED_REASONS.length];
     private final long[] malformedAdded = new long[XdpProgram.MALFORMED_REASONS.length];
@@ -218,9 +217,11 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             long rxRingFull = 0;
             long fillEmpty = 0;
             long txRingEmpty = 0;
-            for (final XskSocket s : sockets) {
+            // Indexed: an iterator here is an allocation on the counters' publisher thread once a second.
+            for (int i = 0; i < sockets.size(); i++) {
+                final XskSocket s = sockets.get(i);
                 // Kernels before 5.9 fill only the first three fields; the rest stay zero.
-                if (!s.statistics(stats, statsLen, statsErrno)) {
+                if (!s.statistics(stats, statsLen)) {
                     // Keep the last totals rather than publish a partial sum: a counter that
                     // went backwards would read as frames un-dropped. (Open sockets do not fail this.)
                     return;

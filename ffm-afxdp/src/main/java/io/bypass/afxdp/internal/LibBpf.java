@@ -45,6 +45,9 @@ public final class LibBpf {
         Libbpf.bpf_map_delete_elem$descriptor());
     private static final MethodHandle MAP_LOOKUP = bind(Libbpf.bpf_map_lookup_elem$address(),
         Libbpf.bpf_map_lookup_elem$descriptor());
+    // Without errno capture (libbpf returns -errno anyway): allocation-free even when not compiled, for counters.
+    private static final MethodHandle MAP_LOOKUP_NO_ERRNO = LINKER.downcallHandle(Libbpf.bpf_map_lookup_elem$address(),
+        Libbpf.bpf_map_lookup_elem$descriptor());
     private static final MethodHandle XDP_QUERY_ID = bind(Libbpf.bpf_xdp_query_id$address(), Libbpf.bpf_xdp_query_id$descriptor());
     private static final MethodHandle PROG_GET_FD_BY_ID = bind(Libbpf.bpf_prog_get_fd_by_id$address(),
         Libbpf.bpf_prog_get_fd_by_id$descriptor());
@@ -285,6 +288,23 @@ public final class LibBpf {
     public static int mapLookup(final MemorySegment errno, final int fd, final MemorySegment key, final MemorySegment value) {
         try {
             return (int) MAP_LOOKUP.invokeExact(errno, fd, key, value);
+        } catch (final Throwable t) {
+            throw Libc.rethrow(t);
+        }
+    }
+
+    /**
+     * bpf_map_lookup_elem(fd, key, value) without errno capture, which allocates nothing even when
+     * not compiled: for counters read on the publisher thread.
+     *
+     * @param fd    file descriptor
+     * @param key   the key
+     * @param value where the value goes
+     * @return 0, or a negative errno (libbpf's convention)
+     */
+    public static int mapLookupNoErrno(final int fd, final MemorySegment key, final MemorySegment value) {
+        try {
+            return (int) MAP_LOOKUP_NO_ERRNO.invokeExact(fd, key, value);
         } catch (final Throwable t) {
             throw Libc.rethrow(t);
         }

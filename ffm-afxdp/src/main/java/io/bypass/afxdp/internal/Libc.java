@@ -21,6 +21,10 @@ public final class Libc {
     private static final MethodHandle BIND = bind(Sys.bind$address(), Sys.bind$descriptor());
     private static final MethodHandle SETSOCKOPT = bind(Sys.setsockopt$address(), Sys.setsockopt$descriptor());
     private static final MethodHandle GETSOCKOPT = bind(Sys.getsockopt$address(), Sys.getsockopt$descriptor());
+    // No errno capture: the linker slices the capture segment on every call, an allocation C2 removes only when it
+    // inlines the whole call, which a statistics read (once a second, on the counters' publisher thread) never gets.
+    private static final MethodHandle GETSOCKOPT_NO_ERRNO = LINKER.downcallHandle(Sys.getsockopt$address(),
+        Sys.getsockopt$descriptor());
     private static final MethodHandle MMAP = bind(Sys.mmap$address(), Sys.mmap$descriptor());
     private static final MethodHandle MUNMAP = bind(Sys.munmap$address(), Sys.munmap$descriptor());
     private static final MethodHandle CLOSE = bind(Sys.close$address(), Sys.close$descriptor());
@@ -136,6 +140,26 @@ public final class Libc {
                                  final MemorySegment value, final MemorySegment len) {
         try {
             return (int) GETSOCKOPT.invokeExact(errno, fd, level, name, value, len);
+        } catch (final Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * getsockopt(2) without errno, which allocates nothing even when not compiled: for statistics
+     * read off the hot path, where a failure keeps the last values.
+     *
+     * @param fd    file descriptor
+     * @param level option level, e.g. SOL_XDP
+     * @param name  option name
+     * @param value the value
+     * @param len   its length in bytes
+     * @return the call's result, -1 on failure
+     */
+    public static int getsockoptNoErrno(final int fd, final int level, final int name, final MemorySegment value,
+                                        final MemorySegment len) {
+        try {
+            return (int) GETSOCKOPT_NO_ERRNO.invokeExact(fd, level, name, value, len);
         } catch (final Throwable t) {
             throw rethrow(t);
         }

@@ -186,7 +186,7 @@ final class XdpProgram implements AutoCloseable {
         final long[] read = malformedRead;
         for (int r = 0; r < read.length; r++) {
             malformedKey.set(ValueLayout.JAVA_INT, 0, r);
-            if (LibBpf.mapLookup(errno, malformedFd, malformedKey, malformedValues) != 0) {
+            if (LibBpf.mapLookupNoErrno(malformedFd, malformedKey, malformedValues) != 0) {
                 return false;
             }
             long sum = 0;

@@ -305,10 +305,10 @@ final class XskSocket implements AutoCloseable {
      * @param len   a 4-byte segment
      * @return true on success
      */
-    boolean statistics(final MemorySegment stats, final MemorySegment len, final MemorySegment err) {
+    boolean statistics(final MemorySegment stats, final MemorySegment len) {
         stats.fill((byte) 0);
         len.set(ValueLayout.JAVA_INT, 0, (int) xdp_statistics.sizeof());
-        return Libc.getsockopt(err, fd, Constants.SOL_XDP, Constants.XDP_STATISTICS, stats, len) == 0;
+        return Libc.getsockoptNoErrno(fd, Constants.SOL_XDP, Constants.XDP_STATISTICS, stats, len) == 0;
     }
 
     @Override

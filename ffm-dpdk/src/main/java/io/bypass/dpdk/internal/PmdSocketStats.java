@@ -49,6 +49,8 @@ final class PmdSocketStats {
     private final boolean zeroCopy;
     private final MemorySegment buffer;
     private final MemorySegment length;
+    /** The sockets' XDP_STATISTICS summed, reused: read once a second on the counters' publisher thread. */
+    private final long[] xdpSum = new long[6];
     /** net_af_packet: tp_drops summed over every read (each read resets the kernel's count). */
     private long packetDrops;
     /** net_af_xdp: the kernel's totals at the last complete read. */
@@ -121,7 +123,8 @@ final class PmdSocketStats {
                 }
                 return;
             }
-            final long[] sum = new long[6];
+            final long[] sum = xdpSum;
+            Arrays.fill(sum, 0);
             for (final int fd : fds) {
                 buffer.fill((byte) 0);
                 length.set(ValueLayout.JAVA_INT, 0, XDP_STATS_SIZE);

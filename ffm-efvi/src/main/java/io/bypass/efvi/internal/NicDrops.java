@@ -1,13 +1,13 @@
 package io.bypass.efvi.internal;
 
-import java.io.IOException;
+import io.bypass.spi.StatisticsFile;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -26,7 +26,7 @@ import java.nio.file.Path;
 final class NicDrops implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MethodHandle standin;
-    private final Path[] sysfs;
+    private final StatisticsFile[] sysfs;
     private final long base;
 
     NicDrops(final String iface, final String libciul) {
@@ -40,8 +40,9 @@ final class NicDrops implements AutoCloseable {
             }
         }
         standin = h;
-        sysfs = new Path[] {Path.of("/sys/class/net", iface, "statistics", "rx_missed_errors"),
-            Path.of("/sys/class/net", iface, "statistics", "rx_fifo_errors")};
+        // Kept open and parsed in place: read once a second on the counters' publisher thread.
+        sysfs = new StatisticsFile[] {StatisticsFile.openFirst(Path.of("/sys/class/net", iface, "statistics", "rx_missed_errors")),
+            StatisticsFile.openFirst(Path.of("/sys/class/net", iface, "statistics", "rx_fifo_errors"))};
         base = total();
     }
 
@@ -59,11 +60,10 @@ final class NicDrops implements AutoCloseable {
             }
         }
         long sum = 0;
-        for (final Path p : sysfs) {
-            try {
-                sum += Long.parseLong(Files.readAllLines(p).get(0).trim());
-            } catch (final IOException | RuntimeException e) {
-                // no such statistic here: nothing to add
+        for (final StatisticsFile f : sysfs) {
+            // no such statistic here, or unreadable: nothing to add
+            if (f != null && f.read() > 0) {
+                sum += Math.max(0, StatisticsFile.parseDecimal(f.bytes(), 0, f.bytes().limit()));
             }
         }
         return sum;
@@ -71,6 +71,11 @@ final class NicDrops implements AutoCloseable {
 
     @Override
     public void close() {
+        for (final StatisticsFile f : sysfs) {
+            if (f != null) {
+                f.close();
+            }
+        }
         arena.close();
     }
 }
