@@ -13,7 +13,12 @@
  * on that port, so a segment to any other port (SSH, the kernel's own connections) costs one
  * array lookup and goes to the kernel: BYPASS_TCP_CONN, connections (look the 4-tuple up in
  * bypass_tcp_flows); BYPASS_TCP_LISTEN, a listener (look up (daddr, dport) with a zero remote
- * end). A connection's rule wins over its listener's: the listener's entry only takes the
+ * end). BYPASS_TCP_ONE: exactly one connection on the port, whose addresses and remote port
+ * the entry holds, so the common cases (a client's connection on its own ephemeral port, a
+ * server with one client) are told by comparing, without hashing the 4-tuple: bpf_stats
+ * measured the TCP path at about 280 ns a segment against UDP's 145 on this host, most of the
+ * difference the hash lookup. The loader changes one word of an entry per update (the tuple
+ * while ONE is clear, then ONE), so a reader never compares against half a tuple. A connection's rule wins over its listener's: the listener's entry only takes the
  * segments no connection rule matches (SYNs, and an accepted connection's segments until the
  * TCP layer adds its rule). The loader (XdpTcpFlows.java) writes bypass_tcp_flows before the
  * port entry on add, and the port entry before bypass_tcp_flows on remove.
@@ -33,12 +38,22 @@
  */
 #define BYPASS_TCP_CONN   1
 #define BYPASS_TCP_LISTEN 2
+#define BYPASS_TCP_ONE    4
+
+/* A local port's entry; the tuple (network byte order) is the one connection's when kind has BYPASS_TCP_ONE. */
+struct bypass_tcp_port {
+	__u32 kind;
+	__u32 daddr;
+	__u32 saddr;
+	__u16 sport;
+	__u16 pad;
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct bypass_tcp_port);
 } bypass_tcp_ports SEC(".maps");
 
 /* Both addresses and ports in network byte order, as on the wire; a listener's saddr and sport are 0. */
@@ -61,10 +76,19 @@ struct {
 static __always_inline bool bypass_tcp_is_ours(__be32 daddr, __be32 saddr, __be16 *ports)
 {
 	__u32 port = bpf_ntohs(ports[1]);
-	__u32 *kind = bpf_map_lookup_elem(&bypass_tcp_ports, &port);
+	struct bypass_tcp_port *e = bpf_map_lookup_elem(&bypass_tcp_ports, &port);
 
-	if (!kind || *kind == 0)
+	if (!e || e->kind == 0)
 		return 0;
+
+	__u32 kind = e->kind;
+
+	if (kind & BYPASS_TCP_ONE) {
+		/* The port's only connection: it is this one, or none is. */
+		if (e->daddr == daddr && e->saddr == saddr && e->sport == ports[0])
+			return 1;
+		kind &= ~BYPASS_TCP_CONN;
+	}
 
 	struct bypass_tcp_key key = {
 		.daddr = daddr,
@@ -73,9 +97,9 @@ static __always_inline bool bypass_tcp_is_ours(__be32 daddr, __be32 saddr, __be1
 		.sport = ports[0],
 	};
 
-	if ((*kind & BYPASS_TCP_CONN) && bpf_map_lookup_elem(&bypass_tcp_flows, &key))
+	if ((kind & BYPASS_TCP_CONN) && bpf_map_lookup_elem(&bypass_tcp_flows, &key))
 		return 1;
-	if (!(*kind & BYPASS_TCP_LISTEN))
+	if (!(kind & BYPASS_TCP_LISTEN))
 		return 0;
 	key.saddr = 0;
 	key.sport = 0;
@@ -98,9 +122,9 @@ static __always_inline bool bypass_tcp_maybe_ours(struct iphdr *ip, void *data_e
 		return 0;
 
 	__u32 port = bpf_ntohs(ports[1]);
-	__u32 *kind = bpf_map_lookup_elem(&bypass_tcp_ports, &port);
+	struct bypass_tcp_port *e = bpf_map_lookup_elem(&bypass_tcp_ports, &port);
 
-	return kind && *kind;
+	return e && e->kind;
 }
 
 /*

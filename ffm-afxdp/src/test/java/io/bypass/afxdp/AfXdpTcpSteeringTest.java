@@ -222,6 +222,36 @@ class AfXdpTcpSteeringTest extends AfXdpVethTest {
     }
 
     /**
+     * The program's one-connection fast path ({@code BYPASS_TCP_ONE}: the port entry holds the tuple, no hash
+     * lookup) and its hand-over to the hash and back: one connection on a local port, a second on the same port,
+     * the first removed, the second removed. At each step exactly the steered 4-tuples are ours.
+     */
+    @Test
+    void oneConnectionOnAPortIsToldWithoutTheHashAndHandsOverWhenASecondComes() throws Exception {
+        try (Port port = open("xdp=drv&mode=copy"); RawSocket raw = t.executorB().call(() -> RawSocket.open(t.ifaceB()))) {
+            final FlowRule a = port.addFlow(0, FlowRule.tcp(0, 7730, t.addressB(), 40000));
+            assertEquals(List.of(40000), ours(port, raw, 7730), "one connection: its tuple only");
+            final FlowRule b = port.addFlow(0, FlowRule.tcp(0, 7730, t.addressB(), 40001));
+            assertEquals(List.of(40000, 40001), ours(port, raw, 7730), "two: both, by the hash");
+            port.removeFlow(0, a);
+            assertEquals(List.of(40001), ours(port, raw, 7730), "the second alone: its tuple in the entry");
+            final FlowRule c = port.addFlow(0, FlowRule.tcp(0, 7730, t.addressB(), 40002));
+            port.removeFlow(0, b);
+            assertEquals(List.of(40002), ours(port, raw, 7730), "a third, the second gone");
+            port.removeFlow(0, c);
+            assertEquals(List.of(), ours(port, raw, 7730), "none");
+        }
+    }
+
+    /** Sends an ACK from remote ports 40000..40003 to {@code local}; returns the remote ports whose segments we got. */
+    private List<Integer> ours(final Port port, final RawSocket raw, final int local) throws Exception {
+        for (int remote = 40000; remote < 40004; remote++) {
+            raw.send(seg(remote, local, TcpFrames.ACK, 5, 20));
+        }
+        return segments(port, 400).stream().map(TcpFrames.Segment::sport).sorted().toList();
+    }
+
+    /**
      * On a two-queue veth a port bound to NIC queue 0 only has no socket on queue 1: segments of ours
      * that the flow hash puts there are dropped and counted as DROP_NO_QUEUE_SOCKET, not passed to the
      * kernel (which would reset the connection); each segment is delivered or counted, never both.
