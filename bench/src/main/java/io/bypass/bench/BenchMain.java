@@ -30,7 +30,7 @@ import java.util.Map;
  *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  *           [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]
- *           [--sp-pairs N] [--sp-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
+ *           [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
  *           [--bulk-repeats N] [--bulk-bytes N]
  * </pre>
  *
@@ -68,6 +68,7 @@ public final class BenchMain {
         Integer zlTrialMs;
         Integer spPairs;
         Integer spSeconds;
+        Integer spWarmupSeconds;
         Integer zlTrials;
         Double zlPrecision;
         Double zlMaxPps;
@@ -105,6 +106,7 @@ public final class BenchMain {
                     case "--nics" -> o.nics = value(args, ++i, a);
                     case "--sp-pairs" -> o.spPairs = Integer.parseInt(value(args, ++i, a));
                     case "--sp-seconds" -> o.spSeconds = Integer.parseInt(value(args, ++i, a));
+                    case "--sp-warmup-seconds" -> o.spWarmupSeconds = Integer.parseInt(value(args, ++i, a));
                     case "--zl-trial-ms" -> o.zlTrialMs = Integer.parseInt(value(args, ++i, a));
                     case "--zl-trials" -> o.zlTrials = Integer.parseInt(value(args, ++i, a));
                     case "--zl-precision" -> o.zlPrecision = Double.parseDouble(value(args, ++i, a));
@@ -160,7 +162,7 @@ public final class BenchMain {
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
                 + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
-                + "                 [--sp-pairs N] [--sp-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N]\n"
+                + "                 [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N]\n"
                 + "                 [--tcp-payload N] [--bulk-repeats N] [--bulk-bytes N]\n"
                 + "  tcp-pingpong: Bypass TCP (openTcp on the backend, both ends) vs kernel TCP in C (bench_tcp, busy poll, both\n"
                 + "              ends) vs Bypass UDP on the same backend, --tcp-repeats runs each (default 10, quick 3) of\n"
@@ -170,7 +172,8 @@ public final class BenchMain {
                 + "              byte for byte and by CRC32C at the sink, --bulk-repeats transfers each (default 3, quick 1)\n"
                 + "  sockperf: sockperf ping-pong (kernel UDP client) against bypass pingpong server and against a C reflector\n"
                 + "              on libxdp, in --sp-pairs pairs (default 8, quick 1; Java first and C first by turns) of --sp-seconds runs (default 4,\n"
-                + "              quick 2); afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios\n"
+                + "              quick 2), each after --sp-warmup-seconds of unrecorded sockperf traffic (default 2, quick 1; 0 = none)\n"
+                + "              against the same server; afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios\n"
                 + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
                 + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
                 + "              by binary search from --zl-max-pps (default 2000000) down to --zl-precision (default 0.05),\n"
@@ -250,7 +253,8 @@ public final class BenchMain {
             o.zlWarmupMs != null ? o.zlWarmupMs : 2000);
 
         final SockperfScenario.Settings sockperf = new SockperfScenario.Settings(
-            o.spPairs != null ? o.spPairs : o.quick ? 1 : 8, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 4);
+            o.spPairs != null ? o.spPairs : o.quick ? 1 : 8, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 4,
+            o.spWarmupSeconds != null ? o.spWarmupSeconds : o.quick ? 1 : 2);
 
         final TcpScenario.Settings tcp = new TcpScenario.Settings(o.tcpRepeats != null ? o.tcpRepeats : o.quick ? 3 : 10,
             o.tcpWarmupMs != null ? o.tcpWarmupMs : o.quick ? 500 : 3000, o.tcpCount != null ? o.tcpCount : o.quick ? 20_000 : 100_000,
@@ -298,6 +302,7 @@ public final class BenchMain {
         if (o.scenarios.contains("sockperf")) {
             settings.put("sockperf_pairs", sockperf.pairs());
             settings.put("sockperf_seconds_per_run", sockperf.seconds());
+            settings.put("sockperf_warmup_seconds_per_run", sockperf.warmupSeconds());
         }
         settings.put("jmh", o.jmh ? (o.quick ? "quick (2x1s warmup, 3x1s measure, 1 fork)" : "3x1s warmup, 5x1s measure, 1 fork") : "off");
 

@@ -35,7 +35,7 @@ public final class SockperfScenario {
      * @param pairs   Java/C pairs of runs
      * @param seconds sockperf's {@code --time} per run
      */
-    public record Settings(int pairs, int seconds) {
+    public record Settings(int pairs, int seconds, int warmupSeconds) {
     }
 
     /**
@@ -170,8 +170,16 @@ public final class SockperfScenario {
             if (a.cpu() >= 0) {
                 client.addAll(List.of("taskset", "-c", Integer.toString(a.cpu())));
             }
-            client.addAll(List.of("sockperf", "ping-pong", "-i", b.ip(), "-p", Integer.toString(PORT), "--time",
-                Integer.toString(settings.seconds()), "-m", "64"));
+            client.addAll(List.of("sockperf", "ping-pong", "-i", b.ip(), "-p", Integer.toString(PORT), "-m", "64", "--time"));
+            if (settings.warmupSeconds() > 0) {
+                // Unrecorded traffic first, for either server alike: the measured run starts with both warm.
+                final List<String> warm = new ArrayList<>(client);
+                warm.add(Integer.toString(settings.warmupSeconds()));
+                final Cmd.Result w = Cmd.runUnchecked(warm.toArray(String[]::new));
+                Files.writeString(log, "\n--- sockperf warm-up (not recorded), exit " + w.exitCode() + "\n",
+                    java.nio.file.StandardOpenOption.APPEND);
+            }
+            client.add(Integer.toString(settings.seconds()));
             final Cmd.Result r = Cmd.runUnchecked(client.toArray(String[]::new));
             final String out = r.stdout() + r.stderr();
             Files.writeString(log, "\n--- sockperf\n" + out, java.nio.file.StandardOpenOption.APPEND);

@@ -80,10 +80,10 @@ final class AfXdpRxQueue implements RxQueue {
         if (n <= 0) {
             // The kernel sets need_wakeup on the fill ring when it stopped for lack of
             // buffers (or always, with busy polling): one non-blocking recvfrom restarts it.
-            if ((busyPoll || (needWakeup && fill.needsWakeup())) && Libc.wakeupRx(fd) < 0) {
-                // Bound without errno capture, like the TX kick (see AfXdpTxQueue#kick):
-                // counted, not thrown; the next poll wakes the kernel again.
-                counters.increment(Counter.RX_WAKEUP_FAILED);
+            if (busyPoll || (needWakeup && fill.needsWakeup())) {
+                // Bound without errno capture, like the TX kick (see AfXdpTxQueue#kick): a failure is
+                // counted (branch-free, as there), not thrown; the next poll wakes the kernel again.
+                counters.add(Counter.RX_WAKEUP_FAILED, Libc.wakeupRx(fd) >>> 31);
             }
             return 0;
         }

@@ -13,8 +13,11 @@ import java.lang.foreign.ValueLayout;
  * {@link #turn} between its polls, so no wrapper type reaches the call sites the live queues
  * will use and the JIT's type profile stays the live one), so a warm-up
  * compiles the very poll, claim and flush code the live queues run, with frames, while the
- * live socket's rings are not touched. No syscall is made (the simulated rings never ask
- * for a wakeup) and nothing reaches the NIC.
+ * live socket's rings are not touched. Nothing reaches the NIC. Every other turn the TX and fill
+ * rings ask for a wakeup, as a live socket's do in copy mode, so the kick and wakeup branches are
+ * compiled too (found with {@code -XX:+LogCompilation}: without it the first live flush hit an
+ * uncommon trap in {@code XskRing.needsWakeup} and {@code AfXdpTxQueue.flush}); those kicks go to
+ * the simulated socket's fd -1 and fail with EBADF, counted in the warm-up's counters.
  */
 final class WarmUpRings implements AutoCloseable {
     private static final int ENTRIES = 256;
@@ -30,6 +33,7 @@ final class WarmUpRings implements AutoCloseable {
     private int frameOffset;
     private int frameLength;
     private int turns;
+    private int wakeupTurns;
 
     WarmUpRings(final int queueId, final int frameSize) {
         this.frameSize = frameSize;
@@ -106,6 +110,9 @@ final class WarmUpRings implements AutoCloseable {
      * are compiled for single frames (a ping-pong) and for bursts (a feed) alike.
      */
     void turn() {
+        final int flags = (wakeupTurns++ & 1) != 0 ? Constants.XDP_RING_NEED_WAKEUP : 0;
+        XskRing.U32.setRelease(socket.tx.flags, 0L, flags);
+        XskRing.U32.setRelease(socket.fill.flags, 0L, flags);
         transmit();
         if (frame != null) {
             receive(frame, frameOffset, frameLength, (turns++ & 1) == 0 ? 1 : ENTRIES);

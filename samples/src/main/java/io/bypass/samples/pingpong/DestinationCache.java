@@ -10,15 +10,30 @@ final class DestinationCache {
     private final int[] addresses;
     private final int[] ports;
     private final UdpDestination[] destinations;
+    private final int forgetEvery;
     private int next;
+    private int lookups;
 
     DestinationCache(final int size) {
+        this(size, 0);
+    }
+
+    /**
+     * @param size        entries
+     * @param forgetEvery for a warm-up: empty the cache every this many lookups (0 = never), so the JIT compiles
+     *                    the miss path too and the first live client's miss does not deoptimise the server's loop
+     */
+    DestinationCache(final int size, final int forgetEvery) {
+        this.forgetEvery = forgetEvery;
         addresses = new int[size];
         ports = new int[size];
         destinations = new UdpDestination[size];
     }
 
     UdpDestination get(final int address, final int port) {
+        if (forgetEvery != 0 && ++lookups % forgetEvery == 0) {
+            java.util.Arrays.fill(destinations, null);
+        }
         for (int i = 0; i < destinations.length; i++) {
             if (destinations[i] != null && addresses[i] == address && ports[i] == port) {
                 return destinations[i];

@@ -97,7 +97,7 @@ public final class PingPongCommand implements Command {
         try (UdpEndpoint udp = Udp.open(ctx.uri(), ctx.err(), !ctx.progress())) {
             udp.bind(port);
             final IdleStrategy idle = ctx.idleStrategy();
-            final Server server = new Server(udp, batch, idle, pollGaps);
+            final Server server = new Server(udp, batch, idle, pollGaps, 0);
             final AppCounters published = new AppCounters("pingpong-server", ctx.uri()).add("replies", server::replies)
                 .add("orders", () -> server.orders).add("sockperf_replies", () -> server.sockperf).add("ignored", server::ignored)
                 .add("send_failures", () -> server.failures).publish();
@@ -142,6 +142,9 @@ public final class PingPongCommand implements Command {
         }
     }
 
+    // The warm-up's reply-address cache misses once in this many requests, as the live one does for a new client.
+    private static final int WARM_UP_FORGET_EVERY = 1024;
+
     /**
      * Runs the server's own duty cycle over synthetic requests before it reports ready: half
      * sockperf ping-pong requests, half orders, answered through the real send path to the
@@ -149,7 +152,7 @@ public final class PingPongCommand implements Command {
      * compiled for requests that arrive and are answered, not for an empty ring.
      */
     private static void warmUp(final UdpEndpoint udp, final int batch, final int datagrams, final Context ctx) {
-        final Server scratch = new Server(udp, batch, ctx.idleStrategy(), new HiccupRecorder());
+        final Server scratch = new Server(udp, batch, ctx.idleStrategy(), new HiccupRecorder(), WARM_UP_FORGET_EVERY);
         final UnsafeBuffer request = new UnsafeBuffer(new byte[SockperfHeader.LENGTH + 50]);
         SockperfHeader.encode(request, 0, 1, SockperfHeader.FLAG_CLIENT | SockperfHeader.FLAG_PONG_REQUEST, request.capacity());
         final UnsafeBuffer order = new UnsafeBuffer(new byte[PingMessage.LENGTH]);
@@ -178,7 +181,7 @@ public final class PingPongCommand implements Command {
         private final UnsafeBuffer[] slots;
         private final int[] lengths;
         private final UdpDestination[] to;
-        private final DestinationCache cache = new DestinationCache(64);
+        private final DestinationCache cache;
         private int pending;
         private long orders;
         private long sockperf;
@@ -190,8 +193,10 @@ public final class PingPongCommand implements Command {
 
         private long lastPollNanos;
 
-        Server(final UdpEndpoint udp, final int batch, final IdleStrategy idle, final HiccupRecorder pollGaps) {
+        Server(final UdpEndpoint udp, final int batch, final IdleStrategy idle, final HiccupRecorder pollGaps,
+               final int forgetEvery) {
             this.udp = udp;
+            this.cache = new DestinationCache(64, forgetEvery);
             this.pollGaps = pollGaps;
             this.batch = batch;
             this.idle = idle;
