@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
  * "Capturing on", stopped after {@code count} packets or {@code seconds}.
  */
 public final class Capture implements AutoCloseable {
+    /** How long tshark may take to start capturing. */
+    private static final int READY_SECONDS = 60;
+
     private final Process process;
     private final CompletableFuture<List<String>> lines;
 
@@ -72,7 +75,9 @@ public final class Capture implements AutoCloseable {
         final Process p = new ProcessBuilder(cmd).start();
         final BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
         final StringBuilder seen = new StringBuilder();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        // tshark loads every dissector before it prints anything: seconds on a busy 2-vCPU host. A CI run saw its
+        // first line come after more than 10 s.
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
         while (System.nanoTime() < deadline) {
             final String line = err.readLine();
             if (line == null) {
@@ -95,7 +100,7 @@ public final class Capture implements AutoCloseable {
             }
         }
         p.destroyForcibly();
-        throw new IllegalStateException("tshark not ready after 10 s: " + seen);
+        throw new IllegalStateException("tshark not ready after " + READY_SECONDS + " s: " + seen);
     }
 
     /**

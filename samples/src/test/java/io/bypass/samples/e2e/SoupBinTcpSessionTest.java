@@ -212,7 +212,8 @@ class SoupBinTcpSessionTest {
         final Process cap = new ProcessBuilder("ip", "netns", "exec", t.a().name(), "tshark", "-i", t.ifaceA(), "-f", "tcp port 40000",
             "-w", pcap.toString()).redirectError(capErr.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            final long deadline = System.nanoTime() + 20_000_000_000L;
+            // tshark loads every dissector first: seconds on a busy host (a CI run saw over 10 s)
+            final long deadline = System.nanoTime() + 60_000_000_000L;
             while (!(Files.exists(capErr) && Files.readString(capErr).contains("Capturing on"))) {
                 assertTrue(cap.isAlive() && System.nanoTime() < deadline, "tshark did not start: " + (Files.exists(capErr) ? Files.readString(capErr) : ""));
                 Thread.sleep(50);
