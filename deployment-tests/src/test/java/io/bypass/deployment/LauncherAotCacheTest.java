@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code bin/bypass} with {@code BYPASS_AOT_CACHE}: the first run trains and writes JDK 25's AOT cache, the next
- * opens it (the JVM's own {@code -Xlog:aot} says so), and both runs do their job (a feed on {@code nio:lo}).
+ * opens it (the JVM's own {@code -Xlog:aot} says so), both runs do their job (a feed on {@code nio:lo}), and a
+ * cache older than the jars is trained again.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class LauncherAotCacheTest {
@@ -35,5 +36,12 @@ class LauncherAotCacheTest {
             assertTrue(run.output().contains("Opened AOT cache " + cache), run.output());
             assertTrue(run.output().contains("\"command\":\"feed\""), run.output());
         }
+        // A cache older than the jars (a rebuild since) is trained again rather than offered to the JVM.
+        Files.setLastModifiedTime(cache, java.nio.file.attribute.FileTime.fromMillis(0));
+        try (Child stale = Child.start(feed, dir, Map.of("BYPASS_AOT_CACHE", cache.toString()))) {
+            assertEquals(0, stale.await(120), stale.output());
+            assertTrue(stale.output().contains("older than the jars: training it again"), stale.output());
+        }
+        assertTrue(Files.getLastModifiedTime(cache).toMillis() > 0, "written again");
     }
 }

@@ -61,24 +61,15 @@ final class UdpStats implements AutoCloseable {
         if (tracked.isEmpty() || table == null || table.read() <= 0) {
             return sum;
         }
-        final ByteBuffer b = table.bytes();
-        final int end = b.limit();
-        for (int line = 0; line < end; line = nextLine(b, line, end)) {
-            final long inode = field(b, line, end, INODE_FIELD, true);
-            if (inode > 0 && isTracked(inode)) {
-                sum += Math.max(0, field(b, line, end, DROPS_FIELD, true));
+        // Per tracked socket, its first line only: the kernel serves the table a page per read and walks its
+        // sockets again for each, so a socket opened or closed meanwhile can show one line twice.
+        for (int i = 0; i < tracked.size(); i++) {
+            final long inode = tracked.get(i).inode;
+            if (inode != 0) {
+                sum += Math.max(0, dropsOf(inode));
             }
         }
         return sum;
-    }
-
-    private boolean isTracked(final long inode) {
-        for (int i = 0; i < tracked.size(); i++) {
-            if (tracked.get(i).inode == inode) {
-                return true;
-            }
-        }
-        return false;
     }
 
     // The drops of one socket in the table last read, or -1 if it is not there.

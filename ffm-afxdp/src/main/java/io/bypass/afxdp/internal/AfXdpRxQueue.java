@@ -83,7 +83,7 @@ final class AfXdpRxQueue implements RxQueue {
             if (busyPoll || (needWakeup && fill.needsWakeup())) {
                 // Bound without errno capture, like the TX kick (see AfXdpTxQueue#kick): a failure is
                 // counted (branch-free, as there), not thrown; the next poll wakes the kernel again.
-                counters.add(Counter.RX_WAKEUP_FAILED, Libc.wakeupRx(fd) >>> 31);
+                counters.add(Counter.RX_WAKEUP_FAILED, Libc.wakeupRx(fd) >>> 63); // the sign bit of recvfrom's long result
             }
             return 0;
         }

@@ -125,10 +125,10 @@ final class AfXdpTxQueue implements TxQueue, ClaimOwner {
      * stay in the TX ring and the next flush kicks again.
      */
     private void kick() {
-        // Counted without a branch (a failure adds 1, the sign bit): a warm-up's kicks fail (its rings have no
-        // socket) and live ones do not, and a branch the warm-up only ever took one way would be compiled for that
-        // way alone and deoptimised at the first live kick.
-        counters.add(Counter.TX_KICK_FAILED, Libc.kick(fd) >>> 31);
+        // Counted without a branch (a failure adds 1: the sign bit of sendto's long result): a warm-up's kicks fail
+        // (its rings have no socket) and live ones do not, and a branch the warm-up only ever took one way would be
+        // compiled for that way alone and deoptimised at the first live kick.
+        counters.add(Counter.TX_KICK_FAILED, Libc.kick(fd) >>> 63);
     }
 
     private int reclaim() {

@@ -51,7 +51,8 @@ final class NicDrops implements AutoCloseable {
         return Math.max(0, total() - base);
     }
 
-    private long total() {
+    // Synchronized: the sysfs files share one buffer each, and any thread that refreshes the counters reads them.
+    private synchronized long total() {
         if (standin != null) {
             try {
                 return (long) standin.invokeExact();
@@ -70,7 +71,7 @@ final class NicDrops implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (final StatisticsFile f : sysfs) {
             if (f != null) {
                 f.close();
