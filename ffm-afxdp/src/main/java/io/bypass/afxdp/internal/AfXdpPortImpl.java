@@ -15,12 +15,14 @@ import io.bypass.spi.AbstractPort;
 import io.bypass.spi.Closer;
 import io.bypass.spi.KernelInterface;
 import io.bypass.spi.TcpPortReservations;
+import io.bypass.spi.NetNamespaceFd;
 import io.bypass.spi.WarmUpQueues;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
@@ -170,7 +172,10 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             throw new BypassException("afxdp: cannot open the kernel UDP socket used for multicast membership: " + e, e);
         }
         neighbours = new Neighbours(ifindex);
-        reservations = new TcpPortReservations("afxdp", iface, new PortNetNamespace(iface));
+        reservations = new TcpPortReservations("afxdp", iface, NetNamespaceFd.ofCallingThread("afxdp", iface,
+            // bound here: creating a downcall handle needs this module's native access
+            (name, fd) -> Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find(name).orElseThrow(), fd,
+                NetNamespaceFd.ERRNO)));
 
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.MULTICAST,
             Capability.FLOW_STEERING, Capability.KERNEL_NEIGHBOURS);

@@ -14,11 +14,13 @@ import io.bypass.spi.KernelInterface;
 import io.bypass.efvi.EfviUriParams;
 import io.bypass.spi.RxBuffering;
 import io.bypass.spi.RxStallBudget;
+import io.bypass.spi.NetNamespaceFd;
 import io.bypass.spi.TcpPortReservations;
 import io.bypass.spi.UriParams;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
@@ -203,7 +205,11 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         final boolean hwTimestamps = onload && EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0;
         final EventQueue events = new EventQueue(handle, arena, rxBuffers, counters());
         viLock = events;
-        flows = new EfviFlows(iface, handle, events, new TcpPortReservations("efvi", iface, new EfviNetNamespace()));
+        flows = new EfviFlows(iface, handle, events, new TcpPortReservations("efvi", iface,
+            NetNamespaceFd.ofCallingThread("efvi", iface,
+            // bound here: creating a downcall handle needs this module's native access
+            (name, fd) -> Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find(name).orElseThrow(), fd,
+                NetNamespaceFd.ERRNO))));
         final EfviRxQueue rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
         final EfviTxQueue tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
             Math.min(BUF_SIZE, mtu() + 18));
