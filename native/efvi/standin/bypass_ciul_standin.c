@@ -18,21 +18,24 @@
  *    its buffer and reported as RX_DISCARD / CSUM_BAD, which does not say which sum; every other
  *    frame comes as a plain RX event, which says nothing of checksums: ef_vi has no "checked and
  *    right" verdict. A frame the sending kernel left CHECKSUM_PARTIAL (a kernel peer over the
- *    veth: only the pseudo-header sum, TP_STATUS_CSUMNOTREADY in the packet socket's auxdata)
+ *    veth: only the pseudo-header sum, TP_STATUS_CSUMNOTREADY in the packet ring slot's status)
  *    never crosses a wire, where its sum would have been finished before any NIC saw it; the
  *    model does not check it and delivers it as it is, unflagged, so the receiver's software
  *    checksum policy handles it as on every backend that reads the veth (afxdp, dpdk);
  *  - a frame that arrives with no RX descriptor posted is dropped, as a NIC drops it, and
  *    counted where a NIC counts it: in a port statistic (ethtool's rx_nodesc_drop_cnt), not
- *    in an ef_vi event (bypass_ciul_standin_nodesc_drops reads it). The socket is drained
- *    lazily, at each poll, in arrival order: the frames that arrived since the last poll take
- *    the posted descriptors, the rest are those drops. So a stalled poller keeps what the RX
- *    ring holds, like on a NIC, not what the AF_PACKET socket's buffer would hold;
+ *    in an ef_vi event (bypass_ciul_standin_nodesc_drops reads it). The kernel copies each
+ *    frame into the socket's packet ring (PACKET_RX_RING) as it arrives, in the sender's
+ *    softirq, as a NIC's DMA costs the polling thread nothing; the ring is read lazily, at each
+ *    poll, in arrival order: the frames that arrived since the last poll take the posted
+ *    descriptors, the rest are those drops. So a stalled poller keeps what the RX ring holds,
+ *    like on a NIC, not what the packet ring would hold (frames the packet ring itself had to
+ *    drop came after more than any RX ring holds, and are counted as those drops too);
  *  - TX completes in ring order, reported as TX events that ef_vi_transmit_unbundle turns
  *    into the posted dma_ids; bad addresses or oversize frames give TX_ERROR;
- *  - a 16-byte RX prefix carries the timestamp: the KERNEL'S SOFTWARE receive time
- *    (SO_TIMESTAMPNS), never a hardware one, and its sync flags say so (0).
- *  - a frame's 802.1Q tag, which the kernel moves into the packet socket's auxdata, is put
+ *  - a 16-byte RX prefix carries the timestamp: the KERNEL'S SOFTWARE receive time (the
+ *    packet ring slot's), never a hardware one, and its sync flags say so (0).
+ *  - a frame's 802.1Q tag, which the kernel moves into the packet ring slot's header, is put
  *    back where it was on the wire, so the VI sees tagged frames as a NIC does; an ip4_local
  *    filter matches untagged frames only.
  *  - a TCP filter's flow goes to the VI only, as a NIC delivers it: AF_PACKET sees a copy and the
