@@ -85,6 +85,17 @@ int bypass_efvi_tx_capacity(bypass_efvi* h);
 int bypass_efvi_has_rx_timestamps(bypass_efvi* h);
 int bypass_efvi_destroy(bypass_efvi* h);
 
+/* Makes a handle from bypass_efvi_create a warm-up VI: no NIC and no ef_vi call; the shim plays the
+ * NIC's part over the caller's memory (n_bufs buffers of buf_size bytes at mem), so the backend's own
+ * poll, refill and transmit code runs before the market opens without a frame on the wire. Every other
+ * bypass_efvi_poll finds nothing (a live queue between bursts); the others complete what was
+ * transmitted and deliver copies of `frame` (the caller's memory, which it may rewrite between polls;
+ * written prefix bytes into the buffer), alternately into one posted RX buffer and into as many as one
+ * poll takes, timestamped when rx_ts, every 64th flagged as a bad checksum (as a NIC's RX_DISCARD /
+ * CSUM_BAD). Frames transmitted are discarded. Returns 0 or a negative errno. */
+int bypass_efvi_warmup_init(bypass_efvi* h, void* mem, int buf_size, int n_bufs, int prefix,
+                            const void* frame, int frame_len, int rx_ts);
+
 int bypass_efvi_refill(bypass_efvi* h, const int32_t* ids, const uint64_t* addrs, int n);
 int bypass_efvi_transmit_batch(bypass_efvi* h, const int32_t* ids, const uint64_t* addrs,
                                const int32_t* lens, int n);

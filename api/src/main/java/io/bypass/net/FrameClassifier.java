@@ -6,6 +6,7 @@ import io.bypass.FrameMeta;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteOrder;
+import java.util.Objects;
 
 /**
  * Validates and classifies received Ethernet frames for the UDP and TCP layers: returns
@@ -73,7 +74,7 @@ public final class FrameClassifier {
 
     private static final long ALL_SYSTEMS_MAC = Ipv4.multicastMac(Igmp.ALL_SYSTEMS);
     private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
-    private final Counters counters;
+    private Counters counters;
     private final Subscriptions subscriptions = new Subscriptions();
     private long localMac;
     private int localAddress;
@@ -101,7 +102,19 @@ public final class FrameClassifier {
 
     /** @param counters where drops are counted */
     public FrameClassifier(final Counters counters) {
-        this.counters = counters;
+        this.counters = Objects.requireNonNull(counters, "counters");
+    }
+
+    /**
+     * Where drops (and partial checksums) are counted from now on: an endpoint's warm-up counts
+     * what it drops of its synthetic frames in scratch counters, then puts its own back.
+     *
+     * @param counters where to count
+     * @return this
+     */
+    public FrameClassifier countInto(final Counters counters) {
+        this.counters = Objects.requireNonNull(counters, "counters");
+        return this;
     }
 
     /**

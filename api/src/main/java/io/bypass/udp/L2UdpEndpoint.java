@@ -382,6 +382,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         tx = live ? port.txQueue(queueId) : warmTx;
         pollCounters = live ? livePollCounters : delivered.newWriter();
         counters = live ? endpointCounters : scratch;
+        classifier.countInto(counters);
         sender.divert(tx, counters);
     }
 

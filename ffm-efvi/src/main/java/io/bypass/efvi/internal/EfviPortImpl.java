@@ -4,8 +4,11 @@ import io.bypass.BypassException;
 import io.bypass.BypassUriException;
 import io.bypass.Capability;
 import io.bypass.Counter;
+import io.bypass.Counters;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
 import io.bypass.efvi.internal.gen.EfviShim;
 import io.bypass.net.Ipv4;
 import io.bypass.spi.AbstractPort;
@@ -17,6 +20,8 @@ import io.bypass.spi.RxStallBudget;
 import io.bypass.spi.NetNamespaceFd;
 import io.bypass.spi.TcpPortReservations;
 import io.bypass.spi.UriParams;
+import io.bypass.spi.WarmUpQueues;
+import org.agrona.DirectBuffer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -47,7 +52,7 @@ import java.util.Set;
  * from two threads is safe. {@link #close()} must not race them: close after the polling
  * threads have stopped, or from the polling thread.
  */
-public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
+public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> implements WarmUpQueues {
     /** Size of one registered packet buffer (ef_vi's documented packet buffer size). */
     static final int BUF_SIZE = 2048;
 
@@ -62,6 +67,8 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
     private NetworkInterface nif;
     /** Also the lock for every ef_vi call on the VI (see {@link EventQueue}). */
     private Object viLock = new Object();
+    /** This backend's own queues over a warm-up VI (see {@link WarmUpQueues}); polling thread only. */
+    private EfviWarmUp warmUp;
 
     private EfviPortImpl(final PortUri uri) {
         super("efvi", uri);
@@ -210,8 +217,11 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             // bound here: creating a downcall handle needs this module's native access
             (name, fd) -> Linker.nativeLinker().downcallHandle(Linker.nativeLinker().defaultLookup().find(name).orElseThrow(), fd,
                 NetNamespaceFd.ERRNO))));
-        final EfviRxQueue rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps);
+        final EfviRxQueue rx = new EfviRxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, prefix, dma, rxBuffers, hwTimestamps,
+            counters().newWriter());
         final EfviTxQueue tx = new EfviTxQueue(this, handle, events, arena, mem.address(), BUF_SIZE, dma, rxBuffers, txBuffers,
+            Math.min(BUF_SIZE, mtu() + 18), counters().newWriter());
+        warmUp = new EfviWarmUp(this, prefix, EfviShim.bypass_efvi_has_rx_timestamps(handle) != 0, hwTimestamps,
             Math.min(BUF_SIZE, mtu() + 18));
         events.txQueue(tx);
         final int posted = rx.fill(rxBuffers);
@@ -400,6 +410,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
             nicDrops = null;
         }
         closer.close("closing the IGMP socket", igmpSocket);
+        closer.close("freeing the warm-up VI", warmUp);
         if (!handle.equals(MemorySegment.NULL)) {
             final int rc;
             synchronized (viLock) {
@@ -412,6 +423,42 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> {
         }
         closer.close("freeing the packet buffers", arena);
         closer.throwIfFailed();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The queue is this backend's own {@link EfviRxQueue} and {@link EventQueue}, over a
+     * warm-up VI the shim keeps in private memory: no ef_vi call is made, nothing is taken from
+     * the NIC's ring.
+     */
+    @Override
+    public RxQueue warmUpRxQueue(final DirectBuffer frame, final int offset, final int length, final Counters counters) {
+        checkOpen();
+        return warmUp.rxQueue(frame, offset, length, counters);
+    }
+
+    /** {@inheritDoc} The frames committed to it are discarded by the warm-up VI. */
+    @Override
+    public TxQueue warmUpTxQueue(final Counters counters) {
+        checkOpen();
+        return warmUp.txQueue(counters);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void warmUpTurn() {
+        if (warmUp != null) {
+            warmUp.turn();
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void closeWarmUp() {
+        if (warmUp != null) {
+            warmUp.close();
+        }
     }
 
     @Override

@@ -52,11 +52,11 @@ final class EfviRxQueue implements RxQueue {
 
     EfviRxQueue(final EfviPortImpl port, final MemorySegment handle, final EventQueue events, final Arena arena,
                 final long memBase, final int bufSize, final int prefix, final long[] dma, final int rxBuffers,
-                final boolean hardwareClock) {
+                final boolean hardwareClock, final Counters.Writer counters) {
         this.port = port;
         this.handle = handle;
         this.events = events;
-        this.counters = port.counters().newWriter();
+        this.counters = counters;
         this.memBase = memBase;
         this.bufSize = bufSize;
         this.prefix = prefix;

@@ -37,11 +37,11 @@ final class EfviTxQueue implements TxQueue, ClaimOwner {
 
     EfviTxQueue(final EfviPortImpl port, final MemorySegment handle, final EventQueue events, final Arena arena,
                 final long memBase, final int bufSize, final long[] dma, final int firstBuffer, final int count,
-                final int maxFrame) {
+                final int maxFrame, final Counters.Writer counters) {
         this.port = port;
         this.handle = handle;
         this.events = events;
-        this.counters = port.counters().newWriter();
+        this.counters = counters;
         this.memBase = memBase;
         this.bufSize = bufSize;
         this.dma = dma;

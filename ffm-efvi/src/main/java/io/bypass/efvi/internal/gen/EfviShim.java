@@ -1183,6 +1183,71 @@ public class EfviShim {
         }
     }
 
+    private static class bypass_efvi_warmup_init {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            EfviShim.C_INT,
+            EfviShim.C_POINTER,
+            EfviShim.C_POINTER,
+            EfviShim.C_INT,
+            EfviShim.C_INT,
+            EfviShim.C_INT,
+            EfviShim.C_POINTER,
+            EfviShim.C_INT,
+            EfviShim.C_INT
+        );
+
+        public static final MemorySegment ADDR = EfviShim.findOrThrow("bypass_efvi_warmup_init");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int bypass_efvi_warmup_init(bypass_efvi *h, void *mem, int buf_size, int n_bufs, int prefix, const void *frame, int frame_len, int rx_ts)
+     * }
+     */
+    public static FunctionDescriptor bypass_efvi_warmup_init$descriptor() {
+        return bypass_efvi_warmup_init.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int bypass_efvi_warmup_init(bypass_efvi *h, void *mem, int buf_size, int n_bufs, int prefix, const void *frame, int frame_len, int rx_ts)
+     * }
+     */
+    public static MethodHandle bypass_efvi_warmup_init$handle() {
+        return bypass_efvi_warmup_init.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int bypass_efvi_warmup_init(bypass_efvi *h, void *mem, int buf_size, int n_bufs, int prefix, const void *frame, int frame_len, int rx_ts)
+     * }
+     */
+    public static MemorySegment bypass_efvi_warmup_init$address() {
+        return bypass_efvi_warmup_init.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int bypass_efvi_warmup_init(bypass_efvi *h, void *mem, int buf_size, int n_bufs, int prefix, const void *frame, int frame_len, int rx_ts)
+     * }
+     */
+    public static int bypass_efvi_warmup_init(MemorySegment h, MemorySegment mem, int buf_size, int n_bufs, int prefix, MemorySegment frame, int frame_len, int rx_ts) {
+        var mh$ = bypass_efvi_warmup_init.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("bypass_efvi_warmup_init", h, mem, buf_size, n_bufs, prefix, frame, frame_len, rx_ts);
+            }
+            return (int)mh$.invokeExact(h, mem, buf_size, n_bufs, prefix, frame, frame_len, rx_ts);
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class bypass_efvi_refill {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             EfviShim.C_INT,
