@@ -45,6 +45,7 @@ final class L2UdpWarmUp {
     private final int payloadAt;
     private final int destination;
     private final Udp udp = new Udp();
+    private int refreshes;
 
     /**
      * Writes the synthetic frame: to the flow's group (or, for a bound port, our address),
@@ -93,11 +94,19 @@ final class L2UdpWarmUp {
      */
     /**
      * Copies the caller's payload into the synthetic frame again and sums its UDP checksum:
-     * before each turn of a duty cycle, which may have changed it (a sequence number).
+     * before each turn of a duty cycle, which may have changed it (a sequence number). One
+     * turn in three sends the datagram without a checksum (0, as IPv4 allows and many feeds
+     * send), so that branch of the receive path is compiled too: a live datagram taking a branch
+     * the warm-up never took sends the compiled polling loop back to the interpreter. Three, not
+     * two: a backend's warm-up queue may deliver on every other turn only.
      */
     void refresh() {
         frame.putBytes(payloadAt, payload, payloadOffset, payloadLength);
-        udp.computeChecksum(source, destination);
+        if (++refreshes % 3 == 0) {
+            udp.checksum(0);
+        } else {
+            udp.computeChecksum(source, destination);
+        }
     }
 
     /**

@@ -99,20 +99,45 @@ public final class FeedWarmUp {
         final FeedLoop loop = new FeedLoop(udp, null, new FeedHandler(arbitrator, first, second), arbitrator, batch, idle,
             new HiccupRecorder());
         final int[] turn = {0};
+        final long[] step = {0};
+        final long[] high = {sequence[0]};
         udp.warmUpDutyCycle(() -> {
-            if ((turn[0]++ & 1) == 0) {
+            // Every third turn, not every other: a backend's warm-up queue may deliver on every other turn only.
+            if (turn[0]++ % 3 == 0) {
                 loop.forgetFirstPacket(); // both ways of its first-packet branch, as live traffic takes them
             }
             final int n = loop.doWork();
-            sequence[0] += MESSAGES_PER_PACKET;
-            packet.putLong(MoldUdp64.SEQUENCE_OFFSET, sequence[0], ByteOrder.BIG_ENDIAN);
-            // a send time, so the handler's latency path runs as for live packets
-            for (int m = 0, at = MoldUdp64.HEADER_LENGTH + MoldUdp64.LENGTH_PREFIX; m < MESSAGES_PER_PACKET;
-                 m++, at += MoldUdp64.LENGTH_PREFIX + MarketMessage.LENGTH) {
-                MarketMessage.setSendNanos(packet, at, EpochClock.nanos());
+            if (n > 0) {
+                nextPacket(packet, sequence, high, step[0]++);
             }
             return n;
         }, packet, 0, packet.capacity(), datagrams);
+    }
+
+    /**
+     * The packet the next turn delivers, moved on once a turn delivered the last: mostly the next in
+     * sequence; every 16th one packet further (a gap, as when the A line misses one), then the one
+     * skipped (the B line filling it), so the gap and recovery paths are compiled as live ones. One
+     * packet in three carries no send time (a capture's), the others the time now.
+     */
+    private static void nextPacket(final UnsafeBuffer packet, final long[] sequence, final long[] high, final long step) {
+        switch ((int) (step & 15)) {
+            case 14 -> {
+                high[0] += 2 * MESSAGES_PER_PACKET;
+                sequence[0] = high[0];
+            }
+            case 15 -> sequence[0] = high[0] - MESSAGES_PER_PACKET;
+            default -> {
+                high[0] += MESSAGES_PER_PACKET;
+                sequence[0] = high[0];
+            }
+        }
+        packet.putLong(MoldUdp64.SEQUENCE_OFFSET, sequence[0], ByteOrder.BIG_ENDIAN);
+        final long sendNanos = step % 3 == 2 ? 0 : EpochClock.nanos();
+        for (int m = 0, at = MoldUdp64.HEADER_LENGTH + MoldUdp64.LENGTH_PREFIX; m < MESSAGES_PER_PACKET;
+             m++, at += MoldUdp64.LENGTH_PREFIX + MarketMessage.LENGTH) {
+            MarketMessage.setSendNanos(packet, at, sendNanos);
+        }
     }
 
     /** @return a MoldUDP64 packet of three add-order messages, sequence 1 */
