@@ -211,7 +211,10 @@ char* standin_translate(ef_addr dma, size_t len) {
 }
 
 /* Test hook: frames dropped because no RX descriptor was posted (a NIC's rx_nodesc_drop_cnt). */
-uint64_t bypass_ciul_standin_nodesc_drops(void) { return __atomic_load_n(&standin_nodesc_drops, __ATOMIC_RELAXED); }
+uint64_t bypass_ciul_standin_nodesc_drops(void) {
+  standin_count_ring_drops_all();
+  return __atomic_load_n(&standin_nodesc_drops, __ATOMIC_RELAXED);
+}
 
 /* Test hook: RX_DISCARD / CSUM_BAD events made (frames whose sums the NIC model found wrong, or forced). */
 uint64_t bypass_ciul_standin_csum_discards(void) { return __atomic_load_n(&standin_csum_discards, __ATOMIC_RELAXED); }

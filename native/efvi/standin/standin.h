@@ -36,6 +36,7 @@
 #define STANDIN_IOVA_TAG    0x5b00000000000000ull
 #define STANDIN_MAX_REGIONS 256
 #define STANDIN_MAX_FILTERS 256
+#define STANDIN_MAX_VIS     1024
 #define STANDIN_BATCH       64
 /* The packet ring: 2112-byte slots hold the 66-byte TPACKET_V2 header and address, then 2046 bytes of
  * frame (more than the 2032 a buffer takes after its prefix); 62 slots a 128 KiB block. 49,600 slots
@@ -94,6 +95,9 @@ STANDIN_INTERNAL int standin_injected(const char* call);
 STANDIN_INTERNAL void standin_live(int delta);
 STANDIN_INTERNAL int standin_take_csum_bad_next(void);
 STANDIN_INTERNAL char* standin_translate(ef_addr dma, size_t len);
+
+/* standin_vi.c: collects the packet-ring drops of every live VI into the NIC's nodesc count. */
+STANDIN_INTERNAL void standin_count_ring_drops_all(void);
 
 /* standin_filters.c: the filter match, and the NIC's checksum check of a frame that matched. */
 STANDIN_INTERNAL int standin_matches(struct standin_vi* s, const unsigned char* f, size_t len, int* multicast);

@@ -109,15 +109,45 @@ static struct tpacket2_hdr* ring_slot(struct standin_vi* s, unsigned i) {
                                  + (size_t) (i % STANDIN_RING_PER_BLOCK) * STANDIN_RING_FRAME);
 }
 
-/* The kernel found the packet ring full and dropped frames (TP_STATUS_LOSING on the next one). So many
- * frames were waiting that a NIC's ring of at most 4096 descriptors would have dropped these too: they are
- * counted where a NIC counts them (PACKET_STATISTICS reads and resets the socket's drop count). */
+/* The kernel found the packet ring full and dropped frames. So many frames were waiting that a NIC's ring of
+ * at most 4096 descriptors would have dropped these too (or, for frames no filter matched, left them to the
+ * kernel, which still gets its own copy): they are counted where a NIC counts its drops. PACKET_STATISTICS
+ * reads and resets the socket's drop count, so two threads calling this count each drop once. */
 static void count_ring_drops(struct standin_vi* s) {
   struct tpacket_stats st;
   socklen_t len = sizeof(st);
   if (getsockopt(s->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0 && st.tp_drops > 0) {
     __atomic_add_fetch(&standin_nodesc_drops, st.tp_drops, __ATOMIC_RELAXED);
   }
+}
+
+/* Every live VI, so the NIC-statistics hook can collect ring drops that no later frame flagged: the kernel
+ * marks a drop (TP_STATUS_LOSING) on the next frame it writes, and after a burst there may be none. */
+static pthread_mutex_t vis_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct standin_vi* vis[STANDIN_MAX_VIS];
+
+static void vis_add(struct standin_vi* s) {
+  pthread_mutex_lock(&vis_lock);
+  for (int i = 0; i < STANDIN_MAX_VIS; i++) {
+    if (vis[i] == NULL) { vis[i] = s; break; }
+  }
+  pthread_mutex_unlock(&vis_lock);
+}
+
+static void vis_remove(struct standin_vi* s) {
+  pthread_mutex_lock(&vis_lock);
+  for (int i = 0; i < STANDIN_MAX_VIS; i++) {
+    if (vis[i] == s) vis[i] = NULL;
+  }
+  pthread_mutex_unlock(&vis_lock);
+}
+
+void standin_count_ring_drops_all(void) {
+  pthread_mutex_lock(&vis_lock);
+  for (int i = 0; i < STANDIN_MAX_VIS; i++) {
+    if (vis[i] != NULL) count_ring_drops(vis[i]);
+  }
+  pthread_mutex_unlock(&vis_lock);
 }
 
 /* One received frame (a slot of the packet ring) as the NIC sees it: 0 if it is not for this VI
@@ -164,7 +194,8 @@ static int rx_frame(ef_vi* vi, struct standin_vi* s, const struct tpacket2_hdr* 
     make_event_rx(ev, 1, d.id, 0, EF_EVENT_FLAG_SOP, EF_EVENT_RX_DISCARD_RIGHTS);
     return 1;
   }
-  if (real_len > (size_t) vi->rx_buffer_len - STANDIN_PREFIX_LEN) {
+  /* longer than a buffer, or than the packet ring's slot kept of it */
+  if (real_len > (size_t) vi->rx_buffer_len - STANDIN_PREFIX_LEN || real_len > have) {
     __atomic_add_fetch(&standin_stats[2], 1, __ATOMIC_RELAXED);
     make_event_rx(ev, 1, d.id, (unsigned) (STANDIN_PREFIX_LEN + real_len), EF_EVENT_FLAG_SOP,
                   EF_EVENT_RX_DISCARD_TRUNC);
@@ -334,6 +365,7 @@ int ef_vi_alloc_from_pd(ef_vi* vi, ef_driver_handle vi_dh, struct ef_pd* pd, ef_
   vi->ops.receive_push = sv_receive_push;
   vi->ops.eventq_poll = sv_eventq_poll;
   vi->ops.receive_get_timestamp = sv_receive_get_timestamp;
+  vis_add(s);
   standin_live(1);
   return 0;
 }
@@ -343,6 +375,8 @@ int ef_vi_free(ef_vi* vi, ef_driver_handle nic) {
   struct standin_vi* s = S(vi);
   if (s == NULL) return -EINVAL;
   (void) standin_steal_fini(s, 1);  /* TCP flows left to the kernel again (a failure is on stderr) */
+  vis_remove(s);
+  count_ring_drops(s);
   munmap(s->ring, s->ring_len);
   close(s->fd);
   free(s->rxd);

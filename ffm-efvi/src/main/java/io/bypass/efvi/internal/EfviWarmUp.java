@@ -21,6 +21,8 @@ import java.lang.foreign.MemorySegment;
 final class EfviWarmUp implements AutoCloseable {
     private static final int RX_BUFFERS = 256;
     private static final int TX_BUFFERS = 256;
+    /** Larger than the NIC's buffers: the warm-up VI takes any frame the TX queue takes, prefix included. */
+    private static final int BUF_SIZE = 2 * EfviPortImpl.BUF_SIZE;
 
     private final EfviPortImpl port;
     private final int prefix;
@@ -59,7 +61,7 @@ final class EfviWarmUp implements AutoCloseable {
     EfviRxQueue rxQueue(final DirectBuffer frame, final int offset, final int length, final Counters counters) {
         close();
         arena = Arena.ofShared();
-        final MemorySegment mem = arena.allocate((long) (RX_BUFFERS + TX_BUFFERS) * EfviPortImpl.BUF_SIZE, 4096);
+        final MemorySegment mem = arena.allocate((long) (RX_BUFFERS + TX_BUFFERS) * BUF_SIZE, 4096);
         // The endpoint may rewrite the frame between turns (a feed moves its sequence number on):
         // the warm-up VI reads this copy, brought up to date at each turn.
         final MemorySegment copy = arena.allocate(length);
@@ -72,7 +74,7 @@ final class EfviWarmUp implements AutoCloseable {
         if (handle.equals(MemorySegment.NULL)) {
             throw new BypassException("efvi: out of memory creating the warm-up VI");
         }
-        final int rc = EfviShim.bypass_efvi_warmup_init(handle, mem, EfviPortImpl.BUF_SIZE, RX_BUFFERS + TX_BUFFERS, prefix,
+        final int rc = EfviShim.bypass_efvi_warmup_init(handle, mem, BUF_SIZE, RX_BUFFERS + TX_BUFFERS, prefix,
             copy, length, rxTimestamps ? 1 : 0);
         if (rc < 0) {
             throw new BypassException("efvi: the warm-up VI refused a " + length + "-byte frame: " + Errno.describe(rc));
@@ -84,7 +86,7 @@ final class EfviWarmUp implements AutoCloseable {
             ids[i] = i;
         }
         events = new EventQueue(handle, arena, RX_BUFFERS, counters);
-        final EfviRxQueue rx = new EfviRxQueue(port, handle, events, arena, memBase, EfviPortImpl.BUF_SIZE, prefix, ids,
+        final EfviRxQueue rx = new EfviRxQueue(port, handle, events, arena, memBase, BUF_SIZE, prefix, ids,
             RX_BUFFERS, hardwareClock, counters.newWriter());
         if (rx.fill(RX_BUFFERS) != RX_BUFFERS) {
             throw new BypassException("efvi: the warm-up VI did not take its RX buffers");
@@ -99,7 +101,7 @@ final class EfviWarmUp implements AutoCloseable {
         if (events == null) {
             throw new IllegalStateException("efvi: the warm-up RX queue comes first");
         }
-        final EfviTxQueue tx = new EfviTxQueue(port, handle, events, arena, memBase, EfviPortImpl.BUF_SIZE, ids, RX_BUFFERS,
+        final EfviTxQueue tx = new EfviTxQueue(port, handle, events, arena, memBase, BUF_SIZE, ids, RX_BUFFERS,
             TX_BUFFERS, maxFrame, counters.newWriter());
         events.txQueue(tx);
         return tx;
