@@ -153,8 +153,18 @@ final class TcpInput {
                 out.ack(c); // RFC 5961 3.2: a challenge ACK
                 return;
             }
-            if (c.state == TcpState.SYN_RECEIVED && c.listener != null || c.state == TcpState.TIME_WAIT) {
+            if (c.state == TcpState.SYN_RECEIVED && c.listener != null) {
                 c.closed("reset by peer");
+                return;
+            }
+            if (c.state == TcpState.TIME_WAIT) {
+                // Both FINs were sent and acknowledged: the connection ended normally. A RST now (the peer's
+                // stack answering a late segment of ours after it deleted its side) only cuts the wait short
+                // (RFC 9293 3.10.7.4), unless bytes the application has not read are still held here, which
+                // a close would lose: then it is ignored (RFC 1337), and the wait goes on until they are read.
+                if (c.appClosed || c.receive.buffered() == 0) {
+                    c.closed("closed");
+                }
                 return;
             }
             c.count(Counter.TCP_RESETS_RECEIVED);

@@ -228,6 +228,28 @@ class L2TcpEndpointTest {
         assertEquals(1, ep.counters().get(Counter.TCP_CLOSED));
     }
 
+    /**
+     * A RST in TIME_WAIT (the peer's stack answering a late segment of ours after it deleted its side)
+     * ends the wait early; the connection had ended normally (here a half-close, as tcpcat's, then the
+     * peer's FIN, read), so it is "closed", not "reset by peer", and no reset is counted: tcpcat reported
+     * a complete 20 MB exchange with socat as failed.
+     */
+    @Test
+    void aResetInTimeWaitEndsTheWaitOfANormalClose() {
+        final int[] iss = new int[1];
+        final TcpConnection c = established(iss);
+        c.shutdownOutput();
+        peer.drain();
+        send(segment(9000, c.localPort(), 7001, iss[0] + 2, Tcp.FIN | Tcp.ACK, new byte[0], 0, 0));
+        ep.poll(16);
+        assertEquals(TcpState.TIME_WAIT, c.state());
+        send(segment(9000, c.localPort(), 7002, 0, Tcp.RST, new byte[0], 0, 0));
+        ep.poll(16);
+        assertEquals(TcpState.CLOSED, c.state());
+        assertEquals("closed", c.closeReason());
+        assertEquals(0, ep.counters().get(Counter.TCP_RESETS_RECEIVED));
+    }
+
     @Test
     void unacknowledgedDataIsResentWithBackOffThenTimesOut() {
         final int[] iss = new int[1];
