@@ -21,19 +21,19 @@ shim)
   mkdir -p "$(dirname "$2")"
   if [ -f "$onload_include/etherfabric/ef_vi.h" ]; then
     echo "bypass-efvi: compiling the shim against ONLOAD's headers in $onload_include/etherfabric (drives libciul.so.1)"
-    $cc $flags -DBYPASS_EFVI_REAL_HEADERS -I"$onload_include" -I"$here" "$here/bypass_efvi_shim.c" -o "$2" -ldl
+    $cc $flags -DBYPASS_EFVI_REAL_HEADERS -I"$onload_include" -I"$here" "$here/bypass_efvi_shim.c" "$here/bypass_efvi_warmup.c" -o "$2" -ldl
   else
     echo "bypass-efvi: compiling the shim against Bypass's own header native/efvi/include/bypass_efvi_api.h" \
          "($onload_include/etherfabric/ef_vi.h not found): this shim drives only the software stand-in;" \
          "rebuild on a host with Onload installed to drive a Solarflare NIC"
-    $cc $flags -I"$here/include" -I"$here" "$here/bypass_efvi_shim.c" -o "$2" -ldl
+    $cc $flags -I"$here/include" -I"$here" "$here/bypass_efvi_shim.c" "$here/bypass_efvi_warmup.c" -o "$2" -ldl
   fi
   ;;
 test)
   mkdir -p "$2"
   echo "bypass-efvi: compiling the software libciul stand-in and the shim against Bypass's own header (test only) into $2"
   $cc $flags -I"$here/include" "$here"/standin/*.c -o "$2/libbypass_ciul_standin.so" -lpthread
-  $cc $flags -I"$here/include" -I"$here" "$here/bypass_efvi_shim.c" -o "$2/libbypass_efvi_ownhdr.so" -ldl
+  $cc $flags -I"$here/include" -I"$here" "$here/bypass_efvi_shim.c" "$here/bypass_efvi_warmup.c" -o "$2/libbypass_efvi_ownhdr.so" -ldl
   ;;
 *)
   echo "usage: build.sh shim OUT_SO | build.sh test OUT_DIR" >&2

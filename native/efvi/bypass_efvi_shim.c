@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "bypass_efvi_shim.h"
+#include "bypass_efvi_warmup.h"
 
 #ifdef BYPASS_EFVI_REAL_HEADERS
 #include <etherfabric/base.h>
@@ -28,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Function pointers typed from the header's own prototypes, so a signature change in
@@ -48,6 +48,9 @@
 #else
 #define BYPASS_EFVI_TS_FUNCS(X) X(ef_vi_receive_get_timestamp_with_sync_flags)
 #endif
+
+/* bypass_efvi_poll hands over the ids of one TX event in one run of tx_ids (and the warm-up VI counts its events so) */
+_Static_assert(BYPASS_EFVI_TX_IDS_PER_EVENT == EF_VI_TRANSMIT_BATCH, "BYPASS_EFVI_TX_IDS_PER_EVENT must be EF_VI_TRANSMIT_BATCH");
 
 #define DECLARE(f) static __typeof__(f)* p_##f;
 BYPASS_EFVI_FUNCS(DECLARE)
@@ -73,16 +76,7 @@ struct bypass_efvi {
   char* arp_buf;
   ef_event evs[64];
   ef_request_id ids[EF_VI_TRANSMIT_BATCH];
-  /* A warm-up VI (bypass_efvi_warmup_init): the shim plays the NIC over private memory. */
-  int warm;
-  unsigned warm_turn;
-  unsigned warm_delivered;
-  int warm_prefix;
-  int32_t* warm_rx;   /* posted RX buffer ids, a ring of n_bufs (power of two) */
-  int32_t* warm_tx;   /* transmitted buffer ids awaiting completion, the same size */
-  unsigned warm_mask, warm_rx_head, warm_rx_tail, warm_tx_head, warm_tx_tail;
-  const unsigned char* warm_frame;  /* the caller's copy, rewritten between turns */
-  int warm_frame_len;
+  struct bypass_efvi_warm* warm;  /* a warm-up VI (bypass_efvi_warmup_init), else NULL */
 };
 
 int bypass_efvi_abi(void) {
@@ -238,98 +232,23 @@ int bypass_efvi_destroy(bypass_efvi* h) {
   if (h->arp_fd >= 0) close(h->arp_fd);
   if (h->probe_fd >= 0) close(h->probe_fd);
   free(h->arp_buf);
-  free(h->warm_rx);
-  free(h->warm_tx);
+  bypass_efvi_warm_free(h->warm);
   free(h);
   return first;
 }
 
 int bypass_efvi_warmup_init(bypass_efvi* h, void* mem, int buf_size, int n_bufs, int prefix,
                             const void* frame, int frame_len, int rx_ts) {
-  if (h->have != 0 || h->warm || n_bufs < 1 || buf_size < 1 || prefix < 0 || frame_len < 14
-      || prefix + frame_len > buf_size) {
+  if (h->have != 0 || h->warm != NULL || mem == NULL || frame == NULL || n_bufs < 1 || buf_size < 1 || prefix < 0
+      || frame_len < 14 || prefix + frame_len > buf_size) {
     return -EINVAL;
   }
-  unsigned size = 1;
-  while (size < (unsigned) n_bufs) size <<= 1;
-  h->warm_rx = calloc(size, sizeof(int32_t));
-  h->warm_tx = calloc(size, sizeof(int32_t));
-  if (h->warm_rx == NULL || h->warm_tx == NULL) {
-    return -ENOMEM;  /* bypass_efvi_destroy frees what was allocated */
-  }
-  h->warm = 1;
-  h->warm_mask = size - 1;
-  h->mem = mem;
-  h->buf_size = buf_size;
-  h->n_bufs = n_bufs;
-  h->warm_prefix = prefix;
-  h->rx_ts = rx_ts;
-  h->warm_frame = frame;
-  h->warm_frame_len = frame_len;
-  return 0;
-}
-
-static int warm_refill(bypass_efvi* h, const int32_t* ids, int n) {
-  int i;
-  for (i = 0; i < n && h->warm_rx_tail - h->warm_rx_head <= h->warm_mask; i++) {
-    if (ids[i] < 0 || ids[i] >= h->n_bufs) break;
-    h->warm_rx[h->warm_rx_tail++ & h->warm_mask] = ids[i];
-  }
-  return i;
-}
-
-static int warm_transmit(bypass_efvi* h, const int32_t* ids, int n) {
-  int i;
-  for (i = 0; i < n && h->warm_tx_tail - h->warm_tx_head <= h->warm_mask; i++) {
-    h->warm_tx[h->warm_tx_tail++ & h->warm_mask] = ids[i];
-  }
-  return i;
-}
-
-/* As bypass_efvi_poll, with the NIC played here: see bypass_efvi_warmup_init. */
-static int warm_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int evs_len, int32_t* tx_ids, int max_tx_ids,
-                     int32_t* counts) {
-  /* Turns in fours: nothing, one frame, nothing, as many as fit: the loops are compiled for empty
-   * polls, single frames (a ping-pong) and bursts (a feed) alike. */
-  const unsigned turn = h->warm_turn++ & 3;
-  if ((turn & 1) == 0) {
-    return 0;
-  }
-  const int rx_limit = turn == 1 ? 1 : evs_len;
-  int n = 0, nrx = 0, ntx = 0;
-  while (ntx < max_tx_ids && h->warm_tx_head != h->warm_tx_tail) {
-    tx_ids[ntx++] = h->warm_tx[h->warm_tx_head++ & h->warm_mask];
-  }
-  n += (ntx + EF_VI_TRANSMIT_BATCH - 1) / EF_VI_TRANSMIT_BATCH;
-  const int flags = (h->warm_frame[0] & 1) ? BYPASS_EFVI_RXF_MULTICAST : 0;
-  while (n < evs_len && nrx < rx_limit && h->warm_rx_head != h->warm_rx_tail) {
-    int id = h->warm_rx[h->warm_rx_head++ & h->warm_mask];
-    memcpy(h->mem + (size_t) id * h->buf_size + h->warm_prefix, h->warm_frame, (size_t) h->warm_frame_len);
-    int32_t* r = rx + nrx * BYPASS_EFVI_RX_RECORD;
-    rx_ts[nrx] = INT64_MIN;
-    int f = flags;
-    if (h->rx_ts) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      rx_ts[nrx] = (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
-      f |= BYPASS_EFVI_RXF_TIMESTAMP | BYPASS_EFVI_RXF_TS_SYNCED;
-    }
-    r[BYPASS_EFVI_RX_ID] = id;
-    r[BYPASS_EFVI_RX_LEN] = h->warm_frame_len;
-    r[BYPASS_EFVI_RX_STATUS] = BYPASS_EFVI_ST_OK;
-    r[BYPASS_EFVI_RX_FLAGS] = f;
-    /* every 64th as a NIC that flagged a bad checksum reports it, so that path is compiled too */
-    r[BYPASS_EFVI_RX_CSUM] = (++h->warm_delivered & 63) == 0 ? BYPASS_EFVI_CSUM_BAD : BYPASS_EFVI_CSUM_NONE;
-    nrx++;
-    n++;
-  }
-  counts[BYPASS_EFVI_C_RX] = nrx;
-  counts[BYPASS_EFVI_C_TX_DONE] = ntx;
-  return n;
+  h->warm = bypass_efvi_warm_new(mem, buf_size, n_bufs, prefix, frame, frame_len, rx_ts);
+  return h->warm == NULL ? -ENOMEM : 0;
 }
 
 int bypass_efvi_refill(bypass_efvi* h, const int32_t* ids, const uint64_t* addrs, int n) {
-  if (h->warm) return warm_refill(h, ids, n);
+  if (h->warm != NULL) return bypass_efvi_warm_refill(h->warm, ids, n);
   int i;
   for (i = 0; i < n; i++) {
     int rc = ef_vi_receive_init(&h->vi, addrs[i], ids[i]);
@@ -345,7 +264,7 @@ int bypass_efvi_refill(bypass_efvi* h, const int32_t* ids, const uint64_t* addrs
 
 int bypass_efvi_transmit_batch(bypass_efvi* h, const int32_t* ids, const uint64_t* addrs,
                                const int32_t* lens, int n) {
-  if (h->warm) return warm_transmit(h, ids, n);
+  if (h->warm != NULL) return bypass_efvi_warm_transmit(h->warm, ids, n);
   int i;
   for (i = 0; i < n; i++) {
     if (p_ef_vi_transmit_init(&h->vi, addrs[i], lens[i], ids[i]) < 0) {
@@ -392,11 +311,7 @@ static void rx_record(bypass_efvi* h, int32_t* r, int64_t* ts_out, int id, int l
       if (sync & EF_VI_SYNC_FLAG_CLOCK_SET) flags |= BYPASS_EFVI_RXF_TS_SYNCED;
     }
   }
-  r[BYPASS_EFVI_RX_ID] = id;
-  r[BYPASS_EFVI_RX_LEN] = len < 0 ? 0 : len;
-  r[BYPASS_EFVI_RX_STATUS] = status;
-  r[BYPASS_EFVI_RX_FLAGS] = flags;
-  r[BYPASS_EFVI_RX_CSUM] = csum;
+  bypass_efvi_put_rx(r, id, len, status, flags, csum);
 }
 
 int bypass_efvi_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int max_rx,
@@ -409,7 +324,7 @@ int bypass_efvi_poll(bypass_efvi* h, int32_t* rx, int64_t* rx_ts, int max_rx,
   }
   counts[BYPASS_EFVI_C_RX] = counts[BYPASS_EFVI_C_TX_DONE] = 0;
   counts[BYPASS_EFVI_C_TX_ERROR] = counts[BYPASS_EFVI_C_OTHER] = 0;
-  if (h->warm) return warm_poll(h, rx, rx_ts, evs_len, tx_ids, max_tx_ids, counts);
+  if (h->warm != NULL) return bypass_efvi_warm_poll(h->warm, rx, rx_ts, evs_len, tx_ids, max_tx_ids, counts);
   int n = ef_eventq_poll(&h->vi, h->evs, evs_len);
   int nrx = 0, ntx = 0;
   const int prefix = ef_vi_receive_prefix_len(&h->vi);
