@@ -170,6 +170,25 @@ public record FlowRule(Protocol protocol, int destinationAddress, int destinatio
         return new FlowRule(protocol, address, port, sourceAddress, sourcePort);
     }
 
+    /**
+     * Written out rather than left to the record's bootstrap, whose first call spins classes (hundreds of
+     * KB, milliseconds) on whatever thread first compares two rules: a poller tearing down a connection.
+     */
+    @Override
+    public boolean equals(final Object o) {
+        return o instanceof FlowRule r && protocol == r.protocol && destinationAddress == r.destinationAddress
+            && destinationPort == r.destinationPort && sourceAddress == r.sourceAddress && sourcePort == r.sourcePort;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = protocol.hashCode();
+        h = 31 * h + destinationAddress;
+        h = 31 * h + destinationPort;
+        h = 31 * h + sourceAddress;
+        return 31 * h + sourcePort;
+    }
+
     @Override
     public String toString() {
         final String local = ipv4(destinationAddress) + ":" + destinationPort;

@@ -2,12 +2,10 @@ package io.bypass.afxdp.internal;
 
 import io.bypass.BypassException;
 import io.bypass.Capability;
-import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
 import io.bypass.afxdp.AfXdpPort;
-import io.bypass.afxdp.internal.gen.xdp_statistics;
 import io.bypass.net.Ipv4;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
@@ -24,7 +22,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.StandardProtocolFamily;
@@ -70,12 +67,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     private DatagramChannel multicast;
     private Neighbours neighbours;
     private TcpPortReservations reservations;
-    // Preallocated for the statistics refresher.
-    private final MemorySegment stats = xdp_statistics.allocate(arena);
-    private final MemorySegment statsLen = arena.allocate(ValueLayout.JAVA_INT);
-    // The XDP program's malformed-frame totals, as read now and as last added into the counters.
-    private final long[] malformed = new long[XdpProgram.MALFORMED_REASONS.length];
-    private final long[] malformedAdded = new long[XdpProgram.MALFORMED_REASONS.length];
+    private final XskStatistics statistics = new XskStatistics(arena);
 
     private AfXdpPortImpl(final PortUri uri, final AfXdpOptions opts) {
         super("afxdp", uri);
@@ -215,45 +207,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             if (isClosed()) {
                 return;
             }
-            final Counters counters = counters();
-            long rxDropped = 0;
-            long rxInvalid = 0;
-            long txInvalid = 0;
-            long rxRingFull = 0;
-            long fillEmpty = 0;
-            long txRingEmpty = 0;
-            // Indexed: an iterator here is an allocation on the counters' publisher thread once a second.
-            for (int i = 0; i < sockets.size(); i++) {
-                final XskSocket s = sockets.get(i);
-                // Kernels before 5.9 fill only the first three fields; the rest stay zero.
-                if (!s.statistics(stats, statsLen)) {
-                    // Keep the last totals rather than publish a partial sum: a counter that
-                    // went backwards would read as frames un-dropped. (Open sockets do not fail this.)
-                    return;
-                }
-                rxDropped += xdp_statistics.rx_dropped(stats);
-                rxInvalid += xdp_statistics.rx_invalid_descs(stats);
-                txInvalid += xdp_statistics.tx_invalid_descs(stats);
-                rxRingFull += xdp_statistics.rx_ring_full(stats);
-                fillEmpty += xdp_statistics.rx_fill_ring_empty_descs(stats);
-                txRingEmpty += xdp_statistics.tx_ring_empty_descs(stats);
-            }
-            // In copy mode the kernel counts a frame that found the fill ring empty in both
-            // rx_dropped and rx_fill_ring_empty_descs; count it once, as DROP_FILL_RING_EMPTY.
-            final long otherDropped = zeroCopy ? rxDropped : Math.max(0, rxDropped - fillEmpty);
-            counters.set(Counter.DROP_RX_OTHER, otherDropped + rxInvalid);
-            counters.set(Counter.DROP_TX_INVALID, txInvalid);
-            counters.set(Counter.DROP_RX_RING_FULL, rxRingFull);
-            counters.set(Counter.DROP_FILL_RING_EMPTY, fillEmpty);
-            counters.set(Counter.TX_RING_EMPTY, txRingEmpty);
-            // Added, not set: the protocol layer's FrameClassifier counts the same reasons for
-            // the malformed frames the program redirects; the program counts only the others.
-            if (program.readMalformed(malformed)) {
-                for (int r = 0; r < malformed.length; r++) {
-                    counters.add(XdpProgram.MALFORMED_REASONS[r], malformed[r] - malformedAdded[r]);
-                    malformedAdded[r] = malformed[r];
-                }
-            }
+            statistics.refresh(sockets, zeroCopy, program, counters());
         }
     }
 
@@ -338,10 +292,30 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
                 return;
             }
             flows.remove(rule);
-            final Closer closer = new Closer("afxdp: removing " + rule + " on " + opts.iface);
-            closer.run("unsteering it", () -> program.updateTcpFlow(false, rule, opts.nicQueue + rxQueueId));
-            closer.run("releasing its port reservation", () -> reservations.release(rule.destinationAddress(), rule.destinationPort()));
-            closer.throwIfFailed();
+            // Plain try blocks and a report built only on failure: Closer.run's lambdas and the message's
+            // concatenation would spin classes on the poller the first time a connection ends.
+            RuntimeException unsteer = null;
+            try {
+                program.updateTcpFlow(false, rule, opts.nicQueue + rxQueueId);
+            } catch (final RuntimeException e) {
+                unsteer = e;
+            }
+            RuntimeException release = null;
+            try {
+                reservations.release(rule.destinationAddress(), rule.destinationPort());
+            } catch (final RuntimeException e) {
+                release = e;
+            }
+            if (unsteer != null || release != null) {
+                final Closer closer = new Closer("afxdp: removing " + rule + " on " + opts.iface);
+                if (unsteer != null) {
+                    closer.failed("unsteering it", unsteer);
+                }
+                if (release != null) {
+                    closer.failed("releasing its port reservation", release);
+                }
+                closer.throwIfFailed();
+            }
         }
     }
 

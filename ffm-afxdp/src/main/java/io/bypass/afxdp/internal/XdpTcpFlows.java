@@ -59,6 +59,24 @@ final class XdpTcpFlows {
     XdpTcpFlows(final int portsFd, final int flowsFd) {
         this.portsFd = portsFd;
         this.flowsFd = flowsFd;
+        linkDelete();
+    }
+
+    /**
+     * Deletes the all-zero tuple, which no rule can have, so the JDK links bpf_map_delete_elem's call site
+     * (hundreds of KB of generated classes, milliseconds) now, at open, not on the poller when a
+     * connection first ends.
+     */
+    private void linkDelete() {
+        try (Arena a = Arena.ofConfined()) {
+            final MemorySegment e = Errno.allocate(a);
+            final int rc = LibBpf.mapDelete(e, flowsFd, a.allocate(12, 4));
+            final int err = rc == 0 ? 0 : rc < 0 ? -rc : Errno.get(e);
+            if (err != Errno.ENOENT) {
+                throw failure("bpf_map_delete_elem(bypass_tcp_flows, 0.0.0.0:0 <- 0.0.0.0:0) on a freshly loaded program", err,
+                    err == 0 ? "the map held that entry, which a freshly loaded program's cannot" : null);
+            }
+        }
     }
 
     /**
