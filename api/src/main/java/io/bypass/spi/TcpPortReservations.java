@@ -1,6 +1,7 @@
 package io.bypass.spi;
 
 import io.bypass.BypassException;
+import io.bypass.FlowRule;
 import io.bypass.net.Ipv4;
 
 import java.io.IOException;
@@ -138,6 +139,38 @@ public final class TcpPortReservations implements AutoCloseable {
             throw new BypassException(backend + ": closing the kernel socket reserving TCP " + Ipv4.toString(address) + ":" + port
                 + " failed: " + e, e);
         }
+    }
+
+    /**
+     * The end of a TCP rule's removal: releases its local port after the backend undid its steering,
+     * then reports both steps' failures in one {@link BypassException} ({@code "afxdp: removing RULE on
+     * IFACE: ..."}). The release runs even after the steering failed. The report is built only on failure:
+     * a connection ends on the polling thread, where a {@link Closer} step's lambda or the message's
+     * concatenation would spin classes the first time.
+     *
+     * @param rule           the rule as installed, with its local address and port
+     * @param unsteerStep    what undoing the steering is called in the report: {@code "unsteering it"}
+     * @param unsteerFailure how undoing the steering failed, or null if it did not
+     * @throws BypassException naming each failed step
+     */
+    public void releaseAfterUnsteering(final FlowRule rule, final String unsteerStep, final RuntimeException unsteerFailure) {
+        RuntimeException releaseFailure = null;
+        try {
+            release(rule.destinationAddress(), rule.destinationPort());
+        } catch (final RuntimeException e) {
+            releaseFailure = e;
+        }
+        if (unsteerFailure == null && releaseFailure == null) {
+            return;
+        }
+        final Closer closer = new Closer(backend + ": removing " + rule + " on " + iface);
+        if (unsteerFailure != null) {
+            closer.failed(unsteerStep, unsteerFailure);
+        }
+        if (releaseFailure != null) {
+            closer.failed("releasing its port reservation", releaseFailure);
+        }
+        closer.throwIfFailed();
     }
 
     /**

@@ -292,30 +292,13 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
                 return;
             }
             flows.remove(rule);
-            // Plain try blocks and a report built only on failure: Closer.run's lambdas and the message's
-            // concatenation would spin classes on the poller the first time a connection ends.
             RuntimeException unsteer = null;
             try {
                 program.updateTcpFlow(false, rule, opts.nicQueue + rxQueueId);
             } catch (final RuntimeException e) {
                 unsteer = e;
             }
-            RuntimeException release = null;
-            try {
-                reservations.release(rule.destinationAddress(), rule.destinationPort());
-            } catch (final RuntimeException e) {
-                release = e;
-            }
-            if (unsteer != null || release != null) {
-                final Closer closer = new Closer("afxdp: removing " + rule + " on " + opts.iface);
-                if (unsteer != null) {
-                    closer.failed("unsteering it", unsteer);
-                }
-                if (release != null) {
-                    closer.failed("releasing its port reservation", release);
-                }
-                closer.throwIfFailed();
-            }
+            reservations.releaseAfterUnsteering(rule, "unsteering it", unsteer);
         }
     }
 

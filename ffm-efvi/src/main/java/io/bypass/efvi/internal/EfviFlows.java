@@ -147,15 +147,16 @@ final class EfviFlows {
         if (cookie == null) {
             return;
         }
-        final Closer closer = new Closer("efvi: removing " + key + " on " + iface);
-        closer.run("deleting its filter", () -> {
+        RuntimeException delete = null;
+        try {
             final int rc = deleteFilter(cookie);
             if (rc < 0) {
-                throw new BypassException("ef_vi_filter_del failed: " + Errno.describe(rc));
+                delete = new BypassException("ef_vi_filter_del failed: " + Errno.describe(rc));
             }
-        });
-        closer.run("releasing its port reservation", () -> reservations.release(key.destinationAddress(), key.destinationPort()));
-        closer.throwIfFailed();
+        } catch (final RuntimeException e) {
+            delete = e;
+        }
+        reservations.releaseAfterUnsteering(key, "deleting its filter", delete);
     }
 
     private BypassException addFailure(final FlowRule rule, final int rc) {

@@ -148,6 +148,8 @@ class TcpSamplesTest {
         // not one object per request: the smallest is 16 bytes, and thousands of requests were answered
         assertTrue(server.num("steady_replies") > 1000, server.describe());
         assertTrue(server.num("steady_allocated_bytes") < 65536, server.describe());
+        System.out.printf("bypass pingpong server --tcp on %s: %,d bytes allocated over %,d steady replies and %d connections%n", backend,
+            server.num("steady_allocated_bytes"), server.num("steady_replies"), server.num("connections"));
         EndToEndTest.assertPollGaps(server);
     }
 
