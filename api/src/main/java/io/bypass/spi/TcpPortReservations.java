@@ -97,10 +97,11 @@ public final class TcpPortReservations implements AutoCloseable {
      *
      * @param address the local address, big-endian
      * @param port    the local port, or 0 for one the kernel chooses
-     * @param forWhat the flow, for messages
+     * @param forWhat the flow, for messages (its {@code toString}, called only for one: a connection is
+     *                set up on the polling thread, where building a string it does not need costs)
      * @return the port reserved
      */
-    public int reserve(final int address, final int port, final String forWhat) {
+    public int reserve(final int address, final int port, final Object forWhat) {
         if (port != 0) {
             final Held h = held.get(key(address, port));
             if (h != null) {
@@ -200,7 +201,7 @@ public final class TcpPortReservations implements AutoCloseable {
     }
 
     /** Runs the bind here if this thread is in the port's namespace, else on a thread that enters it. */
-    private SocketChannel inPortNamespace(final Binding binding, final String forWhat) {
+    private SocketChannel inPortNamespace(final Binding binding, final Object forWhat) {
         try {
             if (namespace.equals(Files.readSymbolicLink(THREAD_NETNS).toString())) {
                 return binding.bind();
@@ -241,7 +242,7 @@ public final class TcpPortReservations implements AutoCloseable {
         return result.get();
     }
 
-    private BypassException bindFailure(final String forWhat, final Throwable e) {
+    private BypassException bindFailure(final Object forWhat, final Throwable e) {
         final String text = String.valueOf(e.getMessage());
         final String remedy = text.contains("in use") ? "; another socket of this host has that port: choose another, or 0 for one"
             + " the kernel chooses (ss -tanp shows who holds it)" : text.contains("assign") ? "; the address is not one of "

@@ -118,6 +118,16 @@ final class Neighbours implements AutoCloseable {
     }
 
     /**
+     * The kernel's entry for {@code ipv4}, without starting a resolution.
+     *
+     * @param ipv4 big-endian address
+     * @return the MAC in the low 48 bits, or -1 if there is no valid entry
+     */
+    synchronized long query(final int ipv4) {
+        return arena.scope().isAlive() ? lookup(ipv4) : -1;
+    }
+
+    /**
      * Makes the kernel resolve {@code ipv4}: NTF_USE on a (possibly new) entry.
      *
      * @return 0 or the netlink error (negative errno)

@@ -111,7 +111,7 @@ final class EfviFlows {
         if (local.destinationPort() != 0 && tcp.containsKey(local)) {
             return local;
         }
-        final int port = reservations.reserve(address, local.destinationPort(), local.toString());
+        final int port = reservations.reserve(address, local.destinationPort(), local);
         final FlowRule installed = local.withLocal(address, port);
         try (Arena a = Arena.ofConfined()) {
             final MemorySegment out = a.allocate(2L * Integer.BYTES, 4);
