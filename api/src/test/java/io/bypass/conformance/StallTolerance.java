@@ -18,6 +18,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.DatagramChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -52,8 +53,9 @@ final class StallTolerance {
     static final int OVERFLOW_BURST = 40_000;
     private static final Pattern TX_DROPPED = Pattern.compile("\"tx\":\\{[^}]*\"dropped\":(\\d+)");
     private static final Pattern RX_DROPPED = Pattern.compile("\"rx\":\\{[^}]*\"dropped\":(\\d+)");
-    private static final Counter[] BUFFER_DROPS = {Counter.DROP_RX_RING_FULL, Counter.DROP_FILL_RING_EMPTY,
-        Counter.DROP_NO_BUFFER, Counter.DROP_RX_OTHER};
+    /** The drops of receive buffering, read from the kernel or the NIC rather than counted by Bypass. */
+    static final List<Counter> BUFFER_DROPS = List.of(Counter.DROP_RX_RING_FULL, Counter.DROP_FILL_RING_EMPTY,
+        Counter.DROP_NO_BUFFER, Counter.DROP_RX_OTHER);
 
     private StallTolerance() {
     }
