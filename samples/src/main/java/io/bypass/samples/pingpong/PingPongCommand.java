@@ -13,6 +13,7 @@ import io.bypass.samples.cli.UsageException;
 import io.bypass.samples.codec.PingMessage;
 import io.bypass.samples.codec.SockperfHeader;
 import io.bypass.threads.HiccupRecorder;
+import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
 import io.bypass.udp.DutyCycle;
@@ -20,6 +21,7 @@ import io.bypass.udp.UdpDestination;
 import io.bypass.udp.UdpEndpoint;
 import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -169,9 +171,12 @@ public final class PingPongCommand implements Command {
     }
 
     /**
-     * The server's receive path: copies each datagram that needs an answer into a reply
-     * slot during poll, then sends them all and flushes once, so it never sends from
-     * inside the poll callback.
+     * The server's receive path: writes each answer straight into a claimed TX frame during
+     * poll (one copy, request to reply) and flushes once after the poll. When it cannot claim
+     * (a neighbour still resolving, the TX ring full) or answers are already waiting, the
+     * answer goes to a reply slot instead and is sent after the poll, in arrival order, by
+     * {@link Udp#send}, which polls while the neighbour resolves; the callback itself never
+     * polls.
      */
     private static final class Server implements DatagramHandler, DutyCycle {
         private final UdpEndpoint udp;
@@ -182,7 +187,9 @@ public final class PingPongCommand implements Command {
         private final int[] lengths;
         private final UdpDestination[] to;
         private final DestinationCache cache;
+        private final DatagramClaim claim = new DatagramClaim();
         private int pending;
+        private int claimed;
         private long orders;
         private long sockperf;
         private long sockperfWarmup;
@@ -217,14 +224,13 @@ public final class PingPongCommand implements Command {
                 backlogFull++;
                 return;
             }
-            final UnsafeBuffer slot = slots[pending];
-            if (PingMessage.is(buffer, offset, length, PingMessage.ORDER)) {
-                PingMessage.encode(slot, 0, PingMessage.ACK, PingMessage.sequence(buffer, offset),
-                    PingMessage.sendNanos(buffer, offset), System.nanoTime());
+            final boolean order = PingMessage.is(buffer, offset, length, PingMessage.ORDER);
+            final int replyLength;
+            if (order) {
+                replyLength = PingMessage.LENGTH;
                 orders++;
             } else if (SockperfHeader.wantsReply(buffer, offset, length)) {
-                slot.putBytes(0, buffer, offset, length);
-                SockperfHeader.toReply(slot, 0);
+                replyLength = length;
                 sockperf++;
             } else {
                 if (length >= SockperfHeader.LENGTH && SockperfHeader.isClient(buffer, offset)) {
@@ -238,9 +244,37 @@ public final class PingPongCommand implements Command {
                 }
                 return;
             }
-            lengths[pending] = length;
-            to[pending] = cache.get(meta.sourceAddress(), meta.sourcePort());
+            final UdpDestination destination = cache.get(meta.sourceAddress(), meta.sourcePort());
+            // answers already waiting in slots go first, so a later one never overtakes them
+            if (pending == 0) {
+                final int rc = udp.tryClaim(destination, replyLength, claim);
+                if (rc == UdpEndpoint.OK) {
+                    writeReply(buffer, offset, length, order, claim.buffer());
+                    claim.commit();
+                    claimed++;
+                    return;
+                }
+                if (rc == UdpEndpoint.TOO_LONG) {
+                    failures++; // counted by the endpoint as DROP_TOO_LONG too
+                    return;
+                }
+            }
+            writeReply(buffer, offset, length, order, slots[pending]);
+            lengths[pending] = replyLength;
+            to[pending] = destination;
             pending++;
+        }
+
+        // an order's ack, or the sockperf request turned into its reply
+        private static void writeReply(final DirectBuffer request, final int offset, final int length, final boolean order,
+                                       final MutableDirectBuffer reply) {
+            if (order) {
+                PingMessage.encode(reply, 0, PingMessage.ACK, PingMessage.sequence(request, offset),
+                    PingMessage.sendNanos(request, offset), System.nanoTime());
+            } else {
+                reply.putBytes(0, request, offset, length);
+                SockperfHeader.toReply(reply, 0);
+            }
         }
 
         /**
@@ -253,6 +287,9 @@ public final class PingPongCommand implements Command {
             final int n = udp.poll(this, batch);
             if (pending > 0) {
                 sendReplies();
+            } else if (claimed > 0) {
+                claimed = 0;
+                udp.flush();
             }
             final long now = System.nanoTime();
             lastPollNanos = now;
@@ -269,6 +306,7 @@ public final class PingPongCommand implements Command {
                 to[i] = null;
             }
             pending = 0;
+            claimed = 0;
             udp.flush();
         }
 

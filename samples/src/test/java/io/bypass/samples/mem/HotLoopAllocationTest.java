@@ -76,6 +76,20 @@ class HotLoopAllocationTest {
     }
 
     @Test
+    void pingPongServerAnswersEveryRequestInOrderWhenAClaimIsRefused() {
+        // Refused claims send the answer, and those behind it in the same poll, from reply slots after the
+        // poll; Udp.send then polls while the neighbour resolves, and what those polls take in queues behind.
+        final String out = run("pingpong", "server", "--uri", "mem:" + MemUdpEndpoint.RESOLVING, "--count",
+            String.valueOf(MemUdpEndpoint.END), "--quiet", "--json");
+        // one refusal per window of 20: the rest of that poll's requests queue behind it without claiming
+        assertTrue(MemUdpEndpoint.claimRefusals >= MemUdpEndpoint.END / 1000 - 1, "claims refused: " + MemUdpEndpoint.claimRefusals);
+        assertEquals(0, MemUdpEndpoint.outOfOrder, "replies out of order:\n" + out);
+        assertTrue(MemUdpEndpoint.sent >= MemUdpEndpoint.END - 1, "replies: " + MemUdpEndpoint.sent);
+        assertTrue(out.contains("\"send_failures\":0") && out.contains("\"backlog_full\":0"), out);
+        assertNoAllocation("pingpong server, claims refused", out);
+    }
+
+    @Test
     void publisherLoop() {
         final String out = run("publish", "--uri", "mem:sink", "--rate", "max", "--count", String.valueOf(MemUdpEndpoint.END), "--quiet",
             "--messages-per-packet", "3");

@@ -8,6 +8,7 @@ import io.bypass.samples.codec.MarketMessage;
 import io.bypass.samples.codec.MoldUdp64Encoder;
 import io.bypass.samples.codec.PingMessage;
 import io.bypass.samples.codec.SockperfHeader;
+import io.bypass.spi.ClaimOwner;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DutyCycle;
@@ -24,7 +25,8 @@ import java.util.Set;
 /**
  * An in-memory endpoint. {@code mem:feed} delivers a MoldUDP64 feed (each packet on A
  * then B, every 100th a trigger), {@code mem:ping} delivers ping-pong orders and sockperf
- * requests in turn, {@code mem:sink} delivers nothing. Every send succeeds. It records the
+ * requests in turn ({@code mem:ping-resolving} too, with claims refused now and then as while a
+ * neighbour resolves), {@code mem:sink} delivers nothing. Every send succeeds. It records the
  * polling thread's allocated bytes after {@link #WARM} and after {@link #END} events
  * (datagrams delivered, or sent for {@code sink}), then stops the subcommand by
  * delivering end of session (feed) or nothing more.
@@ -40,6 +42,12 @@ public final class MemUdpEndpoint implements UdpEndpoint {
     public static volatile long allocatedAtEnd = -1;
     /** Datagrams sent through any mem endpoint since {@link #reset()}. */
     public static volatile long sent;
+    /** {@code mem:ping-resolving}: claims refused as if the neighbour were resolving, since {@link #reset()}. */
+    public static volatile long claimRefusals;
+    /** Replies sent with a sequence not above the one before, since {@link #reset()}. */
+    public static volatile long outOfOrder;
+    /** Like {@code mem:ping}, but 20 claims in every 1000 requests find the neighbour resolving. */
+    static final String RESOLVING = "ping-resolving";
 
     private static final com.sun.management.ThreadMXBean THREADS =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -48,6 +56,7 @@ public final class MemUdpEndpoint implements UdpEndpoint {
     private final String mode;
     private final Counters counters = new Counters();
     private final UnsafeBuffer buf = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
+    private final UnsafeBuffer claimed = new UnsafeBuffer(ByteBuffer.allocateDirect(2048));
     private final MoldUdp64Encoder enc = new MoldUdp64Encoder();
     private final DatagramMeta meta = new DatagramMeta();
     private final byte[] stock = "MEM     ".getBytes();
@@ -63,6 +72,8 @@ public final class MemUdpEndpoint implements UdpEndpoint {
     private int warmOffset;
     private int warmLength;
     private long warmDelivered;
+    private long lastSentSequence = -1;
+    private int sendRefusals;
 
     MemUdpEndpoint(final PortUri uri) {
         this.uri = uri;
@@ -74,6 +85,8 @@ public final class MemUdpEndpoint implements UdpEndpoint {
         allocatedAtWarm = -1;
         allocatedAtEnd = -1;
         sent = 0;
+        claimRefusals = 0;
+        outOfOrder = 0;
     }
 
     private void event() {
@@ -145,6 +158,18 @@ public final class MemUdpEndpoint implements UdpEndpoint {
         if (warmPayload != null) {
             return OK;
         }
+        if (sendRefusals > 0) {
+            sendRefusals--;
+            return NEIGHBOUR_PENDING;
+        }
+        if (!"sink".equals(mode) && !"feed".equals(mode)) {
+            // every reply carries its request's sequence: they must leave in arrival order
+            final long seq = length == PingMessage.LENGTH ? PingMessage.sequence(buffer, offset) : SockperfHeader.sequence(buffer, offset);
+            if (seq <= lastSentSequence) {
+                outOfOrder++;
+            }
+            lastSentSequence = seq;
+        }
         sent++;
         if ("sink".equals(mode)) {
             event();
@@ -154,8 +179,30 @@ public final class MemUdpEndpoint implements UdpEndpoint {
 
     @Override
     public int tryClaim(final UdpDestination destination, final int length, final DatagramClaim claim) {
-        throw new UnsupportedOperationException("the samples send with send()");
+        if (length > claimed.capacity()) {
+            return TOO_LONG;
+        }
+        if (RESOLVING.equals(mode) && warmPayload == null && events % 1000 >= 500 && events % 1000 < 520) {
+            // the neighbour "resolves" for 20 requests in every 1000; the send after refuses once too, so Udp.send polls
+            claimRefusals++;
+            sendRefusals = 1;
+            return NEIGHBOUR_PENDING;
+        }
+        claim.wrap(claimOwner, 0, claimed.addressOffset(), length);
+        return OK;
     }
+
+    // A committed claim counts as a send; an aborted one as nothing.
+    private final ClaimOwner claimOwner = new ClaimOwner() {
+        @Override
+        public void commit(final long token, final int length) {
+            send(null, claimed, 0, length);
+        }
+
+        @Override
+        public void abort(final long token) {
+        }
+    };
 
     @Override
     public int warmUp(final DatagramHandler handler, final DirectBuffer payload, final int offset, final int length,
