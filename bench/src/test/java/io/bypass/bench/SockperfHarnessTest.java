@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The sockperf scenario end to end on afxdp, tiny: one pair of one-second runs, sockperf
- * against {@code bypass pingpong server} and against the C reflector; both answer (sockperf
+ * (sleeping, then spinning) against {@code bypass pingpong server} and against the C reflector; both answer (sockperf
  * reports a latency for each), and the report has the row with both ratios and the JSON.
  * Measures nothing worth reading.
  */
@@ -38,7 +38,13 @@ class SockperfHarnessTest {
         assertEquals(SockperfReport.COLUMNS.size(), row.split("\\|", -1).length - 2, "cells in " + row);
         assertTrue(row.matches("\\| afxdp \\| 1 \\| [0-9.]+/[0-9.]+ \\| [0-9.]+/[0-9.]+ \\| [0-9]+\\.[0-9]{2} \\| [0-9]+\\.[0-9]{2} \\|  \\|"),
             "latencies and both ratios, no error, in " + row);
+        // the same runs measured by the spinning client (sockperf --nonblocked), both servers answering it too
+        final String spinning = md.lines().filter(l -> l.startsWith("| afxdp, spinning client | 1 |")).findFirst().orElse(null);
+        assertTrue(spinning != null && spinning.matches(
+                "\\| afxdp, spinning client \\| 1 \\| [0-9.]+/[0-9.]+ \\| [0-9.]+/[0-9.]+ \\| [0-9]+\\.[0-9]{2} \\| [0-9]+\\.[0-9]{2} \\|  \\|"),
+            "no spinning-client row with latencies and ratios in:\n" + md);
         final String json = Files.readString(dir.resolve("results.json"));
-        assertTrue(json.contains("\"sockperf\"") && json.contains("\"ratio_avg\"") && json.contains("\"c_p99_9_us\""), json);
+        assertTrue(json.contains("\"sockperf\"") && json.contains("\"ratio_avg\"") && json.contains("\"c_p99_9_us\"")
+            && json.contains("\"spinning_ratio_avg\"") && json.contains("\"spinning_c_p99_9_us\""), json);
     }
 }
