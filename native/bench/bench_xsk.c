@@ -8,7 +8,8 @@
  *   bench_xsk mode=tx|ping iface=IF src_mac= dst_mac= src_ip= dst_ip= sport= dport= [payload=32]
  *   bench_xsk mode=echo iface=IF
  *   bench_xsk mode=sockperf iface=IF port=P [duration_ms=]   (answers sockperf ping-pong: the C reflector
- *       that bypass pingpong server is measured against; the reply's UDP checksum is summed in software)
+ *       that bypass pingpong server is measured against; the reply's UDP checksum is summed in software;
+ *       prints its loop's stalls over 1 ms at exit, as the Java server's poll_gaps_over_1ms)
  *   bench_xsk mode=feed iface=IF group=G port=P [idle_gap_ms=300]    (MoldUDP64 sequence check, zeroloss)
  *   bench_xsk mode=feedtx iface=IF src_mac= dst_mac= src_ip= dst_ip=G sport= dport= pps=R count=N session=S [msg_len=32]
  *       (zeroloss sender: N MoldUDP64 packets of one message, seq 1..N, paced at R packets/s, then
@@ -346,7 +347,14 @@ int main(int argc, char **argv) {
         const uint16_t port = (uint16_t) arg_long("port", 11111);
         ready();
         uint64_t start = now_ns(), replies = 0, ignored = 0;
-        while (!stop_flag && now_ns() - start < duration) {
+        /* The loop's stalls over 1 ms, as the Java server's poll_gaps_over_1ms: time the host took from it. */
+        uint64_t last_turn = start, stalls = 0, longest = 0;
+        for (;;) {
+            const uint64_t turn = now_ns();
+            if (stop_flag || turn - start >= duration) break;
+            if (turn - last_turn > longest) longest = turn - last_turn;
+            stalls += turn - last_turn > 1000000;
+            last_turn = turn;
             reclaim(1);
             uint32_t ridx, tidx = 0, fidx = 0;
             uint32_t n = xsk_ring_cons__peek(&rx, BATCH, &ridx);
@@ -389,6 +397,8 @@ int main(int argc, char **argv) {
             ignored += n - k;
         }
         result("sockperf", replies, now_ns() - start, ignored, "ignored");
+        printf("STALLS {\"over_1ms\":%" PRIu64 ",\"longest_us\":%.1f}\n", stalls, (double) longest / 1e3);
+        fflush(stdout);
     } else if (strcmp(mode, "ping") == 0) {
         uint8_t tmpl[2048];
         int len = build_frame(tmpl, payload);

@@ -35,6 +35,9 @@ public final class SockperfScenario {
     static final int PORT = 11111;
     private static final Pattern AVG = Pattern.compile("avg-latency=([0-9.]+)");
     private static final Pattern P999 = Pattern.compile("percentile 99\\.900 =\\s+([0-9.]+)");
+    // each server's loop stalls over 1 ms, as it reports them at exit: the Java summary's and the reflector's STALLS line
+    private static final Pattern STALLS = Pattern.compile("\"poll_gaps_over_1ms\":([0-9]+)|^STALLS \\{\"over_1ms\":([0-9]+)",
+        Pattern.MULTILINE);
 
     /**
      * Knobs of the scenario.
@@ -54,14 +57,16 @@ public final class SockperfScenario {
      * @param javaP999 its p99.9 per pair against Java, µs
      * @param cAvg     the same against the C reflector, µs
      * @param cP999    its p99.9 per pair against C, µs
-     * @param spinning the same four, measured by the spinning client ({@code --nonblocked}) in the same runs
+     * @param javaStalls the Java server's stalls over 1 ms per run ({@code poll_gaps_over_1ms}), NaN if it did not say
+     * @param cStalls    the C reflector's, counted the same way
+     * @param spinning the same, measured by the spinning client ({@code --nonblocked}) in the same runs
      * @param error    why it could not run, or null
      */
     public record Outcome(String backend, String label, double[] javaAvg, double[] javaP999, double[] cAvg, double[] cP999,
-                          Outcome spinning, String error) {
+                          double[] javaStalls, double[] cStalls, Outcome spinning, String error) {
         static Outcome failed(final String backend, final String label, final String error) {
             final double[] none = new double[0];
-            return new Outcome(backend, label, none, none, none, none, null, error);
+            return new Outcome(backend, label, none, none, none, none, none, none, null, error);
         }
 
         /** @return the median over pairs of Java's average / C's average */
@@ -116,9 +121,9 @@ public final class SockperfScenario {
         if (Cmd.runUnchecked("sh", "-c", "command -v sockperf").exitCode() != 0) {
             return Outcome.failed(backend, label, "sockperf not installed (Debian package sockperf)");
         }
-        // {avg, p99.9, spinning avg, spinning p99.9} per pair
-        final double[][] java = new double[4][settings.pairs()];
-        final double[][] c = new double[4][settings.pairs()];
+        // {avg, p99.9, spinning avg, spinning p99.9, stalls} per pair
+        final double[][] java = new double[5][settings.pairs()];
+        final double[][] c = new double[5][settings.pairs()];
         try {
             for (int i = 0; i < settings.pairs(); i++) {
                 // Java first in even pairs, C first in odd ones: the host drifts over a run, and
@@ -135,16 +140,17 @@ public final class SockperfScenario {
                     j = measure(javaServer(uri, b), a, b, "Java " + backend, i);
                 }
                 harness.awaitNoXdp(b);
-                for (int k = 0; k < 4; k++) {
+                for (int k = 0; k < java.length; k++) {
                     java[k][i] = j[k];
                     c[k][i] = r[k];
                 }
                 System.out.printf(Locale.ROOT, "[net] %-6s sockperf pair %d/%d: avg %.2f / %.2f us, p99.9 %.2f / %.2f us;"
-                    + " spinning client avg %.2f / %.2f us, p99.9 %.2f / %.2f us%n",
-                    backend, i + 1, settings.pairs(), j[0], r[0], j[1], r[1], j[2], r[2], j[3], r[3]);
+                    + " spinning client avg %.2f / %.2f us, p99.9 %.2f / %.2f us; stalls over 1 ms %.0f / %.0f%n",
+                    backend, i + 1, settings.pairs(), j[0], r[0], j[1], r[1], j[2], r[2], j[3], r[3], j[4], r[4]);
             }
-            final Outcome spinning = new Outcome(backend, label + ", spinning client", java[2], java[3], c[2], c[3], null, null);
-            return new Outcome(backend, label, java[0], java[1], c[0], c[1], spinning, null);
+            final Outcome spinning = new Outcome(backend, label + ", spinning client", java[2], java[3], c[2], c[3], java[4], c[4],
+                null, null);
+            return new Outcome(backend, label, java[0], java[1], c[0], c[1], java[4], c[4], spinning, null);
         } catch (final Exception e) {
             System.out.println("[net]   sockperf FAILED: " + e.getMessage());
             return Outcome.failed(backend, label, String.valueOf(e.getMessage()));
@@ -173,7 +179,7 @@ public final class SockperfScenario {
 
     /**
      * Starts a server, waits for it to say it is ready, runs sockperf against it sleeping then spinning, stops it:
-     * {avg, p99.9, spinning avg, spinning p99.9} in µs.
+     * {avg, p99.9, spinning avg, spinning p99.9} in µs, then the stalls over 1 ms it reported at exit (NaN if none).
      */
     private double[] measure(final List<String> server, final NetHarness.Side a, final NetHarness.Side b, final String what,
                              final int pair) throws Exception {
@@ -200,13 +206,27 @@ public final class SockperfScenario {
             final double[] sleeping = sockperf(client, log, what, "sockperf");
             client.add("--nonblocked");
             final double[] spinning = sockperf(client, log, what, "sockperf --nonblocked (spinning client)");
-            return new double[] {sleeping[0], sleeping[1], spinning[0], spinning[1]};
+            stop(p);
+            return new double[] {sleeping[0], sleeping[1], spinning[0], spinning[1], stalls(Files.readString(log))};
         } finally {
-            p.destroy();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
+            stop(p);
         }
+    }
+
+    private static void stop(final Process p) throws InterruptedException {
+        p.destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The stalls over 1 ms a server reported at exit, NaN if it reported none. */
+    static double stalls(final String log) {
+        final Matcher m = STALLS.matcher(log);
+        if (!m.find()) {
+            return Double.NaN;
+        }
+        return Double.parseDouble(m.group(1) != null ? m.group(1) : m.group(2));
     }
 
     private static double[] sockperf(final List<String> client, final Path log, final String what, final String title)
