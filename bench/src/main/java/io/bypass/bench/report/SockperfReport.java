@@ -92,26 +92,25 @@ public final class SockperfReport {
             m.put("backend", o.backend());
             m.put("label", o.label());
             m.put("error", o.error());
-            m.put("java_avg_us", toList(o.javaAvg()));
-            m.put("java_p99_9_us", toList(o.javaP999()));
-            m.put("c_avg_us", toList(o.cAvg()));
-            m.put("c_p99_9_us", toList(o.cP999()));
+            putSeries(m, "", o);
             m.put("java_stalls_over_1ms", toList(o.javaStalls()));
             m.put("c_stalls_over_1ms", toList(o.cStalls()));
-            m.put("ratio_avg", o.avgRatio());
-            m.put("ratio_p99_9", o.p999Ratio());
-            final SockperfScenario.Outcome spin = o.spinning();
-            if (spin != null) {
-                m.put("spinning_java_avg_us", toList(spin.javaAvg()));
-                m.put("spinning_java_p99_9_us", toList(spin.javaP999()));
-                m.put("spinning_c_avg_us", toList(spin.cAvg()));
-                m.put("spinning_c_p99_9_us", toList(spin.cP999()));
-                m.put("spinning_ratio_avg", spin.avgRatio());
-                m.put("spinning_ratio_p99_9", spin.p999Ratio());
+            if (o.spinning() != null) {
+                putSeries(m, "spinning_", o.spinning());
             }
             list.add(m);
         }
         return list;
+    }
+
+    // one client's figures per pair and their ratios, under the prefix that names the client
+    private static void putSeries(final Map<String, Object> m, final String prefix, final SockperfScenario.Outcome o) {
+        m.put(prefix + "java_avg_us", toList(o.javaAvg()));
+        m.put(prefix + "java_p99_9_us", toList(o.javaP999()));
+        m.put(prefix + "c_avg_us", toList(o.cAvg()));
+        m.put(prefix + "c_p99_9_us", toList(o.cP999()));
+        m.put(prefix + "ratio_avg", o.avgRatio());
+        m.put(prefix + "ratio_p99_9", o.p999Ratio());
     }
 
     private static List<Object> toList(final double[] values) {
