@@ -3,7 +3,6 @@ package io.bypass.efvi.internal;
 import io.bypass.BypassException;
 import io.bypass.BypassUriException;
 import io.bypass.Capability;
-import io.bypass.Counter;
 import io.bypass.Counters;
 import io.bypass.FlowRule;
 import io.bypass.PortUri;
@@ -254,7 +253,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> i
             }
             final NicDrops d = nicDrops;
             if (d != null) {
-                counters().set(Counter.DROP_RX_OTHER, d.sinceOpen());
+                d.addNewDropsTo(counters());
             }
         });
         final EnumSet<Capability> caps = EnumSet.of(Capability.L2_FRAMES, Capability.ZERO_COPY_RX, Capability.ZERO_COPY_TX,
@@ -405,7 +404,7 @@ public final class EfviPortImpl extends AbstractPort<EfviRxQueue, EfviTxQueue> i
         if (nicDrops != null) {
             // The last reading stays in the counters; the library handle goes.
             final NicDrops d = nicDrops;
-            closer.run("reading the NIC's drops", () -> counters().set(Counter.DROP_RX_OTHER, d.sinceOpen()));
+            closer.run("reading the NIC's drops", () -> d.addNewDropsTo(counters()));
             closer.close("closing the NIC drop counters", d);
             nicDrops = null;
         }

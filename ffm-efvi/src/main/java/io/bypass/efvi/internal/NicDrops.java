@@ -1,5 +1,7 @@
 package io.bypass.efvi.internal;
 
+import io.bypass.Counter;
+import io.bypass.Counters;
 import io.bypass.spi.StatisticsFile;
 
 import java.lang.foreign.Arena;
@@ -9,6 +11,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.function.LongSupplier;
 
 /**
  * Frames the NIC dropped because no RX descriptor was posted (the polling thread stalled
@@ -27,7 +30,11 @@ final class NicDrops implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MethodHandle standin;
     private final StatisticsFile[] sysfs;
+    /** The statistic's running total: {@link #total()}, or a test's. */
+    private final LongSupplier reader;
     private final long base;
+    /** Drops already added to the port's counters. */
+    private long added;
 
     NicDrops(final String iface, final String libciul) {
         MethodHandle h = null;
@@ -43,12 +50,36 @@ final class NicDrops implements AutoCloseable {
         // Kept open and parsed in place: read once a second on the counters' publisher thread.
         sysfs = new StatisticsFile[] {StatisticsFile.openFirst(Path.of("/sys/class/net", iface, "statistics", "rx_missed_errors")),
             StatisticsFile.openFirst(Path.of("/sys/class/net", iface, "statistics", "rx_fifo_errors"))};
+        reader = this::total;
         base = total();
+    }
+
+    /** For tests: the statistic's running total from {@code reader}, no library, no sysfs. */
+    NicDrops(final LongSupplier reader) {
+        standin = null;
+        sysfs = new StatisticsFile[0];
+        this.reader = reader;
+        base = reader.getAsLong();
+    }
+
+    /**
+     * Adds the drops since the last call (the first time: since the port opened) to
+     * {@code counters}' {@link Counter#DROP_RX_OTHER}. Adds, never sets: the event queue adds
+     * the RX discards of other kinds to the same counter, and a set would wipe them out.
+     *
+     * @param counters the port's counters
+     */
+    synchronized void addNewDropsTo(final Counters counters) {
+        final long now = sinceOpen();
+        if (now > added) {
+            counters.add(Counter.DROP_RX_OTHER, now - added);
+            added = now;
+        }
     }
 
     /** @return drops since the port opened */
     long sinceOpen() {
-        return Math.max(0, total() - base);
+        return Math.max(0, reader.getAsLong() - base);
     }
 
     // Synchronized: the sysfs files share one buffer each, and any thread that refreshes the counters reads them.
