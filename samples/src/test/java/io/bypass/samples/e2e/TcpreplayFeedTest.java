@@ -84,7 +84,7 @@ public class TcpreplayFeedTest {
                 // Gaps that the B line fills are not loss (nio reads A and B through two sockets, so a
                 // B copy may come first); loss is a message never delivered.
                 final boolean lossy = s.get("messages") != stats.messages() || s.get("lost") != 0;
-                final long nicDrops = s.getOrDefault("drop.rx_other", 0L);
+                final long nicDrops = BUFFERING_DROPS.stream().mapToLong(k -> s.getOrDefault(k, 0L)).sum();
                 if (nicRingMayOverflow(backend, speed)) {
                     if (lossy) {
                         lossyRuns++;
@@ -100,7 +100,7 @@ public class TcpreplayFeedTest {
                 // L2 backends by reason; on nio the kernel drops them before the socket, uncounted.
                 final long counted = s.entrySet().stream().filter(e -> e.getKey().startsWith("drop.")
                     && !BUFFERING_DROPS.contains(e.getKey())).mapToLong(Map.Entry::getValue).sum();
-                if (!nicRingMayOverflow(backend, speed) && BUFFERING_DROPS.stream().mapToLong(k -> s.getOrDefault(k, 0L)).sum() != 0) {
+                if (!nicRingMayOverflow(backend, speed) && nicDrops != 0) {
                     failures.add("receive buffering overflowed: " + where);
                 }
                 // dpdk runs on net_af_packet, whose socket joins a fanout group with
@@ -113,10 +113,11 @@ public class TcpreplayFeedTest {
                 }
                 // Loss is allowed here, silent loss is not: every frame of the capture was delivered
                 // (packets, the MoldUDP64 malformed ones included), dropped by reason, or dropped by the NIC.
+                // (on dpdk less the fragments the kernel holds, as above)
                 final long accounted = s.get("packets") + counted + nicDrops;
-                if (nicRingMayOverflow(backend, speed) && accounted != stats.frames()) {
-                    failures.add((stats.frames() - accounted) + " of " + stats.frames() + " frames neither delivered nor counted: "
-                        + where);
+                final long frames = stats.frames() - (l3l4Malformed - expected);
+                if (nicRingMayOverflow(backend, speed) && accounted != frames) {
+                    failures.add((frames - accounted) + " of " + frames + " frames neither delivered nor counted: " + where);
                 }
             } finally {
                 topo.close();
@@ -128,7 +129,7 @@ public class TcpreplayFeedTest {
         }
         if (nicRingMayOverflow(backend, speed)) {
             System.out.printf("tcpreplay %s at %s: %d of %d runs with every frame delivered or counted (%d with loss"
-                + " the NIC counted, the others with zero loss)%n", backend, speed, passed, RUNS, lossyRuns);
+                + " counted by the ring that overflowed, the others with zero loss)%n", backend, speed, passed, RUNS, lossyRuns);
         } else {
             System.out.printf("tcpreplay %s at %s: %d of %d runs with zero loss and every malformed frame counted%n",
                 backend, speed, passed, RUNS);
@@ -139,14 +140,14 @@ public class TcpreplayFeedTest {
     }
 
     /**
-     * efvi at top speed: ef_vi's RX ring holds at most 4,095 posted buffers, about 10 ms of tcpreplay's
-     * top speed here (about 390 kpps), and this host's polling threads stall longer than that (gaps of
-     * 4-20 ms). Past the ring the NIC drops, as a Solarflare NIC does, and counts it (rx_nodesc_drop_cnt,
-     * our drop.rx_other). The other backends size their rings from the stall budget (rxStallMs) and
-     * must lose nothing at any speed; efvi must lose nothing at 20x.
+     * Top speed on the L2 backends: tcpreplay sends at about 390 kpps here, past the rate the stall
+     * budget sizes the rings for (rxStallMs, 50 ms at 200 kpps: about 25 ms at top speed; ef_vi's ring
+     * of 4,095 buffers, about 10 ms), and this host's polling threads stall for 4-150 ms. A run may
+     * then lose what overflows the ring, but only counted, to the frame. 20x is within the budget and
+     * must lose nothing; nio (kernel sockets, malformed frames uncounted) must lose nothing at either.
      */
     private static boolean nicRingMayOverflow(final String backend, final String speed) {
-        return "efvi".equals(backend) && "top".equals(speed);
+        return !"nio".equals(backend) && "top".equals(speed);
     }
 
     /**
