@@ -4,8 +4,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.testkit.Netns;
 import io.bypass.testkit.VethPair;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.List;
 
 /**
  * Real loss toward a DUT that reads frames before the netdev ingress hook where
@@ -13,7 +12,7 @@ import java.util.regex.Pattern;
  * net_af_packet, the ef_vi stand-in). A rule on the peer's way out would not do either: the peer's TCP
  * sees a failed transmit, which it repeats at once, not loss. So the DUT namespace bridges the site's
  * veth end to a second veth pair, made as {@code ip link add} makes it (checksum offload on), whose far
- * end the DUT's port opens, and frames are dropped in the bridge's forward chain: after the peer sent
+ * end the DUT's port opens, and frames are dropped in the bridge's forward chain ({@link TcpLossRules}): after the peer sent
  * them, before the DUT sees them.
  *
  * <pre>{@code
@@ -74,24 +73,15 @@ public final class BridgedDutLoss {
      * @param percent 0..100 of the TCP frames from the peer to the DUT dropped; 0 removes the rule
      */
     public void set(final ConformanceSite site, final int percent) {
-        final Netns ns = site.dutNamespace();
-        ns.execUnchecked("nft", "delete", "table", "bridge", table);
-        if (percent == 0) {
-            return;
-        }
-        ns.exec("nft", "add", "table", "bridge", table);
-        ns.exec("nft", "add", "chain", "bridge", table, "forward", "{ type filter hook forward priority 0; }");
-        ns.exec("nft", "add", "rule", "bridge", table, "forward", "iifname", site.dutIface(), "oifname", bridgeSide,
-            "ip", "protocol", "tcp", "numgen", "random", "mod", "100", "<", String.valueOf(percent), "counter", "drop");
+        TcpLossRules.install(site.dutNamespace(), "bridge", table, "forward", "{ type filter hook forward priority 0; }",
+            List.of("iifname", site.dutIface(), "oifname", bridgeSide), percent);
     }
 
     /**
      * @param site the site
-     * @return frames the rule dropped so far (0 without it)
+     * @return frames the rules dropped so far (none without them)
      */
-    public long drops(final ConformanceSite site) {
-        final String out = site.dutNamespace().execUnchecked("nft", "list", "table", "bridge", table).stdout();
-        final Matcher m = Pattern.compile("counter packets (\\d+) bytes \\d+ drop").matcher(out);
-        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    public TcpLossRules.Drops drops(final ConformanceSite site) {
+        return TcpLossRules.drops(site.dutNamespace(), "bridge", table);
     }
 }

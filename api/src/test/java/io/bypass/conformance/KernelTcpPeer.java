@@ -189,8 +189,8 @@ public final class KernelTcpPeer implements AutoCloseable {
     }
 
     /**
-     * Drops a random {@code percent} of the TCP frames an interface receives, with {@code nft} (netdev
-     * family, ingress hook), or none with 0. Ingress on the receiving side, not egress on the sending
+     * Drops {@code percent} of the TCP frames an interface receives, with {@code nft} (netdev family,
+     * ingress hook, {@link TcpLossRules}), or none with 0. Ingress on the receiving side, not egress on the sending
      * one: a frame dropped where it is sent (an inet output or netdev egress hook) is reported to the
      * sending TCP as a local error, which it retries as a new transmission, not a loss on the wire.
      *
@@ -199,15 +199,8 @@ public final class KernelTcpPeer implements AutoCloseable {
      * @param percent 0..100
      */
     public static void ingressLoss(final Netns ns, final String dev, final int percent) {
-        ns.execUnchecked("nft", "delete", "table", "netdev", LOSS_TABLE);
-        if (percent == 0) {
-            return;
-        }
-        ns.exec("nft", "add", "table", "netdev", LOSS_TABLE);
-        ns.exec("nft", "add", "chain", "netdev", LOSS_TABLE, "ingress",
-            "{ type filter hook ingress device \"" + dev + "\" priority 0; }");
-        ns.exec("nft", "add", "rule", "netdev", LOSS_TABLE, "ingress", "ip", "protocol", "tcp", "numgen", "random", "mod", "100",
-            "<", String.valueOf(percent), "counter", "drop");
+        TcpLossRules.install(ns, "netdev", LOSS_TABLE, "ingress",
+            "{ type filter hook ingress device \"" + dev + "\" priority 0; }", java.util.List.of(), percent);
     }
 
     /**
@@ -220,12 +213,10 @@ public final class KernelTcpPeer implements AutoCloseable {
 
     /**
      * @param ns a namespace where {@link #ingressLoss} was set
-     * @return frames its rule dropped so far, from {@code nft}'s counter (0 without the rule)
+     * @return frames its rules dropped so far (none without them)
      */
-    public static long lossDrops(final Netns ns) {
-        final String out = ns.execUnchecked("nft", "list", "table", "netdev", LOSS_TABLE).stdout();
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("counter packets (\\d+) bytes \\d+ drop").matcher(out);
-        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    public static TcpLossRules.Drops lossDrops(final Netns ns) {
+        return TcpLossRules.drops(ns, "netdev", LOSS_TABLE);
     }
 
     /**

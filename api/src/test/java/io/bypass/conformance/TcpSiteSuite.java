@@ -51,11 +51,11 @@ public abstract class TcpSiteSuite extends SiteSuite {
     protected abstract long dutRetransmittedSegments(TcpEndpoint endpoint);
 
     /**
-     * Drops a random {@code percent} of the TCP frames the DUT receives from the peer (0: none), so the
-     * peer's TCP sees loss on the wire and the DUT's receive side sees holes. Default: an {@code nft}
-     * netdev ingress rule on the DUT interface in the DUT namespace, which every frame the kernel
-     * receives passes; a backend whose frames never reach that hook (an XDP program takes them
-     * first) overrides it to drop inside its own receive path.
+     * Drops {@code percent} of the TCP frames the DUT receives from the peer (0: none), so the peer's
+     * TCP sees loss on the wire and the DUT's receive side sees holes ({@link TcpLossRules}). Default:
+     * an {@code nft} netdev ingress rule on the DUT interface in the DUT namespace, which every frame
+     * the kernel receives passes; a backend that reads frames before that hook (an XDP program, a
+     * packet socket) overrides it to drop in a bridge in front of its interface ({@link BridgedDutLoss}).
      *
      * @param percent 0..100
      */
@@ -64,7 +64,7 @@ public abstract class TcpSiteSuite extends SiteSuite {
     }
 
     /** @return frames {@link #dutIngressLoss(int)} dropped so far */
-    protected long dutIngressLossDrops() {
+    protected TcpLossRules.Drops dutIngressLossDrops() {
         return KernelTcpPeer.lossDrops(site().dutNamespace());
     }
 

@@ -3,6 +3,7 @@ package io.bypass.dpdk;
 import io.bypass.Counter;
 import io.bypass.conformance.BridgedDutLoss;
 import io.bypass.conformance.TcpConformanceSuite;
+import io.bypass.conformance.TcpLossRules;
 import io.bypass.tcp.TcpEndpoint;
 
 /**
@@ -48,7 +49,7 @@ class DpdkAfPacketTcpConformanceTest extends TcpConformanceSuite {
     }
 
     @Override
-    protected long dutIngressLossDrops() {
+    protected TcpLossRules.Drops dutIngressLossDrops() {
         return loss.drops(site());
     }
 }

@@ -4,6 +4,7 @@ import io.bypass.Counter;
 import io.bypass.conformance.BridgedDutLoss;
 import io.bypass.conformance.KernelTcpPeer;
 import io.bypass.conformance.TcpConformanceSuite;
+import io.bypass.conformance.TcpLossRules;
 import io.bypass.net.Ipv4;
 import io.bypass.tcp.TcpConnection;
 import io.bypass.tcp.TcpEndpoint;
@@ -104,7 +105,7 @@ class EfviTcpConformanceTest extends TcpConformanceSuite {
     }
 
     @Override
-    protected long dutIngressLossDrops() {
+    protected TcpLossRules.Drops dutIngressLossDrops() {
         return loss.drops(site());
     }
 }
