@@ -43,12 +43,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * outruns the DUT is dropped by the DUT, not queued somewhere else; frames the sender's side
  * dropped instead (the peer's transmit drops, the kernel's per-CPU backlog drops in
  * {@code /proc/net/softnet_stat}) are measured and reported apart, so the figure is the DUT's.
+ * Such a burst measured the sender, not the DUT (with an XDP program on the DUT's veth, the peer's
+ * transmit drops when the veth's 256-frame ring fills while the host defers the softirq that empties
+ * it): it is repeated with a fresh endpoint, at most {@link #ATTEMPTS} bursts in all, each printed.
  */
 final class StallTolerance {
     /** Datagram payload: a 4-byte sequence number and padding, the size of a small market-data packet. */
     static final int PAYLOAD = 64;
     /** The stall after the burst, before the first poll: longer than any burst here takes to send. */
     static final long STALL_AFTER_BURST_MILLIS = 200;
+    /** Bursts tried before a test whose every burst lost frames on the sender's side fails. */
+    static final int ATTEMPTS = 3;
     /** The overflow burst: well past every backend's default buffering. */
     static final int OVERFLOW_BURST = 40_000;
     private static final Pattern TX_DROPPED = Pattern.compile("\"tx\":\\{[^}]*\"dropped\":(\\d+)");
@@ -135,6 +140,28 @@ final class StallTolerance {
         final Result r = new Result(suite.backendName(), burst, burst / (sendNanos / 1e6), seq.received, counted, outside, sender,
             dutIface, seq.error);
         System.out.println(r + "; counters: " + ep.counters());
+        ep.close(); // before a repeated burst opens the next one on the same queue
+        return r;
+    }
+
+    /**
+     * {@link #stalledBurst}, repeated while the sender's side dropped frames, at most {@link #ATTEMPTS} times.
+     *
+     * @param suite the running suite
+     * @param burst datagrams to send while the polling thread stands still
+     * @return the first burst the sender's side lost nothing of, or the last one
+     * @throws Exception a failure to open or send
+     */
+    static Result senderCleanBurst(final UdpConformanceSuite suite, final int burst) throws Exception {
+        Result r = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            r = stalledBurst(suite, burst);
+            if (r.senderDrops() == 0) {
+                return r;
+            }
+            System.out.println("STALL " + r.backend() + ": burst " + attempt + " of at most " + ATTEMPTS
+                + " measured the sender, not the DUT (sender-side drops " + r.senderDrops() + ")");
+        }
         return r;
     }
 
@@ -147,7 +174,7 @@ final class StallTolerance {
      * @throws Exception a failure
      */
     static void budgetIsAbsorbed(final UdpConformanceSuite suite, final int frames) throws Exception {
-        final Result r = stalledBurst(suite, frames);
+        final Result r = senderCleanBurst(suite, frames);
         assertEquals(0, r.senderDrops(), "the sender's side dropped frames, so this run measured the sender, not the DUT: " + r);
         assertNull(r.orderError(), r.orderError());
         assertEquals(frames, r.received(), "a stall of " + frames + " frames must lose nothing: " + r);
@@ -165,7 +192,7 @@ final class StallTolerance {
      * @throws Exception a failure
      */
     static Result measureCapacity(final UdpConformanceSuite suite, final int floor, final int burst) throws Exception {
-        final Result r = stalledBurst(suite, burst);
+        final Result r = senderCleanBurst(suite, burst);
         assertEquals(0, r.senderDrops(), "the sender's side dropped frames, so this run measured the sender, not the DUT: " + r);
         assertNull(r.orderError(), r.orderError());
         assertTrue(r.received() >= floor, "the default buffering must hold at least " + floor + " frames: " + r);
