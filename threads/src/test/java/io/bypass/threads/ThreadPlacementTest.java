@@ -66,9 +66,14 @@ class ThreadPlacementTest {
                 checked.await();
                 // A thread this (pinned) thread starts inherits its CPU until a rescan moves it.
                 final CountDownLatch stop = new CountDownLatch(1);
+                final CountDownLatch repin = new CountDownLatch(1);
+                final CountDownLatch repinned = new CountDownLatch(1);
                 final Thread late = new Thread(() -> {
                     lateTid.set(Affinity.currentThreadId());
                     try {
+                        repin.await();
+                        Affinity.pinCurrentThread(cpu); // as an application pins a second poller of its own
+                        repinned.countDown();
                         stop.await();
                     } catch (final InterruptedException ignored) {
                         // end
@@ -81,6 +86,10 @@ class ThreadPlacementTest {
                 assertEquals(CpuSet.of(cpu), allowed(lateTid.get()), "inherited from its creator");
                 assertTrue(p.rescan() >= 1);
                 assertEquals(mine.minus(CpuSet.of(cpu)), allowed(lateTid.get()), "moved by the rescan");
+                repin.countDown();
+                repinned.await();
+                assertEquals(0, p.rescan(), "each thread is examined once: one that pinned itself since is left where it chose");
+                assertEquals(CpuSet.of(cpu), allowed(lateTid.get()));
                 stop.countDown();
                 late.join();
             } catch (final Throwable t) {

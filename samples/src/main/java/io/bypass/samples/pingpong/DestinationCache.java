@@ -13,7 +13,7 @@ final class DestinationCache {
     private final int forgetEvery;
     private int next;
     private long lookups;
-    /** The lookup that empties the cache next; never reached (-1) outside a warm-up. */
+    /** The lookup that makes every entry stale next; never reached (-1) outside a warm-up. */
     private long forgetAt;
 
     DestinationCache(final int size) {
@@ -22,8 +22,9 @@ final class DestinationCache {
 
     /**
      * @param size        entries
-     * @param forgetEvery for a warm-up: empty the cache every this many lookups (0 = never), so the JIT compiles
-     *                    the miss path too and the first live client's miss does not deoptimise the server's loop
+     * @param forgetEvery for a warm-up: make every entry stale every this many lookups (0 = never), so the JIT
+     *                    compiles the paths a live server takes when a new client comes (other clients' entries
+     *                    passed over, then a miss) and that client's first request does not deoptimise the loop
      */
     DestinationCache(final int size, final int forgetEvery) {
         this.forgetEvery = forgetEvery;
@@ -38,7 +39,7 @@ final class DestinationCache {
         // server sees false: a test of forgetEvery itself would be compiled for the warm-up's value alone.
         if (++lookups == forgetAt) {
             forgetAt += forgetEvery;
-            java.util.Arrays.fill(destinations, null);
+            stale((lookups / forgetEvery & 1) == 0);
         }
         for (int i = 0; i < destinations.length; i++) {
             if (destinations[i] != null && addresses[i] == address && ports[i] == port) {
@@ -51,5 +52,26 @@ final class DestinationCache {
         ports[slot] = port;
         destinations[slot] = UdpDestination.of(address, port);
         return destinations[slot];
+    }
+
+    /** @return entries held, stale ones included */
+    int entries() {
+        int n = 0;
+        for (final UdpDestination d : destinations) {
+            n += d == null ? 0 : 1;
+        }
+        return n;
+    }
+
+    // Entries of other clients, not empty ones: the warm-up has one sender, a live server has one client after
+    // another, whose lookups pass over their predecessors' entries (same address, another port; or another host).
+    private void stale(final boolean otherPort) {
+        for (int i = 0; i < destinations.length; i++) {
+            if (otherPort) {
+                ports[i] = ~ports[i];
+            } else {
+                addresses[i] = ~addresses[i];
+            }
+        }
     }
 }
