@@ -93,39 +93,6 @@ public final class Affinity {
         }
     }
 
-    /** {@code SCHED_IDLE}: runs only when no other thread wants the CPU, and gives way at once to one that wakes. */
-    static final int SCHED_IDLE = 5;
-
-    /**
-     * Gives one thread the {@code SCHED_IDLE} policy ({@code chrt -i -p 0 TID}): any thread of the
-     * normal policy that wakes on its CPU preempts it at once. For housekeeping that may run late,
-     * never for the JVM's own threads (a JIT or GC thread that waits for an idle CPU holds up the
-     * code or the pause that the polling thread waits for). Lowering a policy needs no privilege.
-     *
-     * @param tid a thread id of this JVM, or 0 for the calling thread
-     * @return true, or false if the thread no longer exists
-     * @throws IllegalStateException if the kernel refuses
-     */
-    public static boolean idlePolicy(final long tid) {
-        final int rc;
-        final int errno;
-        try (Arena arena = Arena.ofConfined()) {
-            final MemorySegment param = arena.allocate(ValueLayout.JAVA_INT); // struct sched_param { int sched_priority = 0; }
-            final MemorySegment state = Libc.callState(arena);
-            rc = (int) Libc.SCHED_SETSCHEDULER.invokeExact(state, (int) tid, SCHED_IDLE, param);
-            errno = rc == 0 ? 0 : Libc.errno(state);
-        } catch (final RuntimeException | Error e) {
-            throw e;
-        } catch (final Throwable t) {
-            throw new IllegalStateException(t);
-        }
-        if (rc == 0 || errno == Libc.ESRCH) {
-            return rc == 0;
-        }
-        throw new IllegalStateException("sched_setscheduler(" + (tid == 0 ? "this thread" : "thread " + tid)
-            + ", SCHED_IDLE) failed: " + Libc.strerror(errno));
-    }
-
     /**
      * Sets the CPUs one thread may run on.
      *

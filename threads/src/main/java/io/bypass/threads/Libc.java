@@ -27,8 +27,6 @@ final class Libc {
         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
     static final MethodHandle SCHED_GETAFFINITY = bind("sched_getaffinity",
         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    static final MethodHandle SCHED_SETSCHEDULER = bind("sched_setscheduler",
-        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     /** gettid(2) has a glibc wrapper since 2.30; null before, then /proc/thread-self tells. */
     static final MethodHandle GETTID = LINKER.defaultLookup().find("gettid")
         .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(ValueLayout.JAVA_INT))).orElse(null);

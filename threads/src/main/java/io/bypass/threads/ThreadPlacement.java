@@ -1,8 +1,5 @@
 package io.bypass.threads;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,10 +28,6 @@ import java.util.Map;
  * reserved CPUs, re-scans {@code /proc/self/task} every {@code rescanMillis} (1 s by
  * default) and moves such threads; {@link #rescan()} does it at once.
  *
- * <p><b>Housekeeping.</b> Bypass's own daemon threads ({@link #HOUSEKEEPING_THREADS}) are also
- * given {@code SCHED_IDLE} where they are moved to, so a thread that wakes beside them there (the
- * application's other threads) does not wait for their sampling. The JVM's threads keep their policy.
- *
  * <p><b>What it does not do.</b> It places this JVM's threads only: other processes, the
  * kernel's softirq and timer work and interrupts still run on the CPU unless the host
  * keeps them away ({@code isolcpus=}/{@code nohz_full=} on the kernel command line,
@@ -45,16 +38,6 @@ import java.util.Map;
  * inherited them from the poller and is moved.
  */
 public final class ThreadPlacement implements AutoCloseable {
-    /**
-     * Bypass's own housekeeping threads, which the placement also gives {@link Affinity#idlePolicy SCHED_IDLE}: the
-     * counters publisher and this watcher. They sample and scan; late is harmless, and in the interpreter (they run
-     * too seldom to be compiled) they took 20-30 ms of every 7 s on the other CPU, where they delayed whatever woke
-     * there (measured: a sockperf client's replies).
-     */
-    public static final List<String> HOUSEKEEPING_THREADS = List.of("bypass-counters", "bypass-thread-placement");
-    /** The kernel keeps a thread's name to this many characters ({@code TASK_COMM_LEN} less the NUL). */
-    private static final int COMM_LENGTH = 15;
-
     /** Default interval of the watcher that moves threads started after isolating. */
     public static final long DEFAULT_RESCAN_MILLIS = 1000;
 
@@ -176,9 +159,6 @@ public final class ThreadPlacement implements AutoCloseable {
             if (isKept(tid) || Arrays.binarySearch(seen, tid) >= 0) {
                 continue;
             }
-            if (isHousekeeping(tid)) {
-                Affinity.idlePolicy(tid);
-            }
             final CpuSet now = Affinity.get(tid);
             if (now == null || !now.intersects(reserved)) {
                 continue;
@@ -202,21 +182,6 @@ public final class ThreadPlacement implements AutoCloseable {
         }
         moved += n;
         return n;
-    }
-
-    private static boolean isHousekeeping(final long tid) {
-        final String name;
-        try {
-            name = Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).trim();
-        } catch (final IOException e) {
-            return false; // ended meanwhile
-        }
-        for (final String h : HOUSEKEEPING_THREADS) {
-            if (h.substring(0, Math.min(h.length(), COMM_LENGTH)).equals(name)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private boolean isKept(final long tid) {

@@ -164,53 +164,6 @@ class ThreadPlacementTest {
         }
     }
 
-    /** Bypass's housekeeping threads get SCHED_IDLE when a scan first sees them; other threads keep their policy. */
-    @Test
-    void housekeepingThreadsGetTheIdlePolicyOthersKeepTheirs() throws Exception {
-        final CpuSet mine = Affinity.currentThread();
-        Requirements.require(mine.size() >= 2, "needs two CPUs or more; this JVM may use " + mine);
-        final CountDownLatch stop = new CountDownLatch(1);
-        final AtomicLong housekeeping = new AtomicLong();
-        final AtomicLong other = new AtomicLong();
-        final Thread h = parked("bypass-counters", housekeeping, stop);
-        final Thread o = parked("bypass-other", other, stop);
-        try (ThreadPlacement p = ThreadPlacement.isolate(CpuSet.of(mine.last()), new long[] {Affinity.currentThreadId()}, 0)) {
-            assertEquals(SCHED_IDLE, policy(housekeeping.get()), "bypass-counters");
-            assertEquals(SCHED_OTHER, policy(other.get()), "a thread of another name");
-            assertEquals(SCHED_OTHER, policy(Affinity.currentThreadId()), "the kept thread");
-        } finally {
-            stop.countDown();
-            h.join();
-            o.join();
-        }
-    }
-
-    private static final int SCHED_OTHER = 0;
-    private static final int SCHED_IDLE = 5;
-
-    private static Thread parked(final String name, final AtomicLong tid, final CountDownLatch stop) throws InterruptedException {
-        final CountDownLatch started = new CountDownLatch(1);
-        final Thread t = new Thread(() -> {
-            tid.set(Affinity.currentThreadId());
-            started.countDown();
-            try {
-                stop.await();
-            } catch (final InterruptedException ignored) {
-                // end
-            }
-        }, name);
-        t.start();
-        started.await();
-        return t;
-    }
-
-    /** @return the thread's scheduling policy, field 41 of {@code /proc/self/task/TID/stat} */
-    private static int policy(final long tid) throws java.io.IOException {
-        final String stat = Files.readString(Path.of("/proc/self/task/" + tid + "/stat"));
-        final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Integer.parseInt(f[41 - 3]);
-    }
-
     @Test
     void refusalsNameTheCpuAndTheCause() {
         final CpuSet mine = Affinity.currentThread();
