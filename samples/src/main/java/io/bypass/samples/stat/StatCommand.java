@@ -87,8 +87,7 @@ public final class StatCommand implements Command {
             for (long i = 0; count == 0 || i < count; i++) {
                 final List<String> errors = new ArrayList<>();
                 final List<Snapshot> all = readAll(dir, errors);
-                final long nowNanos = System.nanoTime();
-                final var o = view.interval(filter.apply(all), errors, System.currentTimeMillis(), nowNanos);
+                final var o = view.interval(filter.apply(all), errors, System.currentTimeMillis());
                 if (ctx.json()) {
                     ctx.out().println(Json.write(o));
                     ctx.out().flush();

@@ -15,10 +15,19 @@ import java.util.Map;
  * What {@code bypass stat} prints for one interval: the processes' counters with per-second
  * rates against the previous interval, as a readable table or one JSON object. Keeps the
  * previous interval's values; not thread-safe.
+ *
+ * <p>A rate is measured over the publisher's own clock, the heartbeat stored with each sample,
+ * not over the time between two readings: the publisher samples once a second by default, so
+ * a reading between two samples would otherwise show no change, and the next one twice the rate.
+ * A process whose heartbeat has not moved since the last reading shows its last rates again.
  */
 public final class StatView {
+    /** Per counter (file#record/name): the value at the process's last heartbeat that gave rates. */
     private final Map<String, Long> previous = new HashMap<>();
-    private long previousNanos;
+    /** Per counter: the rate shown last. */
+    private final Map<String, Double> previousRates = new HashMap<>();
+    /** Per file: the heartbeat the values in {@link #previous} were read at. */
+    private final Map<String, Long> previousHeartbeat = new HashMap<>();
 
     /** Creates a view with no previous interval (the first one prints no rates). */
     public StatView() {
@@ -30,17 +39,22 @@ public final class StatView {
      * @param snapshots the processes read, already filtered
      * @param errors    files that could not be read, with why
      * @param nowMillis epoch ms of the reading
-     * @param nowNanos  {@link System#nanoTime()} of the reading
      * @return the object: time_ms, processes (pid, start_ms, command, file, state, stale_reason, heartbeat_age_ms,
      *         records with label, counters, rates), errors
      */
-    public Map<String, Object> interval(final List<Filtered> snapshots, final List<String> errors, final long nowMillis,
-                                        final long nowNanos) {
-        final double secs = previousNanos == 0 ? 0 : (nowNanos - previousNanos) / 1e9;
+    public Map<String, Object> interval(final List<Filtered> snapshots, final List<String> errors, final long nowMillis) {
         final Map<String, Long> current = new HashMap<>();
+        final Map<String, Double> currentRates = new HashMap<>();
+        final Map<String, Long> currentHeartbeat = new HashMap<>();
         final List<Object> processes = new ArrayList<>();
         for (final Filtered f : snapshots) {
             final Snapshot s = f.snapshot();
+            final String file = s.file().toString();
+            final Long heartbeatBefore = previousHeartbeat.get(file);
+            // no new sample since the last reading: keep the old base, so the next rate spans whole samples
+            final boolean sameSample = heartbeatBefore != null && heartbeatBefore == s.heartbeatMillis();
+            final double secs = heartbeatBefore == null ? 0 : (s.heartbeatMillis() - heartbeatBefore) / 1e3;
+            currentHeartbeat.put(file, sameSample ? heartbeatBefore : s.heartbeatMillis());
             final Map<String, Object> p = new LinkedHashMap<>();
             p.put("pid", s.pid());
             p.put("start_ms", s.startMillis());
@@ -64,11 +78,21 @@ public final class StatView {
                 for (final String name : part.names()) {
                     final long v = r.values().get(name);
                     counters.put(name, v);
-                    final String key = s.file() + "#" + r.index() + "/" + name;
-                    current.put(key, v);
+                    final String key = file + "#" + r.index() + "/" + name;
                     final Long before = previous.get(key);
-                    if (secs > 0 && before != null) {
-                        rates.put(name, Math.round((v - before) / secs * 10) / 10.0);
+                    Double rate = null;
+                    if (sameSample) {
+                        rate = previousRates.get(key);
+                        current.put(key, before == null ? v : before);
+                    } else {
+                        current.put(key, v);
+                        if (secs > 0 && before != null) {
+                            rate = Math.round((v - before) / secs * 10) / 10.0;
+                        }
+                    }
+                    if (rate != null) {
+                        rates.put(name, rate);
+                        currentRates.put(key, rate);
                     }
                 }
                 rec.put("counters", counters);
@@ -80,7 +104,10 @@ public final class StatView {
         }
         previous.clear();
         previous.putAll(current);
-        previousNanos = nowNanos;
+        previousRates.clear();
+        previousRates.putAll(currentRates);
+        previousHeartbeat.clear();
+        previousHeartbeat.putAll(currentHeartbeat);
         final Map<String, Object> o = new LinkedHashMap<>();
         o.put("time_ms", nowMillis);
         o.put("processes", processes);
