@@ -83,7 +83,7 @@ public final class CountersPublisher {
      * Default sampling period, ms. A second, as AeronStat's refresh: each sample wakes this thread on a CPU
      * the application shares (with {@code --isolate}, every CPU but the polling thread's), and until the JIT
      * has compiled it a sample costs about 100 us there. At 100 ms the samples took about 0.1% of that CPU and
-     * lengthened a sockperf client's p99.9 beside {@code bypass pingpong server} by about 10% (docs/benchmarks.md).
+     * lengthened a sockperf client's p99.9 beside {@code bypass pingpong server} by 10-20% (docs/benchmarks.md).
      */
     public static final long DEFAULT_PERIOD_MS = 1000;
     /** Default period of the kernel and NIC statistics' refresh, ms. */
