@@ -86,6 +86,8 @@ public final class CountersPublisher {
      * lengthened a sockperf client's p99.9 beside {@code bypass pingpong server} by 10-20% (docs/benchmarks.md).
      */
     public static final long DEFAULT_PERIOD_MS = 1000;
+    /** The longest sampling period {@code bypass.counters.periodMs} accepts, ms: readers may rely on a sample this often. */
+    public static final long MAX_PERIOD_MS = 1000;
     /** Default period of the kernel and NIC statistics' refresh, ms. */
     public static final long DEFAULT_REFRESH_MS = 1000;
     /** System property: {@code false} turns publishing off. */
@@ -267,7 +269,7 @@ public final class CountersPublisher {
                 + " (set -D" + DIR_PROPERTY + " or " + DIR_ENV + " to a writable directory, or -D" + PUBLISH_PROPERTY + "=false)");
             return;
         }
-        final long period = Math.max(10, Math.min(Long.getLong("bypass.counters.periodMs", DEFAULT_PERIOD_MS), 1000));
+        final long period = Math.max(10, Math.min(Long.getLong("bypass.counters.periodMs", DEFAULT_PERIOD_MS), MAX_PERIOD_MS));
         final long refreshMs = Math.max(period, Long.getLong("bypass.counters.refreshMs", DEFAULT_REFRESH_MS));
         refreshEveryTicks = Math.max(1, refreshMs / period);
         final Thread t = new Thread(() -> run(period), "bypass-counters");

@@ -2,6 +2,7 @@ package io.bypass.samples.stat;
 
 import io.bypass.stat.CountersFileReader.Record;
 import io.bypass.stat.CountersFileReader.Snapshot;
+import io.bypass.stat.CountersPublisher;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -19,7 +20,9 @@ import java.util.Map;
  * <p>A rate is measured over the publisher's own clock, the heartbeat stored with each sample,
  * not over the time between two readings: the publisher samples once a second by default, so
  * a reading between two samples would otherwise show no change, and the next one twice the rate.
- * A process whose heartbeat has not moved since the last reading shows its last rates again.
+ * A process whose heartbeat has not moved since the last reading shows its last rates again,
+ * until the heartbeat is older than two of the longest periods ({@link CountersPublisher#MAX_PERIOD_MS}):
+ * then it has missed a sample (hung, stopped, or exiting) and its rates read zero.
  */
 public final class StatView {
     /** Per counter (file#record/name): the value at the process's last heartbeat that gave rates. */
@@ -53,6 +56,7 @@ public final class StatView {
             final Long heartbeatBefore = previousHeartbeat.get(file);
             // no new sample since the last reading: keep the old base, so the next rate spans whole samples
             final boolean sameSample = heartbeatBefore != null && heartbeatBefore == s.heartbeatMillis();
+            final boolean missedSample = nowMillis - s.heartbeatMillis() > 2 * CountersPublisher.MAX_PERIOD_MS;
             final double secs = heartbeatBefore == null ? 0 : (s.heartbeatMillis() - heartbeatBefore) / 1e3;
             currentHeartbeat.put(file, sameSample ? heartbeatBefore : s.heartbeatMillis());
             final Map<String, Object> p = new LinkedHashMap<>();
@@ -82,7 +86,7 @@ public final class StatView {
                     final Long before = previous.get(key);
                     Double rate = null;
                     if (sameSample) {
-                        rate = previousRates.get(key);
+                        rate = missedSample && previousRates.containsKey(key) ? Double.valueOf(0.0) : previousRates.get(key);
                         current.put(key, before == null ? v : before);
                     } else {
                         current.put(key, v);

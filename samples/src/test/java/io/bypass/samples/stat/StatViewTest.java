@@ -40,6 +40,15 @@ class StatViewTest {
         assertEquals(1000.0, rate(reading(11_000, 1000), 11_050));
     }
 
+    @Test
+    void aProcessThatStoppedSamplingReadsZeroNotItsLastRate() {
+        rate(reading(10_000, 0), 10_050);
+        assertEquals(1000.0, rate(reading(11_000, 1000), 11_050));
+        assertEquals(1000.0, rate(reading(11_000, 1000), 12_900), "within two periods: a sample may be late");
+        assertEquals(0.0, rate(reading(11_000, 1000), 13_100), "older than two periods: it has stopped");
+        assertEquals(500.0, rate(reading(14_000, 2500), 14_050), "sampling again: over the whole gap");
+    }
+
     private static Snapshot reading(final long heartbeatMillis, final long messages) {
         final Record r = new Record(0, false, Map.of("type", "app"), Map.of("messages", messages));
         return new Snapshot(Path.of("/dev/shm/bypass/test"), 4242, 1, heartbeatMillis, "test", List.of(r));
