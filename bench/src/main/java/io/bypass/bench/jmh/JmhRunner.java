@@ -57,6 +57,7 @@ public final class JmhRunner {
             .include(FfmDowncallBenchmark.class.getName())
             .include(BufferAccessBenchmark.class.getName())
             .include(ProtocolLayerBenchmark.class.getName())
+            .include(TurnaroundBenchmark.class.getName())
             .include(TcpEngineBenchmark.class.getName())
             .include(ChecksumVerdictBenchmark.class.getName())
             .addProfiler(GCProfiler.class)

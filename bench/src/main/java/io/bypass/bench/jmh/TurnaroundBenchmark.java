@@ -1,0 +1,178 @@
+package io.bypass.bench.jmh;
+
+import io.bypass.FrameClaim;
+import io.bypass.FrameHandler;
+import io.bypass.FrameMeta;
+import io.bypass.PortUri;
+import io.bypass.RxQueue;
+import io.bypass.TxQueue;
+import io.bypass.net.Ipv4;
+import io.bypass.udp.DatagramClaim;
+import io.bypass.udp.DatagramHandler;
+import io.bypass.udp.DatagramMeta;
+import io.bypass.udp.L2UdpEndpoint;
+import io.bypass.udp.UdpDestination;
+import io.bypass.udp.UdpEndpoint;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The protocol layer's share of one ping-pong turnaround, with batches of one as a latency
+ * server sees them: a request frame arrives on port B, the server answers it, the reply is
+ * taken off port A. {@link #udpServer} answers through {@link L2UdpEndpoint} (poll, classify,
+ * verify, claim the reply, copy, commit, flush), as {@code bypass pingpong server} does;
+ * {@link #rawBounce} answers with raw frames, swapping addresses in place, as the C reflector
+ * does. Their difference is what the UDP layer adds to each turnaround on a real NIC, where
+ * the port's own cost is the same for both. Run with {@code -prof gc}: both must allocate
+ * nothing.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class TurnaroundBenchmark {
+    private static final int PAYLOAD = 64;
+    private static final int CLIENT_PORT = 9000;
+    private static final int SERVER_PORT = 9001;
+
+    private LoopbackPort[] ports;
+    private TxQueue clientTx;
+    private RxQueue clientRx;
+    private TxQueue serverTx;
+    private RxQueue serverRx;
+    private UdpEndpoint server;
+    private UdpDestination client;
+    private final UnsafeBuffer request = new UnsafeBuffer(new byte[2048]);
+    private int requestLength;
+    private final FrameClaim clientClaim = new FrameClaim();
+    private final FrameClaim serverFrameClaim = new FrameClaim();
+    private final DatagramClaim serverClaim = new DatagramClaim();
+    private long replies;
+    private final FrameHandler capture = this::capture;
+    private final FrameHandler clientReceive = this::onReply;
+    private final DatagramHandler udpAnswer = this::answerDatagram;
+    private final FrameHandler rawAnswer = this::answerFrame;
+
+    /** Created by JMH. */
+    public TurnaroundBenchmark() {
+    }
+
+    /** Builds the request frame once with a client endpoint, and the server endpoint. */
+    @Setup
+    public void setup() {
+        final int ipA = Ipv4.parse("10.99.0.1");
+        final int ipB = Ipv4.parse("10.99.0.2");
+        ports = LoopbackPort.pair(ipA, ipB, 256);
+        clientTx = ports[0].txQueue(0);
+        clientRx = ports[0].rxQueue(0);
+        serverTx = ports[1].txQueue(0);
+        serverRx = ports[1].rxQueue(0);
+        final L2UdpEndpoint requester = new L2UdpEndpoint(ports[0], PortUri.parse("loop:a"), false);
+        requester.bind(CLIENT_PORT);
+        final DatagramClaim claim = new DatagramClaim();
+        if (requester.tryClaim(UdpDestination.of(ipB, SERVER_PORT), PAYLOAD, claim) != UdpEndpoint.OK) {
+            throw new IllegalStateException("loopback endpoint cannot claim");
+        }
+        claim.buffer().setMemory(0, PAYLOAD, (byte) 'q');
+        claim.commit();
+        requester.flush();
+        if (serverRx.poll(capture, 1) != 1) {
+            throw new IllegalStateException("the request frame did not arrive");
+        }
+        requester.close();
+        server = new L2UdpEndpoint(ports[1], PortUri.parse("loop:b"), false);
+        server.bind(SERVER_PORT);
+        client = UdpDestination.of(ipA, CLIENT_PORT);
+        if (udpServer() != 1 || rawBounce() != 2) {
+            throw new IllegalStateException("a turnaround did not complete");
+        }
+    }
+
+    /** Closes the endpoint and ports. */
+    @TearDown
+    public void tearDown() {
+        server.close();
+        ports[0].close();
+        ports[1].close();
+    }
+
+    private void capture(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        request.putBytes(0, buffer, offset, length);
+        requestLength = length;
+    }
+
+    private void onReply(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        replies++;
+    }
+
+    private void sendRequest() {
+        if (clientTx.tryClaim(requestLength, clientClaim)) {
+            clientClaim.buffer().putBytes(clientClaim.offset(), request, 0, requestLength);
+            clientClaim.commit();
+        }
+        clientTx.flush();
+    }
+
+    private void answerDatagram(final DirectBuffer buffer, final int offset, final int length, final DatagramMeta meta) {
+        if (server.tryClaim(client, length, serverClaim) == UdpEndpoint.OK) {
+            serverClaim.buffer().putBytes(0, buffer, offset, length);
+            serverClaim.commit();
+        }
+    }
+
+    private void answerFrame(final DirectBuffer buffer, final int offset, final int length, final FrameMeta meta) {
+        if (serverTx.tryClaim(length, serverFrameClaim)) {
+            final MutableDirectBuffer out = serverFrameClaim.buffer();
+            final int o = serverFrameClaim.offset();
+            out.putBytes(o, buffer, offset, length);
+            // MACs, IPv4 addresses and UDP ports swapped, as a reflector does
+            out.putInt(o, buffer.getInt(offset + 6));
+            out.putShort(o + 4, buffer.getShort(offset + 10));
+            out.putInt(o + 6, buffer.getInt(offset));
+            out.putShort(o + 10, buffer.getShort(offset + 4));
+            out.putInt(o + 26, buffer.getInt(offset + 30));
+            out.putInt(o + 30, buffer.getInt(offset + 26));
+            out.putShort(o + 34, buffer.getShort(offset + 36));
+            out.putShort(o + 36, buffer.getShort(offset + 34));
+            serverFrameClaim.commit();
+        }
+    }
+
+    /**
+     * One request answered by the UDP endpoint.
+     *
+     * @return replies received so far
+     */
+    @Benchmark
+    public long udpServer() {
+        sendRequest();
+        server.poll(udpAnswer, 1);
+        server.flush();
+        clientRx.poll(clientReceive, 1);
+        return replies;
+    }
+
+    /**
+     * One request answered with raw frames, addresses swapped in place.
+     *
+     * @return replies received so far
+     */
+    @Benchmark
+    public long rawBounce() {
+        sendRequest();
+        serverRx.poll(rawAnswer, 1);
+        serverTx.flush();
+        clientRx.poll(clientReceive, 1);
+        return replies;
+    }
+}
