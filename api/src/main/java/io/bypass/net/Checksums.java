@@ -35,26 +35,28 @@ public final class Checksums {
      * @return the new partial sum, not folded
      */
     public static long sum(final DirectBuffer buffer, final int offset, final int length, final long initial) {
+        // one range check for the whole range, not one per eight bytes
+        NetworkBytes.checkRange(buffer, offset, length);
         long sum = initial;
         int i = offset;
         final int end = offset + length;
         final int longEnd = end - 7;
         while (i < longEnd) {
-            final long w = buffer.getLong(i, ByteOrder.BIG_ENDIAN);
+            final long w = NetworkBytes.getLong(buffer, i);
             // two 32-bit halves: each fold-equivalent to its 16-bit words, no carry lost
             sum += (w >>> 32) + (w & 0xFFFF_FFFFL);
             i += 8;
         }
         if (end - i >= 4) {
-            sum += buffer.getInt(i, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
+            sum += NetworkBytes.getInt(buffer, i) & 0xFFFF_FFFFL;
             i += 4;
         }
         if (end - i >= 2) {
-            sum += buffer.getShort(i, ByteOrder.BIG_ENDIAN) & 0xFFFFL;
+            sum += NetworkBytes.getUnsignedShort(buffer, i);
             i += 2;
         }
         if (end - i == 1) {
-            sum += (buffer.getByte(i) & 0xFFL) << 8;
+            sum += (long) NetworkBytes.getUnsignedByte(buffer, i) << 8;
         }
         return sum;
     }
@@ -146,7 +148,7 @@ public final class Checksums {
      */
     public static boolean isUdpValid(
         final DirectBuffer buffer, final int udpOffset, final int udpLength, final int sourceAddress, final int destinationAddress) {
-        if (buffer.getShort(udpOffset + 6) == 0) {
+        if (buffer.getShort(udpOffset + Udp.CHECKSUM_OFFSET) == 0) {
             return true;
         }
         final long s = sum(buffer, udpOffset, udpLength, udpPseudoHeaderSum(sourceAddress, destinationAddress, udpLength));

@@ -250,24 +250,25 @@ public final class FrameClassifier {
             return drop(Counter.DROP_TRUNCATED);
         }
         final int end = offset + length;
-        int etherType = buffer.getShort(offset + Ethernet.ETHERTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        // the frame's range is checked above and each header's length below: fields are read unchecked
+        int etherType = NetworkBytes.getUnsignedShort(buffer, offset + Ethernet.ETHERTYPE_OFFSET);
         int l3 = offset + Ethernet.HEADER_LENGTH;
         vlanId = -1;
         if (etherType == Ethernet.ETHERTYPE_VLAN) {
             if (length < Ethernet.VLAN_HEADER_LENGTH) {
                 return drop(Counter.DROP_TRUNCATED);
             }
-            vlanId = buffer.getShort(offset + Ethernet.TCI_OFFSET, ByteOrder.BIG_ENDIAN) & 0x0FFF;
+            vlanId = NetworkBytes.getUnsignedShort(buffer, offset + Ethernet.TCI_OFFSET) & 0x0FFF;
             if (vlanId != vlan) {
                 return drop(Counter.DROP_WRONG_VLAN);
             }
-            etherType = buffer.getShort(offset + Ethernet.INNER_ETHERTYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            etherType = NetworkBytes.getUnsignedShort(buffer, offset + Ethernet.INNER_ETHERTYPE_OFFSET);
             l3 = offset + Ethernet.VLAN_HEADER_LENGTH;
         } else if (vlan != 0) {
             return drop(Counter.DROP_WRONG_VLAN);
         }
-        destinationMac = Mac.get(buffer, offset);
-        sourceMac = Mac.get(buffer, offset + Ethernet.SOURCE_OFFSET);
+        destinationMac = NetworkBytes.getMac(buffer, offset);
+        sourceMac = NetworkBytes.getMac(buffer, offset + Ethernet.SOURCE_OFFSET);
         ipOffset = l3;
         if (etherType == Ethernet.ETHERTYPE_IPV4) {
             return classifyIpv4(buffer, l3, end);
@@ -322,12 +323,12 @@ public final class FrameClassifier {
         if (available < Ipv4Header.MIN_HEADER_LENGTH) {
             return drop(Counter.DROP_TRUNCATED);
         }
-        final int versionIhl = buffer.getByte(l3) & 0xFF;
+        final int versionIhl = NetworkBytes.getUnsignedByte(buffer, l3);
         final int headerLength = (versionIhl & 0x0F) << 2;
         if ((versionIhl >>> 4) != 4 || headerLength < Ipv4Header.MIN_HEADER_LENGTH || headerLength > available) {
             return drop(Counter.DROP_BAD_IP_HEADER);
         }
-        final int totalLength = buffer.getShort(l3 + Ipv4Header.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int totalLength = NetworkBytes.getUnsignedShort(buffer, l3 + Ipv4Header.TOTAL_LENGTH_OFFSET);
         if (totalLength < headerLength || totalLength > available) {
             return drop(Counter.DROP_BAD_IP_LENGTH);
         }
@@ -335,17 +336,17 @@ public final class FrameClassifier {
             && ((verdict & FrameMeta.IP_CHECKSUM_BAD) != 0 || Checksums.ipv4Header(buffer, l3, headerLength) != 0)) {
             return drop(Counter.DROP_BAD_IP_CHECKSUM);
         }
-        final int fragment = buffer.getShort(l3 + Ipv4Header.FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN)
+        final int fragment = NetworkBytes.getUnsignedShort(buffer, l3 + Ipv4Header.FRAGMENT_OFFSET)
             & (Ipv4Header.FLAG_MF | Ipv4Header.FRAGMENT_OFFSET_MASK);
         if (fragment != 0) {
             return drop(Counter.DROP_IP_FRAGMENT);
         }
         ipHeaderLength = headerLength;
-        sourceAddress = buffer.getInt(l3 + Ipv4Header.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
-        destinationAddress = buffer.getInt(l3 + Ipv4Header.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
+        sourceAddress = NetworkBytes.getInt(buffer, l3 + Ipv4Header.SOURCE_OFFSET);
+        destinationAddress = NetworkBytes.getInt(buffer, l3 + Ipv4Header.DESTINATION_OFFSET);
         l4Offset = l3 + headerLength;
         l4Length = totalLength - headerLength;
-        final int protocol = buffer.getByte(l3 + Ipv4Header.PROTOCOL_OFFSET) & 0xFF;
+        final int protocol = NetworkBytes.getUnsignedByte(buffer, l3 + Ipv4Header.PROTOCOL_OFFSET);
         if (protocol == Ipv4Header.PROTOCOL_UDP) {
             return classifyUdp(buffer);
         }
@@ -378,12 +379,12 @@ public final class FrameClassifier {
         if (l4Length < Udp.HEADER_LENGTH) {
             return drop(Counter.DROP_TRUNCATED);
         }
-        final int udpLength = buffer.getShort(l4Offset + Udp.LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int udpLength = NetworkBytes.getUnsignedShort(buffer, l4Offset + Udp.LENGTH_OFFSET);
         if (udpLength < Udp.HEADER_LENGTH || udpLength > l4Length) {
             return drop(Counter.DROP_BAD_UDP_LENGTH);
         }
-        sourcePort = buffer.getShort(l4Offset + Udp.SOURCE_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        destinationPort = buffer.getShort(l4Offset + Udp.DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        sourcePort = NetworkBytes.getUnsignedShort(buffer, l4Offset + Udp.SOURCE_PORT_OFFSET);
+        destinationPort = NetworkBytes.getUnsignedShort(buffer, l4Offset + Udp.DESTINATION_PORT_OFFSET);
         final int dst = destinationAddress;
         if (Ipv4.isMulticast(dst)) {
             if (!subscriptions.isJoined(dst, destinationPort)) {
@@ -409,30 +410,8 @@ public final class FrameClassifier {
     }
 
     private int classifyIgmp(final DirectBuffer buffer) {
-        if (!handleIgmp) {
-            return drop(Counter.DROP_NOT_OURS);
-        }
-        if (l4Length < Igmp.V2_LENGTH) {
-            return drop(Counter.DROP_TRUNCATED);
-        }
-        final int type = buffer.getByte(l4Offset) & 0xFF;
-        if (type == Igmp.TYPE_MEMBERSHIP_QUERY && l4Length > Igmp.V2_LENGTH) {
-            if (l4Length < Igmp.V3_QUERY_MIN_LENGTH) {
-                return drop(Counter.DROP_BAD_CONTROL);
-            }
-            final int sources = buffer.getShort(l4Offset + Igmp.V3_NUMBER_OF_SOURCES_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            if (Igmp.V3_QUERY_MIN_LENGTH + (sources << 2) > l4Length) {
-                return drop(Counter.DROP_BAD_CONTROL);
-            }
-        }
-        if (Checksums.igmp(buffer, l4Offset, l4Length) != 0) {
-            return drop(Counter.DROP_BAD_CONTROL);
-        }
-        final int dst = destinationAddress;
-        if (dst != Igmp.ALL_SYSTEMS && !(Ipv4.isMulticast(dst) && subscriptions.isJoined(dst)) && (dst != localAddress || localAddress == 0)) {
-            return drop(Counter.DROP_NOT_OURS);
-        }
-        return IGMP;
+        final Counter bad = IgmpChecks.check(buffer, l4Offset, l4Length, destinationAddress, localAddress, handleIgmp, subscriptions);
+        return bad == null ? IGMP : drop(bad);
     }
 
     /** @return the counter incremented by the last {@link #classify} that dropped, else null */
