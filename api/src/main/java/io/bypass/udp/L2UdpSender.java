@@ -6,11 +6,10 @@ import io.bypass.Counters;
 import io.bypass.FrameClaim;
 import io.bypass.PortUri;
 import io.bypass.TxQueue;
-import io.bypass.net.Checksums;
 import io.bypass.net.Ethernet;
 import io.bypass.net.Ipv4;
-import io.bypass.net.Ipv4Header;
 import io.bypass.net.Ipv4Link;
+import io.bypass.net.Ipv4UdpHeaders;
 import io.bypass.net.Mac;
 import io.bypass.net.NeighbourTable;
 import io.bypass.net.NextHopResolver;
@@ -41,23 +40,18 @@ final class L2UdpSender implements ClaimOwner {
     private final int unicastTtl;
     private final int multicastTtl;
     private final boolean checksumOffload;
-    private final int localAddress;
     private final int maxPayloadLength;
-    // Where each header starts in a frame we send: 4 bytes later behind an 802.1Q tag.
-    private final int ipOffset;
-    private final int udpOffset;
-    /** Ethernet (with the tag, if any), IPv4 and UDP headers. */
-    private final int headers;
+    private final Ipv4UdpHeaders headers;
     private final FrameClaim frameClaim = new FrameClaim();
     private final DatagramClaim sendClaim = new DatagramClaim();
-    private final Ipv4Header ip = new Ipv4Header();
-    private final Udp udp = new Udp();
 
     // Not final: a warm-up points them at its own queue and counters for its duration.
     private TxQueue tx;
     private Counters counters;
     private int sourcePort;
     private int pendingDestination;
+    /** The claimed frame's IPv4 header sum without its total length, from {@link Ipv4UdpHeaders#write}. */
+    private long pendingIpSum;
     private DatagramClaim pendingClaim;
     private long claimSequence;
     private boolean closed;
@@ -85,11 +79,8 @@ final class L2UdpSender implements ClaimOwner {
         this.unicastTtl = unicastTtl;
         this.multicastTtl = multicastTtl;
         this.checksumOffload = checksumOffload;
-        localAddress = link.localAddress();
-        ipOffset = link.ipOffset();
-        udpOffset = ipOffset + Ipv4Header.MIN_HEADER_LENGTH;
-        headers = udpOffset + Udp.HEADER_LENGTH;
-        maxPayloadLength = Math.max(0, Math.min(link.mtu() - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - headers));
+        headers = new Ipv4UdpHeaders(link);
+        maxPayloadLength = Math.max(0, Math.min(link.mtu() - Udp.IPV4_UDP_HEADERS, tx.maxFrameLength() - headers.length()));
     }
 
     /** @return the largest payload one datagram can carry: within the MTU and the TX frame */
@@ -151,20 +142,18 @@ final class L2UdpSender implements ClaimOwner {
             }
         }
 
-        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, headers + length);
+        final int frameLength = Math.max(Ethernet.MIN_FRAME_LENGTH, headers.length() + length);
         if (!tx.tryClaim(frameLength, frameClaim)) {
             return UdpEndpoint.BACK_PRESSURED;
         }
         final MutableDirectBuffer b = frameClaim.buffer();
         final int o = frameClaim.offset();
-        link.writeEthernet(b, o, frameLength, mac, Ethernet.ETHERTYPE_IPV4);
         // lengths and checksums are written at commit, when the payload length is final
-        ip.wrap(b, o + ipOffset, frameLength - ipOffset).header(Ipv4Header.MIN_HEADER_LENGTH, 0, 0, link.nextIdentification(),
-            Ipv4Header.FLAG_DF, ttl, Ipv4Header.PROTOCOL_UDP, localAddress, destinationAddress);
-        udp.wrap(b, o + udpOffset, frameLength - udpOffset).header(sourcePort, destination.port(), 0);
+        pendingIpSum = headers.write(b, o, frameLength, mac, link.nextIdentification(), ttl, destinationAddress, sourcePort,
+            destination.port());
         pendingDestination = destinationAddress;
         pendingClaim = claim;
-        claim.wrap(this, ++claimSequence, b.addressOffset() + o + headers, length);
+        claim.wrap(this, ++claimSequence, b.addressOffset() + o + headers.length(), length);
         return UdpEndpoint.OK;
     }
 
@@ -181,16 +170,7 @@ final class L2UdpSender implements ClaimOwner {
         pendingClaim = null;
         final MutableDirectBuffer b = frameClaim.buffer();
         final int o = frameClaim.offset();
-        final int udpLength = Udp.HEADER_LENGTH + length;
-        final int totalLength = Ipv4Header.MIN_HEADER_LENGTH + udpLength;
-        int frameLength = ipOffset + totalLength;
-        ip.wrap(b, o + ipOffset, totalLength).totalLength(totalLength).computeChecksum();
-        udp.wrap(b, o + udpOffset, udpLength).udpLength(udpLength);
-        if (checksumOffload) {
-            udp.checksum(Checksums.fold(Checksums.udpPseudoHeaderSum(localAddress, pendingDestination, udpLength)));
-        } else {
-            udp.computeChecksum(localAddress, pendingDestination);
-        }
+        int frameLength = headers.finish(b, o, length, pendingIpSum, pendingDestination, checksumOffload);
         if (frameLength < Ethernet.MIN_FRAME_LENGTH) {
             b.setMemory(o + frameLength, Ethernet.MIN_FRAME_LENGTH - frameLength, (byte) 0);
             frameLength = Ethernet.MIN_FRAME_LENGTH;
