@@ -19,4 +19,10 @@ public final class FrameClaim extends Claim {
     public FrameClaim() {
         super("frame");
     }
+
+    /** {@inheritDoc} */
+    @Override
+    public void commit(final int actualLength) {
+        release(actualLength).commit(token(), actualLength);
+    }
 }

@@ -13,4 +13,10 @@ public final class TcpClaim extends Claim {
     public TcpClaim() {
         super("TCP send");
     }
+
+    /** {@inheritDoc} */
+    @Override
+    public void commit(final int actualLength) {
+        release(actualLength).commit(token(), actualLength);
+    }
 }

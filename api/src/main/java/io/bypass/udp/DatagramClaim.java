@@ -13,4 +13,10 @@ public final class DatagramClaim extends Claim {
     public DatagramClaim() {
         super("datagram");
     }
+
+    /** {@inheritDoc} */
+    @Override
+    public void commit(final int actualLength) {
+        release(actualLength).commit(token(), actualLength);
+    }
 }
