@@ -90,6 +90,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
+    private static final int BUSY_POLLS_PER_TICK_MASK = 15;
 
     private final Port port;
     private final PortUri uri;
@@ -121,6 +122,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final L2UdpSender sender;
     private final L2UdpFlows flows;
     private final FrameHandler onFrame = this::onFrame;
+    private int busyPolls;
     private final DatagramMeta datagramMeta = new DatagramMeta();
 
     private DatagramHandler handler;
@@ -148,7 +150,8 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * @param port      an open L2 port
      * @param uri       the URI the endpoint was asked for
      * @param closePort whether {@link #close()} also closes {@code port}
-     * @param nanoClock read once per {@link #poll} and when resolving a neighbour
+     * @param nanoClock read after each {@link #poll} that delivers nothing and every 16th that does, on
+     *                  each ARP frame, and when soliciting a neighbour
      * @throws BypassUriException if a parameter is malformed or the queue does not exist
      */
     public L2UdpEndpoint(final Port port, final PortUri uri, final boolean closePort, final NanoClock nanoClock) {
@@ -294,10 +297,16 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         this.handler = handler;
         delivered = 0;
         deliveredBytes = 0;
-        resolver.tick();
         try {
             rx.poll(onFrame, limit);
         } finally {
+            // The clock is read after a poll that delivered nothing and after every 16th that
+            // delivered, not before each: a request's reply never waits for it (some 20 ns).
+            // Neighbour ages are then judged by a time at most 16 busy polls or one idle gap old,
+            // against a 30 s reachable time and retries 10 ms or more apart.
+            if (delivered == 0 || (++busyPolls & BUSY_POLLS_PER_TICK_MASK) == 0) {
+                resolver.tick();
+            }
             this.handler = null;
             // datagrams and payload bytes, in this endpoint's own counters: what the port
             // counts for the same frames stays in the port's, which these do not add
@@ -320,6 +329,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
             handler.onDatagram(buffer, c.payloadOffset(), payloadLength, datagramMeta);
         } else if (kind == FrameClassifier.ARP) {
             counters.increment(Counter.RX_CONTROL);
+            resolver.tick(); // a neighbour learned now is stamped now, however long the gap before this poll
             arpResponder.onArp(buffer, c.l4Offset(), tx);
         } else if (kind == FrameClassifier.IGMP) {
             counters.increment(Counter.RX_CONTROL);

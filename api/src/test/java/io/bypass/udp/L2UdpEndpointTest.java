@@ -217,6 +217,52 @@ class L2UdpEndpointTest {
     }
 
     @Test
+    void anArpReplyAfterALongSilenceIsStampedWithItsArrival() {
+        final MemoryPort.Pair pair = pair(configA(), configB());
+        final CachedNanoClock clock = new CachedNanoClock();
+        clock.update(5_000_000_000L);
+        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
+        toClose.add(a);
+        final UdpDestination toB = UdpDestination.of(IP_B, PORT);
+        assertEquals(UdpEndpoint.NEIGHBOUR_PENDING, a.tryClaim(toB, 1, claim));
+        assertEquals(1, drain(pair.b()).size(), "the ARP request");
+        // the reply comes after 40 s in which the endpoint was not polled
+        clock.advance(40_000_000_000L);
+        send(pair.b(), RefFrames.arp(MAC_A, Arp.OP_REPLY, MAC_B, IP_B, MAC_A, IP_A));
+        a.poll(collect, 16);
+        assertEquals(NeighbourTable.REACHABLE, a.neighbours().state(IP_B, clock.nanoTime()));
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        a.flush();
+        assertEquals(1, drain(pair.b()).size(), "just the datagram: no re-probe of a neighbour learned now");
+    }
+
+    @Test
+    void anEndpointBusyOnEveryPollStillSeesNeighboursAge() {
+        final MemoryPort.Config ca = configA()
+            .capabilities(EnumSet.of(Capability.L2_FRAMES, Capability.KERNEL_NEIGHBOURS))
+            .neighbourResolver(ip -> ip == IP_B ? MAC_B : -1);
+        final MemoryPort.Pair pair = pair(ca, configB());
+        final CachedNanoClock clock = new CachedNanoClock();
+        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
+        toClose.add(a);
+        a.bind(PORT);
+        final UdpDestination toB = UdpDestination.of(IP_B, PORT);
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        assertEquals(1, pair.a().neighbourQueries().size());
+        clock.advance(31_000_000_000L);
+        // 16 polls in a row that each deliver a datagram: the clock is read on the 16th at the latest
+        for (int i = 0; i < 16; i++) {
+            send(pair.b(), RefFrames.udp(MAC_A, -1, IP_B, IP_A, 40000, PORT, new byte[] {(byte) i}));
+            assertEquals(1, a.poll(collect, 16));
+        }
+        assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
+        claim.commit();
+        assertEquals(2, pair.a().neighbourQueries().size(), "asked again once stale");
+    }
+
+    @Test
     void kernelNeighboursAreAskedAgainWhenStale() {
         final long[] answer = {MAC_B};
         final MemoryPort.Config ca = configA()
