@@ -79,6 +79,12 @@ class L2UdpEndpointTest {
         return e;
     }
 
+    private L2UdpEndpoint endpoint(final MemoryPort port, final CachedNanoClock clock) {
+        final L2UdpEndpoint e = new L2UdpEndpoint(port, port.uri(), true, clock);
+        toClose.add(e);
+        return e;
+    }
+
     private MemoryPort.Pair pair(final MemoryPort.Config a, final MemoryPort.Config b) {
         final MemoryPort.Pair pair = MemoryPort.pair(a, b);
         toClose.add(pair.a());
@@ -182,8 +188,7 @@ class L2UdpEndpointTest {
         final MemoryPort.Pair pair = pair(configA(), configB());
         final CachedNanoClock clock = new CachedNanoClock();
         clock.update(5_000_000_000L);
-        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
-        toClose.add(a);
+        final L2UdpEndpoint a = endpoint(pair.a(), clock);
         final UdpDestination toB = UdpDestination.of(IP_B, PORT);
         assertEquals(UdpEndpoint.NEIGHBOUR_PENDING, a.tryClaim(toB, 1, claim));
         clock.advance(999_000_000L);
@@ -221,8 +226,7 @@ class L2UdpEndpointTest {
         final MemoryPort.Pair pair = pair(configA(), configB());
         final CachedNanoClock clock = new CachedNanoClock();
         clock.update(5_000_000_000L);
-        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
-        toClose.add(a);
+        final L2UdpEndpoint a = endpoint(pair.a(), clock);
         final UdpDestination toB = UdpDestination.of(IP_B, PORT);
         assertEquals(UdpEndpoint.NEIGHBOUR_PENDING, a.tryClaim(toB, 1, claim));
         assertEquals(1, drain(pair.b()).size(), "the ARP request");
@@ -244,8 +248,7 @@ class L2UdpEndpointTest {
             .neighbourResolver(ip -> ip == IP_B ? MAC_B : -1);
         final MemoryPort.Pair pair = pair(ca, configB());
         final CachedNanoClock clock = new CachedNanoClock();
-        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
-        toClose.add(a);
+        final L2UdpEndpoint a = endpoint(pair.a(), clock);
         a.bind(PORT);
         final UdpDestination toB = UdpDestination.of(IP_B, PORT);
         assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
@@ -270,8 +273,7 @@ class L2UdpEndpointTest {
             .neighbourResolver(ip -> ip == IP_B ? answer[0] : -1);
         final MemoryPort.Pair pair = pair(ca, configB());
         final CachedNanoClock clock = new CachedNanoClock();
-        final L2UdpEndpoint a = new L2UdpEndpoint(pair.a(), pair.a().uri(), true, clock);
-        toClose.add(a);
+        final L2UdpEndpoint a = endpoint(pair.a(), clock);
         final UdpDestination toB = UdpDestination.of(IP_B, PORT);
         assertEquals(UdpEndpoint.OK, a.tryClaim(toB, 1, claim));
         claim.commit();
