@@ -19,7 +19,6 @@ import org.agrona.MutableDirectBuffer;
  */
 public final class Ipv4UdpHeaders {
     private static final int VERSION_IHL_TOS = 0x4500;
-    private static final int PROTOCOL_UDP = Ipv4Header.PROTOCOL_UDP;
 
     private final long localMac;
     private final int localAddress;
@@ -41,11 +40,6 @@ public final class Ipv4UdpHeaders {
     /** @return bytes of all three headers: where the payload starts in the frame */
     public int length() {
         return length;
-    }
-
-    /** @return where the IPv4 header starts in the frame (14, or 18 behind a VLAN tag) */
-    public int ipOffset() {
-        return ipOffset;
     }
 
     /**
@@ -76,7 +70,7 @@ public final class Ipv4UdpHeaders {
         }
         NetworkBytes.putShort(buffer, offset + ipOffset - 2, Ethernet.ETHERTYPE_IPV4);
         final int ip = offset + ipOffset;
-        final int ttlProtocol = (ttl & 0xFF) << 8 | PROTOCOL_UDP;
+        final int ttlProtocol = (ttl & 0xFF) << 8 | Ipv4Header.PROTOCOL_UDP;
         // version 4, IHL 5, TOS 0, total length 0 | identification, DF | TTL, UDP, checksum 0
         NetworkBytes.putInt(buffer, ip, VERSION_IHL_TOS << 16);
         NetworkBytes.putInt(buffer, ip + Ipv4Header.IDENTIFICATION_OFFSET, (identification & 0xFFFF) << 16 | Ipv4Header.FLAG_DF);

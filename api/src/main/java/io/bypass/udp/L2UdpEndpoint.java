@@ -90,7 +90,6 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private static final int EPHEMERAL_LOW = 32768;
     private static final int EPHEMERAL_HIGH = 60999;
-    private static final int BUSY_POLLS_PER_TICK_MASK = 15;
 
     private final Port port;
     private final PortUri uri;
@@ -122,7 +121,6 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
     private final L2UdpSender sender;
     private final L2UdpFlows flows;
     private final FrameHandler onFrame = this::onFrame;
-    private int busyPolls;
     private final DatagramMeta datagramMeta = new DatagramMeta();
 
     private DatagramHandler handler;
@@ -150,8 +148,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
      * @param port      an open L2 port
      * @param uri       the URI the endpoint was asked for
      * @param closePort whether {@link #close()} also closes {@code port}
-     * @param nanoClock read after each {@link #poll} that delivers nothing and every 16th that does, on
-     *                  each ARP frame, and when soliciting a neighbour
+     * @param nanoClock read after polls ({@link NextHopResolver#afterPoll}), on ARP and when soliciting a neighbour
      * @throws BypassUriException if a parameter is malformed or the queue does not exist
      */
     public L2UdpEndpoint(final Port port, final PortUri uri, final boolean closePort, final NanoClock nanoClock) {
@@ -300,13 +297,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         try {
             rx.poll(onFrame, limit);
         } finally {
-            // The clock is read after a poll that delivered nothing and after every 16th that
-            // delivered, not before each: a request's reply never waits for it (some 20 ns).
-            // Neighbour ages are then judged by a time at most 16 busy polls or one idle gap old,
-            // against a 30 s reachable time and retries 10 ms or more apart.
-            if (delivered == 0 || (++busyPolls & BUSY_POLLS_PER_TICK_MASK) == 0) {
-                resolver.tick();
-            }
+            resolver.afterPoll(delivered); // after, not before: a reply never waits for the clock
             this.handler = null;
             // datagrams and payload bytes, in this endpoint's own counters: what the port
             // counts for the same frames stays in the port's, which these do not add

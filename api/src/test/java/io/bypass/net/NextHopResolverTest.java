@@ -66,6 +66,21 @@ class NextHopResolverTest {
     }
 
     @Test
+    void afterPollReadsTheClockAfterAnIdlePollAndEvery16thBusyOne() {
+        final NextHopResolver resolver = resolver(us(), 0);
+        clock.advance(SECOND);
+        for (int i = 1; i < 16; i++) {
+            resolver.afterPoll(1);
+            assertEquals(5 * SECOND, resolver.nowNanos(), "busy poll " + i + " keeps the time of the last read");
+        }
+        resolver.afterPoll(1);
+        assertEquals(6 * SECOND, resolver.nowNanos(), "the 16th busy poll reads the clock");
+        clock.advance(SECOND);
+        resolver.afterPoll(0);
+        assertEquals(7 * SECOND, resolver.nowNanos(), "an idle poll reads the clock");
+    }
+
+    @Test
     void routesOnLinkToTheDestinationAndOffLinkToTheGateway() {
         final NextHopResolver withGateway = resolver(us().gateway("10.0.0.254"), 0);
         assertEquals(IP_B, withGateway.nextHop(IP_B));
