@@ -42,13 +42,25 @@ class AfXdpErrorsTest extends AfXdpVethTest {
         return assertThrows(BypassException.class, () -> t.executorA().call(() -> Bypass.open(uri)));
     }
 
+    /** @return the open socket, anon-inode and namespace descriptors of this process */
     private static long fds() throws IOException {
         // The JDK's NIO opens one socketpair for the JVM's lifetime on first use
         // (sun.nio.ch.UnixDispatcher.init, its pre-close fd); open it before any count is taken,
         // so a port's first open does not look like a leak of one fd.
         java.nio.channels.DatagramChannel.open().close();
+        // Only what a port opens (sockets, BPF objects and maps as anon inodes, namespaces): the JVM's own
+        // threads open and close files (jars, /proc) at any time, which a plain count would see.
         try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
+            return s.map(AfXdpErrorsTest::target)
+                .filter(link -> link.startsWith("socket:") || link.startsWith("anon_inode:") || link.startsWith("net:")).count();
+        }
+    }
+
+    private static String target(final Path fd) {
+        try {
+            return Files.readSymbolicLink(fd).toString();
+        } catch (final IOException e) {
+            return ""; // closed between the listing and the read: not the port's
         }
     }
 
