@@ -18,12 +18,15 @@ public enum Counter {
     /** Frames answered or consumed by the protocol layer itself (ARP, IGMP). */
     RX_CONTROL(false, "ARP and IGMP frames handled by the protocol layer"),
     /**
-     * Datagrams delivered although their UDP checksum field held only the pseudo-header
-     * sum: sent by a kernel peer on the same host over a veth pair, which leaves the sum to
-     * a NIC that is not there ({@code CHECKSUM_PARTIAL}). Their payload was not checked
-     * (it never left the host's memory). Counted under the checksum policies
-     * {@code partial} and {@code nic} (the default); under {@code verify} such datagrams
-     * are dropped as {@link #DROP_BAD_UDP_CHECKSUM}. See {@link io.bypass.net.ChecksumPolicy}.
+     * Datagrams (and TCP segments) delivered whose checksum field held only the
+     * pseudo-header sum: sent by a kernel peer on the same host over a veth pair, which
+     * leaves the sum to a NIC that is not there ({@code CHECKSUM_PARTIAL}). Their payload
+     * was not checked (it never left the host's memory): the field is compared before any
+     * payload is summed, so a complete checksum that happens to equal the pseudo-header sum
+     * (about 1 in 65536 from a host on the wire) is counted here too. Counted under the
+     * checksum policies {@code partial} and {@code nic} (the default); under {@code verify}
+     * such datagrams are dropped as {@link #DROP_BAD_UDP_CHECKSUM} unless the complete sum
+     * checks. See {@link io.bypass.net.ChecksumPolicy}.
      */
     RX_PARTIAL_CHECKSUM(false, "datagrams accepted with a kernel peer's partial checksum"),
     /** Times the kernel was woken to send but found the TX ring empty (AF_XDP tx_ring_empty_descs); not a loss. */

@@ -15,11 +15,13 @@ import io.bypass.spi.UriParam;
  *       the PMD checks ({@link io.bypass.Capability#RX_CHECKSUM_VERDICT}); efvi only wrong
  *       ones (ef_vi's {@code RX_DISCARD / CSUM_BAD}), so its good frames are summed in
  *       software; afxdp none.</li>
- *   <li>{@link #PARTIAL}: every checksum is summed in software, a NIC's verdict ignored; a datagram whose UDP
+ *   <li>{@link #PARTIAL}: checksums are checked in software, a NIC's verdict ignored; a datagram whose UDP
  *       checksum field holds only the pseudo-header sum (a kernel peer on the same host
  *       over a veth pair, which leaves the rest to a NIC that is not there:
  *       {@code CHECKSUM_PARTIAL}) is delivered and counted in
- *       {@link io.bypass.Counter#RX_PARTIAL_CHECKSUM}. Any other wrong sum is dropped.</li>
+ *       {@link io.bypass.Counter#RX_PARTIAL_CHECKSUM}, its field compared before any payload is
+ *       summed (the sender never summed it either). Every other datagram's sum is computed, and a
+ *       wrong one dropped.</li>
  *   <li>{@link #VERIFY}: every checksum is summed in software (a NIC's verdict ignored) and any wrong one, a partial
  *       one included, is dropped, as a host on the wire would.</li>
  * </ul>

@@ -397,12 +397,12 @@ public final class FrameClassifier {
             if ((verdict & FrameMeta.L4_CHECKSUM_BAD) != 0) {
                 return drop(Counter.DROP_BAD_UDP_CHECKSUM);
             }
-            if (!Checksums.isUdpValid(buffer, l4Offset, udpLength, sourceAddress, dst)) {
-                if (checksumPolicy == ChecksumPolicy.VERIFY
-                    || !Checksums.isUdpPartial(buffer, l4Offset, udpLength, sourceAddress, dst)) {
-                    return drop(Counter.DROP_BAD_UDP_CHECKSUM);
-                }
+            // the partial sum first: two header bytes against the pseudo-header, where the full
+            // sum reads the payload, which a partial sum's sender left unchecked anyway
+            if (checksumPolicy != ChecksumPolicy.VERIFY && Checksums.isUdpPartial(buffer, l4Offset, udpLength, sourceAddress, dst)) {
                 counters.increment(Counter.RX_PARTIAL_CHECKSUM);
+            } else if (!Checksums.isUdpValid(buffer, l4Offset, udpLength, sourceAddress, dst)) {
+                return drop(Counter.DROP_BAD_UDP_CHECKSUM);
             }
         }
         l4Length = udpLength;

@@ -36,11 +36,11 @@ final class TcpChecks {
         if ((verdict & FrameMeta.L4_CHECKSUM_BAD) != 0) {
             return Counter.DROP_BAD_TCP_CHECKSUM;
         }
-        if (!t.isChecksumValid(src, dst)) {
-            if (policy == ChecksumPolicy.VERIFY || !Checksums.isTcpPartial(t.buffer(), t.offset(), t.length(), src, dst)) {
-                return Counter.DROP_BAD_TCP_CHECKSUM;
-            }
+        // the partial sum first, as for UDP (FrameClassifier)
+        if (policy != ChecksumPolicy.VERIFY && Checksums.isTcpPartial(t.buffer(), t.offset(), t.length(), src, dst)) {
             counters.increment(Counter.RX_PARTIAL_CHECKSUM);
+        } else if (!t.isChecksumValid(src, dst)) {
+            return Counter.DROP_BAD_TCP_CHECKSUM;
         }
         return null;
     }

@@ -18,6 +18,7 @@ import static io.bypass.net.RefFrames.MAC_US;
 import static io.bypass.net.RefFrames.fixIpChecksum;
 import static io.bypass.net.RefFrames.put16;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 class FrameClassifierTest {
@@ -292,6 +293,29 @@ class FrameClassifierTest {
         classifier.checksumPolicy(ChecksumPolicy.PARTIAL);
         assertEquals(FrameClassifier.UDP, classify(partial()));
         assertEquals(2, counters.get(Counter.RX_PARTIAL_CHECKSUM));
+    }
+
+    @Test
+    void aCompleteSumThatEqualsThePseudoHeaderSumIsCountedAsPartialExceptUnderVerify() {
+        // the field is compared with the pseudo-header sum before the payload is summed, so the
+        // 1 in 65536 complete sums that equal it are counted as partial; verify sums them and delivers
+        final int pseudoSum = RefFrames.checksum(new byte[0], 0, 0, RefFrames.pseudo(IP_PEER, IP_US, 8 + PAYLOAD.length)) ^ 0xFFFF;
+        byte[] f = null;
+        for (int word = 0; word <= 0xFFFF && f == null; word++) {
+            final byte[] payload = PAYLOAD.clone();
+            payload[0] = (byte) (word >>> 8);
+            payload[1] = (byte) word;
+            final byte[] candidate = RefFrames.udpToUs(PORT, payload);
+            if (RefFrames.get16(candidate, 40) == pseudoSum) {
+                f = candidate;
+            }
+        }
+        assertNotNull(f, "some first payload word makes the complete sum equal the pseudo-header sum");
+        assertEquals(FrameClassifier.UDP, classify(f));
+        assertEquals(1, counters.get(Counter.RX_PARTIAL_CHECKSUM));
+        classifier.checksumPolicy(ChecksumPolicy.VERIFY);
+        assertEquals(FrameClassifier.UDP, classify(f), "a complete sum is right under verify too");
+        assertEquals(1, counters.get(Counter.RX_PARTIAL_CHECKSUM), "verify counts nothing as partial");
     }
 
     @Test

@@ -6,7 +6,9 @@ import io.bypass.FrameMeta;
 import io.bypass.PortUri;
 import io.bypass.RxQueue;
 import io.bypass.TxQueue;
+import io.bypass.net.Checksums;
 import io.bypass.net.Ipv4;
+import io.bypass.net.Udp;
 import io.bypass.udp.DatagramClaim;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.DatagramMeta;
@@ -20,11 +22,13 @@ import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
+import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,6 +48,14 @@ public class TurnaroundBenchmark {
     private static final int PAYLOAD = 64;
     private static final int CLIENT_PORT = 9000;
     private static final int SERVER_PORT = 9001;
+    private static final int ETHERNET_IPV4_UDP_CHECKSUM_OFFSET = Udp.ETHERNET_IPV4_UDP_HEADERS - Udp.HEADER_LENGTH + Udp.CHECKSUM_OFFSET;
+
+    /**
+     * The request's UDP checksum: {@code complete}, as a host on the wire sends it, or
+     * {@code partial}, the pseudo-header sum alone, as a kernel peer sends it over veth.
+     */
+    @Param({"complete", "partial"})
+    public String requestChecksum;
 
     private LoopbackPort[] ports;
     private TxQueue clientTx;
@@ -90,6 +102,12 @@ public class TurnaroundBenchmark {
             throw new IllegalStateException("the request frame did not arrive");
         }
         requester.close();
+        if ("partial".equals(requestChecksum)) {
+            // what a kernel sender leaves for a NIC to finish (CHECKSUM_PARTIAL), delivered as is by veth
+            final int udpLength = Udp.HEADER_LENGTH + PAYLOAD;
+            request.putShort(ETHERNET_IPV4_UDP_CHECKSUM_OFFSET,
+                (short) Checksums.fold(Checksums.udpPseudoHeaderSum(ipA, ipB, udpLength)), ByteOrder.BIG_ENDIAN);
+        }
         server = new L2UdpEndpoint(ports[1], PortUri.parse("loop:b"), false);
         server.bind(SERVER_PORT);
         client = UdpDestination.of(ipA, CLIENT_PORT);
