@@ -36,7 +36,7 @@ public final class NextHopResolver {
     public static final long ARP_RETRY_NANOS = 1_000_000_000L;
     /** Least time between two kernel queries for one address (no packet leaves, so sooner). */
     public static final long KERNEL_RETRY_NANOS = 10_000_000L;
-    private static final int BUSY_POLLS_PER_TICK_MASK = 15;
+    private static final int POLLS_PER_TICK_MASK = 15;
 
     private final Ipv4Link link;
     private final Port port;
@@ -47,7 +47,7 @@ public final class NextHopResolver {
     private final int prefixLength;
     private final int gateway;
     private long nowNanos;
-    private int busyPolls;
+    private int polls;
 
     /**
      * @param link  our end of the link: addresses, gateway, and how ARP requests are written
@@ -81,15 +81,16 @@ public final class NextHopResolver {
     }
 
     /**
-     * Reads the clock after a poll that delivered nothing and after every 16th that delivered,
-     * for a receiver that must not make a request's reply wait for a clock read (some 20 ns).
-     * Neighbour ages are then judged by a time at most 16 busy polls or one idle gap old,
-     * against a 30 s reachable time and retries 10 ms or more apart.
-     *
-     * @param delivered what the poll just finished delivered
+     * Reads the clock after every 16th poll, busy or idle, for a receiver that must not make
+     * a request wait for a clock read (some 25 ns): a busy-spinning poller that read it after
+     * every idle poll would find a request that arrived meanwhile that much later. Neighbour
+     * ages are then judged by a time at most 16 polls old (about a microsecond for a
+     * busy-spinning poller, 16 ms for one that parks 1 ms between polls), against a 30 s
+     * reachable time and retries 10 ms or more apart; a neighbour learned from ARP is
+     * stamped with a fresh {@link #tick()}.
      */
-    public void afterPoll(final int delivered) {
-        if (delivered == 0 || (++busyPolls & BUSY_POLLS_PER_TICK_MASK) == 0) {
+    public void afterPoll() {
+        if ((++polls & POLLS_PER_TICK_MASK) == 0) {
             nowNanos = clock.nanoTime();
         }
     }

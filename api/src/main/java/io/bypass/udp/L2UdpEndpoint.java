@@ -297,7 +297,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         try {
             rx.poll(onFrame, limit);
         } finally {
-            resolver.afterPoll(delivered); // after, not before: a reply never waits for the clock
+            resolver.afterPoll(); // after, not before, and seldom: a request never waits for the clock
             this.handler = null;
             // datagrams and payload bytes, in this endpoint's own counters: what the port
             // counts for the same frames stays in the port's, which these do not add

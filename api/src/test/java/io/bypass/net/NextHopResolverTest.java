@@ -66,18 +66,20 @@ class NextHopResolverTest {
     }
 
     @Test
-    void afterPollReadsTheClockAfterAnIdlePollAndEvery16thBusyOne() {
+    void afterPollReadsTheClockAfterEvery16thPoll() {
         final NextHopResolver resolver = resolver(us(), 0);
-        clock.advance(SECOND);
-        for (int i = 1; i < 16; i++) {
-            resolver.afterPoll(1);
-            assertEquals(5 * SECOND, resolver.nowNanos(), "busy poll " + i + " keeps the time of the last read");
+        for (int round = 1; round <= 2; round++) {
+            clock.advance(SECOND);
+            for (int i = 1; i < 16; i++) {
+                resolver.afterPoll();
+                assertEquals((4 + round) * SECOND, resolver.nowNanos(), "poll " + i + " keeps the time of the last read");
+            }
+            resolver.afterPoll();
+            assertEquals((5 + round) * SECOND, resolver.nowNanos(), "the 16th poll reads the clock");
         }
-        resolver.afterPoll(1);
-        assertEquals(6 * SECOND, resolver.nowNanos(), "the 16th busy poll reads the clock");
         clock.advance(SECOND);
-        resolver.afterPoll(0);
-        assertEquals(7 * SECOND, resolver.nowNanos(), "an idle poll reads the clock");
+        resolver.tick();
+        assertEquals(8 * SECOND, resolver.nowNanos(), "a tick reads the clock at once");
     }
 
     @Test
