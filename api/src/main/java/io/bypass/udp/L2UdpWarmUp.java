@@ -3,6 +3,7 @@ package io.bypass.udp;
 import io.bypass.Counters;
 import io.bypass.FlowRule;
 import io.bypass.Port;
+import io.bypass.net.Checksums;
 import io.bypass.net.Ethernet;
 import io.bypass.net.Ipv4;
 import io.bypass.net.Ipv4Header;
@@ -90,22 +91,21 @@ final class L2UdpWarmUp {
     }
 
     /**
-     * @return the synthetic frame, from offset 0 to its capacity
-     */
-    /**
-     * Copies the caller's payload into the synthetic frame again and sums its UDP checksum:
-     * before each turn of a duty cycle, which may have changed it (a sequence number). One
-     * turn in three sends the datagram without a checksum (0, as IPv4 allows and many feeds
-     * send), so that branch of the receive path is compiled too: a live datagram taking a branch
-     * the warm-up never took sends the compiled polling loop back to the interpreter. Three, not
-     * two: a backend's warm-up queue may deliver on every other turn only.
+     * Copies the caller's payload into the synthetic frame again and sets its UDP checksum:
+     * before each turn of a duty cycle, which may have changed it (a sequence number). The
+     * turns cycle through a complete sum, no sum (0, as IPv4 allows and many feeds send) and
+     * a kernel peer's partial sum (the pseudo-header alone, as veth delivers it), so that every
+     * branch of the receive path's checksum check is compiled: a live datagram taking a branch
+     * the warm-up never took sends the compiled polling loop back to the interpreter. A cycle of
+     * three: a backend's warm-up queue may deliver on every other turn only, and two and three
+     * share no factor, so every kind is still delivered.
      */
     void refresh() {
         frame.putBytes(payloadAt, payload, payloadOffset, payloadLength);
-        if (++refreshes % 3 == 0) {
-            udp.checksum(0);
-        } else {
-            udp.computeChecksum(source, destination);
+        switch (++refreshes % 3) {
+            case 0 -> udp.checksum(0);
+            case 1 -> udp.computeChecksum(source, destination);
+            default -> udp.checksum(Checksums.fold(Checksums.udpPseudoHeaderSum(source, destination, udp.length())));
         }
     }
 
