@@ -74,7 +74,11 @@ public final class FrameClassifier {
 
     private static final long ALL_SYSTEMS_MAC = Ipv4.multicastMac(Igmp.ALL_SYSTEMS);
     private static final int LIMITED_BROADCAST = 0xFFFF_FFFF;
-    private Counters counters;
+    /** The counters this classifier was made with, and its own writer on them. */
+    private final Counters homeCounters;
+    private final Counters.Writer homeWriter;
+    /** Where drops and partial sums are counted now: a single-writer counter, no atomic per frame. */
+    private Counters.Writer counters;
     private final Subscriptions subscriptions = new Subscriptions();
     private long localMac;
     private int localAddress;
@@ -100,20 +104,29 @@ public final class FrameClassifier {
     private int sourcePort;
     private int destinationPort;
 
-    /** @param counters where drops are counted */
+    /**
+     * A classifier that counts drops and partial checksums in {@code counters} through a writer of
+     * its own ({@link Counters#newWriter()}): classify from one thread only, the polling thread.
+     *
+     * @param counters where drops are counted
+     */
     public FrameClassifier(final Counters counters) {
-        this.counters = Objects.requireNonNull(counters, "counters");
+        this.homeCounters = Objects.requireNonNull(counters, "counters");
+        this.homeWriter = counters.newWriter();
+        this.counters = homeWriter;
     }
 
     /**
      * Where drops (and partial checksums) are counted from now on: an endpoint's warm-up counts
-     * what it drops of its synthetic frames in scratch counters, then puts its own back.
+     * what it drops of its synthetic frames in scratch counters, then puts its own back (the
+     * writer made with this classifier is used again, not a new one).
      *
      * @param counters where to count
      * @return this
      */
     public FrameClassifier countInto(final Counters counters) {
-        this.counters = Objects.requireNonNull(counters, "counters");
+        Objects.requireNonNull(counters, "counters");
+        this.counters = counters == homeCounters ? homeWriter : counters.newWriter();
         return this;
     }
 

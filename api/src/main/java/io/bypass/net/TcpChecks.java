@@ -20,7 +20,7 @@ final class TcpChecks {
      * @return null if the segment is good, else the drop counter that names why not
      */
     static Counter check(final Tcp t, final int src, final int dst, final int local, final int verdict, final ChecksumPolicy policy,
-                         final Counters counters) {
+                         final Counters.Writer counters) {
         if (t.length() < Tcp.HEADER_LENGTH) {
             return Counter.DROP_TRUNCATED;
         }
