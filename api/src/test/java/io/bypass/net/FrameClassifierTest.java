@@ -319,6 +319,21 @@ class FrameClassifierTest {
     }
 
     @Test
+    void countIntoScratchCountsThereAndBackHomeCountsHereAgain() {
+        final Counters scratch = new Counters();
+        classifier.countInto(scratch);
+        assertEquals(FrameClassifier.UDP, classify(partial()));
+        assertEquals(FrameClassifier.DROPPED, classify(RefFrames.udpToUs(PORT + 1, PAYLOAD)));
+        assertEquals(1, scratch.get(Counter.RX_PARTIAL_CHECKSUM));
+        assertEquals(1, scratch.get(Counter.DROP_NOT_OURS));
+        assertEquals(0, total(), "nothing counted at home while diverted");
+        classifier.countInto(counters);
+        assertEquals(FrameClassifier.UDP, classify(partial()));
+        assertEquals(1, counters.get(Counter.RX_PARTIAL_CHECKSUM));
+        assertEquals(1, scratch.get(Counter.RX_PARTIAL_CHECKSUM), "scratch no longer counts");
+    }
+
+    @Test
     void partialChecksumIsDroppedUnderVerify() {
         classifier.checksumPolicy(ChecksumPolicy.VERIFY);
         assertDrop(Counter.DROP_BAD_UDP_CHECKSUM, partial());

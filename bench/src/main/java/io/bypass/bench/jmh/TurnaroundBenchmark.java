@@ -57,6 +57,17 @@ public class TurnaroundBenchmark {
     @Param({"complete", "partial"})
     public String requestChecksum;
 
+    /**
+     * KiB of memory walked before each turnaround, 0 for none: 256 (eight times an L1 data
+     * cache, half an EPYC L2) evicts much of what the turnaround's data was in, as the kernel's
+     * send path does between a real server's requests. {@link #evictOnly} times the walk alone,
+     * to subtract.
+     */
+    @Param({"0", "256"})
+    public int evictKiB;
+
+    private byte[] evict;
+    private int evictSum;
     private LoopbackPort[] ports;
     private TxQueue clientTx;
     private RxQueue clientRx;
@@ -82,6 +93,7 @@ public class TurnaroundBenchmark {
     /** Builds the request frame once with a client endpoint, and the server endpoint. */
     @Setup
     public void setup() {
+        evict = new byte[evictKiB * 1024];
         final int ipA = Ipv4.parse("10.99.0.1");
         final int ipB = Ipv4.parse("10.99.0.2");
         ports = LoopbackPort.pair(ipA, ipB, 256);
@@ -133,7 +145,29 @@ public class TurnaroundBenchmark {
         replies++;
     }
 
+    private void evictCaches() {
+        final byte[] e = evict;
+        int sum = evictSum;
+        for (int i = 0; i < e.length; i += 64) {
+            e[i]++;
+            sum += e[i];
+        }
+        evictSum = sum;
+    }
+
+    /**
+     * The cache eviction alone, the part of the other benchmarks' time that is not a turnaround.
+     *
+     * @return a value JMH consumes
+     */
+    @Benchmark
+    public int evictOnly() {
+        evictCaches();
+        return evictSum;
+    }
+
     private void sendRequest() {
+        evictCaches();
         if (clientTx.tryClaim(requestLength, clientClaim)) {
             clientClaim.buffer().putBytes(clientClaim.offset(), request, 0, requestLength);
             clientClaim.commit();
