@@ -58,9 +58,11 @@ public final class JmhRunner {
             .include(BufferAccessBenchmark.class.getName())
             .include(ProtocolLayerBenchmark.class.getName())
             .include(TurnaroundBenchmark.class.getName())
-            // the cache-evicting variant is for investigation by hand; the report times warm turnarounds
+            // the cache-evicting and kernel-round-trip variants are for investigation by hand; the report times warm turnarounds
             .exclude(TurnaroundBenchmark.class.getName() + ".evictOnly")
+            .exclude(TurnaroundBenchmark.class.getName() + ".kernelOnly")
             .param("evictKiB", "0")
+            .param("kernelRoundTrip", "false")
             .include(TcpEngineBenchmark.class.getName())
             .include(ChecksumVerdictBenchmark.class.getName())
             .addProfiler(GCProfiler.class)

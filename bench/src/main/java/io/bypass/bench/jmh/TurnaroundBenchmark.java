@@ -28,7 +28,14 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.DatagramChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -66,6 +73,18 @@ public class TurnaroundBenchmark {
     @Param({"0", "256"})
     public int evictKiB;
 
+    /**
+     * Whether each turnaround follows a datagram sent and received through the kernel's UDP over
+     * loopback: as a real server's kick runs the kernel's send path between two requests, it
+     * evicts the turnaround's code from the instruction cache and its branches from the
+     * predictors, which walking data ({@link #evictKiB}) does not. {@link #kernelOnly} times it alone.
+     */
+    @Param({"false", "true"})
+    public boolean kernelRoundTrip;
+
+    private DatagramChannel kernelA;
+    private DatagramChannel kernelB;
+    private final ByteBuffer kernelBuffer = ByteBuffer.allocateDirect(PAYLOAD);
     private byte[] evict;
     private int evictSum;
     private LoopbackPort[] ports;
@@ -94,6 +113,9 @@ public class TurnaroundBenchmark {
     @Setup
     public void setup() {
         evict = new byte[evictKiB * 1024];
+        if (kernelRoundTrip) {
+            openKernelPair();
+        }
         final int ipA = Ipv4.parse("10.99.0.1");
         final int ipB = Ipv4.parse("10.99.0.2");
         ports = LoopbackPort.pair(ipA, ipB, 256);
@@ -132,6 +154,14 @@ public class TurnaroundBenchmark {
     @TearDown
     public void tearDown() {
         server.close();
+        if (kernelA != null) {
+            try {
+                kernelA.close();
+                kernelB.close();
+            } catch (final IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         ports[0].close();
         ports[1].close();
     }
@@ -155,6 +185,43 @@ public class TurnaroundBenchmark {
         evictSum = sum;
     }
 
+    private void openKernelPair() {
+        try {
+            final InetAddress loopback = InetAddress.getLoopbackAddress();
+            kernelA = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(loopback, 0));
+            kernelB = DatagramChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress(loopback, 0));
+            kernelA.connect(kernelB.getLocalAddress());
+            kernelB.connect(kernelA.getLocalAddress());
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void roundTripThroughKernel() {
+        if (kernelA == null) {
+            return;
+        }
+        try {
+            kernelBuffer.clear();
+            kernelA.write(kernelBuffer);
+            kernelBuffer.clear();
+            kernelB.read(kernelBuffer);
+        } catch (final IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The kernel round trip alone, to subtract from the others under {@code kernelRoundTrip=true}.
+     *
+     * @return a value JMH consumes
+     */
+    @Benchmark
+    public int kernelOnly() {
+        roundTripThroughKernel();
+        return kernelBuffer.position();
+    }
+
     /**
      * The cache eviction alone, the part of the other benchmarks' time that is not a turnaround.
      *
@@ -168,6 +235,7 @@ public class TurnaroundBenchmark {
 
     private void sendRequest() {
         evictCaches();
+        roundTripThroughKernel();
         if (clientTx.tryClaim(requestLength, clientClaim)) {
             clientClaim.buffer().putBytes(clientClaim.offset(), request, 0, requestLength);
             clientClaim.commit();
