@@ -33,9 +33,8 @@ public final class UriParams {
         "TX ring entries per queue (efvi: 64..4096)");
     /** Packet buffers in huge pages; afxdp (its UMEM) and dpdk (the EAL's memory, once per process). */
     public static final UriParam HUGEPAGES = UriParam.bool(HUGEPAGES_PARAM_NAME,
-        "afxdp false (its UMEM advised for transparent huge pages); dpdk true if hugepages are reserved and mounted",
-        "packet buffers in reserved huge pages: afxdp backs its UMEM with them (false: anonymous memory advised MADV_HUGEPAGE, in 2 MiB "
-            + "pages where transparent huge pages are enabled); dpdk's EAL requires them (true) or runs --no-huge (false)");
+        "afxdp false; dpdk true if hugepages are reserved and mounted",
+        "packet buffers in huge pages: afxdp backs its UMEM with them; dpdk's EAL requires them (true) or runs --no-huge (false)");
 
     /** URI key: {@code SO_RCVBUF} of the backend's kernel sockets. */
     public static final String RCVBUF_PARAM_NAME = "rcvbuf";

@@ -53,15 +53,4 @@ public interface AfXdpPort extends Port {
      *         port queue {@code i} is NIC queue {@code firstQueueId() + i}
      */
     int firstQueueId();
-
-    /**
-     * How much of the UMEM is in 2 MiB pages, as {@code /proc/self/smaps} reports it: all of it
-     * with {@code hugepages=true}; by default as many transparent huge pages as the kernel gave
-     * (the UMEM is advised {@code MADV_HUGEPAGE}; none where
-     * {@code /sys/kernel/mm/transparent_hugepage/enabled} is {@code never}). With 4 KiB pages every
-     * received frame costs a TLB miss once the fill ring is deeper than the TLB reaches.
-     *
-     * @return bytes of the UMEM in huge pages; 0 if none, or if smaps cannot be read
-     */
-    long umemHugePageBytes();
 }

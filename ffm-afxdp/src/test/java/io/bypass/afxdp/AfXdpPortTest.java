@@ -28,8 +28,6 @@ import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -302,29 +300,6 @@ class AfXdpPortTest extends AfXdpVethTest {
                 assertTrue(lines.get(0).contains("239.42.0.7"), lines.get(0));
             }
             assertFalse(t.a().ip("maddr", "show", "dev", t.ifaceA()).contains("239.42.0.7"), "membership gone after leave");
-        }
-    }
-
-    @Test
-    void umemIsInTransparentHugePagesByDefaultAndInReservedOnesWithHugepagesTrue() throws Exception {
-        final String thp = Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).strip();
-        try (Port port = open("xdp=drv&mode=copy&frames=4096")) {
-            final long huge = ((AfXdpPort) port).umemHugePageBytes();
-            if (thp.contains("[never]")) {
-                assertEquals(0, huge, "transparent huge pages are off on this host: " + thp);
-            } else {
-                assertTrue(huge > 0 && huge % (2 << 20) == 0, "THP " + thp + ": 16 MiB UMEM advised MADV_HUGEPAGE, " + huge
-                    + " bytes in huge pages");
-            }
-        }
-        // Two reserved 2 MiB pages for a 4 MiB UMEM, given back afterwards.
-        final Path reserved = Path.of("/proc/sys/vm/nr_hugepages");
-        final String before = Files.readString(reserved).strip();
-        Files.writeString(reserved, Long.toString(Long.parseLong(before) + 2));
-        try (Port port = open("xdp=drv&mode=copy&frames=1024&hugepages=true")) {
-            assertEquals(4L << 20, ((AfXdpPort) port).umemHugePageBytes(), "hugepages=true: all of it in reserved pages");
-        } finally {
-            Files.writeString(reserved, before);
         }
     }
 

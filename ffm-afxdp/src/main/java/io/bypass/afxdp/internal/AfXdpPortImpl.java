@@ -123,7 +123,7 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
         program = XdpProgram.load(opts.vlan);
 
         final long umemSize = (long) opts.frames * opts.frameSize;
-        umem = UmemMemory.map(errno, opts.umemBytes(), opts.hugepages, mapArena);
+        mapUmem(opts.umemBytes());
 
         final int perQueue = opts.framesPerQueue();
         final int txFrames = opts.txFramesPerQueue();
@@ -202,6 +202,23 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
             Libc.wakeupRx(fd);
             neighbours.query(0);
         }
+    }
+
+    private void mapUmem(final long length) {
+        int flags = Constants.MAP_PRIVATE | Constants.MAP_ANONYMOUS | Constants.MAP_POPULATE;
+        if (opts.hugepages) {
+            flags |= Constants.MAP_HUGETLB;
+        }
+        final MemorySegment m = Libc.mmap(errno, length, Constants.PROT_READ | Constants.PROT_WRITE, flags, -1, 0);
+        if (m.address() == Libc.MAP_FAILED) {
+            final int err = Errno.get(errno);
+            throw Errno.failure("mmap(UMEM, " + length + " bytes" + (opts.hugepages ? ", MAP_HUGETLB" : "") + ")", err,
+                opts.hugepages ? "reserve 2 MiB huge pages first (echo " + (length / AfXdpOptions.HUGE_PAGE)
+                    + " > /proc/sys/vm/nr_hugepages) or drop hugepages=true" : "use fewer frames");
+        }
+        // Bound with the mapped length: munmap of a huge-page mapping fails (EINVAL) unless
+        // the length is a multiple of the huge page size, and the pages would stay taken.
+        umem = Mmap.bind(m, length, mapArena);
     }
 
     private void refreshStatistics() {
@@ -369,12 +386,6 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     @Override
     public int firstQueueId() {
         return opts.nicQueue;
-    }
-
-    @Override
-    public long umemHugePageBytes() {
-        checkOpen();
-        return UmemMemory.hugePageBytes(umem.address(), umem.byteSize());
     }
 
     /**

@@ -98,8 +98,6 @@ public final class Constants {
     public static final int MAP_POPULATE = Sys.MAP_POPULATE();
     /** Back with huge pages. */
     public static final int MAP_HUGETLB = Sys.MAP_HUGETLB();
-    /** madvise(2): worth backing with transparent huge pages. */
-    public static final int MADV_HUGEPAGE = Sys.MADV_HUGEPAGE();
 
     // linux/netlink.h, linux/rtnetlink.h, linux/neighbour.h
     /** Routing netlink family. */

@@ -27,7 +27,6 @@ public final class Libc {
         Sys.getsockopt$descriptor());
     private static final MethodHandle MMAP = bind(Sys.mmap$address(), Sys.mmap$descriptor());
     private static final MethodHandle MUNMAP = bind(Sys.munmap$address(), Sys.munmap$descriptor());
-    private static final MethodHandle MADVISE = bind(Sys.madvise$address(), Sys.madvise$descriptor());
     private static final MethodHandle CLOSE = bind(Sys.close$address(), Sys.close$descriptor());
     // Hot-path kicks are linked WITHOUT errno capture and without Linker.Option.critical: in
     // C1-compiled callers (the first ~10^4 flushes, longer on a busy host) capture allocates
@@ -199,24 +198,6 @@ public final class Libc {
     public static int munmap(final MemorySegment errno, final MemorySegment addr, final long length) {
         try {
             return (int) MUNMAP.invokeExact(errno, addr, length);
-        } catch (final Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /**
-     * madvise(2), with errno captured.
-     *
-     * @param errno errno capture segment ({@link Errno#allocate})
-     * @param addr the address, page aligned
-     * @param length length in bytes
-     * @param advice MADV_* advice
-     * @return the call's result (-1 on failure: see {@code errno})
-     * @see <a href="https://man7.org/linux/man-pages/man2/madvise.2.html">madvise(2)</a>
-     */
-    public static int madvise(final MemorySegment errno, final MemorySegment addr, final long length, final int advice) {
-        try {
-            return (int) MADVISE.invokeExact(errno, addr, length, advice);
         } catch (final Throwable t) {
             throw rethrow(t);
         }

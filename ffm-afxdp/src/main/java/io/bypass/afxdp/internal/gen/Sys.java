@@ -365,15 +365,6 @@ public class Sys {
     public static int MAP_ANONYMOUS() {
         return MAP_ANONYMOUS;
     }
-    private static final int MADV_HUGEPAGE = (int)14L;
-    /**
-     * {@snippet lang=c :
-     * #define MADV_HUGEPAGE 14
-     * }
-     */
-    public static int MADV_HUGEPAGE() {
-        return MADV_HUGEPAGE;
-    }
     private static final int POLLIN = (int)1L;
     /**
      * {@snippet lang=c :
@@ -1332,66 +1323,6 @@ public class Sys {
                 traceDowncall("munmap", __addr, __len);
             }
             return (int)mh$.invokeExact(__addr, __len);
-        } catch (Throwable ex$) {
-           throw new AssertionError("should not reach here", ex$);
-        }
-    }
-
-    private static class madvise {
-        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            Sys.C_INT,
-            Sys.C_POINTER,
-            Sys.C_LONG,
-            Sys.C_INT
-        );
-
-        public static final MemorySegment ADDR = Sys.findOrThrow("madvise");
-
-        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    /**
-     * Function descriptor for:
-     * {@snippet lang=c :
-     * extern int madvise(void *__addr, size_t __len, int __advice)
-     * }
-     */
-    public static FunctionDescriptor madvise$descriptor() {
-        return madvise.DESC;
-    }
-
-    /**
-     * Downcall method handle for:
-     * {@snippet lang=c :
-     * extern int madvise(void *__addr, size_t __len, int __advice)
-     * }
-     */
-    public static MethodHandle madvise$handle() {
-        return madvise.HANDLE;
-    }
-
-    /**
-     * Address for:
-     * {@snippet lang=c :
-     * extern int madvise(void *__addr, size_t __len, int __advice)
-     * }
-     */
-    public static MemorySegment madvise$address() {
-        return madvise.ADDR;
-    }
-
-    /**
-     * {@snippet lang=c :
-     * extern int madvise(void *__addr, size_t __len, int __advice)
-     * }
-     */
-    public static int madvise(MemorySegment __addr, long __len, int __advice) {
-        var mh$ = madvise.HANDLE;
-        try {
-            if (TRACE_DOWNCALLS) {
-                traceDowncall("madvise", __addr, __len, __advice);
-            }
-            return (int)mh$.invokeExact(__addr, __len, __advice);
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
