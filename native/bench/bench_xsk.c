@@ -9,7 +9,9 @@
  *   bench_xsk mode=echo iface=IF
  *   bench_xsk mode=sockperf iface=IF port=P [duration_ms=]   (answers sockperf ping-pong: the C reflector
  *       that bypass pingpong server is measured against; the reply's UDP checksum is summed in software;
- *       prints its loop's stalls over 1 ms at exit, as the Java server's poll_gaps_over_1ms)
+ *       prints its loop's stalls over 1 ms at exit, as the Java server's poll_gaps_over_1ms; copy=1 sends
+ *       each reply from a TX frame off a LIFO stack, copied from the request, as the Java server does,
+ *       instead of bouncing the RX frame: to tell the zero-copy bounce's share of a gap)
  *   bench_xsk mode=feed iface=IF group=G port=P [idle_gap_ms=300]    (MoldUDP64 sequence check, zeroloss)
  *   bench_xsk mode=feedtx iface=IF src_mac= dst_mac= src_ip= dst_ip=G sport= dport= pps=R count=N session=S [msg_len=32]
  *       (zeroloss sender: N MoldUDP64 packets of one message, seq 1..N, paced at R packets/s, then
@@ -344,6 +346,7 @@ int main(int argc, char **argv) {
         }
         result("echo", total, now_ns() - start, total, "total");
     } else if (strcmp(mode, "sockperf") == 0) {
+        const int copy_mode = (int) arg_long("copy", 0);
         const uint16_t port = (uint16_t) arg_long("port", 11111);
         ready();
         uint64_t start = now_ns(), replies = 0, ignored = 0;
@@ -355,7 +358,7 @@ int main(int argc, char **argv) {
             if (turn - last_turn > longest) longest = turn - last_turn;
             stalls += turn - last_turn > 1000000;
             last_turn = turn;
-            reclaim(1);
+            reclaim(copy_mode ? 0 : 1);
             uint32_t ridx, tidx = 0, fidx = 0;
             uint32_t n = xsk_ring_cons__peek(&rx, BATCH, &ridx);
             if (n == 0) {
@@ -368,6 +371,30 @@ int main(int argc, char **argv) {
                 const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
                 reply[i] = (uint8_t) sockperf_reply(xsk_umem__get_data(umem_area, r->addr), r->len, port);
                 k += reply[i];
+            }
+            if (copy_mode) {
+                /* copy=1: each reply from a TX frame off the LIFO stack, as the Java server sends; RX frames straight back to fill. */
+                if (k > 0) while (xsk_ring_prod__reserve(&tx, k, &tidx) != k) { kick_tx(); reclaim(0); }
+                while (xsk_ring_prod__reserve(&fq, n, &fidx) != n) kick_fill();
+                for (uint32_t i = 0; i < n; i++) {
+                    const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
+                    if (reply[i]) {
+                        while (tx_free_count == 0) reclaim(0);
+                        uint64_t a = tx_free[--tx_free_count];
+                        memcpy(xsk_umem__get_data(umem_area, a), xsk_umem__get_data(umem_area, r->addr), r->len);
+                        struct xdp_desc *t = xsk_ring_prod__tx_desc(&tx, tidx++);
+                        t->addr = a;
+                        t->len = r->len;
+                    }
+                    *xsk_ring_prod__fill_addr(&fq, fidx++) = xsk_umem__extract_addr(r->addr);
+                }
+                xsk_ring_prod__submit(&fq, n);
+                if (k > 0) xsk_ring_prod__submit(&tx, k);
+                xsk_ring_cons__release(&rx, n);
+                if (k > 0) kick_tx();
+                replies += k;
+                ignored += n - k;
+                continue;
             }
             if (k > 0) {
                 while (xsk_ring_prod__reserve(&tx, k, &tidx) != k) {
