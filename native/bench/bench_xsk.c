@@ -358,7 +358,7 @@ int main(int argc, char **argv) {
             if (turn - last_turn > longest) longest = turn - last_turn;
             stalls += turn - last_turn > 1000000;
             last_turn = turn;
-            reclaim(copy_mode ? 0 : 1);
+            reclaim(!copy_mode);
             uint32_t ridx, tidx = 0, fidx = 0;
             uint32_t n = xsk_ring_cons__peek(&rx, BATCH, &ridx);
             if (n == 0) {
@@ -372,51 +372,35 @@ int main(int argc, char **argv) {
                 reply[i] = (uint8_t) sockperf_reply(xsk_umem__get_data(umem_area, r->addr), r->len, port);
                 k += reply[i];
             }
-            if (copy_mode) {
-                /* copy=1: each reply from a TX frame off the LIFO stack, as the Java server sends; RX frames straight back to fill. */
-                if (k > 0) while (xsk_ring_prod__reserve(&tx, k, &tidx) != k) { kick_tx(); reclaim(0); }
-                while (xsk_ring_prod__reserve(&fq, n, &fidx) != n) kick_fill();
-                for (uint32_t i = 0; i < n; i++) {
-                    const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
-                    if (reply[i]) {
-                        while (tx_free_count == 0) reclaim(0);
-                        uint64_t a = tx_free[--tx_free_count];
-                        memcpy(xsk_umem__get_data(umem_area, a), xsk_umem__get_data(umem_area, r->addr), r->len);
-                        struct xdp_desc *t = xsk_ring_prod__tx_desc(&tx, tidx++);
-                        t->addr = a;
-                        t->len = r->len;
-                    }
-                    *xsk_ring_prod__fill_addr(&fq, fidx++) = xsk_umem__extract_addr(r->addr);
-                }
-                xsk_ring_prod__submit(&fq, n);
-                if (k > 0) xsk_ring_prod__submit(&tx, k);
-                xsk_ring_cons__release(&rx, n);
-                if (k > 0) kick_tx();
-                replies += k;
-                ignored += n - k;
-                continue;
-            }
+            /* Frames going back to the fill ring: those not answered, and with copy=1 every RX frame. */
+            const uint32_t refill = copy_mode ? n : n - k;
             if (k > 0) {
                 while (xsk_ring_prod__reserve(&tx, k, &tidx) != k) {
                     kick_tx();
-                    reclaim(1);
+                    reclaim(!copy_mode);
                 }
             }
-            if (n - k > 0) {
-                while (xsk_ring_prod__reserve(&fq, n - k, &fidx) != n - k) kick_fill();
+            if (refill > 0) {
+                while (xsk_ring_prod__reserve(&fq, refill, &fidx) != refill) kick_fill();
             }
-            /* Zero copy bounce for replies; everything else straight back to the fill ring. */
+            /* Zero copy bounce for replies (copy=1: the reply copied into a TX frame off the stack, as the
+             * Java server sends); everything else straight back to the fill ring. */
             for (uint32_t i = 0; i < n; i++) {
                 const struct xdp_desc *r = xsk_ring_cons__rx_desc(&rx, ridx + i);
                 if (reply[i]) {
+                    uint64_t addr = r->addr;
+                    if (copy_mode) {
+                        while (tx_free_count == 0) reclaim(0);
+                        addr = tx_free[--tx_free_count];
+                        memcpy(xsk_umem__get_data(umem_area, addr), xsk_umem__get_data(umem_area, r->addr), r->len);
+                    }
                     struct xdp_desc *t = xsk_ring_prod__tx_desc(&tx, tidx++);
-                    t->addr = r->addr;
+                    t->addr = addr;
                     t->len = r->len;
-                } else {
-                    *xsk_ring_prod__fill_addr(&fq, fidx++) = xsk_umem__extract_addr(r->addr);
                 }
+                if (!reply[i] || copy_mode) *xsk_ring_prod__fill_addr(&fq, fidx++) = xsk_umem__extract_addr(r->addr);
             }
-            if (n - k > 0) xsk_ring_prod__submit(&fq, n - k);
+            if (refill > 0) xsk_ring_prod__submit(&fq, refill);
             if (k > 0) xsk_ring_prod__submit(&tx, k);
             xsk_ring_cons__release(&rx, n);
             if (k > 0) kick_tx();
