@@ -30,7 +30,7 @@ import java.util.Map;
  *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  *           [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]
- *           [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
+ *           [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--sp-interleaved] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
  *           [--bulk-repeats N] [--bulk-bytes N]
  * </pre>
  *
@@ -69,6 +69,7 @@ public final class BenchMain {
         Integer spPairs;
         Integer spSeconds;
         Integer spWarmupSeconds;
+        boolean spInterleaved;
         Integer zlTrials;
         Double zlPrecision;
         Double zlMaxPps;
@@ -91,6 +92,7 @@ public final class BenchMain {
                     case "--no-jmh" -> o.jmh = false;
                     case "--no-net" -> o.net = false;
                     case "--udp-variants" -> o.udpVariants = true;
+                    case "--sp-interleaved" -> o.spInterleaved = true;
                     case "--no-udp-variants" -> o.udpVariants = false;
                     case "--backends" -> o.backends = List.of(value(args, ++i, a).split(","));
                     case "--scenarios" -> o.scenarios = List.of(value(args, ++i, a).split(","));
@@ -135,6 +137,10 @@ public final class BenchMain {
                     throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss, sockperf, tcp-pingpong, tcp-bulk)");
                 }
             }
+            if (o.spInterleaved && o.nics != null) {
+                throw new IllegalArgumentException("--sp-interleaved needs two links of the harness's own (two veth pairs); "
+                    + "--nics gives one: leave out --sp-interleaved to measure the named NICs with fresh servers");
+            }
             return o;
         }
 
@@ -162,8 +168,8 @@ public final class BenchMain {
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
                 + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
-                + "                 [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N]\n"
-                + "                 [--tcp-payload N] [--bulk-repeats N] [--bulk-bytes N]\n"
+                + "                 [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--sp-interleaved] [--tcp-repeats N]\n"
+                + "                 [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N] [--bulk-repeats N] [--bulk-bytes N]\n"
                 + "  tcp-pingpong: Bypass TCP (openTcp on the backend, both ends) vs kernel TCP in C (bench_tcp, busy poll, both\n"
                 + "              ends) vs Bypass UDP on the same backend, --tcp-repeats runs each (default 10, quick 3) of\n"
                 + "              --tcp-count round trips (default 100000, quick 20000) after --tcp-warmup-ms (default 3000, quick 500),\n"
@@ -173,7 +179,10 @@ public final class BenchMain {
                 + "  sockperf: sockperf ping-pong (kernel UDP client) against bypass pingpong server and against a C reflector\n"
                 + "              on libxdp, in --sp-pairs pairs (default 8, quick 1; Java first and C first by turns) of --sp-seconds runs (default 4,\n"
                 + "              quick 2), each after --sp-warmup-seconds of unrecorded sockperf traffic (default 2, quick 1; 0 = none)\n"
-                + "              against the same server; afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios\n"
+                + "              against the same server; afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios.\n"
+                + "              A fresh server per run by default; --sp-interleaved: both servers up at once on two veth pairs,\n"
+                + "              taking turns (the other paused by SIGSTOP), one client per turn, so the two runs of a ratio are\n"
+                + "              seconds apart (not with --nics; defaults 16 pairs of 2-second turns after 1 s of warm-up)\n"
                 + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
                 + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
                 + "              by binary search from --zl-max-pps (default 2000000) down to --zl-precision (default 0.05),\n"
@@ -252,9 +261,11 @@ public final class BenchMain {
             o.zlPrecision != null ? o.zlPrecision : 0.05, o.zlMaxPps != null ? o.zlMaxPps : 2_000_000,
             o.zlWarmupMs != null ? o.zlWarmupMs : 2000);
 
+        // interleaved turns are short by default: the shorter a turn, the closer in time the two runs a ratio compares
         final SockperfScenario.Settings sockperf = new SockperfScenario.Settings(
-            o.spPairs != null ? o.spPairs : o.quick ? 1 : 8, o.spSeconds != null ? o.spSeconds : o.quick ? 2 : 4,
-            o.spWarmupSeconds != null ? o.spWarmupSeconds : o.quick ? 1 : 2);
+            o.spPairs != null ? o.spPairs : o.quick ? 1 : o.spInterleaved ? 16 : 8,
+            o.spSeconds != null ? o.spSeconds : o.quick || o.spInterleaved ? 2 : 4,
+            o.spWarmupSeconds != null ? o.spWarmupSeconds : o.quick || o.spInterleaved ? 1 : 2, o.spInterleaved);
 
         final TcpScenario.Settings tcp = new TcpScenario.Settings(o.tcpRepeats != null ? o.tcpRepeats : o.quick ? 3 : 10,
             o.tcpWarmupMs != null ? o.tcpWarmupMs : o.quick ? 500 : 3000, o.tcpCount != null ? o.tcpCount : o.quick ? 20_000 : 100_000,

@@ -7,9 +7,16 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -47,5 +54,78 @@ class SockperfHarnessTest {
         final String json = Files.readString(dir.resolve("results.json"));
         assertTrue(json.contains("\"sockperf\"") && json.contains("\"ratio_avg\"") && json.contains("\"c_p99_9_us\"")
             && json.contains("\"spinning_ratio_avg\"") && json.contains("\"c_stalls_over_1ms\"") && json.contains("\"spinning_c_p99_9_us\""), json);
+    }
+
+    /**
+     * The interleaved method: both servers up at once, each on its own veth pair, taking turns; two pairs, so the
+     * second half runs with the links swapped. Both answer in every turn, the report says which method ran, and both
+     * links' namespaces are gone afterwards.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void interleavedPairsRunBothServersOnTwoLinksAndSwapThem() throws Exception {
+        Requirements.requireNetns();
+        Requirements.requireCommand("ethtool");
+        Requirements.requireCommand("cc");
+        Requirements.requireCommand("sockperf");
+        Requirements.requireBackendAvailable("afxdp");
+        final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
+        final Path dir = BenchMain.run(BenchMain.Options.parse(new String[] {
+            "--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf", "--sp-pairs", "2", "--sp-seconds", "1",
+            "--sp-warmup-seconds", "1", "--sp-interleaved", "--out", out.toString()}));
+        final String md = Files.readString(dir.resolve("report.md"));
+        assertTrue(md.contains("interleaved: both servers up at once"), "the report does not name the method:\n" + md);
+        // two pairs of latencies Java/C, both ratios, no stall counts (a paused server counts its pauses), no error
+        final String cells = " \\| 2 \\| [0-9.]+/[0-9.]+, [0-9.]+/[0-9.]+ \\| [0-9.]+/[0-9.]+, [0-9.]+/[0-9.]+ \\| [0-9]+\\.[0-9]{2} "
+            + "\\| [0-9]+\\.[0-9]{2} \\| \\?/\\?, \\?/\\? \\|  \\|";
+        for (final String name : List.of("afxdp", "afxdp, spinning client")) {
+            final String row = md.lines().filter(l -> l.startsWith("| " + name + " | ")).findFirst().orElse(null);
+            assertTrue(row != null && row.matches("\\| " + Pattern.quote(name) + cells), "no complete interleaved row '" + name + "' in:\n" + md);
+        }
+        assertTrue(Files.readString(dir.resolve("results.json")).replace(" ", "").contains("\"method\":\"interleaved\""), "method not in the JSON");
+
+        // one server process of each kind per half; the first half's Java link is the second half's C link
+        final List<Path> logs;
+        try (Stream<Path> s = Files.list(dir.resolve("work").resolve("logs"))) {
+            logs = s.filter(p -> p.getFileName().toString().contains("sockperf_interleaved")).sorted().toList();
+        }
+        assertEquals(4, logs.size(), "server logs: " + logs);
+        final String javaFirst = iface(logs.get(0));
+        final String cFirst = iface(logs.get(1));
+        assertNotEquals(javaFirst, cFirst, "both servers on one link");
+        assertEquals(cFirst, iface(logs.get(2)), "the Java server did not move to the other link halfway");
+        assertEquals(javaFirst, iface(logs.get(3)), "the C reflector did not move to the other link halfway");
+        for (int i = 0; i < 4; i++) {
+            final String log = Files.readString(logs.get(i));
+            final String pair = "pair " + (i / 2 + 1);
+            // after the start, one unrecorded run per client; then one measured turn per client
+            final String[] parts = log.split("\n=== ");
+            assertTrue(parts.length == 4 && parts[1].startsWith("warm-up after start") && parts[2].startsWith(pair + ", sleeping client")
+                && parts[3].startsWith(pair + ", spinning client"), "not warm-up, sleeping, spinning in " + logs.get(i));
+            for (int k = 1; k < 4; k++) {
+                assertEquals(k == 1 ? 2 : 1, parts[k].split("percentile 99\\.900", -1).length - 1, "sockperf runs in " + parts[k]);
+            }
+        }
+        final String namespaces = io.bypass.testkit.Cmd.run("ip", "netns", "list");
+        for (final Path log : logs) {
+            final Matcher ns = Pattern.compile("^ip netns exec (\\S+) ").matcher(Files.readString(log));
+            assertTrue(ns.find(), "no namespace in " + log);
+            assertFalse(namespaces.contains(ns.group(1)), "namespace " + ns.group(1) + " left behind: " + namespaces);
+        }
+    }
+
+    @Test
+    void interleavedIsRefusedOnNamedNicsBeforeAnythingRuns() {
+        final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
+            new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-interleaved", "--nics", "ens1f0,ens1f1"}));
+        assertTrue(e.getMessage().contains("--sp-interleaved") && e.getMessage().contains("--nics"), e.getMessage());
+    }
+
+    /** The interface a server's logged command line names: the Java server's URI or the reflector's iface=. */
+    private static String iface(final Path log) throws java.io.IOException {
+        final String first = Files.readAllLines(log).get(0);
+        final Matcher m = Pattern.compile("(?:afxdp:|iface=)([A-Za-z0-9-]+)").matcher(first);
+        assertTrue(m.find(), "no interface in " + first);
+        return m.group(1);
     }
 }

@@ -83,6 +83,8 @@ public final class NetHarness {
     private final List<TcpScenario.Outcome> tcp = new ArrayList<>();
     private NativeBuild natives;
     private Topology topology;
+    // links made during the run besides the topology (the interleaved sockperf's second veth pair): removed on exit too
+    private final List<Topology> secondLinks = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int runCounter;
 
     /**
@@ -154,6 +156,7 @@ public final class NetHarness {
         final Thread hook = new Thread(() -> {
             try {
                 stopWorkers();
+                secondLinks.forEach(Topology::close);
                 created.close();
             } catch (final RuntimeException e) {
                 System.err.println("[net] cleanup on exit failed: " + e.getMessage());
@@ -186,9 +189,9 @@ public final class NetHarness {
                         continue;
                     }
                     if ("sockperf".equals(scenario)) {
-                        final String uri = Implementations.sockperfUri(backend, b);
-                        if (uri != null) {
-                            sockperf.add(new SockperfScenario(this, config.sockperf(), implementations.javaLauncher()).run(backend, uri, a, b));
+                        if (Implementations.sockperfUri(backend, b) != null) {
+                            sockperf.add(new SockperfScenario(this, config.sockperf(), implementations.javaLauncher())
+                                .run(backend, side -> Implementations.sockperfUri(backend, side), a, b));
                         }
                         continue;
                     }
@@ -237,6 +240,7 @@ public final class NetHarness {
             } catch (final IllegalStateException shuttingDown) {
                 // the hook is running or will run; close() is idempotent
             }
+            secondLinks.forEach(Topology::close);
             topology.close();
             if (topology instanceof NicTopology nic && !nic.restoreProblems().isEmpty()) {
                 notes.add("--nics: not fully restored after the run: " + String.join("; ", nic.restoreProblems()));
@@ -257,6 +261,30 @@ public final class NetHarness {
                 child.destroyForcibly();
             }
         }
+    }
+
+    /**
+     * A second veth pair between two more namespaces, made like the harness's own (the interleaved sockperf method
+     * runs one server on each). Removed by {@link #closeSecondLink}, and on Ctrl-C / SIGTERM and at the end of the run
+     * if still there.
+     *
+     * @return the link
+     * @throws IllegalStateException on named NICs ({@code --nics}), which give one link only
+     */
+    Topology createSecondLink() {
+        if (topology instanceof NicTopology) {
+            throw new IllegalStateException("the interleaved method needs a second link, and --nics gives one: measure "
+                + "the named NICs with fresh servers (without --sp-interleaved)");
+        }
+        final Topology link = VethTopology.create();
+        secondLinks.add(link);
+        return link;
+    }
+
+    /** @param link a link from {@link #createSecondLink}, removed now */
+    void closeSecondLink(final Topology link) {
+        link.close();
+        secondLinks.remove(link);
     }
 
     /**

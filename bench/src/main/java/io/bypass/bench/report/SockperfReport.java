@@ -32,15 +32,24 @@ public final class SockperfReport {
         if (outcomes.isEmpty()) {
             return;
         }
+        final boolean interleaved = outcomes.stream().anyMatch(SockperfScenario.Outcome::interleaved);
         md.append("\nsockperf ping-pong (a kernel UDP client in namespace A, 64-byte messages) against `bypass pingpong "
-            + "server` and against a C reflector on libxdp (zero-copy bounce, UDP checksum summed in software) on the same "
-            + "veth, alternating in pairs with a fresh server each run. Ratios are medians of the per-pair ratios; below 1 "
+            + "server` and against a C reflector on libxdp (zero-copy bounce, UDP checksum summed in software), ")
+            .append(interleaved
+                ? "interleaved: both servers up at once, each on its own veth pair, taking turns of one client each while the "
+                    + "other is paused (SIGSTOP), which goes first alternating pair by pair, and the links swapped halfway, so "
+                    + "the two runs of a ratio are seconds apart. "
+                : "on the same veth, alternating in pairs with a fresh server each run. ")
+            .append("Ratios are medians of the per-pair ratios; below 1 "
             + "means Bypass answered faster. Each run is measured twice: by sockperf's default client, which sleeps in "
             + "`recvfrom` (the headline), then by the same client spinning (`--nonblocked`). The sleeping client's latency is "
             + "bimodal (about 4 us when the reply arrives before it sleeps, about 10 us when it must be woken), so a small "
-            + "difference in the servers' turnaround can show as a large ratio; the spinning rows show that difference itself. "
-            + "Both servers count the gaps over 1 ms in their own polling loops (time the host took from them, the same for "
-            + "both kinds of client, as they serve both in one run): a p99.9 of tens to hundreds of us follows those.\n\n|");
+            + "difference in the servers' turnaround can show as a large ratio; the spinning rows show that difference itself. ")
+            .append(interleaved
+                ? "The servers' stalls over 1 ms are not counted here (`?`): a paused server's loop counts its pauses as gaps."
+                : "Both servers count the gaps over 1 ms in their own polling loops (time the host took from them, the same for "
+                    + "both kinds of client, as they serve both in one run): a p99.9 of tens to hundreds of us follows those.")
+            .append("\n\n|");
         COLUMNS.forEach(c -> md.append(' ').append(c).append(" |"));
         md.append("\n|");
         COLUMNS.forEach(c -> md.append("---|"));
@@ -91,6 +100,7 @@ public final class SockperfReport {
             final Map<String, Object> m = new LinkedHashMap<>();
             m.put("backend", o.backend());
             m.put("label", o.label());
+            m.put("method", o.interleaved() ? "interleaved" : "fresh");
             m.put("error", o.error());
             putSeries(m, "", o);
             m.put("java_stalls_over_1ms", toList(o.javaStalls()));
