@@ -137,7 +137,10 @@ public final class BenchMain {
                     throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss, sockperf, tcp-pingpong, tcp-bulk)");
                 }
             }
-            if (o.spInterleaved && o.nics != null) {
+            if (o.spPairs != null && o.spPairs < 1) {
+                throw new IllegalArgumentException("--sp-pairs must be at least 1, was " + o.spPairs);
+            }
+            if (o.spInterleaved && o.nics != null && o.scenarios.contains("sockperf")) {
                 throw new IllegalArgumentException("--sp-interleaved needs two links of the harness's own (two veth pairs); "
                     + "--nics gives one: leave out --sp-interleaved to measure the named NICs with fresh servers");
             }
@@ -182,7 +185,8 @@ public final class BenchMain {
                 + "              against the same server; afxdp and dpdk (net_af_xdp); ratios are medians of per-pair ratios.\n"
                 + "              A fresh server per run by default; --sp-interleaved: both servers up at once on two veth pairs,\n"
                 + "              taking turns (the other paused by SIGSTOP), one client per turn, so the two runs of a ratio are\n"
-                + "              seconds apart (not with --nics; defaults 16 pairs of 2-second turns after 1 s of warm-up)\n"
+                + "              seconds apart (not with --nics; defaults: 16 pairs (quick 1) of 2-second turns, and 1 s of\n"
+                + "              warm-up from each client after each server's start)\n"
                 + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
                 + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
                 + "              by binary search from --zl-max-pps (default 2000000) down to --zl-precision (default 0.05),\n"

@@ -106,19 +106,26 @@ class SockperfHarnessTest {
                 assertEquals(k == 1 ? 2 : 1, parts[k].split("percentile 99\\.900", -1).length - 1, "sockperf runs in " + parts[k]);
             }
         }
+        // no server left running (paused or not), and both links' namespaces gone: B's from the logs, A's by its suffix
+        assertEquals(0, ProcessHandle.current().descendants().count(), "processes left behind");
         final String namespaces = io.bypass.testkit.Cmd.run("ip", "netns", "list");
         for (final Path log : logs) {
-            final Matcher ns = Pattern.compile("^ip netns exec (\\S+) ").matcher(Files.readString(log));
+            final Matcher ns = Pattern.compile("^ip netns exec bbnb-(\\S+) ").matcher(Files.readString(log));
             assertTrue(ns.find(), "no namespace in " + log);
-            assertFalse(namespaces.contains(ns.group(1)), "namespace " + ns.group(1) + " left behind: " + namespaces);
+            for (final String name : List.of("bbna-" + ns.group(1), "bbnb-" + ns.group(1))) {
+                assertFalse(namespaces.contains(name), "namespace " + name + " left behind: " + namespaces);
+            }
         }
     }
 
     @Test
-    void interleavedIsRefusedOnNamedNicsBeforeAnythingRuns() {
+    void interleavedOnNamedNicsAndNoPairsAreRefusedBeforeAnythingRuns() {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
             new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-interleaved", "--nics", "ens1f0,ens1f1"}));
         assertTrue(e.getMessage().contains("--sp-interleaved") && e.getMessage().contains("--nics"), e.getMessage());
+        final IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
+            new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-pairs", "0"}));
+        assertTrue(none.getMessage().contains("--sp-pairs"), none.getMessage());
     }
 
     /** The interface a server's logged command line names: the Java server's URI or the reflector's iface=. */

@@ -156,7 +156,7 @@ public final class NetHarness {
         final Thread hook = new Thread(() -> {
             try {
                 stopWorkers();
-                secondLinks.forEach(Topology::close);
+                closeSecondLinks();
                 created.close();
             } catch (final RuntimeException e) {
                 System.err.println("[net] cleanup on exit failed: " + e.getMessage());
@@ -240,8 +240,11 @@ public final class NetHarness {
             } catch (final IllegalStateException shuttingDown) {
                 // the hook is running or will run; close() is idempotent
             }
-            secondLinks.forEach(Topology::close);
-            topology.close();
+            try {
+                closeSecondLinks();
+            } finally {
+                topology.close();
+            }
             if (topology instanceof NicTopology nic && !nic.restoreProblems().isEmpty()) {
                 notes.add("--nics: not fully restored after the run: " + String.join("; ", nic.restoreProblems()));
             }
@@ -252,6 +255,8 @@ public final class NetHarness {
     /** On Ctrl-C/SIGTERM: workers still running would keep AF_XDP sockets and XDP programs on the interfaces. */
     private static void stopWorkers() {
         final List<ProcessHandle> children = ProcessHandle.current().descendants().toList();
+        // a server paused by the interleaved sockperf method would not act on SIGTERM until resumed
+        children.forEach(c -> io.bypass.testkit.Cmd.runUnchecked("kill", "-CONT", Long.toString(c.pid())));
         children.forEach(ProcessHandle::destroy);
         final long deadline = System.nanoTime() + 5_000_000_000L;
         for (final ProcessHandle child : children) {
@@ -265,8 +270,8 @@ public final class NetHarness {
 
     /**
      * A second veth pair between two more namespaces, made like the harness's own (the interleaved sockperf method
-     * runs one server on each). Removed by {@link #closeSecondLink}, and on Ctrl-C / SIGTERM and at the end of the run
-     * if still there.
+     * runs one server on each). Removed by {@link #closeSecondLink}; one still there on Ctrl-C / SIGTERM or at the
+     * end of the run is removed then.
      *
      * @return the link
      * @throws IllegalStateException on named NICs ({@code --nics}), which give one link only
@@ -281,10 +286,29 @@ public final class NetHarness {
         return link;
     }
 
-    /** @param link a link from {@link #createSecondLink}, removed now */
+    /** @param link a link from {@link #createSecondLink}, removed now (a failure to remove it is thrown, once) */
     void closeSecondLink(final Topology link) {
-        link.close();
         secondLinks.remove(link);
+        link.close();
+    }
+
+    /** Removes every second link still there; each is tried even if another fails, the first failure is thrown. */
+    private void closeSecondLinks() {
+        RuntimeException failure = null;
+        for (final Topology link : secondLinks) {
+            try {
+                closeSecondLink(link);
+            } catch (final RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /**

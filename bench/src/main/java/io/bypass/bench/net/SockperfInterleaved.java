@@ -26,7 +26,7 @@ import java.util.function.Function;
  * counts its pauses as gaps.
  */
 final class SockperfInterleaved {
-    /** After SIGCONT: the paused server's threads are runnable again before the warm-up starts. */
+    /** After SIGCONT, before sockperf starts: the resumed server's threads are back on their CPUs. */
     static final long RESUME_SETTLE_MS = 100;
 
     private final NetHarness harness;
@@ -127,14 +127,32 @@ final class SockperfInterleaved {
                 SockperfScenario.printPair(backend, i, settings.pairs(), j, r);
             }
         } finally {
-            if (javaServer != null) {
-                SockperfRuns.stop(javaServer);
+            // each step even if one before it failed: neither server may stay behind, paused or running
+            try {
+                if (javaServer != null) {
+                    SockperfRuns.stop(javaServer);
+                }
+            } finally {
+                try {
+                    if (cServer != null) {
+                        SockperfRuns.stop(cServer);
+                    }
+                } finally {
+                    harness.awaitNoXdp(sides[1]);
+                    harness.awaitNoXdp(sides[3]);
+                }
             }
-            if (cServer != null) {
-                SockperfRuns.stop(cServer);
+        }
+    }
+
+    /** A turn failed: the server is paused if it still runs, a failure to do so kept with the turn's own. */
+    private static void pauseAfterFailure(final Process server, final Exception failure) {
+        try {
+            if (server.isAlive()) {
+                SockperfRuns.signal(server, false);
             }
-            harness.awaitNoXdp(sides[1]);
-            harness.awaitNoXdp(sides[3]);
+        } catch (final Exception e) {
+            failure.addSuppressed(e);
         }
     }
 
@@ -150,11 +168,11 @@ final class SockperfInterleaved {
             Files.writeString(log, "\n=== warm-up after start (not recorded)\n", StandardOpenOption.APPEND);
             SockperfRuns.turn(a, b, 0, settings.warmupSeconds(), false, log, what);
             SockperfRuns.turn(a, b, 0, settings.warmupSeconds(), true, log, what);
-        } finally {
-            if (server.isAlive()) {
-                SockperfRuns.signal(server, false);
-            }
+        } catch (final Exception e) {
+            pauseAfterFailure(server, e);
+            throw e;
         }
+        SockperfRuns.signal(server, false);
     }
 
     /** One server's turn with one client: resumed, measured, paused again. {avg, p99.9}. */
@@ -169,11 +187,12 @@ final class SockperfInterleaved {
             Files.writeString(log, "\n=== pair " + (pair + 1) + (spinning ? ", spinning client" : ", sleeping client") + "\n",
                 StandardOpenOption.APPEND);
             // sockperf's own warm-up (its first 400 ms, not in its figures) warms what the pause cooled
-            return SockperfRuns.turn(a, b, 0, settings.seconds(), spinning, log, what);
-        } finally {
-            if (server.isAlive()) {
-                SockperfRuns.signal(server, false);
-            }
+            final double[] figures = SockperfRuns.turn(a, b, 0, settings.seconds(), spinning, log, what);
+            SockperfRuns.signal(server, false);
+            return figures;
+        } catch (final Exception e) {
+            pauseAfterFailure(server, e);
+            throw e;
         }
     }
 }

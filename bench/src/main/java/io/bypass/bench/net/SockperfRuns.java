@@ -50,7 +50,7 @@ final class SockperfRuns {
 
     /**
      * Starts a server with its output in {@code log} and waits until it says it is ready. {@code ip netns exec}
-     * execs the server in place, so the process returned is the server itself (which {@link #pause} relies on).
+     * execs the server in place, so the process returned is the server itself (which {@link #signal} relies on).
      */
     static Process start(final List<String> server, final Path log, final String what) throws IOException, InterruptedException {
         Files.writeString(log, String.join(" ", server) + "\n");
@@ -65,11 +65,44 @@ final class SockperfRuns {
         return p;
     }
 
-    /** Stops (SIGSTOP) or resumes (SIGCONT) a server; a paused server takes no CPU and its XDP program stays. */
-    static void signal(final Process p, final boolean resume) {
-        final Cmd.Result r = Cmd.runUnchecked("kill", resume ? "-CONT" : "-STOP", Long.toString(p.pid()));
+    /**
+     * Stops (SIGSTOP) or resumes (SIGCONT) a server and waits until the kernel shows it so; a paused server takes no
+     * CPU and its XDP program stays.
+     *
+     * @throws IllegalStateException if the process is {@code ip} itself (it forked instead of exec'ing the server,
+     *                               so pausing it would leave the server running), or does not reach the state
+     */
+    static void signal(final Process p, final boolean resume) throws InterruptedException {
+        final String pid = Long.toString(p.pid());
+        final String comm = proc(pid, "comm").strip();
+        if ("ip".equals(comm)) {
+            throw new IllegalStateException("process " + pid + " is still 'ip netns exec', not the server: cannot pause it");
+        }
+        final Cmd.Result r = Cmd.runUnchecked("kill", resume ? "-CONT" : "-STOP", pid);
         if (r.exitCode() != 0) {
-            throw new IllegalStateException("kill " + (resume ? "-CONT " : "-STOP ") + p.pid() + " failed: " + r.stderr());
+            throw new IllegalStateException("kill " + (resume ? "-CONT " : "-STOP ") + pid + " (" + comm + ") failed: " + r.stderr());
+        }
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (stopped(pid) == resume) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException(comm + " (" + pid + ") not " + (resume ? "resumed" : "stopped") + " within 2 s");
+            }
+            Thread.sleep(1);
+        }
+    }
+
+    /** Whether /proc says the process is stopped (state T); gone counts as not stopped. */
+    private static boolean stopped(final String pid) {
+        final String stat = proc(pid, "stat");
+        final int end = stat.lastIndexOf(')');
+        return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'T';
+    }
+
+    private static String proc(final String pid, final String file) {
+        try {
+            return Files.readString(Path.of("/proc", pid, file));
+        } catch (final IOException gone) {
+            return "";
         }
     }
 

@@ -44,7 +44,8 @@ public final class SockperfScenario {
      *
      * @param pairs         Java/C pairs of runs
      * @param seconds       sockperf's {@code --time} per run
-     * @param warmupSeconds unrecorded sockperf traffic before each run
+     * @param warmupSeconds unrecorded sockperf traffic before each run (fresh method), or from each client after each
+     *                      server's start (interleaved)
      * @param interleaved   both servers up at once on two veth pairs, taking turns, instead of a fresh server per run
      */
     public record Settings(int pairs, int seconds, int warmupSeconds, boolean interleaved) {
