@@ -30,7 +30,8 @@ import java.util.Map;
  *           [--no-jmh] [--no-net] [--repeats N] [--ping-repeats N] [--ping-warmup-ms N] [--duration-ms N] [--warmup-ms N]
  *           [--cpus A,B] [--payload N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]
  *           [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]
- *           [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--sp-interleaved] [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
+ *           [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--sp-interleaved [--sp-calibrate]]
+ *           [--tcp-repeats N] [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N]
  *           [--bulk-repeats N] [--bulk-bytes N]
  * </pre>
  *
@@ -70,6 +71,7 @@ public final class BenchMain {
         Integer spSeconds;
         Integer spWarmupSeconds;
         boolean spInterleaved;
+        boolean spCalibrate;
         Integer zlTrials;
         Double zlPrecision;
         Double zlMaxPps;
@@ -93,6 +95,7 @@ public final class BenchMain {
                     case "--no-net" -> o.net = false;
                     case "--udp-variants" -> o.udpVariants = true;
                     case "--sp-interleaved" -> o.spInterleaved = true;
+                    case "--sp-calibrate" -> o.spCalibrate = true;
                     case "--no-udp-variants" -> o.udpVariants = false;
                     case "--backends" -> o.backends = List.of(value(args, ++i, a).split(","));
                     case "--scenarios" -> o.scenarios = List.of(value(args, ++i, a).split(","));
@@ -137,6 +140,10 @@ public final class BenchMain {
                     throw new IllegalArgumentException("unknown scenario " + s + " (rx, tx, pingpong, zeroloss, sockperf, tcp-pingpong, tcp-bulk)");
                 }
             }
+            if (o.spCalibrate && !o.spInterleaved) {
+                throw new IllegalArgumentException("--sp-calibrate runs the interleaved method with the C reflector in "
+                    + "the Java server's place: give --sp-interleaved too");
+            }
             if (o.spPairs != null && o.spPairs < 1) {
                 throw new IllegalArgumentException("--sp-pairs must be at least 1, was " + o.spPairs);
             }
@@ -171,7 +178,7 @@ public final class BenchMain {
                 + "                 [--repeats N] [--duration-ms N] [--warmup-ms N] [--ping-count N] [--cpus A,B] [--payload N]\n"
                 + "                 [--ping-repeats N] [--ping-warmup-ms N] [--udp-variants] [--out DIR] [--nics IFACE_A,IFACE_B]\n"
                 + "                 [--zl-trial-ms N] [--zl-trials N] [--zl-precision F] [--zl-max-pps N] [--zl-warmup-ms N]\n"
-                + "                 [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--sp-interleaved] [--tcp-repeats N]\n"
+                + "                 [--sp-pairs N] [--sp-seconds N] [--sp-warmup-seconds N] [--sp-interleaved [--sp-calibrate]] [--tcp-repeats N]\n"
                 + "                 [--tcp-count N] [--tcp-warmup-ms N] [--tcp-payload N] [--bulk-repeats N] [--bulk-bytes N]\n"
                 + "  tcp-pingpong: Bypass TCP (openTcp on the backend, both ends) vs kernel TCP in C (bench_tcp, busy poll, both\n"
                 + "              ends) vs Bypass UDP on the same backend, --tcp-repeats runs each (default 10, quick 3) of\n"
@@ -186,7 +193,8 @@ public final class BenchMain {
                 + "              A fresh server per run by default; --sp-interleaved: both servers up at once on two veth pairs,\n"
                 + "              taking turns (the other paused by SIGSTOP), one client per turn, so the two runs of a ratio are\n"
                 + "              seconds apart (not with --nics; defaults: 16 pairs (quick 1) of 2-second turns, and 1 s of\n"
-                + "              warm-up from each client after each server's start)\n"
+                + "              warm-up from each client after each server's start); --sp-calibrate: the same with the C\n"
+                + "              reflector in the Java server's place, the method's own zero and spread on this host\n"
                 + "  zeroloss: RFC 2544 throughput of the feed path: the highest MoldUDP64 multicast rate received with zero\n"
                 + "              loss in --zl-trials consecutive trials (default 3) of --zl-trial-ms each (default 2000, quick 1000),\n"
                 + "              by binary search from --zl-max-pps (default 2000000) down to --zl-precision (default 0.05),\n"
@@ -269,7 +277,7 @@ public final class BenchMain {
         final SockperfScenario.Settings sockperf = new SockperfScenario.Settings(
             o.spPairs != null ? o.spPairs : o.quick ? 1 : o.spInterleaved ? 16 : 8,
             o.spSeconds != null ? o.spSeconds : o.quick || o.spInterleaved ? 2 : 4,
-            o.spWarmupSeconds != null ? o.spWarmupSeconds : o.quick || o.spInterleaved ? 1 : 2, o.spInterleaved);
+            o.spWarmupSeconds != null ? o.spWarmupSeconds : o.quick || o.spInterleaved ? 1 : 2, o.spInterleaved, o.spCalibrate);
 
         final TcpScenario.Settings tcp = new TcpScenario.Settings(o.tcpRepeats != null ? o.tcpRepeats : o.quick ? 3 : 10,
             o.tcpWarmupMs != null ? o.tcpWarmupMs : o.quick ? 500 : 3000, o.tcpCount != null ? o.tcpCount : o.quick ? 20_000 : 100_000,

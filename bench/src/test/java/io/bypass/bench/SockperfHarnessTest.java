@@ -118,11 +118,43 @@ class SockperfHarnessTest {
         }
     }
 
+    /** The calibration: the same method with a second C reflector in the Java server's place; its row says so. */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void calibrationPutsTheCReflectorInTheJavaServersPlace() throws Exception {
+        Requirements.requireNetns();
+        Requirements.requireCommand("ethtool");
+        Requirements.requireCommand("cc");
+        Requirements.requireCommand("sockperf");
+        Requirements.requireBackendAvailable("afxdp");
+        final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
+        final Path dir = BenchMain.run(BenchMain.Options.parse(new String[] {
+            "--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf", "--sp-pairs", "1", "--sp-seconds", "1",
+            "--sp-warmup-seconds", "0", "--sp-interleaved", "--sp-calibrate", "--out", out.toString()}));
+        final String md = Files.readString(dir.resolve("report.md"));
+        final String row = md.lines().filter(l -> l.startsWith("| afxdp, calibration: C reflector against itself | 1 | "))
+            .findFirst().orElse(null);
+        assertTrue(row != null && row.matches(".* \\| [0-9]+\\.[0-9]{2} \\| [0-9]+\\.[0-9]{2} \\| \\?/\\? \\|  \\|"),
+            "no calibration row with both ratios in:\n" + md);
+        try (Stream<Path> s = Files.list(dir.resolve("work").resolve("logs"))) {
+            final List<Path> logs = s.filter(p -> p.getFileName().toString().contains("sockperf_interleaved")).sorted().toList();
+            assertEquals(2, logs.size(), "server logs: " + logs);
+            for (final Path log : logs) {
+                final String first = Files.readAllLines(log).get(0);
+                assertTrue(first.contains("bench_xsk") && first.contains("mode=sockperf") && !first.contains("io.bypass.samples.Main"),
+                    "not the C reflector: " + first);
+            }
+        }
+    }
+
     @Test
     void interleavedOnNamedNicsAndNoPairsAreRefusedBeforeAnythingRuns() {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
             new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-interleaved", "--nics", "ens1f0,ens1f1"}));
         assertTrue(e.getMessage().contains("--sp-interleaved") && e.getMessage().contains("--nics"), e.getMessage());
+        final IllegalArgumentException alone = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
+            new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-calibrate"}));
+        assertTrue(alone.getMessage().contains("--sp-interleaved"), alone.getMessage());
         final IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
             new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-pairs", "0"}));
         assertTrue(none.getMessage().contains("--sp-pairs"), none.getMessage());

@@ -20,6 +20,9 @@ import java.util.function.Function;
  * goes first alternates pair by pair, and halfway both are restarted on the other link, so
  * neither the order nor a difference between the links lends itself to the ratio.
  *
+ * <p>With {@link SockperfScenario.Settings#calibrate()}, a second C reflector takes the Java
+ * server's place: the ratios then show the method's own zero and spread on this host.
+ *
  * <p>The two runs a ratio compares are one turn apart (seconds, with the defaults of this
  * method) on the same host state, against a server's start and some 15 s in the fresh method;
  * on a noisy host that is what resolves a difference of a few per cent. Each server's stalls over 1 ms are not reported: a paused server's loop
@@ -84,13 +87,14 @@ final class SockperfInterleaved {
         if (from >= to) {
             return;
         }
-        final String javaWhat = "Java " + backend;
+        final String javaWhat = settings.calibrate() ? "C reflector in Java's place" : "Java " + backend;
         final Path javaLog = harness.logFile("sockperf-interleaved-" + javaWhat + "-from-" + from);
         final Path cLog = harness.logFile("sockperf-interleaved-C reflector-from-" + from);
         Process javaServer = null;
         Process cServer = null;
         try {
-            javaServer = SockperfRuns.start(SockperfRuns.javaServer(javaLauncher, uri.apply(sides[1]), sides[1]), javaLog, javaWhat);
+            javaServer = SockperfRuns.start(settings.calibrate() ? SockperfRuns.cReflector(reflector, sides[1])
+                : SockperfRuns.javaServer(javaLauncher, uri.apply(sides[1]), sides[1]), javaLog, javaWhat);
             SockperfRuns.signal(javaServer, false);
             cServer = SockperfRuns.start(SockperfRuns.cReflector(reflector, sides[3]), cLog, "C reflector");
             SockperfRuns.signal(cServer, false);

@@ -47,8 +47,10 @@ public final class SockperfScenario {
      * @param warmupSeconds unrecorded sockperf traffic before each run (fresh method), or from each client after each
      *                      server's start (interleaved)
      * @param interleaved   both servers up at once on two veth pairs, taking turns, instead of a fresh server per run
+     * @param calibrate     interleaved, with the C reflector in the Java server's place: the method's own zero and
+     *                      spread on this host, against which a Java / C ratio can be read
      */
-    public record Settings(int pairs, int seconds, int warmupSeconds, boolean interleaved) {
+    public record Settings(int pairs, int seconds, int warmupSeconds, boolean interleaved, boolean calibrate) {
     }
 
     /**
@@ -120,7 +122,8 @@ public final class SockperfScenario {
     Outcome run(final String backend, final Function<NetHarness.Side, String> uri, final NetHarness.Side a,
                 final NetHarness.Side b) {
         final Path reflector = harness.natives().binary("xsk");
-        final String label = "Java " + backend + " pingpong server";
+        final String label = settings.calibrate() ? "C reflector in the Java server's place (calibration)"
+            : "Java " + backend + " pingpong server";
         if (reflector == null) {
             return Outcome.failed(backend, label, settings.interleaved(), "no C reflector: the C libxdp xsk baseline did not build");
         }
@@ -128,7 +131,9 @@ public final class SockperfScenario {
             return Outcome.failed(backend, label, settings.interleaved(), "sockperf not installed (Debian package sockperf)");
         }
         if (settings.interleaved()) {
-            return new SockperfInterleaved(harness, settings, javaLauncher, reflector).run(backend, label, uri, a, b);
+            // a calibration's row says so where the backend's name would stand alone
+            final String row = settings.calibrate() ? backend + ", calibration: C reflector against itself" : backend;
+            return new SockperfInterleaved(harness, settings, javaLauncher, reflector).run(row, label, uri, a, b);
         }
         // {avg, p99.9, spinning avg, spinning p99.9, stalls} per pair
         final double[][] java = new double[5][settings.pairs()];

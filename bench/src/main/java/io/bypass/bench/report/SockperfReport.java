@@ -49,6 +49,10 @@ public final class SockperfReport {
                 ? "The servers' stalls over 1 ms are not counted here (`?`): a paused server's loop counts its pauses as gaps."
                 : "Both servers count the gaps over 1 ms in their own polling loops (time the host took from them, the same for "
                     + "both kinds of client, as they serve both in one run): a p99.9 of tens to hundreds of us follows those.")
+            .append(outcomes.stream().anyMatch(o -> o.label().contains("calibration"))
+                ? " A calibration row has the C reflector in the Java server's place: its ratios are the method's own zero "
+                    + "and spread on this host, against which the Java rows are read."
+                : "")
             .append("\n\n|");
         COLUMNS.forEach(c -> md.append(' ').append(c).append(" |"));
         md.append("\n|");
