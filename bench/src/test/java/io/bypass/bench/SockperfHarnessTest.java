@@ -29,15 +29,7 @@ class SockperfHarnessTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void sockperfPairOnAfXdpWritesTheTableAndJson() throws Exception {
-        Requirements.requireNetns();
-        Requirements.requireCommand("ethtool");
-        Requirements.requireCommand("cc");
-        Requirements.requireCommand("sockperf");
-        Requirements.requireBackendAvailable("afxdp");
-        final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
-        final Path dir = BenchMain.run(BenchMain.Options.parse(new String[] {
-            "--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf", "--sp-pairs", "1", "--sp-seconds", "1",
-            "--out", out.toString()}));
+        final Path dir = runSockperf("--sp-pairs", "1", "--sp-seconds", "1");
         final String md = Files.readString(dir.resolve("report.md"));
         assertTrue(md.contains("| " + String.join(" | ", SockperfReport.COLUMNS) + " |"), "sockperf table header missing:\n" + md);
         final String row = md.lines().filter(l -> l.startsWith("| afxdp | 1 |")).findFirst().orElse(null);
@@ -64,15 +56,7 @@ class SockperfHarnessTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void interleavedPairsRunBothServersOnTwoLinksAndSwapThem() throws Exception {
-        Requirements.requireNetns();
-        Requirements.requireCommand("ethtool");
-        Requirements.requireCommand("cc");
-        Requirements.requireCommand("sockperf");
-        Requirements.requireBackendAvailable("afxdp");
-        final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
-        final Path dir = BenchMain.run(BenchMain.Options.parse(new String[] {
-            "--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf", "--sp-pairs", "2", "--sp-seconds", "1",
-            "--sp-warmup-seconds", "1", "--sp-interleaved", "--out", out.toString()}));
+        final Path dir = runSockperf("--sp-pairs", "2", "--sp-seconds", "1", "--sp-warmup-seconds", "1", "--sp-interleaved");
         final String md = Files.readString(dir.resolve("report.md"));
         assertTrue(md.contains("interleaved: both servers up at once"), "the report does not name the method:\n" + md);
         // two pairs of latencies Java/C, both ratios, no stall counts (a paused server counts its pauses), no error
@@ -122,15 +106,8 @@ class SockperfHarnessTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void calibrationPutsTheCReflectorInTheJavaServersPlace() throws Exception {
-        Requirements.requireNetns();
-        Requirements.requireCommand("ethtool");
-        Requirements.requireCommand("cc");
-        Requirements.requireCommand("sockperf");
-        Requirements.requireBackendAvailable("afxdp");
-        final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
-        final Path dir = BenchMain.run(BenchMain.Options.parse(new String[] {
-            "--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf", "--sp-pairs", "1", "--sp-seconds", "1",
-            "--sp-warmup-seconds", "0", "--sp-interleaved", "--sp-calibrate", "--out", out.toString()}));
+        final Path dir = runSockperf("--sp-pairs", "1", "--sp-seconds", "1", "--sp-warmup-seconds", "0", "--sp-interleaved",
+            "--sp-calibrate");
         final String md = Files.readString(dir.resolve("report.md"));
         final String row = md.lines().filter(l -> l.startsWith("| afxdp, calibration: C reflector against itself | 1 | "))
             .findFirst().orElse(null);
@@ -158,6 +135,20 @@ class SockperfHarnessTest {
         final IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> BenchMain.Options.parse(
             new String[] {"--no-jmh", "--scenarios", "sockperf", "--sp-pairs", "0"}));
         assertTrue(none.getMessage().contains("--sp-pairs"), none.getMessage());
+    }
+
+    /** bin/bench's sockperf scenario on afxdp alone, with {@code options} added; the directory of its report. */
+    private static Path runSockperf(final String... options) throws Exception {
+        Requirements.requireNetns();
+        Requirements.requireCommand("ethtool");
+        Requirements.requireCommand("cc");
+        Requirements.requireCommand("sockperf");
+        Requirements.requireBackendAvailable("afxdp");
+        final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
+        final List<String> args = new java.util.ArrayList<>(List.of("--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf",
+            "--out", out.toString()));
+        args.addAll(List.of(options));
+        return BenchMain.run(BenchMain.Options.parse(args.toArray(String[]::new)));
     }
 
     /** The interface a server's logged command line names: the Java server's URI or the reflector's iface=. */

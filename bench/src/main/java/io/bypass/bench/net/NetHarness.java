@@ -292,23 +292,14 @@ public final class NetHarness {
         link.close();
     }
 
-    /** Removes every second link still there; each is tried even if another fails, the first failure is thrown. */
+    /** Removes every second link still there; each is tried even if another fails, and every failure is reported. */
     private void closeSecondLinks() {
-        RuntimeException failure = null;
+        final io.bypass.spi.Closer closer = new io.bypass.spi.Closer("bench: removing the second veth pairs");
         for (final Topology link : secondLinks) {
-            try {
-                closeSecondLink(link);
-            } catch (final RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            secondLinks.remove(link);
+            closer.close("removing " + link, link);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        closer.throwIfFailed();
     }
 
     /**
