@@ -25,8 +25,8 @@ import java.util.function.Function;
  *
  * <p>The two runs a ratio compares are one turn apart (seconds, with the defaults of this
  * method) on the same host state, against a server's start and some 15 s in the fresh method;
- * on a noisy host that is what resolves a difference of a few per cent. Each server's stalls over 1 ms are not reported: a paused server's loop
- * counts its pauses as gaps.
+ * on a noisy host that is what resolves a difference of a few per cent. Each server's stalls
+ * over 1 ms are not reported: a paused server's loop counts its pauses as gaps.
  */
 final class SockperfInterleaved {
     /** After SIGCONT, before sockperf starts: the resumed server's threads are back on their CPUs. */
@@ -107,19 +107,11 @@ final class SockperfInterleaved {
                 // the sleeping client's pair, then the spinning client's, each pair's two turns back to back; Java
                 // first in even pairs, C first in odd ones, as in the fresh method
                 for (final boolean spinning : new boolean[] {false, true}) {
-                    final int at = spinning ? 2 : 0;
-                    final double[] first;
-                    final double[] second;
-                    if (i % 2 == 0) {
-                        first = turn(javaServer, sides[0], sides[1], spinning, javaLog, javaWhat, i);
-                        second = turn(cServer, sides[2], sides[3], spinning, cLog, "C reflector", i);
-                        System.arraycopy(first, 0, j, at, 2);
-                        System.arraycopy(second, 0, r, at, 2);
-                    } else {
-                        first = turn(cServer, sides[2], sides[3], spinning, cLog, "C reflector", i);
-                        second = turn(javaServer, sides[0], sides[1], spinning, javaLog, javaWhat, i);
-                        System.arraycopy(first, 0, r, at, 2);
-                        System.arraycopy(second, 0, j, at, 2);
+                    for (int k = 0; k < 2; k++) {
+                        final boolean javaTurn = (k == 0) == (i % 2 == 0);
+                        final double[] figures = javaTurn ? turn(javaServer, sides[0], sides[1], spinning, javaLog, javaWhat, i)
+                            : turn(cServer, sides[2], sides[3], spinning, cLog, "C reflector", i);
+                        System.arraycopy(figures, 0, javaTurn ? j : r, spinning ? 2 : 0, 2);
                     }
                 }
                 j[4] = Double.NaN;
@@ -149,54 +141,51 @@ final class SockperfInterleaved {
         }
     }
 
-    /** A turn failed: the server is paused if it still runs, a failure to do so kept with the turn's own. */
-    private static void pauseAfterFailure(final Process server, final Exception failure) {
-        try {
-            if (server.isAlive()) {
-                SockperfRuns.signal(server, false);
-            }
-        } catch (final Exception e) {
-            failure.addSuppressed(e);
-        }
-    }
-
     /** Unrecorded traffic against a server just started, both clients: {@code warmupSeconds} each. */
     private void warmUp(final Process server, final NetHarness.Side a, final NetHarness.Side b, final Path log,
                         final String what) throws Exception {
-        if (settings.warmupSeconds() <= 0) {
-            return;
+        if (settings.warmupSeconds() > 0) {
+            whileResumed(server, log, what, "warm-up after start (not recorded)", () -> {
+                SockperfRuns.turn(a, b, 0, settings.warmupSeconds(), false, log, what);
+                return SockperfRuns.turn(a, b, 0, settings.warmupSeconds(), true, log, what);
+            });
         }
-        SockperfRuns.signal(server, true);
-        try {
-            Thread.sleep(RESUME_SETTLE_MS);
-            Files.writeString(log, "\n=== warm-up after start (not recorded)\n", StandardOpenOption.APPEND);
-            SockperfRuns.turn(a, b, 0, settings.warmupSeconds(), false, log, what);
-            SockperfRuns.turn(a, b, 0, settings.warmupSeconds(), true, log, what);
-        } catch (final Exception e) {
-            pauseAfterFailure(server, e);
-            throw e;
-        }
-        SockperfRuns.signal(server, false);
     }
 
     /** One server's turn with one client: resumed, measured, paused again. {avg, p99.9}. */
     private double[] turn(final Process server, final NetHarness.Side a, final NetHarness.Side b, final boolean spinning,
                           final Path log, final String what, final int pair) throws Exception {
+        // sockperf's own warm-up (its first 400 ms, not in its figures) warms what the pause cooled
+        return whileResumed(server, log, what, "pair " + (pair + 1) + (spinning ? ", spinning client" : ", sleeping client"),
+            () -> SockperfRuns.turn(a, b, 0, settings.seconds(), spinning, log, what));
+    }
+
+    /**
+     * Resumes the server, lets it settle, marks {@code header} in its log, runs {@code work} and pauses the server
+     * again; on a failure it is paused too, a failure to do so kept with the work's own.
+     */
+    private static double[] whileResumed(final Process server, final Path log, final String what, final String header,
+                                         final java.util.concurrent.Callable<double[]> work) throws Exception {
         if (!server.isAlive()) {
             throw new IllegalStateException(what + " exited with " + server.exitValue() + " between its turns; see " + log);
         }
         SockperfRuns.signal(server, true);
+        final double[] figures;
         try {
             Thread.sleep(RESUME_SETTLE_MS);
-            Files.writeString(log, "\n=== pair " + (pair + 1) + (spinning ? ", spinning client" : ", sleeping client") + "\n",
-                StandardOpenOption.APPEND);
-            // sockperf's own warm-up (its first 400 ms, not in its figures) warms what the pause cooled
-            final double[] figures = SockperfRuns.turn(a, b, 0, settings.seconds(), spinning, log, what);
-            SockperfRuns.signal(server, false);
-            return figures;
+            Files.writeString(log, "\n=== " + header + "\n", StandardOpenOption.APPEND);
+            figures = work.call();
         } catch (final Exception e) {
-            pauseAfterFailure(server, e);
+            try {
+                if (server.isAlive()) {
+                    SockperfRuns.signal(server, false);
+                }
+            } catch (final Exception pause) {
+                e.addSuppressed(pause);
+            }
             throw e;
         }
+        SockperfRuns.signal(server, false);
+        return figures;
     }
 }

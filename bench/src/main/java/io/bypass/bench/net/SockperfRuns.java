@@ -127,12 +127,8 @@ final class SockperfRuns {
      */
     static double[] turn(final NetHarness.Side a, final NetHarness.Side b, final int warmupSeconds, final int seconds,
                          final Path log, final String what) throws IOException {
-        final List<String> client = client(a, b);
-        warmUp(client, warmupSeconds, log);
-        client.add(Integer.toString(seconds));
-        final double[] sleeping = sockperf(client, log, what, "sockperf");
-        client.add("--nonblocked");
-        final double[] spinning = sockperf(client, log, what, "sockperf --nonblocked (spinning client)");
+        final double[] sleeping = turn(a, b, warmupSeconds, seconds, false, log, what);
+        final double[] spinning = turn(a, b, 0, seconds, true, log, what);
         return new double[] {sleeping[0], sleeping[1], spinning[0], spinning[1]};
     }
 
