@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -145,7 +146,7 @@ class SockperfHarnessTest {
         Requirements.requireCommand("sockperf");
         Requirements.requireBackendAvailable("afxdp");
         final Path out = Path.of("target", "bench-sockperf", Long.toString(System.nanoTime()));
-        final List<String> args = new java.util.ArrayList<>(List.of("--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf",
+        final List<String> args = new ArrayList<>(List.of("--no-jmh", "--backends", "afxdp", "--scenarios", "sockperf",
             "--out", out.toString()));
         args.addAll(List.of(options));
         return BenchMain.run(BenchMain.Options.parse(args.toArray(String[]::new)));

@@ -6,6 +6,7 @@ import io.bypass.bench.internal.NicTopology;
 import io.bypass.bench.internal.Topology;
 import io.bypass.bench.internal.VethTopology;
 import io.bypass.spi.BackendProvider;
+import io.bypass.spi.Closer;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -84,7 +86,7 @@ public final class NetHarness {
     private NativeBuild natives;
     private Topology topology;
     // links made during the run besides the topology (the interleaved sockperf's second veth pair): removed on exit too
-    private final List<Topology> secondLinks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Topology> secondLinks = new CopyOnWriteArrayList<>();
     private int runCounter;
 
     /**
@@ -294,10 +296,9 @@ public final class NetHarness {
 
     /** Removes every second link still there; each is tried even if another fails, and every failure is reported. */
     private void closeSecondLinks() {
-        final io.bypass.spi.Closer closer = new io.bypass.spi.Closer("bench: removing the second veth pairs");
+        final Closer closer = new Closer("bench: removing the second veth pairs");
         for (final Topology link : secondLinks) {
-            secondLinks.remove(link);
-            closer.close("removing " + link, link);
+            closer.close("removing " + link, () -> closeSecondLink(link));
         }
         closer.throwIfFailed();
     }

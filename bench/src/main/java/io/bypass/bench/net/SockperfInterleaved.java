@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /**
@@ -165,7 +166,7 @@ final class SockperfInterleaved {
      * again; on a failure it is paused too, a failure to do so kept with the work's own.
      */
     private static double[] whileResumed(final Process server, final Path log, final String what, final String header,
-                                         final java.util.concurrent.Callable<double[]> work) throws Exception {
+                                         final Callable<double[]> work) throws Exception {
         if (!server.isAlive()) {
             throw new IllegalStateException(what + " exited with " + server.exitValue() + " between its turns; see " + log);
         }
