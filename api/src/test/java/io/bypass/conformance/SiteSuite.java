@@ -5,6 +5,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
 import io.bypass.testkit.NetnsExecutor;
+import io.bypass.testkit.TestPorts;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,7 +34,7 @@ public abstract class SiteSuite {
     private final int groupBase;
     private ConformanceSite site;
     private final Deque<AutoCloseable> cleanup = new ArrayDeque<>();
-    private final AtomicInteger nextPort = new AtomicInteger(20_000 + ThreadLocalRandom.current().nextInt(20_000));
+    private final AtomicInteger nextPort = new AtomicInteger(TestPorts.random());
     private final AtomicInteger nextGroup = new AtomicInteger(1 + ThreadLocalRandom.current().nextInt(1000));
 
     /**

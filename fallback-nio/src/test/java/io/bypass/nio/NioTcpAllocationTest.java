@@ -12,12 +12,12 @@ import io.bypass.tcp.TcpState;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Requirements;
 import io.bypass.testkit.Netns;
+import io.bypass.testkit.TestPorts;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -126,7 +126,7 @@ class NioTcpAllocationTest {
     void roundTripsOnAnEstablishedConnectionAllocateNothing() throws Exception {
         Requirements.requireNetns();
         assertTrue(Allocations.isSupported(), "this JVM must count per-thread allocation");
-        final int port = 30_000 + ThreadLocalRandom.current().nextInt(20_000);
+        final int port = TestPorts.random();
         try (Netns ns = Netns.createLoopback()) {
             ns.executor().run(() -> {
                 try (TcpEndpoint ep = Bypass.openTcp("nio:lo")) {
@@ -151,7 +151,7 @@ class NioTcpAllocationTest {
     @Test
     void anIdleListenerAllocatesNothingWhenAskedForConnections() throws Exception {
         Requirements.requireNetns();
-        final int port = 30_000 + ThreadLocalRandom.current().nextInt(20_000);
+        final int port = TestPorts.random();
         try (Netns ns = Netns.createLoopback()) {
             ns.executor().run(() -> {
                 try (TcpEndpoint ep = Bypass.openTcp("nio:lo")) {

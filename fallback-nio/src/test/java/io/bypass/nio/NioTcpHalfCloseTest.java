@@ -7,6 +7,7 @@ import io.bypass.tcp.TcpEndpoint;
 import io.bypass.tcp.TcpState;
 import io.bypass.testing.Requirements;
 import io.bypass.testkit.Netns;
+import io.bypass.testkit.TestPorts;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,7 +17,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,7 +36,7 @@ class NioTcpHalfCloseTest {
     @Test
     void bytesQueuedAtShutdownOutputAllReachAPeerWhoseFinCameFirst() throws Exception {
         Requirements.requireNetns();
-        final int port = 30_000 + ThreadLocalRandom.current().nextInt(20_000);
+        final int port = TestPorts.random();
         try (Netns ns = Netns.createLoopback()) {
             ns.executor().run(() -> {
                 try (ServerSocket server = new ServerSocket();

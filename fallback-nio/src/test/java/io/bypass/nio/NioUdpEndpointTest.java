@@ -11,6 +11,7 @@ import io.bypass.spi.BackendProvider;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Requirements;
 import io.bypass.testkit.Netns;
+import io.bypass.testkit.TestPorts;
 import io.bypass.testkit.VethPair;
 import io.bypass.udp.DatagramHandler;
 import io.bypass.udp.UdpEndpoint;
@@ -22,7 +23,6 @@ import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.EnumSet;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NioUdpEndpointTest {
     private static int port() {
-        return 30_000 + ThreadLocalRandom.current().nextInt(20_000);
+        return TestPorts.random();
     }
 
     @Test

@@ -9,6 +9,7 @@ import io.bypass.tcp.TcpHandler;
 import io.bypass.tcp.TcpState;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.TestPorts;
 import io.bypass.testkit.VethPair;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -86,7 +86,7 @@ class DpdkTcpAllocationTest {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable("dpdk");
         assertTrue(Allocations.isSupported(), "this JVM must count per-thread allocation");
-        final int port = 30_000 + ThreadLocalRandom.current().nextInt(20_000);
+        final int port = TestPorts.random();
         try (VethPair veth = VethPair.create()) {
             veth.a().ip("addr", "flush", "dev", veth.ifaceA()); // DPDK owns the DUT's address: its kernel never answers
             final ServerSocketChannel server = veth.executorB().call(() -> {

@@ -12,6 +12,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.testing.Allocations;
 import io.bypass.testing.Frames;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.TestPorts;
 import io.bypass.testkit.VethPair;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,7 +50,7 @@ class EfviAllocationTest {
         Requirements.requireNetns();
         Requirements.requireBackendAvailable("efvi");
         try (VethPair topo = VethPair.create()) {
-            final int dutPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+            final int dutPort = TestPorts.random();
             final int peerPort = dutPort + 1;
             final DatagramChannel reflector = topo.executorB().call(() -> {
                 final DatagramChannel c = DatagramChannel.open();

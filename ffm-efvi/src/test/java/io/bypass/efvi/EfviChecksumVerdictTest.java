@@ -11,6 +11,7 @@ import io.bypass.net.ChecksumPolicy;
 import io.bypass.testing.Frames;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.TestPorts;
 import io.bypass.testkit.VethPair;
 import io.bypass.udp.UdpEndpoint;
 import org.junit.jupiter.api.AfterAll;
@@ -33,7 +34,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -61,7 +61,7 @@ class EfviChecksumVerdictTest {
     private Arena arena;
     private MethodHandle csumBadNext;
     private MethodHandle csumDiscards;
-    private int nextPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+    private int nextPort = TestPorts.random();
 
     @BeforeAll
     void createTopology() {

@@ -15,6 +15,7 @@ import io.bypass.net.Ipv4;
 import io.bypass.testing.Frames;
 import io.bypass.testing.RawSocket;
 import io.bypass.testing.Requirements;
+import io.bypass.testkit.TestPorts;
 import io.bypass.testkit.VethPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class EfviPortTest {
     private VethPair topo;
-    private int nextPort = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+    private int nextPort = TestPorts.random();
 
     @BeforeAll
     void createTopology() {
