@@ -17,6 +17,8 @@ import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -200,6 +202,88 @@ class NetnsTest {
             final IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> ns.executor().call(() -> RawSocket.open("nosuch0")));
             assertTrue(e.getMessage().contains("nosuch0"), e.getMessage());
+        }
+    }
+
+    /**
+     * A run stopped with SIGTERM (a CI timeout, Ctrl-C) removes what it still had open; one killed with SIGKILL
+     * leaves it, and the next run's first namespace sweeps it away. Two child JVMs, real signals.
+     */
+    @Test
+    void namespacesOfAStoppedOrKilledRunAreRemoved() throws Exception {
+        final List<String> killed = startHolder(true);
+        try {
+            assertTrue(namespaces().containsAll(killed), "SIGKILL runs no hook: " + namespaces());
+            final List<String> stopped = startHolder(false);
+            assertTrue(Collections.disjoint(namespaces(), killed), "the next run swept the killed run's: " + namespaces());
+            assertTrue(stopped.stream().allMatch(n -> n.matches("byp[abx]-\\d+-[0-9a-f]{6}")), stopped.toString());
+        } finally {
+            killed.forEach(n -> Cmd.runUnchecked("ip", "netns", "del", n));
+        }
+    }
+
+    /**
+     * Starts a child JVM that makes a veth pair and a namespace and waits, then stops it with SIGKILL or SIGTERM.
+     *
+     * @return the child's three namespaces; after SIGTERM, checked gone
+     */
+    private static List<String> startHolder(final boolean sigkill) throws Exception {
+        // To a file: Process.destroy closes the pipes, and the child's last words come after it.
+        final Path log = Files.createTempFile("bypass-netns-holder", ".log");
+        final Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), HoldNamespaces.class.getName())
+            .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String ready = null;
+            while (ready == null && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                ready = Files.readAllLines(log).stream().filter(l -> l.startsWith("READY ")).findFirst().orElse(null);
+            }
+            assertNotNull(ready, "the child never said READY: " + Files.readString(log));
+            final List<String> names = List.of(ready.substring(6).split(" "));
+            if (sigkill) {
+                p.destroyForcibly();
+            } else {
+                p.destroy();
+            }
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the child did not exit");
+            final String output = Files.readString(log);
+            if (!sigkill) {
+                assertEquals(143, p.exitValue(), output);
+                assertTrue(Collections.disjoint(namespaces(), names), "SIGTERM: left " + names + " in " + namespaces() + "\n" + output);
+                for (final String name : names) {
+                    assertTrue(output.contains("removed namespace " + name + ", still open at exit"), output);
+                }
+            }
+            return names;
+        } finally {
+            p.destroyForcibly();
+            Files.deleteIfExists(log);
+        }
+    }
+
+    private static List<String> namespaces() {
+        final List<String> names = new java.util.ArrayList<>();
+        for (final String line : Cmd.run("ip", "netns", "list").split("\n")) {
+            if (!line.isBlank()) {
+                names.add(line.trim().split("\\s+")[0]);
+            }
+        }
+        return names;
+    }
+
+    /** Runs in a child JVM: makes a veth pair and a namespace, says their names, and waits to be stopped. */
+    static final class HoldNamespaces {
+        private HoldNamespaces() {
+        }
+
+        public static void main(final String[] args) throws Exception {
+            final VethPair pair = VethPair.create();
+            final Netns ns = Netns.create("bypx");
+            System.out.println("READY " + pair.a().name() + " " + pair.b().name() + " " + ns.name());
+            System.out.flush();
+            Thread.sleep(60_000);
         }
     }
 

@@ -60,6 +60,7 @@ class BenchSmokeTest {
         final java.util.regex.Matcher m = java.util.regex.Pattern.compile("veth pair bba([0-9a-f]{6}) ").matcher(md);
         assertTrue(m.find(), "veth pair not recorded:\n" + md);
         final String namespaces = io.bypass.testkit.Cmd.run("ip", "netns", "list");
-        assertFalse(namespaces.contains("bbna-" + m.group(1)) || namespaces.contains("bbnb-" + m.group(1)), namespaces);
+        assertFalse(java.util.regex.Pattern.compile("^bbn[ab]-\\d+-" + m.group(1) + "\\b", java.util.regex.Pattern.MULTILINE)
+            .matcher(namespaces).find(), namespaces);
     }
 }

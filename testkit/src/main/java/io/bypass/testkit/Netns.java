@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -17,11 +19,31 @@ import java.util.regex.Pattern;
  * <p>Everything is done with {@code ip} (iproute2) through {@link Cmd}, exit codes checked
  * and stderr quoted in errors. Names carry a random suffix (or a pid) so parallel or
  * crashed runs never collide, and nothing is added to the root namespace. Needs root.
+ *
+ * <p>What a run leaves behind is removed: a namespace made by {@link #create} (or by a
+ * {@link VethPair} that keeps {@link VethPair.Builder#removeOnExit}) and still open when the
+ * JVM exits, on SIGTERM or Ctrl-C too, is deleted by a shutdown hook; and because its name
+ * carries the creating process's pid, one left by a run killed with SIGKILL is deleted by
+ * the next run that creates one with the same prefix ({@link #removeStale}).
  */
 public final class Netns implements AutoCloseable {
     private static final Pattern MAC = Pattern.compile("link/ether ([0-9a-f]{2}(?::[0-9a-f]{2}){5})");
     private static final long CAP_NET_ADMIN = 1L << 12;
     private static final long CAP_SYS_ADMIN = 1L << 21;
+
+    /** Open namespaces the shutdown hook deletes; each leaves on close. */
+    private static final Set<Netns> REMOVE_ON_EXIT = ConcurrentHashMap.newKeySet();
+    /** Prefixes already swept for namespaces of dead processes in this JVM. */
+    private static final Set<String> SWEPT = ConcurrentHashMap.newKeySet();
+    private static final Thread EXIT_HOOK = new Thread(Netns::removeLeftOpen, "bypass-netns-cleanup");
+
+    static {
+        try {
+            Runtime.getRuntime().addShutdownHook(EXIT_HOOK);
+        } catch (final IllegalStateException shuttingDown) {
+            // First used during shutdown: nothing of it can be left open past this point anyway.
+        }
+    }
 
     private final String name;
     private NetnsExecutor executor;
@@ -32,26 +54,46 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
-     * Creates a namespace named {@code prefix} plus a random suffix, with {@code lo} up and
-     * IPv6 off (so no router solicitations or MLD reports disturb frame-level tests).
+     * Creates a namespace named {@code PREFIX-PID-SUFFIX} (this process's pid, a random
+     * suffix), with {@code lo} up and IPv6 off (so no router solicitations or MLD reports
+     * disturb frame-level tests). It is deleted at exit if still open; the first call with a
+     * prefix first deletes that prefix's namespaces whose process is gone.
      *
-     * @param prefix a short prefix, such as {@code "bypa"}
+     * @param prefix a short prefix, such as {@code "bypx"}
      * @return the namespace
      */
     public static Netns create(final String prefix) {
-        return createNamed(prefix + "-" + randomSuffix());
+        removeStaleOnce(prefix + "-");
+        return createNamed(prefix + "-" + ProcessHandle.current().pid() + "-" + randomSuffix(), true);
     }
 
     /**
-     * Creates a namespace with an exact name, {@code lo} up and IPv6 off.
+     * Creates a namespace with an exact name, {@code lo} up and IPv6 off. The caller owns its
+     * removal, at exit too (a benchmark that moved a NIC into it must move the NIC back first).
      *
      * @param name the namespace name
      * @return the namespace
      * @throws IllegalStateException naming the failed {@code ip} command
      */
     public static Netns createNamed(final String name) {
+        return createNamed(name, false);
+    }
+
+    /**
+     * Creates a namespace with an exact name, {@code lo} up and IPv6 off.
+     *
+     * @param name         the namespace name
+     * @param removeOnExit whether a shutdown hook deletes it if it is still open when the JVM
+     *                     exits (also on SIGTERM and Ctrl-C; not on SIGKILL)
+     * @return the namespace
+     * @throws IllegalStateException naming the failed {@code ip} command
+     */
+    public static Netns createNamed(final String name, final boolean removeOnExit) {
         Cmd.run("ip", "netns", "add", name);
         final Netns ns = new Netns(name);
+        if (removeOnExit) {
+            REMOVE_ON_EXIT.add(ns);
+        }
         try {
             // Best effort: a kernel without IPv6 has no such sysctl, and then has no IPv6 noise either.
             Cmd.runUnchecked("ip", "netns", "exec", name, "sysctl", "-qw",
@@ -137,6 +179,32 @@ public final class Netns implements AutoCloseable {
             }
         }
         return removed;
+    }
+
+    /**
+     * {@link #removeStale} once per prefix in this JVM: the sweep a test run needs before its
+     * first namespace, without an {@code ip netns list} before every one.
+     *
+     * @param prefix such as {@code "bypa-"}
+     */
+    static void removeStaleOnce(final String prefix) {
+        if (SWEPT.add(prefix)) {
+            for (final String name : removeStale(prefix)) {
+                System.err.println("[testkit] removed namespace " + name + ", left by a run that was killed");
+            }
+        }
+    }
+
+    /** The shutdown hook: deletes the namespaces still open, and says so (a test that forgot one is a defect). */
+    private static void removeLeftOpen() {
+        for (final Netns ns : REMOVE_ON_EXIT) {
+            try {
+                ns.close();
+                System.err.println("[testkit] removed namespace " + ns.name + ", still open at exit");
+            } catch (final RuntimeException e) {
+                System.err.println("[testkit] could not remove namespace " + ns.name + " at exit: " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -282,6 +350,7 @@ public final class Netns implements AutoCloseable {
             return;
         }
         closed = true;
+        REMOVE_ON_EXIT.remove(this);
         RuntimeException failure = null;
         if (executor != null) {
             try {

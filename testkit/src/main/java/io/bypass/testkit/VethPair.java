@@ -10,8 +10,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code lo} up and IPv6 off in both. Close removes both namespaces, and with them the veth
  * pair, even after a partial setup. Nothing is added to the root namespace.
  *
- * <p>{@link #create()} is what the tests use: random names ({@code bypa-X}/{@code bypb-X},
- * {@code bvaX}/{@code bvbX}) and a random subnet {@code 10.N.M.0/24} visible only inside
+ * <p>{@link #create()} is what the tests use: names with this process's pid and a random
+ * suffix ({@code bypa-PID-X}/{@code bypb-PID-X}, {@code bvaX}/{@code bvbX}), removed at exit
+ * if still open and by the next run if the process was killed (see {@link Netns}), and a
+ * random subnet {@code 10.N.M.0/24} visible only inside
  * the namespaces, the route {@code 224.0.0.0/4} on the veth in each so kernel multicast
  * flows across, and TX checksum offload off on both ends (so frames the kernel sends carry
  * complete UDP checksums, as on a real wire; needs {@code ethtool}; {@link #createAsIpMakesIt()}
@@ -42,6 +44,7 @@ public final class VethPair implements AutoCloseable {
     private final boolean multicastRoute;
     private final boolean txChecksumOff;
     private final boolean permanentNeighbours;
+    private final boolean removeOnExit;
     private final List<Netns> namespaces = new ArrayList<>(2);
     private Netns a;
     private Netns b;
@@ -58,6 +61,7 @@ public final class VethPair implements AutoCloseable {
         this.multicastRoute = spec.multicastRoute;
         this.txChecksumOff = spec.txChecksumOff;
         this.permanentNeighbours = spec.permanentNeighbours;
+        this.removeOnExit = spec.removeOnExit;
     }
 
     /**
@@ -83,17 +87,18 @@ public final class VethPair implements AutoCloseable {
     }
 
     /**
-     * @return a builder starting from the tests' defaults: random names and subnet,
-     *         multicast route, TX checksum offload off, no permanent neighbours
+     * @return a builder starting from the tests' defaults: names with the pid and a random
+     *         suffix, random subnet, multicast route, TX checksum offload off, no permanent
+     *         neighbours, removed at exit if still open
      */
     public static Builder builder() {
         return new Builder();
     }
 
     private void build() {
-        a = Netns.createNamed(nsA);
+        a = Netns.createNamed(nsA, removeOnExit);
         namespaces.add(a);
-        b = Netns.createNamed(nsB);
+        b = Netns.createNamed(nsB, removeOnExit);
         namespaces.add(b);
         a.ip("link", "add", ifaceA, "type", "veth", "peer", "name", ifaceB, "netns", b.name());
         a.ip("addr", "add", ipv4(addressA) + "/" + PREFIX_LENGTH, "dev", ifaceA);
@@ -247,9 +252,9 @@ public final class VethPair implements AutoCloseable {
 
     /**
      * What {@link VethPair} to build. Starts from the tests' defaults: names
-     * {@code bypa-X}/{@code bypb-X} and {@code bvaX}/{@code bvbX} with one random suffix,
-     * subnet {@code 10.[100,250).[0,256).0/24}, multicast route on, TX checksum offload off,
-     * no permanent neighbours.
+     * {@code bypa-PID-X}/{@code bypb-PID-X} and {@code bvaX}/{@code bvbX} with one random
+     * suffix, subnet {@code 10.[100,250).[0,256).0/24}, multicast route on, TX checksum
+     * offload off, no permanent neighbours, removed at exit if still open.
      */
     public static final class Builder {
         private String nsA;
@@ -261,10 +266,15 @@ public final class VethPair implements AutoCloseable {
         private boolean multicastRoute = true;
         private boolean txChecksumOff = true;
         private boolean permanentNeighbours;
+        private boolean removeOnExit = true;
 
         private Builder() {
+            // What a killed run left with the default names goes before this run adds its own.
+            Netns.removeStaleOnce("bypa-");
+            Netns.removeStaleOnce("bypb-");
             final String suffix = Netns.randomSuffix();
-            names("bypa-" + suffix, "bypb-" + suffix, "bva" + suffix, "bvb" + suffix); // 9 chars, inside IFNAMSIZ
+            final long pid = ProcessHandle.current().pid();
+            names("bypa-" + pid + "-" + suffix, "bypb-" + pid + "-" + suffix, "bva" + suffix, "bvb" + suffix); // 9 chars, inside IFNAMSIZ
             final ThreadLocalRandom rnd = ThreadLocalRandom.current();
             final int net = (10 << 24) | (rnd.nextInt(100, 250) << 16) | (rnd.nextInt(0, 256) << 8);
             addressA = net | 1;
@@ -330,6 +340,18 @@ public final class VethPair implements AutoCloseable {
          */
         public Builder permanentNeighbours(final boolean on) {
             this.permanentNeighbours = on;
+            return this;
+        }
+
+        /**
+         * @param on whether a shutdown hook deletes both namespaces if they are still open
+         *           when the JVM exits (on SIGTERM and Ctrl-C too). Off for a program whose
+         *           own hook must stop what runs inside them first, such as the benchmark
+         *           harness and the demo.
+         * @return this
+         */
+        public Builder removeOnExit(final boolean on) {
+            this.removeOnExit = on;
             return this;
         }
 

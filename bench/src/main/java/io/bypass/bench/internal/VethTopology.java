@@ -4,14 +4,15 @@ import io.bypass.testkit.Netns;
 import io.bypass.testkit.VethPair;
 
 /**
- * Two fresh network namespaces joined by a veth pair, for benchmarks: {@code bbna-X} holds
- * {@link #ifaceA()} = 10.N.M.1/24, {@code bbnb-X} holds {@link #ifaceB()} = 10.N.M.2/24
+ * Two fresh network namespaces joined by a veth pair, for benchmarks: {@code bbna-PID-X} holds
+ * {@link #ifaceA()} = 10.N.M.1/24, {@code bbnb-PID-X} holds {@link #ifaceB()} = 10.N.M.2/24
  * (random N, M, visible only inside the namespaces). IPv6 is off (no stray router
  * solicitations in a measured window), TX checksum offload is off on both ends (frames
  * carry real checksums, as on a wire) and each side has a permanent neighbour entry for
  * the other, so no ARP happens during a measurement. {@link #close()} deletes both
- * namespaces, which removes the veth pair. Nothing is added to the root namespace. Built
- * by the testkit's {@link VethPair}, the same as the tests' pairs.
+ * namespaces, which removes the veth pair; the pair a run killed with SIGKILL left is
+ * removed by the next run ({@link Netns#removeStale}). Nothing is added to the root
+ * namespace. Built by the testkit's {@link VethPair}, the same as the tests' pairs.
  */
 public final class VethTopology implements Topology {
     private final VethPair pair;
@@ -31,11 +32,18 @@ public final class VethTopology implements Topology {
      * @throws IllegalStateException naming the failed command (needs root and iproute2, ethtool)
      */
     public static VethTopology create() {
+        for (final String prefix : new String[] {"bbna-", "bbnb-"}) {
+            for (final String stale : Netns.removeStale(prefix)) {
+                System.err.println("[net] removed namespace " + stale + ", left by a bench run that was killed");
+            }
+        }
         final String suffix = Netns.randomSuffix();
+        final long pid = ProcessHandle.current().pid();
         return new VethTopology(VethPair.builder()
-            .names("bbna-" + suffix, "bbnb-" + suffix, "bba" + suffix, "bbb" + suffix)
+            .names("bbna-" + pid + "-" + suffix, "bbnb-" + pid + "-" + suffix, "bba" + suffix, "bbb" + suffix)
             .multicastRoute(false)
             .permanentNeighbours(true)
+            .removeOnExit(false) // the harness's own hook stops the workers inside first
             .create());
     }
 

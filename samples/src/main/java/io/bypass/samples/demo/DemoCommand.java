@@ -200,6 +200,7 @@ public final class DemoCommand implements Command {
             .names(PREFIX + pid + "-a", PREFIX + pid + "-b", tag + "a", tag + "b")
             .addresses(ADDRESS_A, ADDRESS_B)
             .txChecksumOff(false)
+            .removeOnExit(false) // Main's hook lets the demo stop its endpoints and remove these itself
             .create();
     }
 
