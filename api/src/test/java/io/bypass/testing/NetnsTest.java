@@ -247,7 +247,8 @@ class NetnsTest {
             } else {
                 p.destroy();
             }
-            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the child did not exit");
+            // Well under the 10 s close() would wait for the busy executor.
+            assertTrue(p.waitFor(sigkill ? 20 : 6, TimeUnit.SECONDS), "the child did not exit in time");
             final String output = Files.readString(log);
             if (!sigkill) {
                 assertEquals(143, p.exitValue(), output);
@@ -281,6 +282,20 @@ class NetnsTest {
         public static void main(final String[] args) throws Exception {
             final VethPair pair = VethPair.create();
             final Netns ns = Netns.create("bypx");
+            // A task still running inside at exit must not hold the clean-up up (close would wait 10 s for it).
+            final java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    pair.executorA().call(() -> {
+                        busy.countDown();
+                        Thread.sleep(60_000);
+                        return null;
+                    });
+                } catch (final Exception ignored) {
+                    // the JVM is ending
+                }
+            });
+            busy.await();
             System.out.println("READY " + pair.a().name() + " " + pair.b().name() + " " + ns.name());
             System.out.flush();
             Thread.sleep(60_000);

@@ -144,11 +144,11 @@ public final class NetnsExecutor implements AutoCloseable {
     }
 
     /**
-     * Stops the thread after the running task. Idempotent.
+     * Stops the thread after the running task, and waits up to 10 s for it. Idempotent.
      */
     @Override
     public void close() {
-        closed = true;
+        stop();
         if (Thread.currentThread() != thread) {
             try {
                 thread.join(TimeUnit.SECONDS.toMillis(10));
@@ -156,6 +156,11 @@ public final class NetnsExecutor implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Stops the thread after the running task, without waiting for it (at JVM exit). */
+    void stop() {
+        closed = true;
     }
 
     /**
