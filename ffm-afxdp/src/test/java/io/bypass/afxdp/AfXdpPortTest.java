@@ -248,7 +248,7 @@ class AfXdpPortTest extends AfXdpVethTest {
         Capture.require();
         try (UdpEndpoint udp = t.executorA().call(() -> Bypass.openUdp("afxdp:" + t.ifaceA() + "?xdp=drv&mode=copy"));
              Capture cap = Capture.start(t.b().name(), t.ifaceB(), "udp dst port 7200", 1,
-                 "ip.checksum.status", "udp.checksum.status", "udp.length", "data.data")) {
+                 "ip.checksum.status", "udp.checksum.status", "udp.length", "udp.payload")) {
             udp.bind(7201);
             final UnsafeBuffer payload = new UnsafeBuffer("checksummed".getBytes(StandardCharsets.US_ASCII));
             final UdpDestination dst = UdpDestination.of(t.addressB(), 7200);
