@@ -156,8 +156,9 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
-     * Removes namespaces named {@code PREFIX<pid>-<anything>} whose process no longer
-     * exists: what a killed run left behind. Never throws.
+     * Removes namespaces named {@code PREFIX<pid>-<tag>} (a tag without {@code '-'}) whose
+     * process no longer exists: what a killed run left behind. Never throws; a namespace
+     * {@code ip netns del} fails on is left, and not listed.
      *
      * @param prefix such as {@code "bpdemo-"}
      * @return the names removed
@@ -173,8 +174,9 @@ public final class Netns implements AutoCloseable {
             if (name.startsWith(prefix)) {
                 final String[] parts = name.substring(prefix.length()).split("-");
                 if (parts.length == 2 && parts[0].matches("\\d+") && !Files.exists(Path.of("/proc", parts[0]))) {
-                    Cmd.runUnchecked("ip", "netns", "del", name);
-                    removed.add(name);
+                    if (Cmd.runUnchecked("ip", "netns", "del", name).exitCode() == 0) {
+                        removed.add(name);
+                    }
                 }
             }
         }
@@ -201,8 +203,12 @@ public final class Netns implements AutoCloseable {
             try {
                 // Not waiting for a task still running inside: the namespace outlives its name
                 // until that thread leaves, and the JVM is ending it.
-                ns.close(false);
-                System.err.println("[testkit] removed namespace " + ns.name + ", still open at exit");
+                if (ns.close(false)) {
+                    System.err.println("[testkit] removed namespace " + ns.name + ", still open at exit");
+                } else {
+                    // A close() still waiting for its executor, which the JVM may end first.
+                    Cmd.runUnchecked("ip", "netns", "del", ns.name);
+                }
             } catch (final RuntimeException e) {
                 System.err.println("[testkit] could not remove namespace " + ns.name + " at exit: " + e.getMessage());
             }
@@ -351,34 +357,47 @@ public final class Netns implements AutoCloseable {
         close(true);
     }
 
-    private synchronized void close(final boolean waitForExecutor) {
-        if (closed) {
-            return;
+    /**
+     * @return false if another call closed it (or is closing it) already
+     */
+    private boolean close(final boolean waitForExecutor) {
+        final NetnsExecutor executor;
+        // Only the claim is under the lock: the exit hook must not wait while a test's close()
+        // waits up to 10 s for a busy executor.
+        synchronized (this) {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            executor = this.executor;
         }
-        closed = true;
-        REMOVE_ON_EXIT.remove(this);
-        RuntimeException failure = null;
-        if (executor != null) {
-            try {
-                if (waitForExecutor) {
-                    executor.close();
-                } else {
-                    executor.stop();
+        try {
+            RuntimeException failure = null;
+            if (executor != null) {
+                try {
+                    if (waitForExecutor) {
+                        executor.close();
+                    } else {
+                        executor.stop();
+                    }
+                } catch (final RuntimeException e) {
+                    failure = e;
                 }
-            } catch (final RuntimeException e) {
-                failure = e;
             }
-        }
-        final Cmd.Result r = Cmd.runUnchecked("ip", "netns", "del", name);
-        if (r.exitCode() != 0 && Files.exists(Path.of("/var/run/netns", name))) {
-            final IllegalStateException e = new IllegalStateException("ip netns del " + name + " failed: " + r.stderr());
+            final Cmd.Result r = Cmd.runUnchecked("ip", "netns", "del", name);
+            if (r.exitCode() != 0 && Files.exists(Path.of("/var/run/netns", name))) {
+                final IllegalStateException e = new IllegalStateException("ip netns del " + name + " failed: " + r.stderr());
+                if (failure != null) {
+                    e.addSuppressed(failure);
+                }
+                throw e;
+            }
             if (failure != null) {
-                e.addSuppressed(failure);
+                throw failure;
             }
-            throw e;
-        }
-        if (failure != null) {
-            throw failure;
+            return true;
+        } finally {
+            REMOVE_ON_EXIT.remove(this);
         }
     }
 

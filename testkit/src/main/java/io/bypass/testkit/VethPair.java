@@ -274,7 +274,7 @@ public final class VethPair implements AutoCloseable {
             Netns.removeStaleOnce("bypb-");
             final String suffix = Netns.randomSuffix();
             final long pid = ProcessHandle.current().pid();
-            names("bypa-" + pid + "-" + suffix, "bypb-" + pid + "-" + suffix, "bva" + suffix, "bvb" + suffix); // 9 chars, inside IFNAMSIZ
+            names("bypa-" + pid + "-" + suffix, "bypb-" + pid + "-" + suffix, "bva" + suffix, "bvb" + suffix); // interfaces: 9 chars, inside IFNAMSIZ
             final ThreadLocalRandom rnd = ThreadLocalRandom.current();
             final int net = (10 << 24) | (rnd.nextInt(100, 250) << 16) | (rnd.nextInt(0, 256) << 8);
             addressA = net | 1;
