@@ -184,12 +184,13 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
-     * {@link #removeStale} once per prefix in this JVM: the sweep a test run needs before its
-     * first namespace, without an {@code ip netns list} before every one.
+     * {@link #removeStale} once per prefix in this JVM, saying on stderr what it removed: the
+     * sweep a test or benchmark run needs before its first namespace, without an
+     * {@code ip netns list} before every one.
      *
      * @param prefix such as {@code "bypa-"}
      */
-    static void removeStaleOnce(final String prefix) {
+    public static void removeStaleOnce(final String prefix) {
         if (SWEPT.add(prefix)) {
             for (final String name : removeStale(prefix)) {
                 System.err.println("[testkit] removed namespace " + name + ", left by a run that was killed");

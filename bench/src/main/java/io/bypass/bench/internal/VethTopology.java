@@ -32,11 +32,8 @@ public final class VethTopology implements Topology {
      * @throws IllegalStateException naming the failed command (needs root and iproute2, ethtool)
      */
     public static VethTopology create() {
-        for (final String prefix : new String[] {"bbna-", "bbnb-"}) {
-            for (final String stale : Netns.removeStale(prefix)) {
-                System.err.println("[net] removed namespace " + stale + ", left by a bench run that was killed");
-            }
-        }
+        Netns.removeStaleOnce("bbna-");
+        Netns.removeStaleOnce("bbnb-");
         final String suffix = Netns.randomSuffix();
         final long pid = ProcessHandle.current().pid();
         return new VethTopology(VethPair.builder()
