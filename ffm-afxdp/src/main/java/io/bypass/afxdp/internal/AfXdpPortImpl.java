@@ -94,6 +94,17 @@ public final class AfXdpPortImpl extends AbstractPort<AfXdpRxQueue, AfXdpTxQueue
     }
 
     /**
+     * For tests of the queues over simulated rings: a port that opened nothing (no socket, no
+     * UMEM, no XDP program), so its queues pass {@link #checkOpen()} until it is closed.
+     *
+     * @param uri the {@code afxdp:} URI its options come from
+     * @return the port, not opened
+     */
+    static AfXdpPortImpl unopened(final PortUri uri) {
+        return new AfXdpPortImpl(uri, new AfXdpOptions(uri));
+    }
+
+    /**
      * Opens a port; on failure frees whatever was set up and rethrows.
      *
      * @param uri the {@code afxdp:} URI

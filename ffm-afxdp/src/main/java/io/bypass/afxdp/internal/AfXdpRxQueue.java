@@ -109,9 +109,12 @@ final class AfXdpRxQueue implements RxQueue {
             // The frames handed out go back to the fill ring, and their RX slots to the
             // kernel, at the start of the next poll rather than now: those stores touch cache
             // lines the kernel reads on other CPUs, and done now they would delay whatever the
-            // caller does with what it just received (answer it, time it).
-            handedFirst = first;
-            handedCount = handed;
+            // caller does with what it just received (answer it, time it). Frames a poll could
+            // not give back yet (see recycleHanded) precede these in the RX ring: one range.
+            if (handedCount == 0) {
+                handedFirst = first;
+            }
+            handedCount += handed;
             counters.add(Counter.RX_PACKETS, handed);
             counters.add(Counter.RX_BYTES, bytes);
         }
@@ -120,13 +123,22 @@ final class AfXdpRxQueue implements RxQueue {
 
     /**
      * Gives the frames of the last poll back through the fill ring and releases their RX
-     * slots. The fill ring always has room: a queue never owns more RX frames than it holds.
+     * slots. A queue never owns more RX frames than the fill ring holds, but the kernel
+     * publishes the RX ring's producer before the fill ring's consumer (both in
+     * {@code xsk_flush}, and a zero-copy driver's fill consumer lags further), so a frame can
+     * be seen before its fill slot is known to be free. Then the frames stay handed, their
+     * RX slots unreleased, and the next poll tries again: none is lost, none overwrites a
+     * fill entry the kernel has yet to read (seen on veth about once a minute under sockperf,
+     * as an uncommon trap in {@code XskRingProd.reserve} in {@code -Xlog:deoptimization}).
      */
     private void recycleHanded() {
         final XskRingCons rx = this.rx;
         final int first = handedFirst;
         final int count = handedCount;
         final long f = fill.reserve(count);
+        if (f < 0) {
+            return;
+        }
         for (int i = 0; i < count; i++) {
             fill.setAddr(f + i, rx.descAddr(first + i) & frameMask);
         }
