@@ -17,7 +17,10 @@ import java.lang.foreign.ValueLayout;
  * rings ask for a wakeup, as a live socket's do in copy mode, so the kick and wakeup branches are
  * compiled too (found with {@code -XX:+LogCompilation}: without it the first live flush hit an
  * uncommon trap in {@code XskRing.needsWakeup} and {@code AfXdpTxQueue.flush}); those kicks go to
- * the simulated socket's fd -1 and fail with EBADF, counted in the warm-up's counters.
+ * the simulated socket's fd -1 and fail with EBADF, counted in the warm-up's counters. One
+ * single-frame turn in four publishes the fill ring's consumer two turns late, as a live
+ * kernel's lags behind the RX producer now and then, so the RX queue's path for a fill ring
+ * that looks full is compiled too.
  */
 final class WarmUpRings implements AutoCloseable {
     private static final int ENTRIES = 256;
@@ -34,6 +37,12 @@ final class WarmUpRings implements AutoCloseable {
     private int frameLength;
     private int turns;
     private int wakeupTurns;
+    private int drainedTurns;
+    private int singleTurns;
+    /** The kernel's own fill-ring consumer; published to the ring at once, or two turns late. */
+    private int fillConsumed;
+    /** Turns until {@link #fillConsumed} is published; 0 when it is. */
+    private int fillReleaseIn;
 
     WarmUpRings(final int queueId, final int frameSize) {
         this.frameSize = frameSize;
@@ -74,7 +83,7 @@ final class WarmUpRings implements AutoCloseable {
     void receive(final DirectBuffer frame, final int offset, final int length, final int most) {
         final XskRingProd fill = socket.fill;
         final XskRingCons rx = socket.rx;
-        final int fillCons = (int) XskRing.U32.get(fill.consumer, 0L);
+        final int fillCons = fillConsumed;
         final int rxProd = (int) XskRing.U32.get(rx.producer, 0L);
         final int ready = (int) XskRing.U32.getAcquire(fill.producer, 0L) - fillCons;
         final int room = ENTRIES - (rxProd - (int) XskRing.U32.getAcquire(rx.consumer, 0L));
@@ -87,8 +96,16 @@ final class WarmUpRings implements AutoCloseable {
             rx.ring.set(ValueLayout.JAVA_INT, d + XskRing.DESC_LEN, length);
             rx.ring.set(ValueLayout.JAVA_INT, d + XskRing.DESC_OPTIONS, 0);
         }
-        XskRing.U32.setRelease(fill.consumer, 0L, fillCons + n);
+        fillConsumed = fillCons + n;
+        // xsk_flush's order: the RX producer first, then the fill consumer (here, on a lagging turn, two turns later).
         XskRing.U32.setRelease(rx.producer, 0L, rxProd + n);
+        if (fillReleaseIn == 0) {
+            if (n == 1 && (singleTurns++ & 3) == 3) {
+                fillReleaseIn = 2;
+            } else {
+                XskRing.U32.setRelease(fill.consumer, 0L, fillConsumed);
+            }
+        }
     }
 
     /**
@@ -107,14 +124,21 @@ final class WarmUpRings implements AutoCloseable {
     /**
      * The kernel's part between two turns of a warm-up: completes what was sent, then posts
      * received frames, alternately one and as many as the rings allow, so the queues' loops
-     * are compiled for single frames (a ping-pong) and for bursts (a feed) alike.
+     * are compiled for single frames (a ping-pong) and for bursts (a feed) alike. One turn in
+     * four that finds the RX ring drained posts nothing, so the empty poll a live loop runs
+     * between requests is compiled too: without it, the first live empty poll hit an uncommon
+     * trap in {@code AfXdpRxQueue.poll} right after the warm-up, and the JIT recompiled the
+     * whole polling loop while the first requests came in ({@code -Xlog:deoptimization=debug}).
      */
     void turn() {
+        if (fillReleaseIn > 0 && --fillReleaseIn == 0) {
+            XskRing.U32.setRelease(socket.fill.consumer, 0L, fillConsumed);
+        }
         final int flags = (wakeupTurns++ & 1) != 0 ? Constants.XDP_RING_NEED_WAKEUP : 0;
         XskRing.U32.setRelease(socket.tx.flags, 0L, flags);
         XskRing.U32.setRelease(socket.fill.flags, 0L, flags);
         transmit();
-        if (frame != null) {
+        if (frame != null && (socket.rx.waiting() != 0 || (drainedTurns++ & 3) != 3)) {
             receive(frame, frameOffset, frameLength, (turns++ & 1) == 0 ? 1 : ENTRIES);
         }
     }
