@@ -25,8 +25,13 @@ import java.util.Map;
  * GC workers from the VM or GC threads, which are already moved, so those land off the
  * CPU. A thread started by the polling thread itself (a backend's helper opened after
  * isolating, a logger, a cleaner) would land on it: a daemon watcher, itself off the
- * reserved CPUs, re-scans {@code /proc/self/task} every {@code rescanMillis} (1 s by
- * default) and moves such threads; {@link #rescan()} does it at once.
+ * reserved CPUs, re-scans {@code /proc/self/task} and moves such threads; {@link #rescan()}
+ * does it at once. The watcher scans {@code rescanMillis} (1 s by default) after isolating
+ * and after any scan that moved a thread, and doubles the wait after each scan that moved
+ * none, up to {@link #MAX_RESCAN_BACKOFF} times {@code rescanMillis}. Once the JVM has
+ * settled it wakes about twice a minute: each wake-up runs on the other CPUs, where on a
+ * small host the application's peers run too (beside a sockperf client on a 2-CPU VM, a
+ * scan a second took 0.4 ms of that CPU each time, and held up the client's wake-ups).
  *
  * <p><b>What it does not do.</b> It places this JVM's threads only: other processes, the
  * kernel's softirq and timer work and interrupts still run on the CPU unless the host
@@ -40,6 +45,8 @@ import java.util.Map;
 public final class ThreadPlacement implements AutoCloseable {
     /** Default interval of the watcher that moves threads started after isolating. */
     public static final long DEFAULT_RESCAN_MILLIS = 1000;
+    /** The watcher's longest wait, as a multiple of its interval, reached while scans find nothing to move. */
+    public static final int MAX_RESCAN_BACKOFF = 32;
 
     private final CpuSet reserved;
     /** Where a thread goes that may run only on reserved CPUs and was started since isolating. */
@@ -85,7 +92,7 @@ public final class ThreadPlacement implements AutoCloseable {
      * As {@link #isolateCurrentThread(int)}, with a chosen watcher interval.
      *
      * @param cpu          the polling thread's CPU
-     * @param rescanMillis how often the watcher moves threads started later; 0 for no watcher
+     * @param rescanMillis the watcher's interval, before it backs off (see above); 0 for no watcher
      * @return the placement; close it to put every mask back
      */
     public static ThreadPlacement isolateCurrentThread(final int cpu, final long rescanMillis) {
@@ -109,7 +116,7 @@ public final class ThreadPlacement implements AutoCloseable {
      *
      * @param reserved     CPUs to keep for the {@code keep} threads
      * @param keep         thread ids ({@link Affinity#currentThreadId()}) left as they are
-     * @param rescanMillis how often the watcher moves threads started later; 0 for no watcher
+     * @param rescanMillis the watcher's interval, before it backs off (see above); 0 for no watcher
      * @return the placement; close it to put every mask it changed back (the kept threads'
      *         masks are not restored: they were not changed)
      */
@@ -193,11 +200,26 @@ public final class ThreadPlacement implements AutoCloseable {
         return false;
     }
 
+    /**
+     * The watcher's next wait: {@code rescanMillis} after a scan that moved a thread (another
+     * may follow), else twice the last wait, up to {@link #MAX_RESCAN_BACKOFF} times {@code rescanMillis}.
+     *
+     * @param lastMillis   the wait before the scan
+     * @param rescanMillis the watcher's interval
+     * @param moved        threads the scan moved
+     * @return the wait before the next scan
+     */
+    static long nextRescanMillis(final long lastMillis, final long rescanMillis, final int moved) {
+        return moved > 0 ? rescanMillis : Math.min(lastMillis * 2, rescanMillis * MAX_RESCAN_BACKOFF);
+    }
+
     private void watch(final long rescanMillis) {
+        long wait = 0;
         while (!closed) {
             try {
-                rescan();
-                Thread.sleep(rescanMillis);
+                final int moved = rescan();
+                wait = wait == 0 ? rescanMillis : nextRescanMillis(wait, rescanMillis, moved);
+                Thread.sleep(wait);
             } catch (final InterruptedException e) {
                 return;
             } catch (final RuntimeException e) {

@@ -5,7 +5,9 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
@@ -161,6 +163,49 @@ class ThreadPlacementTest {
             }
             stop.countDown();
             late.join();
+        }
+    }
+
+    @Test
+    void watcherBacksOffWhileNothingMovesAndComesBackAfterAMove() {
+        long wait = ThreadPlacement.DEFAULT_RESCAN_MILLIS;
+        final List<Long> waits = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            wait = ThreadPlacement.nextRescanMillis(wait, ThreadPlacement.DEFAULT_RESCAN_MILLIS, 0);
+            waits.add(wait);
+        }
+        assertEquals(List.of(2000L, 4000L, 8000L, 16000L, 32000L, 32000L, 32000L, 32000L), waits);
+        assertEquals(ThreadPlacement.DEFAULT_RESCAN_MILLIS, ThreadPlacement.nextRescanMillis(32000, ThreadPlacement.DEFAULT_RESCAN_MILLIS, 1),
+            "a scan that moved a thread brings the watcher back to its interval");
+    }
+
+    @Test
+    void aBackedOffWatcherStillMovesALateThread() throws Exception {
+        final CpuSet mine = Affinity.currentThread();
+        Requirements.require(mine.size() >= 2, "needs two CPUs or more; this JVM may use " + mine);
+        final int cpu = mine.last();
+        final AtomicLong lateTid = new AtomicLong();
+        final CountDownLatch stop = new CountDownLatch(1);
+        try (ThreadPlacement p = ThreadPlacement.isolate(CpuSet.of(cpu), new long[] {Affinity.currentThreadId()}, 10)) {
+            // by now the watcher has scanned several times without moving anything: it waits up to 320 ms
+            Thread.sleep(400);
+            final Thread late = new Thread(() -> {
+                lateTid.set(Affinity.currentThreadId());
+                try {
+                    stop.await();
+                } catch (final InterruptedException ignored) {
+                    // end
+                }
+            });
+            late.start();
+            final long deadline = System.nanoTime() + 5_000_000_000L;
+            while (lateTid.get() == 0 || allowed(lateTid.get()).contains(cpu)) {
+                assertTrue(System.nanoTime() < deadline, "the backed-off watcher did not move the late thread");
+                Thread.sleep(10);
+            }
+            stop.countDown();
+            late.join();
+            assertTrue(p.moved() >= 1, "counted as moved");
         }
     }
 
