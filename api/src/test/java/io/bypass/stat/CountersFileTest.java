@@ -93,6 +93,37 @@ class CountersFileTest {
     }
 
     @Test
+    void theWarmUpSamplesEveryRecordWithItsRefreshAndLeavesTheHeartbeat() throws Exception {
+        final Counters counters = new Counters();
+        final AtomicLong refreshes = new AtomicLong();
+        counters.refresher(refreshes::incrementAndGet);
+        final AtomicLong appSamples = new AtomicLong();
+        final Map<String, String> label = new LinkedHashMap<>();
+        label.put("type", "app");
+        label.put("name", "warm-up");
+        try (CountersPublisher.Registration port = CountersPublisher.publish("port", "test", PortUri.parse("test:eth8"), counters, () -> false);
+             CountersPublisher.Registration app = CountersPublisher.register(label, List.of("samples"), v -> {
+                 v[0] = appSamples.incrementAndGet();
+                 return true;
+             })) {
+            assertTrue(port.isPublished() && app.isPublished());
+            final Path file = CountersPublisher.file();
+            final long heartbeat = CountersFileReader.read(file).heartbeatMillis();
+            final long refreshesBefore = refreshes.get();
+            final long samplesBefore = appSamples.get();
+            Thread.sleep(5); // a heartbeat written by the warm-up would be newer
+            CountersPublisher.warmUp();
+            assertTrue(refreshes.get() - refreshesBefore >= CountersPublisher.WARM_UP_SAMPLES,
+                "each warm-up sample refreshes the kernel's statistics, the path that ran interpreted: " + (refreshes.get() - refreshesBefore));
+            assertTrue(appSamples.get() - samplesBefore >= CountersPublisher.WARM_UP_SAMPLES, "every record is sampled");
+            final CountersFileReader.Snapshot s = CountersFileReader.read(file);
+            assertTrue(s.heartbeatMillis() == heartbeat || s.heartbeatMillis() - heartbeat >= CountersPublisher.DEFAULT_PERIOD_MS - 50,
+                "only a periodic tick writes the heartbeat");
+            assertEquals(appSamples.get(), find(s, "warm-up").values().get("samples"), "the values written are current");
+        }
+    }
+
+    @Test
     void aFileOfAnotherLayoutVersionIsRefusedWithAClearMessage(@TempDir final Path dir) throws Exception {
         CountersPublisher.register(Map.of("type", "app", "name", "version-test"), List.of("x"), v -> true);
         final Path copy = dir.resolve("1-2.counters");
