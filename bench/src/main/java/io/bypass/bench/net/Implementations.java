@@ -121,10 +121,15 @@ final class Implementations {
         return cmd;
     }
 
-    /** The JVM and class path the Java workers run with, up to the main class. */
+    /**
+     * The JVM and class path the Java workers run with, up to the main class: a fixed heap and the serial
+     * collector, and monitor deflation checked once a minute rather than every 250 ms, as {@code bin/bypass}
+     * runs it (its wake-ups land on the CPU the peer's client runs on).
+     */
     List<String> javaLauncher() {
         final List<String> cmd = new ArrayList<>(List.of(config.javaCommand(), "--enable-native-access=ALL-UNNAMED",
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss1m"));
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xms256m", "-Xmx256m", "-XX:+UseSerialGC", "-Xss1m",
+            "-XX:+UnlockDiagnosticVMOptions", "-XX:AsyncDeflationInterval=0"));
         cmd.addAll(config.jvmProps());
         cmd.addAll(List.of("-cp", config.classpath()));
         return cmd;
