@@ -25,6 +25,8 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 
 import static io.bypass.samples.cli.Summary.refreshed;
@@ -106,21 +108,14 @@ public final class PingPongCommand implements Command {
             if (warmUp > 0) {
                 warmUp(udp, batch, warmUp, ctx);
             }
-            final Progress progress = ctx.newProgress();
+            server.progress(ctx.newProgress());
             final long start = System.nanoTime();
             ctx.ready();
-            long lastReplies = 0;
             while (!ctx.isStopped()) {
                 server.doWork();
                 final long now = server.lastPollNanos;
                 if ((count > 0 && server.replies() >= count) || ctx.expired(start, now)) {
                     break;
-                }
-                if (progress.due(now)) {
-                    final double secs = progress.elapsedSeconds(now);
-                    progress.print(now, String.format("pingpong server: %,.0f replies/s  orders=%d sockperf=%d ignored=%d",
-                        (server.replies() - lastReplies) / secs, server.orders, server.sockperf, server.ignored()));
-                    lastReplies = server.replies();
                 }
             }
             published.close();
@@ -146,6 +141,8 @@ public final class PingPongCommand implements Command {
 
     // The warm-up's reply-address cache misses once in this many requests, as the live one does for a new client.
     private static final int WARM_UP_FORGET_EVERY = 1024;
+    // The warm-up prints a progress line this often, into a stream that discards it.
+    private static final long WARM_UP_PROGRESS_NANOS = 4_000_000L;
 
     /**
      * Runs the server's own duty cycle over synthetic requests before it reports ready: half
@@ -155,6 +152,8 @@ public final class PingPongCommand implements Command {
      */
     private static void warmUp(final UdpEndpoint udp, final int batch, final int datagrams, final Context ctx) {
         final Server scratch = new Server(udp, batch, ctx.idleStrategy(), new HiccupRecorder(), WARM_UP_FORGET_EVERY);
+        scratch.progress(new Progress(new PrintStream(OutputStream.nullOutputStream()), true, System.nanoTime(),
+            WARM_UP_PROGRESS_NANOS));
         final UnsafeBuffer request = new UnsafeBuffer(new byte[SockperfHeader.LENGTH + 50]);
         SockperfHeader.encode(request, 0, 1, SockperfHeader.FLAG_CLIENT | SockperfHeader.FLAG_PONG_REQUEST, request.capacity());
         final UnsafeBuffer order = new UnsafeBuffer(new byte[PingMessage.LENGTH]);
@@ -199,6 +198,8 @@ public final class PingPongCommand implements Command {
         private long failures;
 
         private long lastPollNanos;
+        private Progress progress;
+        private long lastReplies;
 
         Server(final UdpEndpoint udp, final int batch, final IdleStrategy idle, final HiccupRecorder pollGaps,
                final int forgetEvery) {
@@ -277,10 +278,17 @@ public final class PingPongCommand implements Command {
             }
         }
 
+        // before the first doWork: where the loop's progress lines go
+        void progress(final Progress progress) {
+            this.progress = progress;
+            lastReplies = replies();
+        }
+
         /**
          * One turn of the server's loop, idling included: take in up to a batch of requests,
-         * answer them, record the gap since the last poll, idle if there was nothing. All of
-         * it runs in the warm-up too, so no branch of it meets live traffic uncompiled.
+         * answer them, record the gap since the last poll, print the progress line when due,
+         * idle if there was nothing. All of it runs in the warm-up too (its progress lines
+         * discarded), so no branch of it meets live traffic uncompiled.
          */
         @Override
         public int doWork() {
@@ -294,8 +302,18 @@ public final class PingPongCommand implements Command {
             final long now = System.nanoTime();
             lastPollNanos = now;
             pollGaps.onPoll(now);
+            if (progress.due(now)) {
+                printProgress(now);
+            }
             idle.idle(n);
             return n;
+        }
+
+        private void printProgress(final long now) {
+            final double secs = progress.elapsedSeconds(now);
+            progress.print(now, String.format("pingpong server: %,.0f replies/s  orders=%d sockperf=%d ignored=%d",
+                (replies() - lastReplies) / secs, orders, sockperf, ignored()));
+            lastReplies = replies();
         }
 
         private void sendReplies() {
