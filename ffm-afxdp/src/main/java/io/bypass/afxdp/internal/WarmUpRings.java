@@ -27,7 +27,10 @@ final class WarmUpRings implements AutoCloseable {
     private static final long HEADER = 256;
     private static final RingOffsets OFFSETS = new RingOffsets(0, 64, HEADER, 128);
 
-    private final Arena arena = Arena.ofConfined();
+    // Shared, as the port's own mappings are: a segment's access checks the kind of its session, and a
+    // confined one here left the JIT a loop predicate that the live rings failed at the first request
+    // (AfXdpRxQueue.recycleHanded, AfXdpTxQueue.reclaim: profile_predicate, -Xlog:deoptimization=debug).
+    private final Arena arena = Arena.ofShared();
     final XskSocket socket;
     final UnsafeBuffer umem;
     final long umemAddress;
