@@ -173,6 +173,23 @@ public final class NeighbourTable {
     }
 
     /**
+     * The MAC to use without asking anyone: one lookup for the common case of a send.
+     *
+     * @param address  IPv4 address
+     * @param nowNanos {@link System#nanoTime()}
+     * @return the MAC if the entry is {@link #REACHABLE} or {@link #STATIC}, else {@link #NO_MAC}
+     *         (unknown, {@link #INCOMPLETE} or {@link #STALE})
+     */
+    public long freshMac(final int address, final long nowNanos) {
+        final int i = indexOf(address);
+        if (i < 0) {
+            return NO_MAC;
+        }
+        final byte s = states[i];
+        return s == STATE_STATIC || (s == STATE_REACHABLE && nowNanos - expiresAt[i] < 0) ? macs[i] : NO_MAC;
+    }
+
+    /**
      * @param address  IPv4 address
      * @param nowNanos {@link System#nanoTime()}
      * @return true if the entry is {@link #REACHABLE} or {@link #STATIC}: no request needed

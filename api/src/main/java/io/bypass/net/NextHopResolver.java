@@ -48,6 +48,8 @@ public final class NextHopResolver {
     private final int gateway;
     private long nowNanos;
     private int polls;
+    private int warmUpHop;
+    private long warmUpMac;
 
     /**
      * @param link  our end of the link: addresses, gateway, and how ARP requests are written
@@ -123,6 +125,17 @@ public final class NextHopResolver {
      */
     public long resolve(final int destination, final TxQueue tx) {
         final int nextHop = nextHop(destination);
+        final long mac = neighbours.freshMac(nextHop, nowNanos);
+        return mac != NeighbourTable.NO_MAC ? mac : resolveStale(nextHop, tx);
+    }
+
+    /**
+     * The next hop is unknown, being resolved, expired, or there is none. A call of its own,
+     * which a warm-up calls seldom enough that the JIT compiles it apart from the send path:
+     * a new client or an expired neighbour then takes compiled code, not an uncommon trap in
+     * the polling loop (see {@link #warmUp}).
+     */
+    private long resolveStale(final int nextHop, final TxQueue tx) {
         if (nextHop == 0) {
             return NeighbourTable.NO_MAC;
         }
@@ -131,11 +144,28 @@ public final class NextHopResolver {
             nowNanos = clock.nanoTime();
             return solicit(nextHop, tx);
         }
-        if (!neighbours.isFresh(nextHop, nowNanos)) {
-            final long confirmed = solicit(nextHop, tx);
-            return confirmed != NeighbourTable.NO_MAC ? confirmed : mac;
-        }
-        return mac;
+        final long confirmed = solicit(nextHop, tx);
+        return confirmed != NeighbourTable.NO_MAC ? confirmed : mac;
+    }
+
+    /**
+     * For an endpoint's warm-up: until {@link #endWarmUp()}, soliciting {@code nextHop} learns
+     * {@code mac} at once, with no ARP request and no kernel query. The warm-up can then forget
+     * its placeholder neighbour, or let it expire, and the lookup's unknown and expired
+     * branches run as a new client's first reply and a neighbour's expiry take them live,
+     * with nothing sent anywhere.
+     *
+     * @param nextHop the warm-up's placeholder next hop, not a real neighbour's
+     * @param mac     the MAC it resolves to
+     */
+    public void warmUp(final int nextHop, final long mac) {
+        warmUpHop = nextHop;
+        warmUpMac = mac & Mac.MASK;
+    }
+
+    /** Ends {@link #warmUp}: every next hop is solicited for real again. */
+    public void endWarmUp() {
+        warmUpHop = 0;
     }
 
     /**
@@ -147,6 +177,10 @@ public final class NextHopResolver {
     private long solicit(final int nextHop, final TxQueue tx) {
         final long now = nowNanos;
         if (neighbours.trySolicit(nextHop, now)) {
+            if (nextHop == warmUpHop) {
+                neighbours.learn(nextHop, warmUpMac, now);
+                return warmUpMac;
+            }
             if (kernelNeighbours) {
                 final long mac = port.resolveNeighbour(nextHop);
                 if (mac >= 0) {

@@ -33,6 +33,15 @@ final class L2UdpWarmUp {
     /** Where warm-up sends go when nothing is joined: an administratively scoped group, so no neighbour is resolved. */
     static final int GROUP = Ipv4.parse("239.255.0.9");
     private static final int BATCH = 64;
+    /**
+     * Turns between two changes to the placeholder's neighbour entry, which alternate between forgetting
+     * it (as a new client's first reply finds no neighbour) and letting it expire (as every neighbour
+     * does after {@link NextHopResolver#REACHABLE_NANOS}). Often enough that both happen while the JIT
+     * profiles the send path (its first few thousand replies: a branch it never saw taken there becomes
+     * an uncommon trap); seldom enough per reply, a turn answering up to a batch, that the resolver's
+     * slow path stays a call of its own rather than inlined into the polling loop.
+     */
+    static final int NEIGHBOUR_CHURN_TURNS = 64;
 
     private final UnsafeBuffer frame;
     private final UdpDestination sendTo;
@@ -47,6 +56,8 @@ final class L2UdpWarmUp {
     private final int destination;
     private final Udp udp = new Udp();
     private int refreshes;
+    /** The placeholder's next hop while the warm-up owns its neighbour entry, else 0. */
+    private int churnedHop;
 
     /**
      * Writes the synthetic frame: to the flow's group (or, for a bound port, our address),
@@ -107,6 +118,14 @@ final class L2UdpWarmUp {
             case 1 -> udp.computeChecksum(source, destination);
             default -> udp.checksum(Checksums.fold(Checksums.udpPseudoHeaderSum(source, destination, udp.length())));
         }
+        if (churnedHop != 0) {
+            final int turn = refreshes % NEIGHBOUR_CHURN_TURNS;
+            if (turn == 0) {
+                resolver.neighbours().remove(churnedHop);
+            } else if (turn == NEIGHBOUR_CHURN_TURNS / 2) {
+                resolver.neighbours().learn(churnedHop, SOURCE_MAC, resolver.nowNanos() - NextHopResolver.REACHABLE_NANOS);
+            }
+        }
     }
 
     /**
@@ -147,20 +166,25 @@ final class L2UdpWarmUp {
         final Counters scratch = new Counters();
         final Counters delivered = new Counters();
         // Replies to the placeholder take the unicast path as live replies do: learned (not
-        // static, which live entries never are), forgotten afterwards, never asked for on the wire.
+        // static, which live entries never are) through the resolver's own solicitation, now
+        // and then forgotten or expired (see refresh), removed afterwards, never asked for on
+        // the wire or of the kernel. A next hop the table already knows (a gateway) is left alone.
         final NeighbourTable neighbours = resolver.neighbours();
         final int hop = resolver.nextHop(source);
-        final boolean learned = hop != 0 && neighbours.lookup(hop) == NeighbourTable.NO_MAC;
+        final boolean owned = hop != 0 && neighbours.lookup(hop) == NeighbourTable.NO_MAC;
         try {
-            if (learned) {
-                neighbours.learn(hop, SOURCE_MAC, resolver.nowNanos());
+            if (owned) {
+                resolver.warmUp(hop, SOURCE_MAC);
+                churnedHop = hop;
             }
             endpoint.divert(queues.warmUpRxQueue(frame, 0, frame.capacity(), scratch), queues.warmUpTxQueue(scratch), scratch,
                 delivered);
             return body.applyAsInt(queues, delivered);
         } finally {
             endpoint.divert(null, null, null, null);
-            if (learned) {
+            if (owned) {
+                churnedHop = 0;
+                resolver.endWarmUp();
                 neighbours.remove(hop);
             }
             queues.closeWarmUp();

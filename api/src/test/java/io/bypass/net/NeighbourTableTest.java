@@ -51,6 +51,24 @@ class NeighbourTableTest {
     }
 
     @Test
+    void freshMacIsTheMacOnlyWhileNoRequestIsNeeded() {
+        final NeighbourTable table = new NeighbourTable(4, 30 * SECOND, SECOND);
+        assertEquals(NeighbourTable.NO_MAC, table.freshMac(IP, 0), "unknown");
+        assertEquals(NeighbourTable.NO_MAC, table.freshMac(0, 0), "0.0.0.0");
+        table.trySolicit(IP, 0);
+        assertEquals(NeighbourTable.NO_MAC, table.freshMac(IP, 1), "incomplete");
+        table.learn(IP, MAC, 10);
+        assertEquals(MAC, table.freshMac(IP, 10 + 30 * SECOND - 1), "reachable");
+        assertEquals(NeighbourTable.NO_MAC, table.freshMac(IP, 10 + 30 * SECOND), "stale: its MAC is lookup's, with a request");
+        assertEquals(MAC, table.lookup(IP));
+        table.putStatic(IP + 1, MAC + 1);
+        assertEquals(MAC + 1, table.freshMac(IP + 1, Long.MAX_VALUE), "static");
+        for (long t = 0; t < 60 * SECOND; t += SECOND / 3) {
+            assertEquals(table.isFresh(IP, t), table.freshMac(IP, t) != NeighbourTable.NO_MAC, "as isFresh at " + t);
+        }
+    }
+
+    @Test
     void staticEntriesNeverChange() {
         final NeighbourTable table = new NeighbourTable();
         table.putStatic(IP, MAC);

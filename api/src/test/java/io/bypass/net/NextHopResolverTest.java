@@ -183,4 +183,37 @@ class NextHopResolverTest {
         assertEquals(2, pair.a().neighbourQueries().size(), "learned: not asked again while fresh");
         assertEquals(0, pair.b().drain().size(), "no ARP from us: the kernel resolves");
     }
+
+    @Test
+    void aWarmUpsPlaceholderIsAnsweredWithoutArpOrKernelQueryWhetherUnknownOrExpired() {
+        final NextHopResolver r = resolver(us()
+            .capabilities(EnumSet.of(Capability.L2_FRAMES, Capability.KERNEL_NEIGHBOURS))
+            .neighbourResolver(ip -> -1), 0);
+        r.warmUp(IP_B, MAC_B);
+        assertEquals(MAC_B, r.resolve(IP_B, tx()), "unknown: answered at once");
+        assertEquals(NeighbourTable.REACHABLE, r.neighbours().state(IP_B, r.nowNanos()), "learned as a live answer is");
+        r.neighbours().learn(IP_B, MAC_B, r.nowNanos() - NextHopResolver.REACHABLE_NANOS);
+        assertEquals(NeighbourTable.STALE, r.neighbours().state(IP_B, r.nowNanos()));
+        assertEquals(MAC_B, r.resolve(IP_B, tx()), "expired: confirmed at once");
+        assertEquals(NeighbourTable.REACHABLE, r.neighbours().state(IP_B, r.nowNanos()));
+        r.neighbours().remove(IP_B);
+        assertEquals(MAC_B, r.resolve(IP_B, tx()), "forgotten: answered again");
+        assertEquals(List.of(), pair.a().neighbourQueries(), "the kernel was never asked");
+        assertEquals(0, pair.b().drain().size(), "nothing on the wire");
+
+        r.endWarmUp();
+        r.neighbours().remove(IP_B);
+        assertEquals(NeighbourTable.NO_MAC, r.resolve(IP_B, tx()), "after the warm-up, solicited for real");
+        assertEquals(List.of(IP_B), pair.a().neighbourQueries());
+    }
+
+    @Test
+    void aWarmUpsPlaceholderSendsNoArpEither() {
+        final NextHopResolver r = resolver(us(), 0);
+        r.warmUp(IP_B, MAC_B);
+        assertEquals(MAC_B, r.resolve(IP_B, tx()));
+        assertEquals(0, pair.b().drain().size(), "no ARP request for the placeholder");
+        assertEquals(NeighbourTable.NO_MAC, r.resolve(GATEWAY, tx()), "any other next hop is solicited as ever");
+        assertEquals(1, pair.b().drain().size());
+    }
 }
