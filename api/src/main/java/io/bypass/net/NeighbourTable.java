@@ -195,8 +195,7 @@ public final class NeighbourTable {
      * @return true if the entry is {@link #REACHABLE} or {@link #STATIC}: no request needed
      */
     public boolean isFresh(final int address, final long nowNanos) {
-        final int i = indexOf(address);
-        return i >= 0 && (states[i] == STATE_STATIC || (states[i] == STATE_REACHABLE && nowNanos - expiresAt[i] < 0));
+        return freshMac(address, nowNanos) != NO_MAC; // a stored MAC is 48 bits, never NO_MAC
     }
 
     /**
