@@ -322,11 +322,16 @@ public final class CountersPublisher {
 
     /**
      * Samples taken one after another when the publisher thread starts, before its first period: enough for the
-     * JIT to compile the sampling path, the kernel and NIC statistics' refresh included. Sampled once a second
-     * from the start, that path ran in the interpreter for minutes, about a millisecond a sample (with
-     * {@code perf}, on a 2-CPU VM), on a CPU the application's peers may share.
+     * JIT to compile the sampling path. Sampled once a second from the start, that path ran in the interpreter for
+     * minutes, on a CPU the application's peers may share (docs/stat.md).
      */
     static final int WARM_UP_SAMPLES = 3000;
+    /**
+     * One warm-up sample in this many refreshes the kernel's and NIC's statistics too: enough for the JIT to
+     * compile the refresh, without reading them thousands of times (nio parses {@code /proc/net/udp}, whose
+     * length grows with the host's sockets).
+     */
+    static final int WARM_UP_REFRESH_EVERY = 10;
 
     private static void run(final long periodMs) {
         warmUp();
@@ -350,10 +355,12 @@ public final class CountersPublisher {
                 if (file == null) {
                     return;
                 }
+                refreshing = i % WARM_UP_REFRESH_EVERY == 0;
                 final long now = System.currentTimeMillis();
                 for (final Entry e : entries) {
                     sample(e, now);
                 }
+                refreshing = true;
             }
         }
     }
