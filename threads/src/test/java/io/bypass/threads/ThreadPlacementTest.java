@@ -141,26 +141,34 @@ class ThreadPlacementTest {
         final CpuSet mine = Affinity.currentThread();
         Requirements.require(mine.size() >= 2, "needs two CPUs or more; this JVM may use " + mine);
         final int cpu = mine.last();
-        final AtomicLong lateTid = new AtomicLong();
-        final CountDownLatch stop = new CountDownLatch(1);
         // Kept thread: this one, not pinned; a thread it starts keeps the reserved CPU until the watcher runs.
         try (ThreadPlacement p = ThreadPlacement.isolate(CpuSet.of(cpu), new long[] {Affinity.currentThreadId()}, 50)) {
             assertEquals(CpuSet.of(cpu), p.reserved());
             assertTrue(Affinity.currentThread().contains(cpu), "kept thread untouched");
-            final Thread late = new Thread(() -> {
-                lateTid.set(Affinity.currentThreadId());
-                try {
-                    stop.await();
-                } catch (final InterruptedException ignored) {
-                    // end
-                }
-            });
-            late.start();
+            startLateThreadAndAwaitItsMove(cpu, "the watcher did not move the late thread");
+        }
+    }
+
+    /** Starts a thread from this (kept) one, which inherits the reserved CPU, and waits up to 5 s for the watcher to move it. */
+    private static void startLateThreadAndAwaitItsMove(final int cpu, final String failure) throws InterruptedException {
+        final AtomicLong lateTid = new AtomicLong();
+        final CountDownLatch stop = new CountDownLatch(1);
+        final Thread late = new Thread(() -> {
+            lateTid.set(Affinity.currentThreadId());
+            try {
+                stop.await();
+            } catch (final InterruptedException ignored) {
+                // end
+            }
+        });
+        late.start();
+        try {
             final long deadline = System.nanoTime() + 5_000_000_000L;
             while (lateTid.get() == 0 || allowed(lateTid.get()).contains(cpu)) {
-                assertTrue(System.nanoTime() < deadline, "the watcher did not move the late thread");
+                assertTrue(System.nanoTime() < deadline, failure);
                 Thread.sleep(10);
             }
+        } finally {
             stop.countDown();
             late.join();
         }
@@ -184,28 +192,12 @@ class ThreadPlacementTest {
         final CpuSet mine = Affinity.currentThread();
         Requirements.require(mine.size() >= 2, "needs two CPUs or more; this JVM may use " + mine);
         final int cpu = mine.last();
-        final AtomicLong lateTid = new AtomicLong();
-        final CountDownLatch stop = new CountDownLatch(1);
         try (ThreadPlacement p = ThreadPlacement.isolate(CpuSet.of(cpu), new long[] {Affinity.currentThreadId()}, 10)) {
             // by now the watcher has scanned several times without moving anything: it waits up to 320 ms
             Thread.sleep(400);
-            final Thread late = new Thread(() -> {
-                lateTid.set(Affinity.currentThreadId());
-                try {
-                    stop.await();
-                } catch (final InterruptedException ignored) {
-                    // end
-                }
-            });
-            late.start();
-            final long deadline = System.nanoTime() + 5_000_000_000L;
-            while (lateTid.get() == 0 || allowed(lateTid.get()).contains(cpu)) {
-                assertTrue(System.nanoTime() < deadline, "the backed-off watcher did not move the late thread");
-                Thread.sleep(10);
-            }
-            stop.countDown();
-            late.join();
-            assertTrue(p.moved() >= 1, "counted as moved");
+            final int movedBefore = p.moved();
+            startLateThreadAndAwaitItsMove(cpu, "the backed-off watcher did not move the late thread");
+            assertTrue(p.moved() > movedBefore, "counted as moved");
         }
     }
 
