@@ -360,7 +360,7 @@ public final class L2UdpEndpoint implements UdpEndpoint, ClaimOwner {
         Objects.requireNonNull(dutyCycle, "dutyCycle");
         final L2UdpWarmUp warmUp = prepareWarmUp(payload, offset, length, datagrams);
         return warmUp.diverted(this, (queues, delivered) -> UdpRules.runDutyCycle(dutyCycle, delivered, datagrams, () -> {
-            warmUp.refresh();
+            warmUp.beforeTurn();
             queues.warmUpTurn();
         }));
     }

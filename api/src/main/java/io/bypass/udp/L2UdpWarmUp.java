@@ -56,6 +56,7 @@ final class L2UdpWarmUp {
     private final int destination;
     private final Udp udp = new Udp();
     private int refreshes;
+    private int turns;
     /** The placeholder's next hop while the warm-up owns its neighbour entry, else 0. */
     private int churnedHop;
 
@@ -118,8 +119,17 @@ final class L2UdpWarmUp {
             case 1 -> udp.computeChecksum(source, destination);
             default -> udp.checksum(Checksums.fold(Checksums.udpPseudoHeaderSum(source, destination, udp.length())));
         }
+    }
+
+    /**
+     * Before each turn of a duty cycle: {@link #refresh()} the frame, and every
+     * {@value #NEIGHBOUR_CHURN_TURNS} / 2 turns forget the placeholder's neighbour entry or let
+     * it expire, in turn (only while the warm-up owns that entry).
+     */
+    void beforeTurn() {
+        refresh();
         if (churnedHop != 0) {
-            final int turn = refreshes % NEIGHBOUR_CHURN_TURNS;
+            final int turn = ++turns % NEIGHBOUR_CHURN_TURNS;
             if (turn == 0) {
                 resolver.neighbours().remove(churnedHop);
             } else if (turn == NEIGHBOUR_CHURN_TURNS / 2) {
@@ -167,7 +177,7 @@ final class L2UdpWarmUp {
         final Counters delivered = new Counters();
         // Replies to the placeholder take the unicast path as live replies do: learned (not
         // static, which live entries never are) through the resolver's own solicitation, now
-        // and then forgotten or expired (see refresh), removed afterwards, never asked for on
+        // and then forgotten or expired (see beforeTurn), removed afterwards, never asked for on
         // the wire or of the kernel. A next hop the table already knows (a gateway) is left alone.
         final NeighbourTable neighbours = resolver.neighbours();
         final int hop = resolver.nextHop(source);
