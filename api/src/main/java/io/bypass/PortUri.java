@@ -244,6 +244,30 @@ public final class PortUri {
         return new PortUri(scheme + text.substring(colon), scheme, target, new LinkedHashMap<>(params));
     }
 
+    /**
+     * This URI with one more parameter, appended to its text: how a program puts its own default
+     * for a key into the URI it opens and reports, where a user who gave the key keeps it.
+     *
+     * <pre>
+     * PortUri u = PortUri.parse("afxdp:eth1?xdp=drv");
+     * if (u.get("rxStallMs") == null) {
+     *     u = u.withParam("rxStallMs", "10");    // afxdp:eth1?xdp=drv&amp;rxStallMs=10
+     * }
+     * </pre>
+     *
+     * @param key   parameter name, not yet in this URI
+     * @param value its value, taken as written (percent-encode what needs it)
+     * @return the new URI
+     * @throws BypassUriException if the key is already given, or the result does not parse
+     */
+    public PortUri withParam(final String key, final String value) {
+        if (params.containsKey(key)) {
+            throw new BypassUriException(text, "parameter '" + key + "' given twice");
+        }
+        final String separator = text.indexOf('?', text.indexOf(':') + 1) < 0 ? "?" : text.endsWith("?") ? "" : "&";
+        return parse(text + separator + key + "=" + value);
+    }
+
     @Override
     public String toString() {
         return text;

@@ -100,6 +100,18 @@ class PortUriTest {
         assertFalse(concrete.params().isEmpty());
     }
 
+    @Test
+    void withParamAppendsOneParameterToTheText() {
+        assertEquals("afxdp:eth1?rxStallMs=10", PortUri.parse("afxdp:eth1").withParam("rxStallMs", "10").text());
+        assertEquals("nio:?rxStallMs=10", PortUri.parse("nio:?").withParam("rxStallMs", "10").text());
+        final PortUri dpdk = PortUri.parse("dpdk:net_af_xdp0,iface=veth0?ip=10.0.0.1/24").withParam("rxStallMs", "10");
+        assertEquals("dpdk:net_af_xdp0,iface=veth0?ip=10.0.0.1/24&rxStallMs=10", dpdk.text());
+        assertEquals("net_af_xdp0,iface=veth0", dpdk.target());
+        assertEquals("10.0.0.1/24", dpdk.get("ip"));
+        assertEquals("10", dpdk.get("rxStallMs"));
+        assertMessage("parameter 'ip' given twice", () -> PortUri.parse("afxdp:eth1?ip=10.0.0.1/24").withParam("ip", "10.0.0.2/24"));
+    }
+
     private static void assertMessage(final String expected, final org.junit.jupiter.api.function.Executable call) {
         final BypassUriException e = assertThrows(BypassUriException.class, call);
         assertTrue(e.getMessage().contains(expected), () -> "expected '" + expected + "' in: " + e.getMessage());

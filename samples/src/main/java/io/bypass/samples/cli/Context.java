@@ -1,5 +1,6 @@
 package io.bypass.samples.cli;
 
+import io.bypass.PortUri;
 import io.bypass.threads.Affinity;
 import io.bypass.threads.CpuSet;
 import io.bypass.threads.ThreadPlacement;
@@ -108,6 +109,32 @@ public final class Context {
     /** @return the port URI */
     public String uri() {
         return uri;
+    }
+
+    /**
+     * Puts a command's own default for a URI key into the URI, unless the URI already gives
+     * that key or one of {@code decidedBy}: the URI the command opens, prints and reports then
+     * says what it runs with, and a user's own value always wins.
+     *
+     * <pre>
+     * ctx.defaultUriParam("rxStallMs", "10", "rxStallPps");   // nio:lo becomes nio:lo?rxStallMs=10
+     * </pre>
+     *
+     * @param key       the URI key
+     * @param value     the command's default
+     * @param decidedBy keys whose presence means the user decided this themselves
+     */
+    public void defaultUriParam(final String key, final String value, final String... decidedBy) {
+        final PortUri parsed = PortUri.parse(uri);
+        if (parsed.get(key) != null) {
+            return;
+        }
+        for (final String other : decidedBy) {
+            if (parsed.get(other) != null) {
+                return;
+            }
+        }
+        uri = parsed.withParam(key, value).text();
     }
 
     /** @return CPU to pin the polling thread to, or -1 */

@@ -290,6 +290,8 @@ public class EndToEndTest {
         assertTrue(out.contains("Summary: Latency is"), out);
         assertTrue(out.contains("percentile 99.900"), out);
         assertTrue(server.num("sockperf_replies") > 1000, server.describe() + "\n" + out);
+        // the user gave no receive budget: the server opened and reports the ping-pong's own
+        assertTrue(String.valueOf(server.summary().get("uri")).endsWith("rxStallMs=10"), server.describe());
         assertFalse(server.describe().contains("bad_udp_checksum"), server.describe());
         if (backend.equals("afxdp") || backend.equals("dpdk")) {
             // raw frames off the veth: every request came with the peer kernel's partial sum

@@ -1,0 +1,51 @@
+package io.bypass.samples.cli;
+
+import io.bypass.BypassUriException;
+import org.junit.jupiter.api.Test;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A command's own default for a URI key goes into the URI, and a user's own value always wins. */
+class ContextUriTest {
+    private static Context configured(final String... argv) throws UsageException {
+        final PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
+        final Context ctx = new Context(discard, discard);
+        final String[] all = new String[argv.length + 1];
+        all[0] = "x";
+        System.arraycopy(argv, 0, all, 1, argv.length);
+        ctx.configure(Context.common(new Options("x", "x"), true, null).parse(all, 1));
+        return ctx;
+    }
+
+    @Test
+    void addsTheDefaultWhereTheUriSaysNothing() throws UsageException {
+        final Context plain = configured();
+        plain.defaultUriParam("rxStallMs", "10", "rxStallPps");
+        assertEquals(Context.DEFAULT_URI + "?rxStallMs=10", plain.uri());
+        final Context withParams = configured("--uri", "afxdp:veth0?xdp=drv&mode=copy");
+        withParams.defaultUriParam("rxStallMs", "10", "rxStallPps");
+        assertEquals("afxdp:veth0?xdp=drv&mode=copy&rxStallMs=10", withParams.uri());
+    }
+
+    @Test
+    void keepsWhatTheUserGave() throws UsageException {
+        final Context same = configured("--uri", "afxdp:veth0?rxStallMs=200");
+        same.defaultUriParam("rxStallMs", "10", "rxStallPps");
+        assertEquals("afxdp:veth0?rxStallMs=200", same.uri());
+        final Context related = configured("--uri", "dpdk:net_ring0?rxStallPps=1000000");
+        related.defaultUriParam("rxStallMs", "10", "rxStallPps");
+        assertEquals("dpdk:net_ring0?rxStallPps=1000000", related.uri());
+    }
+
+    @Test
+    void aMalformedUriIsNamedBeforeAnythingOpens() throws UsageException {
+        final Context bad = configured("--uri", "afxdp:veth0?xdp");
+        final BypassUriException e = assertThrows(BypassUriException.class, () -> bad.defaultUriParam("rxStallMs", "10"));
+        assertTrue(e.getMessage().contains("parameter 'xdp' must be key=value"), e.getMessage());
+    }
+}
