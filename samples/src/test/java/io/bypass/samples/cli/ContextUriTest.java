@@ -22,24 +22,23 @@ class ContextUriTest {
         return ctx;
     }
 
+    /** @return the URI after the ping-pong's default for the receive budget */
+    private static String withStallDefault(final String... argv) throws UsageException {
+        final Context ctx = configured(argv);
+        ctx.defaultUriParam("rxStallMs", "10", "rxStallPps");
+        return ctx.uri();
+    }
+
     @Test
     void addsTheDefaultWhereTheUriSaysNothing() throws UsageException {
-        final Context plain = configured();
-        plain.defaultUriParam("rxStallMs", "10", "rxStallPps");
-        assertEquals(Context.DEFAULT_URI + "?rxStallMs=10", plain.uri());
-        final Context withParams = configured("--uri", "afxdp:veth0?xdp=drv&mode=copy");
-        withParams.defaultUriParam("rxStallMs", "10", "rxStallPps");
-        assertEquals("afxdp:veth0?xdp=drv&mode=copy&rxStallMs=10", withParams.uri());
+        assertEquals(Context.DEFAULT_URI + "?rxStallMs=10", withStallDefault());
+        assertEquals("afxdp:veth0?xdp=drv&mode=copy&rxStallMs=10", withStallDefault("--uri", "afxdp:veth0?xdp=drv&mode=copy"));
     }
 
     @Test
     void keepsWhatTheUserGave() throws UsageException {
-        final Context same = configured("--uri", "afxdp:veth0?rxStallMs=200");
-        same.defaultUriParam("rxStallMs", "10", "rxStallPps");
-        assertEquals("afxdp:veth0?rxStallMs=200", same.uri());
-        final Context related = configured("--uri", "dpdk:net_ring0?rxStallPps=1000000");
-        related.defaultUriParam("rxStallMs", "10", "rxStallPps");
-        assertEquals("dpdk:net_ring0?rxStallPps=1000000", related.uri());
+        assertEquals("afxdp:veth0?rxStallMs=200", withStallDefault("--uri", "afxdp:veth0?rxStallMs=200"));
+        assertEquals("dpdk:net_ring0?rxStallPps=1000000", withStallDefault("--uri", "dpdk:net_ring0?rxStallPps=1000000"));
     }
 
     @Test
