@@ -22,16 +22,16 @@ import java.util.List;
  * </pre>
  *
  * An explicit ring size ({@code rxRing}, {@code rxDesc}, {@code rcvbuf}) wins over the budget.
+ * A backend whose hardware caps the ring below the budget says so in its documentation and
+ * in {@link #describe(int)}.
  *
  * <p>Depth is not free at low rates. The kernel or NIC writes each packet into the buffer given
  * back a ring's depth of packets earlier, so the deeper the ring, the colder that memory (on AF_XDP
  * in copy mode also the kernel's page-table entry for it). A request/response endpoint, which never
  * has more waiting than its peers have in flight, should ask for a small budget: sockperf against
- * {@code bypass pingpong server} on a veth read 5.8% slower than a C reflector with 2048-deep rings
- * at this default (16384 frames) and 0.6% slower at {@code rxStallMs=10} (2048 frames), which the
- * ping-pong sample asks for (docs/benchmarks.md).
- * A backend whose hardware caps the ring below the budget says so in its documentation and
- * in {@link #describe(int)}.
+ * {@code bypass pingpong server} on a veth, spinning client, read 5.8% slower than a C reflector with
+ * 2048-deep rings at this default (16384 frames) and 0.4-4% slower over eight runs at
+ * {@code rxStallMs=10} (2048 frames), which the ping-pong sample asks for (docs/benchmarks.md).
  */
 public final class RxStallBudget {
     /** URI key: milliseconds the polling thread may stall with no loss. */
