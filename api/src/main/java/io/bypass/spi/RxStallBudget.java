@@ -30,7 +30,7 @@ import java.util.List;
  * in copy mode also the kernel's page-table entry for it). A request/response endpoint, which never
  * has more waiting than its peers have in flight, should ask for a small budget: sockperf against
  * {@code bypass pingpong server} on a veth, spinning client, read 5.8% slower than a C reflector with
- * 2048-deep rings at this default (16384 frames) and 0.4-4% slower over eight runs at
+ * 2048-deep rings at this default (16384 frames) and 0.2-4% slower over ten runs at
  * {@code rxStallMs=10} (2048 frames), which the ping-pong sample asks for (docs/benchmarks.md).
  */
 public final class RxStallBudget {

@@ -67,7 +67,7 @@ public final class PingPongCommand implements Command {
      * stalls. Depth costs such an endpoint latency: the kernel writes each request into the frame
      * given back a ring's depth of requests earlier, colder the deeper the ring (sockperf against the
      * server on a veth, spinning client: 5.8% slower than a C reflector with 2048-deep rings at the
-     * default depth, 0.4-4% at this one over eight runs; docs/benchmarks.md).
+     * default depth, 0.2-4% at this one over ten runs; docs/benchmarks.md).
      */
     static final int REQUEST_RESPONSE_STALL_MS = 10;
     private static final long SEND_TIMEOUT = 1_000_000_000L;
