@@ -258,9 +258,12 @@ public final class PortUri {
      * @param key   parameter name, not yet in this URI
      * @param value its value, taken as written (percent-encode what needs it)
      * @return the new URI
-     * @throws BypassUriException if the key is already given, or the result does not parse
+     * @throws BypassUriException if the key is empty, holds {@code = & ?}, is already given, or the result does not parse
      */
     public PortUri withParam(final String key, final String value) {
+        if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('&') >= 0 || key.indexOf('?') >= 0) {
+            throw new BypassUriException(text, "parameter name '" + key + "' must not be empty or hold '=', '&' or '?'");
+        }
         if (params.containsKey(key)) {
             throw new BypassUriException(text, "parameter '" + key + "' given twice");
         }

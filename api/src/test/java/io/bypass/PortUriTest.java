@@ -110,6 +110,8 @@ class PortUriTest {
         assertEquals("10.0.0.1/24", dpdk.get("ip"));
         assertEquals("10", dpdk.get("rxStallMs"));
         assertMessage("parameter 'ip' given twice", () -> PortUri.parse("afxdp:eth1?ip=10.0.0.1/24").withParam("ip", "10.0.0.2/24"));
+        assertMessage("parameter name 'a=b' must not be empty", () -> PortUri.parse("afxdp:eth1").withParam("a=b", "1"));
+        assertMessage("parameter name '' must not be empty", () -> PortUri.parse("afxdp:eth1").withParam("", "1"));
     }
 
     private static void assertMessage(final String expected, final org.junit.jupiter.api.function.Executable call) {
