@@ -62,8 +62,9 @@ class CountersFileTest {
         assertTrue(System.currentTimeMillis() - s.heartbeatMillis() < 2_000, "heartbeat within the period");
         assertNotNull(s.staleReason(s.heartbeatMillis() + CountersDescriptor.STALE_HEARTBEAT_MS + 1), "an old heartbeat is stale");
 
-        w.add(Counter.RX_PACKETS, 8);
+        // closed first: a sample between the two (the publisher's start-up warm-up samples back to back) would publish 50
         closed.set(true);
+        w.add(Counter.RX_PACKETS, 8);
         Thread.sleep(3 * CountersPublisher.DEFAULT_PERIOD_MS);
         final CountersFileReader.Record after = find(CountersFileReader.read(file), "eth7");
         assertTrue(after.closed(), "closed once its source is");
